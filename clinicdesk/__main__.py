@@ -1,0 +1,5 @@
+import sys
+
+from clinicdesk.app import main
+
+sys.exit(main())

@@ -1,0 +1,229 @@
+"""The command line beside the GUI (calibre's ``calibredb`` is the model).
+
+Subcommands call the same services as the GUI, so the same permissions and audit apply.
+Exit status: 0 success; 2 a user error (one line on stderr, no traceback); 3 permission denied.
+``--json`` prints machine-readable output with stable snake_case field names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from dataclasses import asdict
+from datetime import date
+from typing import Any, TextIO
+
+from clinicdesk import APP_NAME, __version__
+from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.patient import Patient, PatientSummary
+from clinicdesk.errors import UserError
+from clinicdesk.paths import Paths
+from clinicdesk.services.clinic import NewClinic
+from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+from clinicdesk.services.patients import PatientRecord
+from clinicdesk.services.session import CurrentUser
+
+PASSWORD_ENV = "CLINICDESK_PASSWORD"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clinicdesk",
+        description=f"{APP_NAME}: records for a hair-loss clinic. "
+        "With no subcommand, starts the GUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--data-dir", help="clinic data folder (default: your user data folder)")
+    parser.add_argument("--user", help="acting user for subcommands that need one")
+    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+
+    init = commands.add_parser("init", help="create a new clinic in the data folder")
+    init.add_argument("--clinic", required=True, help="clinic name")
+    init.add_argument(
+        "--site", action="append", required=True, help="a site; the first is this install's"
+    )
+    init.add_argument("--admin", required=True, help="user name of the first administrator")
+
+    demo = commands.add_parser("demo", help="create a demo clinic with synthetic patients")
+    demo.add_argument("--patients", type=int, default=60, help="how many patients (default 60)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+
+    patients = commands.add_parser("patients", help="register, search and show patients")
+    patient_commands = patients.add_subparsers(dest="patients_command", metavar="ACTION")
+    patient_commands.required = True
+    add = patient_commands.add_parser("add", help="register a patient; prints the new id")
+    add.add_argument("--first", required=True)
+    add.add_argument("--last", required=True)
+    add.add_argument("--dob", required=True, help="date of birth, YYYY-MM-DD or DD/MM/YYYY")
+    add.add_argument("--sex", default="X", help="F, M or X (default X: not stated)")
+    add.add_argument("--nhs", default="")
+    add.add_argument("--phone", default="")
+    add.add_argument("--email", default="")
+    add.add_argument("--json", action="store_true")
+    search = patient_commands.add_parser("search", help="find patients by name, DOB, phone...")
+    search.add_argument("text")
+    search.add_argument("--json", action="store_true")
+    show = patient_commands.add_parser("show", help="one patient's record")
+    show.add_argument("patient_id")
+    show.add_argument("--json", action="store_true")
+    return parser
+
+
+def _password(prompt: str) -> str:
+    value = os.environ.get(PASSWORD_ENV)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UserError(f"No password given: set {PASSWORD_ENV} or run from a terminal.")
+    return getpass.getpass(prompt)
+
+
+def _acting_user(services: ClinicServices, args: argparse.Namespace) -> CurrentUser:
+    if not services.clinic.is_initialised():
+        raise UserError("This data folder holds no clinic yet: run `clinicdesk init` or `demo`.")
+    if not args.user:
+        raise UserError("This command needs a user: add --user NAME.")
+    return services.clinic.login(args.user, _password(f"Password for {args.user}: "))
+
+
+def summary_json(summary: PatientSummary) -> dict[str, Any]:
+    data = asdict(summary)
+    data["date_of_birth"] = summary.date_of_birth.isoformat()
+    data["sex"] = summary.sex.value
+    return data
+
+
+def patient_json(patient: Patient) -> dict[str, Any]:
+    details = asdict(patient.details)
+    details["date_of_birth"] = patient.details.date_of_birth.isoformat()
+    details["sex"] = patient.details.sex.value
+    return {
+        "id": patient.id,
+        **details,
+        "archived": patient.archived,
+        "version": patient.version,
+        "site_id": patient.site_id,
+        "created_at": patient.created_at,
+        "updated_at": patient.updated_at,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def record_json(record: PatientRecord) -> dict[str, Any]:
+    data = patient_json(record.patient)
+    data["red_flag_banner"] = [item.text for item in record.banner]
+    if record.medical_history is not None:
+        data["medical_history"] = _jsonable(asdict(record.medical_history))
+    if record.classifications is not None:
+        data["classification"] = [_jsonable(asdict(c)) for c in record.classifications]
+    return data
+
+
+def _print_summary(summary: PatientSummary, out: TextIO) -> None:
+    nhs = format_nhs_number(summary.nhs_number) if summary.nhs_number else "-"
+    flag = "  [archived]" if summary.archived else ""
+    out.write(
+        f"{summary.id}  {summary.last_name.upper()}, {summary.first_name}  "
+        f"{summary.date_of_birth:%d/%m/%Y}  NHS {nhs}{flag}\n"
+    )
+
+
+def _print_record(record: PatientRecord, out: TextIO) -> None:
+    data = record_json(record)
+    for key in (
+        "id",
+        "title",
+        "first_name",
+        "last_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "nhs_number",
+        "phone",
+        "email",
+        "postcode",
+        "gp_practice",
+    ):
+        if data.get(key):
+            out.write(f"{key.replace('_', ' ')}: {data[key]}\n")
+    for item in data["red_flag_banner"]:
+        out.write(f"! {item}\n")
+    for classification in record.classifications or []:
+        out.write(f"classification: {classification.label} ({classification.assessed_on})\n")
+
+
+def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int:
+    """Run one subcommand; ``UserError`` propagates to ``main`` for the one-line message."""
+    services = open_clinic(paths)
+    try:
+        if args.command == "init":
+            password = _password("Password for the new administrator: ")
+            user = services.clinic.create_clinic(
+                NewClinic(
+                    args.clinic, args.site[0], args.site[1:], args.admin, args.admin, password
+                )
+            )
+            out.write(f"Created {args.clinic}; administrator {user.username}.\n")
+        elif args.command == "demo":
+            if args.patients < 0 or args.patients > 100_000:
+                raise UserError("--patients must be between 0 and 100000.")
+            count = create_demo_clinic(services, patients=args.patients, seed=args.seed)
+            out.write(
+                f"Demo clinic created with {count} patients. "
+                f"Users admin, clinician, reception; password {DEMO_PASSWORD!r}.\n"
+            )
+        elif args.command == "patients":
+            user = _acting_user(services, args)
+            _patients(services, user, args, out)
+    finally:
+        services.close()
+    return 0
+
+
+def _patients(
+    services: ClinicServices, user: CurrentUser, args: argparse.Namespace, out: TextIO
+) -> None:
+    if args.patients_command == "add":
+        patient = services.patients.register(
+            user,
+            {
+                "first_name": args.first,
+                "last_name": args.last,
+                "date_of_birth": args.dob,
+                "sex": args.sex,
+                "nhs_number": args.nhs,
+                "phone": args.phone,
+                "email": args.email,
+            },
+        )
+        out.write(
+            json.dumps(patient_json(patient), ensure_ascii=False) + "\n"
+            if args.json
+            else f"{patient.id}\n"
+        )
+    elif args.patients_command == "search":
+        results = services.patients.search(user, args.text)
+        if args.json:
+            out.write(json.dumps([summary_json(r) for r in results], ensure_ascii=False) + "\n")
+        else:
+            for summary in results:
+                _print_summary(summary, out)
+    elif args.patients_command == "show":
+        record = services.patients.record(user, args.patient_id)
+        if args.json:
+            out.write(json.dumps(record_json(record), ensure_ascii=False) + "\n")
+        else:
+            _print_record(record, out)

@@ -1,0 +1,1 @@
+"""Domain values, validation and derived facts. Standard library only: no Qt, no SQL."""

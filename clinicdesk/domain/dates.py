@@ -1,0 +1,52 @@
+"""Dates as people in a UK clinic type them, checked in Python (SQLite accepts 2021-02-30)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_UK = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+
+class DateError(ValueError):
+    """The text is not a real date; the message says what to type instead."""
+
+
+def parse_date(text: str) -> date:
+    """Parse ``DD/MM/YYYY`` (also with ``.`` or ``-``) or ISO ``YYYY-MM-DD``.
+
+    Anything else, or a day that does not exist (31/02/2020), raises ``DateError``.
+    """
+    value = text.strip()
+    if match := _ISO.match(value):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _UK.match(value):
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        raise DateError("is not a date; type it as DD/MM/YYYY, for example 03/07/1985")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateError("is not a real date (check the day and month)") from None
+
+
+def try_parse_date(text: str) -> date | None:
+    """``parse_date`` for search: ``None`` instead of an error."""
+    try:
+        return parse_date(text)
+    except DateError:
+        return None
+
+
+def format_uk(value: date) -> str:
+    """The way dates are shown on screens and forms: 03/07/1985."""
+    return value.strftime("%d/%m/%Y")
+
+
+def age_on(date_of_birth: date, today: date) -> int:
+    """Age in whole years on ``today``."""
+    years = today.year - date_of_birth.year
+    if (today.month, today.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years

@@ -1,0 +1,413 @@
+"""Medical history: hair treatments, red flags, allergies, medications, labs, other factors.
+
+Everything a clinician would filter or warn on is coded (an enum); free text is only for notes.
+Lists hold items that keep their id across saves, so a save changes only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from clinicdesk.domain.dates import DateError, parse_date
+from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.errors import ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class HairTreatmentDrug(StrEnum):
+    TOPICAL_MINOXIDIL = "topical_minoxidil"
+    ORAL_MINOXIDIL = "oral_minoxidil"
+    FINASTERIDE = "finasteride"
+    DUTASTERIDE = "dutasteride"
+    ANTI_ANDROGEN = "anti_androgen"
+    PRP = "prp"
+    LOW_LEVEL_LASER = "low_level_laser"
+    TRANSPLANT = "transplant"
+    MICROGRAFTING = "micrografting"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return _DRUG_LABELS[self]
+
+
+_DRUG_LABELS = {
+    HairTreatmentDrug.TOPICAL_MINOXIDIL: "Minoxidil (topical)",
+    HairTreatmentDrug.ORAL_MINOXIDIL: "Minoxidil (oral)",
+    HairTreatmentDrug.FINASTERIDE: "Finasteride",
+    HairTreatmentDrug.DUTASTERIDE: "Dutasteride",
+    HairTreatmentDrug.ANTI_ANDROGEN: "Spironolactone / anti-androgen",
+    HairTreatmentDrug.PRP: "PRP",
+    HairTreatmentDrug.LOW_LEVEL_LASER: "Low-level laser",
+    HairTreatmentDrug.TRANSPLANT: "Hair transplant",
+    HairTreatmentDrug.MICROGRAFTING: "Previous micrografting",
+    HairTreatmentDrug.OTHER: "Other",
+}
+
+
+class TreatmentResponse(StrEnum):
+    NOT_KNOWN = "not_known"
+    NONE = "none"
+    PARTIAL = "partial"
+    GOOD = "good"
+    WORSE = "worse"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_known": "Not known yet",
+            "none": "No response",
+            "partial": "Partial response",
+            "good": "Good response",
+            "worse": "Worse",
+        }[self.value]
+
+
+class RedFlagCode(StrEnum):
+    ANTICOAGULANT = "anticoagulant"
+    BLEEDING_DISORDER = "bleeding_disorder"
+    PREGNANCY = "pregnancy"
+    SCALP_INFECTION = "scalp_infection"
+    SCARRING_ALOPECIA = "scarring_alopecia"
+    KELOID = "keloid"
+    ANAESTHETIC_ALLERGY = "anaesthetic_allergy"
+    CHLORHEXIDINE_ALLERGY = "chlorhexidine_allergy"
+    LATEX_ALLERGY = "latex_allergy"
+    UNCONTROLLED_THYROID = "uncontrolled_thyroid"
+    INFECTION_STATUS = "infection_status"
+
+    @property
+    def label(self) -> str:
+        return _FLAG_LABELS[self]
+
+
+_FLAG_LABELS = {
+    RedFlagCode.ANTICOAGULANT: "Anticoagulant / antiplatelet",
+    RedFlagCode.BLEEDING_DISORDER: "Bleeding disorder",
+    RedFlagCode.PREGNANCY: "Pregnant or breastfeeding",
+    RedFlagCode.SCALP_INFECTION: "Active scalp infection or scalp disease",
+    RedFlagCode.SCARRING_ALOPECIA: "Scarring alopecia",
+    RedFlagCode.KELOID: "Keloid tendency",
+    RedFlagCode.ANAESTHETIC_ALLERGY: "Allergy to local anaesthetic",
+    RedFlagCode.CHLORHEXIDINE_ALLERGY: "Allergy to chlorhexidine",
+    RedFlagCode.LATEX_ALLERGY: "Allergy to latex",
+    RedFlagCode.UNCONTROLLED_THYROID: "Uncontrolled thyroid disease",
+    RedFlagCode.INFECTION_STATUS: "Infection status relevant to tissue handling",
+}
+
+
+class LabTest(StrEnum):
+    FERRITIN = "ferritin"
+    TSH = "tsh"
+    VITAMIN_D = "vitamin_d"
+    TESTOSTERONE = "testosterone"
+    SHBG = "shbg"
+    DHEAS = "dheas"
+
+    @property
+    def label(self) -> str:
+        return _LAB_INFO[self][0]
+
+    @property
+    def unit(self) -> str:
+        return _LAB_INFO[self][1]
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return _LAB_INFO[self][2]
+
+
+_LAB_INFO: dict[LabTest, tuple[str, str, tuple[float, float]]] = {
+    LabTest.FERRITIN: ("Ferritin", "µg/L", (0.0, 5000.0)),
+    LabTest.TSH: ("TSH", "mU/L", (0.0, 200.0)),
+    LabTest.VITAMIN_D: ("Vitamin D (25-OH)", "nmol/L", (0.0, 1000.0)),
+    LabTest.TESTOSTERONE: ("Testosterone", "nmol/L", (0.0, 100.0)),
+    LabTest.SHBG: ("SHBG", "nmol/L", (0.0, 500.0)),
+    LabTest.DHEAS: ("DHEAS", "µmol/L", (0.0, 50.0)),
+}
+
+LAB_MAX_AGE = timedelta(days=183)  # "missing or older than 6 months at treatment"
+
+
+@dataclass(frozen=True)
+class HairTreatment:
+    drug: HairTreatmentDrug
+    dose: str = ""
+    started_on: date | None = None
+    stopped_on: date | None = None
+    response: TreatmentResponse = TreatmentResponse.NOT_KNOWN
+    side_effects: str = ""
+    id: str | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.stopped_on is None
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    code: RedFlagCode
+    note: str = ""
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Allergy:
+    substance: str
+    reaction: str = ""
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Medication:
+    name: str
+    dose: str = ""
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class LabResult:
+    test: LabTest
+    value: float
+    taken_on: date
+    id: str | None = None
+
+    @property
+    def unit(self) -> str:
+        return self.test.unit
+
+
+@dataclass(frozen=True)
+class MedicalHistory:
+    """Everything of the medical history. ``version`` is 0 until first saved."""
+
+    treatments: tuple[HairTreatment, ...] = ()
+    red_flags: tuple[RedFlag, ...] = ()
+    allergies: tuple[Allergy, ...] = ()
+    medications: tuple[Medication, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    pcos: bool = False
+    iron_deficiency: bool = False
+    telogen_triggers: str = ""
+    family_history: str = ""
+    age_at_onset: int | None = None
+    expectations: str = ""
+    body_dysmorphic_concern: bool = False
+    notes: str = ""
+    version: int = 0
+
+    def has_flag(self, code: RedFlagCode) -> bool:
+        return any(flag.code == code for flag in self.red_flags)
+
+
+@dataclass(frozen=True)
+class BannerItem:
+    """One warning for the red-flag banner that every role sees."""
+
+    text: str
+    severity: str = "warning"  # "danger" for allergies and bleeding risk
+
+
+def banner_items(history: MedicalHistory) -> list[BannerItem]:
+    """The warnings to show above a patient record: allergies, bleeding risk, pregnancy first."""
+    items: list[BannerItem] = []
+    for allergy in history.allergies:
+        text = f"Allergy: {allergy.substance}"
+        if allergy.reaction:
+            text += f" ({allergy.reaction})"
+        items.append(BannerItem(text, "danger"))
+    first = (RedFlagCode.ANTICOAGULANT, RedFlagCode.BLEEDING_DISORDER, RedFlagCode.PREGNANCY)
+    ordered = sorted(history.red_flags, key=lambda f: (f.code not in first, f.code.label))
+    for flag in ordered:
+        text = flag.code.label + (f": {flag.note}" if flag.note else "")
+        severity = "danger" if flag.code in first[:2] or "allergy" in flag.code.value else "warning"
+        items.append(BannerItem(text, severity))
+    return items
+
+
+def lab_warnings(history: MedicalHistory, on: date) -> list[str]:
+    """Ferritin and TSH must be present and under 6 months old at treatment (CLINICAL.md)."""
+    warnings = []
+    for test in (LabTest.FERRITIN, LabTest.TSH):
+        dates = [lab.taken_on for lab in history.labs if lab.test == test and lab.taken_on <= on]
+        if not dates:
+            warnings.append(f"No {test.label} result on record")
+        elif on - max(dates) > LAB_MAX_AGE:
+            warnings.append(f"{test.label} result is older than 6 months")
+    return warnings
+
+
+@dataclass
+class _Checker:
+    """Collects per-field messages while converting raw form text."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def text(
+        self,
+        key: str,
+        value: str | None,
+        *,
+        max_length: int = SHORT_TEXT_MAX,
+        multiline: bool = False,
+        required: bool = False,
+    ) -> str:
+        try:
+            cleaned = clean_text(value or "", max_length=max_length, multiline=multiline)
+        except TextError as exc:
+            self.errors[key] = str(exc)
+            return ""
+        if required and not cleaned:
+            self.errors[key] = "is required"
+        return cleaned
+
+    def date(
+        self, key: str, value: str | None, *, required: bool = False, today: date | None = None
+    ) -> date | None:
+        text = (value or "").strip()
+        if not text:
+            if required:
+                self.errors[key] = "is required"
+            return None
+        try:
+            parsed = parse_date(text)
+        except DateError as exc:
+            self.errors[key] = str(exc)
+            return None
+        if today is not None and parsed > today:
+            self.errors[key] = "is in the future"
+            return None
+        return parsed
+
+    def choice(self, key: str, value: str | None, enum: type[E]) -> E | None:
+        try:
+            return enum((value or "").strip())
+        except ValueError:
+            self.errors[key] = "must be chosen from the list"
+            return None
+
+
+RawRows = Sequence[Mapping[str, str | None]]
+
+
+def validate_medical_history(
+    *,
+    treatments: RawRows = (),
+    red_flags: RawRows = (),
+    allergies: RawRows = (),
+    medications: RawRows = (),
+    labs: RawRows = (),
+    other: Mapping[str, str | bool | None] | None = None,
+    today: date,
+    version: int = 0,
+) -> MedicalHistory:
+    """Turn the text of a medical-history form into a ``MedicalHistory``.
+
+    Field keys in the errors look like ``treatments[1].started_on`` so a form can mark the cell.
+    """
+    c = _Checker()
+    out_treatments = []
+    for i, row in enumerate(treatments):
+        key = f"treatments[{i}]"
+        drug = c.choice(f"{key}.drug", row.get("drug"), HairTreatmentDrug)
+        started = c.date(f"{key}.started_on", row.get("started_on"), today=today)
+        stopped = c.date(f"{key}.stopped_on", row.get("stopped_on"), today=today)
+        if started and stopped and stopped < started:
+            c.errors[f"{key}.stopped_on"] = "is before the start date"
+        response = c.choice(
+            f"{key}.response", row.get("response") or TreatmentResponse.NOT_KNOWN, TreatmentResponse
+        )
+        dose = c.text(f"{key}.dose", row.get("dose"))
+        side = c.text(f"{key}.side_effects", row.get("side_effects"))
+        if drug and response:
+            out_treatments.append(
+                HairTreatment(drug, dose, started, stopped, response, side, row.get("id") or None)
+            )
+    out_flags = []
+    seen_flags: set[RedFlagCode] = set()
+    for i, row in enumerate(red_flags):
+        key = f"red_flags[{i}]"
+        code = c.choice(f"{key}.code", row.get("code"), RedFlagCode)
+        note = c.text(f"{key}.note", row.get("note"))
+        if code in seen_flags:
+            c.errors[f"{key}.code"] = "is listed twice"
+        elif code:
+            seen_flags.add(code)
+            out_flags.append(RedFlag(code, note, row.get("id") or None))
+    out_allergies = []
+    for i, row in enumerate(allergies):
+        key = f"allergies[{i}]"
+        substance = c.text(f"{key}.substance", row.get("substance"), required=True)
+        reaction = c.text(f"{key}.reaction", row.get("reaction"))
+        if substance:
+            out_allergies.append(Allergy(substance, reaction, row.get("id") or None))
+    out_medications = []
+    for i, row in enumerate(medications):
+        key = f"medications[{i}]"
+        name = c.text(f"{key}.name", row.get("name"), required=True)
+        dose = c.text(f"{key}.dose", row.get("dose"))
+        if name:
+            out_medications.append(Medication(name, dose, row.get("id") or None))
+    out_labs = []
+    for i, row in enumerate(labs):
+        key = f"labs[{i}]"
+        test = c.choice(f"{key}.test", row.get("test"), LabTest)
+        taken = c.date(f"{key}.taken_on", row.get("taken_on"), required=True, today=today)
+        value_text = (row.get("value") or "").strip()
+        value: float | None = None
+        try:
+            value = float(value_text)
+        except ValueError:
+            c.errors[f"{key}.value"] = "must be a number" if value_text else "is required"
+        if test and value is not None:
+            low, high = test.bounds
+            if not low <= value <= high:
+                c.errors[f"{key}.value"] = f"must be between {low:g} and {high:g} {test.unit}"
+                value = None
+        if test and taken and value is not None:
+            out_labs.append(LabResult(test, value, taken, row.get("id") or None))
+
+    other = other or {}
+
+    def flag(name: str) -> bool:
+        value = other.get(name)
+        return bool(value) and value not in ("0", "false", "False")
+
+    onset: int | None = None
+    onset_text = str(other.get("age_at_onset") or "").strip()
+    if onset_text:
+        if onset_text.isdigit() and 0 < int(onset_text) <= 120:
+            onset = int(onset_text)
+        else:
+            c.errors["age_at_onset"] = "must be an age in years, 1 to 120"
+
+    def long_text(name: str, multiline: bool = True) -> str:
+        value = other.get(name)
+        return c.text(
+            name, value if isinstance(value, str) else "", max_length=NOTE_MAX, multiline=multiline
+        )
+
+    history = MedicalHistory(
+        treatments=tuple(out_treatments),
+        red_flags=tuple(out_flags),
+        allergies=tuple(out_allergies),
+        medications=tuple(out_medications),
+        labs=tuple(out_labs),
+        pcos=flag("pcos"),
+        iron_deficiency=flag("iron_deficiency"),
+        telogen_triggers=long_text("telogen_triggers"),
+        family_history=long_text("family_history"),
+        age_at_onset=onset,
+        expectations=long_text("expectations"),
+        body_dysmorphic_concern=flag("body_dysmorphic_concern"),
+        notes=long_text("notes"),
+        version=version,
+    )
+    if c.errors:
+        raise ValidationError(c.errors)
+    return history

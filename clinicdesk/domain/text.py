@@ -1,0 +1,43 @@
+"""Text that people type: one canonical form, no invisible tricks, a sensible length.
+
+Names and free text are stored NFC-normalised (so "Zoë" typed with a combining diaeresis is the
+same name as the precomposed one). Control characters (NUL and friends) and bidirectional
+override/isolate characters are refused rather than silently dropped, so what is stored is what
+the person saw; ordinary newlines and tabs are allowed only in multi-line notes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Bidirectional embedding, override and isolate controls: they can make a name display as
+# something other than its characters ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+NAME_MAX = 60
+SHORT_TEXT_MAX = 200
+NOTE_MAX = 4000
+
+
+class TextError(ValueError):
+    """The text cannot be stored; the message says why, for the field it came from."""
+
+
+def clean_text(value: str, *, max_length: int = SHORT_TEXT_MAX, multiline: bool = False) -> str:
+    """Return ``value`` NFC-normalised and trimmed, or raise ``TextError`` saying what is wrong."""
+    text = unicodedata.normalize("NFC", value).strip()
+    for char in text:
+        if char in _BIDI_CONTROLS:
+            raise TextError("contains an invisible text-direction character; please retype it")
+        if multiline and char in "\n\t":
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Co") or char in "\u2028\u2029":
+            if char in "\n\r":
+                raise TextError("must be on one line")
+            raise TextError("contains a control character; please retype it")
+    if multiline:
+        text = text.replace("\r\n", "\n")
+    if len(text) > max_length:
+        raise TextError(f"is too long ({len(text)} characters; at most {max_length})")
+    return text

@@ -1,0 +1,68 @@
+"""Every location ClinicDesk uses, computed once.
+
+The data directory is, in order: ``--data-dir``, the ``CLINICDESK_DATA_DIR`` environment
+variable, or the platform's user data directory (platformdirs). Tests always pass their own.
+``resources_dir`` works both in a checkout and in the PyInstaller build (``sys._MEIPASS``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from clinicdesk import APP_NAME
+
+ENV_DATA_DIR = "CLINICDESK_DATA_DIR"
+DATABASE_NAME = "clinicdesk.db"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / DATABASE_NAME
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def ensure(self) -> None:
+        for directory in (self.data_dir, self.backups_dir, self.logs_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> Paths:
+    if data_dir:
+        return Paths(Path(data_dir).expanduser().resolve())
+    if env := os.environ.get(ENV_DATA_DIR):
+        return Paths(Path(env).expanduser().resolve())
+    return Paths(default_data_dir())
+
+
+def resources_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

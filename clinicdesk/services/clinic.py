@@ -1,0 +1,189 @@
+"""Creating the clinic, signing in, and the clinic's sites and users."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from clinicdesk.domain.ids import SiteId, UserId, uuid7
+from clinicdesk.domain.roles import Permission, Role
+from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
+from clinicdesk.errors import AuthenticationFailed, UserError, ValidationError
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.clinic import THIS_SITE_KEY, ClinicRepository, SiteRow, UserRow
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.records import Actor
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+CLINIC_NAME_KEY = "clinic_name"
+# argon2id with the parameters RELIABILITY.md row 12 expects ($argon2id$v=19$m=65536,t=3,p=4).
+_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@dataclass(frozen=True)
+class NewClinic:
+    clinic_name: str
+    main_site: str
+    satellite_sites: Sequence[str]
+    admin_username: str
+    admin_display_name: str
+    admin_password: str
+
+
+def _clean(field: str, value: str, errors: dict[str, str], *, required: bool = True) -> str:
+    try:
+        text = clean_text(value, max_length=NAME_MAX)
+    except TextError as exc:
+        errors[field] = str(exc)
+        return ""
+    if required and not text:
+        errors[field] = "is required"
+    return text
+
+
+def validate_username(value: str, errors: dict[str, str], field: str = "admin_username") -> str:
+    name = _clean(field, value, errors).lower()
+    if name and (not name.replace(".", "").replace("-", "").replace("_", "").isalnum()):
+        errors[field] = "may contain only letters, digits, dots, dashes and underscores"
+    return name
+
+
+def validate_password(value: str, errors: dict[str, str], field: str = "admin_password") -> None:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        errors[field] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
+
+
+class ClinicService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.repo = ClinicRepository(db)
+
+    def is_initialised(self) -> bool:
+        return self.repo.is_initialised()
+
+    def clinic_name(self) -> str:
+        return self.repo.setting(CLINIC_NAME_KEY) or ""
+
+    def this_site(self) -> SiteRow:
+        site_id = self.repo.local(THIS_SITE_KEY)
+        for site in self.repo.sites():
+            if site.id == site_id:
+                return site
+        raise UserError("This installation is not set up yet: create the clinic first.")
+
+    def sites(self) -> list[SiteRow]:
+        return self.repo.sites()
+
+    def create_clinic(self, clinic: NewClinic, *, this_site_index: int = 0) -> CurrentUser:
+        """Create the clinic, its sites and the first admin; this install becomes one site."""
+        if self.is_initialised():
+            raise UserError("This data folder already holds a clinic; nothing was changed.")
+        errors: dict[str, str] = {}
+        name = _clean("clinic_name", clinic.clinic_name, errors)
+        main = _clean("main_site", clinic.main_site, errors)
+        satellites = [
+            s
+            for i, raw in enumerate(clinic.satellite_sites)
+            if (s := _clean(f"satellite_sites[{i}]", raw, errors, required=False))
+        ]
+        username = validate_username(clinic.admin_username, errors)
+        display = _clean("admin_display_name", clinic.admin_display_name or username, errors)
+        validate_password(clinic.admin_password, errors)
+        if errors:
+            raise ValidationError(errors)
+        admin_id, main_id = UserId(uuid7()), SiteId(uuid7())
+        actor = Actor(admin_id, main_id)
+        password_hash = hash_password(clinic.admin_password)
+        with write_transaction(self.db):
+            self.repo.add_site(main, "main", actor, site_id=main_id)
+            site_ids = [main_id]
+            for satellite in satellites:
+                site_ids.append(self.repo.add_site(satellite, "satellite", actor))
+            this_site = site_ids[min(this_site_index, len(site_ids) - 1)]
+            self.repo.add_user(
+                username, display, Role.ADMIN, password_hash, actor, user_id=admin_id
+            )
+            self.repo.set_setting(CLINIC_NAME_KEY, name, actor)
+            self.repo.set_local(THIS_SITE_KEY, this_site)
+            audit.append(
+                self.db, actor, "create_clinic", "clinic", main_id, {"sites": len(site_ids)}
+            )
+        log.info("clinic created with %d site(s)", len(site_ids))
+        return CurrentUser(admin_id, username, display, Role.ADMIN, this_site)
+
+    def login(self, username: str, password: str) -> CurrentUser:
+        """Check the password; audit success and failure alike."""
+        site = self.this_site()
+        user = self.repo.user_by_name(username.strip().lower())
+        ok = False
+        if user is not None and user.active:
+            try:
+                ok = _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        with write_transaction(self.db):
+            if not ok:
+                actor = Actor(user.id if user else "unknown", site.id)
+                audit.append(self.db, actor, "login_failed", "user", user.id if user else "", {})
+            else:
+                assert user is not None
+                actor = Actor(user.id, site.id)
+                if _hasher.check_needs_rehash(user.password_hash):
+                    self.repo.set_password_hash(user, hash_password(password), actor)
+                audit.append(self.db, actor, "login", "user", user.id, {})
+        if not ok or user is None:
+            raise AuthenticationFailed("The user name or password is wrong. Try again.")
+        return self._current(user, site.id)
+
+    def _current(self, user: UserRow, site_id: SiteId) -> CurrentUser:
+        return CurrentUser(user.id, user.username, user.display_name, Role(user.role), site_id)
+
+    def user(self, username: str) -> CurrentUser:
+        """The acting user for trusted local automation (tests, demo data) without a password."""
+        row = self.repo.user_by_name(username)
+        if row is None:
+            raise UserError(f"There is no user called {username!r}.")
+        return self._current(row, self.this_site().id)
+
+    def add_user(
+        self,
+        acting: CurrentUser,
+        username: str,
+        display_name: str,
+        role: Role,
+        password: str,
+        registration_number: str = "",
+    ) -> CurrentUser:
+        require(self.db, acting, Permission.MANAGE_CLINIC, entity="user")
+        errors: dict[str, str] = {}
+        name = validate_username(username, errors, "username")
+        display = _clean("display_name", display_name or name, errors)
+        registration = _clean("registration_number", registration_number, errors, required=False)
+        validate_password(password, errors, "password")
+        if name and self.repo.user_by_name(name) is not None:
+            errors["username"] = "is already taken"
+        if errors:
+            raise ValidationError(errors)
+        password_hash = hash_password(password)
+        with write_transaction(self.db):
+            user_id = self.repo.add_user(
+                name,
+                display,
+                role,
+                password_hash,
+                acting.actor,
+                registration_number=registration,
+            )
+            audit.append(self.db, acting.actor, "create", "user", user_id, {"role": role.value})
+        return CurrentUser(user_id, name, display, role, acting.site_id)

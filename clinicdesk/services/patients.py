@@ -1,0 +1,255 @@
+"""Patient use cases: register, update, archive, view, search; medical history; classification.
+
+Every call takes the acting user. Each mutation and each view of a record writes an audit entry
+in the same transaction. Updates are optimistic: the caller passes the version it read, and if
+someone saved in between, ``ConcurrentEdit`` carries both versions and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date
+
+from clinicdesk.domain.classification import Classification, validate_classification
+from clinicdesk.domain.ids import PatientId
+from clinicdesk.domain.medical import BannerItem, MedicalHistory, banner_items
+from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary, validate_patient
+from clinicdesk.domain.roles import Permission
+from clinicdesk.errors import ConcurrentEdit, NotFound, UserError
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.patients import ListKey, PatientRepository
+
+Today = Callable[[], date]
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A patient with the sections the acting user's role may see (``None`` = not allowed)."""
+
+    patient: Patient
+    banner: list[BannerItem]
+    medical_history: MedicalHistory | None
+    classifications: list[Classification] | None
+
+
+def changed_fields(before: PatientDetails, after: PatientDetails) -> list[str]:
+    return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
+
+
+class PatientService:
+    def __init__(self, db: Database, today: Today = date.today) -> None:
+        self.db = db
+        self.repo = PatientRepository(db)
+        self.today = today
+
+    # -- patients -------------------------------------------------------------------------
+
+    def register(self, user: CurrentUser, raw: Mapping[str, str | None]) -> Patient:
+        require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
+        details = validate_patient(raw, today=self.today())
+        if details.home_site_id is None:
+            details = replace(details, home_site_id=user.site_id)
+        with write_transaction(self.db):
+            patient_id = self.repo.insert(details, user.actor)
+            audit.append(self.db, user.actor, "create", "patient", patient_id, {})
+        return self._must_get(patient_id)
+
+    def update(
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        expected_version: int,
+        raw: Mapping[str, str | None],
+    ) -> Patient:
+        require(
+            self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
+        )
+        details = validate_patient(raw, today=self.today())
+        with write_transaction(self.db):
+            current = self._must_get(patient_id)
+            if details.home_site_id is None:
+                details = replace(details, home_site_id=current.details.home_site_id)
+            if not self.repo.update(current.id, expected_version, details, user.actor):
+                raise ConcurrentEdit("patient record", details, current)
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "patient",
+                patient_id,
+                {"fields": changed_fields(current.details, details)},
+            )
+        return self._must_get(patient_id)
+
+    def set_archived(
+        self, user: CurrentUser, patient_id: str, expected_version: int, archived: bool
+    ) -> Patient:
+        require(
+            self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
+        )
+        with write_transaction(self.db):
+            current = self._must_get(patient_id)
+            if not self.repo.set_archived(current.id, expected_version, archived, user.actor):
+                raise ConcurrentEdit("patient record", None, current)
+            action = "archive" if archived else "restore"
+            audit.append(self.db, user.actor, action, "patient", patient_id, {})
+        return self._must_get(patient_id)
+
+    def get(self, user: CurrentUser, patient_id: str) -> Patient:
+        """Open a patient's record (audited as a view)."""
+        require(
+            self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
+        )
+        patient = self._must_get(patient_id)
+        with write_transaction(self.db):
+            audit.append(self.db, user.actor, "view", "patient", patient_id, {})
+        return patient
+
+    def record(self, user: CurrentUser, patient_id: str) -> PatientRecord:
+        """The whole record as this user may see it (audited as one view)."""
+        patient = self.get(user, patient_id)
+        history = self.repo.get_medical_history(patient_id)
+        medical = user.may(Permission.VIEW_MEDICAL)
+        return PatientRecord(
+            patient,
+            banner_items(history),
+            history if medical else None,
+            self.repo.classifications(patient_id) if medical else None,
+        )
+
+    def search(
+        self, user: CurrentUser, text: str, *, limit: int = 200, include_archived: bool = False
+    ) -> list[PatientSummary]:
+        require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
+        return self.repo.search(text, limit=limit, include_archived=include_archived)
+
+    def list_page(
+        self,
+        user: CurrentUser,
+        after: ListKey | None,
+        limit: int,
+        *,
+        include_archived: bool = False,
+    ) -> list[PatientSummary]:
+        require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
+        return self.repo.list_page(after, limit, include_archived=include_archived)
+
+    def count(self, user: CurrentUser, *, include_archived: bool = False) -> int:
+        require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
+        return self.repo.count(include_archived=include_archived)
+
+    def duplicates_of(self, details: PatientDetails, exclude: str | None = None) -> list[PatientId]:
+        """Live patients with the same NHS number (to warn before saving a second record)."""
+        if not details.nhs_number:
+            return []
+        return [p for p in self.repo.find_by_nhs_number(details.nhs_number) if p != exclude]
+
+    def _must_get(self, patient_id: str) -> Patient:
+        patient = self.repo.get(patient_id)
+        if patient is None:
+            raise NotFound("That patient record does not exist; it may have been removed.")
+        return patient
+
+    # -- medical history ------------------------------------------------------------------
+
+    def banner(self, user: CurrentUser, patient_id: str) -> list[BannerItem]:
+        require(self.db, user, Permission.RED_FLAG_BANNER, entity="patient", entity_id=patient_id)
+        return banner_items(self.repo.get_medical_history(patient_id))
+
+    def medical_history(self, user: CurrentUser, patient_id: str) -> MedicalHistory:
+        require(
+            self.db, user, Permission.VIEW_MEDICAL, entity="medical_history", entity_id=patient_id
+        )
+        self._must_get(patient_id)
+        return self.repo.get_medical_history(patient_id)
+
+    def save_medical_history(
+        self, user: CurrentUser, patient_id: str, history: MedicalHistory
+    ) -> MedicalHistory:
+        require(
+            self.db, user, Permission.EDIT_MEDICAL, entity="medical_history", entity_id=patient_id
+        )
+        with write_transaction(self.db):
+            patient = self._must_get(patient_id)
+            if not self.repo.save_medical_history(patient.id, history, user.actor):
+                raise ConcurrentEdit(
+                    "medical history", history, self.repo.get_medical_history(patient_id)
+                )
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "medical_history",
+                patient_id,
+                {
+                    "treatments": len(history.treatments),
+                    "red_flags": len(history.red_flags),
+                    "allergies": len(history.allergies),
+                    "labs": len(history.labs),
+                },
+            )
+        return self.repo.get_medical_history(patient_id)
+
+    # -- classification -------------------------------------------------------------------
+
+    def classifications(self, user: CurrentUser, patient_id: str) -> list[Classification]:
+        require(
+            self.db, user, Permission.VIEW_MEDICAL, entity="classification", entity_id=patient_id
+        )
+        return self.repo.classifications(patient_id)
+
+    def add_classification(
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        scale: str,
+        grade: str,
+        assessed_on: str,
+        note: str = "",
+    ) -> list[Classification]:
+        require(
+            self.db, user, Permission.EDIT_MEDICAL, entity="classification", entity_id=patient_id
+        )
+        classification = validate_classification(
+            scale, grade, assessed_on, note, today=self.today()
+        )
+        with write_transaction(self.db):
+            patient = self._must_get(patient_id)
+            if classification.assessed_on < patient.details.date_of_birth:
+                raise UserError("The assessment date is before the patient's date of birth.")
+            new_id = self.repo.add_classification(patient.id, classification, user.actor)
+            audit.append(
+                self.db,
+                user.actor,
+                "create",
+                "classification",
+                new_id,
+                {"patient": patient_id, "scale": classification.scale.value},
+            )
+        return self.repo.classifications(patient_id)
+
+    def remove_classification(
+        self, user: CurrentUser, patient_id: str, classification: Classification
+    ) -> list[Classification]:
+        require(
+            self.db, user, Permission.EDIT_MEDICAL, entity="classification", entity_id=patient_id
+        )
+        if classification.id is None:
+            raise NotFound("That classification was never saved.")
+        with write_transaction(self.db):
+            if not self.repo.archive_classification(
+                classification.id, classification.version, user.actor
+            ):
+                raise ConcurrentEdit("classification", classification, None)
+            audit.append(
+                self.db,
+                user.actor,
+                "archive",
+                "classification",
+                classification.id,
+                {"patient": patient_id},
+            )
+        return self.repo.classifications(patient_id)

@@ -1,0 +1,134 @@
+"""Sites, users, clinic settings and this installation's own facts, in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from clinicdesk.domain.ids import SiteId, UserId
+from clinicdesk.storage.records import Actor, insert_record, update_record
+
+THIS_SITE_KEY = "this_site_id"
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: SiteId
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: UserId
+    username: str
+    display_name: str
+    role: str
+    password_hash: str
+    registration_number: str
+    version: int
+    active: bool
+
+
+class ClinicRepository:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # -- this installation ----------------------------------------------------------------
+
+    def local(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM local_state WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_local(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO local_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def is_initialised(self) -> bool:
+        return "local_state" in self.db.table_names() and self.local(THIS_SITE_KEY) is not None
+
+    # -- sites ----------------------------------------------------------------------------
+
+    def add_site(self, name: str, kind: str, actor: Actor, *, site_id: str | None = None) -> SiteId:
+        return SiteId(
+            insert_record(self.db, "sites", {"name": name, "kind": kind}, actor, record_id=site_id)
+        )
+
+    def sites(self) -> list[SiteRow]:
+        rows = self.db.execute(
+            "SELECT id, name, kind FROM sites WHERE deleted_at IS NULL "
+            "ORDER BY kind = 'satellite', created_at"
+        )
+        return [SiteRow(SiteId(r[0]), r[1], r[2]) for r in rows]
+
+    # -- users ----------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        display_name: str,
+        role: str,
+        password_hash: str,
+        actor: Actor,
+        *,
+        user_id: str | None = None,
+        registration_number: str = "",
+    ) -> UserId:
+        values = {
+            "username": username,
+            "display_name": display_name,
+            "role": role,
+            "password_hash": password_hash,
+            "registration_number": registration_number,
+        }
+        return UserId(insert_record(self.db, "users", values, actor, record_id=user_id))
+
+    def _user(self, where: str, value: str) -> UserRow | None:
+        row = self.db.execute(
+            "SELECT id, username, display_name, role, password_hash, registration_number, "
+            f"version, deleted_at FROM users WHERE {where} = ?",
+            [value],
+        ).fetchone()
+        if row is None:
+            return None
+        uid, username, display, role, pw_hash, registration, version, deleted = row
+        return UserRow(
+            UserId(uid), username, display, role, pw_hash, registration, version, deleted is None
+        )
+
+    def user_by_name(self, username: str) -> UserRow | None:
+        return self._user("username", username)
+
+    def user_by_id(self, user_id: str) -> UserRow | None:
+        return self._user("id", user_id)
+
+    def users(self) -> list[UserRow]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM users ORDER BY username")]
+        return [u for u in (self.user_by_id(i) for i in ids) if u is not None]
+
+    def set_password_hash(self, user: UserRow, password_hash: str, actor: Actor) -> bool:
+        return update_record(
+            self.db, "users", user.id, user.version, {"password_hash": password_hash}, actor
+        )
+
+    # -- settings -------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute(
+            "SELECT value FROM settings WHERE key = ? AND deleted_at IS NULL", [key]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str, actor: Actor) -> None:
+        row: Any = self.db.execute(
+            "SELECT id, version FROM settings WHERE key = ?", [key]
+        ).fetchone()
+        if row is None:
+            insert_record(self.db, "settings", {"key": key, "value": value}, actor)
+        else:
+            update_record(self.db, "settings", row[0], row[1], {"value": value}, actor)

@@ -1,0 +1,59 @@
+"""Patient search: user text to a safe FTS5 query.
+
+Raw FTS5 MATCH syntax fails on everyday input (``O'Brien``, ``Anne-Marie``, a lone ``"``) and
+gives meaning to words such as ``AND`` and ``NEAR``. So user input is never passed to MATCH: it
+is split into terms here, each term is quoted as an FTS5 string (inner quotes doubled), and terms
+are joined with implicit AND. A term with no letter or digit is dropped; no term, no search.
+
+Dates typed the UK way (03/07/1985) or ISO become the compact ``19850703`` we index; a query that
+is only digits with spaces, ``+`` or brackets (a phone or NHS number) becomes its digits, with
++44 turned into the national 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clinicdesk.domain.dates import try_parse_date
+from clinicdesk.domain.identifiers import phone_digits
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+_NUMBERISH = re.compile(r"^[\d\s+()\-.]+$")
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    terms: tuple[str, ...]
+
+    def match_expression(self, *, prefix: bool) -> str:
+        star = "*" if prefix else ""
+        return " ".join(f'"{term.replace(chr(34), chr(34) * 2)}"{star}' for term in self.terms)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+
+def dob_token(iso_date: str) -> str:
+    return iso_date.replace("-", "")
+
+
+def parse_query(text: str) -> SearchTerms:
+    query = text[:MAX_QUERY_CHARS].strip()
+    if not query:
+        return SearchTerms(())
+    if _NUMBERISH.match(query) and sum(ch.isdigit() for ch in query) >= 3:
+        if parsed := try_parse_date(query):
+            return SearchTerms((dob_token(parsed.isoformat()),))
+        return SearchTerms((phone_digits(query).lstrip("+"),))
+    terms: list[str] = []
+    for word in query.split():
+        if parsed := try_parse_date(word):
+            terms.append(dob_token(parsed.isoformat()))
+        elif _WORD.search(word):
+            terms.append(word)
+        if len(terms) == MAX_TERMS:
+            break
+    return SearchTerms(tuple(terms))
