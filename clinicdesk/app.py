@@ -44,8 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         paths.ensure()
     except OSError as exc:
-        print(f"clinicdesk: cannot use the data folder {paths.data_dir}: {exc.strerror}",
-              file=sys.stderr)
+        print(
+            f"clinicdesk: cannot use the data folder {paths.data_dir}: {exc.strerror}",
+            file=sys.stderr,
+        )
         return 2
     setup_logging(paths)
     log.info("%s %s starting (%s)", APP_NAME, __version__, args.command or "gui")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+# ASCII digits only: str.isdigit() also accepts "²" and other scripts' digits, which would be
+# stored as typed and never match the same number typed on another keyboard.
+_NHS_SHAPE = re.compile(r"[0-9]{10}")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def nhs_check_digit_ok(digits: str) -> bool:
     """The NHS number modulus-11 check: weights 10..2 over the first nine digits."""
-    if len(digits) != 10 or not digits.isdigit():
+    if not _NHS_SHAPE.fullmatch(digits):
         return False
     total = sum(
         int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True)
@@ -26,10 +29,10 @@ def nhs_check_digit_ok(digits: str) -> bool:
 
 
 def normalise_nhs_number(text: str) -> str:
-    """``485 777 3456`` or ``485-777-3456`` -> ``4857773456``; a wrong check digit is refused."""
+    """``943 476 5919`` or ``943-476-5919`` -> ``9434765919``; a wrong check digit is refused."""
     digits = re.sub(r"[\s\-]", "", text)
-    if not digits.isdigit() or len(digits) != 10:
-        raise ValueError("must be 10 digits, for example 485 777 3456")
+    if not _NHS_SHAPE.fullmatch(digits):
+        raise ValueError("must be 10 digits, for example 943 476 5919")
     if not nhs_check_digit_ok(digits):
         raise ValueError("is not a valid NHS number (the check digit does not match); check it")
     return digits

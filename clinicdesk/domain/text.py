@@ -26,6 +26,9 @@ class TextError(ValueError):
 def clean_text(value: str, *, max_length: int = SHORT_TEXT_MAX, multiline: bool = False) -> str:
     """Return ``value`` NFC-normalised and trimmed, or raise ``TextError`` saying what is wrong."""
     text = unicodedata.normalize("NFC", value).strip()
+    if multiline:
+        # Text pasted from Windows (or an old Mac) ends lines with CR LF (or CR): same lines.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     for char in text:
         if char in _BIDI_CONTROLS:
             raise TextError("contains an invisible text-direction character; please retype it")
@@ -36,8 +39,6 @@ def clean_text(value: str, *, max_length: int = SHORT_TEXT_MAX, multiline: bool 
             if char in "\n\r":
                 raise TextError("must be on one line")
             raise TextError("contains a control character; please retype it")
-    if multiline:
-        text = text.replace("\r\n", "\n")
     if len(text) > max_length:
         raise TextError(f"is too long ({len(text)} characters; at most {max_length})")
     return text

@@ -1,0 +1,139 @@
+"""First start on an empty data folder: create the clinic, or open the demo clinic."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk import APP_NAME
+from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
+from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.fields import FieldWithError
+
+DEMO_PATIENTS = 40
+CREATE_FIELDS = (
+    ("clinic_name", "Clinic name", "e.g. Harley Hair Clinic"),
+    ("main_site", "Main site", "e.g. London"),
+    ("satellite_site", "Satellite site", "optional, e.g. Guildford"),
+    ("admin_username", "Administrator user name", "e.g. pmanager"),
+    ("admin_display_name", "Administrator full name", ""),
+    ("admin_password", "Password", f"at least {MIN_PASSWORD_LENGTH} characters"),
+    ("confirm_password", "Password again", ""),
+)
+
+
+class FirstRunDialog(QDialog):
+    """``user`` is set when a clinic was created (its admin is signed in); after the demo
+    clinic is made, ``demo_created`` is True and the caller asks for a sign-in."""
+
+    def __init__(self, services: ClinicServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.user: CurrentUser | None = None
+        self.demo_created = False
+        self.setObjectName("first_run_dialog")
+        self.setWindowTitle(f"Welcome to {APP_NAME}")
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            f"<h2>Welcome to {APP_NAME}</h2>"
+            "<p>This computer holds no clinic yet. Create your clinic, or open a demo clinic "
+            "with made-up patients to try things out.</p>"
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        create_box = QGroupBox("Create a new clinic")
+        form = QFormLayout(create_box)
+        self.fields: dict[str, FieldWithError] = {}
+        for key, label, placeholder in CREATE_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(key)
+            edit.setPlaceholderText(placeholder)
+            edit.setMaxLength(80)
+            if "password" in key:
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            field = FieldWithError(edit)
+            self.fields[key] = field
+            form.addRow(label, field)
+        self.create_button = QPushButton("Create clinic")
+        self.create_button.setObjectName("create_clinic")
+        self.create_button.setDefault(True)
+        self.create_button.clicked.connect(self.create_clinic)
+        form.addRow(self.create_button)
+        layout.addWidget(create_box)
+
+        demo_box = QGroupBox("Or try it out")
+        demo_layout = QHBoxLayout(demo_box)
+        demo_text = QLabel(
+            f"A demo clinic with {DEMO_PATIENTS} synthetic patients. Sign in as admin, "
+            f"clinician or reception; the password is {DEMO_PASSWORD!r}."
+        )
+        demo_text.setTextFormat(Qt.TextFormat.PlainText)
+        demo_text.setWordWrap(True)
+        self.demo_button = QPushButton("Open demo clinic")
+        self.demo_button.setObjectName("open_demo")
+        self.demo_button.clicked.connect(self.open_demo)
+        demo_layout.addWidget(demo_text, 1)
+        demo_layout.addWidget(self.demo_button)
+        layout.addWidget(demo_box)
+        self.setMinimumWidth(560)
+
+    def text(self, key: str) -> str:
+        editor = self.fields[key].editor
+        assert isinstance(editor, QLineEdit)
+        return editor.text()
+
+    def create_clinic(self) -> None:
+        for field in self.fields.values():
+            field.set_error(None)
+        if self.text("admin_password") != self.text("confirm_password"):
+            self.fields["confirm_password"].set_error("does not match the password")
+            return
+        satellite = self.text("satellite_site")
+        clinic = NewClinic(
+            self.text("clinic_name"),
+            self.text("main_site"),
+            [satellite] if satellite.strip() else [],
+            self.text("admin_username"),
+            self.text("admin_display_name"),
+            self.text("admin_password"),
+        )
+        try:
+            self.user = self.services.clinic.create_clinic(clinic)
+        except ValidationError as exc:
+            for key, message in exc.errors.items():
+                target = "satellite_site" if key.startswith("satellite_sites") else key
+                if target in self.fields:
+                    self.fields[target].set_error(message)
+            return
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.accept()
+
+    def open_demo(self) -> None:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            create_demo_clinic(self.services, patients=DEMO_PATIENTS, seed=1)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.demo_created = True
+        self.accept()

@@ -1,0 +1,701 @@
+"""The main window: find a patient on the left, their record on the right.
+
+Search box (Ctrl+F) over a lazily fetched patient list; the record has a header (photo
+placeholder, name, age, NHS number, red-flag banner) and tabs. New patient (Ctrl+N), Save
+(Ctrl+S), Archive/Restore. Leaving a record with unsaved changes asks first. Saves go through
+the services, which validate, check the version and audit; messages are shown at the fields.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk import APP_NAME
+from clinicdesk.domain.classification import Classification
+from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.medical import BannerItem, MedicalHistory
+from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
+from clinicdesk.domain.roles import Permission
+from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
+from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.classification import ClassificationTab
+from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
+from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.medical_history import MedicalHistoryTab
+from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
+from clinicdesk.ui.patient_list import PatientListModel
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 150
+FIELD_LABELS = {
+    name: (label or "Address line 2") for _, specs in GROUPS for name, label, _, _ in specs
+}
+
+
+class PatientHeader(QWidget):
+    """Photo placeholder, name, age and identifiers, and the red-flag banner."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.photo = QLabel()
+        self.photo.setObjectName("photo_placeholder")
+        self.photo.setFixedSize(72, 72)
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.photo.setTextFormat(Qt.TextFormat.PlainText)
+        self.photo.setToolTip("No photo yet")
+        self.photo.setStyleSheet(
+            "background: #d9e2ec; color: #334e68; border-radius: 36px; font-size: 22px;"
+        )
+        layout.addWidget(self.photo)
+        text = QVBoxLayout()
+        self.name = QLabel()
+        self.name.setObjectName("patient_name")
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        self.name.setStyleSheet("font-size: 18px; font-weight: bold;")
+        self.facts = QLabel()
+        self.facts.setObjectName("patient_facts")
+        self.facts.setTextFormat(Qt.TextFormat.PlainText)
+        self.banner = QLabel()
+        self.banner.setObjectName("red_flag_banner")
+        self.banner.setTextFormat(Qt.TextFormat.RichText)  # built from escaped text only
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; padding: 4px;"
+        )
+        text.addWidget(self.name)
+        text.addWidget(self.facts)
+        text.addWidget(self.banner)
+        layout.addLayout(text, 1)
+        self.clear()
+
+    def clear(self) -> None:
+        self.photo.setText("")
+        self.name.setText("")
+        self.facts.setText("")
+        self.banner.setText("")
+        self.banner.setVisible(False)
+
+    def show_new(self) -> None:
+        self.clear()
+        self.photo.setText("+")
+        self.name.setText("New patient")
+        self.facts.setText("Fill in the details and press Save (Ctrl+S).")
+
+    def show_patient(self, patient: Patient, age: int, banner: Sequence[BannerItem]) -> None:
+        d = patient.details
+        initials = (d.first_name[:1] + d.last_name[:1]).upper()
+        self.photo.setText(initials)
+        name = " ".join(part for part in (d.title, d.first_name, d.last_name) if part)
+        if d.preferred_name:
+            name += f' ("{d.preferred_name}")'
+        if patient.archived:
+            name += "  [archived]"
+        self.name.setText(name)
+        facts = [f"Born {format_uk(d.date_of_birth)} (age {age})", d.sex.label]
+        if d.nhs_number:
+            facts.append(f"NHS {format_nhs_number(d.nhs_number)}")
+        self.facts.setText("   ·   ".join(facts))
+        self.set_banner(banner)
+
+    def set_banner(self, banner: Sequence[BannerItem]) -> None:
+        parts = [
+            ("<b>" if item.severity == "danger" else "")
+            + html.escape(item.text)
+            + ("</b>" if item.severity == "danger" else "")
+            for item in banner
+        ]
+        self.banner.setText("⚠ " + " &nbsp;|&nbsp; ".join(parts) if parts else "")
+        self.banner.setVisible(bool(parts))
+
+    def banner_text(self) -> str:
+        """The banner as plain text (what a user reads)."""
+        doc = self.banner.text()
+        from PySide6.QtGui import QTextDocumentFragment
+
+        return QTextDocumentFragment.fromHtml(doc).toPlainText() if doc else ""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: ClinicServices, user: CurrentUser) -> None:
+        super().__init__()
+        self.services = services
+        self.user = user
+        self.patient: Patient | None = None
+        self.creating = False
+        self.history: MedicalHistory | None = None
+        self._demographics_dirty = False
+        self._medical_dirty = False
+        self._version_override: int | None = None
+        self.setObjectName("main_window")
+        clinic_name = services.clinic.clinic_name()
+        self.setWindowTitle(f"{APP_NAME} — {clinic_name}" if clinic_name else APP_NAME)
+        self._build()
+        self._build_actions()
+        self._apply_role()
+        self.show_placeholder()
+        site = services.clinic.this_site()
+        self.statusBar().showMessage(
+            f"Signed in as {user.display_name} ({user.role.label}) at {site.name}"
+        )
+        self.resize(1200, 760)
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _build(self) -> None:
+        splitter = QSplitter()
+        self.setCentralWidget(splitter)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        self.search_box = QLineEdit()
+        self.search_box.setObjectName("search_box")
+        self.search_box.setPlaceholderText("Search name, date of birth, phone, email or NHS number")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.setMaxLength(200)
+        self.search_box.textChanged.connect(self._schedule_search)
+        self.search_box.returnPressed.connect(self._open_first_result)
+        left_layout.addWidget(self.search_box)
+        self.include_archived = QCheckBox("Include archived")
+        self.include_archived.setObjectName("include_archived")
+        self.include_archived.toggled.connect(self._include_archived_toggled)
+        left_layout.addWidget(self.include_archived)
+        self.model = PatientListModel(self.services.patients, self.user, self)
+        self.list_view = QTableView()
+        self.list_view.setObjectName("patient_list")
+        self.list_view.setModel(self.model)
+        self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list_view.verticalHeader().setVisible(False)
+        self.list_view.verticalHeader().setDefaultSectionSize(22)
+        self.list_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.list_view.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((190, 86, 40, 100, 110, 80)):
+            self.list_view.setColumnWidth(column, width)
+        self.list_view.setAlternatingRowColors(True)
+        self.list_view.activated.connect(self._row_activated)
+        self.list_view.clicked.connect(self._row_activated)
+        left_layout.addWidget(self.list_view)
+        self.result_label = QLabel()
+        self.result_label.setObjectName("result_label")
+        left_layout.addWidget(self.result_label)
+        splitter.addWidget(left)
+
+        self.stack = QStackedWidget()
+        self.placeholder = QLabel(
+            "Search for a patient on the left, or press Ctrl+N to register a new one."
+        )
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.placeholder)
+        record = QWidget()
+        record_layout = QVBoxLayout(record)
+        self.header = PatientHeader()
+        record_layout.addWidget(self.header)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("record_tabs")
+        sites = [(site.id, site.name) for site in self.services.clinic.sites()]
+        self.demographics = DemographicsForm(sites)
+        self.demographics.changed.connect(self._demographics_changed)
+        self.medical = MedicalHistoryTab()
+        self.medical.changed.connect(self._medical_changed)
+        self.classification = ClassificationTab()
+        self.classification.set_handlers(
+            self._add_classification, self._remove_classification, self.services.patients.today
+        )
+        self.tabs.addTab(self.demographics, "&Demographics")
+        self.tabs.addTab(self.medical, "&Medical history")
+        self.tabs.addTab(self.classification, "C&lassification")
+        record_layout.addWidget(self.tabs, 1)
+        self.stack.addWidget(record)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([460, 740])
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.run_search)
+        self._update_result_label()
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+
+        def action(
+            text: str,
+            shortcut: QKeySequence.StandardKey | str | None,
+            slot: Callable[[], object],
+            tip: str,
+        ) -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setStatusTip(tip)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.new_action = action(
+            "&New patient", QKeySequence.StandardKey.New, self.new_patient, "Register a patient"
+        )
+        self.save_action = action(
+            "&Save", QKeySequence.StandardKey.Save, self.save, "Save the changes to this record"
+        )
+        self.archive_action = action(
+            "&Archive patient", None, self.toggle_archive, "Archive (or restore) this record"
+        )
+        self.find_action = action(
+            "&Find patient", QKeySequence.StandardKey.Find, self.focus_search, "Search patients"
+        )
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, self.close, "Quit")
+        for act in (self.new_action, self.save_action, self.archive_action):
+            toolbar.addAction(act)
+            file_menu.addAction(act)
+        file_menu.addAction(self.find_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About ClinicDesk", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+        self._update_actions()
+
+    def _apply_role(self) -> None:
+        if not self.user.may(Permission.VIEW_MEDICAL):
+            # Reception sees the red-flag banner only, never the clinical tabs.
+            for widget in (self.classification, self.medical):
+                self.tabs.removeTab(self.tabs.indexOf(widget))
+        elif not self.user.may(Permission.EDIT_MEDICAL):
+            self.medical.set_read_only(True)
+            self.classification.set_read_only(True)
+
+    # -- search and list ------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_box.selectAll()
+
+    def _schedule_search(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def run_search(self) -> None:
+        self._search_timer.stop()
+        self.model.set_query(self.search_box.text())
+        self._update_result_label()
+        self._select_current_in_list()
+
+    def _include_archived_toggled(self, include: bool) -> None:
+        self.model.set_include_archived(include)
+        self._update_result_label()
+        self._select_current_in_list()
+
+    def _update_result_label(self) -> None:
+        rows = self.model.rowCount()
+        if self.model.query:
+            self.result_label.setText(
+                "No patient matches." if rows == 0 else f"{rows} match{'es' if rows != 1 else ''}"
+            )
+        else:
+            total = self.services.patients.count(
+                self.user, include_archived=self.include_archived.isChecked()
+            )
+            self.result_label.setText(f"{total} patient{'s' if total != 1 else ''}")
+
+    def _open_first_result(self) -> None:
+        if self._search_timer.isActive():
+            self.run_search()
+        if self.model.rowCount() > 0:
+            self._row_activated(self.model.index(0, 0))
+
+    def _row_activated(self, index: QModelIndex) -> None:
+        summary = self.model.summary_at(index.row())
+        if summary is None or (self.patient is not None and self.patient.id == summary.id):
+            return
+        if not self.confirm_leave():
+            self._select_current_in_list()
+            return
+        self.open_patient(summary.id)
+
+    def _select_current_in_list(self) -> None:
+        selection = self.list_view.selectionModel()
+        row = self.model.row_of(self.patient.id) if self.patient else -1
+        if row < 0:
+            selection.clearSelection()
+            return
+        selection.setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+
+    # -- opening records ------------------------------------------------------------------
+
+    def show_placeholder(self) -> None:
+        self.patient = None
+        self.creating = False
+        self.history = None
+        self._set_clean()
+        self.header.clear()
+        self.stack.setCurrentWidget(self.placeholder)
+        self._update_actions()
+
+    def open_patient(self, patient_id: str) -> None:
+        try:
+            record = self.services.patients.record(self.user, patient_id)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.patient = record.patient
+        self.creating = False
+        self.history = record.medical_history
+        self._version_override = None
+        today = self.services.patients.today()
+        self.header.show_patient(record.patient, record.patient.age(today), record.banner)
+        self.demographics.load(record.patient.details)
+        if record.medical_history is not None:
+            self.medical.load(record.medical_history, today)
+            self.medical.set_read_only(not self.user.may(Permission.EDIT_MEDICAL))
+        if record.classifications is not None:
+            self.classification.load(record.classifications, record.patient.details.sex, today)
+        self._set_clean()
+        self.stack.setCurrentIndex(1)
+        self._set_clinical_tabs_enabled(True)
+        self._select_current_in_list()
+        self._update_actions()
+
+    def new_patient(self) -> None:
+        if not self.confirm_leave():
+            return
+        self.patient = None
+        self.creating = True
+        self.history = None
+        self.header.show_new()
+        self.demographics.load(None)
+        self.medical.load(MedicalHistory(), self.services.patients.today())
+        self._set_clean()
+        self.stack.setCurrentIndex(1)
+        self.tabs.setCurrentWidget(self.demographics)
+        self._set_clinical_tabs_enabled(False)
+        self.list_view.selectionModel().clearSelection()
+        self.demographics.editor("first_name").setFocus()
+        self._update_actions()
+
+    def _set_clinical_tabs_enabled(self, enabled: bool) -> None:
+        for widget in (self.medical, self.classification):
+            index = self.tabs.indexOf(widget)
+            if index >= 0:
+                self.tabs.setTabEnabled(index, enabled)
+                self.tabs.setTabToolTip(index, "" if enabled else "Save the new patient first")
+
+    # -- editing state --------------------------------------------------------------------
+
+    def _demographics_changed(self) -> None:
+        self._demographics_dirty = True
+        self._update_actions()
+
+    def _medical_changed(self) -> None:
+        self._medical_dirty = True
+        self._update_actions()
+
+    def _set_clean(self) -> None:
+        self._demographics_dirty = False
+        self._medical_dirty = False
+        self._update_actions()
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        return self._demographics_dirty or self._medical_dirty
+
+    def _update_actions(self) -> None:
+        if not hasattr(self, "save_action"):
+            return
+        self.save_action.setEnabled(self.has_unsaved_changes or self.creating)
+        self.archive_action.setEnabled(self.patient is not None)
+        archived = self.patient is not None and self.patient.archived
+        self.archive_action.setText("&Restore patient" if archived else "&Archive patient")
+        self.setWindowModified(self.has_unsaved_changes)
+
+    def confirm_leave(self) -> bool:
+        """True when it is fine to leave the current record (saved, discarded or unchanged)."""
+        if not self.has_unsaved_changes:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "This record has changes that are not saved. Save them now?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.confirm_leave():
+            event.accept()
+        else:
+            event.ignore()
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """Save what changed; True when everything on screen is now stored."""
+        if self.creating:
+            return self._save_new()
+        if self.patient is None:
+            return True
+        ok = True
+        if self._demographics_dirty:
+            ok = self._save_demographics()
+        if ok and self._medical_dirty:
+            ok = self._save_medical()
+        return ok
+
+    def _save_new(self) -> bool:
+        raw = self.demographics.raw()
+        try:
+            patient = self.services.patients.register(self.user, raw)
+        except ValidationError as exc:
+            self._show_validation(exc)
+            return False
+        except UserError as exc:
+            show_user_error(self, exc)
+            return False
+        self.demographics.show_errors({})
+        self.statusBar().showMessage(f"Registered {patient.display_name}.", 5000)
+        self._set_clean()
+        self.creating = False
+        self.model.reload()
+        self._update_result_label()
+        self.open_patient(patient.id)
+        return True
+
+    def _save_demographics(self) -> bool:
+        assert self.patient is not None
+        version = self._version_override or self.patient.version
+        try:
+            patient = self.services.patients.update(
+                self.user, self.patient.id, version, self.demographics.raw()
+            )
+        except ValidationError as exc:
+            self._show_validation(exc)
+            return False
+        except ConcurrentEdit as exc:
+            self._resolve_concurrent_edit(exc)
+            return False
+        except UserError as exc:
+            show_user_error(self, exc)
+            return False
+        self.patient = patient
+        self._version_override = None
+        self._demographics_dirty = False
+        self.demographics.show_errors({})
+        today = self.services.patients.today()
+        self.header.show_patient(
+            patient, patient.age(today), self.services.patients.banner(self.user, patient.id)
+        )
+        self.model.replace_summary(_summary_of(patient))
+        self.statusBar().showMessage("Saved.", 4000)
+        self._update_actions()
+        return True
+
+    def _save_medical(self) -> bool:
+        assert self.patient is not None
+        today = self.services.patients.today()
+        try:
+            history = self.medical.collect(today)
+            saved = self.services.patients.save_medical_history(self.user, self.patient.id, history)
+        except ValidationError as exc:
+            self.medical.show_errors(exc.errors)
+            self.tabs.setCurrentWidget(self.medical)
+            self.statusBar().showMessage(
+                "Not saved: correct the medical history entries marked in red.", 8000
+            )
+            return False
+        except ConcurrentEdit as exc:
+            theirs = exc.theirs
+            assert isinstance(theirs, MedicalHistory)
+            answer = QMessageBox.question(
+                self,
+                "Someone else saved this medical history",
+                exc.message + "\n\nYes: show the saved version (your changes are dropped).\n"
+                "No: keep your changes on screen; saving again replaces the other version.",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._medical_dirty = False
+                self.medical.load(theirs, today)
+                self._update_actions()
+            else:
+                self.medical.adopt_version(theirs.version)
+            return False
+        except UserError as exc:
+            show_user_error(self, exc)
+            return False
+        self.history = saved
+        self.medical.load(saved, today)
+        self._medical_dirty = False
+        self.header.set_banner(self.services.patients.banner(self.user, self.patient.id))
+        self.statusBar().showMessage("Medical history saved.", 4000)
+        self._update_actions()
+        return True
+
+    def _show_validation(self, exc: ValidationError) -> None:
+        self.demographics.show_errors(exc.errors)
+        self.tabs.setCurrentWidget(self.demographics)
+        self.statusBar().showMessage("Not saved: correct the fields marked in red.", 8000)
+
+    def _resolve_concurrent_edit(self, exc: ConcurrentEdit) -> None:
+        theirs = exc.theirs
+        assert isinstance(theirs, Patient)
+        mine_form = self.demographics.raw()
+        theirs_form = _display_form(theirs.details)
+        editor = self.services.clinic.repo.user_by_id(theirs.updated_by)
+        who = editor.display_name if editor else "another user"
+        dialog = ConcurrentEditDialog(
+            exc.message, compare_rows(FIELD_LABELS, _display_raw(mine_form), theirs_form), who, self
+        )
+        self.concurrent_dialog = dialog
+        dialog.exec()
+        if dialog.choice == ConcurrentEditDialog.KEEP_MINE:
+            # The user has seen the other version; a further Save replaces it knowingly.
+            self._version_override = theirs.version
+            self.statusBar().showMessage(
+                "Your changes are still on screen. Press Save again to replace the other version.",
+                10000,
+            )
+        else:
+            self._demographics_dirty = False
+            self.open_patient(theirs.id)
+
+    # -- archive --------------------------------------------------------------------------
+
+    def toggle_archive(self) -> None:
+        if self.patient is None:
+            return
+        archived = not self.patient.archived
+        if archived:
+            answer = QMessageBox.question(
+                self,
+                "Archive patient",
+                f"Archive the record of {self.patient.display_name}? It will no longer appear in "
+                "the patient list or searches; nothing is deleted and it can be restored.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if not self.confirm_leave():
+            return
+        try:
+            patient = self.services.patients.set_archived(
+                self.user, self.patient.id, self.patient.version, archived
+            )
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.model.reload()
+        self._update_result_label()
+        self.open_patient(patient.id)
+        verb = "archived" if archived else "restored"
+        self.statusBar().showMessage(f"Record {verb}.", 5000)
+
+    # -- classification -------------------------------------------------------------------
+
+    def _add_classification(
+        self, scale: str, grade: str, assessed_on: str, note: str
+    ) -> list[Classification]:
+        assert self.patient is not None
+        try:
+            return self.services.patients.add_classification(
+                self.user, self.patient.id, scale, grade, assessed_on, note
+            )
+        except ValidationError:
+            raise
+        except UserError as exc:
+            show_user_error(self, exc)
+            return self.services.patients.classifications(self.user, self.patient.id)
+
+    def _remove_classification(self, entry: Classification) -> list[Classification]:
+        assert self.patient is not None
+        answer = QMessageBox.question(
+            self,
+            "Remove classification",
+            f"Remove {entry.label} assessed on {format_uk(entry.assessed_on)}? "
+            "It stays in the record's history.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            try:
+                return self.services.patients.remove_classification(
+                    self.user, self.patient.id, entry
+                )
+            except UserError as exc:
+                show_user_error(self, exc)
+        return self.services.patients.classifications(self.user, self.patient.id)
+
+    def _about(self) -> None:
+        from clinicdesk import __version__
+
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\nRecords for a hair-loss micrografting clinic.",
+        )
+
+
+def _summary_of(patient: Patient) -> PatientSummary:
+    d = patient.details
+    return PatientSummary(
+        patient.id,
+        d.first_name,
+        d.last_name,
+        d.preferred_name,
+        d.date_of_birth,
+        d.sex,
+        d.nhs_number,
+        d.phone,
+        d.postcode,
+        patient.archived,
+    )
+
+
+def _display_form(details: PatientDetails) -> dict[str, str]:
+    form = details.as_form()
+    form["nhs_number"] = format_nhs_number(details.nhs_number)
+    form["sex"] = details.sex.label
+    form.pop("home_site_id", None)
+    return form
+
+
+def _display_raw(raw: dict[str, str]) -> dict[str, str]:
+    shown = dict(raw)
+    shown.pop("home_site_id", None)
+    return shown

@@ -1,0 +1,158 @@
+"""The patient list: a real Qt model that fetches lazily.
+
+With no search text it pages through every patient in name order, ``PAGE_SIZE`` rows at a time,
+using keyset paging (each page costs the same), so 100,000 patients open instantly and the
+view asks for more as the user scrolls (``canFetchMore``/``fetchMore``). With search text it
+shows the service's search results, exact matches first.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from clinicdesk.domain.dates import age_on, format_uk
+from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.patient import PatientSummary
+from clinicdesk.services.patients import PatientService
+from clinicdesk.services.session import CurrentUser
+
+PAGE_SIZE = 100
+SEARCH_LIMIT = 200
+COLUMNS = ("Name", "Date of birth", "Age", "NHS number", "Phone", "Postcode")
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class PatientListModel(QAbstractTableModel):
+    def __init__(
+        self, patients: PatientService, user: CurrentUser, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._patients = patients
+        self._user = user
+        self._rows: list[PatientSummary] = []
+        self._query = ""
+        self._include_archived = False
+        self._exhausted = False
+        self._today = patients.today()
+        self.reload()
+
+    # -- what is shown --------------------------------------------------------------------
+
+    @property
+    def query(self) -> str:
+        return self._query
+
+    def set_query(self, text: str) -> None:
+        self._query = text.strip()
+        self.reload()
+
+    def set_include_archived(self, include: bool) -> None:
+        self._include_archived = include
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._today = self._patients.today()
+        if self._query:
+            self._rows = self._patients.search(
+                self._user, self._query, limit=SEARCH_LIMIT, include_archived=self._include_archived
+            )
+            self._exhausted = True
+        else:
+            self._rows = self._patients.list_page(
+                self._user, None, PAGE_SIZE, include_archived=self._include_archived
+            )
+            self._exhausted = len(self._rows) < PAGE_SIZE
+        self.endResetModel()
+
+    def summary_at(self, row: int) -> PatientSummary | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, patient_id: str) -> int:
+        for row, summary in enumerate(self._rows):
+            if summary.id == patient_id:
+                return row
+        return -1
+
+    def replace_summary(self, summary: PatientSummary) -> None:
+        """Show a saved change in place (services return what changed; no full re-query)."""
+        row = self.row_of(summary.id)
+        if row >= 0:
+            self._rows[row] = summary
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    # -- lazy fetching --------------------------------------------------------------------
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._exhausted or not self._rows:
+            self._exhausted = True
+            return
+        last = self._rows[-1]
+        page = self._patients.list_page(
+            self._user,
+            (last.last_name, last.first_name, last.id),
+            PAGE_SIZE,
+            include_archived=self._include_archived,
+        )
+        if len(page) < PAGE_SIZE:
+            self._exhausted = True
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+
+    # -- QAbstractTableModel --------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        summary = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(summary, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and summary.archived:
+            return "Archived record"
+        if role == Qt.ItemDataRole.ForegroundRole and summary.archived:
+            return QColor("gray")
+        if role == Qt.ItemDataRole.UserRole:
+            return summary.id
+        return None
+
+    def _display(self, summary: PatientSummary, column: int) -> str | None:
+        if column == 0:
+            name = f"{summary.last_name.upper()}, {summary.first_name}"
+            if summary.preferred_name:
+                name += f" ({summary.preferred_name})"
+            return name + (" [archived]" if summary.archived else "")
+        if column == 1:
+            return format_uk(summary.date_of_birth)
+        if column == 2:
+            return str(age_on(summary.date_of_birth, self._today))
+        if column == 3:
+            return format_nhs_number(summary.nhs_number)
+        if column == 4:
+            return summary.phone
+        if column == 5:
+            return summary.postcode
+        return None

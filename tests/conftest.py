@@ -1,0 +1,95 @@
+"""Shared fixtures: a throwaway clinic data folder with one user of each role.
+
+Password hashing uses cheap argon2 parameters here so hundreds of tests stay fast; the test
+that checks the production parameters asks for ``production_password_hashing``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from clinicdesk.domain.roles import Role
+from clinicdesk.paths import Paths
+from clinicdesk.services import clinic as clinic_service
+from clinicdesk.services.clinic import NewClinic
+from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.session import CurrentUser
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "production_password_hashing" in request.fixturenames:
+        return
+    monkeypatch.setattr(
+        clinic_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+
+
+@pytest.fixture
+def production_password_hashing() -> None:
+    """Marker fixture: keep the real argon2 parameters for this test."""
+
+
+@pytest.fixture(autouse=True)
+def no_real_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Tests never touch the real user data folder, even by accident.
+    monkeypatch.setenv("CLINICDESK_DATA_DIR", str(tmp_path / "default-data-dir"))
+    monkeypatch.delenv("CLINICDESK_PASSWORD", raising=False)
+
+
+@dataclass
+class Clinic:
+    paths: Paths
+    services: ClinicServices
+    admin: CurrentUser
+    clinician: CurrentUser
+    reception: CurrentUser
+
+
+def make_clinic(data_dir: Path) -> Clinic:
+    paths = Paths(data_dir)
+    services = open_clinic(paths)
+    admin = services.clinic.create_clinic(
+        NewClinic("Test Clinic", "Main clinic", ["Satellite clinic"], "admin", "Ada Admin", PASSWORD)
+    )
+    clinician = services.clinic.add_user(
+        admin, "clinician", "Dr Cara Clinician", Role.CLINICIAN, PASSWORD, "GMC 1234567"
+    )
+    reception = services.clinic.add_user(admin, "reception", "Rex Reception", Role.RECEPTION, PASSWORD)
+    return Clinic(paths, services, admin, clinician, reception)
+
+
+@pytest.fixture
+def clinic(tmp_path: Path) -> Iterator[Clinic]:
+    made = make_clinic(tmp_path / "clinic")
+    yield made
+    made.services.close()
+
+
+VALID_PATIENT = {
+    "title": "Ms",
+    "first_name": "Siobhán",
+    "last_name": "O'Brien",
+    "date_of_birth": "03/07/1985",
+    "sex": "F",
+    "phone": "07700 900123",
+    "email": "siobhan@example.com",
+    "postcode": "sw1a 1aa",
+    "nhs_number": "943 476 5919",
+}
+
+
+@pytest.fixture
+def patient_form() -> dict[str, str]:
+    return dict(VALID_PATIENT)
