@@ -165,8 +165,11 @@ def _print_record(record: PatientRecord, out: TextIO) -> None:
         out.write(f"classification: {classification.label} ({classification.assessed_on})\n")
 
 
-def run(args: argparse.Namespace, paths: Paths, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
     """Run one subcommand; ``UserError`` propagates to ``main`` for the one-line message."""
+    # Looked up per call, not as a default argument: a default would keep whatever sys.stdout
+    # was at import time, so output would bypass any later redirection (pytest's capsys too).
+    out = sys.stdout if out is None else out
     services = open_clinic(paths)
     try:
         if args.command == "init":

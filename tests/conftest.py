@@ -26,9 +26,7 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "production_password_hashing" in request.fixturenames:
         return
     monkeypatch.setattr(
@@ -61,12 +59,16 @@ def make_clinic(data_dir: Path) -> Clinic:
     paths = Paths(data_dir)
     services = open_clinic(paths)
     admin = services.clinic.create_clinic(
-        NewClinic("Test Clinic", "Main clinic", ["Satellite clinic"], "admin", "Ada Admin", PASSWORD)
+        NewClinic(
+            "Test Clinic", "Main clinic", ["Satellite clinic"], "admin", "Ada Admin", PASSWORD
+        )
     )
     clinician = services.clinic.add_user(
         admin, "clinician", "Dr Cara Clinician", Role.CLINICIAN, PASSWORD, "GMC 1234567"
     )
-    reception = services.clinic.add_user(admin, "reception", "Rex Reception", Role.RECEPTION, PASSWORD)
+    reception = services.clinic.add_user(
+        admin, "reception", "Rex Reception", Role.RECEPTION, PASSWORD
+    )
     return Clinic(paths, services, admin, clinician, reception)
 
 

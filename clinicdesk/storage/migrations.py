@@ -174,7 +174,14 @@ def _foundation(db: sqlite_utils.Database) -> None:
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
         """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
-        # Kept in step with patients by PatientRepository, in the same transaction.
+        # The search index, kept in step with patients by PatientRepository in the same
+        # transaction and rebuildable from them. patient_search_rows gives each patient a
+        # stable integer key for its FTS row, so re-indexing one patient deletes by rowid
+        # instead of scanning the whole index (patient_id is UNINDEXED in FTS5).
+        """CREATE TABLE patient_search_rows (
+    search_rowid INTEGER PRIMARY KEY,
+    patient_id TEXT NOT NULL UNIQUE REFERENCES patients(id)
+) STRICT""",
         """CREATE VIRTUAL TABLE patient_search USING fts5(
     patient_id UNINDEXED, names, date_of_birth, phone, email, nhs_number,
     tokenize = 'unicode61 remove_diacritics 2'

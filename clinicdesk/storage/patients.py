@@ -32,7 +32,7 @@ from clinicdesk.domain.patient import (
     Sex,
 )
 from clinicdesk.storage.records import Actor, insert_record, update_record
-from clinicdesk.storage.search import dob_token, parse_query
+from clinicdesk.storage.search import dob_token, folded_variant, parse_query
 
 SUMMARY_COLUMNS = (
     "id, first_name, last_name, preferred_name, date_of_birth, sex, nhs_number, phone, "
@@ -151,7 +151,11 @@ class PatientRepository:
     def search(
         self, text: str, *, limit: int = 200, include_archived: bool = False
     ) -> list[PatientSummary]:
-        """Whole-word matches first, then prefix matches; each group by relevance."""
+        """Whole-word matches first, then prefix matches; each group in name order.
+
+        The FTS query is unranked so SQLite streams matches and stops at ``limit`` (a
+        three-letter prefix can match thousands of rows); the page is sorted here.
+        """
         terms = parse_query(text)
         if not terms:
             return []
@@ -159,25 +163,40 @@ class PatientRepository:
         sql = (
             f"SELECT {', '.join('p.' + c for c in SUMMARY_COLUMNS.split(', '))} "
             "FROM patient_search s JOIN patients p ON p.id = s.patient_id "
-            f"WHERE patient_search MATCH ?{archived} ORDER BY s.rank LIMIT ?"
+            f"WHERE patient_search MATCH ?{archived} LIMIT ?"
         )
         results: list[PatientSummary] = []
         seen: set[str] = set()
         for prefix in (False, True):
-            expression = terms.match_expression(prefix=prefix)
-            for row in self.db.execute(sql, [expression, limit]):
-                if row[0] not in seen:
-                    seen.add(row[0])
-                    results.append(_summary(row))
+            group = [
+                _summary(row)
+                for row in self.db.execute(sql, [terms.match_expression(prefix=prefix), limit])
+                if row[0] not in seen
+            ]
+            group.sort(key=lambda s: (s.last_name.casefold(), s.first_name.casefold(), s.id))
+            seen.update(s.id for s in group)
+            results.extend(group)
             if len(results) >= limit:
                 break
         return results[:limit]
 
     def _index(self, patient_id: PatientId, details: PatientDetails) -> None:
-        self.db.execute("DELETE FROM patient_search WHERE patient_id = ?", [patient_id])
+        row = self.db.execute(
+            "SELECT search_rowid FROM patient_search_rows WHERE patient_id = ?", [patient_id]
+        ).fetchone()
+        if row is None:
+            cursor = self.db.execute(
+                "INSERT INTO patient_search_rows (patient_id) VALUES (?)", [patient_id]
+            )
+            search_rowid = cursor.lastrowid
+        else:
+            search_rowid = row[0]
+            self.db.execute("DELETE FROM patient_search WHERE rowid = ?", [search_rowid])
         names = " ".join(
             n for n in (details.first_name, details.preferred_name, details.last_name) if n
         )
+        if folded := folded_variant(names):
+            names = f"{names} {folded}"
         phones = " ".join(
             phone_digits(p).lstrip("+")
             for p in (details.phone, details.emergency_contact_phone)
@@ -185,9 +204,10 @@ class PatientRepository:
         )
         self.db.execute(
             "INSERT INTO patient_search "
-            "(patient_id, names, date_of_birth, phone, email, nhs_number) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "(rowid, patient_id, names, date_of_birth, phone, email, nhs_number) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
+                search_rowid,
                 patient_id,
                 names,
                 dob_token(details.date_of_birth.isoformat()),
@@ -200,6 +220,7 @@ class PatientRepository:
     def rebuild_search_index(self) -> int:
         """Re-index every patient (after a restore or sync); returns how many."""
         self.db.execute("DELETE FROM patient_search")
+        self.db.execute("DELETE FROM patient_search_rows")
         count = 0
         names = [*_META.split(", "), *PATIENT_FIELDS]
         for row in self.db.execute(f"SELECT {', '.join(names)} FROM patients").fetchall():

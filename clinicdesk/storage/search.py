@@ -22,6 +22,9 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 _NUMBERISH = re.compile(r"^[\d\s+()\-.]+$")
 _WORD = re.compile(r"\w", re.UNICODE)
+# FTS5 reads the query as C text, so a NUL inside a quoted term ends it early ("unterminated
+# string"); control characters are never part of a name, so they separate words instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,42 @@ class SearchTerms:
         return bool(self.terms)
 
 
+# Letters that are not a base letter plus a diacritic, so FTS5's remove_diacritics leaves them;
+# people without them on their keyboard still type the plain letters (Łukasz -> Lukasz).
+_FOLD = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+        "Ð": "D",
+        "ð": "d",
+    }
+)
+
+
+def folded_variant(text: str) -> str | None:
+    """``text`` with the letters above replaced, or None when there are none."""
+    folded = text.translate(_FOLD)
+    return folded if folded != text else None
+
+
 def dob_token(iso_date: str) -> str:
     return iso_date.replace("-", "")
 
 
 def parse_query(text: str) -> SearchTerms:
-    query = text[:MAX_QUERY_CHARS].strip()
+    query = _CONTROL.sub(" ", text[:MAX_QUERY_CHARS]).strip()
     if not query:
         return SearchTerms(())
     if _NUMBERISH.match(query) and sum(ch.isdigit() for ch in query) >= 3:

@@ -36,7 +36,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str, str, int], ...]], ...] = (
             ("preferred_name", "Preferred name", "if different", NAME_MAX),
             ("date_of_birth", "Date of birth", "DD/MM/YYYY", 10),
             ("sex", "Sex", "", 1),
-            ("nhs_number", "NHS number", "485 777 3456", 14),
+            ("nhs_number", "NHS number", "943 476 5919", 14),
         ),
     ),
     (

@@ -35,7 +35,7 @@ class Outcome:
         ratio = f"{self.ratio:.2f}x" if self.ratio is not None else "-"
         verdict = "within budget" if self.within else "OVER BUDGET"
         return (
-            f"{self.name:<42} budget {self.budget:<26} measured {self.measured:<10} "
+            f"{self.name:<50} budget {self.budget:<26} measured {self.measured:<10} "
             f"baseline {self.baseline:<10} ratio {ratio:<7} {verdict}"
         )
 

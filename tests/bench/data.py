@@ -5,12 +5,6 @@ Patients go in through ``PatientRepository.insert`` (the same row and FTS index 
 demo generator and validated by ``validate_patient``. The per-patient audit entry and the
 per-call transaction that ``register`` adds are skipped: they cost time here and do not affect
 what is measured (search and listing).
-
-One shortcut, explained in ``_NewRowsOnly``: before indexing a patient the repository deletes
-that patient's old index row, and that DELETE scans the whole FTS table (``patient_id`` is an
-UNINDEXED column), so bulk loading through it is quadratic (about 15 minutes for 100,000). For
-brand-new ids that DELETE can only ever delete nothing, so the generator skips exactly that one
-statement and keeps every other write the repository makes.
 """
 
 from __future__ import annotations
@@ -19,7 +13,6 @@ import random
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from clinicdesk.domain.patient import validate_patient
 from clinicdesk.paths import Paths
@@ -37,35 +30,12 @@ BATCH = 10_000
 BENCH_PASSWORD = "bench-password"
 
 
-class _NewRowsOnly:
-    """The database as the repository sees it while loading new patients: every statement runs
-    as usual except the per-patient index DELETE, a no-op for a new id. If the repository's SQL
-    changes so that the statement is never seen, loading stays correct and just gets slow;
-    ``skipped`` tells the report which happened."""
-
-    INDEX_DELETE = "DELETE FROM patient_search WHERE patient_id = ?"
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-        self.skipped = 0
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        if sql == self.INDEX_DELETE:
-            self.skipped += 1
-            return None
-        return self._db.execute(sql, params) if params is not None else self._db.execute(sql)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
 @dataclass
 class BenchClinic:
     paths: Paths
     services: ClinicServices
     user: CurrentUser
     patients: int
-    fast_path: bool
 
 
 def make_clinic(data_dir: Path, patients: int, *, seed: int = SEED) -> BenchClinic:
@@ -82,8 +52,7 @@ def make_clinic(data_dir: Path, patients: int, *, seed: int = SEED) -> BenchClin
         )
     )
     rng = random.Random(seed)
-    loading_db = _NewRowsOnly(services.db)
-    repo = PatientRepository(loading_db)  # type: ignore[arg-type]
+    repo = PatientRepository(services.db)
     actor = user.actor
     made = 0
     while made < patients:
@@ -93,4 +62,4 @@ def make_clinic(data_dir: Path, patients: int, *, seed: int = SEED) -> BenchClin
                 repo.insert(replace(details, home_site_id=user.site_id), actor)
                 made += 1
     services.db.execute("PRAGMA optimize")
-    return BenchClinic(paths, services, user, made, loading_db.skipped == made)
+    return BenchClinic(paths, services, user, made)

@@ -53,7 +53,9 @@ def fts_tables(db: sqlite_utils.Database) -> set[str]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
         )
     ]
-    return {name for name in db.table_names() for v in virtual if name == v or name.startswith(v + "_")}
+    return {
+        name for name in db.table_names() for v in virtual if name == v or name.startswith(v + "_")
+    }
 
 
 def file_digest(path: Path) -> str:

@@ -1,0 +1,179 @@
+"""Registering, opening, editing, archiving and listing patients through the service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from clinicdesk.domain.patient import Sex
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.services.context import ClinicServices, open_clinic
+from tests.conftest import Clinic
+
+
+def test_register_stores_the_validated_details(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    patient = clinic.services.patients.register(clinic.reception, patient_form)
+    assert patient.version == 1
+    assert not patient.archived
+    assert patient.details.first_name == "Siobhán"
+    assert patient.details.date_of_birth == date(1985, 7, 3)
+    assert patient.details.sex is Sex.FEMALE
+    assert patient.details.nhs_number == "9434765919"
+    assert patient.details.postcode == "SW1A 1AA"
+    assert patient.created_by == clinic.reception.id == patient.updated_by
+    assert patient.site_id == clinic.reception.site_id
+    assert patient.details.home_site_id == clinic.reception.site_id
+    assert patient.created_at.endswith("Z") and len(patient.created_at) == 24
+    assert clinic.services.patients.get(clinic.clinician, patient.id) == patient
+
+
+def test_register_with_bad_fields_saves_nothing(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    patient_form.update(nhs_number="943 476 5910", date_of_birth="31/02/2020")
+    with pytest.raises(ValidationError) as caught:
+        clinic.services.patients.register(clinic.reception, patient_form)
+    assert set(caught.value.errors) == {"nhs_number", "date_of_birth"}
+    assert clinic.services.patients.count(clinic.reception) == 0
+
+
+def test_get_of_an_unknown_id_is_not_found(clinic: Clinic) -> None:
+    with pytest.raises(NotFound):
+        clinic.services.patients.get(clinic.reception, "no-such-patient")
+
+
+def test_update_changes_the_record_and_bumps_the_version(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    patient = service.register(clinic.reception, patient_form)
+    form = patient.details.as_form()
+    form.update(phone="+44 20 7946 0000", last_name="O'Brien-Walsh")
+    updated = service.update(clinic.clinician, patient.id, patient.version, form)
+    assert updated.version == 2
+    assert updated.details.phone == "020 7946 0000"
+    assert updated.details.last_name == "O'Brien-Walsh"
+    assert updated.updated_by == clinic.clinician.id
+    assert updated.created_by == clinic.reception.id
+    assert updated.created_at == patient.created_at
+    assert updated.details.home_site_id == patient.details.home_site_id
+    assert service.get(clinic.reception, patient.id) == updated
+
+
+def test_update_with_a_stale_version_overwrites_nothing(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    patient = service.register(clinic.reception, patient_form)
+    first = patient.details.as_form() | {"first_name": "Saoirse"}
+    saved = service.update(clinic.reception, patient.id, patient.version, first)
+    stale = patient.details.as_form() | {"last_name": "Murphy"}
+    with pytest.raises(ConcurrentEdit) as caught:
+        service.update(clinic.clinician, patient.id, patient.version, stale)
+    assert caught.value.theirs == saved
+    assert caught.value.mine.last_name == "Murphy"
+    assert "changed by someone else" in caught.value.message
+    assert service.get(clinic.reception, patient.id) == saved
+
+
+@pytest.fixture
+def second_window(clinic: Clinic) -> Iterator[ClinicServices]:
+    """A second ClinicDesk on the same data folder: its own connection."""
+    other = open_clinic(clinic.paths)
+    yield other
+    other.close()
+
+
+def test_two_windows_editing_one_patient_keep_the_first_save(
+    clinic: Clinic, second_window: ClinicServices, patient_form: dict[str, str]
+) -> None:
+    mine, theirs = clinic.services.patients, second_window.patients
+    patient = mine.register(clinic.reception, patient_form)
+    opened_here = mine.get(clinic.reception, patient.id)
+    opened_there = theirs.get(clinic.clinician, patient.id)
+    assert opened_here == opened_there
+
+    saved_there = theirs.update(
+        clinic.clinician,
+        patient.id,
+        opened_there.version,
+        opened_there.details.as_form() | {"phone": "07700 900999"},
+    )
+    with pytest.raises(ConcurrentEdit) as caught:
+        mine.update(
+            clinic.reception,
+            patient.id,
+            opened_here.version,
+            opened_here.details.as_form() | {"email": "new@example.com"},
+        )
+    assert caught.value.theirs == saved_there
+    stored = mine.get(clinic.reception, patient.id)
+    assert stored == saved_there
+    assert stored.details.phone == "07700 900999"
+    assert stored.details.email == "siobhan@example.com"
+    assert stored.version == 2
+
+
+def test_archive_then_restore(clinic: Clinic, patient_form: dict[str, str]) -> None:
+    service = clinic.services.patients
+    patient = service.register(clinic.reception, patient_form)
+    archived = service.set_archived(clinic.reception, patient.id, patient.version, True)
+    assert archived.archived and archived.version == 2
+    assert service.count(clinic.reception) == 0
+    assert service.count(clinic.reception, include_archived=True) == 1
+    assert service.list_page(clinic.reception, None, 10) == []
+    # An archived record is still there to open: clinical records are never deleted.
+    assert service.get(clinic.reception, patient.id).archived
+    restored = service.set_archived(clinic.reception, patient.id, archived.version, False)
+    assert not restored.archived and restored.version == 3
+    assert [s.id for s in service.list_page(clinic.reception, None, 10)] == [patient.id]
+
+
+def test_archive_with_a_stale_version_is_refused(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    patient = service.register(clinic.reception, patient_form)
+    service.update(clinic.reception, patient.id, patient.version, patient_form)
+    with pytest.raises(ConcurrentEdit):
+        service.set_archived(clinic.reception, patient.id, patient.version, True)
+    assert not service.get(clinic.reception, patient.id).archived
+
+
+def test_list_pages_through_everyone_in_name_order(clinic: Clinic) -> None:
+    service = clinic.services.patients
+    names = [("Ann", "smith"), ("Bob", "Smith"), ("Cara", "adams"), ("Dan", "Zed"), ("Eve", "Ó")]
+    for i in range(3):
+        for first, last in names:
+            service.register(
+                clinic.reception,
+                {
+                    "first_name": f"{first}{i}",
+                    "last_name": last,
+                    "date_of_birth": "01/01/1990",
+                    "sex": "X",
+                },
+            )
+    seen = []
+    after = None
+    while page := service.list_page(clinic.reception, after, 4):
+        assert len(page) <= 4
+        seen.extend(page)
+        last = page[-1]
+        after = (last.last_name, last.first_name, last.id)
+    assert len(seen) == 15 == len({s.id for s in seen})
+    keys = [(s.last_name.lower(), s.first_name.lower()) for s in seen]
+    assert keys == sorted(keys)
+
+
+def test_duplicate_nhs_number_is_reported(clinic: Clinic, patient_form: dict[str, str]) -> None:
+    service = clinic.services.patients
+    first = service.register(clinic.reception, patient_form)
+    second = service.register(clinic.reception, patient_form | {"first_name": "Sinéad"})
+    assert service.duplicates_of(second.details, exclude=second.id) == [first.id]
+    assert service.duplicates_of(replace(first.details, nhs_number="")) == []

@@ -1,0 +1,82 @@
+"""GUI fixtures: real widgets, offscreen, driven with qtbot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.main_window import MainWindow
+from tests.conftest import Clinic
+
+WindowFactory = Callable[[CurrentUser], MainWindow]
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, clinic: Clinic) -> Iterator[WindowFactory]:
+    windows: list[MainWindow] = []
+
+    def make(user: CurrentUser) -> MainWindow:
+        window = MainWindow(clinic.services, user)
+        with qtbot.waitActive(window):
+            window.show()
+            window.activateWindow()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        # Leave without prompting: the test has made its assertions.
+        window._demographics_dirty = False
+        window._medical_dirty = False
+        window.close()
+        window.deleteLater()
+
+
+def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """Type like a user, including letters such as ë and Ł that QTest's keyClicks rejects."""
+    for char in text:
+        if char.isascii():
+            qtbot.keyClicks(widget, char)
+            continue
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
+
+
+def when_modal(handle: Callable[[QWidget], None], timeout_ms: int = 5000) -> list[str]:
+    """Run ``handle`` on the next modal dialog that opens (a QMessageBox.question blocks the
+    test until it is answered). Returns a list that receives the dialog's text."""
+    seen: list[str] = []
+    waited = [0]
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            waited[0] += 20
+            if waited[0] < timeout_ms:
+                QTimer.singleShot(20, poll)
+            return
+        if isinstance(modal, QMessageBox):
+            seen.append(modal.text())
+        handle(modal)
+
+    QTimer.singleShot(0, poll)
+    return seen
+
+
+def click_message_button(button: QMessageBox.StandardButton) -> Callable[[QWidget], None]:
+    def handle(modal: QWidget) -> None:
+        assert isinstance(modal, QMessageBox), f"expected a message box, got {modal!r}"
+        modal.button(button).click()
+
+    return handle
+
+
+def close_dialog(modal: QWidget) -> None:
+    assert isinstance(modal, QDialog)
+    modal.reject()
