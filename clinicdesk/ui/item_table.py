@@ -74,7 +74,7 @@ class ItemTable(QWidget):
         buttons = QHBoxLayout()
         self.add_button = QPushButton(add_label)
         self.add_button.setObjectName(f"{name}_add")
-        self.add_button.clicked.connect(lambda: self.add_row())
+        self.add_button.clicked.connect(self._add_clicked)
         self.remove_button = QPushButton("Remove selected")
         self.remove_button.setObjectName(f"{name}_remove")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -120,6 +120,10 @@ class ItemTable(QWidget):
         if not values:
             self.changed.emit()
         return row
+
+    def _add_clicked(self) -> None:
+        # A slot returns None (see MainWindow's actions): add_row's int stays out of Qt.
+        self.add_row()
 
     def remove_selected(self) -> None:
         rows = sorted({index.row() for index in self.table.selectedIndexes()}, reverse=True)

@@ -262,7 +262,14 @@ class MainWindow(QMainWindow):
             if shortcut is not None:
                 act.setShortcut(QKeySequence(shortcut))
             act.setStatusTip(tip)
-            act.triggered.connect(slot)
+
+            # Slots must return None: PySide6 on Python 3.11 drops one reference too many to
+            # a slot's returned bool (save() and close() return one), and after enough calls
+            # the interpreter aborts with "deallocating True or False".
+            def run() -> None:
+                slot()
+
+            act.triggered.connect(run)
             self.addAction(act)
             return act
 
