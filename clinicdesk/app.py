@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from clinicdesk import APP_NAME, __version__, cli
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths, resolve_paths
+from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
 
 log = logging.getLogger("clinicdesk")
 
@@ -64,11 +66,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("clinicdesk: interrupted", file=sys.stderr)
         return 130
+    except sqlite3.DatabaseError as exc:
+        if not is_expected_sqlite_error(exc):
+            return _bug(args.command, paths)
+        # A damaged file (or a lock, a full disk) met by a read outside write_transaction: the
+        # person gets the plain message; the log gets the class only (the text may quote SQL).
+        log.error("command ended with %s from the database", type(exc).__name__)
+        print(f"clinicdesk: {describe_sqlite_error(exc, paths.database)}", file=sys.stderr)
+        return 2
     except Exception:
-        log.exception("unexpected error in %s", args.command)
-        print(
-            f"clinicdesk: an unexpected error happened (a bug); details are in "
-            f"{paths.logs_dir / 'clinicdesk.log'}",
-            file=sys.stderr,
-        )
-        return 1
+        return _bug(args.command, paths)
+
+
+def _bug(command: str, paths: Paths) -> int:
+    """Log the exception being handled, with its traceback, and say where the details are."""
+    log.exception("unexpected error in %s", command)
+    print(
+        f"clinicdesk: an unexpected error happened (a bug); details are in "
+        f"{paths.logs_dir / 'clinicdesk.log'}",
+        file=sys.stderr,
+    )
+    return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -363,3 +364,115 @@ def test_a_bug_exits_1_without_a_traceback_and_logs_it(
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "a bug" in err
     log = (run.data_dir / "logs" / "clinicdesk.log").read_text(encoding="utf-8")
     assert "ZeroDivisionError" in log
+
+
+def test_a_database_failure_outside_a_transaction_exits_2_and_logs_only_its_class(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read (not a write_transaction, which maps its own errors) meets a lock.
+    def locked(*args: object, **kwargs: object) -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(cli, "run", locked)
+    assert_user_error(run("patients", "search", "x", user="reception"), 2, "busy in another")
+    log = (run.data_dir / "logs" / "clinicdesk.log").read_text(encoding="utf-8")
+    assert "OperationalError" in log and "locked" not in log and "Traceback" not in log
+
+
+def test_a_constraint_failure_is_still_reported_as_a_bug(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A constraint the service should have checked first is our mistake, not the user's.
+    def constraint(*args: object, **kwargs: object) -> int:
+        raise sqlite3.IntegrityError("FOREIGN KEY constraint failed")
+
+    monkeypatch.setattr(cli, "run", constraint)
+    code, _, err = run("patients", "search", "x", user="reception")
+    assert code == 1
+    assert len(err.splitlines()) == 1 and "a bug" in err
+    log = (run.data_dir / "logs" / "clinicdesk.log").read_text(encoding="utf-8")
+    assert "IntegrityError" in log
+
+
+PHI = {
+    "first name": "Quixotically",
+    "last name": "Zebedee",
+    "date of birth": "1961-11-29",
+    "nhs number": "4010232137",
+    "phone": "07700 900461",
+    "email": "quixotic.zebedee@example.net",
+}
+
+
+def phi_forms() -> list[str]:
+    """Every way the identifiers above could be written to a log."""
+    return [
+        *PHI.values(),
+        "29/11/1961",
+        "19611129",
+        "401 023 2137",
+        "07700900461",
+        "7700900461",
+        "quixotic",
+        "Typo Zebedee",
+        "30/02/1961",
+        "4010232138",
+    ]
+
+
+def test_log_files_never_hold_patient_identifiers(demo: Run) -> None:
+    """DESIGN "Audit log": no patient identifiers go into the log files on disk."""
+    added = demo.json(
+        "patients",
+        "add",
+        "--first",
+        PHI["first name"],
+        "--last",
+        PHI["last name"],
+        "--dob",
+        "29/11/1961",
+        "--sex",
+        "M",
+        "--nhs",
+        "401 023 2137",
+        "--phone",
+        PHI["phone"],
+        "--email",
+        PHI["email"],
+        user="reception",
+    )
+    assert added["last_name"] == PHI["last name"]
+    assert added["date_of_birth"] == PHI["date of birth"]
+    for query in ("Quixotically Zebedee", "29/11/1961", "401 023 2137", PHI["email"]):
+        found = demo.json("patients", "search", query, user="reception")
+        assert [p["id"] for p in found] == [added["id"]]
+    shown = demo.json("patients", "show", added["id"], user="clinician")
+    assert shown["email"] == PHI["email"]
+    code, out, err = demo("patients", "show", added["id"], user="clinician")
+    assert code == 0 and PHI["last name"] in out
+    code, _, err = demo(
+        "patients",
+        "add",
+        "--first",
+        "Typo",
+        "--last",
+        PHI["last name"],
+        "--dob",
+        "30/02/1961",
+        "--nhs",
+        "4010232138",
+        "--phone",
+        PHI["phone"],
+        user="reception",
+    )
+    assert code == 2 and "date of birth" in err and "nhs number" in err
+    code, _, err = demo("patients", "show", added["id"], user="mallory")
+    assert code == 2
+
+    logs = [path for path in (demo.data_dir / "logs").rglob("*") if path.is_file()]
+    assert logs, "nothing was logged at all"
+    text = "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in logs)
+    assert "patients" in text  # the commands were logged ...
+    folded = text.casefold()
+    for identifier in phi_forms():  # ... and none of what was typed about the patient
+        assert identifier.casefold() not in folded, identifier

@@ -9,6 +9,10 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _UK = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
+# The message for a clinical date (treatment, lab, assessment) earlier than the patient's birth.
+BEFORE_BIRTH = "is before the patient's date of birth"
+
+
 class DateError(ValueError):
     """The text is not a real date; the message says what to type instead."""
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from clinicdesk.domain.dates import DateError, parse_date
+from clinicdesk.domain.dates import BEFORE_BIRTH, DateError, parse_date
 from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
 from clinicdesk.errors import ValidationError
 
@@ -240,6 +240,26 @@ def lab_warnings(history: MedicalHistory, on: date) -> list[str]:
         elif on - max(dates) > LAB_MAX_AGE:
             warnings.append(f"{test.label} result is older than 6 months")
     return warnings
+
+
+def dates_before_birth(history: MedicalHistory, date_of_birth: date) -> dict[str, str]:
+    """Treatment and lab dates earlier than ``date_of_birth``, keyed like the form's cells.
+
+    A list's index is the item's position in ``history`` (the form builds the lists in row
+    order), so ``treatments[1].started_on`` marks the second treatment row.
+    """
+    errors: dict[str, str] = {}
+    for i, treatment in enumerate(history.treatments):
+        for name, value in (
+            ("started_on", treatment.started_on),
+            ("stopped_on", treatment.stopped_on),
+        ):
+            if value is not None and value < date_of_birth:
+                errors[f"treatments[{i}].{name}"] = BEFORE_BIRTH
+    for i, lab in enumerate(history.labs):
+        if lab.taken_on < date_of_birth:
+            errors[f"labs[{i}].taken_on"] = BEFORE_BIRTH
+    return errors
 
 
 @dataclass

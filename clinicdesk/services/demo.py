@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from clinicdesk.domain.classification import HairLossScale
@@ -289,8 +290,19 @@ def demo_history(rng: random.Random, female: bool, today: date) -> MedicalHistor
     )
 
 
-def create_demo_clinic(services: ClinicServices, *, patients: int, seed: int) -> int:
-    """Create the demo clinic in an empty data folder; returns how many patients it made."""
+def create_demo_clinic(
+    services: ClinicServices,
+    *,
+    patients: int,
+    seed: int,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Create the demo clinic in an empty data folder; returns how many patients it made.
+
+    ``progress(done, total)`` is called after each patient; when ``cancelled()`` turns true the
+    clinic keeps the patients made so far.
+    """
     rng = random.Random(seed)
     today = services.patients.today()
     admin = services.clinic.create_clinic(
@@ -321,7 +333,11 @@ def create_demo_clinic(services: ClinicServices, *, patients: int, seed: int) ->
                 registration_number=registration,
             )
     clinician = services.clinic.user("clinician")
-    for _ in range(patients):
+    for made in range(patients):
+        if cancelled is not None and cancelled():
+            return made
+        if progress is not None:
+            progress(made, patients)
         form = demo_patient_form(rng, today)
         patient = services.patients.register(clinician, form)
         female = form["sex"] == "F"

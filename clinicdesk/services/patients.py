@@ -12,13 +12,20 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from clinicdesk.domain.classification import Classification, validate_classification
-from clinicdesk.domain.ids import PatientId
-from clinicdesk.domain.medical import BannerItem, MedicalHistory, banner_items
+from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.ids import PatientId, SiteId
+from clinicdesk.domain.medical import (
+    BannerItem,
+    MedicalHistory,
+    banner_items,
+    dates_before_birth,
+)
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary, validate_patient
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, NotFound, UserError
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
+from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import ListKey, PatientRepository
 
@@ -43,6 +50,7 @@ class PatientService:
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
         self.repo = PatientRepository(db)
+        self.sites = ClinicRepository(db)
         self.today = today
 
     # -- patients -------------------------------------------------------------------------
@@ -53,6 +61,7 @@ class PatientService:
         if details.home_site_id is None:
             details = replace(details, home_site_id=user.site_id)
         with write_transaction(self.db):
+            self._check_home_site(details.home_site_id)
             patient_id = self.repo.insert(details, user.actor)
             audit.append(self.db, user.actor, "create", "patient", patient_id, {})
         return self._must_get(patient_id)
@@ -72,6 +81,7 @@ class PatientService:
             current = self._must_get(patient_id)
             if details.home_site_id is None:
                 details = replace(details, home_site_id=current.details.home_site_id)
+            self._check_home_site(details.home_site_id, unchanged=current.details.home_site_id)
             if not self.repo.update(current.id, expected_version, details, user.actor):
                 raise ConcurrentEdit("patient record", details, current)
             audit.append(
@@ -147,6 +157,14 @@ class PatientService:
             return []
         return [p for p in self.repo.find_by_nhs_number(details.nhs_number) if p != exclude]
 
+    def _check_home_site(self, site_id: SiteId | None, unchanged: SiteId | None = None) -> None:
+        # Checked here, not left to the foreign key: a raw constraint error names no field.
+        # A record keeps the home site it already has even if that site was archived since.
+        if site_id is None or site_id == unchanged:
+            return
+        if not self.sites.site_exists(site_id):
+            raise ValidationError({"home_site_id": "is not one of this clinic's sites"})
+
     def _must_get(self, patient_id: str) -> Patient:
         patient = self.repo.get(patient_id)
         if patient is None:
@@ -174,6 +192,8 @@ class PatientService:
         )
         with write_transaction(self.db):
             patient = self._must_get(patient_id)
+            if errors := dates_before_birth(history, patient.details.date_of_birth):
+                raise ValidationError(errors)
             if not self.repo.save_medical_history(patient.id, history, user.actor):
                 raise ConcurrentEdit(
                     "medical history", history, self.repo.get_medical_history(patient_id)
@@ -219,7 +239,7 @@ class PatientService:
         with write_transaction(self.db):
             patient = self._must_get(patient_id)
             if classification.assessed_on < patient.details.date_of_birth:
-                raise UserError("The assessment date is before the patient's date of birth.")
+                raise ValidationError({"assessed_on": BEFORE_BIRTH})
             new_id = self.repo.add_classification(patient.id, classification, user.actor)
             audit.append(
                 self.db,

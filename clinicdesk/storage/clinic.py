@@ -66,6 +66,13 @@ class ClinicRepository:
         )
         return [SiteRow(SiteId(r[0]), r[1], r[2]) for r in rows]
 
+    def site_exists(self, site_id: str) -> bool:
+        """Whether ``site_id`` is one of the clinic's live (not archived) sites."""
+        row = self.db.execute(
+            "SELECT 1 FROM sites WHERE id = ? AND deleted_at IS NULL", [site_id]
+        ).fetchone()
+        return row is not None
+
     # -- users ----------------------------------------------------------------------------
 
     def add_user(

@@ -50,6 +50,24 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
     return db
 
 
+def damaged_database_message(path: Path | str | None = None) -> str:
+    where = f" ({path})" if path else ""
+    return (
+        f"The database file{where} is damaged or is not a ClinicDesk database. "
+        "Restore the latest backup."
+    )
+
+
+def is_expected_sqlite_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database failure a person can act on (a damaged file, a lock, a full
+    or read-only disk, a value too long) rather than a bug in our SQL (a constraint we should
+    have checked first, a misused API), so a front end shows ``describe_sqlite_error`` instead
+    of the crash report."""
+    return type(exc) is sqlite3.DatabaseError or isinstance(
+        exc, sqlite3.OperationalError | sqlite3.DataError
+    )
+
+
 def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None = None) -> str:
     """A message a receptionist can act on for the SQLite errors that happen in real life."""
     text = str(exc).lower()
@@ -61,10 +79,7 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None = None) ->
     if "readonly" in text or "read-only" in text:
         return f"The database{where} is on read-only storage, so it cannot be changed."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (
-            f"The database file{where} is damaged or is not a ClinicDesk database. "
-            "Restore the latest backup."
-        )
+        return damaged_database_message(path)
     if "unable to open" in text:
         return (
             f"The database file{where} could not be opened; "
@@ -111,6 +126,21 @@ def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
+
+
+def check_database(db: sqlite_utils.Database) -> list[str]:
+    """The problems ``PRAGMA quick_check`` finds in the file; empty when it is sound.
+
+    quick_check reads every page and checks each b-tree's structure (not index contents
+    against their tables, which the much slower integrity_check adds), so it catches pages
+    that were scribbled over. A file too damaged to check at all is one problem.
+    """
+    try:
+        rows = db.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    problems = [str(row[0]) for row in rows]
+    return [] if problems == ["ok"] else problems
 
 
 def integrity_ok(db: sqlite_utils.Database) -> bool:

@@ -15,6 +15,7 @@ a database that has migrations this program does not know is refused (it is newe
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +23,12 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage.database import backup_to, write_transaction
+from clinicdesk.storage.database import (
+    StorageError,
+    backup_to,
+    describe_sqlite_error,
+    write_transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +204,17 @@ def known_migration_names() -> list[str]:
 def schema_version(db: sqlite_utils.Database) -> int:
     """How many migrations have been applied: the schema version sync compares."""
     return len(migrations.applied(db))
+
+
+def pending_migration_names(db: sqlite_utils.Database) -> list[str]:
+    """The migrations this program would apply to ``db`` (none when it is up to date).
+
+    A file too damaged to read its list of applied migrations raises ``StorageError``.
+    """
+    try:
+        return [m.name for m in migrations.pending(db)]
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(describe_sqlite_error(exc)) from exc
 
 
 def migrate(db: sqlite_utils.Database, backups_dir: Path) -> Path | None:

@@ -9,6 +9,7 @@ put field values into exception messages.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import traceback
 from types import TracebackType
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.errors import UserError
+from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,11 @@ def install_excepthook() -> None:
         if isinstance(exc, UserError):
             log.info("user error %s", exc_type.__name__)
             show_user_error(QApplication.activeWindow(), exc)
+            return
+        if isinstance(exc, sqlite3.Error) and is_expected_sqlite_error(exc):
+            # A damaged file, a lock held too long, a full disk: say what to do, not "a bug".
+            log.info("database error %s", exc_type.__name__)
+            show_user_error(QApplication.activeWindow(), UserError(describe_sqlite_error(exc)))
             return
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.quit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -19,10 +18,11 @@ from PySide6.QtWidgets import (
 from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
-from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.context import ClinicServices, open_clinic
 from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.errors import report_bug, show_user_error
 from clinicdesk.ui.fields import FieldWithError
 
 DEMO_PATIENTS = 40
@@ -127,13 +127,38 @@ class FirstRunDialog(QDialog):
         self.accept()
 
     def open_demo(self) -> None:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            create_demo_clinic(self.services, patients=DEMO_PATIENTS, seed=1)
-        except UserError as exc:
-            show_user_error(self, exc)
-            return
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+        """Make the demo clinic in the background (about a second), with progress if slow."""
+        self.demo_button.setEnabled(False)
+        self.create_button.setEnabled(False)
+        paths = self.services.paths
+        today = self.services.patients.today
+
+        def work(progress: Progress, cancelled: Cancelled) -> int:
+            services = open_clinic(paths, today)
+            try:
+                return create_demo_clinic(
+                    services,
+                    patients=DEMO_PATIENTS,
+                    seed=1,
+                    progress=progress,
+                    cancelled=cancelled,
+                )
+            finally:
+                services.close()
+
+        self.task = BackgroundTask(
+            self, "Making the demo clinic…", work, self._demo_made, self._demo_failed
+        )
+        self.task.start()
+
+    def _demo_made(self, _count: object) -> None:
         self.demo_created = True
         self.accept()
+
+    def _demo_failed(self, exc: BaseException) -> None:
+        self.demo_button.setEnabled(True)
+        self.create_button.setEnabled(True)
+        if isinstance(exc, UserError):
+            show_user_error(self, exc)
+        else:
+            report_bug(type(exc), exc, exc.__traceback__, self)

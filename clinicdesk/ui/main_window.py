@@ -506,6 +506,11 @@ class MainWindow(QMainWindow):
         self._set_clean()
         self.creating = False
         self.model.reload()
+        if self.model.row_of(patient.id) < 0:
+            # Not on the loaded page of the list: search for the new patient so the list
+            # shows (and selects) the record just made.
+            self.search_box.setText(f"{patient.details.first_name} {patient.details.last_name}")
+            self.run_search()
         self._update_result_label()
         self.open_patient(patient.id)
         return True

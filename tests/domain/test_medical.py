@@ -16,6 +16,7 @@ from clinicdesk.domain.medical import (
     RedFlagCode,
     TreatmentResponse,
     banner_items,
+    dates_before_birth,
     lab_warnings,
     validate_medical_history,
 )
@@ -159,3 +160,22 @@ def test_lab_warnings_for_missing_and_old_ferritin_and_tsh() -> None:
         "Ferritin result is older than 6 months",
         "No TSH result on record",
     ]
+
+
+def test_dates_before_birth_are_keyed_by_position_in_the_history() -> None:
+    history = validate_medical_history(
+        treatments=[
+            {"drug": "prp", "started_on": "01/01/2000"},
+            {"drug": "prp", "started_on": "31/12/1989", "stopped_on": "01/01/1990"},
+        ],
+        labs=[
+            {"test": "tsh", "value": "2", "taken_on": "01/01/1990"},
+            {"test": "tsh", "value": "2", "taken_on": "01/01/1970"},
+        ],
+        today=TODAY,
+    )
+    assert dates_before_birth(history, date(1990, 1, 1)) == {
+        "treatments[1].started_on": "is before the patient's date of birth",
+        "labs[1].taken_on": "is before the patient's date of birth",
+    }
+    assert dates_before_birth(history, date(1960, 1, 1)) == {}

@@ -66,12 +66,12 @@ def test_two_processes_writing_at_once_lose_nothing(clinic: Clinic) -> None:
         assert len(rows) == 2 * PER_PROCESS
         assert {r[0] for r in rows} == {2}
         assert all(r[1].startswith("07700 900") for r in rows)
-        spans = db.execute(
-            "SELECT min(created_at), max(created_at) FROM patients GROUP BY first_name"
-        ).fetchall()
-        assert len(spans) == 2  # both processes really wrote ...
-        (start_a, end_a), (start_b, end_b) = spans
-        assert max(start_a, start_b) < min(end_a, end_b)  # ... at the same time
+        writers = db.execute("SELECT count(DISTINCT first_name) FROM patients").fetchone()[0]
+        assert writers == 2  # both processes really wrote ...
+        # ... and were both trying to at the same time. (Not that their rows interleave:
+        # SQLite's lock is not fair, so one process can hold it for a whole burst while the
+        # other waits in its busy handler, which is the contention this test is about.)
+        assert max(s["started"] for s in summaries) < min(s["finished"] for s in summaries)
         # create + view + update per call, chained without a gap or a fork.
         assert len(audit.entries(db)) == audit_before + 3 * 2 * PER_PROCESS
         assert audit.verify_chain(db) == []

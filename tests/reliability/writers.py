@@ -10,7 +10,7 @@ each new id to LEDGER (flushed and fsynced) only after the save has returned.
 
 ``concurrent DATA_DIR COUNT``: wait for a line on stdin, then COUNT times register a patient,
 open it and update it (read, then write); print a JSON summary of what was attempted, what was
-committed and every error message.
+committed, every error message, and when the loop started and finished (epoch seconds).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from itertools import count
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def concurrent(data_dir: str, how_many: str) -> None:
     user = services.clinic.user("reception")
     print("ready", flush=True)
     sys.stdin.readline()
+    started = time.time()
     attempted = committed = 0
     errors: list[str] = []
     for n in range(int(how_many)):
@@ -78,8 +80,16 @@ def concurrent(data_dir: str, how_many: str) -> None:
             committed += 1
         except UserError as exc:
             errors.append(exc.message)
+    finished = time.time()
     services.close()
-    print(json.dumps({"attempted": attempted, "committed": committed, "errors": errors}))
+    summary = {
+        "attempted": attempted,
+        "committed": committed,
+        "errors": errors,
+        "started": started,
+        "finished": finished,
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

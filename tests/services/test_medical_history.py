@@ -17,7 +17,7 @@ from clinicdesk.domain.medical import (
     validate_medical_history,
 )
 from clinicdesk.domain.patient import Patient
-from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.context import ClinicServices, open_clinic
 from tests.conftest import Clinic
 
@@ -225,6 +225,100 @@ def test_invalid_classification_is_refused_with_the_field(clinic: Clinic, patien
     with pytest.raises(ValidationError) as caught:
         service.add_classification(clinic.clinician, patient.id, "ludwig", "IV", "01/01/2024")
     assert list(caught.value.errors) == ["grade"]
-    with pytest.raises(UserError, match="before the patient's date of birth"):
-        service.add_classification(clinic.clinician, patient.id, "ludwig", "II", "01/01/1980")
     assert service.classifications(clinic.clinician, patient.id) == []
+
+
+def test_an_assessment_before_birth_is_refused_at_the_date_field(
+    clinic: Clinic, patient: Patient
+) -> None:
+    # The patient was born on 03/07/1985; the classification tab shows errors["assessed_on"]
+    # under its date field.
+    service = clinic.services.patients
+    with pytest.raises(ValidationError) as caught:
+        service.add_classification(clinic.clinician, patient.id, "ludwig", "II", "02/07/1985")
+    assert caught.value.errors == {"assessed_on": "is before the patient's date of birth"}
+    assert "before the patient's date of birth" in caught.value.message
+    assert service.classifications(clinic.clinician, patient.id) == []
+    born_that_day = service.add_classification(
+        clinic.clinician, patient.id, "ludwig", "II", "03/07/1985"
+    )
+    assert [c.assessed_on for c in born_that_day] == [date(1985, 7, 3)]
+
+
+def history_with_dates(
+    treatments: list[tuple[str, str]], labs: list[str], version: int = 0
+) -> MedicalHistory:
+    """A history whose treatment rows start and stop, and lab rows were taken, on these dates."""
+    return validate_medical_history(
+        treatments=[
+            {"drug": "finasteride", "started_on": started, "stopped_on": stopped}
+            for started, stopped in treatments
+        ],
+        labs=[{"test": "ferritin", "value": "40", "taken_on": taken} for taken in labs],
+        today=TODAY,
+        version=version,
+    )
+
+
+def test_history_dates_before_birth_are_refused_at_their_row_and_cell(
+    clinic: Clinic, patient: Patient
+) -> None:
+    # Born 03/07/1985. Keys match the domain's, so the form marks exactly the wrong cells.
+    service = clinic.services.patients
+    history = history_with_dates(
+        treatments=[
+            ("01/02/2020", "01/02/2021"),
+            ("01/01/1980", "02/07/1985"),
+            ("", "01/01/1984"),
+            ("03/07/1985", ""),
+        ],
+        labs=["01/01/2024", "31/12/1979", "03/07/1985"],
+    )
+    with pytest.raises(ValidationError) as caught:
+        service.save_medical_history(clinic.clinician, patient.id, history)
+    before_birth = "is before the patient's date of birth"
+    assert caught.value.errors == {
+        "treatments[1].started_on": before_birth,
+        "treatments[1].stopped_on": before_birth,
+        "treatments[2].stopped_on": before_birth,
+        "labs[1].taken_on": before_birth,
+    }
+    assert before_birth in caught.value.message
+    # Nothing of the refused save was stored.
+    assert service.medical_history(clinic.clinician, patient.id) == MedicalHistory()
+    db = clinic.services.db
+    assert db.execute("SELECT count(*) FROM hair_treatments").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM lab_results").fetchone()[0] == 0
+
+
+def test_an_edited_history_is_checked_against_the_date_of_birth_too(
+    clinic: Clinic, patient: Patient
+) -> None:
+    service = clinic.services.patients
+    saved = service.save_medical_history(
+        clinic.clinician, patient.id, history_with_dates([("01/02/2020", "")], ["01/01/2024"])
+    )
+    (lab,) = saved.labs
+    edited = replace(saved, labs=(lab, replace(lab, id=None, taken_on=date(1985, 7, 2))))
+    with pytest.raises(ValidationError) as caught:
+        service.save_medical_history(clinic.clinician, patient.id, edited)
+    assert list(caught.value.errors) == ["labs[1].taken_on"]
+    assert service.medical_history(clinic.clinician, patient.id) == saved
+
+
+def test_a_later_date_of_birth_makes_old_entries_wrong_on_the_next_save(
+    clinic: Clinic, patient: Patient
+) -> None:
+    # The date of birth is corrected after the history was recorded: the next save of the
+    # history points at the entries that now predate it instead of storing them silently.
+    service = clinic.services.patients
+    saved = service.save_medical_history(
+        clinic.clinician, patient.id, history_with_dates([("01/02/2020", "")], ["01/01/2024"])
+    )
+    form = patient.details.as_form() | {"date_of_birth": "01/06/2021"}
+    service.update(clinic.reception, patient.id, patient.version, form)
+    with pytest.raises(ValidationError) as caught:
+        service.save_medical_history(clinic.clinician, patient.id, replace(saved, notes="x"))
+    assert caught.value.errors == {
+        "treatments[0].started_on": "is before the patient's date of birth"
+    }

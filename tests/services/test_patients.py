@@ -177,3 +177,39 @@ def test_duplicate_nhs_number_is_reported(clinic: Clinic, patient_form: dict[str
     second = service.register(clinic.reception, patient_form | {"first_name": "Sinéad"})
     assert service.duplicates_of(second.details, exclude=second.id) == [first.id]
     assert service.duplicates_of(replace(first.details, nhs_number="")) == []
+
+
+def test_home_site_may_be_any_of_the_clinics_sites(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    sites = {site.name: site.id for site in clinic.services.clinic.sites()}
+    satellite = sites["Satellite clinic"]
+    patient_form["home_site_id"] = satellite
+    patient = clinic.services.patients.register(clinic.reception, patient_form)
+    assert patient.details.home_site_id == satellite
+    form = patient.details.as_form() | {"home_site_id": sites["Main clinic"]}
+    moved = clinic.services.patients.update(clinic.reception, patient.id, patient.version, form)
+    assert moved.details.home_site_id == sites["Main clinic"]
+
+
+def test_register_with_an_unknown_home_site_names_the_field(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    patient_form["home_site_id"] = "no-such-site"
+    with pytest.raises(ValidationError) as caught:
+        clinic.services.patients.register(clinic.reception, patient_form)
+    assert caught.value.errors == {"home_site_id": "is not one of this clinic's sites"}
+    assert "home site id: is not one of this clinic's sites" in caught.value.message
+    assert clinic.services.patients.count(clinic.reception) == 0
+
+
+def test_update_to_an_unknown_home_site_names_the_field_and_changes_nothing(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    patient = service.register(clinic.reception, patient_form)
+    form = patient.details.as_form() | {"home_site_id": "no-such-site", "phone": "07700 900999"}
+    with pytest.raises(ValidationError) as caught:
+        service.update(clinic.reception, patient.id, patient.version, form)
+    assert caught.value.errors == {"home_site_id": "is not one of this clinic's sites"}
+    assert service.get(clinic.reception, patient.id) == patient

@@ -296,3 +296,21 @@ def test_admin_may_read_but_not_edit_the_medical_history(
     assert not window.medical.treatments.add_button.isVisible()
     assert not window.medical.flag_boxes[next(iter(window.medical.flag_boxes))].isEnabled()
     assert not window.classification.add_box.isVisible()
+
+
+def test_a_new_patient_beyond_the_first_page_is_shown_selected_in_the_list(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    from clinicdesk.ui.patient_list import PAGE_SIZE
+
+    for i in range(PAGE_SIZE + 1):
+        register(clinic, last_name=f"Aaron{i:03d}", nhs_number="")
+    window = open_window(clinic.reception)
+    window.new_action.trigger()
+    type_into(qtbot, window, "first_name", "Zed")
+    type_into(qtbot, window, "last_name", "Zygmunt")
+    type_into(qtbot, window, "date_of_birth", "01/02/1970")
+    type_into(qtbot, window, "sex", "Male")
+    window.save_action.trigger()
+    selected = window.list_view.selectionModel().selectedRows()
+    assert [window.model.data(index) for index in selected] == ["ZYGMUNT, Zed"]

@@ -79,7 +79,9 @@ def test_open_demo_clinic_then_sign_in_as_reception(qtbot: QtBot, tmp_path: Path
         dialog = FirstRunDialog(services)
         qtbot.addWidget(dialog)
         dialog.demo_button.click()
-        assert dialog.demo_created
+        assert not dialog.demo_button.isEnabled()  # the work runs in the background
+        qtbot.waitUntil(lambda: dialog.demo_created, timeout=30_000)
+        assert dialog.result() == FirstRunDialog.DialogCode.Accepted
         assert services.patients.count(services.clinic.user("admin")) == 40
         login = LoginDialog(services.clinic, "Demo clinic ready.")
         qtbot.addWidget(login)
@@ -184,3 +186,46 @@ def test_patient_list_model_is_a_valid_model_and_fetches_lazily(
     qtmodeltester.check(model, force_py=True)
     model.set_query("surname0007")
     assert model.rowCount() == 1
+
+
+def test_a_database_from_a_newer_clinicdesk_is_refused_with_a_message(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.ui.conftest import click_message_button
+
+    paths = Paths(tmp_path / "newer")
+    services = open_clinic(paths)
+    services.db.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('clinicdesk', '9999_from_the_future', '2030-01-01')"
+    )
+    services.db.conn.commit()
+    services.close()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
+    assert application.run_gui(paths) == 2
+    assert "newer version of ClinicDesk" in seen[0]
+
+
+def test_a_damaged_database_during_work_shows_a_message_not_the_bug_dialog(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.ui.conftest import click_message_button
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
+    try:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+    except sqlite3.DatabaseError:
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+    assert "damaged" in seen[0] and "backup" in seen[0]
+    assert not [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, BugDialog) and w.isVisible()
+    ]
