@@ -66,3 +66,14 @@ class DatabaseTooNew(UserError):
 
 class AuthenticationFailed(UserError):
     """Wrong user name or password."""
+
+
+class DuplicatePatient(UserError):
+    """A live patient already has this NHS number; ``existing`` holds their record ids."""
+
+    def __init__(self, existing: list[str]) -> None:
+        super().__init__(
+            "A patient with this NHS number is already registered. Open that record instead, "
+            "or register this one anyway if the number really is shared."
+        )
+        self.existing = existing

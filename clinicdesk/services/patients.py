@@ -22,7 +22,7 @@ from clinicdesk.domain.medical import (
 )
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary, validate_patient
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, NotFound, ValidationError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
@@ -55,12 +55,22 @@ class PatientService:
 
     # -- patients -------------------------------------------------------------------------
 
-    def register(self, user: CurrentUser, raw: Mapping[str, str | None]) -> Patient:
+    def register(
+        self,
+        user: CurrentUser,
+        raw: Mapping[str, str | None],
+        *,
+        allow_duplicate: bool = False,
+    ) -> Patient:
+        """Register a patient. A live patient with the same NHS number raises
+        ``DuplicatePatient`` unless ``allow_duplicate`` (the user has seen and confirmed it)."""
         require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
         details = validate_patient(raw, today=self.today())
         if details.home_site_id is None:
             details = replace(details, home_site_id=user.site_id)
         with write_transaction(self.db):
+            if not allow_duplicate and (existing := self.duplicates_of(details)):
+                raise DuplicatePatient(list(existing))
             self._check_home_site(details.home_site_id)
             patient_id = self.repo.insert(details, user.actor)
             audit.append(self.db, user.actor, "create", "patient", patient_id, {})

@@ -38,7 +38,7 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem, MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
+from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.classification import ClassificationTab
@@ -491,13 +491,17 @@ class MainWindow(QMainWindow):
             ok = self._save_medical()
         return ok
 
-    def _save_new(self) -> bool:
+    def _save_new(self, *, allow_duplicate: bool = False) -> bool:
         raw = self.demographics.raw()
         try:
-            patient = self.services.patients.register(self.user, raw)
+            patient = self.services.patients.register(
+                self.user, raw, allow_duplicate=allow_duplicate
+            )
         except ValidationError as exc:
             self._show_validation(exc)
             return False
+        except DuplicatePatient as exc:
+            return self._resolve_duplicate(exc)
         except UserError as exc:
             show_user_error(self, exc)
             return False
@@ -514,6 +518,27 @@ class MainWindow(QMainWindow):
         self._update_result_label()
         self.open_patient(patient.id)
         return True
+
+    def _resolve_duplicate(self, exc: DuplicatePatient) -> bool:
+        """Same NHS number as a live record: open that one, register anyway, or go back."""
+        box = QMessageBox(self)
+        box.setObjectName("duplicate_patient")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Already registered?")
+        box.setText(exc.message)
+        open_existing = box.addButton("Open existing record", QMessageBox.ButtonRole.AcceptRole)
+        register_anyway = box.addButton("Register anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(open_existing)
+        box.exec()
+        if box.clickedButton() is register_anyway:
+            return self._save_new(allow_duplicate=True)
+        if box.clickedButton() is open_existing:
+            self._set_clean()
+            self.creating = False
+            self.open_patient(exc.existing[0])
+            return True
+        return False
 
     def _save_demographics(self) -> bool:
         assert self.patient is not None

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from clinicdesk.domain.patient import Sex
-from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, NotFound, ValidationError
 from clinicdesk.services.context import ClinicServices, open_clinic
 from tests.conftest import Clinic
 
@@ -174,7 +174,13 @@ def test_list_pages_through_everyone_in_name_order(clinic: Clinic) -> None:
 def test_duplicate_nhs_number_is_reported(clinic: Clinic, patient_form: dict[str, str]) -> None:
     service = clinic.services.patients
     first = service.register(clinic.reception, patient_form)
-    second = service.register(clinic.reception, patient_form | {"first_name": "Sinéad"})
+    with pytest.raises(DuplicatePatient) as refused:
+        service.register(clinic.reception, patient_form | {"first_name": "Sinéad"})
+    assert refused.value.existing == [first.id]
+    assert service.count(clinic.admin) == 1
+    second = service.register(
+        clinic.reception, patient_form | {"first_name": "Sinéad"}, allow_duplicate=True
+    )
     assert service.duplicates_of(second.details, exclude=second.id) == [first.id]
     assert service.duplicates_of(replace(first.details, nhs_number="")) == []
 

@@ -29,7 +29,9 @@ OPERATIONS: dict[str, tuple[Call, set[Role]]] = {
     "count": (lambda c, u, p: c.services.patients.count(u), ALL),
     "open record": (lambda c, u, p: c.services.patients.record(u, p.id), ALL),
     "register": (
-        lambda c, u, p: c.services.patients.register(u, p.details.as_form() | {"first_name": "B"}),
+        lambda c, u, p: c.services.patients.register(
+            u, p.details.as_form() | {"first_name": "B", "nhs_number": ""}
+        ),
         ALL,
     ),
     "edit demographics": (
