@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +12,7 @@ from clinicdesk import APP_NAME, __version__, cli
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths, resolve_paths
 from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
+from clinicdesk.storage.driver import sqlite3
 
 log = logging.getLogger("clinicdesk")
 

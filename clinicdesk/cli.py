@@ -17,12 +17,20 @@ from datetime import date
 from typing import Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
+from clinicdesk.cli_audit import add_audit_commands, run_audit
+from clinicdesk.cli_users import add_user_commands, run_users
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient, PatientSummary
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import (
+    ClinicServices,
+    SignedIn,
+    clinic_exists,
+    create_clinic_storage,
+    unlock_clinic,
+)
 from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
 from clinicdesk.services.patients import PatientRecord
 from clinicdesk.services.session import CurrentUser
@@ -70,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = patient_commands.add_parser("show", help="one patient's record")
     show.add_argument("patient_id")
     show.add_argument("--json", action="store_true")
+    add_user_commands(commands)
+    add_audit_commands(commands)
     return parser
 
 
@@ -82,12 +92,25 @@ def _password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def _acting_user(services: ClinicServices, args: argparse.Namespace) -> CurrentUser:
-    if not services.clinic.is_initialised():
+def _sign_in(paths: Paths, args: argparse.Namespace) -> SignedIn:
+    """Unlock the clinic as ``--user`` (password from CLINICDESK_PASSWORD or a prompt)."""
+    if not clinic_exists(paths):
         raise UserError("This data folder holds no clinic yet: run `clinicdesk init` or `demo`.")
     if not args.user:
         raise UserError("This command needs a user: add --user NAME.")
-    return services.clinic.login(args.user, _password(f"Password for {args.user}: "))
+    signed = unlock_clinic(paths, args.user, _password(f"Password for {args.user}: "))
+    if signed.recovery_key:
+        print(_recovery_notice(signed.recovery_key, converted=True), file=sys.stderr)
+    return signed
+
+
+def _recovery_notice(recovery_key: str, *, converted: bool = False) -> str:
+    what = "The database is now encrypted. " if converted else ""
+    return (
+        f"{what}Recovery key (print it and keep it in the practice safe; it is shown only "
+        f"this once and opens the clinic if every administrator password is lost):\n"
+        f"  {recovery_key}"
+    )
 
 
 def summary_json(summary: PatientSummary) -> dict[str, Any]:
@@ -170,27 +193,35 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     # Looked up per call, not as a default argument: a default would keep whatever sys.stdout
     # was at import time, so output would bypass any later redirection (pytest's capsys too).
     out = sys.stdout if out is None else out
-    services = open_clinic(paths)
+    if args.command == "init":
+        password = _password("Password for the new administrator: ")
+        created = create_clinic_storage(
+            paths,
+            NewClinic(args.clinic, args.site[0], args.site[1:], args.admin, args.admin, password),
+        )
+        created.services.close()
+        out.write(f"Created {args.clinic}; administrator {created.user.username}.\n")
+        assert created.recovery_key is not None
+        out.write(_recovery_notice(created.recovery_key) + "\n")
+        return 0
+    if args.command == "demo":
+        if args.patients < 0 or args.patients > 100_000:
+            raise UserError("--patients must be between 0 and 100000.")
+        count = create_demo_clinic(paths, patients=args.patients, seed=args.seed)
+        out.write(
+            f"Demo clinic created with {count} patients. "
+            f"Users admin, clinician, reception; password {DEMO_PASSWORD!r}.\n"
+        )
+        return 0
+    signed = _sign_in(paths, args)
+    services, user = signed.services, signed.user
     try:
-        if args.command == "init":
-            password = _password("Password for the new administrator: ")
-            user = services.clinic.create_clinic(
-                NewClinic(
-                    args.clinic, args.site[0], args.site[1:], args.admin, args.admin, password
-                )
-            )
-            out.write(f"Created {args.clinic}; administrator {user.username}.\n")
-        elif args.command == "demo":
-            if args.patients < 0 or args.patients > 100_000:
-                raise UserError("--patients must be between 0 and 100000.")
-            count = create_demo_clinic(services, patients=args.patients, seed=args.seed)
-            out.write(
-                f"Demo clinic created with {count} patients. "
-                f"Users admin, clinician, reception; password {DEMO_PASSWORD!r}.\n"
-            )
-        elif args.command == "patients":
-            user = _acting_user(services, args)
+        if args.command == "patients":
             _patients(services, user, args, out)
+        elif args.command == "users":
+            run_users(services.users, user, args, out)
+        elif args.command == "audit":
+            return run_audit(services, user, args, out)
     finally:
         services.close()
     return 0

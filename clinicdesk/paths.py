@@ -29,6 +29,11 @@ class Paths:
         return self.data_dir / DATABASE_NAME
 
     @property
+    def keyring(self) -> Path:
+        """The wrapped data keys (see storage.keys); useless without a password."""
+        return self.data_dir / "keyring.json"
+
+    @property
     def backups_dir(self) -> Path:
         return self.data_dir / "backups"
 
@@ -43,6 +48,12 @@ class Paths:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def login_attempts(self) -> Path:
+        """Failed sign-in counts per user name; outside the database so that the wait after
+        repeated failures holds before the (encrypted) database can be opened."""
+        return self.data_dir / "login_attempts.json"
 
     def ensure(self) -> None:
         for directory in (self.data_dir, self.backups_dir, self.logs_dir):

@@ -1,7 +1,8 @@
 """Shared fixtures: a throwaway clinic data folder with one user of each role.
 
-Password hashing uses cheap argon2 parameters here so hundreds of tests stay fast; the test
-that checks the production parameters asks for ``production_password_hashing``.
+Password hashing and the key ring's key derivation use cheap argon2 parameters here so hundreds
+of tests stay fast; a test that checks the production parameters asks for
+``production_password_hashing``. Clinics are made the way the app makes them: encrypted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
 from clinicdesk.services.clinic import NewClinic
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices, create_clinic_storage, open_clinic
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.storage import keys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PASSWORD = "correct horse"
@@ -32,6 +34,7 @@ def fast_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     monkeypatch.setattr(
         clinic_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
+    monkeypatch.setattr(keys, "KDF", keys.KdfParameters(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -53,23 +56,36 @@ class Clinic:
     admin: CurrentUser
     clinician: CurrentUser
     reception: CurrentUser
+    recovery_key: str
+
+    @property
+    def key(self) -> bytes:
+        """The clinic's data key, to open a second connection as another workstation would."""
+        assert self.services.data_key is not None
+        return self.services.data_key
+
+    def reopen(self) -> ClinicServices:
+        """Another connection to the same clinic (the caller closes it)."""
+        return open_clinic(self.paths, data_key=self.key, keyring=self.services.keyring)
 
 
 def make_clinic(data_dir: Path) -> Clinic:
     paths = Paths(data_dir)
-    services = open_clinic(paths)
-    admin = services.clinic.create_clinic(
+    created = create_clinic_storage(
+        paths,
         NewClinic(
             "Test Clinic", "Main clinic", ["Satellite clinic"], "admin", "Ada Admin", PASSWORD
-        )
+        ),
     )
+    services, admin = created.services, created.user
+    assert created.recovery_key is not None
     clinician = services.clinic.add_user(
         admin, "clinician", "Dr Cara Clinician", Role.CLINICIAN, PASSWORD, "GMC 1234567"
     )
     reception = services.clinic.add_user(
         admin, "reception", "Rex Reception", Role.RECEPTION, PASSWORD
     )
-    return Clinic(paths, services, admin, clinician, reception)
+    return Clinic(paths, services, admin, clinician, reception, created.recovery_key)
 
 
 @pytest.fixture

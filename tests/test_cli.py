@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import sqlite3
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,11 @@ from clinicdesk import cli
 from clinicdesk.app import main
 from clinicdesk.errors import PermissionDenied
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import open_clinic
-from clinicdesk.services.demo import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from clinicdesk.services.context import ClinicServices, unlock_clinic
+from clinicdesk.services.demo import DEMO_PASSWORD, FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from clinicdesk.storage.database import is_encrypted
+from clinicdesk.storage.driver import sqlite3
+from clinicdesk.storage.keys import KeyRing
 
 ADMIN_PASSWORD = "correct horse"
 SUMMARY_FIELDS = {"id", "first_name", "last_name", "date_of_birth", "nhs_number"}
@@ -56,6 +59,11 @@ def demo(run: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     return run
 
 
+def signed_in(data_dir: Path, user: str = "admin", password: str = DEMO_PASSWORD) -> ClinicServices:
+    """The clinic opened the way the app opens it: the password unwraps the data key."""
+    return unlock_clinic(Paths(data_dir), user, password).services
+
+
 def assert_user_error(result: tuple[int, str, str], expected_code: int, phrase: str) -> None:
     code, out, err = result
     assert code == expected_code
@@ -82,7 +90,16 @@ def test_init_creates_a_clinic_the_admin_can_use(run: Run, monkeypatch: pytest.M
     )
     assert (code, err) == (0, "")
     assert "Created Hair Clinic; administrator boss." in out
-    services = open_clinic(Paths(run.data_dir))
+    # The recovery key is printed once, on its own line, and opens the clinic's key ring.
+    lines = out.splitlines()
+    notice = next(i for i, line in enumerate(lines) if "Recovery key" in line)
+    assert "practice safe" in lines[notice]
+    recovery_key = lines[notice + 1].strip()
+    paths = Paths(run.data_dir)
+    ring = KeyRing.load(paths.keyring)
+    assert ring.unlock_with_recovery_key(recovery_key) == ring.unlock("boss", ADMIN_PASSWORD)
+    assert is_encrypted(paths.database)
+    services = signed_in(run.data_dir, "boss", ADMIN_PASSWORD)
     try:
         assert [s.name for s in services.clinic.sites()] == ["Manchester", "Leeds"]
         assert services.clinic.this_site().name == "Manchester"
@@ -222,7 +239,7 @@ def test_demo_is_the_same_for_the_same_seed(
     def names(folder: str, seed: str) -> list[tuple[str, str, str]]:
         run = Run(tmp_path / folder, capsys)
         assert run("demo", "--patients", "5", "--seed", seed)[0] == 0
-        services = open_clinic(Paths(run.data_dir))
+        services = signed_in(run.data_dir)
         try:
             user = services.clinic.user("admin")
             page = services.patients.list_page(user, None, 100)
@@ -249,7 +266,8 @@ def test_demo_names_include_non_ascii_in_one_canonical_form(
         assert name in FEMALE_NAMES + MALE_NAMES
     assert "O'Brien" in LAST_NAMES
     assert run("demo", "--patients", "40", "--seed", "3")[0] == 0
-    services = open_clinic(Paths(run.data_dir))
+    assert is_encrypted(Paths(run.data_dir).database)
+    services = signed_in(run.data_dir)
     try:
         user = services.clinic.user("reception")
         page = services.patients.list_page(user, None, 100)
@@ -262,8 +280,11 @@ def test_demo_names_include_non_ascii_in_one_canonical_form(
 
 
 def test_demo_in_a_folder_that_already_holds_a_clinic_is_refused(demo: Run) -> None:
+    paths = Paths(demo.data_dir)
+    ring_before = paths.keyring.read_bytes()
     assert_user_error(demo("demo", "--patients", "1"), 2, "already holds a clinic")
-    services = open_clinic(Paths(demo.data_dir))
+    assert paths.keyring.read_bytes() == ring_before  # the key ring was not replaced
+    services = signed_in(demo.data_dir)
     try:
         assert services.patients.count(services.clinic.user("admin")) == 5
     finally:
@@ -313,19 +334,24 @@ def test_missing_user_exits_2(demo: Run) -> None:
     assert_user_error(demo("patients", "search", "ann"), 2, "needs a user: add --user")
 
 
-def test_wrong_password_exits_2_and_is_audited(demo: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_wrong_password_exits_2_and_opens_nothing(
+    demo: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The wrong password cannot unwrap the data key, so the encrypted database is never
+    # opened: it cannot hold a record of the failure, and is left exactly as it was.
+    paths = Paths(demo.data_dir)
+    before = {p.name: file_digest(p) for p in (paths.database, paths.keyring)}
     monkeypatch.setenv("CLINICDESK_PASSWORD", "not the password")
     assert_user_error(
         demo("patients", "search", "ann", user="clinician"), 2, "user name or password is wrong"
     )
-    services = open_clinic(Paths(demo.data_dir))
-    try:
-        last = services.db.execute(
-            "SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1"
-        ).fetchone()[0]
-    finally:
-        services.close()
-    assert last == "login_failed"
+    assert {p.name: file_digest(p) for p in (paths.database, paths.keyring)} == before
+    # ... and the right password still opens it.
+    signed_in(demo.data_dir, "clinician").close()
 
 
 def test_unknown_user_exits_2(demo: Run) -> None:

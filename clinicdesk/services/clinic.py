@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -23,12 +23,24 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
 CLINIC_NAME_KEY = "clinic_name"
+# Minutes without keyboard or mouse input before the window locks (DESIGN.md "Security model").
+IDLE_LOCK_MINUTES_KEY = "idle_lock_minutes"
+IDLE_LOCK_MINUTES_DEFAULT = 5
+IDLE_LOCK_MINUTES_MAX = 24 * 60
 # argon2id with the parameters RELIABILITY.md row 12 expects ($argon2id$v=19$m=65536,t=3,p=4).
 _hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the stored argon2 hash (False for a damaged hash)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,22 @@ class ClinicService:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.repo = ClinicRepository(db)
+        # Called with (username, password) whenever a password is set, so the data key gets
+        # wrapped for it (ClinicServices.set_key_slot); None for an unencrypted database.
+        self.on_password_set: Callable[[str, str], None] | None = None
 
     def is_initialised(self) -> bool:
         return self.repo.is_initialised()
 
     def clinic_name(self) -> str:
         return self.repo.setting(CLINIC_NAME_KEY) or ""
+
+    def idle_lock_minutes(self) -> int:
+        """The clinic's idle time before the window locks; the default if unset or not a whole
+        number of minutes from 1 to a day (a damaged setting must not turn the lock off)."""
+        value = (self.repo.setting(IDLE_LOCK_MINUTES_KEY) or "").strip()
+        minutes = int(value) if value.isdecimal() and value.isascii() else 0
+        return minutes if 1 <= minutes <= IDLE_LOCK_MINUTES_MAX else IDLE_LOCK_MINUTES_DEFAULT
 
     def this_site(self) -> SiteRow:
         site_id = self.repo.local(THIS_SITE_KEY)
@@ -186,4 +208,32 @@ class ClinicService:
                 registration_number=registration,
             )
             audit.append(self.db, acting.actor, "create", "user", user_id, {"role": role.value})
+        self.password_set(name, password)
         return CurrentUser(user_id, name, display, role, acting.site_id)
+
+    def recover_password(self, username: str, new_password: str) -> CurrentUser:
+        """After the recovery key opened the clinic: give an administrator a new password.
+
+        Other users' forgotten passwords are reset by an administrator instead.
+        """
+        site = self.this_site()
+        user = self.repo.user_by_name(username)
+        if user is None or not user.active or user.role != Role.ADMIN:
+            raise ValidationError({"username": "is not an active administrator of this clinic"})
+        errors: dict[str, str] = {}
+        validate_password(new_password, errors, "password")
+        if errors:
+            raise ValidationError(errors)
+        actor = Actor(user.id, site.id)
+        with write_transaction(self.db):
+            if not self.repo.set_password_hash(user, hash_password(new_password), actor):
+                raise UserError("The account changed while recovering; try again.")
+            audit.append(self.db, actor, "password_recovered", "user", user.id, {})
+        self.password_set(user.username, new_password)
+        return self._current(user, site.id)
+
+    def password_set(self, username: str, password: str) -> None:
+        """Tell the key ring that ``username`` now has ``password`` (after the commit: a key
+        slot for a user the database does not have would be harmless, the reverse not)."""
+        if self.on_password_set is not None:
+            self.on_password_set(username, password)

@@ -8,22 +8,31 @@ no use for a restore) nor changed; the person is told to restore the latest good
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
+from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
-from clinicdesk.services.clinic import ClinicService
+from clinicdesk.services.clinic import ClinicService, NewClinic
+from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.services.users import UserService
 from clinicdesk.storage.database import (
     Database,
     StorageError,
     check_database,
     damaged_database_message,
+    encrypt_in_place,
+    is_encrypted,
     open_database,
 )
+from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
 from clinicdesk.storage.migrations import migrate, pending_migration_names
 
 log = logging.getLogger(__name__)
@@ -36,14 +45,50 @@ class ClinicServices:
     clinic: ClinicService
     patients: PatientService
     backup_before_migration: Path | None = None
+    # The clinic's data key, held in memory while someone is signed in (background jobs open
+    # their own connections with it), and the key ring it is wrapped in.
+    data_key: bytes | None = None
+    keyring: KeyRing | None = None
+
+    def set_key_slot(self, username: str, password: str) -> None:
+        """Wrap the data key for ``username``'s (new) password, so they can sign in."""
+        if self.data_key is None or self.keyring is None:
+            return  # an unencrypted database (tests of storage only) has no key ring
+        self.keyring.set_password(username, password, self.data_key)
+        self.keyring.save()
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        return LoginThrottle(self.paths.login_attempts)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(
+            self.db,
+            throttle=self.login_throttle,
+            on_password_set=lambda _user_id, username, password: self.set_key_slot(
+                username, password
+            ),
+        )
 
     def close(self) -> None:
         self.db.close()
 
 
-def open_clinic(paths: Paths, today: Callable[[], date] = date.today) -> ClinicServices:
+def open_clinic(
+    paths: Paths,
+    today: Callable[[], date] = date.today,
+    *,
+    data_key: bytes | None = None,
+    keyring: KeyRing | None = None,
+) -> ClinicServices:
+    """Open the clinic's database (encrypted with ``data_key``) and build the services.
+
+    Front ends do not call this with a key they made up: ``create_clinic_storage`` and
+    ``unlock_clinic`` below get the key from the key ring.
+    """
     paths.ensure()
-    db = open_database(paths.database)
+    db = open_database(paths.database, data_key)
     try:
         if pending_migration_names(db) and (problems := check_database(db)):
             log.error("database check found %d problem(s); not migrating", len(problems))
@@ -52,4 +97,160 @@ def open_clinic(paths: Paths, today: Callable[[], date] = date.today) -> ClinicS
     except BaseException:
         db.close()
         raise
-    return ClinicServices(paths, db, ClinicService(db), PatientService(db, today), backup)
+    services = ClinicServices(
+        paths, db, ClinicService(db), PatientService(db, today), backup, data_key, keyring
+    )
+    services.clinic.on_password_set = services.set_key_slot
+    return services
+
+
+# -- creating and unlocking an encrypted clinic ------------------------------------------
+
+
+@dataclass
+class SignedIn:
+    services: ClinicServices
+    user: CurrentUser
+    # Shown once, for printing: set when this call created the key ring (a new clinic, or a
+    # database from before encryption that was just converted).
+    recovery_key: str | None = None
+
+
+def clinic_exists(paths: Paths) -> bool:
+    return paths.keyring.exists() or paths.database.exists()
+
+
+def _remove_database_files(paths: Paths) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{paths.database}{suffix}").unlink()
+
+
+def create_clinic_storage(
+    paths: Paths, clinic: NewClinic, today: Callable[[], date] = date.today
+) -> SignedIn:
+    """A new, encrypted clinic: a random data key, the database encrypted with it, and the key
+    ring holding it for the first admin and for the recovery key (returned for printing)."""
+    if clinic_exists(paths):
+        raise UserError("This data folder already holds a clinic; nothing was changed.")
+    data_key = new_data_key()
+    services = open_clinic(paths, today, data_key=data_key)
+    try:
+        user = services.clinic.create_clinic(clinic)
+        ring, recovery_key = KeyRing.create(
+            paths.keyring,
+            services.clinic.this_site().id,
+            data_key,
+            user.username,
+            clinic.admin_password,
+        )
+    except BaseException:
+        services.close()
+        _remove_database_files(paths)  # it held nothing yet but the schema
+        raise
+    services.keyring = ring
+    log.info("new encrypted clinic created")
+    return SignedIn(services, user, recovery_key)
+
+
+def unlock_clinic(
+    paths: Paths, username: str, password: str, today: Callable[[], date] = date.today
+) -> SignedIn:
+    """Sign in: unwrap the data key with the password, open the database, check and audit.
+
+    A database from before encryption (no key ring yet) is converted on the way in, keeping
+    every record; the new recovery key is returned for printing.
+    """
+    username = username.strip().lower()
+    if not paths.keyring.exists():
+        if not paths.database.exists():
+            raise UserError("This data folder holds no clinic yet: create one first.")
+        if is_encrypted(paths.database):
+            raise KeyRingError(
+                f"The key file {paths.keyring} is missing, so the encrypted database cannot be "
+                "opened; restore the key file from a backup. The database was not changed."
+            )
+        return _convert_plain_database(paths, username, password, today)
+    ring = KeyRing.load(paths.keyring)
+    _require_database(paths)
+    try:
+        data_key = ring.unlock(username, password)
+    except WrongSecret:
+        raise AuthenticationFailed("The user name or password is wrong. Try again.") from None
+    finishing = not is_encrypted(paths.database)
+    if finishing:
+        # A conversion stopped after the key ring was written: finish it with the same key.
+        _encrypt_database_file(paths, data_key)
+    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    try:
+        user = services.clinic.login(username, password)
+        recovery_key = None
+        if finishing:
+            # The recovery key made when the conversion began was never shown (the program
+            # stopped first), so nobody has it: replace it with one that is shown now.
+            recovery_key = ring.replace_recovery_key(data_key)
+            ring.save()
+    except BaseException:
+        services.close()
+        raise
+    return SignedIn(services, user, recovery_key)
+
+
+def recover_access(
+    paths: Paths,
+    recovery_key: str,
+    username: str,
+    new_password: str,
+    today: Callable[[], date] = date.today,
+) -> SignedIn:
+    """A forgotten password: the recovery key opens the clinic, ``username`` (an admin) gets
+    ``new_password``, and is signed in. Audited as a password recovery."""
+    ring = KeyRing.load(paths.keyring)
+    _require_database(paths)
+    data_key = ring.unlock_with_recovery_key(recovery_key)
+    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    try:
+        user = services.clinic.recover_password(username.strip().lower(), new_password)
+    except BaseException:
+        services.close()
+        raise
+    return SignedIn(services, user)
+
+
+def _require_database(paths: Paths) -> None:
+    """A key ring with no database (or an empty file) beside it: say so, rather than let
+    opening the database create a new, empty clinic in its place."""
+    if not paths.database.exists() or paths.database.stat().st_size == 0:
+        state = "is missing" if not paths.database.exists() else "is empty"
+        raise StorageError(
+            f"The database file ({paths.database}) {state}. Restore the latest backup; "
+            "nothing was changed."
+        )
+
+
+def _convert_plain_database(
+    paths: Paths, username: str, password: str, today: Callable[[], date]
+) -> SignedIn:
+    services = open_clinic(paths, today)
+    try:
+        user = services.clinic.login(username, password)  # the old password hash decides
+        clinic_id = services.clinic.this_site().id
+    finally:
+        services.close()
+    data_key = new_data_key()
+    # The key ring first: if the program stops before the file is replaced, the next sign-in
+    # finds a ring and a plain file and finishes the job with the same key.
+    ring, recovery_key = KeyRing.create(paths.keyring, clinic_id, data_key, username, password)
+    _encrypt_database_file(paths, data_key)
+    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    log.info("unencrypted database converted; other users need a password reset")
+    return SignedIn(services, user, recovery_key)
+
+
+def _encrypt_database_file(paths: Paths, data_key: bytes) -> None:
+    """Replace the plain database (and pre-migration backups) by encrypted copies, checking
+    that every table has the same number of rows before the plain file is replaced."""
+    encrypt_in_place(paths.database, data_key)
+    for backup in sorted(paths.backups_dir.glob("*.db")):
+        if not is_encrypted(backup):
+            encrypt_in_place(backup, data_key)

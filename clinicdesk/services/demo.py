@@ -24,8 +24,10 @@ from clinicdesk.domain.medical import (
     TreatmentResponse,
 )
 from clinicdesk.domain.roles import Role
+from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic, hash_password
-from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.context import ClinicServices, create_clinic_storage
+from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 
 DEMO_PASSWORD = "demo"
@@ -291,21 +293,19 @@ def demo_history(rng: random.Random, female: bool, today: date) -> MedicalHistor
 
 
 def create_demo_clinic(
-    services: ClinicServices,
+    paths: Paths,
     *,
     patients: int,
     seed: int,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    today: Callable[[], date] = date.today,
 ) -> int:
-    """Create the demo clinic in an empty data folder; returns how many patients it made.
-
-    ``progress(done, total)`` is called after each patient; when ``cancelled()`` turns true the
-    clinic keeps the patients made so far.
-    """
-    rng = random.Random(seed)
-    today = services.patients.today()
-    admin = services.clinic.create_clinic(
+    """Create the (encrypted) demo clinic in an empty data folder; returns how many patients
+    it made. ``progress(done, total)`` is called before each patient; when ``cancelled()``
+    turns true the clinic keeps the patients made so far."""
+    signed = create_clinic_storage(
+        paths,
         NewClinic(
             DEMO_CLINIC,
             "Main clinic",
@@ -314,7 +314,25 @@ def create_demo_clinic(
             "Practice Manager",
             DEMO_PASSWORD.ljust(8, "!"),
         ),
+        today,
     )
+    services = signed.services
+    try:
+        return _fill_demo_clinic(services, signed.user, patients, seed, progress, cancelled)
+    finally:
+        services.close()
+
+
+def _fill_demo_clinic(
+    services: ClinicServices,
+    admin: CurrentUser,
+    patients: int,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> int:
+    rng = random.Random(seed)
+    today = services.patients.today()
     # The demo password is short on purpose (DESIGN.md); the length rule is for real accounts.
     admin_row = services.clinic.repo.user_by_name("admin")
     assert admin_row is not None
@@ -332,6 +350,8 @@ def create_demo_clinic(
                 admin.actor,
                 registration_number=registration,
             )
+    for username in ("admin", "clinician", "reception"):
+        services.clinic.password_set(username, DEMO_PASSWORD)
     clinician = services.clinic.user("clinician")
     for made in range(patients):
         if cancelled is not None and cancelled():

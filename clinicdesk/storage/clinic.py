@@ -8,7 +8,7 @@ from typing import Any
 import sqlite_utils
 
 from clinicdesk.domain.ids import SiteId, UserId
-from clinicdesk.storage.records import Actor, insert_record, update_record
+from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
 THIS_SITE_KEY = "this_site_id"
 
@@ -122,6 +122,20 @@ class ClinicRepository:
         return update_record(
             self.db, "users", user.id, user.version, {"password_hash": password_hash}, actor
         )
+
+    def update_user(self, user: UserRow, values: dict[str, str], actor: Actor) -> bool:
+        """Change ``role``, ``display_name`` or ``registration_number`` if still at its version."""
+        return update_record(self.db, "users", user.id, user.version, values, actor)
+
+    def set_user_disabled(self, user: UserRow, disabled: bool, actor: Actor) -> bool:
+        """Disable (``deleted_at`` set) or enable an account; users are never deleted."""
+        return set_archived(self.db, "users", user.id, user.version, disabled, actor)
+
+    def active_admin_ids(self) -> list[UserId]:
+        rows = self.db.execute(
+            "SELECT id FROM users WHERE role = 'admin' AND deleted_at IS NULL ORDER BY id"
+        )
+        return [UserId(r[0]) for r in rows]
 
     # -- settings -------------------------------------------------------------------------
 

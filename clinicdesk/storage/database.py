@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from clinicdesk.errors import UserError
+from clinicdesk.storage.driver import sqlite3
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +29,31 @@ Database = sqlite_utils.Database
 
 BUSY_TIMEOUT_MS = 15_000
 MAX_VALUE_BYTES = 1_048_576  # no text field may come near this; it bounds a runaway value
+KEY_BYTES = 32
 
 
 class StorageError(UserError):
     """The database could not do what was asked: locked, full, read-only or damaged."""
 
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at ``path`` with the pragmas above."""
+def open_database(path: Path | str, key: bytes | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path`` with the pragmas above.
+
+    With ``key`` (the clinic's 256-bit data key) the file is SQLCipher-encrypted. The raw key
+    is given directly (``x'...'``), which skips SQLCipher's own key derivation: 0.2 ms instead
+    of about 140 ms per connection; the password-based derivation happens once, in ``keys``.
+    """
+    conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        if key is not None:
+            if len(key) != KEY_BYTES:
+                raise ValueError("a data key is 32 bytes")
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        if hasattr(conn, "setlimit"):  # the standard library's driver only
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        # The first read proves the key (or that an unkeyed file is plain SQLite).
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = sqlite_utils.Database(conn, execute_plugins=False)
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
@@ -46,8 +62,91 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        if "not a database" in str(exc) and key is not None and Path(path).exists():
+            raise StorageError(
+                f"The database ({path}) cannot be opened with this clinic's key: it belongs to "
+                "another clinic or is damaged. Restore the latest backup."
+            ) from exc
         raise StorageError(describe_sqlite_error(exc, path)) from exc
     return db
+
+
+def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
+    names = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"
+        )
+    ]
+    return {
+        name: int(conn.execute(f'SELECT count(*) FROM {schema}."{name}"').fetchone()[0])
+        for name in names
+    }
+
+
+def encrypt_in_place(path: Path, key: bytes) -> None:
+    """Replace the plain SQLite file at ``path`` by a SQLCipher copy encrypted with ``key``.
+
+    The copy is made with ``sqlcipher_export`` beside the file, checked (integrity, and the
+    same row count in every table), synced, and only then renamed over the original, so a
+    crash at any point leaves either the plain file or the complete encrypted one.
+    """
+    temp = path.with_name(path.name + ".encrypting")
+    temp.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(temp)])
+            conn.execute("SELECT sqlcipher_export('encrypted')")
+            conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+            expected = table_counts(conn)
+            copied = table_counts(conn, "encrypted")
+            conn.execute("DETACH DATABASE encrypted")
+        finally:
+            conn.close()
+        if copied != expected:
+            raise StorageError(
+                f"Encrypting {path.name} did not copy every row; the original was kept as it was."
+            )
+        check = open_database(temp, key)
+        try:
+            if not integrity_ok(check):
+                raise StorageError(
+                    f"The encrypted copy of {path.name} failed its check; the original was kept."
+                )
+            check.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if journal_mode != "wal":
+                # open_database switched the copy to WAL; a backup must stay in rollback-
+                # journal mode so that it still opens from read-only media.
+                check.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            check.close()
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(describe_sqlite_error(exc, path)) from exc
+    finally:
+        temp.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+
+
+def is_encrypted(path: Path) -> bool:
+    """True when ``path`` exists and is not a plain SQLite file (SQLCipher files have no
+    readable header)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as handle:
+        return handle.read(16) != b"SQLite format 3\x00"
 
 
 def damaged_database_message(path: Path | str | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -31,6 +30,7 @@ from clinicdesk.domain.patient import (
     PatientSummary,
     Sex,
 )
+from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.records import Actor, insert_record, update_record
 from clinicdesk.storage.search import dob_token, folded_variant, parse_query
 
@@ -141,7 +141,9 @@ class PatientRepository:
                 "(? COLLATE NOCASE, ? COLLATE NOCASE, ?)"
             )
             params.extend(after)
-        sql = f"SELECT {SUMMARY_COLUMNS} FROM patients"
+        # Walk the name index: with another index usable for the WHERE clause the planner may
+        # otherwise filter first and sort all 100,000 rows (90 ms instead of 1 ms).
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM patients INDEXED BY patients_by_name"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?"
@@ -167,7 +169,7 @@ class PatientRepository:
         )
         results: list[PatientSummary] = []
         seen: set[str] = set()
-        for prefix in (False, True):
+        for prefix in (False,) if terms.complete else (False, True):
             group = [
                 _summary(row)
                 for row in self.db.execute(sql, [terms.match_expression(prefix=prefix), limit])

@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.storage.database import MAX_VALUE_BYTES, StorageError
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,16 @@ class Actor:
     site_id: str
 
 
+def _check_sizes(table: str, values: Mapping[str, Any]) -> None:
+    # The driver (sqlcipher3) cannot set SQLITE_LIMIT_LENGTH, so the bound lives here, where
+    # every record write passes. Domain validation refuses long text far earlier, by field.
+    for column, value in values.items():
+        if isinstance(value, str | bytes) and len(value) > MAX_VALUE_BYTES:
+            raise StorageError(
+                f"A value is too long to store ({table}.{column}); shorten it and save again."
+            )
+
+
 def insert_record(
     db: sqlite_utils.Database,
     table: str,
@@ -33,6 +44,7 @@ def insert_record(
     *,
     record_id: str | None = None,
 ) -> str:
+    _check_sizes(table, values)
     new_id = record_id or uuid7()
     now = utc_now()
     row = {
@@ -60,6 +72,7 @@ def update_record(
     actor: Actor,
 ) -> bool:
     """Write ``values`` if the row is still at ``expected_version``; bump the version."""
+    _check_sizes(table, values)
     assignments = ", ".join(f"{column} = ?" for column in values)
     sql = (
         f"UPDATE {table} SET {assignments}{', ' if values else ''}"

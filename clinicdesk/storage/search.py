@@ -20,6 +20,7 @@ from clinicdesk.domain.identifiers import phone_digits
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
+COMPLETE_NUMBER_DIGITS = 10  # an NHS number; UK phone numbers have 10 or 11 digits
 _NUMBERISH = re.compile(r"^[\d\s+()\-.]+$")
 _WORD = re.compile(r"\w", re.UNICODE)
 # FTS5 reads the query as C text, so a NUL inside a quoted term ends it early ("unterminated
@@ -30,6 +31,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class SearchTerms:
     terms: tuple[str, ...]
+    # A whole date of birth, NHS number or phone number: nothing longer can start with it, so
+    # a prefix search would only repeat the whole-word one.
+    complete: bool = False
 
     def match_expression(self, *, prefix: bool) -> str:
         star = "*" if prefix else ""
@@ -79,14 +83,17 @@ def parse_query(text: str) -> SearchTerms:
         return SearchTerms(())
     if _NUMBERISH.match(query) and sum(ch.isdigit() for ch in query) >= 3:
         if parsed := try_parse_date(query):
-            return SearchTerms((dob_token(parsed.isoformat()),))
-        return SearchTerms((phone_digits(query).lstrip("+"),))
+            return SearchTerms((dob_token(parsed.isoformat()),), complete=True)
+        digits = phone_digits(query).lstrip("+")
+        return SearchTerms((digits,), complete=len(digits) >= COMPLETE_NUMBER_DIGITS)
     terms: list[str] = []
+    dates = 0
     for word in query.split():
         if parsed := try_parse_date(word):
             terms.append(dob_token(parsed.isoformat()))
+            dates += 1
         elif _WORD.search(word):
             terms.append(word)
         if len(terms) == MAX_TERMS:
             break
-    return SearchTerms(tuple(terms))
+    return SearchTerms(tuple(terms), complete=bool(terms) and dates == len(terms))

@@ -1,37 +1,41 @@
-"""Starting the GUI: the QApplication, the first-run screen or sign-in, then the main window."""
+"""Starting the GUI: the QApplication, the first-run screen or sign-in, then the main window.
+
+No database is opened before someone signs in: the data key that decrypts it comes from the
+user's password (or, on first run, is made when the clinic is created).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import date
 
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog
 
 from clinicdesk import APP_NAME, __version__
-from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.services.demo import DEMO_PASSWORD
-from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import install_excepthook
 from clinicdesk.ui.first_run import FirstRunDialog
 from clinicdesk.ui.login import LoginDialog
 from clinicdesk.ui.main_window import MainWindow
 
 
-def sign_in(services: ClinicServices) -> CurrentUser | None:
+def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
     """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
     hint = ""
-    if not services.clinic.is_initialised():
-        first_run = FirstRunDialog(services)
+    if not clinic_exists(paths):
+        first_run = FirstRunDialog(paths, today)
         if first_run.exec() != QDialog.DialogCode.Accepted:
             return None
-        if first_run.user is not None:
-            return first_run.user
+        if first_run.signed is not None:
+            return first_run.signed
         hint = f"Demo clinic ready. Users: admin, clinician, reception; password {DEMO_PASSWORD!r}."
-    login = LoginDialog(services.clinic, hint)
+    login = LoginDialog(paths, hint, today)
     if login.exec() != QDialog.DialogCode.Accepted:
         return None
-    return login.user
+    return login.signed
 
 
 def run_gui(paths: Paths) -> int:
@@ -40,17 +44,13 @@ def run_gui(paths: Paths) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     install_excepthook()
+    paths.ensure()
+    signed = sign_in(paths)
+    if signed is None:
+        return 0
     try:
-        services = open_clinic(paths)
-    except UserError as exc:
-        QMessageBox.critical(None, APP_NAME, exc.message)
-        return exc.exit_code
-    try:
-        user = sign_in(services)
-        if user is None:
-            return 0
-        window = MainWindow(services, user)
+        window = MainWindow(signed.services, signed.user)
         window.show()
         return app.exec()
     finally:
-        services.close()
+        signed.services.close()

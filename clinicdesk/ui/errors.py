@@ -9,7 +9,6 @@ put field values into exception messages.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import traceback
 from types import TracebackType
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.errors import UserError
 from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
+from clinicdesk.storage.driver import sqlite3
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QGroupBox,
@@ -17,10 +22,10 @@ from PySide6.QtWidgets import (
 
 from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import SignedIn, create_clinic_storage
 from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
-from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
 from clinicdesk.ui.fields import FieldWithError
@@ -38,13 +43,20 @@ CREATE_FIELDS = (
 
 
 class FirstRunDialog(QDialog):
-    """``user`` is set when a clinic was created (its admin is signed in); after the demo
-    clinic is made, ``demo_created`` is True and the caller asks for a sign-in."""
+    """``signed`` is set when a clinic was created (its admin is signed in, and the recovery
+    key has been shown); after the demo clinic is made, ``demo_created`` is True and the caller
+    asks for a sign-in."""
 
-    def __init__(self, services: ClinicServices, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        today: Callable[[], date] = date.today,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.services = services
-        self.user: CurrentUser | None = None
+        self.paths = paths
+        self.today = today
+        self.signed: SignedIn | None = None
         self.demo_created = False
         self.setObjectName("first_run_dialog")
         self.setWindowTitle(f"Welcome to {APP_NAME}")
@@ -113,8 +125,9 @@ class FirstRunDialog(QDialog):
             self.text("admin_display_name"),
             self.text("admin_password"),
         )
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.user = self.services.clinic.create_clinic(clinic)
+            self.signed = create_clinic_storage(self.paths, clinic, self.today)
         except ValidationError as exc:
             for key, message in exc.errors.items():
                 target = "satellite_site" if key.startswith("satellite_sites") else key
@@ -124,27 +137,27 @@ class FirstRunDialog(QDialog):
         except UserError as exc:
             show_user_error(self, exc)
             return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        assert self.signed.recovery_key is not None
+        RecoveryKeyDialog(self.signed.recovery_key, self).exec()
         self.accept()
 
     def open_demo(self) -> None:
         """Make the demo clinic in the background (about a second), with progress if slow."""
         self.demo_button.setEnabled(False)
         self.create_button.setEnabled(False)
-        paths = self.services.paths
-        today = self.services.patients.today
+        paths, today = self.paths, self.today
 
         def work(progress: Progress, cancelled: Cancelled) -> int:
-            services = open_clinic(paths, today)
-            try:
-                return create_demo_clinic(
-                    services,
-                    patients=DEMO_PATIENTS,
-                    seed=1,
-                    progress=progress,
-                    cancelled=cancelled,
-                )
-            finally:
-                services.close()
+            return create_demo_clinic(
+                paths,
+                patients=DEMO_PATIENTS,
+                seed=1,
+                progress=progress,
+                cancelled=cancelled,
+                today=today,
+            )
 
         self.task = BackgroundTask(
             self, "Making the demo clinic…", work, self._demo_made, self._demo_failed
@@ -162,3 +175,63 @@ class FirstRunDialog(QDialog):
             show_user_error(self, exc)
         else:
             report_bug(type(exc), exc, exc.__traceback__, self)
+
+
+class RecoveryKeyDialog(QDialog):
+    """The recovery key, shown once at clinic creation: print it, keep it in the safe."""
+
+    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recovery_key_dialog")
+        self.setWindowTitle("Your recovery key")
+        layout = QVBoxLayout(self)
+        text = QLabel(
+            "ClinicDesk encrypts all clinic data. If every administrator forgets their "
+            "password, this recovery key is the only way back in. Print it or write it down "
+            "now and keep it in the practice safe. It is shown only this once."
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.key_label = QLabel(recovery_key)
+        self.key_label.setObjectName("recovery_key")
+        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setStyleSheet(
+            "font-family: monospace; font-size: 15px; padding: 8px; border: 1px solid #999;"
+        )
+        self.key_label.setWordWrap(True)
+        layout.addWidget(self.key_label)
+        self.kept = QCheckBox("I have printed or written down the recovery key")
+        self.kept.setObjectName("recovery_key_kept")
+        layout.addWidget(self.kept)
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton("Print…")
+        self.print_button.clicked.connect(self._print)
+        self.done_button = QPushButton("Continue")
+        self.done_button.setObjectName("recovery_key_done")
+        self.done_button.setEnabled(False)
+        self.kept.toggled.connect(self.done_button.setEnabled)
+        self.done_button.clicked.connect(self.accept)
+        buttons.addWidget(self.print_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.done_button)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(520)
+
+    def _print(self) -> None:
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
+            document = QTextDocument()
+            document.setPlainText(
+                f"{APP_NAME} recovery key\n\n{self.key_label.text()}\n\n"
+                "Keep this in the practice safe. Anyone holding it can open the clinic's data."
+            )
+            document.print_(printer)
+
+    def reject(self) -> None:
+        # Closing without confirming would lose the only copy: insist.
+        if self.kept.isChecked():
+            super().reject()

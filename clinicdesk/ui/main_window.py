@@ -12,7 +12,7 @@ import html
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,14 +39,20 @@ from clinicdesk.domain.medical import BannerItem, MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
+from clinicdesk.services.audit import AuditService
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.access_log import AccessLogTab
+from clinicdesk.ui.audit_view import AuditTrailDialog
+from clinicdesk.ui.change_password import ChangePasswordDialog
 from clinicdesk.ui.classification import ClassificationTab
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.idle_lock import IdleLock
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patient_list import PatientListModel
+from clinicdesk.ui.users_dialog import UsersDialog
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +149,11 @@ class PatientHeader(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: ClinicServices, user: CurrentUser) -> None:
+    def __init__(
+        self, services: ClinicServices, user: CurrentUser, *, idle_timeout_ms: int | None = None
+    ) -> None:
+        """``idle_timeout_ms``: input-free time before the window locks; None for the clinic's
+        ``idle_lock_minutes`` setting."""
         super().__init__()
         self.services = services
         self.user = user
@@ -161,11 +171,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._apply_role()
         self.show_placeholder()
-        site = services.clinic.this_site()
-        self.statusBar().showMessage(
-            f"Signed in as {user.display_name} ({user.role.label}) at {site.name}"
-        )
+        self.show_signed_in()
         self.resize(1200, 760)
+        if idle_timeout_ms is None:
+            idle_timeout_ms = services.clinic.idle_lock_minutes() * 60_000
+        self.idle_lock = IdleLock(self, idle_timeout_ms)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -233,6 +243,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.demographics, "&Demographics")
         self.tabs.addTab(self.medical, "&Medical history")
         self.tabs.addTab(self.classification, "C&lassification")
+        self.audit = AuditService(self.services.db)
+        self.audit_dialog: AuditTrailDialog | None = None
+        # A tab only for those allowed (see _apply_role). Parented from the start and hidden:
+        # a parentless widget owned by Python could be garbage-collected on a worker thread
+        # after the window is gone, which crashes Qt.
+        self.access_log = AccessLogTab(self.tabs)
+        self.access_log.hide()
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
@@ -290,8 +307,23 @@ class MainWindow(QMainWindow):
             toolbar.addAction(act)
             file_menu.addAction(act)
         file_menu.addAction(self.find_action)
+        self.change_password_action = action(
+            "Change my &password…", None, self.change_password, "Change your own password"
+        )
+        file_menu.addAction(self.change_password_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        # Shared with the audit screens: whoever builds first makes the menu.
+        if getattr(self, "admin_menu", None) is None:
+            self.admin_menu = self.menuBar().addMenu("&Admin")
+        self.users_action = action(
+            "&Users…", None, self.open_users, "Create staff accounts, change roles, reset passwords"
+        )
+        self.admin_menu.addAction(self.users_action)
+        self.audit_action = action(
+            "&Audit trail…", None, self.open_audit_trail, "Who did what and when; export, verify"
+        )
+        self.admin_menu.addAction(self.audit_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ClinicDesk", self)
         about.triggered.connect(self._about)
@@ -299,13 +331,51 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _apply_role(self) -> None:
-        if not self.user.may(Permission.VIEW_MEDICAL):
+        """Show what the user's role may use; again when another user takes the window over."""
+        clinical = self.user.may(Permission.VIEW_MEDICAL)
+        tabs = ((self.medical, "&Medical history"), (self.classification, "C&lassification"))
+        for position, (widget, label) in enumerate(tabs, start=1):
             # Reception sees the red-flag banner only, never the clinical tabs.
-            for widget in (self.classification, self.medical):
+            shown = self.tabs.indexOf(widget) >= 0
+            if clinical and not shown:
+                self.tabs.insertTab(position, widget, label)
+            elif shown and not clinical:
                 self.tabs.removeTab(self.tabs.indexOf(widget))
-        elif not self.user.may(Permission.EDIT_MEDICAL):
-            self.medical.set_read_only(True)
-            self.classification.set_read_only(True)
+        read_only = not self.user.may(Permission.EDIT_MEDICAL)
+        self.medical.set_read_only(read_only)
+        self.classification.set_read_only(read_only)
+        self.users_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
+        self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
+        self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
+        # The Admin menu shows only while it holds something this user may use.
+        self.admin_menu.menuAction().setVisible(
+            any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
+        )
+
+    def show_signed_in(self) -> None:
+        site = self.services.clinic.this_site()
+        self.statusBar().showMessage(
+            f"Signed in as {self.user.display_name} ({self.user.role.label}) at {site.name}"
+        )
+
+    def switch_user(self, user: CurrentUser) -> None:
+        """Make the window ``user``'s, who signed in at the lock screen (the previous user's
+        unsaved changes discarded after asking): their role, the whole list, no record open."""
+        self.user = user
+        self._version_override = None
+        self.demographics.load(None)
+        self.medical.load(MedicalHistory(), self.services.patients.today())
+        self.show_placeholder()
+        self._apply_role()
+        self._search_timer.stop()
+        with QSignalBlocker(self.search_box), QSignalBlocker(self.include_archived):
+            self.search_box.clear()
+            self.include_archived.setChecked(False)
+        self.model.set_user(user)
+        self._update_result_label()
+        self.list_view.selectionModel().clearSelection()
+        self.show_signed_in()
+        self.focus_search()
 
     # -- search and list ------------------------------------------------------------------
 
@@ -395,6 +465,7 @@ class MainWindow(QMainWindow):
             self.medical.set_read_only(not self.user.may(Permission.EDIT_MEDICAL))
         if record.classifications is not None:
             self.classification.load(record.classifications, record.patient.details.sex, today)
+        self._load_access_log(record.patient.id)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -419,7 +490,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _set_clinical_tabs_enabled(self, enabled: bool) -> None:
-        for widget in (self.medical, self.classification):
+        if not enabled:
+            self.access_log.clear()
+        for widget in (self.medical, self.classification, self.access_log):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.setTabEnabled(index, enabled)
@@ -471,7 +544,12 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.confirm_leave():
+        # Locked, saving would act for an absent user: their changes are only ever discarded.
+        if (
+            self.idle_lock.confirm_discard("If you quit, they are discarded.")
+            if self.idle_lock.locked
+            else self.confirm_leave()
+        ):
             event.accept()
         else:
             event.ignore()
@@ -699,6 +777,59 @@ class MainWindow(QMainWindow):
             except UserError as exc:
                 show_user_error(self, exc)
         return self.services.patients.classifications(self.user, self.patient.id)
+
+    # -- audit trail ----------------------------------------------------------------------
+
+    def open_audit_trail(self) -> None:
+        """Admin > Audit trail (the service refuses anyone else, should the menu ever show)."""
+        if self.audit_dialog is not None:
+            self.audit_dialog.deleteLater()  # each opening is a fresh, audited view
+            self.audit_dialog = None
+        try:
+            dialog = AuditTrailDialog(self.audit, self.user, self)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        # It shows patients' names: it closes when the window locks (nothing in it is unsaved).
+        self.idle_lock.watcher.idle.connect(dialog.reject)
+        self.audit_dialog = dialog
+        dialog.open()
+
+    def _show_access_log_tab(self, allowed: bool) -> None:
+        """The access log tab for clinicians and admins only; emptied whenever roles apply."""
+        self.access_log.clear()
+        index = self.tabs.indexOf(self.access_log)
+        if allowed and index < 0:
+            self.tabs.addTab(self.access_log, "Acc&ess log")
+        elif not allowed and index >= 0:
+            self.tabs.removeTab(index)
+
+    def _load_access_log(self, patient_id: str) -> None:
+        if self.tabs.indexOf(self.access_log) < 0:
+            return
+        try:
+            self.access_log.load(self.audit.patient_access(self.user, patient_id))
+        except UserError as exc:
+            self.access_log.clear()
+            show_user_error(self, exc)
+
+    def open_users(self) -> None:
+        """Admin > Users (the service refuses anyone else, should the menu ever show)."""
+        try:
+            self.users_dialog = UsersDialog(self.services.users, self.user, self)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.users_dialog.open()
+
+    def change_password(self) -> None:
+        self.change_password_dialog = ChangePasswordDialog(self.services.users, self.user, self)
+
+        def changed() -> None:
+            self.statusBar().showMessage("Your password was changed.", 5000)
+
+        self.change_password_dialog.accepted.connect(changed)
+        self.change_password_dialog.open()
 
     def _about(self) -> None:
         from clinicdesk import __version__

@@ -51,6 +51,13 @@ class PatientListModel(QAbstractTableModel):
         self._include_archived = include
         self.reload()
 
+    def set_user(self, user: CurrentUser) -> None:
+        """Start over as another user (signed in at the lock screen): every live patient."""
+        self._user = user
+        self._query = ""
+        self._include_archived = False
+        self.reload()
+
     def reload(self) -> None:
         self.beginResetModel()
         self._today = self._patients.today()

@@ -65,7 +65,7 @@ paths.ensure()
 setup_logging(paths)
 app = QApplication(sys.argv[:1])
 marks["QApplication"] = time.perf_counter()
-services = open_clinic(paths)
+services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]))
 user = services.clinic.user(sys.argv[2])
 marks["open_clinic"] = time.perf_counter()
 window = MainWindow(services, user)
@@ -96,7 +96,7 @@ paths = resolve_paths(sys.argv[1])
 paths.ensure()
 setup_logging(paths)
 app = QApplication(sys.argv[:1])
-services = open_clinic(paths)
+services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]))
 user = services.clinic.user(sys.argv[2])
 window = QMainWindow()
 try:
@@ -116,7 +116,16 @@ sys.exit(code)
 
 
 def _command(script: str, clinic: BenchClinic) -> list[str]:
-    return [sys.executable, "-c", script, str(clinic.paths.data_dir), clinic.user.username]
+    # The data key as it is held in memory after sign-in (sign-in itself is not timed here).
+    assert clinic.services.data_key is not None
+    return [
+        sys.executable,
+        "-c",
+        script,
+        str(clinic.paths.data_dir),
+        clinic.user.username,
+        clinic.services.data_key.hex(),
+    ]
 
 
 def _env() -> dict[str, str]:

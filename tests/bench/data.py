@@ -17,7 +17,7 @@ from pathlib import Path
 from clinicdesk.domain.patient import validate_patient
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices, create_clinic_storage
 from clinicdesk.services.demo import demo_patient_form
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
@@ -40,8 +40,9 @@ class BenchClinic:
 
 def make_clinic(data_dir: Path, patients: int, *, seed: int = SEED) -> BenchClinic:
     paths = Paths(data_dir)
-    services = open_clinic(paths)
-    user = services.clinic.create_clinic(
+    # Encrypted, as the app makes every clinic.
+    created = create_clinic_storage(
+        paths,
         NewClinic(
             "Bench Hair Clinic",
             "Main clinic",
@@ -49,8 +50,9 @@ def make_clinic(data_dir: Path, patients: int, *, seed: int = SEED) -> BenchClin
             "admin",
             "Bench Admin",
             BENCH_PASSWORD,
-        )
+        ),
     )
+    services, user = created.services, created.user
     rng = random.Random(seed)
     repo = PatientRepository(services.db)
     actor = user.actor

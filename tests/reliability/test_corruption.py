@@ -4,6 +4,11 @@ The damage is made the way it happens: pages past the schema are overwritten wit
 the header and the schema still read, so the file opens and the error only appears when a query
 reaches a damaged page. ClinicDesk must say the file is damaged and to restore a backup (not
 report a bug), and must never back up or migrate a damaged file.
+
+The clinic is encrypted (SQLCipher), so every page carries a MAC: a scribbled page fails its
+MAC check when read, which SQLCipher reports as a malformed database ("not a database" when
+the page is the first one). The key is derived once per module from the demo password, as a
+sign-in would; the tests then open the copies with the raw key.
 """
 
 from __future__ import annotations
@@ -11,67 +16,95 @@ from __future__ import annotations
 import hashlib
 import random
 import shutil
-import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from argon2 import PasswordHasher
 from sqlite_utils.migrations import Migrations
 
 from clinicdesk.app import main
 from clinicdesk.paths import Paths
+from clinicdesk.services import clinic as clinic_service
 from clinicdesk.services.context import open_clinic
+from clinicdesk.services.demo import DEMO_PASSWORD
+from clinicdesk.storage import keys
 from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import StorageError, check_database, open_database
+from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.migrations import MIGRATION_SET
 
 DEMO_PATIENTS = "30"
 DAMAGED = "is damaged or is not a ClinicDesk database. Restore the latest backup."
+# open_database's message when the key does not open page 1 (another clinic's file, or damage)
+UNREADABLE = "cannot be opened with this clinic's key: it belongs to another clinic or is damaged"
+
+
+@dataclass(frozen=True)
+class Sound:
+    data_dir: Path
+    key: bytes  # the clinic's data key
 
 
 @pytest.fixture(scope="module")
-def sound_clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sound_clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sound]:
     """A demo clinic's data folder, its database checkpointed into one self-contained file."""
-    data_dir = tmp_path_factory.mktemp("sound") / "data"
-    assert main(["--data-dir", str(data_dir), "demo", "--patients", DEMO_PATIENTS]) == 0
+    with pytest.MonkeyPatch.context() as patch:  # the function-scoped cheap KDF is not on yet
+        patch.setattr(clinic_service, "_hasher", PasswordHasher(1, 8, 1))
+        patch.setattr(keys, "KDF", keys.KdfParameters(time_cost=1, memory_cost=8, parallelism=1))
+        data_dir = tmp_path_factory.mktemp("sound") / "data"
+        assert main(["--data-dir", str(data_dir), "demo", "--patients", DEMO_PATIENTS]) == 0
+        key = keys.KeyRing.load(Paths(data_dir).keyring).unlock("admin", DEMO_PASSWORD)
     database = Paths(data_dir).database
-    conn = sqlite3.connect(database)
-    try:
+    with keyed(database, key) as conn:
         # Everything into the main file, so damaging the file damages the data (nothing is
         # left in the WAL to paper over it) and the copy below is the whole database.
         assert conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
-    finally:
-        conn.close()
     wal = database.with_name(database.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
-    return data_dir
+    yield Sound(data_dir, key)
 
 
-def copy_of(sound: Path, target: Path) -> Paths:
+@contextmanager
+def keyed(database: Path, key: bytes, *, read_only: bool = False) -> Iterator[sqlite3.Connection]:
+    """A bare connection to the encrypted ``database`` (none of open_database's pragmas)."""
+    uri = f"file:{database}?mode=ro" if read_only else f"file:{database}"
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        yield conn
+    finally:
+        conn.close()
+
+
+def copy_of(sound: Sound, target: Path) -> Paths:
+    """The database and its key ring, as a backup restored to another folder would be."""
     paths = Paths(target)
     paths.ensure()
-    shutil.copyfile(Paths(sound).database, paths.database)
+    shutil.copyfile(Paths(sound.data_dir).database, paths.database)
+    shutil.copyfile(Paths(sound.data_dir).keyring, paths.keyring)
     return paths
 
 
-def page_size(database: Path) -> int:
-    size = int.from_bytes(database.read_bytes()[16:18], "big")
-    return 65536 if size == 1 else size
+def page_size(database: Path, key: bytes) -> int:
+    # SQLCipher encrypts the header too, so the size is asked through the key.
+    with keyed(database, key, read_only=True) as conn:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
-def root_page(database: Path, table: str) -> int:
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
+def root_page(database: Path, key: bytes, table: str) -> int:
+    with keyed(database, key, read_only=True) as conn:
         row = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", [table]).fetchone()
-    finally:
-        conn.close()
     assert row is not None and row[0] > 2
     return int(row[0])
 
 
-def scribble(database: Path, pages: list[int], seed: int) -> None:
+def scribble(database: Path, key: bytes, pages: list[int], seed: int) -> None:
     """Overwrite whole ``pages`` (1-based, all past page 2) with seeded random bytes."""
-    size = page_size(database)
+    size = page_size(database, key)
     rng = random.Random(seed)
     data = bytearray(database.read_bytes())
     for page in pages:
@@ -81,19 +114,19 @@ def scribble(database: Path, pages: list[int], seed: int) -> None:
     database.write_bytes(bytes(data))
 
 
-def damage_patient_rows(paths: Paths, seed: int = 3) -> None:
+def damage_patient_rows(paths: Paths, key: bytes, seed: int = 3) -> None:
     """Noise over the page the patients table starts from: the file still opens and signs in
     (users and the schema are untouched), and the first query that reads patients fails."""
-    scribble(paths.database, [root_page(paths.database, "patients")], seed)
+    scribble(paths.database, key, [root_page(paths.database, key, "patients")], seed)
 
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_sound_database_passes_the_check(sound_clinic: Path, tmp_path: Path) -> None:
+def test_a_sound_database_passes_the_check(sound_clinic: Sound, tmp_path: Path) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    db = open_database(paths.database)
+    db = open_database(paths.database, sound_clinic.key)
     try:
         assert check_database(db) == []
     finally:
@@ -102,16 +135,16 @@ def test_a_sound_database_passes_the_check(sound_clinic: Path, tmp_path: Path) -
 
 @pytest.mark.parametrize("seed", range(5))
 def test_random_pages_scribbled_past_page_2_are_reported(
-    sound_clinic: Path, tmp_path: Path, seed: int
+    sound_clinic: Sound, tmp_path: Path, seed: int
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    size = page_size(paths.database)
+    size = page_size(paths.database, sound_clinic.key)
     page_count = paths.database.stat().st_size // size
     rng = random.Random(seed)
     pages = sorted(rng.sample(range(3, page_count + 1), k=max(1, page_count // 20)))
-    scribble(paths.database, pages, seed)
+    scribble(paths.database, sound_clinic.key, pages, seed)
     try:
-        db = open_database(paths.database)
+        db = open_database(paths.database, sound_clinic.key)
     except StorageError as exc:
         # The noise hit a page of the schema, which opening the file already reads.
         assert DAMAGED in exc.message
@@ -124,10 +157,12 @@ def test_random_pages_scribbled_past_page_2_are_reported(
     assert all(isinstance(p, str) and p for p in problems)
 
 
-def test_damaged_patient_rows_are_reported_by_the_check(sound_clinic: Path, tmp_path: Path) -> None:
+def test_damaged_patient_rows_are_reported_by_the_check(
+    sound_clinic: Sound, tmp_path: Path
+) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    damage_patient_rows(paths)
-    db = open_database(paths.database)  # the header and schema still read ...
+    damage_patient_rows(paths, sound_clinic.key)
+    db = open_database(paths.database, sound_clinic.key)  # the header and schema still read ...
     try:
         assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 3
         with pytest.raises(sqlite3.DatabaseError, match="malformed"):
@@ -142,14 +177,14 @@ def test_damaged_patient_rows_are_reported_by_the_check(sound_clinic: Path, tmp_
     [("patients", "search", "a"), ("patients", "search", "a", "--json")],
 )
 def test_cli_on_a_damaged_database_says_so_in_one_line(
-    sound_clinic: Path,
+    sound_clinic: Sound,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     command: tuple[str, ...],
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    damage_patient_rows(paths)
+    damage_patient_rows(paths, sound_clinic.key)
     monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
     code = main(["--data-dir", str(paths.data_dir), "--user", "reception", *command])
     captured = capsys.readouterr()
@@ -166,19 +201,62 @@ def test_cli_on_a_damaged_database_says_so_in_one_line(
     assert "Traceback" not in log and "malformed" not in log
 
 
+def spoil_first_page(paths: Paths, key: bytes, how: str) -> None:
+    """Make page 1 unreadable with the clinic's key: noise over it, the whole file replaced by
+    noise, or another clinic's database (encrypted with another key) in its place."""
+    database = paths.database
+    rng = random.Random(how)
+    if how == "first page scribbled":
+        size = page_size(database, key)
+        data = bytearray(database.read_bytes())
+        data[:size] = rng.randbytes(size)
+        database.write_bytes(bytes(data))
+    elif how == "noise":
+        database.write_bytes(rng.randbytes(database.stat().st_size))
+    else:
+        database.unlink()
+        other = open_database(database, keys.new_data_key())
+        other.execute("CREATE TABLE patients (id TEXT PRIMARY KEY) STRICT")
+        other.close()
+
+
+@pytest.mark.parametrize("how", ["first page scribbled", "noise", "another clinic's database"])
+def test_cli_on_a_file_the_key_does_not_open_says_so_in_one_line(
+    sound_clinic: Sound,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    spoil_first_page(paths, sound_clinic.key, how)
+    before = digest(paths.database)
+    monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
+    code = main(["--data-dir", str(paths.data_dir), "--user", "admin", "patients", "search", "a"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("clinicdesk: ")
+    assert UNREADABLE in lines[0] and "Restore the latest backup" in lines[0]
+    assert str(paths.database) in lines[0]
+    assert "Traceback" not in captured.err and "a bug" not in captured.err
+    # Nothing was written over the file, backed up or created in its place.
+    assert digest(paths.database) == before
+    assert list(paths.backups_dir.iterdir()) == []
+
+
 def test_show_of_a_patient_on_a_damaged_database_exits_2(
-    sound_clinic: Path,
+    sound_clinic: Sound,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    conn = sqlite3.connect(paths.database)
-    try:
+    with keyed(paths.database, sound_clinic.key) as conn:
         patient_id = conn.execute("SELECT id FROM patients LIMIT 1").fetchone()[0]
-    finally:
-        conn.close()
-    damage_patient_rows(paths)
+    damage_patient_rows(paths, sound_clinic.key)
     monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
     argv = ["--data-dir", str(paths.data_dir), "--user", "clinician", "patients", "show"]
     code = main([*argv, patient_id])
@@ -202,28 +280,25 @@ def newer_program(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_damaged_database_is_neither_backed_up_nor_migrated(
-    sound_clinic: Path, tmp_path: Path, newer_program: None
+    sound_clinic: Sound, tmp_path: Path, newer_program: None
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    damage_patient_rows(paths)
+    damage_patient_rows(paths, sound_clinic.key)
     before = digest(paths.database)
     with pytest.raises(StorageError, match="Restore the latest backup"):
-        open_clinic(paths)
+        open_clinic(paths, data_key=sound_clinic.key)
     assert list(paths.backups_dir.iterdir()) == []
     assert digest(paths.database) == before
-    conn = sqlite3.connect(f"file:{paths.database}?mode=ro", uri=True)
-    try:
+    with keyed(paths.database, sound_clinic.key, read_only=True) as conn:
         applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
-    finally:
-        conn.close()
     assert applied == ["0001_foundation"]
 
 
 def test_a_sound_database_is_still_backed_up_and_migrated(
-    sound_clinic: Path, tmp_path: Path, newer_program: None
+    sound_clinic: Sound, tmp_path: Path, newer_program: None
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    services = open_clinic(paths)
+    services = open_clinic(paths, data_key=sound_clinic.key)
     try:
         assert services.backup_before_migration is not None
         assert services.backup_before_migration.exists()
@@ -233,14 +308,14 @@ def test_a_sound_database_is_still_backed_up_and_migrated(
 
 
 def test_cli_on_a_damaged_database_that_needs_migrating_exits_2(
-    sound_clinic: Path,
+    sound_clinic: Sound,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     newer_program: None,
 ) -> None:
     paths = copy_of(sound_clinic, tmp_path / "copy")
-    damage_patient_rows(paths)
+    damage_patient_rows(paths, sound_clinic.key)
     monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
     code = main(["--data-dir", str(paths.data_dir), "--user", "admin", "patients", "search", "a"])
     captured = capsys.readouterr()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,20 +21,27 @@ from pathlib import Path
 
 import pytest
 
-from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import integrity_ok, open_database
+from clinicdesk.storage.database import integrity_ok, is_encrypted, open_database
+from clinicdesk.storage.driver import sqlite3
+from clinicdesk.storage.keys import new_data_key
 from tests.conftest import Clinic
-from tests.reliability.writers import BATCH_ROWS
+from tests.reliability.writers import BATCH_ROWS, DATA_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 18
 
 
-def start_writer(*args: str) -> subprocess.Popen[str]:
+def start_writer(*args: str, key: bytes | None = None) -> subprocess.Popen[str]:
+    """A writer process; ``key`` (the clinic's data key) is handed over in the environment."""
+    env = dict(os.environ)
+    env.pop(DATA_KEY_ENV, None)
+    if key is not None:
+        env[DATA_KEY_ENV] = key.hex()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.writers", *args],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -64,8 +70,11 @@ def ledger_lines(ledger: Path) -> list[str]:
 
 
 @contextmanager
-def fresh_connection(path: Path) -> Iterator[sqlite3.Connection]:
+def fresh_connection(path: Path, key: bytes | None) -> Iterator[sqlite3.Connection]:
+    """A bare connection (none of ``open_database``'s pragmas), keyed when ``key`` is given."""
     conn = sqlite3.connect(path)
+    if key is not None:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     try:
         yield conn
     finally:
@@ -80,10 +89,11 @@ def test_patient_saves_survive_repeated_kill_9(
     database = clinic.paths.database
     clinic.services.close()
     for kills in range(1, KILLS + 1):
-        kill_at_random(start_writer("patients", str(clinic.paths.data_dir), str(ledger)), rng)
+        writer = start_writer("patients", str(clinic.paths.data_dir), str(ledger), key=clinic.key)
+        kill_at_random(writer, rng)
 
         recorded = ledger_lines(ledger)
-        db = open_database(database)
+        db = open_database(database, clinic.key)
         try:
             assert integrity_ok(db)
             stored = {r[0] for r in db.execute("SELECT id FROM patients")}
@@ -104,7 +114,7 @@ def test_patient_saves_survive_repeated_kill_9(
     assert len(recorded) >= KILLS // 3, "the writer hardly saved anything before being killed"
 
     # And the clinic carries on as normal afterwards.
-    services = open_clinic(clinic.paths)
+    services = clinic.reopen()
     try:
         before = services.patients.count(clinic.reception)
         services.patients.register(clinic.reception, patient_form)
@@ -114,20 +124,25 @@ def test_patient_saves_survive_repeated_kill_9(
         services.close()
 
 
+@pytest.mark.parametrize("encrypted", [True, False], ids=["sqlcipher", "plain"])
 @pytest.mark.parametrize("journal_mode", ["wal", "delete"])
-def test_batches_are_all_or_nothing_under_kill_9(tmp_path: Path, journal_mode: str) -> None:
-    rng = random.Random(journal_mode)
+def test_batches_are_all_or_nothing_under_kill_9(
+    tmp_path: Path, journal_mode: str, encrypted: bool
+) -> None:
+    rng = random.Random(f"{journal_mode} {encrypted}")
     database = tmp_path / "batches.db"
     ledger = tmp_path / "ledger.txt"
-    db = open_database(database)
+    key = new_data_key() if encrypted else None
+    db = open_database(database, key)
     db.execute("PRAGMA journal_mode=" + journal_mode)
     db.execute("CREATE TABLE batches (batch INTEGER NOT NULL, n INTEGER NOT NULL) STRICT")
     db.close()
     for kills in range(1, KILLS // 2 + 1):
-        kill_at_random(start_writer("batches", str(database), str(ledger), journal_mode), rng)
+        writer = start_writer("batches", str(database), str(ledger), journal_mode, key=key)
+        kill_at_random(writer, rng)
 
         recorded = {int(line) for line in ledger_lines(ledger)}
-        with fresh_connection(database) as conn:
+        with fresh_connection(database, key) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == journal_mode
             counts = dict(conn.execute("SELECT batch, count(*) FROM batches GROUP BY batch"))
@@ -135,3 +150,4 @@ def test_batches_are_all_or_nothing_under_kill_9(tmp_path: Path, journal_mode: s
         assert recorded <= set(counts), f"kill {kills}: committed batches lost"
         assert len(set(counts) - recorded) <= kills
     assert len(recorded) >= 3, "the writer hardly saved anything before being killed"
+    assert is_encrypted(database) == encrypted

@@ -7,14 +7,15 @@ Neither may see "database is locked" and every call that was attempted must be c
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import audit
 from clinicdesk.storage.database import integrity_ok
 from tests.conftest import Clinic
+from tests.reliability.writers import DATA_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_PROCESS = 200
@@ -23,6 +24,8 @@ PER_PROCESS = 200
 def test_two_processes_writing_at_once_lose_nothing(clinic: Clinic) -> None:
     audit_before = len(audit.entries(clinic.services.db))
     clinic.services.close()
+    # The children open the encrypted clinic with its data key, as a signed-in app holds it.
+    env = dict(os.environ) | {DATA_KEY_ENV: clinic.key.hex()}
     processes = [
         subprocess.Popen(
             [
@@ -34,6 +37,7 @@ def test_two_processes_writing_at_once_lose_nothing(clinic: Clinic) -> None:
                 str(PER_PROCESS),
             ],
             cwd=ROOT,
+            env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -58,7 +62,7 @@ def test_two_processes_writing_at_once_lose_nothing(clinic: Clinic) -> None:
         assert summary["errors"] == []
         assert summary["committed"] == summary["attempted"] == PER_PROCESS
 
-    services = open_clinic(clinic.paths)
+    services = clinic.reopen()
     try:
         db = services.db
         assert integrity_ok(db)

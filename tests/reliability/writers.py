@@ -11,6 +11,11 @@ each new id to LEDGER (flushed and fsynced) only after the save has returned.
 ``concurrent DATA_DIR COUNT``: wait for a line on stdin, then COUNT times register a patient,
 open it and update it (read, then write); print a JSON summary of what was attempted, what was
 committed, every error message, and when the loop started and finished (epoch seconds).
+
+The clinic's database is encrypted: the parent passes its data key in hex in the environment
+variable ``CLINICDESK_TEST_DATA_KEY`` (a signed-in ClinicDesk holds the same key in memory), so
+the writers open it with the raw key as the app does after sign-in and never derive it. For
+``batches`` the variable is optional: without it the database is a plain one.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ from clinicdesk.services.context import open_clinic
 from clinicdesk.storage.database import open_database, write_transaction
 
 BATCH_ROWS = 50
+DATA_KEY_ENV = "CLINICDESK_TEST_DATA_KEY"
+
+
+def _data_key() -> bytes | None:
+    value = os.environ.get(DATA_KEY_ENV)
+    return bytes.fromhex(value) if value else None
 
 
 def _append(ledger: Path, line: str) -> None:
@@ -42,7 +53,7 @@ def _form(first: str, last: str) -> dict[str, str]:
 
 
 def patients(data_dir: str, ledger: str) -> None:
-    services = open_clinic(Paths(Path(data_dir)))
+    services = open_clinic(Paths(Path(data_dir)), data_key=_data_key())
     user = services.clinic.user("reception")
     print("ready", flush=True)
     for n in count():
@@ -51,7 +62,7 @@ def patients(data_dir: str, ledger: str) -> None:
 
 
 def batches(database: str, ledger: str, journal_mode: str) -> None:
-    db = open_database(database)
+    db = open_database(database, _data_key())
     db.execute(f"PRAGMA journal_mode={journal_mode}")
     start = db.execute("SELECT coalesce(max(batch), 0) + 1 FROM batches").fetchone()[0]
     print("ready", flush=True)
@@ -63,7 +74,7 @@ def batches(database: str, ledger: str, journal_mode: str) -> None:
 
 
 def concurrent(data_dir: str, how_many: str) -> None:
-    services = open_clinic(Paths(Path(data_dir)))
+    services = open_clinic(Paths(Path(data_dir)), data_key=_data_key())
     user = services.clinic.user("reception")
     print("ready", flush=True)
     sys.stdin.readline()

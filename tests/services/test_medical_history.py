@@ -18,7 +18,7 @@ from clinicdesk.domain.medical import (
 )
 from clinicdesk.domain.patient import Patient
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices
 from tests.conftest import Clinic
 
 TODAY = date.today()
@@ -168,7 +168,7 @@ def test_a_stale_history_save_is_refused_and_the_first_save_kept(
 
 @pytest.fixture
 def second_window(clinic: Clinic) -> Iterator[ClinicServices]:
-    other = open_clinic(clinic.paths)
+    other = clinic.reopen()
     yield other
     other.close()
 

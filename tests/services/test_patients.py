@@ -10,7 +10,7 @@ import pytest
 
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, NotFound, ValidationError
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices
 from tests.conftest import Clinic
 
 
@@ -84,7 +84,7 @@ def test_update_with_a_stale_version_overwrites_nothing(
 @pytest.fixture
 def second_window(clinic: Clinic) -> Iterator[ClinicServices]:
     """A second ClinicDesk on the same data folder: its own connection."""
-    other = open_clinic(clinic.paths)
+    other = clinic.reopen()
     yield other
     other.close()
 

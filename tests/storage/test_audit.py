@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import sqlite3
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.database import open_database, write_transaction
+from clinicdesk.storage.driver import sqlite3
+from clinicdesk.storage.migrations import migrate
 from clinicdesk.storage.records import Actor
 from tests.conftest import Clinic
 
@@ -74,35 +77,52 @@ def test_edited_detail_is_detected(db: sqlite_utils.Database) -> None:
     assert "entry 3 was altered" in audit.verify_chain(db)
 
 
-def test_edit_with_a_recomputed_hash_still_breaks_the_next_link(
+def _fields(db: sqlite_utils.Database, seq: int) -> tuple[dict[str, object], str]:
+    row = db.execute(
+        "SELECT id, seq, at, user_id, site_id, action, entity, entity_id, detail, prev_hash "
+        "FROM audit_log WHERE seq = ?",
+        [seq],
+    ).fetchone()
+    names = ("id", "seq", "at", "user_id", "site_id", "action", "entity", "entity_id", "detail")
+    return dict(zip(names, row[:9], strict=True)), row[9]
+
+
+def test_an_unkeyed_hash_does_not_pass_as_a_seal(db: sqlite_utils.Database) -> None:
+    """Someone without the audit key recomputes a plain SHA-256 over the edited entry."""
+    drop_guards(db)
+    fields, prev = _fields(db, 5)
+    fields["user_id"] = "someone-else"
+    payload = json.dumps({"prev": prev, **fields}, sort_keys=True, ensure_ascii=False)
+    forged = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    db.execute("UPDATE audit_log SET user_id = 'someone-else', hash = ? WHERE seq = 5", [forged])
+    problems = audit.verify_chain(db)
+    assert "entry 5 was altered" in problems
+    assert "entry 6 does not follow the entry before it" in problems
+
+
+def test_an_entry_resealed_with_the_key_still_breaks_the_next_link(
     db: sqlite_utils.Database,
 ) -> None:
     drop_guards(db)
-    seq, at, _user, site, action, entity, entity_id, detail, prev = db.execute(
-        "SELECT seq, at, user_id, site_id, action, entity, entity_id, detail, prev_hash "
-        "FROM audit_log WHERE seq = 5"
-    ).fetchone()
-    fields = {
-        "seq": seq,
-        "at": at,
-        "user_id": "someone-else",
-        "site_id": site,
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "detail": detail,
-    }
-    forged = audit._entry_hash(prev, fields)
+    fields, prev = _fields(db, 5)
+    fields["user_id"] = "someone-else"
+    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
     db.execute("UPDATE audit_log SET user_id = 'someone-else', hash = ? WHERE seq = 5", [forged])
     assert audit.verify_chain(db) == ["entry 6 does not follow the entry before it"]
+
+
+def test_the_seal_depends_on_the_clinic_key(db: sqlite_utils.Database) -> None:
+    fields, prev = _fields(db, 2)
+    stored = db.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
+    assert audit._entry_mac(audit.audit_key(db), prev, fields) == stored
+    assert audit._entry_mac(b"\x00" * 32, prev, fields) != stored
 
 
 def test_deleted_entry_is_detected(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq = 3")
-    problems = audit.verify_chain(db)
-    assert "entry 3 is missing (next is 4)" in problems
-    assert "entry 4 does not follow the entry before it" in problems
+    # The broken link after the gap is the same fact; it is not reported twice.
+    assert audit.verify_chain(db) == ["entry 3 is missing (next is 4)"]
 
 
 def test_deleted_first_entry_is_detected(db: sqlite_utils.Database) -> None:
@@ -132,3 +152,147 @@ def test_entries_filter_by_entity(db: sqlite_utils.Database) -> None:
     assert patient_entries and all(e.entity == "patient" for e in patient_entries)
     one = patient_entries[0].entity_id
     assert {e.entity_id for e in audit.entries(db, entity="patient", entity_id=one)} == {one}
+
+
+def test_deleted_entries_in_a_row_are_named_as_one_range(db: sqlite_utils.Database) -> None:
+    drop_guards(db)
+    db.execute("DELETE FROM audit_log WHERE seq IN (3, 4, 5)")
+    assert audit.verify_chain(db) == ["entries 3 to 5 are missing (next is 6)"]
+
+
+def swap(db: sqlite_utils.Database, first: int, second: int) -> None:
+    """Exchange the places of two entries (everything but their numbers)."""
+    db.execute("UPDATE audit_log SET seq = -1 WHERE seq = ?", [first])
+    db.execute("UPDATE audit_log SET seq = ? WHERE seq = ?", [first, second])
+    db.execute("UPDATE audit_log SET seq = ? WHERE seq = -1", [second])
+
+
+@pytest.mark.parametrize(("first", "second"), [(3, 6), (4, 5)])
+def test_reordered_entries_are_detected(db: sqlite_utils.Database, first: int, second: int) -> None:
+    drop_guards(db)
+    swap(db, first, second)
+    assert audit.verify_chain(db) == [
+        f"entry {first} is out of order: it was written as entry {second}",
+        f"entry {second} is out of order: it was written as entry {first}",
+    ]
+
+
+def test_a_truncated_tail_is_detected_through_the_recorded_head(
+    db: sqlite_utils.Database,
+) -> None:
+    last, _ = audit.head(db)
+    drop_guards(db)
+    db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 3])
+    assert audit.verify_chain(db) == [
+        f"the newest 3 entries are missing: the trail ends at entry {last - 3}, "
+        f"but entry {last} was written"
+    ]
+
+
+def test_after_a_truncation_the_next_entry_leaves_the_gap_visible(
+    db: sqlite_utils.Database,
+) -> None:
+    last, _ = audit.head(db)
+    drop_guards(db)
+    db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 2])
+    with write_transaction(db):
+        audit.append(db, ACTOR, "login", "user", "user-1")
+    assert audit.head(db)[0] == last + 1
+    assert audit.verify_chain(db) == [
+        f"entries {last - 1} to {last} are missing (next is {last + 1})"
+    ]
+
+
+def test_an_emptied_trail_is_detected(db: sqlite_utils.Database) -> None:
+    last, _ = audit.head(db)
+    drop_guards(db)
+    db.execute("DELETE FROM audit_log")
+    assert audit.verify_chain(db) == [
+        f"the newest {last} entries are missing: the trail is empty, but entry {last} was written"
+    ]
+
+
+def test_a_missing_head_record_is_reported(db: sqlite_utils.Database) -> None:
+    last, _ = audit.head(db)
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_HEAD])
+    assert audit.verify_chain(db) == [
+        "the record of the newest entry is missing, so entries cut from the end would go "
+        f"unnoticed (the trail ends at entry {last})"
+    ]
+
+
+def test_a_replaced_newest_entry_is_reported(db: sqlite_utils.Database) -> None:
+    last, _ = audit.head(db)
+    drop_guards(db)
+    fields, prev = _fields(db, last)
+    fields["action"] = "nothing"
+    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
+    db.execute("UPDATE audit_log SET action = 'nothing', hash = ? WHERE seq = ?", [forged, last])
+    assert audit.verify_chain(db) == [
+        f"entry {last} is not the entry recorded as the newest: it was replaced"
+    ]
+
+
+def test_a_missing_key_is_reported_not_replaced(db: sqlite_utils.Database) -> None:
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_KEY])
+    problems = audit.verify_chain(db)
+    assert len(problems) == 1 and problems[0].startswith("the audit key is missing")
+    assert audit.stored_audit_key(db) is None  # checking wrote nothing
+
+
+def test_the_key_is_made_once_and_kept(clinic: Clinic) -> None:
+    db = clinic.services.db
+    key = audit.audit_key(db)
+    assert len(key) == 32
+    assert audit.audit_key(db) == key == audit.stored_audit_key(db)
+
+
+def test_head_names_the_newest_entry(db: sqlite_utils.Database) -> None:
+    seq, seal = audit.head(db)
+    assert (seq, seal) == tuple(
+        db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    )
+    recorded = db.execute(
+        "SELECT value FROM local_state WHERE key = ?", [audit.AUDIT_HEAD]
+    ).fetchone()[0]
+    assert recorded == f"{seq}:{seal}"
+
+
+def test_an_empty_database_has_an_empty_head(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "empty.db")
+    migrate(db, tmp_path / "backups")
+    assert audit.head(db) == (0, audit.GENESIS)
+    assert audit.verify_chain(db) == []
+    db.close()
+
+
+def test_entries_filter_by_patient_user_action_and_time(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    services = clinic.services
+    db = services.db
+    patient = services.patients.register(clinic.reception, patient_form)
+    services.patients.add_classification(clinic.clinician, patient.id, "ludwig", "II", "2024-01-01")
+    services.patients.get(clinic.clinician, patient.id)
+    about = audit.entries(db, patient_ids=[patient.id])
+    assert [(e.action, e.entity) for e in about] == [
+        ("create", "patient"),
+        ("create", "classification"),
+        ("view", "patient"),
+    ]
+    assert audit.entries(db, patient_ids=[]) == []
+    mine = audit.entries(db, patient_ids=[patient.id], user_id=clinic.clinician.id)
+    assert [e.action for e in mine] == ["create", "view"]
+    assert [e.entity for e in audit.entries(db, patient_ids=[patient.id], action="view")] == [
+        "patient"
+    ]
+    newest = audit.entries(db, newest_first=True, limit=2)
+    assert [e.seq for e in newest] == [about[-1].seq, about[-1].seq - 1]
+    older = audit.entries(db, newest_first=True, before_seq=newest[-1].seq, limit=1)
+    assert [e.seq for e in older] == [newest[-1].seq - 1]
+    moment = about[1].at
+    since = audit.entries(db, since=moment)
+    assert about[1] in since and all(e.at >= moment for e in since)
+    until = audit.entries(db, until=moment)  # exclusive
+    assert about[1] not in until and all(e.at < moment for e in until)
+    assert audit.count(db, patient_ids=[patient.id]) == 3

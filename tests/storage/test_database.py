@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from clinicdesk.storage.database import (
     open_database,
     write_transaction,
 )
+from clinicdesk.storage.driver import sqlite3
+from clinicdesk.storage.migrations import RECORD_COLUMNS
 
 
 @pytest.fixture
@@ -95,9 +96,16 @@ def test_storage_error_is_a_user_error_with_a_plain_message(db: sqlite_utils.Dat
 
 
 def test_a_value_over_the_length_limit_is_refused_cleanly(db: sqlite_utils.Database) -> None:
+    # sqlcipher3 has no Connection.setlimit, so the bound is enforced where every record is
+    # written (records.insert_record / update_record), not by SQLITE_LIMIT_LENGTH.
+    from clinicdesk.storage.records import Actor, insert_record
+
+    db.execute("CREATE TABLE notes (" + RECORD_COLUMNS + ", body TEXT NOT NULL) STRICT")
+    actor = Actor("user", "site")
     with pytest.raises(StorageError, match="too long"), write_transaction(db):
-        db.execute("INSERT INTO things VALUES ('ok')")
-        db.execute("INSERT INTO things VALUES (?)", ["x" * 2_000_000])
+        insert_record(db, "notes", {"body": "ok"}, actor)
+        insert_record(db, "notes", {"body": "x" * 2_000_000}, actor)
+    assert db.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
     assert names(db) == []
     assert integrity_ok(db)
 

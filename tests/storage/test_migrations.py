@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import integrity_ok, open_database
+from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.migrations import (
     MIGRATION_SET,
     known_migration_names,
@@ -150,7 +150,7 @@ def test_older_database_is_backed_up_before_it_is_migrated(
     patient = clinic.services.patients.register(clinic.reception, patient_form)
     clinic.services.close()
 
-    services = open_clinic(clinic.paths)
+    services = open_clinic(clinic.paths, data_key=clinic.key)
     try:
         backup = services.backup_before_migration
         assert backup is not None and backup.exists()
@@ -161,12 +161,17 @@ def test_older_database_is_backed_up_before_it_is_migrated(
     finally:
         services.close()
 
-    # The backup is the database as it was: complete, intact, not yet migrated, and in
-    # rollback-journal mode so it opens even from read-only media.
-    header = backup.read_bytes()[:100]
-    assert header[18:20] == b"\x01\x01"
+    # The backup is the database as it was: complete, intact, not yet migrated, encrypted
+    # with the clinic's key, and in rollback-journal mode so it opens even from read-only
+    # media. SQLCipher encrypts the header too, so the mode is read through the key: on a
+    # read-only connection journal_mode reports the file's own mode (header bytes 18, 19).
+    raw = backup.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"O'Brien" not in raw
     copy = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
     try:
+        copy.execute(f"PRAGMA key = \"x'{clinic.key.hex()}'\"")
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert copy.execute("SELECT last_name FROM patients").fetchall() == [("O'Brien",)]
         columns = [r[1] for r in copy.execute("PRAGMA table_info(patients)")]
@@ -195,9 +200,9 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
 
     monkeypatch.setattr(migrations_module, "migrations", broken)
     with pytest.raises(RuntimeError, match="migration bug"):
-        open_clinic(clinic.paths)
+        open_clinic(clinic.paths, data_key=clinic.key)
 
-    db = open_database(clinic.paths.database)
+    db = open_database(clinic.paths.database, clinic.key)
     try:
         assert "half_done" not in db.table_names()
         assert db.execute("SELECT last_name FROM patients").fetchall() == [("O'Brien",)]
@@ -220,11 +225,11 @@ def too_new(clinic: Clinic) -> Paths:
     return clinic.paths
 
 
-def test_newer_database_is_refused_and_left_unchanged(too_new: Paths) -> None:
+def test_newer_database_is_refused_and_left_unchanged(too_new: Paths, clinic: Clinic) -> None:
     before = file_digest(too_new.database)
     backups_before = sorted(too_new.backups_dir.iterdir())
     with pytest.raises(DatabaseTooNew, match="newer version of ClinicDesk") as caught:
-        open_clinic(too_new)
+        open_clinic(too_new, data_key=clinic.key)
     assert "0099_from_the_future" in caught.value.message
     assert "nothing was changed" in caught.value.message
     assert file_digest(too_new.database) == before

@@ -52,3 +52,13 @@ def test_control_characters_never_reach_match(typed: str) -> None:
     # FTS5 reads a query string as C text: a NUL inside a quoted term ends it mid-string.
     for term in parse_query(typed).terms:
         assert all(ch >= " " for ch in term)
+
+
+def test_whole_numbers_and_dates_need_no_prefix_search() -> None:
+    from clinicdesk.storage.search import parse_query
+
+    assert parse_query("03/07/1985").complete
+    assert parse_query("943 476 5919").complete
+    assert parse_query("+44 7700 900123").complete
+    assert not parse_query("07700 900").complete  # part of a phone number: prefix matters
+    assert not parse_query("smith").complete

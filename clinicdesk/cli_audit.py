@@ -1,0 +1,49 @@
+"""``clinicdesk audit ...``: checking the audit trail from the command line (administrators).
+
+``audit verify`` checks every entry's keyed seal, the links between entries and the recorded
+newest entry. Intact: "Audit trail intact: N entries" on stdout, exit 0. Damaged: a summary
+line and one line per problem on stderr, naming the entries affected, exit 2. Any other role
+gets exit 3, like every refused command. The check is audited, as in Admin > Audit trail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from clinicdesk.services.audit import AuditService
+from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.session import CurrentUser
+
+TAMPERED_EXIT = 2
+
+
+def add_audit_commands(commands: Any) -> None:
+    """Add ``audit`` to the subcommands (``commands`` is argparse's subparsers object)."""
+    trail = commands.add_parser("audit", help="the audit trail (administrators only)")
+    actions = trail.add_subparsers(dest="audit_command", metavar="ACTION")
+    actions.required = True
+    actions.add_parser(
+        "verify", help="check that no entry was edited, removed, reordered or cut from the end"
+    )
+
+
+def run_audit(
+    services: ClinicServices,
+    user: CurrentUser,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO | None = None,
+) -> int:
+    err = sys.stderr if err is None else err
+    if args.audit_command == "verify":
+        check = AuditService(services.db).verify(user)
+        if check.intact:
+            out.write(check.summary() + "\n")
+            return 0
+        err.write(f"clinicdesk: {check.summary()}:\n")
+        for problem in check.problems:
+            err.write(f"  {problem}\n")
+        return TAMPERED_EXIT
+    raise AssertionError(f"unknown audit command {args.audit_command!r}")

@@ -1,0 +1,424 @@
+"""The idle lock: an unattended window hides all patient data until its user is back.
+
+``IdleWatcher`` is an application-wide event filter: each key press, mouse press, mouse move or
+wheel turn anywhere in the application (dialogs included) restarts one single-shot timer, and
+when the timer runs out ``IdleLock`` locks the main window. Locking closes and reloads nothing.
+The window's central widget is the first page of a stack whose second page is the lock screen,
+so the patient list, the record header and tabs, and the form with any unsaved edits are hidden
+just as they were; the header labels and the status bar are emptied too. The window's actions
+join a disabled ``QActionGroup``, which keeps them disabled whatever tries to enable them
+meanwhile (a dialog that was open when the lock came finishing its work, say) and gives each its
+own state back on unlock; only Quit stays. Our dialogs that happen to be open stay as they are:
+closing them could lose work.
+
+The lock screen takes the same user's password, which brings back exactly what was on screen.
+Another user may sign in instead: the window becomes theirs, and the first user's unsaved work
+is discarded only after asking. Both go through ``ClinicService.login``, which checks the
+password and audits the attempt, good or bad.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk import APP_NAME
+from clinicdesk.errors import UserError
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.fields import ERROR_STYLE
+
+if TYPE_CHECKING:
+    from clinicdesk.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+# What a person at the keyboard does; timers, paints and the like are not activity.
+ACTIVITY = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
+)
+
+
+class IdleWatcher(QObject):
+    """Emits ``idle`` after ``timeout_ms`` without input anywhere in the application."""
+
+    idle = Signal()
+
+    def __init__(self, timeout_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(timeout_ms)
+        self._timer.timeout.connect(self.idle)
+        app = QApplication.instance()
+        assert app is not None, "the idle watcher needs a QApplication"
+        app.installEventFilter(self)
+
+    @property
+    def timeout_ms(self) -> int:
+        return self._timer.interval()
+
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Only input from the window system counts (QTest's events count as such): events the
+        # application makes itself, such as a widget passing a key press on, are not a person.
+        if event.spontaneous() and event.type() in ACTIVITY and self._timer.isActive():
+            self._timer.start()
+        return False
+
+
+class LockScreen(QWidget):
+    """The page shown instead of the window's content while it is locked."""
+
+    unlock_requested = Signal(str)
+    switch_requested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lock_screen")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(
+            "#lock_screen { background: #334e68; }"
+            "#lock_card { background: #ffffff; border-radius: 8px; }"
+        )
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        card = QFrame()
+        card.setObjectName("lock_card")
+        card.setFixedWidth(400)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(8)
+        title = QLabel(f"{APP_NAME} is locked")
+        title.setObjectName("lock_title")
+        title.setStyleSheet("font-size: 20px; font-weight: bold; color: #102a43;")
+        layout.addWidget(title)
+        self.user_label = QLabel()
+        self.user_label.setObjectName("lock_user")
+        self.user_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.user_label.setWordWrap(True)
+        self.user_label.setStyleSheet("font-size: 14px; color: #102a43;")
+        layout.addWidget(self.user_label)
+        hint = QLabel("Type your password to carry on where you left off.")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.unsaved_note = QLabel("Changes not yet saved are kept until you unlock.")
+        self.unsaved_note.setObjectName("lock_unsaved_note")
+        self.unsaved_note.setWordWrap(True)
+        self.unsaved_note.setStyleSheet("color: #486581;")
+        layout.addWidget(self.unsaved_note)
+        self.password = QLineEdit()
+        self.password.setObjectName("lock_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Password")
+        self.password.returnPressed.connect(self._unlock_clicked)
+        layout.addWidget(self.password)
+        self.error = _error_label("lock_error")
+        layout.addWidget(self.error)
+        self.unlock_button = QPushButton("&Unlock")
+        self.unlock_button.setObjectName("unlock")
+        self.unlock_button.clicked.connect(self._unlock_clicked)
+        layout.addWidget(self.unlock_button)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        self.switch_toggle = QPushButton("Sign in as someone &else…")
+        self.switch_toggle.setObjectName("switch_user_toggle")
+        self.switch_toggle.setFlat(True)
+        self.switch_toggle.setStyleSheet("text-align: left; color: #1f5fa8;")
+        self.switch_toggle.clicked.connect(self._show_switch_form)
+        layout.addWidget(self.switch_toggle)
+        self.switch_form = QWidget()
+        self.switch_form.setObjectName("switch_user_form")
+        form = QFormLayout(self.switch_form)
+        form.setContentsMargins(0, 0, 0, 0)
+        switch_heading = QLabel("Sign in as someone else")
+        switch_heading.setStyleSheet("font-weight: bold;")
+        form.addRow(switch_heading)
+        self.switch_username = QLineEdit()
+        self.switch_username.setObjectName("switch_username")
+        self.switch_username.returnPressed.connect(self._focus_switch_password)
+        self.switch_password = QLineEdit()
+        self.switch_password.setObjectName("switch_password")
+        self.switch_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.switch_password.returnPressed.connect(self._switch_clicked)
+        form.addRow("User name", self.switch_username)
+        form.addRow("Password", self.switch_password)
+        self.switch_error = _error_label("switch_error")
+        form.addRow(self.switch_error)
+        self.switch_button = QPushButton("&Sign in")
+        self.switch_button.setObjectName("switch_sign_in")
+        self.switch_button.clicked.connect(self._switch_clicked)
+        form.addRow(self.switch_button)
+        layout.addWidget(self.switch_form)
+        self.reset(None, unsaved=False)
+
+    def reset(self, user: CurrentUser | None, *, unsaved: bool) -> None:
+        """Empty every field and message, ready for ``user`` to come back."""
+        if user is not None:
+            self.user_label.setText(f"Signed in: {user.display_name} ({user.role.label})")
+        self.unsaved_note.setVisible(unsaved)
+        for field in (self.password, self.switch_username, self.switch_password):
+            field.clear()
+        self.show_error("")
+        self.show_switch_error("")
+        self.switch_form.setVisible(False)
+        self.switch_toggle.setVisible(True)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        if message:
+            self.password.clear()
+            self.password.setFocus()
+
+    def show_switch_error(self, message: str) -> None:
+        self.switch_error.setText(message)
+        self.switch_error.setVisible(bool(message))
+        if message:
+            self.switch_password.clear()
+            self.switch_password.setFocus()
+
+    def _unlock_clicked(self) -> None:
+        self.unlock_requested.emit(self.password.text())
+
+    def _show_switch_form(self) -> None:
+        self.switch_toggle.setVisible(False)
+        self.switch_form.setVisible(True)
+        self.switch_username.setFocus()
+
+    def _focus_switch_password(self) -> None:
+        self.switch_password.setFocus()
+
+    def _switch_clicked(self) -> None:
+        self.switch_requested.emit(self.switch_username.text(), self.switch_password.text())
+
+
+def _error_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.setVisible(False)
+    return label
+
+
+class IdleLock(QObject):
+    """Locks ``window`` after ``timeout_ms`` without input; see the module docstring."""
+
+    def __init__(self, window: MainWindow, timeout_ms: int) -> None:
+        super().__init__(window)
+        self._window = window
+        self.locked = False
+        self._focus: QWidget | None = None
+        self._action_lock: QActionGroup | None = None
+        self._disabled_directly: list[QAction] = []
+        content = window.takeCentralWidget()
+        assert content is not None, "build the window's content before the lock"
+        self.content = content
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("lock_pages")
+        self.pages.addWidget(self.content)
+        self.screen = LockScreen()
+        self.pages.addWidget(self.screen)
+        window.setCentralWidget(self.pages)
+        self.screen.unlock_requested.connect(self._unlock)
+        self.screen.switch_requested.connect(self._switch_user)
+        self.watcher = IdleWatcher(timeout_ms, self)
+        self.watcher.idle.connect(self.lock)
+        self.watcher.start()
+
+    # -- locking --------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hide the window's patient data behind the lock screen; nothing is closed or lost."""
+        if self.locked:
+            return
+        window = self._window
+        self.locked = True
+        self.watcher.stop()
+        # The window's own focus widget: QApplication's is None while a dialog is active.
+        focus = window.focusWidget()
+        self._focus = focus if focus is not None and self.content.isAncestorOf(focus) else None
+        self._lock_actions()
+        window.header.clear()
+        window.statusBar().clearMessage()
+        self.screen.reset(window.user, unsaved=window.has_unsaved_changes)
+        self.pages.setCurrentWidget(self.screen)
+        self.screen.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        log.info("window locked after %d s without input", self.watcher.timeout_ms // 1000)
+
+    def _lockable_actions(self) -> list[QAction]:
+        window = self._window
+        holders: list[QWidget] = [
+            window,
+            *window.menuBar().findChildren(QMenu),
+            *window.findChildren(QToolBar),
+        ]
+        found: dict[int, QAction] = {}
+        for holder in holders:
+            for action in holder.actions():
+                if action is not window.quit_action and not action.isSeparator():
+                    found.setdefault(id(action), action)
+        return list(found.values())
+
+    def _lock_actions(self) -> None:
+        # A disabled group keeps its actions disabled even if something calls setEnabled(True)
+        # on one while locked, and on unlock each gets back the state it was last given.
+        group = QActionGroup(self)
+        group.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        group.setEnabled(False)
+        self._disabled_directly = []
+        for action in self._lockable_actions():
+            if action.actionGroup() is None:
+                group.addAction(action)
+            elif action.isEnabled():
+                # Already in a group of its own (radio choices): joining ours would take it
+                # out of that one, so it is disabled plainly.
+                action.setEnabled(False)
+                self._disabled_directly.append(action)
+        self._action_lock = group
+
+    def _unlock_actions(self) -> None:
+        group, self._action_lock = self._action_lock, None
+        if group is not None:
+            group.setEnabled(True)
+            for action in group.actions():
+                group.removeAction(action)
+            group.deleteLater()
+        for action in self._disabled_directly:
+            action.setEnabled(True)
+        self._disabled_directly = []
+
+    # -- unlocking ------------------------------------------------------------------------
+
+    def _unlock(self, password: str) -> None:
+        user = self._login(self._window.user.username, password, self.screen.show_error)
+        if user is not None:
+            self._open(None)
+
+    def _switch_user(self, username: str, password: str) -> None:
+        window = self._window
+        name = username.strip().lower()
+        if not name:
+            self.screen.show_switch_error("Type your user name.")
+            self.screen.switch_username.setFocus()
+            return
+        same = name == window.user.username
+        if not same and not self.confirm_discard("If you sign in, they are discarded."):
+            return
+        user = self._login(name, password, self.screen.show_switch_error)
+        if user is None:
+            return
+        self._open(None if user.id == window.user.id else user)
+
+    def _login(
+        self, username: str, password: str, show_error: Callable[[str], None]
+    ) -> CurrentUser | None:
+        try:
+            return self._window.services.clinic.login(username, password)
+        except UserError as exc:
+            show_error(exc.message)
+            return None
+
+    def _open(self, new_user: CurrentUser | None) -> None:
+        """Show the window's content again: as it was, or started afresh for ``new_user``."""
+        window = self._window
+        self.locked = False
+        self._unlock_actions()
+        self.pages.setCurrentWidget(self.content)
+        if new_user is None:
+            self._show_header()
+            window.show_signed_in()
+            focus = self._focus
+            if focus is not None:
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            log.info("another user signed in at the lock screen")
+            window.switch_user(new_user)
+        self._focus = None
+        self.screen.reset(None, unsaved=False)
+        self.watcher.start()
+
+    def _show_header(self) -> None:
+        window = self._window
+        if window.creating:
+            window.header.show_new()
+        elif window.patient is not None:
+            patient = window.patient
+            try:
+                banner = window.services.patients.banner(window.user, patient.id)
+            except UserError as exc:
+                show_user_error(window, exc)
+                banner = []
+            window.header.show_patient(
+                patient, patient.age(window.services.patients.today()), banner
+            )
+
+    def confirm_discard(self, consequence: str) -> bool:
+        """With unsaved changes in the locked window, ask before they are thrown away."""
+        window = self._window
+        if not window.has_unsaved_changes:
+            return True
+        box = QMessageBox(window)
+        box.setObjectName("discard_unsaved_changes")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"{window.user.display_name} has changes that are not saved. {consequence}")
+        box.setInformativeText(
+            f"To keep them, {window.user.display_name} unlocks the window and saves first."
+        )
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        discard = box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Discard
+        box.deleteLater()
+        return discard

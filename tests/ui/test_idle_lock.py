@@ -1,0 +1,320 @@
+"""The idle lock as a user meets it: the window locks after a short idle time, hides every
+patient detail, and comes back only with a password (RELIABILITY.md row 13)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
+from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_KEY
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.storage.database import write_transaction
+from clinicdesk.ui.main_window import MainWindow
+from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
+from tests.ui.conftest import WindowFactory, click_message_button, when_modal
+
+IDLE_MS = 200
+PATIENT_NAME = "Ms Siobhán O'Brien"
+CLINICAL_TABS = {"&Medical history", "C&lassification"}
+
+
+@pytest.fixture
+def idle_window(qtbot: QtBot, clinic: Clinic) -> Iterator[WindowFactory]:
+    """Like ``open_window``, with an idle time of ``IDLE_MS``."""
+    windows: list[MainWindow] = []
+
+    def make(user: CurrentUser) -> MainWindow:
+        window = MainWindow(clinic.services, user, idle_timeout_ms=IDLE_MS)
+        with qtbot.waitActive(window):
+            window.show()
+            window.activateWindow()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window._demographics_dirty = False
+        window._medical_dirty = False
+        window.close()
+        window.deleteLater()
+
+
+def register_with_red_flag(clinic: Clinic) -> str:
+    patient_id = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT)).id
+    clinic.services.patients.save_medical_history(
+        clinic.clinician,
+        patient_id,
+        MedicalHistory(red_flags=(RedFlag(RedFlagCode.ANTICOAGULANT, "Warfarin"),)),
+    )
+    return patient_id
+
+
+def is_locked(window: MainWindow) -> bool:
+    """What the user sees: the lock screen instead of the records."""
+    return window.idle_lock.screen.isVisible()
+
+
+def wait_for_lock(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: is_locked(window), timeout=3000)
+
+
+def type_town(qtbot: QtBot, window: MainWindow, text: str) -> QLineEdit:
+    town = window.demographics.editor("town")
+    assert isinstance(town, QLineEdit)
+    town.setFocus()
+    town.selectAll()
+    qtbot.keyClicks(town, text)
+    return town
+
+
+def unlock(qtbot: QtBot, window: MainWindow, password: str) -> None:
+    field = window.idle_lock.screen.password
+    qtbot.keyClicks(field, password)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def sign_in_as(qtbot: QtBot, window: MainWindow, username: str, password: str) -> None:
+    screen = window.idle_lock.screen
+    if not screen.switch_form.isVisible():
+        qtbot.mouseClick(screen.switch_toggle, Qt.MouseButton.LeftButton)
+    screen.switch_username.clear()
+    qtbot.keyClicks(screen.switch_username, username)
+    qtbot.keyClick(screen.switch_username, Qt.Key.Key_Return)
+    # The window's own focus: after a message box the offscreen platform leaves no window
+    # active, so QApplication.focusWidget() would be None.
+    assert window.focusWidget() is screen.switch_password
+    qtbot.keyClicks(screen.switch_password, password)
+    qtbot.keyClick(screen.switch_password, Qt.Key.Key_Return)
+
+
+def tab_texts(window: MainWindow) -> set[str]:
+    return {window.tabs.tabText(i) for i in range(window.tabs.count())}
+
+
+def visible_text(window: MainWindow) -> str:
+    """Every label and text field a user can see in the window."""
+    shown = [label.text() for label in window.findChildren(QLabel) if label.isVisible()]
+    shown += [field.text() for field in window.findChildren(QLineEdit) if field.isVisible()]
+    return "\n".join(shown)
+
+
+def test_the_window_locks_after_the_idle_time_and_hides_the_patient(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    assert window.header.name.text() == PATIENT_NAME
+    assert "O'Brien" in visible_text(window)
+    qtbot.keyClick(window, Qt.Key.Key_Shift)  # the idle time counts from the last input
+    started = time.monotonic()
+
+    wait_for_lock(qtbot, window)
+
+    assert time.monotonic() - started >= (IDLE_MS - 20) / 1000
+    header = window.header
+    for label in (header.name, header.facts, header.banner, header.photo):
+        assert label.text() == ""
+        assert not label.isVisible()
+    assert not window.list_view.isVisible()
+    assert not window.tabs.isVisible()
+    assert not window.search_box.isVisible()
+    shown = visible_text(window)
+    for detail in ("O'Brien", "Siobhán", "Warfarin", "943 476 5919", "O'BRIEN"):
+        assert detail not in shown
+    assert "ClinicDesk is locked" in shown
+    assert "Dr Cara Clinician" in shown
+    assert QApplication.focusWidget() is window.idle_lock.screen.password
+    assert window.statusBar().currentMessage() == ""
+    for action in (window.new_action, window.save_action, window.find_action):
+        assert not action.isEnabled()
+    assert window.quit_action.isEnabled()
+
+
+def test_key_presses_and_mouse_moves_postpone_the_lock(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    window = idle_window(clinic.reception)
+    for step in range(5):
+        if step % 2:
+            qtbot.mouseMove(window.list_view.viewport(), QPoint(10 + step, 10 + step))
+        else:
+            qtbot.keyClick(window, Qt.Key.Key_Shift)
+        qtbot.wait(100)
+    assert not is_locked(window)  # 500 ms in all, never 200 ms without input
+    wait_for_lock(qtbot, window)
+
+
+def test_a_wrong_password_keeps_the_window_locked_with_a_message(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    wait_for_lock(qtbot, window)
+
+    unlock(qtbot, window, "not the password")
+
+    screen = window.idle_lock.screen
+    assert is_locked(window)
+    assert screen.error.isVisible()
+    assert "wrong" in screen.error.text()
+    assert screen.password.text() == ""
+    assert window.header.name.text() == ""
+    assert not window.tabs.isVisible()
+
+
+def test_the_right_password_brings_back_the_patient_and_the_unsaved_edit(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    town = type_town(qtbot, window, "Cardiff")
+    assert window.has_unsaved_changes
+    wait_for_lock(qtbot, window)
+    assert window.idle_lock.screen.unsaved_note.isVisible()
+
+    # While locked the shortcuts do nothing.
+    for key in (Qt.Key.Key_S, Qt.Key.Key_N, Qt.Key.Key_F):
+        qtbot.keyClick(window.idle_lock.screen.password, key, Qt.KeyboardModifier.ControlModifier)
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == ""
+    assert not window.creating
+    assert is_locked(window)
+
+    unlock(qtbot, window, PASSWORD)
+
+    assert not is_locked(window)
+    assert window.header.name.text() == PATIENT_NAME
+    assert "Anticoagulant / antiplatelet: Warfarin" in window.header.banner_text()
+    assert window.header.banner.isVisible()
+    assert window.tabs.isVisible() and window.list_view.isVisible()
+    assert window.tabs.currentWidget() is window.demographics
+    assert town.isVisible() and town.text() == "Cardiff"
+    assert QApplication.focusWidget() is town
+    assert window.has_unsaved_changes and window.isWindowModified()
+    assert "Signed in as Dr Cara Clinician" in window.statusBar().currentMessage()
+    assert window.save_action.isEnabled() and window.new_action.isEnabled()
+
+    qtbot.keyClick(town, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == "Cardiff"
+    assert not window.save_action.isEnabled()
+
+    wait_for_lock(qtbot, window)  # and the idle time counts again after unlocking
+
+
+def test_another_user_signs_in_and_sees_only_what_their_role_allows(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    assert tab_texts(window) >= CLINICAL_TABS
+    wait_for_lock(qtbot, window)
+
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+
+    assert not is_locked(window)
+    assert window.user.username == "reception"
+    assert window.patient is None
+    assert window.header.name.text() == ""
+    assert QApplication.focusWidget() is window.search_box
+    assert "Signed in as Rex Reception" in window.statusBar().currentMessage()
+    assert window.model.rowCount() == 1
+    window.open_patient(patient_id)
+    assert tab_texts(window) == {"&Demographics"}
+    assert "Warfarin" in window.header.banner_text()
+
+    wait_for_lock(qtbot, window)
+    assert "Rex Reception" in window.idle_lock.screen.user_label.text()
+    sign_in_as(qtbot, window, "clinician", PASSWORD)
+    window.open_patient(patient_id)
+    assert tab_texts(window) >= CLINICAL_TABS
+    assert window.medical.flag_boxes[RedFlagCode.ANTICOAGULANT].isEnabled()  # not read-only
+
+
+def test_signing_in_as_someone_else_asks_before_discarding_unsaved_changes(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    type_town(qtbot, window, "Cardiff")
+    wait_for_lock(qtbot, window)
+
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Cancel))
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert "Dr Cara Clinician has changes that are not saved" in seen[0]
+    assert is_locked(window)
+    assert window.user.username == "clinician"
+
+    # Agreeing to discard, then mistyping the password, discards nothing yet.
+    when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    sign_in_as(qtbot, window, "reception", "not the password")
+    assert is_locked(window)
+    assert "wrong" in window.idle_lock.screen.switch_error.text()
+    assert window.has_unsaved_changes
+
+    when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert not is_locked(window)
+    assert window.user.username == "reception"
+    assert not window.has_unsaved_changes and not window.isWindowModified()
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == ""
+
+
+def test_the_same_user_may_unlock_through_the_other_sign_in_without_being_asked(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    town = type_town(qtbot, window, "Cardiff")
+    wait_for_lock(qtbot, window)
+
+    sign_in_as(qtbot, window, "Clinician", PASSWORD)  # no question: nothing is discarded
+
+    assert not is_locked(window)
+    assert town.text() == "Cardiff" and window.has_unsaved_changes
+
+
+def test_closing_a_locked_window_never_saves_and_asks_before_discarding(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    type_town(qtbot, window, "Cardiff")
+    wait_for_lock(qtbot, window)
+
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Cancel))
+    window.quit_action.trigger()
+    assert "If you quit, they are discarded." in seen[0]
+    assert window.isVisible()
+
+    when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    window.quit_action.trigger()
+    assert not window.isVisible()
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == ""
+
+
+@pytest.mark.parametrize(
+    ("stored", "minutes"), [(None, 5), ("2", 2), (" 15 ", 15), ("0", 5), ("ten", 5), ("-3", 5)]
+)
+def test_the_idle_time_comes_from_the_clinic_setting(
+    clinic: Clinic, open_window: WindowFactory, stored: str | None, minutes: int
+) -> None:
+    service = clinic.services.clinic
+    if stored is not None:
+        with write_transaction(service.db):
+            service.repo.set_setting(IDLE_LOCK_MINUTES_KEY, stored, clinic.admin.actor)
+    assert service.idle_lock_minutes() == minutes
+    window = open_window(clinic.reception)
+    assert window.idle_lock.watcher.timeout_ms == minutes * 60_000
+    assert window.idle_lock.watcher.running
