@@ -45,7 +45,9 @@ def add_user_commands(commands: Any) -> None:
     role.add_argument("--registration", default=None, help="GMC, NMC or GDC number")
     disable = actions.add_parser("disable", help="stop an account signing in (never deleted)")
     disable.add_argument("username")
-    enable = actions.add_parser("enable", help="let a disabled account sign in again")
+    enable = actions.add_parser(
+        "enable", help="enable a disabled account (then reset its password)"
+    )
     enable.add_argument("username")
     reset = actions.add_parser("reset-password", help="set a new password for an account")
     reset.add_argument("username")
@@ -116,7 +118,10 @@ def run_users(
         out.write(f"{account.username} can no longer sign in.\n")
     elif command == "enable":
         users.enable_user(acting, account)
-        out.write(f"{account.username} can sign in again.\n")
+        out.write(
+            f"{account.username} is enabled; reset their password (users reset-password) so "
+            "they can sign in again.\n"
+        )
     elif command == "reset-password":
         users.reset_password(acting, account, _new_password(account.username))
         out.write(f"New password set for {account.username}.\n")

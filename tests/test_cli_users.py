@@ -120,14 +120,23 @@ def test_users_list_as_json(clinic_run: ClinicRun) -> None:
     assert "argon2" not in json.dumps(accounts)
 
 
-def test_disable_then_sign_in_is_refused_until_enabled(clinic_run: ClinicRun) -> None:
+def test_disable_then_sign_in_is_refused_until_enabled_and_reset(
+    clinic_run: ClinicRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = clinic_run("users", "disable", "clinician", user="admin")
     assert (code, out) == (0, "clinician can no longer sign in.\n")
     assert_user_error(
         clinic_run("patients", "search", "quill", user="clinician"), 2, "user name or password"
     )
     assert "[disabled]" in clinic_run("users", "list", user="admin")[1]
-    assert clinic_run("users", "enable", "clinician", user="admin")[0] == 0
+    code, out, _ = clinic_run("users", "enable", "clinician", user="admin")
+    assert code == 0 and "reset their password" in out
+    # Disabling removed the account's key slot: enabled alone is not enough to open the data.
+    assert_user_error(
+        clinic_run("patients", "search", "quill", user="clinician"), 2, "user name or password"
+    )
+    assert clinic_run("users", "reset-password", "clinician", user="admin")[0] == 0
+    monkeypatch.setenv("CLINICDESK_PASSWORD", NEW_PASSWORD)
     assert clinic_run("patients", "search", "quill", user="clinician")[0] == 0
 
 

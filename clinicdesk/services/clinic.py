@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +14,7 @@ from clinicdesk.domain.ids import SiteId, UserId, uuid7
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
 from clinicdesk.errors import AuthenticationFailed, UserError, ValidationError
+from clinicdesk.services.lockout import FailedSignIns, LoginThrottle
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import THIS_SITE_KEY, ClinicRepository, SiteRow, UserRow
@@ -83,6 +85,8 @@ class ClinicService:
         # Called with (username, password) whenever a password is set, so the data key gets
         # wrapped for it (ClinicServices.set_key_slot); None for an unencrypted database.
         self.on_password_set: Callable[[str, str], None] | None = None
+        # Counts failed sign-ins outside the database (set by open_clinic; see lockout).
+        self.throttle: LoginThrottle | None = None
 
     def is_initialised(self) -> bool:
         return self.repo.is_initialised()
@@ -145,15 +149,30 @@ class ClinicService:
         return CurrentUser(admin_id, username, display, Role.ADMIN, this_site)
 
     def login(self, username: str, password: str) -> CurrentUser:
-        """Check the password; audit success and failure alike."""
+        """Check the password; audit success and failure alike.
+
+        With a throttle (the app always has one), a user name with 5 failures in a row must
+        wait a growing delay before the next try (``LoginDelayed``), and failures counted
+        while the database was still locked (wrong passwords at sign-in) are written to the
+        audit trail by the next good sign-in.
+        """
+        name = username.strip().lower()
+        if self.throttle is not None:
+            self.throttle.check(name)
         site = self.this_site()
-        user = self.repo.user_by_name(username.strip().lower())
+        user = self.repo.user_by_name(name)
         ok = False
         if user is not None and user.active:
             try:
                 ok = _hasher.verify(user.password_hash, password)
             except (VerificationError, InvalidHashError):
                 ok = False
+        earlier = None
+        if self.throttle is not None:
+            if ok:
+                earlier = self.throttle.record_success(name)
+            else:
+                self.throttle.record_failure(name, audited=True)  # audited just below
         with write_transaction(self.db):
             if not ok:
                 actor = Actor(user.id if user else "unknown", site.id)
@@ -161,12 +180,38 @@ class ClinicService:
             else:
                 assert user is not None
                 actor = Actor(user.id, site.id)
+                if earlier is not None:
+                    self._audit_earlier_failures(actor, user.id, earlier)
                 if _hasher.check_needs_rehash(user.password_hash):
                     self.repo.set_password_hash(user, hash_password(password), actor)
                 audit.append(self.db, actor, "login", "user", user.id, {})
         if not ok or user is None:
             raise AuthenticationFailed("The user name or password is wrong. Try again.")
         return self._current(user, site.id)
+
+    def _audit_earlier_failures(self, actor: Actor, user_id: str, earlier: FailedSignIns) -> None:
+        # One entry per failed try, as if written at the time (the time is in the detail).
+        when = datetime.fromtimestamp(earlier.last_failure_at, UTC).isoformat(
+            timespec="milliseconds"
+        )
+        for number in range(1, earlier.unaudited + 1):
+            audit.append(
+                self.db,
+                actor,
+                "login_failed",
+                "user",
+                user_id,
+                {"recorded_late": True, "attempt": number, "last_failure_at": when},
+            )
+        if earlier.refused:
+            audit.append(
+                self.db,
+                actor,
+                "login_delayed",
+                "user",
+                user_id,
+                {"refused_tries": earlier.refused, "last_failure_at": when},
+            )
 
     def _current(self, user: UserRow, site_id: SiteId) -> CurrentUser:
         return CurrentUser(user.id, user.username, user.display_name, Role(user.role), site_id)

@@ -57,6 +57,14 @@ class ClinicServices:
         self.keyring.set_password(username, password, self.data_key)
         self.keyring.save()
 
+    def remove_key_slot(self, username: str) -> None:
+        """``username`` can no longer unwrap the data key (their account was disabled); an
+        administrator's password reset gives them a new slot if they are enabled again."""
+        if self.keyring is None:
+            return
+        self.keyring.remove_user(username)
+        self.keyring.save()
+
     @cached_property
     def login_throttle(self) -> LoginThrottle:
         return LoginThrottle(self.paths.login_attempts)
@@ -69,6 +77,7 @@ class ClinicServices:
             on_password_set=lambda _user_id, username, password: self.set_key_slot(
                 username, password
             ),
+            on_disabled=self.remove_key_slot,
         )
 
     def close(self) -> None:
@@ -101,6 +110,7 @@ def open_clinic(
         paths, db, ClinicService(db), PatientService(db, today), backup, data_key, keyring
     )
     services.clinic.on_password_set = services.set_key_slot
+    services.clinic.throttle = services.login_throttle
     return services
 
 
@@ -173,9 +183,14 @@ def unlock_clinic(
         return _convert_plain_database(paths, username, password, today)
     ring = KeyRing.load(paths.keyring)
     _require_database(paths)
+    throttle = LoginThrottle(paths.login_attempts)
+    throttle.check(username)
     try:
         data_key = ring.unlock(username, password)
     except WrongSecret:
+        # The database cannot be written while locked: the throttle file keeps the count and
+        # the next good sign-in writes these failures to the audit trail.
+        throttle.record_failure(username)
         raise AuthenticationFailed("The user name or password is wrong. Try again.") from None
     finishing = not is_encrypted(paths.database)
     if finishing:

@@ -62,6 +62,9 @@ class FailedSignIns:
     failures: int
     last_failure_at: float
     refused: int = 0
+    # Failures not yet in the audit trail: those at sign-in, before the database was open.
+    # A wrong password with the database open (lock screen) is audited at once.
+    unaudited: int = 0
 
 
 def delay_after(failures: int) -> float:
@@ -117,14 +120,18 @@ class LoginThrottle:
 
     # -- bookkeeping ----------------------------------------------------------------------
 
-    def record_failure(self, username: str) -> int:
-        """Count one more wrong password; returns the consecutive failures so far."""
+    def record_failure(self, username: str, *, audited: bool = False) -> int:
+        """Count one more wrong password; returns the consecutive failures so far.
+
+        ``audited`` says the failure is already in the audit trail (the database was open).
+        """
         entries = self._read()
         name = _normalise(username)
         previous = entries.pop(name, None)
         count = (previous.failures if previous else 0) + 1
         refused = previous.refused if previous else 0
-        entries[name] = FailedSignIns(count, self.clock(), refused)
+        unaudited = (previous.unaudited if previous else 0) + (0 if audited else 1)
+        entries[name] = FailedSignIns(count, self.clock(), refused, unaudited)
         self._write(entries)
         return count
 
@@ -157,10 +164,11 @@ class LoginThrottle:
             try:
                 count, last_at = int(value["failures"]), float(value["last_failure_at"])
                 refused = int(value.get("refused_while_waiting", 0))
+                unaudited = int(value.get("unaudited", 0))
             except (AttributeError, KeyError, TypeError, ValueError):
                 continue
             if count > 0 and now - last_at < FORGET_AFTER_SECONDS:
-                entries[str(name)] = FailedSignIns(count, last_at, refused)
+                entries[str(name)] = FailedSignIns(count, last_at, refused, unaudited)
         return entries
 
     def _write(self, entries: dict[str, FailedSignIns]) -> None:
@@ -172,6 +180,7 @@ class LoginThrottle:
                     "failures": e.failures,
                     "last_failure_at": e.last_failure_at,
                     "refused_while_waiting": e.refused,
+                    "unaudited": e.unaudited,
                 }
                 for name, e in newest[-MAX_TRACKED_NAMES:]
             },

@@ -98,11 +98,15 @@ class UserService:
         *,
         throttle: LoginThrottle | None = None,
         on_password_set: PasswordSetHook | None = None,
+        on_disabled: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.repo = ClinicRepository(db)
         self.throttle = throttle
         self.on_password_set = on_password_set
+        # Called with the user name after an account is disabled: the key ring drops that
+        # user's slot, so a former colleague's password no longer opens a copy of the files.
+        self.on_disabled = on_disabled
 
     def require_admin(self, acting: CurrentUser) -> None:
         """Raise ``PermissionDenied`` (audited) unless ``acting`` may manage accounts."""
@@ -199,7 +203,10 @@ class UserService:
             if not self.repo.set_user_disabled(current, True, acting.actor):
                 raise ConcurrentEdit("user account", account, _account(current))
             audit.append(self.db, acting.actor, "disable", "user", account.id, {})
-            return _account(self._row(account.id))
+            disabled = _account(self._row(account.id))
+        if self.on_disabled is not None:
+            self.on_disabled(current.username)
+        return disabled
 
     def enable_user(self, acting: CurrentUser, account: UserAccount) -> UserAccount:
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user", entity_id=account.id)
@@ -255,7 +262,7 @@ class UserService:
         errors: dict[str, str] = {}
         if not verify_password(row.password_hash, old_password):
             if self.throttle is not None:
-                self.throttle.record_failure(user.username)
+                self.throttle.record_failure(user.username, audited=True)  # audited just below
             with write_transaction(self.db):
                 audit.append(self.db, user.actor, "change_password_failed", "user", user.id, {})
             raise ValidationError({"old_password": "is not your current password"})

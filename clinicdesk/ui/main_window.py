@@ -816,13 +816,18 @@ class MainWindow(QMainWindow):
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""
         try:
-            self.users_dialog = UsersDialog(self.services.users, self.user, self)
+            dialog = UsersDialog(self.services.users, self.user, self)
         except UserError as exc:
             show_user_error(self, exc)
             return
-        self.users_dialog.open()
+        if (previous := getattr(self, "users_dialog", None)) is not None:
+            previous.deleteLater()  # closed by now: it is modal
+        self.users_dialog = dialog
+        dialog.open()
 
     def change_password(self) -> None:
+        if (previous := getattr(self, "change_password_dialog", None)) is not None:
+            previous.deleteLater()
         self.change_password_dialog = ChangePasswordDialog(self.services.users, self.user, self)
 
         def changed() -> None:

@@ -362,10 +362,12 @@ class UsersDialog(QDialog):
             if isinstance(result, UserAccount):
                 self._show(result)
             self.form = None
+            form.deleteLater()
 
         def cancelled() -> None:
             # The form may have met a change made elsewhere (ConcurrentEdit): show the news.
             self.form = None
+            form.deleteLater()
             self.reload()
 
         form.accepted.connect(done)
@@ -394,13 +396,19 @@ class UsersDialog(QDialog):
                     "Disable user",
                     f"Disable {account.display_name} ({account.username})? They will not be "
                     "able to sign in. Their name stays on everything they did; you can enable "
-                    "the account again later.",
+                    "the account again later and then reset their password.",
                 )
                 if answer != QMessageBox.StandardButton.Yes:
                     return
                 changed = self.users.disable_user(self.acting, account)
             else:
                 changed = self.users.enable_user(self.acting, account)
+                QMessageBox.information(
+                    self,
+                    "Account enabled",
+                    f"{account.display_name} can sign in again once you reset their password "
+                    "(disabling removed their key to the encrypted data).",
+                )
         except UserError as exc:
             show_user_error(self, exc, "Users")
             if isinstance(exc, ConcurrentEdit):

@@ -68,11 +68,12 @@ def digest(path: Path) -> str:
 
 
 def folder_state(paths: Paths) -> dict[str, str]:
-    """Every file in the data folder (logs aside) and its hash."""
+    """Every file in the data folder and its hash, except the log and the failed sign-in
+    counts (which a wrong password is meant to change)."""
     return {
         str(p.relative_to(paths.data_dir)): digest(p)
         for p in sorted(paths.data_dir.rglob("*"))
-        if p.is_file() and paths.logs_dir not in p.parents
+        if p.is_file() and paths.logs_dir not in p.parents and p != paths.login_attempts
     }
 
 
@@ -555,3 +556,47 @@ def test_a_key_ring_written_with_the_same_key_before_a_stop_is_used_as_it_is(
     finally:
         signed.services.close()
     open_database(paths.database, data_key).close()
+
+
+def test_wrong_passwords_at_sign_in_are_counted_then_audited_and_slowed(clinic: Clinic) -> None:
+    from clinicdesk.services.lockout import FREE_ATTEMPTS, LoginDelayed
+    from clinicdesk.storage import audit
+
+    clinic.services.close()
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            unlock_clinic(clinic.paths, "clinician", "wrong password")
+    signed = unlock_clinic(clinic.paths, "clinician", PASSWORD)
+    try:
+        entries = [
+            e
+            for e in audit.entries(signed.services.db, entity="user")
+            if e.user_id == clinic.clinician.id
+        ]
+        late = [e for e in entries if e.action == "login_failed" and e.detail.get("recorded_late")]
+        assert len(late) == 2
+        assert entries[-1].action == "login"
+    finally:
+        signed.services.close()
+    # The count starts again after a good sign-in; after five wrong ones in a row, the next
+    # try (even with the right password) must wait.
+    for _ in range(FREE_ATTEMPTS):
+        with pytest.raises(AuthenticationFailed):
+            unlock_clinic(clinic.paths, "clinician", "wrong password")
+    with pytest.raises(LoginDelayed, match="Too many failed sign-ins for clinician"):
+        unlock_clinic(clinic.paths, "clinician", PASSWORD)
+
+
+def test_a_disabled_account_loses_its_key_slot_until_a_reset(clinic: Clinic) -> None:
+    from clinicdesk.storage.keys import KeyRing
+
+    users = clinic.services.users
+    account = users.account(clinic.admin, "clinician")
+    users.disable_user(clinic.admin, account)
+    assert not KeyRing.load(clinic.paths.keyring).has_user("clinician")
+    with pytest.raises(AuthenticationFailed):
+        unlock_clinic(clinic.paths, "clinician", PASSWORD)
+    account = users.enable_user(clinic.admin, users.account(clinic.admin, "clinician"))
+    users.reset_password(clinic.admin, account, "fresh password")
+    signed = unlock_clinic(clinic.paths, "clinician", "fresh password")
+    signed.services.close()

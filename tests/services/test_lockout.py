@@ -137,7 +137,12 @@ def test_the_file_holds_only_names_counts_and_times(attempts_file: Path, clock: 
     assert data == {
         "format": 1,
         "accounts": {
-            "frank": {"failures": 2, "last_failure_at": clock.now, "refused_while_waiting": 0}
+            "frank": {
+                "failures": 2,
+                "last_failure_at": clock.now,
+                "refused_while_waiting": 0,
+                "unaudited": 2,
+            }
         },
     }
     # Written atomically: no temporary file is left beside it.

@@ -128,7 +128,7 @@ def test_an_admin_creates_a_user_by_filling_in_the_form(
 
     fill(qtbot, form, registration_number="NMC 12A3456B")
     click(qtbot, form.accept_button)
-    qtbot.waitUntil(lambda: not form.isVisible())
+    assert dialog.form is None  # closed
     assert ["n.nurse", "Nia Nurse", "Clinician", "NMC 12A3456B", "Active"] in table_rows(dialog)
     assert dialog.selected() is not None and dialog.selected().username == "n.nurse"
     assert clinic.services.clinic.login("n.nurse", NEW_PASSWORD).role is Role.CLINICIAN
@@ -160,7 +160,7 @@ def test_an_admin_resets_a_forgotten_password(
     assert "Dr Cara Clinician (clinician)" in form.findChild(QLabel, "form_intro").text()
     fill(qtbot, form, password=NEW_PASSWORD, repeat_password=NEW_PASSWORD)
     click(qtbot, form.accept_button)
-    qtbot.waitUntil(lambda: not form.isVisible())
+    assert dialog.form is None  # closed
     try:
         clinic.services.clinic.login("clinician", PASSWORD)
         raise AssertionError("the old password still works")
@@ -187,7 +187,9 @@ def test_an_admin_disables_and_enables_a_user(
     except AuthenticationFailed:
         pass
 
+    told = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
     click(qtbot, dialog.active_button)
+    assert told and "once you reset their password" in told[0]
     assert table_rows(dialog)[2][-1] == "Active"
     assert clinic.services.clinic.login("reception", PASSWORD).id == clinic.reception.id
     dialog.reject()
@@ -201,7 +203,7 @@ def test_an_admin_changes_a_role(qtbot: QtBot, clinic: Clinic, open_window: Wind
     fill(qtbot, form, role="Admin")
     assert "Administrator" in form.findChild(QLabel, "role_help").text()
     click(qtbot, form.accept_button)
-    qtbot.waitUntil(lambda: not form.isVisible())
+    assert dialog.form is None  # closed
     assert table_rows(dialog)[2][2] == "Admin"
     dialog.reject()
 
@@ -248,6 +250,36 @@ def test_everyone_changes_their_own_password(
 
     fill(qtbot, form, old_password=PASSWORD)
     click(qtbot, form.accept_button)
-    qtbot.waitUntil(lambda: not form.isVisible())
+    assert not form.isVisible()
     assert window.statusBar().currentMessage() == "Your password was changed."
     assert clinic.services.clinic.login("reception", NEW_PASSWORD).id == clinic.reception.id
+
+
+def test_guessing_the_current_password_meets_the_sign_in_wait(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.clinician)
+    window.change_password_action.trigger()
+    form = window.change_password_dialog
+    fill(qtbot, form, new_password=NEW_PASSWORD, repeat_password=NEW_PASSWORD)
+    for guess in ("guess 1", "guess 2", "guess 3", "guess 4", "guess 5", PASSWORD):
+        fill(qtbot, form, old_password=guess)
+        click(qtbot, form.accept_button)
+    assert form.isVisible()
+    assert form.problem.text().startswith("Too many failed sign-ins for clinician.")
+    assert form.fields["old_password"].error == ""
+
+
+def test_opening_users_again_shows_a_fresh_list(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.admin)
+    first = open_users(qtbot, window)
+    first.reject()
+    clinic.services.users.create_user(
+        clinic.admin, NewUser("later", "Lee Later", Role.RECEPTION, PASSWORD)
+    )
+    second = open_users(qtbot, window)
+    assert second is not first
+    assert "later" in [row[0] for row in table_rows(second)]
+    second.reject()
