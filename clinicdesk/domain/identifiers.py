@@ -81,10 +81,19 @@ def normalise_phone(text: str) -> str:
         return digits
     if not digits.startswith("0") or len(digits) not in (10, 11):
         raise ValueError("is not a UK phone number, for example 07700 900123 or 020 7946 0000")
-    if digits.startswith(("02", "07", "03", "08", "09")) and len(digits) == 11:
+    return _uk_spacing(digits)
+
+
+def _uk_spacing(digits: str) -> str:
+    """The spacing people expect: 020 7946 0000, 0113 496 0000, 07700 900123, 01632 960123."""
+    if len(digits) == 11:
         if digits.startswith("02"):
             return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
-        return f"{digits[:5]} {digits[5:]}"
+        if digits.startswith(("03", "08", "09")) or (
+            digits.startswith("01") and (digits[3] == "1" or digits[2] == "1")
+        ):
+            # Non-geographic numbers, and the big cities' 011x / 01x1 area codes.
+            return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
     return f"{digits[:5]} {digits[5:]}"
 
 

@@ -192,8 +192,7 @@ def demo_patient_form(rng: random.Random, today: date) -> dict[str, str]:
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     inward = f"{rng.randrange(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
     postcode = f"{area}{rng.randrange(1, 20)} {inward}"
-    # 07700 900000-900999 is Ofcom's range reserved for drama: never a real subscriber.
-    phone = f"07700 900{rng.randrange(1000):03d}"
+    phone = _drama_phone(rng)
     return {
         "title": rng.choice(("Ms", "Mrs", "Miss", "Dr")) if female else rng.choice(("Mr", "Dr")),
         "first_name": first,
@@ -208,8 +207,34 @@ def demo_patient_form(rng: random.Random, today: date) -> dict[str, str]:
         "gp_practice": rng.choice(GP_PRACTICES),
         "nhs_number": _nhs_number(rng) if rng.random() < 0.85 else "",
         "emergency_contact_name": rng.choice(FEMALE_NAMES + MALE_NAMES) + " " + last,
-        "emergency_contact_phone": f"07700 900{rng.randrange(1000):03d}",
+        "emergency_contact_phone": _drama_phone(rng),
     }
+
+
+# Ofcom's numbers reserved for drama: never a real subscriber. Each block has 1,000 numbers.
+DRAMA_PHONE_BLOCKS = (
+    "07700 900",
+    "020 7946 0",
+    "0113 496 0",
+    "0114 496 0",
+    "0115 496 0",
+    "0116 496 0",
+    "0117 496 0",
+    "0118 496 0",
+    "0121 496 0",
+    "0131 496 0",
+    "0141 496 0",
+    "0151 496 0",
+    "0161 496 0",
+    "0191 498 0",
+    "029 2018 0",
+    "028 9649 6",
+    "01632 960",
+)
+
+
+def _drama_phone(rng: random.Random) -> str:
+    return f"{rng.choice(DRAMA_PHONE_BLOCKS)}{rng.randrange(1000):03d}"
 
 
 def _ascii(text: str) -> str:

@@ -151,3 +151,19 @@ def test_nhs_number_in_non_ascii_digits_is_refused_with_the_usual_message(typed:
     with pytest.raises(ValueError, match="must be 10 digits"):
         normalise_nhs_number(typed)
     assert not nhs_check_digit_ok(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("01134960123", "0113 496 0123"),
+        ("+44 121 496 0123", "0121 496 0123"),
+        ("0191 498 0123", "0191 498 0123"),
+        ("01632960123", "01632 960123"),
+        ("01865 270000", "01865 270000"),
+        ("0300 123 4567", "0300 123 4567"),
+        ("02920180123", "029 2018 0123"),
+    ],
+)
+def test_uk_numbers_are_spaced_the_usual_way(typed: str, stored: str) -> None:
+    assert normalise_phone(typed) == stored
