@@ -101,6 +101,25 @@ class ClinicService:
         minutes = int(value) if value.isdecimal() and value.isascii() else 0
         return minutes if 1 <= minutes <= IDLE_LOCK_MINUTES_MAX else IDLE_LOCK_MINUTES_DEFAULT
 
+    def set_idle_lock_minutes(self, acting: CurrentUser, minutes: int) -> int:
+        """Change how long the window waits before locking (administrators only; audited)."""
+        require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
+        if not 1 <= minutes <= IDLE_LOCK_MINUTES_MAX:
+            raise ValidationError(
+                {"idle_lock_minutes": f"must be from 1 to {IDLE_LOCK_MINUTES_MAX} minutes"}
+            )
+        with write_transaction(self.db):
+            self.repo.set_setting(IDLE_LOCK_MINUTES_KEY, str(minutes), acting.actor)
+            audit.append(
+                self.db,
+                acting.actor,
+                "update",
+                "setting",
+                IDLE_LOCK_MINUTES_KEY,
+                {"minutes": minutes},
+            )
+        return minutes
+
     def this_site(self) -> SiteRow:
         site_id = self.repo.local(THIS_SITE_KEY)
         for site in self.repo.sites():

@@ -89,6 +89,12 @@ class IdleWatcher(QObject):
     def running(self) -> bool:
         return self._timer.isActive()
 
+    def set_timeout_ms(self, timeout_ms: int) -> None:
+        """A new idle time, counted from now."""
+        self._timer.setInterval(timeout_ms)
+        if self._timer.isActive():
+            self._timer.start()
+
     def start(self) -> None:
         self._timer.start()
 

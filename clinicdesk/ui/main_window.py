@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -40,6 +41,7 @@ from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
 from clinicdesk.services.audit import AuditService
+from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.access_log import AccessLogTab
@@ -324,6 +326,10 @@ class MainWindow(QMainWindow):
             "&Audit trail…", None, self.open_audit_trail, "Who did what and when; export, verify"
         )
         self.admin_menu.addAction(self.audit_action)
+        self.idle_setting_action = action(
+            "&Idle lock time…", None, self.set_idle_lock_time, "Minutes before the window locks"
+        )
+        self.admin_menu.addAction(self.idle_setting_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ClinicDesk", self)
         about.triggered.connect(self._about)
@@ -346,6 +352,7 @@ class MainWindow(QMainWindow):
         self.classification.set_read_only(read_only)
         self.users_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
+        self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
@@ -812,6 +819,29 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             self.access_log.clear()
             show_user_error(self, exc)
+
+    def set_idle_lock_time(self, minutes: int | None = None) -> None:
+        """Admin > Idle lock time: ask for the minutes (``minutes`` given skips the question)."""
+        if minutes is None:
+            current = self.services.clinic.idle_lock_minutes()
+            chosen, ok = QInputDialog.getInt(
+                self,
+                "Idle lock time",
+                "Lock every ClinicDesk window after this many minutes without input:",
+                current,
+                1,
+                IDLE_LOCK_MINUTES_MAX,
+            )
+            if not ok:
+                return
+            minutes = chosen
+        try:
+            saved = self.services.clinic.set_idle_lock_minutes(self.user, minutes)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.idle_lock.watcher.set_timeout_ms(saved * 60_000)
+        self.statusBar().showMessage(f"The window now locks after {saved} minutes idle.", 5000)
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""

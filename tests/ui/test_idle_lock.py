@@ -318,3 +318,20 @@ def test_the_idle_time_comes_from_the_clinic_setting(
     window = open_window(clinic.reception)
     assert window.idle_lock.watcher.timeout_ms == minutes * 60_000
     assert window.idle_lock.watcher.running
+
+
+def test_an_admin_sets_the_idle_time_and_the_window_follows(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.admin)
+    assert window.idle_setting_action.isVisible()
+    window.set_idle_lock_time(12)
+    assert clinic.services.clinic.idle_lock_minutes() == 12
+    assert window.idle_lock.watcher.timeout_ms == 12 * 60_000
+    assert "12 minutes" in window.statusBar().currentMessage()
+    clinician = open_window(clinic.clinician)
+    assert not clinician.idle_setting_action.isVisible()
+    from clinicdesk.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        clinic.services.clinic.set_idle_lock_minutes(clinic.clinician, 1)
