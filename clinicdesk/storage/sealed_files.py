@@ -158,6 +158,8 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
+        if written <= 0:  # a regular file does not do this, but never loop forever
+            raise OSError(errno.EIO, "the write made no progress")
         view = view[written:]
 
 
@@ -197,9 +199,7 @@ def read_sealed(path: Path, key: bytes, associated: bytes) -> bytes:
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
-        raise SealedFileMissing(
-            f"The file {path} is missing; restore it from a backup."
-        ) from None
+        raise SealedFileMissing(f"The file {path} is missing; restore it from a backup.") from None
     except OSError as exc:
         detail = exc.strerror or type(exc).__name__
         raise SealedFileError(f"The file {path} could not be read ({detail}).") from exc
@@ -272,9 +272,7 @@ class ContentStore:
     def get(self, sha256: str, record_id: str) -> bytes:
         """The original bytes; ``SealBroken`` unless the file opens for this sha256 and record
         and its content hashes to ``sha256``; ``SealedFileMissing`` if it is not there."""
-        return self._read_checked(
-            self.path_of(sha256), sha256, self._associated(sha256, record_id)
-        )
+        return self._read_checked(self.path_of(sha256), sha256, self._associated(sha256, record_id))
 
     def _read_checked(self, path: Path, sha256: str, associated: bytes) -> bytes:
         data = read_sealed(path, self._key, associated)

@@ -27,6 +27,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -293,12 +294,23 @@ class IdleLock(QObject):
         focus = window.focusWidget()
         self._focus = focus if focus is not None and self.content.isAncestorOf(focus) else None
         self._lock_actions()
+        self._close_dialogs()
         window.header.clear()
         window.statusBar().clearMessage()
         self.screen.reset(window.user, unsaved=window.has_unsaved_changes)
         self.pages.setCurrentWidget(self.screen)
         self.screen.password.setFocus(Qt.FocusReason.OtherFocusReason)
         log.info("window locked after %d s without input", self.watcher.timeout_ms // 1000)
+
+    def _close_dialogs(self) -> None:
+        """Cancel the window's open dialogs: left open over the lock screen, a passer-by could
+        read or use them (the Users dialog, a question naming a patient). Cancel never saves
+        or discards anything: each dialog's cancel keeps the window's state as it was."""
+        window = self._window
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and _owned_by(window, widget):
+                log.info("closing a %s at the lock", type(widget).__name__)
+                widget.reject()
 
     def _lockable_actions(self) -> list[QAction]:
         window = self._window
@@ -428,3 +440,12 @@ class IdleLock(QObject):
         discard = box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Discard
         box.deleteLater()
         return discard
+
+
+def _owned_by(window: QWidget, widget: QWidget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if parent is window:
+            return True
+        parent = parent.parentWidget()
+    return False

@@ -718,9 +718,13 @@ class MainWindow(QMainWindow):
                 "Your changes are still on screen. Press Save again to replace the other version.",
                 10000,
             )
-        else:
+        elif dialog.choice == ConcurrentEditDialog.USE_SAVED:
             self._demographics_dirty = False
             self.open_patient(theirs.id)
+        else:
+            # Closed without choosing (Escape, or the idle lock): nothing is lost or replaced;
+            # the edits stay on screen and the next Save shows both versions again.
+            self.statusBar().showMessage("Not saved: someone else changed this record.", 10000)
 
     # -- archive --------------------------------------------------------------------------
 

@@ -335,3 +335,41 @@ def test_an_admin_sets_the_idle_time_and_the_window_follows(
 
     with pytest.raises(PermissionDenied):
         clinic.services.clinic.set_idle_lock_minutes(clinic.clinician, 1)
+
+
+def test_the_lock_closes_open_dialogs_and_keeps_the_edits(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog
+
+    patient = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT))
+    window = open_window(clinic.admin)
+    window.open_patient(patient.id)
+    window.open_users()
+    users_dialog = window.users_dialog
+    assert users_dialog.isVisible()
+    window.idle_lock.lock()
+    assert not users_dialog.isVisible()  # nobody passing by can create an account
+    window.idle_lock._unlock(PASSWORD)
+    assert not window.idle_lock.locked
+    current = clinic.services.patients.get(clinic.clinician, patient.id)
+    clinic.services.patients.update(
+        clinic.clinician, patient.id, current.version, {**current.details.as_form(), "town": "Ely"}
+    )
+    town = window.demographics.editor("town")
+    town.setText("York")  # type: ignore[attr-defined]
+    window._demographics_changed()
+    seen: list[bool] = []
+
+    def lock_while_open(modal: object) -> None:
+        assert isinstance(modal, ConcurrentEditDialog)
+        window.idle_lock.lock()  # the idle time runs out with the dialog open
+        seen.append(modal.isVisible())
+
+    when_modal(lock_while_open)  # type: ignore[arg-type]
+    window.save_action.trigger()
+    assert seen == [False]  # the lock closed it
+    assert window.idle_lock.locked
+    assert town.text() == "York"  # type: ignore[attr-defined]
+    assert window.has_unsaved_changes
+    assert clinic.services.patients.get(clinic.admin, patient.id).details.town == "Ely"
