@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 ERROR_STYLE = "color: #b00020;"
 INVALID_STYLE = "border: 1px solid #b00020;"
@@ -31,6 +31,12 @@ class FieldWithError(QWidget):
         self.error_label.setVisible(bool(message))
         self.editor.setStyleSheet(INVALID_STYLE if message else "")
         self.editor.setToolTip(message or "")
+
+    def text(self) -> str:
+        """What was typed, for a field whose editor is a line edit."""
+        editor = self.editor
+        assert isinstance(editor, QLineEdit)
+        return editor.text()
 
     @property
     def error(self) -> str:

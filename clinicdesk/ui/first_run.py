@@ -105,25 +105,20 @@ class FirstRunDialog(QDialog):
         layout.addWidget(demo_box)
         self.setMinimumWidth(560)
 
-    def text(self, key: str) -> str:
-        editor = self.fields[key].editor
-        assert isinstance(editor, QLineEdit)
-        return editor.text()
-
     def create_clinic(self) -> None:
         for field in self.fields.values():
             field.set_error(None)
-        if self.text("admin_password") != self.text("confirm_password"):
+        if self.fields["admin_password"].text() != self.fields["confirm_password"].text():
             self.fields["confirm_password"].set_error("does not match the password")
             return
-        satellite = self.text("satellite_site")
+        satellite = self.fields["satellite_site"].text()
         clinic = NewClinic(
-            self.text("clinic_name"),
-            self.text("main_site"),
+            self.fields["clinic_name"].text(),
+            self.fields["main_site"].text(),
             [satellite] if satellite.strip() else [],
-            self.text("admin_username"),
-            self.text("admin_display_name"),
-            self.text("admin_password"),
+            self.fields["admin_username"].text(),
+            self.fields["admin_display_name"].text(),
+            self.fields["admin_password"].text(),
         )
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:

@@ -171,24 +171,19 @@ class RecoveryDialog(QDialog):
         layout.addWidget(buttons)
         self.setMinimumWidth(520)
 
-    def text(self, key: str) -> str:
-        editor = self.fields[key].editor
-        assert isinstance(editor, QLineEdit)
-        return editor.text()
-
     def try_recover(self) -> None:
         for field in self.fields.values():
             field.set_error(None)
         self.error.clear()
-        if self.text("password") != self.text("repeat_password"):
+        if self.fields["password"].text() != self.fields["repeat_password"].text():
             self.fields["repeat_password"].set_error("does not match the new password")
             return
         try:
             self.signed = recover_access(
                 self.paths,
-                self.text("recovery_key"),
-                self.text("username"),
-                self.text("password"),
+                self.fields["recovery_key"].text(),
+                self.fields["username"].text(),
+                self.fields["password"].text(),
                 self.today,
             )
         except ValidationError as exc:
