@@ -65,8 +65,9 @@ def kill_at_random(process: subprocess.Popen[str], rng: random.Random) -> None:
 def ledger_lines(ledger: Path) -> list[str]:
     if not ledger.exists():
         return []
-    # A kill can land in the middle of a ledger write: only whole lines count.
-    return [line for line in ledger.read_text(encoding="utf-8").split("\n")[:-1] if line]
+    # A kill can land in the middle of a ledger write: only whole records (ending in ".") count.
+    records = ledger.read_text(encoding="utf-8").split("\n")
+    return [record[:-1] for record in records if record.endswith(".")]
 
 
 @contextmanager

@@ -42,8 +42,10 @@ def _data_key() -> bytes | None:
 
 
 def _append(ledger: Path, line: str) -> None:
+    # SIGKILL can cut a write short. Each record starts on a new line and ends with "." so
+    # the reader can tell a whole record from a cut one, and a cut one never runs into the next.
     with ledger.open("a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
+        handle.write("\n" + line + ".")
         handle.flush()
         os.fsync(handle.fileno())
 
