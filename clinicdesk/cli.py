@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli_audit import add_audit_commands, run_audit
+from clinicdesk.cli_lots import add_lot_commands, run_lots
 from clinicdesk.cli_users import add_user_commands, run_users
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient, PatientSummary
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     add_user_commands(commands)
     add_audit_commands(commands)
+    add_lot_commands(commands)
     return parser
 
 
@@ -222,6 +224,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             run_users(services.users, user, args, out)
         elif args.command == "audit":
             return run_audit(services, user, args, out)
+        elif args.command == "lots":
+            return run_lots(services, user, args, out)
     finally:
         services.close()
     return 0

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
+from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService, NewClinic
+from clinicdesk.services.clinical import ClinicalService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.session import CurrentUser
@@ -64,6 +66,15 @@ class ClinicServices:
             return
         self.keyring.remove_user(username)
         self.keyring.save()
+
+    @cached_property
+    def assessments(self) -> AssessmentService:
+        return AssessmentService(self.db, self.patients.today)
+
+    @cached_property
+    def clinical(self) -> ClinicalService:
+        """Consultations, treatments, adverse events, follow-ups and the lot look-up."""
+        return ClinicalService(self.db, self.patients.today)
 
     @cached_property
     def login_throttle(self) -> LoginThrottle:

@@ -199,6 +199,157 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
         db.execute(statement)
 
 
+@migrations(name="0002_clinical_records")
+def _clinical_records(db: sqlite_utils.Database) -> None:
+    """Consultations, treatments (with eligibility overrides), adverse events, follow-ups.
+
+    Coded lists (risks discussed, treated zones) are JSON arrays of codes. Lot numbers are
+    indexed case-insensitively for the field-safety-notice look-up ("who had lot X?").
+    """
+    statements = [
+        _record_table(
+            "consultations",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    consulted_on TEXT NOT NULL,
+    consultation_site_id TEXT NOT NULL REFERENCES sites(id),
+    clinician_id TEXT NOT NULL REFERENCES users(id),
+    presenting_complaint TEXT NOT NULL DEFAULT '',
+    history TEXT NOT NULL DEFAULT '',
+    examination TEXT NOT NULL DEFAULT '',
+    classification_scale TEXT,
+    classification_grade TEXT NOT NULL DEFAULT '',
+    plan TEXT NOT NULL DEFAULT '',
+    risks_discussed TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(risks_discussed)),
+    alternatives_discussed TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(alternatives_discussed)),
+    patient_questions TEXT NOT NULL DEFAULT '',
+    patient_priorities TEXT NOT NULL DEFAULT '',
+    discussed_on TEXT,
+    decided_on TEXT""",
+        ),
+        _record_table(
+            "treatments",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    treated_on TEXT NOT NULL,
+    treatment_site_id TEXT NOT NULL REFERENCES sites(id),
+    clinician_id TEXT NOT NULL REFERENCES users(id),
+    consent_taken_by_id TEXT NOT NULL REFERENCES users(id),
+    punches INTEGER NOT NULL CHECK (punches BETWEEN 1 AND 10),
+    punch_diameter_mm REAL NOT NULL CHECK (punch_diameter_mm BETWEEN 1.0 AND 4.0),
+    donor_site TEXT NOT NULL,
+    kit_name TEXT NOT NULL,
+    kit_lot TEXT NOT NULL,
+    anaesthetic_name TEXT NOT NULL,
+    anaesthetic_dose REAL NOT NULL,
+    anaesthetic_dose_unit TEXT NOT NULL CHECK (anaesthetic_dose_unit IN ('mL', 'mg')),
+    anaesthetic_lot TEXT NOT NULL,
+    suspension_volume_ml REAL NOT NULL,
+    treated_zones TEXT NOT NULL CHECK (json_valid(treated_zones)),
+    injection_points INTEGER NOT NULL,
+    duration_minutes INTEGER NOT NULL,
+    haemostasis TEXT NOT NULL DEFAULT '',
+    aftercare_sheet_given INTEGER NOT NULL DEFAULT 0 CHECK (aftercare_sheet_given IN (0, 1)),
+    immediate_complications TEXT NOT NULL DEFAULT ''""",
+        ),
+        _record_table(
+            "treatment_overrides",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    treatment_id TEXT NOT NULL REFERENCES treatments(id),
+    blocking_reasons TEXT NOT NULL CHECK (json_valid(blocking_reasons)),
+    reason TEXT NOT NULL""",
+        ),
+        _record_table(
+            "adverse_events",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    treatment_id TEXT NOT NULL REFERENCES treatments(id),
+    onset_on TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    severity TEXT NOT NULL CHECK (severity IN ('mild', 'moderate', 'severe')),
+    action_taken TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    outcome_on TEXT""",
+        ),
+        _record_table(
+            "follow_ups",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    treatment_id TEXT NOT NULL REFERENCES treatments(id),
+    kind TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (
+        status IN ('not_booked', 'booked', 'attended', 'cancelled', 'did_not_attend')
+    ),
+    booked_at TEXT,
+    notes TEXT NOT NULL DEFAULT ''""",
+        ),
+        "CREATE INDEX consultations_by_patient ON consultations (patient_id, consulted_on)",
+        "CREATE INDEX consultations_by_date ON consultations (consulted_on)",
+        "CREATE INDEX treatments_by_patient ON treatments (patient_id, treated_on)",
+        "CREATE INDEX treatments_by_date ON treatments (treated_on)",
+        "CREATE INDEX treatments_by_kit_lot ON treatments (kit_lot COLLATE NOCASE)",
+        "CREATE INDEX treatments_by_anaesthetic_lot ON treatments (anaesthetic_lot COLLATE NOCASE)",
+        "CREATE INDEX treatment_overrides_by_treatment ON treatment_overrides (treatment_id)",
+        "CREATE INDEX adverse_events_by_patient ON adverse_events (patient_id, onset_on)",
+        "CREATE INDEX adverse_events_by_treatment ON adverse_events (treatment_id)",
+        "CREATE INDEX follow_ups_by_patient ON follow_ups (patient_id, due_on)",
+        "CREATE INDEX follow_ups_by_treatment ON follow_ups (treatment_id)",
+        # The reception list: open follow-ups by due date.
+        "CREATE INDEX follow_ups_by_due_date ON follow_ups (due_on) "
+        "WHERE status NOT IN ('attended', 'cancelled') AND deleted_at IS NULL",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
+@migrations(name="0003_assessments")
+def _assessments(db: sqlite_utils.Database) -> None:
+    """Trichoscopy assessments: one row per visit, one ``assessment_regions`` row per region.
+
+    Bounds are checked in ``domain.assessments`` (with messages per field); the schema keeps
+    the coded values and the one-row-per-region rule. A region removed from an assessment is
+    archived (``deleted_at``) and revived if measured again, so the pair stays unique.
+    """
+    regions = "'frontal', 'mid_scalp', 'vertex', 'temporal_left', 'temporal_right', 'occipital'"
+    statements = [
+        _record_table(
+            "assessments",
+            """    patient_id TEXT NOT NULL REFERENCES patients(id),
+    visit_date TEXT NOT NULL,
+    visit_site_id TEXT NOT NULL REFERENCES sites(id),
+    clinician_id TEXT NOT NULL REFERENCES users(id),
+    treatment_id TEXT REFERENCES treatments(id),
+    pull_test_pulled INTEGER CHECK (pull_test_pulled >= 0),
+    pull_test_of INTEGER CHECK (pull_test_of >= 1),
+    satisfaction INTEGER CHECK (satisfaction BETWEEN 0 AND 10),
+    global_photo_score INTEGER CHECK (global_photo_score BETWEEN -3 AND 3),
+    photo_score_blinded INTEGER NOT NULL DEFAULT 0 CHECK (photo_score_blinded IN (0, 1)),
+    source TEXT NOT NULL DEFAULT 'typed' CHECK (source IN ('typed', 'csv')),
+    notes TEXT NOT NULL DEFAULT ''""",
+        ),
+        _record_table(
+            "assessment_regions",
+            f"""    assessment_id TEXT NOT NULL REFERENCES assessments(id),
+    region TEXT NOT NULL CHECK (region IN ({regions})),
+    measurement_site TEXT NOT NULL DEFAULT '',
+    total_density REAL NOT NULL,
+    terminal_density REAL NOT NULL,
+    vellus_density REAL NOT NULL,
+    mean_diameter_um REAL NOT NULL,
+    thin_hairs_pct REAL NOT NULL,
+    fu_density REAL NOT NULL,
+    hairs_per_fu REAL NOT NULL,
+    anagen_pct REAL,
+    telogen_pct REAL,
+    yellow_dots REAL,
+    hair_mass REAL,
+    UNIQUE (assessment_id, region)""",
+        ),
+        "CREATE INDEX assessments_by_patient ON assessments (patient_id, visit_date)",
+        "CREATE INDEX assessments_by_treatment ON assessments (treatment_id)",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -1,0 +1,744 @@
+"""The clinical course of care: consultations, micrograft treatments, adverse events, follow-ups.
+
+Field names, codes, bounds and the follow-up schedule come from CLINICAL.md. As elsewhere in
+the domain, a form hands a ``validate_*`` function the raw text of each field (coded lists may
+also come as a list of codes) and gets back a details object in stored form, or a
+``ValidationError`` with one message per offending field. Checks that need the database (does
+the site exist, is this user a clinician, what is the patient's date of birth) are the
+service's, which adds its messages under the same field keys.
+
+``eligibility_blockers`` is the check run before a treatment is saved: each reason it returns
+blocks the save unless the clinician overrides it with a written reason.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from clinicdesk.domain.classification import HairLossScale
+from clinicdesk.domain.dates import DateError, parse_date
+from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.domain.medical import MedicalHistory, lab_warnings
+from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.errors import UserError, ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+LOT_MAX = 60
+OVERRIDE_REASON_MIN = 10
+
+# A form field's raw value: text, or for a coded list the list of codes (or one comma-separated
+# text, as the command line gives it).
+RawValue = str | Sequence[str] | bool | None
+Raw = Mapping[str, RawValue]
+
+
+# -- coded values --------------------------------------------------------------------------------
+
+
+class MaterialRisk(StrEnum):
+    """The risks on the consent form (CLINICAL.md "Consent"), as ticked in the discussion."""
+
+    PAIN = "pain"
+    BLEEDING = "bleeding"
+    BRUISING = "bruising"
+    INFECTION = "infection"
+    DONOR_SCARRING = "donor_scarring"
+    SWELLING = "swelling"
+    HEADACHE = "headache"
+    ANAESTHETIC_REACTION = "anaesthetic_reaction"
+    SHEDDING = "shedding"
+    FAILURE_OF_AIM = "failure_of_aim"
+
+    @property
+    def label(self) -> str:
+        return _RISK_LABELS[self]
+
+
+_RISK_LABELS = {
+    MaterialRisk.PAIN: "Pain",
+    MaterialRisk.BLEEDING: "Bleeding",
+    MaterialRisk.BRUISING: "Bruising",
+    MaterialRisk.INFECTION: "Infection",
+    MaterialRisk.DONOR_SCARRING: "Donor-site scarring / keloid",
+    MaterialRisk.SWELLING: "Swelling",
+    MaterialRisk.HEADACHE: "Headache",
+    MaterialRisk.ANAESTHETIC_REACTION: "Reaction to the anaesthetic",
+    MaterialRisk.SHEDDING: "Temporary shedding",
+    MaterialRisk.FAILURE_OF_AIM: "Failure to achieve the desired aim",
+}
+
+
+class Alternative(StrEnum):
+    """The reasonable alternatives on the consent form (CLINICAL.md "Consent")."""
+
+    MINOXIDIL = "minoxidil"
+    FINASTERIDE_DUTASTERIDE = "finasteride_dutasteride"
+    ANTI_ANDROGENS = "anti_androgens"
+    PRP = "prp"
+    LASER = "laser"
+    TRANSPLANT = "transplant"
+    CAMOUFLAGE = "camouflage"
+    NO_TREATMENT = "no_treatment"
+
+    @property
+    def label(self) -> str:
+        return _ALTERNATIVE_LABELS[self]
+
+
+_ALTERNATIVE_LABELS = {
+    Alternative.MINOXIDIL: "Minoxidil",
+    Alternative.FINASTERIDE_DUTASTERIDE: "Finasteride / dutasteride",
+    Alternative.ANTI_ANDROGENS: "Anti-androgens",
+    Alternative.PRP: "PRP",
+    Alternative.LASER: "Low-level laser",
+    Alternative.TRANSPLANT: "Hair transplant",
+    Alternative.CAMOUFLAGE: "Camouflage",
+    Alternative.NO_TREATMENT: "No treatment",
+}
+
+
+class TreatedZone(StrEnum):
+    FRONTAL = "frontal"
+    MID_SCALP = "mid_scalp"
+    VERTEX = "vertex"
+    TEMPORAL_LEFT = "temporal_left"
+    TEMPORAL_RIGHT = "temporal_right"
+
+    @property
+    def label(self) -> str:
+        return {
+            "frontal": "Frontal",
+            "mid_scalp": "Mid-scalp",
+            "vertex": "Vertex",
+            "temporal_left": "Temporal (left)",
+            "temporal_right": "Temporal (right)",
+        }[self.value]
+
+
+class DoseUnit(StrEnum):
+    ML = "mL"
+    MG = "mg"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class AdverseEventType(StrEnum):
+    DONOR_SITE_INFECTION = "donor_site_infection"
+    SCARRING_KELOID = "scarring_keloid"
+    SHEDDING = "shedding"
+    HEADACHE = "headache"
+    ANAESTHETIC_REACTION = "anaesthetic_reaction"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "donor_site_infection": "Donor-site infection",
+            "scarring_keloid": "Scarring / keloid",
+            "shedding": "Shedding",
+            "headache": "Headache",
+            "anaesthetic_reaction": "Anaesthetic reaction",
+            "other": "Other",
+        }[self.value]
+
+
+class Severity(StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class AdverseEventOutcome(StrEnum):
+    ONGOING = "ongoing"
+    RESOLVED = "resolved"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ongoing": "Ongoing",
+            "resolved": "Resolved",
+            "resolved_with_sequelae": "Resolved with sequelae",
+        }[self.value]
+
+
+class FollowUpKind(StrEnum):
+    """The schedule from the treatment date (CLINICAL.md "Follow-up schedule")."""
+
+    DONOR_CHECK = "donor_check"
+    MONTH_1 = "month_1"
+    MONTH_3 = "month_3"
+    MONTH_6 = "month_6"
+    MONTH_12 = "month_12"
+
+    @property
+    def label(self) -> str:
+        return {
+            "donor_check": "Donor-site check (1 week)",
+            "month_1": "1 month",
+            "month_3": "3 months",
+            "month_6": "6 months (primary end point)",
+            "month_12": "12 months",
+        }[self.value]
+
+    def due_after(self, treated_on: date) -> date:
+        if self is FollowUpKind.DONOR_CHECK:
+            return treated_on + timedelta(days=7)
+        return add_months(treated_on, int(self.value.removeprefix("month_")))
+
+
+class FollowUpStatus(StrEnum):
+    NOT_BOOKED = "not_booked"
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    DID_NOT_ATTEND = "did_not_attend"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_booked": "Not booked",
+            "booked": "Booked",
+            "attended": "Attended",
+            "cancelled": "Cancelled",
+            "did_not_attend": "Did not attend",
+        }[self.value]
+
+    @property
+    def open(self) -> bool:
+        """Still to happen: on the due list and moved when the treatment date changes.
+
+        "Did not attend" stays open (it needs rebooking); "cancelled" means the follow-up will
+        not happen (booking it again reopens it)."""
+        return self in (
+            FollowUpStatus.NOT_BOOKED,
+            FollowUpStatus.BOOKED,
+            FollowUpStatus.DID_NOT_ATTEND,
+        )
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` plus whole calendar months, clamped to the month's end (31/01 + 1 = 28/02)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def follow_up_schedule(treated_on: date) -> list[tuple[FollowUpKind, date]]:
+    return [(kind, kind.due_after(treated_on)) for kind in FollowUpKind]
+
+
+# -- records --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsultationDetails:
+    consulted_on: date
+    site_id: SiteId
+    clinician_id: UserId
+    presenting_complaint: str = ""
+    history: str = ""
+    examination: str = ""
+    classification_scale: HairLossScale | None = None
+    classification_grade: str = ""
+    plan: str = ""
+    risks_discussed: tuple[MaterialRisk, ...] = ()
+    alternatives_discussed: tuple[Alternative, ...] = ()
+    patient_questions: str = ""
+    patient_priorities: str = ""
+    discussed_on: date | None = None
+    decided_on: date | None = None
+
+    @property
+    def classification_label(self) -> str:
+        if self.classification_scale is None:
+            return ""
+        return f"{self.classification_scale.label} {self.classification_grade}"
+
+
+@dataclass(frozen=True)
+class TreatmentDetails:
+    treated_on: date
+    site_id: SiteId
+    clinician_id: UserId
+    consent_taken_by_id: UserId
+    punches: int
+    punch_diameter_mm: float
+    donor_site: str
+    kit_name: str
+    kit_lot: str
+    anaesthetic_name: str
+    anaesthetic_dose: float
+    anaesthetic_dose_unit: DoseUnit
+    anaesthetic_lot: str
+    suspension_volume_ml: float
+    treated_zones: tuple[TreatedZone, ...]
+    injection_points: int
+    duration_minutes: int
+    haemostasis: str = ""
+    aftercare_sheet_given: bool = False
+    immediate_complications: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEventDetails:
+    treatment_id: str
+    onset_on: date
+    event_type: AdverseEventType
+    severity: Severity
+    outcome: AdverseEventOutcome
+    description: str = ""
+    action_taken: str = ""
+    outcome_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """The bookkeeping of a stored clinical record."""
+
+    version: int
+    site_id: SiteId
+    created_at: str
+    updated_at: str
+    created_by: UserId
+    updated_by: UserId
+
+
+@dataclass(frozen=True)
+class Consultation:
+    id: str
+    patient_id: PatientId
+    details: ConsultationDetails
+    info: RecordInfo
+
+    @property
+    def version(self) -> int:
+        return self.info.version
+
+
+@dataclass(frozen=True)
+class TreatmentOverride:
+    """An eligibility override: what blocked the save and the clinician's written reason."""
+
+    blocking_reasons: tuple[str, ...]
+    reason: str
+    by: UserId
+    at: str
+
+
+@dataclass(frozen=True)
+class Treatment:
+    id: str
+    patient_id: PatientId
+    details: TreatmentDetails
+    info: RecordInfo
+    overrides: tuple[TreatmentOverride, ...] = ()
+
+    @property
+    def version(self) -> int:
+        return self.info.version
+
+
+@dataclass(frozen=True)
+class AdverseEvent:
+    id: str
+    patient_id: PatientId
+    details: AdverseEventDetails
+    info: RecordInfo
+
+    @property
+    def version(self) -> int:
+        return self.info.version
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    id: str
+    patient_id: PatientId
+    treatment_id: str
+    kind: FollowUpKind
+    due_on: date
+    status: FollowUpStatus
+    booked_at: datetime | None
+    notes: str
+    info: RecordInfo
+
+    @property
+    def version(self) -> int:
+        return self.info.version
+
+    def overdue(self, today: date) -> bool:
+        return self.status.open and self.due_on < today
+
+
+# -- eligibility ----------------------------------------------------------------------------------
+
+
+def eligibility_blockers(
+    history: MedicalHistory,
+    treated_on: date,
+    *,
+    consent_blockers: Sequence[str] = (),
+) -> list[str]:
+    """Why a treatment on ``treated_on`` should not go ahead, one plain sentence per reason.
+
+    Open red flags and missing or stale ferritin/TSH (CLINICAL.md) block. ``consent_blockers``
+    is the hook for the documents issue: it passes its reasons (no signed consent, cooling-off
+    period not over) and they block in the same way. An empty list means eligible.
+    """
+    reasons = [
+        f"Red flag: {flag.code.label}" + (f" ({flag.note})" if flag.note else "") + "."
+        for flag in history.red_flags
+    ]
+    reasons.extend(f"{warning}." for warning in lab_warnings(history, treated_on))
+    reasons.extend(consent_blockers)
+    return reasons
+
+
+class EligibilityBlocked(UserError):
+    """The treatment was not saved: ``reasons`` block it unless overridden with a reason."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__(
+            "This treatment cannot be saved yet: "
+            + " ".join(self.reasons)
+            + f" To go ahead, give a reason for the override (at least {OVERRIDE_REASON_MIN}"
+            " characters)."
+        )
+
+
+def validate_override_reason(text: str | None) -> str:
+    """The written reason for overriding the eligibility check ("" when none was given)."""
+    try:
+        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
+    except TextError as exc:
+        raise ValidationError({"override_reason": str(exc)}) from None
+    if reason and len(reason) < OVERRIDE_REASON_MIN:
+        raise ValidationError(
+            {"override_reason": f"is too short; write at least {OVERRIDE_REASON_MIN} characters"}
+        )
+    return reason
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_lot(text: str) -> str:
+    """A lot number as stored and matched: trimmed, inner whitespace runs made one space."""
+    return _WHITESPACE.sub(" ", clean_text(text, max_length=LOT_MAX))
+
+
+def lot_key(text: str) -> str:
+    """What two lot numbers are compared by: the cleaned text, case-insensitively."""
+    return clean_lot(text).casefold()
+
+
+@dataclass
+class _Checker:
+    """Collects per-field messages while converting raw form values."""
+
+    raw: Raw
+    today: date
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def _text_of(self, key: str) -> str:
+        value = self.raw.get(key)
+        if value is None or isinstance(value, bool):
+            return ""
+        if isinstance(value, str):
+            return value
+        return ",".join(value)
+
+    def text(self, key: str, *, required: bool = False, note: bool = False) -> str:
+        try:
+            value = clean_text(
+                self._text_of(key),
+                max_length=NOTE_MAX if note else SHORT_TEXT_MAX,
+                multiline=note,
+            )
+        except TextError as exc:
+            self.errors[key] = str(exc)
+            return ""
+        if required and not value:
+            self.errors[key] = "is required"
+        return value
+
+    def lot(self, key: str) -> str:
+        try:
+            value = clean_lot(self._text_of(key))
+        except TextError as exc:
+            self.errors[key] = str(exc)
+            return ""
+        if not value:
+            self.errors[key] = "is required (copy it from the label)"
+        return value
+
+    def ident(self, key: str) -> str:
+        value = self._text_of(key).strip()
+        if not value:
+            self.errors[key] = "is required"
+        return value
+
+    def date(self, key: str, *, required: bool = False, past: bool = True) -> date | None:
+        text = self._text_of(key).strip()
+        if not text:
+            if required:
+                self.errors[key] = "is required"
+            return None
+        try:
+            parsed = parse_date(text)
+        except DateError as exc:
+            self.errors[key] = str(exc)
+            return None
+        if past and parsed > self.today:
+            self.errors[key] = "is in the future"
+            return None
+        return parsed
+
+    def number(self, key: str, low: float, high: float, unit: str = "") -> float | None:
+        text = self._text_of(key).strip().replace(",", ".")
+        if not text:
+            self.errors[key] = "is required"
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            self.errors[key] = "must be a number"
+            return None
+        if not low <= value <= high:
+            suffix = f" {unit}" if unit else ""
+            self.errors[key] = f"must be between {low:g} and {high:g}{suffix}"
+            return None
+        return value
+
+    def whole(self, key: str, low: int, high: int, unit: str = "") -> int | None:
+        text = self._text_of(key).strip()
+        if not text:
+            self.errors[key] = "is required"
+            return None
+        if not re.fullmatch(r"\d+", text):
+            self.errors[key] = "must be a whole number"
+            return None
+        value = int(text)
+        if not low <= value <= high:
+            suffix = f" {unit}" if unit else ""
+            self.errors[key] = f"must be between {low} and {high}{suffix}"
+            return None
+        return value
+
+    def choice(self, key: str, enum: type[E], default: E | None = None) -> E | None:
+        text = self._text_of(key).strip()
+        if not text and default is not None:
+            return default
+        try:
+            return enum(text)
+        except ValueError:
+            self.errors[key] = "must be chosen from the list" if text else "is required"
+            return None
+
+    def codes(self, key: str, enum: type[E]) -> tuple[E, ...]:
+        value = self.raw.get(key)
+        if value is None or isinstance(value, bool):
+            items: list[str] = []
+        elif isinstance(value, str):
+            items = value.split(",")
+        else:
+            items = list(value)
+        out: list[E] = []
+        for item in (i.strip() for i in items):
+            if not item:
+                continue
+            try:
+                code = enum(item)
+            except ValueError:
+                self.errors[key] = f"{item!r} is not one of the listed choices"
+                continue
+            if code not in out:
+                out.append(code)
+        # Keep the list's own order, so the stored value does not depend on click order.
+        order = list(enum)
+        return tuple(sorted(out, key=order.index))
+
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key)
+        if isinstance(value, bool):
+            return value
+        return self._text_of(key).strip().lower() in ("1", "true", "yes", "y", "on")
+
+
+def validate_consultation(raw: Raw, *, today: date) -> ConsultationDetails:
+    c = _Checker(raw, today)
+    consulted_on = c.date("consulted_on", required=True)
+    site_id = c.ident("site_id")
+    clinician_id = c.ident("clinician_id")
+    scale: HairLossScale | None = None
+    grade = c.text("classification_grade")
+    if c._text_of("classification_scale").strip():
+        scale = c.choice("classification_scale", HairLossScale)
+        if scale is not None and grade not in scale.grades:
+            c.errors["classification_grade"] = f"is not a {scale.label} grade"
+    elif grade:
+        c.errors["classification_scale"] = "is required with a grade"
+    discussed_on = c.date("discussed_on")
+    decided_on = c.date("decided_on")
+    if discussed_on and decided_on and decided_on < discussed_on:
+        c.errors["decided_on"] = "is before the date of the consent discussion"
+    details = ConsultationDetails(
+        consulted_on=consulted_on or today,
+        site_id=SiteId(site_id),
+        clinician_id=UserId(clinician_id),
+        presenting_complaint=c.text("presenting_complaint", note=True),
+        history=c.text("history", note=True),
+        examination=c.text("examination", note=True),
+        classification_scale=scale,
+        classification_grade=grade if scale else "",
+        plan=c.text("plan", note=True),
+        risks_discussed=c.codes("risks_discussed", MaterialRisk),
+        alternatives_discussed=c.codes("alternatives_discussed", Alternative),
+        patient_questions=c.text("patient_questions", note=True),
+        patient_priorities=c.text("patient_priorities", note=True),
+        discussed_on=discussed_on,
+        decided_on=decided_on,
+    )
+    if c.errors:
+        raise ValidationError(c.errors)
+    return details
+
+
+# Bounds of a treatment record's numbers (CLINICAL.md: "typically 2-5 punches of about 2.5 mm").
+PUNCHES = (1, 10)
+PUNCH_DIAMETER_MM = (1.0, 4.0)
+ANAESTHETIC_DOSE = {DoseUnit.ML: (0.1, 50.0), DoseUnit.MG: (1.0, 500.0)}
+SUSPENSION_VOLUME_ML = (0.1, 20.0)
+INJECTION_POINTS = (1, 500)
+DURATION_MINUTES = (1, 480)
+
+
+def validate_treatment(raw: Raw, *, today: date) -> TreatmentDetails:
+    c = _Checker(raw, today)
+    treated_on = c.date("treated_on", required=True)
+    site_id = c.ident("site_id")
+    clinician_id = c.ident("clinician_id")
+    consent_by = c.ident("consent_taken_by_id")
+    punches = c.whole("punches", *PUNCHES)
+    diameter = c.number("punch_diameter_mm", *PUNCH_DIAMETER_MM, unit="mm")
+    donor_site = c.text("donor_site", required=True)
+    kit_name = c.text("kit_name", required=True)
+    kit_lot = c.lot("kit_lot")
+    anaesthetic_name = c.text("anaesthetic_name", required=True)
+    unit = c.choice("anaesthetic_dose_unit", DoseUnit, DoseUnit.ML)
+    dose = c.number("anaesthetic_dose", *ANAESTHETIC_DOSE[unit or DoseUnit.ML], unit=unit or "")
+    anaesthetic_lot = c.lot("anaesthetic_lot")
+    volume = c.number("suspension_volume_ml", *SUSPENSION_VOLUME_ML, unit="mL")
+    zones = c.codes("treated_zones", TreatedZone)
+    if not zones and "treated_zones" not in c.errors:
+        c.errors["treated_zones"] = "needs at least one zone"
+    points = c.whole("injection_points", *INJECTION_POINTS)
+    duration = c.whole("duration_minutes", *DURATION_MINUTES, unit="minutes")
+    haemostasis = c.text("haemostasis", note=True)
+    aftercare = c.flag("aftercare_sheet_given")
+    complications = c.text("immediate_complications", note=True)
+    if c.errors:
+        raise ValidationError(c.errors)
+    assert treated_on and punches and diameter and unit and dose and volume and points
+    assert duration
+    return TreatmentDetails(
+        treated_on=treated_on,
+        site_id=SiteId(site_id),
+        clinician_id=UserId(clinician_id),
+        consent_taken_by_id=UserId(consent_by),
+        punches=punches,
+        punch_diameter_mm=diameter,
+        donor_site=donor_site,
+        kit_name=kit_name,
+        kit_lot=kit_lot,
+        anaesthetic_name=anaesthetic_name,
+        anaesthetic_dose=dose,
+        anaesthetic_dose_unit=unit,
+        anaesthetic_lot=anaesthetic_lot,
+        suspension_volume_ml=volume,
+        treated_zones=zones,
+        injection_points=points,
+        duration_minutes=duration,
+        haemostasis=haemostasis,
+        aftercare_sheet_given=aftercare,
+        immediate_complications=complications,
+    )
+
+
+def validate_adverse_event(raw: Raw, *, today: date) -> AdverseEventDetails:
+    c = _Checker(raw, today)
+    treatment_id = c.ident("treatment_id")
+    onset_on = c.date("onset_on", required=True)
+    event_type = c.choice("event_type", AdverseEventType)
+    severity = c.choice("severity", Severity)
+    outcome = c.choice("outcome", AdverseEventOutcome, AdverseEventOutcome.ONGOING)
+    description = c.text("description", note=True)
+    if event_type is AdverseEventType.OTHER and not description:
+        c.errors["description"] = "is required when the type is Other"
+    action_taken = c.text("action_taken", note=True)
+    outcome_on = c.date("outcome_on")
+    if outcome_on and onset_on and outcome_on < onset_on:
+        c.errors["outcome_on"] = "is before the onset"
+    if outcome is AdverseEventOutcome.ONGOING and outcome_on:
+        c.errors["outcome_on"] = "is only for a resolved event"
+    if c.errors:
+        raise ValidationError(c.errors)
+    assert onset_on and event_type and severity and outcome
+    return AdverseEventDetails(
+        treatment_id=treatment_id,
+        onset_on=onset_on,
+        event_type=event_type,
+        severity=severity,
+        outcome=outcome,
+        description=description,
+        action_taken=action_taken,
+        outcome_on=outcome_on,
+    )
+
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_appointment(text: str) -> datetime:
+    """An appointment's local date and time: ``DD/MM/YYYY HH:MM`` or ISO ``YYYY-MM-DDTHH:MM``.
+
+    Appointment times are the clinic's wall-clock time, so they are naive (not UTC)."""
+    value = text.strip().replace("T", " ")
+    day_text, _, time_text = value.rpartition(" ")
+    match = _TIME.match(time_text)
+    if not day_text or not match:
+        raise ValidationError(
+            {"booked_at": "needs a date and a time, for example 14/03/2026 10:30"}
+        )
+    try:
+        day = parse_date(day_text)
+    except DateError as exc:
+        raise ValidationError({"booked_at": str(exc)}) from None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise ValidationError({"booked_at": "has a time that does not exist"})
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def clean_notes(text: str | None, key: str = "notes") -> str:
+    try:
+        return clean_text(text or "", max_length=NOTE_MAX, multiline=True)
+    except TextError as exc:
+        raise ValidationError({key: str(exc)}) from None

@@ -1,0 +1,702 @@
+"""Clinical use cases: consultations, treatments (eligibility check, override, follow-ups),
+adverse events, the follow-up list and the lot look-up.
+
+Every call takes the acting user and checks the role first (DESIGN.md "Security model":
+consultations, treatments and adverse events are the clinician's, which an administrator may
+view and reception may not; follow-ups are everyone's). Each mutation and each view of records
+writes one audit entry in the same transaction as the change; an eligibility override writes a
+second entry, ``override``, with the blocking reasons and the clinician's reason. Updates are
+optimistic: a stale version raises ``ConcurrentEdit`` carrying both versions.
+
+Recording a treatment creates its follow-ups (CLINICAL.md schedule) in the same transaction;
+changing a treatment's date moves the follow-ups that have not been attended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from clinicdesk.domain.clinical import (
+    AdverseEvent,
+    AdverseEventDetails,
+    Consultation,
+    ConsultationDetails,
+    EligibilityBlocked,
+    FollowUp,
+    FollowUpStatus,
+    Raw,
+    Treatment,
+    TreatmentDetails,
+    clean_notes,
+    eligibility_blockers,
+    parse_appointment,
+    validate_adverse_event,
+    validate_consultation,
+    validate_override_reason,
+    validate_treatment,
+)
+from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.roles import Permission, Role
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.clinic import ClinicRepository
+from clinicdesk.storage.clinical import ClinicalRepository, DueFollowUp, LotMatch
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.patients import PatientRepository
+
+Today = Callable[[], date]
+
+__all__ = [
+    "ClinicalService",
+    "DueFollowUp",
+    "EligibilityBlocked",
+    "LotMatch",
+    "TimelineItem",
+    "TimelineKind",
+    "TreatmentSaved",
+]
+
+
+class TimelineKind(StrEnum):
+    CONSULTATION = "consultation"
+    TREATMENT = "treatment"
+    ADVERSE_EVENT = "adverse_event"
+    FOLLOW_UP = "follow_up"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+TimelineRecord = Consultation | Treatment | AdverseEvent | FollowUp
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One entry of a patient's clinical timeline; ``record`` opens it for editing."""
+
+    kind: TimelineKind
+    on: date
+    title: str
+    record: TimelineRecord
+
+
+@dataclass(frozen=True)
+class TreatmentSaved:
+    """What saving a treatment changed: the treatment and its follow-ups."""
+
+    treatment: Treatment
+    follow_ups: list[FollowUp]
+
+
+class ClinicalService:
+    def __init__(self, db: Database, today: Today = date.today) -> None:
+        self.db = db
+        self.repo = ClinicalRepository(db)
+        self.patients = PatientRepository(db)
+        self.clinic = ClinicRepository(db)
+        self.today = today
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _patient(self, patient_id: str) -> Patient:
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            raise NotFound("That patient record does not exist; it may have been removed.")
+        return patient
+
+    def _check_people_and_place(
+        self, errors: dict[str, str], site_id: str, clinicians: dict[str, str]
+    ) -> None:
+        if not self.clinic.site_exists(site_id):
+            errors.setdefault("site_id", "is not one of this clinic's sites")
+        for key, user_id in clinicians.items():
+            row = self.clinic.user_by_id(user_id)
+            if row is None or not row.active or row.role != Role.CLINICIAN.value:
+                errors.setdefault(key, "must be one of the clinic's clinicians")
+
+    @staticmethod
+    def _not_before_birth(
+        errors: dict[str, str], patient: Patient, dates: dict[str, date | None]
+    ) -> None:
+        for key, value in dates.items():
+            if value is not None and value < patient.details.date_of_birth:
+                errors.setdefault(key, BEFORE_BIRTH)
+
+    def _view(self, user: CurrentUser, entity: str, entity_id: str, patient_id: str) -> None:
+        with write_transaction(self.db):
+            audit.append(self.db, user.actor, "view", entity, entity_id, {"patient": patient_id})
+
+    # -- consultations ----------------------------------------------------------------------
+
+    def _checked_consultation(self, patient: Patient, raw: Raw) -> ConsultationDetails:
+        details = validate_consultation(raw, today=self.today())
+        errors: dict[str, str] = {}
+        self._check_people_and_place(
+            errors, details.site_id, {"clinician_id": details.clinician_id}
+        )
+        self._not_before_birth(
+            errors,
+            patient,
+            {
+                "consulted_on": details.consulted_on,
+                "discussed_on": details.discussed_on,
+                "decided_on": details.decided_on,
+            },
+        )
+        if errors:
+            raise ValidationError(errors)
+        return details
+
+    def add_consultation(self, user: CurrentUser, patient_id: str, raw: Raw) -> Consultation:
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="consultation",
+            entity_id=patient_id,
+        )
+        with write_transaction(self.db):
+            patient = self._patient(patient_id)
+            details = self._checked_consultation(patient, raw)
+            new_id = self.repo.insert_consultation(patient.id, details, user.actor)
+            audit.append(
+                self.db, user.actor, "create", "consultation", new_id, {"patient": patient_id}
+            )
+        return self._must_consultation(new_id)
+
+    def update_consultation(
+        self, user: CurrentUser, consultation_id: str, expected_version: int, raw: Raw
+    ) -> Consultation:
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="consultation",
+            entity_id=consultation_id,
+        )
+        with write_transaction(self.db):
+            current = self._must_consultation(consultation_id)
+            details = self._checked_consultation(self._patient(current.patient_id), raw)
+            if not self.repo.update_consultation(
+                consultation_id, expected_version, details, user.actor
+            ):
+                raise ConcurrentEdit("consultation", details, current)
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "consultation",
+                consultation_id,
+                {"patient": current.patient_id, "fields": _changed(current.details, details)},
+            )
+        return self._must_consultation(consultation_id)
+
+    def consultation(self, user: CurrentUser, consultation_id: str) -> Consultation:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="consultation",
+            entity_id=consultation_id,
+        )
+        consultation = self._must_consultation(consultation_id)
+        self._view(user, "consultation", consultation_id, consultation.patient_id)
+        return consultation
+
+    def consultations(self, user: CurrentUser, patient_id: str) -> list[Consultation]:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="consultations",
+            entity_id=patient_id,
+        )
+        self._patient(patient_id)
+        self._view(user, "consultations", patient_id, patient_id)
+        return self.repo.consultations(patient_id)
+
+    def _must_consultation(self, consultation_id: str) -> Consultation:
+        found = self.repo.consultation(consultation_id)
+        if found is None:
+            raise NotFound("That consultation does not exist; it may have been removed.")
+        return found
+
+    # -- treatments -------------------------------------------------------------------------
+
+    def eligibility(
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        treated_on: date,
+        *,
+        consent_taken_by_treating_clinician: bool = True,
+    ) -> list[str]:
+        """What would block a treatment on ``treated_on`` (empty: eligible). Shown by the form
+        before saving; ``record_treatment`` runs the same check."""
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="treatment",
+            entity_id=patient_id,
+        )
+        self._patient(patient_id)
+        return self._blockers(patient_id, treated_on, consent_taken_by_treating_clinician)
+
+    def _blockers(self, patient_id: str, treated_on: date, same_clinician: bool) -> list[str]:
+        consent: list[str] = []
+        if not same_clinician:
+            consent.append(
+                "Consent was not taken by the treating clinician (GMC guidance for cosmetic "
+                "interventions)."
+            )
+        # Hook for the documents issue: signed consent and the cooling-off period add here.
+        history = self.patients.get_medical_history(patient_id)
+        return eligibility_blockers(history, treated_on, consent_blockers=consent)
+
+    def _checked_treatment(self, patient: Patient, raw: Raw) -> TreatmentDetails:
+        details = validate_treatment(raw, today=self.today())
+        errors: dict[str, str] = {}
+        self._check_people_and_place(
+            errors,
+            details.site_id,
+            {
+                "clinician_id": details.clinician_id,
+                "consent_taken_by_id": details.consent_taken_by_id,
+            },
+        )
+        self._not_before_birth(errors, patient, {"treated_on": details.treated_on})
+        if errors:
+            raise ValidationError(errors)
+        return details
+
+    def _check_eligibility(
+        self, patient: Patient, details: TreatmentDetails, override_reason: str
+    ) -> tuple[list[str], str]:
+        """Raise ``EligibilityBlocked`` unless eligible or overridden; returns the reasons that
+        were overridden (empty when none) and the cleaned override reason."""
+        reason = validate_override_reason(override_reason)
+        blockers = self._blockers(
+            patient.id, details.treated_on, details.consent_taken_by_id == details.clinician_id
+        )
+        if blockers and not reason:
+            raise EligibilityBlocked(blockers)
+        return blockers, reason
+
+    def _record_override(
+        self,
+        user: CurrentUser,
+        patient: Patient,
+        treatment_id: str,
+        blockers: list[str],
+        reason: str,
+    ) -> None:
+        override_id = self.repo.add_override(patient.id, treatment_id, blockers, reason, user.actor)
+        audit.append(
+            self.db,
+            user.actor,
+            "override",
+            "treatment",
+            treatment_id,
+            {
+                "patient": patient.id,
+                "override": override_id,
+                "blocking_reasons": blockers,
+                "reason": reason,
+            },
+        )
+
+    def record_treatment(
+        self, user: CurrentUser, patient_id: str, raw: Raw, *, override_reason: str = ""
+    ) -> TreatmentSaved:
+        """Record a micrograft session and schedule its follow-ups.
+
+        Raises ``EligibilityBlocked`` (nothing saved) when the check finds reasons and no
+        ``override_reason`` was given; with one, the override is stored and audited."""
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="treatment",
+            entity_id=patient_id,
+        )
+        with write_transaction(self.db):
+            patient = self._patient(patient_id)
+            details = self._checked_treatment(patient, raw)
+            blockers, reason = self._check_eligibility(patient, details, override_reason)
+            new_id = self.repo.insert_treatment(patient.id, details, user.actor)
+            created = self.repo.create_follow_ups(
+                patient.id, new_id, details.treated_on, user.actor
+            )
+            audit.append(
+                self.db,
+                user.actor,
+                "create",
+                "treatment",
+                new_id,
+                {"patient": patient_id, "follow_ups": created},
+            )
+            if blockers:
+                self._record_override(user, patient, new_id, blockers, reason)
+        return self._saved(new_id)
+
+    def update_treatment(
+        self,
+        user: CurrentUser,
+        treatment_id: str,
+        expected_version: int,
+        raw: Raw,
+        *,
+        override_reason: str = "",
+    ) -> TreatmentSaved:
+        """Change a treatment record. The eligibility check runs again only when the date or
+        who took consent changes (a typo fix does not re-open a decision already made); a new
+        date moves the follow-ups that have not been attended."""
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="treatment",
+            entity_id=treatment_id,
+        )
+        with write_transaction(self.db):
+            current = self._must_treatment(treatment_id)
+            patient = self._patient(current.patient_id)
+            details = self._checked_treatment(patient, raw)
+            before = current.details
+            blockers: list[str] = []
+            reason = ""
+            if (details.treated_on, details.clinician_id, details.consent_taken_by_id) != (
+                before.treated_on,
+                before.clinician_id,
+                before.consent_taken_by_id,
+            ):
+                blockers, reason = self._check_eligibility(patient, details, override_reason)
+            if not self.repo.update_treatment(treatment_id, expected_version, details, user.actor):
+                raise ConcurrentEdit("treatment record", details, current)
+            moved = 0
+            if details.treated_on != before.treated_on:
+                moved = self.repo.move_follow_ups(treatment_id, details.treated_on, user.actor)
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "treatment",
+                treatment_id,
+                {
+                    "patient": current.patient_id,
+                    "fields": _changed(before, details),
+                    "follow_ups_moved": moved,
+                },
+            )
+            if blockers:
+                self._record_override(user, patient, treatment_id, blockers, reason)
+        return self._saved(treatment_id)
+
+    def treatment(self, user: CurrentUser, treatment_id: str) -> Treatment:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="treatment",
+            entity_id=treatment_id,
+        )
+        treatment = self._must_treatment(treatment_id)
+        self._view(user, "treatment", treatment_id, treatment.patient_id)
+        return treatment
+
+    def treatments(self, user: CurrentUser, patient_id: str) -> list[Treatment]:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="treatments",
+            entity_id=patient_id,
+        )
+        self._patient(patient_id)
+        self._view(user, "treatments", patient_id, patient_id)
+        return self.repo.treatments(patient_id)
+
+    def _must_treatment(self, treatment_id: str) -> Treatment:
+        found = self.repo.treatment(treatment_id)
+        if found is None:
+            raise NotFound("That treatment record does not exist; it may have been removed.")
+        return found
+
+    def _saved(self, treatment_id: str) -> TreatmentSaved:
+        return TreatmentSaved(
+            self._must_treatment(treatment_id), self.repo.follow_ups_of_treatment(treatment_id)
+        )
+
+    # -- adverse events ---------------------------------------------------------------------
+
+    def _checked_event(self, patient: Patient, raw: Raw) -> AdverseEventDetails:
+        details = validate_adverse_event(raw, today=self.today())
+        treatment = self.repo.treatment(details.treatment_id)
+        if treatment is None or treatment.patient_id != patient.id:
+            raise ValidationError({"treatment_id": "is not one of this patient's treatments"})
+        if details.onset_on < treatment.details.treated_on:
+            raise ValidationError({"onset_on": "is before the treatment"})
+        return details
+
+    def add_adverse_event(self, user: CurrentUser, patient_id: str, raw: Raw) -> AdverseEvent:
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="adverse_event",
+            entity_id=patient_id,
+        )
+        with write_transaction(self.db):
+            patient = self._patient(patient_id)
+            details = self._checked_event(patient, raw)
+            new_id = self.repo.insert_adverse_event(patient.id, details, user.actor)
+            audit.append(
+                self.db,
+                user.actor,
+                "create",
+                "adverse_event",
+                new_id,
+                {"patient": patient_id, "treatment": details.treatment_id},
+            )
+        return self._must_event(new_id)
+
+    def update_adverse_event(
+        self, user: CurrentUser, event_id: str, expected_version: int, raw: Raw
+    ) -> AdverseEvent:
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity="adverse_event",
+            entity_id=event_id,
+        )
+        with write_transaction(self.db):
+            current = self._must_event(event_id)
+            details = self._checked_event(self._patient(current.patient_id), raw)
+            if not self.repo.update_adverse_event(event_id, expected_version, details, user.actor):
+                raise ConcurrentEdit("adverse event", details, current)
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "adverse_event",
+                event_id,
+                {"patient": current.patient_id, "fields": _changed(current.details, details)},
+            )
+        return self._must_event(event_id)
+
+    def adverse_event(self, user: CurrentUser, event_id: str) -> AdverseEvent:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="adverse_event",
+            entity_id=event_id,
+        )
+        event = self._must_event(event_id)
+        self._view(user, "adverse_event", event_id, event.patient_id)
+        return event
+
+    def adverse_events(self, user: CurrentUser, patient_id: str) -> list[AdverseEvent]:
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="adverse_events",
+            entity_id=patient_id,
+        )
+        self._patient(patient_id)
+        self._view(user, "adverse_events", patient_id, patient_id)
+        return self.repo.adverse_events(patient_id)
+
+    def _must_event(self, event_id: str) -> AdverseEvent:
+        found = self.repo.adverse_event(event_id)
+        if found is None:
+            raise NotFound("That adverse event does not exist; it may have been removed.")
+        return found
+
+    # -- timeline ---------------------------------------------------------------------------
+
+    def timeline(self, user: CurrentUser, patient_id: str) -> list[TimelineItem]:
+        """Every consultation, treatment, adverse event and follow-up, newest first (one
+        audited view). Assessments join here when they land."""
+        require(
+            self.db,
+            user,
+            Permission.VIEW_CLINICAL_RECORDS,
+            entity="clinical_timeline",
+            entity_id=patient_id,
+        )
+        self._patient(patient_id)
+        items: list[tuple[str, TimelineItem]] = []
+        for c in self.repo.consultations(patient_id):
+            title = "Consultation" + (
+                f" ({c.details.classification_label})" if c.details.classification_scale else ""
+            )
+            items.append(
+                (
+                    c.info.created_at,
+                    TimelineItem(TimelineKind.CONSULTATION, c.details.consulted_on, title, c),
+                )
+            )
+        for t in self.repo.treatments(patient_id):
+            zones = ", ".join(z.label for z in t.details.treated_zones)
+            items.append(
+                (
+                    t.info.created_at,
+                    TimelineItem(
+                        TimelineKind.TREATMENT,
+                        t.details.treated_on,
+                        f"Micrograft treatment: {zones}",
+                        t,
+                    ),
+                )
+            )
+        for e in self.repo.adverse_events(patient_id):
+            title = (
+                f"Adverse event: {e.details.event_type.label} "
+                f"({e.details.severity.label.lower()}, {e.details.outcome.label.lower()})"
+            )
+            items.append(
+                (
+                    e.info.created_at,
+                    TimelineItem(TimelineKind.ADVERSE_EVENT, e.details.onset_on, title, e),
+                )
+            )
+        for f in self.repo.follow_ups(patient_id):
+            on = f.booked_at.date() if f.booked_at else f.due_on
+            title = f"Follow-up {f.kind.label}: {f.status.label.lower()}"
+            items.append((f.info.created_at, TimelineItem(TimelineKind.FOLLOW_UP, on, title, f)))
+        items.sort(key=lambda pair: (pair[1].on, pair[0]), reverse=True)
+        self._view(user, "clinical_timeline", patient_id, patient_id)
+        return [item for _, item in items]
+
+    # -- follow-ups -------------------------------------------------------------------------
+
+    def follow_ups(self, user: CurrentUser, patient_id: str) -> list[FollowUp]:
+        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_ups", entity_id=patient_id)
+        self._patient(patient_id)
+        self._view(user, "follow_ups", patient_id, patient_id)
+        return self.repo.follow_ups(patient_id)
+
+    def book_follow_up(
+        self,
+        user: CurrentUser,
+        follow_up_id: str,
+        expected_version: int,
+        when: str,
+        notes: str | None = None,
+    ) -> FollowUp:
+        """Book (or rebook) a follow-up for the local date and time ``when``."""
+        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
+        booked_at = parse_appointment(when)
+        return self._set_follow_up(
+            user, follow_up_id, expected_version, FollowUpStatus.BOOKED, booked_at, notes, "book"
+        )
+
+    def set_follow_up_status(
+        self,
+        user: CurrentUser,
+        follow_up_id: str,
+        expected_version: int,
+        status: FollowUpStatus | str,
+        notes: str | None = None,
+    ) -> FollowUp:
+        """Mark a follow-up attended, cancelled or did not attend (booking: ``book_follow_up``).
+
+        The booked time is kept, so the record shows which appointment was missed."""
+        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
+        try:
+            new_status = FollowUpStatus(status)
+        except ValueError:
+            raise ValidationError({"status": "must be chosen from the list"}) from None
+        if new_status in (FollowUpStatus.BOOKED, FollowUpStatus.NOT_BOOKED):
+            raise ValidationError({"status": "is set by booking the follow-up"})
+        return self._set_follow_up(
+            user, follow_up_id, expected_version, new_status, None, notes, new_status.value
+        )
+
+    def _set_follow_up(
+        self,
+        user: CurrentUser,
+        follow_up_id: str,
+        expected_version: int,
+        status: FollowUpStatus,
+        booked_at: datetime | None,
+        notes: str | None,
+        action: str,
+    ) -> FollowUp:
+        with write_transaction(self.db):
+            current = self._must_follow_up(follow_up_id)
+            cleaned = current.notes if notes is None else clean_notes(notes)
+            when = booked_at or current.booked_at
+            if not self.repo.update_follow_up(
+                follow_up_id, expected_version, status, when, cleaned, user.actor
+            ):
+                raise ConcurrentEdit("follow-up", (status, when, cleaned), current)
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                "follow_up",
+                follow_up_id,
+                {"patient": current.patient_id, "status": status.value, "step": action},
+            )
+        return self._must_follow_up(follow_up_id)
+
+    def due_and_overdue(
+        self, user: CurrentUser, today: date | None = None, within_days: int = 14
+    ) -> list[DueFollowUp]:
+        """Open follow-ups due within ``within_days`` of today or already overdue, earliest
+        first, with the patient's name and phone (reception's list; audited as one view)."""
+        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up_list")
+        day = today or self.today()
+        rows = self.repo.due_follow_ups(day + timedelta(days=max(within_days, 0)), day)
+        with write_transaction(self.db):
+            audit.append(
+                self.db,
+                user.actor,
+                "view",
+                "follow_up_list",
+                "",
+                {"rows": len(rows), "within_days": within_days},
+            )
+        return rows
+
+    def _must_follow_up(self, follow_up_id: str) -> FollowUp:
+        found = self.repo.follow_up(follow_up_id)
+        if found is None:
+            raise NotFound("That follow-up does not exist; it may have been removed.")
+        return found
+
+    # -- lot look-up ------------------------------------------------------------------------
+
+    def patients_for_lot(self, user: CurrentUser, lot: str) -> list[LotMatch]:
+        """Patients treated with kit or anaesthetic lot ``lot`` (exact, trimmed, any case):
+        the answer to a field safety notice. Clinical data: clinicians and administrators."""
+        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
+        matches = self.repo.patients_for_lot(lot)
+        with write_transaction(self.db):
+            audit.append(
+                self.db,
+                user.actor,
+                "search",
+                "lot",
+                lot.strip()[:60],
+                {"treatments": len(matches), "patients": len({m.patient_id for m in matches})},
+            )
+        return matches
+
+
+def _changed(
+    before: ConsultationDetails | TreatmentDetails | AdverseEventDetails,
+    after: ConsultationDetails | TreatmentDetails | AdverseEventDetails,
+) -> list[str]:
+    return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
