@@ -14,14 +14,18 @@ import os
 import sys
 from dataclasses import asdict
 from datetime import date
+from enum import Enum
 from typing import Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli_audit import add_audit_commands, run_audit
 from clinicdesk.cli_lots import add_lot_commands, run_lots
 from clinicdesk.cli_users import add_user_commands, run_users
+from clinicdesk.domain.assessments import Assessment
+from clinicdesk.domain.clinical import AdverseEvent, Consultation, FollowUp, RecordInfo, Treatment
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient, PatientSummary
+from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic
@@ -138,8 +142,10 @@ def patient_json(patient: Patient) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, date):
+    if isinstance(value, date):  # a datetime too: ISO with the time
         return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -157,6 +163,89 @@ def record_json(record: PatientRecord) -> dict[str, Any]:
     return data
 
 
+def _info_json(info: RecordInfo) -> dict[str, Any]:
+    """A clinical record's bookkeeping (the site it was made at is its ``site_id``'s business
+    only for sync, so it is left out: ``site_id`` is where the visit took place)."""
+    return {
+        "version": info.version,
+        "created_at": info.created_at,
+        "updated_at": info.updated_at,
+        "created_by": info.created_by,
+        "updated_by": info.updated_by,
+    }
+
+
+def consultation_json(c: Consultation) -> dict[str, Any]:
+    return {"id": c.id, **_jsonable(asdict(c.details)), **_info_json(c.info)}
+
+
+def treatment_json(t: Treatment) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        **_jsonable(asdict(t.details)),
+        "overrides": [_jsonable(asdict(o)) for o in t.overrides],
+        **_info_json(t.info),
+    }
+
+
+def adverse_event_json(e: AdverseEvent) -> dict[str, Any]:
+    return {"id": e.id, **_jsonable(asdict(e.details)), **_info_json(e.info)}
+
+
+def follow_up_json(f: FollowUp) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "treatment_id": f.treatment_id,
+        "kind": f.kind.value,
+        "due_on": f.due_on.isoformat(),
+        "status": f.status.value,
+        "booked_at": f.booked_at.isoformat(timespec="minutes") if f.booked_at else None,
+        "notes": f.notes,
+        **_info_json(f.info),
+    }
+
+
+def assessment_json(a: Assessment) -> dict[str, Any]:
+    details = a.details
+    data = _jsonable(asdict(details))
+    for row, measured in zip(data["regions"], details.regions, strict=True):
+        row["terminal_vellus_ratio"] = measured.terminal_vellus_ratio
+    data["frontal_occipital_diameter_ratio"] = details.frontal_occipital_diameter_ratio
+    return {
+        "id": a.id,
+        **data,
+        "version": a.version,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "created_by": a.created_by,
+        "updated_by": a.updated_by,
+    }
+
+
+def clinical_json(services: ClinicServices, user: CurrentUser, patient_id: str) -> dict[str, Any]:
+    """The clinical sections of ``patients show --json`` that ``user`` may see, read through
+    the services (so each is permission-checked and audited as a view): consultations,
+    treatments, adverse events and assessments for clinicians and administrators; follow-ups
+    for every role (reception books them)."""
+    data: dict[str, Any] = {}
+    clinical = services.clinical
+    if user.may(Permission.VIEW_CLINICAL_RECORDS):
+        data["consultations"] = [
+            consultation_json(c) for c in clinical.consultations(user, patient_id)
+        ]
+        data["treatments"] = [treatment_json(t) for t in clinical.treatments(user, patient_id)]
+        data["adverse_events"] = [
+            adverse_event_json(e) for e in clinical.adverse_events(user, patient_id)
+        ]
+    if user.may(Permission.FOLLOW_UPS):
+        data["follow_ups"] = [follow_up_json(f) for f in clinical.follow_ups(user, patient_id)]
+    if user.may(Permission.VIEW_CLINICAL_RECORDS):
+        data["assessments"] = [
+            assessment_json(a) for a in services.assessments.list_for_patient(user, patient_id)
+        ]
+    return data
+
+
 def _print_summary(summary: PatientSummary, out: TextIO) -> None:
     nhs = format_nhs_number(summary.nhs_number) if summary.nhs_number else "-"
     flag = "  [archived]" if summary.archived else ""
@@ -166,7 +255,7 @@ def _print_summary(summary: PatientSummary, out: TextIO) -> None:
     )
 
 
-def _print_record(record: PatientRecord, out: TextIO) -> None:
+def _print_record(record: PatientRecord, clinical: dict[str, Any], out: TextIO) -> None:
     data = record_json(record)
     for key in (
         "id",
@@ -188,6 +277,14 @@ def _print_record(record: PatientRecord, out: TextIO) -> None:
         out.write(f"! {item}\n")
     for classification in record.classifications or []:
         out.write(f"classification: {classification.label} ({classification.assessed_on})\n")
+    for treatment in clinical.get("treatments", []):
+        out.write(
+            f"treatment: {treatment['treated_on']} {', '.join(treatment['treated_zones'])} "
+            f"(kit lot {treatment['kit_lot']}, anaesthetic lot {treatment['anaesthetic_lot']})\n"
+        )
+    if assessments := clinical.get("assessments"):
+        dates = ", ".join(a["visit_date"] for a in assessments)
+        out.write(f"assessments: {dates}\n")
 
 
 def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> int:
@@ -261,7 +358,9 @@ def _patients(
                 _print_summary(summary, out)
     elif args.patients_command == "show":
         record = services.patients.record(user, args.patient_id)
+        clinical = clinical_json(services, user, record.patient.id)
         if args.json:
-            out.write(json.dumps(record_json(record), ensure_ascii=False) + "\n")
+            data = record_json(record) | clinical
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
         else:
-            _print_record(record, out)
+            _print_record(record, clinical, out)

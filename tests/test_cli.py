@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -502,3 +503,107 @@ def test_log_files_never_hold_patient_identifiers(demo: Run) -> None:
     folded = text.casefold()
     for identifier in phi_forms():  # ... and none of what was typed about the patient
         assert identifier.casefold() not in folded, identifier
+
+
+def _treated_patient(data_dir: Path) -> str:
+    services = signed_in(data_dir, "clinician")
+    try:
+        user = services.clinic.user("clinician")
+        for p in services.patients.list_page(user, None, 100):
+            if services.clinical.treatments(user, p.id) and services.assessments.list_for_patient(
+                user, p.id
+            ):
+                return p.id
+    finally:
+        services.close()
+    raise AssertionError("the demo has no treated patient")
+
+
+def test_show_json_nests_the_clinical_sections_each_role_may_see(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("demo", "--patients", "12", "--seed", "1")[0] == 0
+    monkeypatch.setenv("CLINICDESK_PASSWORD", DEMO_PASSWORD)
+    patient_id = _treated_patient(run.data_dir)
+    clinical = {"consultations", "treatments", "adverse_events", "assessments"}
+
+    for_reception = run.json("patients", "show", patient_id, user="reception")
+    assert not clinical & set(for_reception)
+    assert for_reception["follow_ups"]  # reception books them
+    assert {"kind", "due_on", "status", "booked_at"} <= set(for_reception["follow_ups"][0])
+
+    for_clinician = run.json("patients", "show", patient_id, user="clinician")
+    assert clinical <= set(for_clinician)
+    (treatment,) = for_clinician["treatments"]
+    assert {
+        "treated_on",
+        "kit_name",
+        "kit_lot",
+        "anaesthetic_lot",
+        "anaesthetic_dose_unit",
+        "treated_zones",
+        "consent_taken_by_id",
+        "overrides",
+        "version",
+    } <= set(treatment)
+    assert date.fromisoformat(treatment["treated_on"])
+    assert treatment["anaesthetic_dose_unit"] == "mL"
+    assert all(isinstance(z, str) for z in treatment["treated_zones"])
+    (consultation,) = for_clinician["consultations"]
+    assert "failure_of_aim" in consultation["risks_discussed"]
+    assert date.fromisoformat(consultation["decided_on"])
+    assert {f["treatment_id"] for f in for_clinician["follow_ups"]} == {treatment["id"]}
+    assert for_clinician["follow_ups"] == for_reception["follow_ups"]
+    baseline = for_clinician["assessments"][0]
+    assert date.fromisoformat(baseline["visit_date"]) <= date.fromisoformat(treatment["treated_on"])
+    assert baseline["treatment_id"] == treatment["id"]
+    regions = {r["region"]: r for r in baseline["regions"]}
+    assert {"frontal", "mid_scalp", "vertex", "occipital"} <= set(regions)
+    assert {"total_density", "mean_diameter_um", "terminal_vellus_ratio"} <= set(
+        regions["occipital"]
+    )
+    assert isinstance(baseline["frontal_occipital_diameter_ratio"], float)
+    common = {k: v for k, v in for_clinician.items() if k in for_reception}
+    assert common == for_reception
+
+    for_admin = run.json("patients", "show", patient_id, user="admin")
+    assert clinical <= set(for_admin)
+    assert for_admin["treatments"] == for_clinician["treatments"]
+
+    code, out, _ = run("patients", "show", patient_id, user="clinician")
+    assert code == 0 and f"kit lot {treatment['kit_lot']}" in out
+    code, out, _ = run("patients", "show", patient_id, user="reception")
+    assert code == 0 and "kit lot" not in out and "assessments" not in out
+
+
+def test_show_json_views_of_clinical_sections_are_audited(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("demo", "--patients", "12", "--seed", "1")[0] == 0
+    monkeypatch.setenv("CLINICDESK_PASSWORD", DEMO_PASSWORD)
+    patient_id = _treated_patient(run.data_dir)
+
+    def views() -> list[str]:
+        services = signed_in(run.data_dir)
+        try:
+            rows = services.db.execute(
+                "SELECT entity FROM audit_log WHERE action = 'view' AND entity_id = ?",
+                [patient_id],
+            ).fetchall()
+        finally:
+            services.close()
+        return sorted(row[0] for row in rows)
+
+    before = views()
+    run.json("patients", "show", patient_id, user="clinician")
+    after = views()
+    for entity in before:
+        after.remove(entity)
+    assert sorted(after) == [
+        "adverse_events",
+        "assessments",
+        "consultations",
+        "follow_ups",
+        "patient",
+        "treatments",
+    ]

@@ -39,6 +39,7 @@ from clinicdesk.domain.clinical import (
     validate_treatment,
 )
 from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.ids import UserId
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
@@ -53,6 +54,7 @@ Today = Callable[[], date]
 
 __all__ = [
     "ClinicalService",
+    "ClinicianChoice",
     "DueFollowUp",
     "EligibilityBlocked",
     "LotMatch",
@@ -84,6 +86,16 @@ class TimelineItem:
     on: date
     title: str
     record: TimelineRecord
+
+
+@dataclass(frozen=True)
+class ClinicianChoice:
+    """A clinician as the forms list them (treating clinician, who took consent)."""
+
+    id: UserId
+    name: str
+    registration_number: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -131,6 +143,18 @@ class ClinicalService:
     def _view(self, user: CurrentUser, entity: str, entity_id: str, patient_id: str) -> None:
         with write_transaction(self.db):
             audit.append(self.db, user.actor, "view", entity, entity_id, {"patient": patient_id})
+
+    def clinicians(self, user: CurrentUser) -> list[ClinicianChoice]:
+        """The clinic's clinicians, active and disabled (an older record may name one who has
+        left), by name. For whoever may see clinical records: listing user accounts needs
+        ``MANAGE_CLINIC``, but a clinician filling in a form must pick a colleague."""
+        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="clinicians")
+        found = [
+            ClinicianChoice(row.id, row.display_name, row.registration_number, row.active)
+            for row in self.clinic.users()
+            if row.role == Role.CLINICIAN.value
+        ]
+        return sorted(found, key=lambda c: (c.name.casefold(), c.id))
 
     # -- consultations ----------------------------------------------------------------------
 

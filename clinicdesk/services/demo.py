@@ -1,5 +1,7 @@
 """A demo clinic with synthetic patients: realistic UK names (non-ASCII ones included) and
-hair-loss histories for men and women. Deterministic for a given seed. No real person's data.
+hair-loss histories for men and women, and for most of them a course of care (consultation,
+micrograft treatment, trichoscopy, follow-ups, adverse events: ``demo_care``). Deterministic
+for a given seed and day. No real person's data.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic, hash_password
 from clinicdesk.services.context import ClinicServices, create_clinic_storage
+from clinicdesk.services.demo_care import (
+    ResponderDeck,
+    plan_course,
+    record_course,
+    with_course_labs,
+)
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 
@@ -378,32 +386,59 @@ def _fill_demo_clinic(
     for username in ("admin", "clinician", "reception"):
         services.clinic.password_set(username, DEMO_PASSWORD)
     clinician = services.clinic.user("clinician")
+    # Courses of care draw from their own generator, so the patients stay the same for a seed
+    # whatever the courses draw.
+    care_rng = random.Random(f"care-{seed}")
+    responders = ResponderDeck()
     for made in range(patients):
         if cancelled is not None and cancelled():
             return made
         if progress is not None:
             progress(made, patients)
-        form = demo_patient_form(rng, today)
-        patient = services.patients.register(clinician, form)
-        female = form["sex"] == "F"
-        services.patients.save_medical_history(
-            clinician, patient.id, demo_history(rng, female, today)
-        )
-        scale = HairLossScale.LUDWIG if female else HairLossScale.NORWOOD_HAMILTON
-        assessed = (today - timedelta(days=rng.randrange(0, 400))).isoformat()
+        # One transaction per patient (the services' own transactions nest as savepoints):
+        # a commit per record would make the demo several times slower.
+        with write_transaction(services.db):
+            _demo_patient(services, clinician, rng, care_rng, responders, today)
+    return patients
+
+
+def _demo_patient(
+    services: ClinicServices,
+    clinician: CurrentUser,
+    rng: random.Random,
+    care_rng: random.Random,
+    responders: ResponderDeck,
+    today: date,
+) -> None:
+    form = demo_patient_form(rng, today)
+    patient = services.patients.register(clinician, form)
+    female = form["sex"] == "F"
+    history = demo_history(rng, female, today)
+    scale = HairLossScale.LUDWIG if female else HairLossScale.NORWOOD_HAMILTON
+    assessed = today - timedelta(days=rng.randrange(0, 400))
+    grade = rng.choice(scale.grades[:-1] if not female else scale.grades)
+    course = plan_course(
+        care_rng,
+        female=female,
+        scale=scale,
+        grade=grade,
+        history=history,
+        today=today,
+        responders=responders,
+    )
+    services.patients.save_medical_history(clinician, patient.id, with_course_labs(history, course))
+    if course is not None:
+        assessed = date.fromisoformat(str(course.consultation["consulted_on"]))
+    services.patients.add_classification(
+        clinician, patient.id, scale.value, grade, assessed.isoformat()
+    )
+    if female and rng.random() < 0.5:
         services.patients.add_classification(
             clinician,
             patient.id,
-            scale.value,
-            rng.choice(scale.grades[:-1] if not female else scale.grades),
-            assessed,
+            HairLossScale.SINCLAIR.value,
+            rng.choice(HairLossScale.SINCLAIR.grades[:4]),
+            assessed.isoformat(),
         )
-        if female and rng.random() < 0.5:
-            services.patients.add_classification(
-                clinician,
-                patient.id,
-                HairLossScale.SINCLAIR.value,
-                rng.choice(HairLossScale.SINCLAIR.grades[:4]),
-                assessed,
-            )
-    return patients
+    if course is not None:
+        record_course(services, clinician, patient.id, course)

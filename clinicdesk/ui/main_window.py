@@ -50,10 +50,14 @@ from clinicdesk.ui.change_password import ChangePasswordDialog
 from clinicdesk.ui.classification import ClassificationTab
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.follow_ups import FollowUpsDialog
 from clinicdesk.ui.idle_lock import IdleLock
+from clinicdesk.ui.lots import LotFinderDialog
+from clinicdesk.ui.measurements import MeasurementsTab
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patient_list import PatientListModel
+from clinicdesk.ui.timeline import TimelineTab
 from clinicdesk.ui.users_dialog import UsersDialog
 
 log = logging.getLogger(__name__)
@@ -252,6 +256,10 @@ class MainWindow(QMainWindow):
         # after the window is gone, which crashes Qt.
         self.access_log = AccessLogTab(self.tabs)
         self.access_log.hide()
+        self.measurements = MeasurementsTab(self.services.assessments, self.user, self.tabs)
+        self.measurements.hide()
+        self.timeline = TimelineTab(self.services, self.user, self.tabs)
+        self.timeline.hide()
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
@@ -267,6 +275,9 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        # Clinic-wide lists (follow-ups due, lot look-up); shared: whoever builds first makes it.
+        if getattr(self, "clinic_menu", None) is None:
+            self.clinic_menu = self.menuBar().addMenu("&Clinic")
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
@@ -330,6 +341,14 @@ class MainWindow(QMainWindow):
             "&Idle lock time…", None, self.set_idle_lock_time, "Minutes before the window locks"
         )
         self.admin_menu.addAction(self.idle_setting_action)
+        self.follow_ups_action = action(
+            "&Follow-ups due…", "Ctrl+D", self.open_follow_ups, "Follow-ups due and overdue"
+        )
+        self.clinic_menu.addAction(self.follow_ups_action)
+        self.find_lot_action = action(
+            "Find &lot…", None, self.open_lot_finder, "Patients treated with a kit or drug lot"
+        )
+        self.clinic_menu.addAction(self.find_lot_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ClinicDesk", self)
         about.triggered.connect(self._about)
@@ -353,7 +372,12 @@ class MainWindow(QMainWindow):
         self.users_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
         self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
+        self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
+        self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
+        self.measurements.apply_role(self.user, after=self.classification)
         self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
+        self.timeline.set_user(self.user)
+        self.timeline.attach(self.tabs, before=self.access_log)
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
             any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
@@ -451,6 +475,7 @@ class MainWindow(QMainWindow):
         self.history = None
         self._set_clean()
         self.header.clear()
+        self.timeline.set_patient(None)
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
 
@@ -473,6 +498,8 @@ class MainWindow(QMainWindow):
         if record.classifications is not None:
             self.classification.load(record.classifications, record.patient.details.sex, today)
         self._load_access_log(record.patient.id)
+        self.measurements.load(record.patient.id)
+        self.timeline.set_patient(record.patient.id)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -499,7 +526,10 @@ class MainWindow(QMainWindow):
     def _set_clinical_tabs_enabled(self, enabled: bool) -> None:
         if not enabled:
             self.access_log.clear()
-        for widget in (self.medical, self.classification, self.access_log):
+            self.measurements.clear()
+            self.timeline.set_patient(None)
+        clinical_tabs = (self.medical, self.classification, self.access_log, self.measurements)
+        for widget in (*clinical_tabs, self.timeline):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.setTabEnabled(index, enabled)
@@ -846,6 +876,49 @@ class MainWindow(QMainWindow):
             return
         self.idle_lock.watcher.set_timeout_ms(saved * 60_000)
         self.statusBar().showMessage(f"The window now locks after {saved} minutes idle.", 5000)
+
+    # -- clinic lists (follow-ups due, lot look-up) -------------------------------------------
+
+    def open_patient_from_list(self, patient_id: str) -> None:
+        """Open a record chosen in another window (the follow-up list, the lot finder), asking
+        first about unsaved changes to the record on screen, as choosing it in the list does."""
+        if self.creating or self.patient is None or self.patient.id != patient_id:
+            if not self.confirm_leave():
+                return
+            self.open_patient(patient_id)
+        self.activateWindow()  # in front of the list (window managers raise an activated window)
+
+    def open_follow_ups(self) -> None:
+        """Clinic > Follow-ups due: not modal, so it stays open beside the record it opens."""
+        current = getattr(self, "follow_ups_dialog", None)
+        if current is not None and current.isVisible() and current.user == self.user:
+            current.reload()
+            current.activateWindow()
+            return
+        try:
+            dialog = FollowUpsDialog(
+                self.services.clinical, self.user, self.open_patient_from_list, self
+            )
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        if current is not None:
+            current.deleteLater()
+        self.follow_ups_dialog = dialog  # names and phones: the idle lock closes it
+        dialog.show()
+
+    def open_lot_finder(self) -> None:
+        """Clinic > Find lot (the service refuses reception, should the menu ever show)."""
+        current = getattr(self, "lot_finder", None)
+        if current is not None and current.isVisible() and current.user == self.user:
+            current.activateWindow()
+            return
+        if current is not None:
+            current.deleteLater()
+        self.lot_finder = LotFinderDialog(
+            self.services.clinical, self.user, self.open_patient_from_list, self
+        )
+        self.lot_finder.show()
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""

@@ -16,6 +16,7 @@ from clinicdesk.domain.clinical import (
     MaterialRisk,
 )
 from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
+from clinicdesk.domain.roles import Role
 from clinicdesk.errors import ConcurrentEdit, ValidationError
 from clinicdesk.services.clinical import TimelineKind
 from clinicdesk.storage import audit
@@ -481,3 +482,27 @@ def test_lot_look_up_finds_exactly_the_patients_with_that_lot(clinic: Clinic) ->
     assert service.patients_for_lot(clinic.clinician, "LOT") == []
     assert service.patients_for_lot(clinic.clinician, "   ") == []
     assert [m.patient_id for m in service.patients_for_lot(clinic.clinician, "lot-4")] == [c.id]
+
+
+# -- clinicians for the forms -----------------------------------------------------------------
+
+
+def test_clinicians_lists_every_clinician_by_name_with_disabled_ones_marked(
+    clinic: Clinic,
+) -> None:
+    services = clinic.services
+    other = services.clinic.add_user(
+        clinic.admin, "aaron", "Dr Aaron Able", Role.CLINICIAN, "correct horse", "GMC 7654321"
+    )
+    account = next(a for a in services.users.list_users(clinic.admin) if a.id == other.id)
+    services.users.disable_user(clinic.admin, account)
+
+    listed = services.clinical.clinicians(clinic.clinician)
+
+    assert [(c.name, c.registration_number, c.active) for c in listed] == [
+        ("Dr Aaron Able", "GMC 7654321", False),
+        ("Dr Cara Clinician", "GMC 1234567", True),
+    ]
+    assert listed[1].id == clinic.clinician.id
+    # Admins (view only) see the same names; no reception or admin accounts are listed.
+    assert services.clinical.clinicians(clinic.admin) == listed

@@ -121,6 +121,7 @@ OPERATIONS: dict[str, tuple[Call, set[Role]]] = {
     ),
     "timeline": (lambda c, u, r: c.services.clinical.timeline(u, r.patient_id), VIEW),
     "lot look-up": (lambda c, u, r: c.services.clinical.patients_for_lot(u, "LD7731"), VIEW),
+    "list clinicians for the forms": (lambda c, u, r: c.services.clinical.clinicians(u), VIEW),
     "patient's follow-ups": (
         lambda c, u, r: c.services.clinical.follow_ups(u, r.patient_id),
         ALL,

@@ -62,10 +62,10 @@ def current_form(qtbot: QtBot, dialog: UsersDialog) -> FormDialog:
 
 
 def test_only_admins_see_the_admin_menu(clinic: Clinic, open_window: WindowFactory) -> None:
-    assert visible_menus(open_window(clinic.admin)) == ["&File", "&Admin", "&Help"]
+    assert visible_menus(open_window(clinic.admin)) == ["&File", "&Clinic", "&Admin", "&Help"]
     for user in (clinic.clinician, clinic.reception):
         window = open_window(user)
-        assert visible_menus(window) == ["&File", "&Help"]
+        assert visible_menus(window) == ["&File", "&Clinic", "&Help"]
         assert not window.users_action.isVisible()
         # Everyone may change their own password.
         assert window.change_password_action.isVisible()
@@ -76,9 +76,9 @@ def test_the_admin_menu_follows_the_user_who_takes_the_window_over(
 ) -> None:
     window = open_window(clinic.admin)
     window.switch_user(clinic.reception)
-    assert visible_menus(window) == ["&File", "&Help"]
+    assert visible_menus(window) == ["&File", "&Clinic", "&Help"]
     window.switch_user(clinic.admin)
-    assert visible_menus(window) == ["&File", "&Admin", "&Help"]
+    assert visible_menus(window) == ["&File", "&Clinic", "&Admin", "&Help"]
 
 
 def test_the_users_table_lists_every_account(

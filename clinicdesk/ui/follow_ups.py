@@ -1,0 +1,524 @@
+"""Clinic > Follow-ups due: reception's list of follow-ups due soon or overdue, and booking.
+
+One row per open follow-up (not booked, booked, did not attend) due within the chosen number
+of days or already overdue, earliest first, with the patient's phone number to ring. Overdue
+rows say so in their own column as well as in colour, so the list reads the same to someone
+who cannot tell the colours apart. From a row: book or rebook (a typed ``DD/MM/YYYY HH:MM``,
+checked by the service, its message shown at the field), mark attended or did not attend,
+cancel (after asking), or open the patient in the main window.
+
+A change updates its row from the follow-up the service returns (the row leaves the list when
+the follow-up is no longer open) rather than querying the list again, which would be another
+audited view. When someone else changed the follow-up first (``ConcurrentEdit``) nothing is
+changed here: the user is told and the list is loaded again.
+
+The dialog is not modal, so the list can stay open beside the record it opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk.domain.clinical import FollowUp, FollowUpStatus
+from clinicdesk.domain.dates import format_uk
+from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
+from clinicdesk.services.clinical import ClinicalService, DueFollowUp
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.fields import FieldWithError
+
+COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
+COLUMN_WIDTHS = (86, 150, 180, 120, 210, 110)
+DEFAULT_WITHIN_DAYS = 14
+MAX_WITHIN_DAYS = 365
+OVERDUE_BACKGROUND = QColor("#fde8e8")
+OVERDUE_TEXT = QColor("#8a1c1c")
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def format_appointment(value: datetime | None) -> str:
+    return "" if value is None else f"{value:%d/%m/%Y %H:%M}"
+
+
+def overdue_text(row: DueFollowUp, today: date) -> str:
+    if not row.overdue:
+        return ""
+    days = (today - row.due_on).days
+    return f"Overdue ({days} day{'s' if days != 1 else ''})"
+
+
+def _sentence(subject: str, message: str | None) -> str | None:
+    """A field message as a sentence: "is not a real date" names its field; "needs a date
+    and a time, ..." reads better on its own beside the field."""
+    if not message:
+        return None
+    if message.startswith("needs"):
+        return message[:1].upper() + message[1:]
+    return f"{subject} {message}"
+
+
+class DueFollowUpsModel(QAbstractTableModel):
+    """The rows of the due list; ``today`` decides what is overdue after a change."""
+
+    def __init__(self, today: Callable[[], date], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._today = today
+        self._rows: list[DueFollowUp] = []
+
+    def set_rows(self, rows: list[DueFollowUp]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> DueFollowUp | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, follow_up_id: str) -> int:
+        for number, row in enumerate(self._rows):
+            if row.follow_up.id == follow_up_id:
+                return number
+        return -1
+
+    def apply(self, saved: FollowUp) -> None:
+        """Show ``saved`` (what the service returned): its row changes, or leaves the list
+        when the follow-up is no longer open (attended or cancelled)."""
+        number = self.row_of(saved.id)
+        if number < 0:
+            return
+        if not saved.status.open:
+            self.beginRemoveRows(QModelIndex(), number, number)
+            del self._rows[number]
+            self.endRemoveRows()
+            return
+        old = self._rows[number]
+        self._rows[number] = replace(old, follow_up=saved, overdue=saved.overdue(self._today()))
+        self.dataChanged.emit(self.index(number, 0), self.index(number, len(COLUMNS) - 1))
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for row in self._rows if row.overdue)
+
+    # -- QAbstractTableModel --------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if not 0 <= column < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            follow_up = row.follow_up
+            values = (
+                format_uk(row.due_on),
+                overdue_text(row, self._today()),
+                row.patient_name,
+                row.phone,
+                row.kind.label,
+                follow_up.status.label,
+                format_appointment(follow_up.booked_at),
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == COLUMNS.index("Status") and row.follow_up.notes:
+                return row.follow_up.notes
+            if row.overdue:
+                return f"Overdue: it was due on {format_uk(row.due_on)}"
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole and row.overdue:
+            return OVERDUE_BACKGROUND
+        if role == Qt.ItemDataRole.ForegroundRole and row.overdue:
+            return OVERDUE_TEXT
+        if role == Qt.ItemDataRole.FontRole and row.overdue and column == 1:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class BookFollowUpDialog(QDialog):
+    """Book or rebook one follow-up: a typed date and time, and an optional note.
+
+    ``submit(when, notes)`` saves; it raises ``ValidationError`` to have the messages shown at
+    the fields (the dialog stays open), and returns True when the dialog should close."""
+
+    def __init__(
+        self,
+        row: DueFollowUp,
+        submit: Callable[[str, str], bool],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._submit = submit
+        follow_up = row.follow_up
+        rebooking = follow_up.booked_at is not None
+        self.setObjectName("book_follow_up")
+        self.setWindowTitle("Rebook follow-up" if rebooking else "Book follow-up")
+        layout = QVBoxLayout(self)
+        about = QLabel(
+            f"{row.patient_name}: {row.kind.label} follow-up, due {format_uk(row.due_on)}"
+            + (
+                f"\nNow: {follow_up.status.label.lower()} for "
+                f"{format_appointment(follow_up.booked_at)}"
+                if rebooking
+                else ""
+            )
+        )
+        about.setObjectName("booking_about")
+        about.setTextFormat(Qt.TextFormat.PlainText)
+        about.setWordWrap(True)
+        layout.addWidget(about)
+        form = QFormLayout()
+        self.when_edit = QLineEdit()
+        self.when_edit.setObjectName("booking_when")
+        self.when_edit.setPlaceholderText("DD/MM/YYYY HH:MM")
+        self.when_edit.setMaxLength(20)
+        self.when = FieldWithError(self.when_edit)
+        self.notes_edit = QLineEdit(follow_up.notes)
+        self.notes_edit.setObjectName("booking_notes")
+        self.notes_edit.setMaxLength(500)
+        self.notes = FieldWithError(self.notes_edit)
+        when_label = QLabel("&Date and time")
+        when_label.setBuddy(self.when_edit)
+        notes_label = QLabel("&Notes")
+        notes_label.setBuddy(self.notes_edit)
+        form.addRow(when_label, self.when)
+        form.addRow(notes_label, self.notes)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.book_button = QPushButton("Rebook" if rebooking else "Book")
+        self.book_button.setObjectName("booking_save")
+        buttons.addButton(self.book_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self._book_clicked)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        # Enter books. Set once the button is in the dialog, and Cancel never becomes the
+        # default by having had the focus: Enter must not silently drop what was typed.
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self.book_button.setDefault(True)
+        self.setMinimumWidth(560)
+        self.when_edit.setFocus()
+
+    def _book_clicked(self) -> None:
+        self.book()
+
+    def book(self) -> None:
+        self.when.set_error(None)
+        self.notes.set_error(None)
+        try:
+            done = self._submit(self.when_edit.text(), self.notes_edit.text())
+        except ValidationError as exc:
+            # The service's messages are sentence ends ("is not a real date ..."): name the field.
+            when_error = exc.errors.get("booked_at")
+            notes_error = exc.errors.get("notes")
+            self.when.set_error(_sentence("The date and time", when_error))
+            self.notes.set_error(_sentence("The note", notes_error))
+            other = [v for k, v in exc.errors.items() if k not in ("booked_at", "notes")]
+            if other:
+                self.when.set_error("; ".join(other))
+            (self.notes_edit if "notes" in exc.errors else self.when_edit).setFocus()
+            # A wrapped message needs the height it asks for (a form layout does not grow a
+            # dialog already shown for a label's height-for-width).
+            self.adjustSize()
+            return
+        if done:
+            self.accept()
+
+
+class FollowUpsDialog(QDialog):
+    def __init__(
+        self,
+        service: ClinicalService,
+        user: CurrentUser,
+        open_patient: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.user = user
+        self._open_patient = open_patient
+        self.booking_dialog: BookFollowUpDialog | None = None
+        self.setObjectName("follow_ups_due")
+        self.setWindowTitle("Follow-ups due and overdue")
+        layout = QVBoxLayout(self)
+
+        top = QHBoxLayout()
+        self.within = QSpinBox()
+        self.within.setObjectName("follow_ups_within")
+        self.within.setRange(0, MAX_WITHIN_DAYS)
+        self.within.setValue(DEFAULT_WITHIN_DAYS)
+        self.within.setSuffix(" days")
+        self.within.setKeyboardTracking(False)  # reload once the number is typed, not per key
+        within_label = QLabel("Due &within")
+        within_label.setBuddy(self.within)
+        top.addWidget(within_label)
+        top.addWidget(self.within)
+        top.addWidget(QLabel("from today, and everything overdue"))
+        top.addStretch(1)
+        self.refresh_button = QPushButton("&Refresh")
+        self.refresh_button.setObjectName("follow_ups_refresh")
+        top.addWidget(self.refresh_button)
+        layout.addLayout(top)
+
+        self.model = DueFollowUpsModel(service.today, self)
+        self.table = QTableView()
+        self.table.setObjectName("follow_ups_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        layout.addWidget(self.table, 1)
+        status_row = QHBoxLayout()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("follow_ups_count")
+        self.done_label = QLabel()
+        self.done_label.setObjectName("follow_ups_done")
+        self.done_label.setTextFormat(Qt.TextFormat.PlainText)
+        status_row.addWidget(self.count_label)
+        status_row.addStretch(1)
+        status_row.addWidget(self.done_label)
+        layout.addLayout(status_row)
+
+        actions = QHBoxLayout()
+        self.book_button = QPushButton("&Book…")
+        self.book_button.setObjectName("follow_up_book")
+        self.attended_button = QPushButton("&Attended")
+        self.attended_button.setObjectName("follow_up_attended")
+        self.did_not_attend_button = QPushButton("Did &not attend")
+        self.did_not_attend_button.setObjectName("follow_up_did_not_attend")
+        self.did_not_attend_button.setToolTip("The patient missed the booked appointment")
+        self.cancel_button = QPushButton("&Cancel appointment…")
+        self.cancel_button.setObjectName("follow_up_cancel")
+        self.cancel_button.setToolTip("This follow-up will not happen: it leaves the list")
+        self.open_button = QPushButton("&Open patient")
+        self.open_button.setObjectName("follow_up_open_patient")
+        for button in (
+            self.book_button,
+            self.attended_button,
+            self.did_not_attend_button,
+            self.cancel_button,
+        ):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.open_button)
+        layout.addLayout(actions)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+        self.within.valueChanged.connect(self._within_changed)
+        self.refresh_button.clicked.connect(self._refresh_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.activated.connect(self._row_activated)
+        self.book_button.clicked.connect(self._book_clicked)
+        self.attended_button.clicked.connect(self._attended_clicked)
+        self.did_not_attend_button.clicked.connect(self._did_not_attend_clicked)
+        self.cancel_button.clicked.connect(self._cancel_clicked)
+        self.open_button.clicked.connect(self._open_clicked)
+        self.resize(1000, 560)
+        self.reload()
+
+    # -- loading --------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Ask the service for the list again (one audited view), keeping the selection."""
+        current = self.selected()
+        keep = current.follow_up.id if current else None
+        try:
+            rows = self.service.due_and_overdue(self.user, within_days=self.within.value())
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.model.set_rows(rows)
+        if keep is not None:
+            self.select(keep)
+        self._update()
+
+    def select(self, follow_up_id: str) -> bool:
+        row = self.model.row_of(follow_up_id)
+        if row >= 0:
+            self.table.selectRow(row)
+        return row >= 0
+
+    def selected(self) -> DueFollowUp | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def _update(self) -> None:
+        total, overdue = self.model.rowCount(), self.model.overdue_count
+        if total == 0:
+            self.count_label.setText("Nothing due or overdue.")
+        else:
+            noun = "follow-up" if total == 1 else "follow-ups"
+            self.count_label.setText(f"{total} {noun}, {overdue} overdue, earliest first")
+        row = self.selected()
+        status = row.follow_up.status if row else None
+        for button in (self.book_button, self.attended_button, self.cancel_button):
+            button.setEnabled(row is not None)
+        self.open_button.setEnabled(row is not None)
+        self.did_not_attend_button.setEnabled(status is FollowUpStatus.BOOKED)
+        rebook = row is not None and row.follow_up.booked_at is not None
+        self.book_button.setText("Re&book…" if rebook else "&Book…")
+
+    # -- changes --------------------------------------------------------------------------
+
+    def _saved(self, saved: FollowUp, message: str) -> None:
+        self.model.apply(saved)
+        self.select(saved.id)
+        self._update()
+        self.done_label.setText(message)
+
+    def _changed_elsewhere(self) -> None:
+        QMessageBox.warning(
+            self,
+            "Follow-up changed elsewhere",
+            "Someone else changed this follow-up after the list was shown, so nothing was "
+            "changed here. The list has been loaded again: check the follow-up and try again.",
+        )
+        self.reload()
+
+    def book(self, row: DueFollowUp, when: str, notes: str) -> bool:
+        """Book ``row`` for ``when``; True when the booking dialog may close. Raises
+        ``ValidationError`` for the dialog to show at its fields."""
+        try:
+            saved = self.service.book_follow_up(
+                self.user, row.follow_up.id, row.follow_up.version, when, notes
+            )
+        except ValidationError:
+            raise
+        except ConcurrentEdit:
+            self._changed_elsewhere()
+            return True
+        except UserError as exc:
+            show_user_error(self, exc)
+            return False
+        self._saved(saved, f"Booked {row.patient_name} for {format_appointment(saved.booked_at)}.")
+        return True
+
+    def open_booking(self) -> BookFollowUpDialog | None:
+        row = self.selected()
+        if row is None:
+            return None
+        if self.booking_dialog is not None:
+            self.booking_dialog.deleteLater()
+
+        def submit(when: str, notes: str) -> bool:
+            return self.book(row, when, notes)
+
+        self.booking_dialog = BookFollowUpDialog(row, submit, self)
+        self.booking_dialog.open()
+        return self.booking_dialog
+
+    def set_status(self, status: FollowUpStatus) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        try:
+            saved = self.service.set_follow_up_status(
+                self.user, row.follow_up.id, row.follow_up.version, status
+            )
+        except ConcurrentEdit:
+            self._changed_elsewhere()
+            return
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self._saved(saved, f"{row.patient_name}: {row.kind.label} {status.label.lower()}.")
+
+    def cancel_selected(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Cancel follow-up",
+            f"Cancel the {row.kind.label} follow-up of {row.patient_name}"
+            + (
+                f" booked for {format_appointment(row.follow_up.booked_at)}"
+                if row.follow_up.status is FollowUpStatus.BOOKED
+                else ""
+            )
+            + "? It will not happen and leaves this list.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.set_status(FollowUpStatus.CANCELLED)
+
+    def open_selected_patient(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._open_patient(row.patient_id)
+
+    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
+
+    def _within_changed(self, _value: int) -> None:
+        self.reload()
+
+    def _refresh_clicked(self) -> None:
+        self.reload()
+
+    def _selection_changed(self, *_args: object) -> None:
+        self._update()
+
+    def _row_activated(self, _index: QModelIndex) -> None:
+        self.open_selected_patient()
+
+    def _book_clicked(self) -> None:
+        self.open_booking()
+
+    def _attended_clicked(self) -> None:
+        self.set_status(FollowUpStatus.ATTENDED)
+
+    def _did_not_attend_clicked(self) -> None:
+        self.set_status(FollowUpStatus.DID_NOT_ATTEND)
+
+    def _cancel_clicked(self) -> None:
+        self.cancel_selected()
+
+    def _open_clicked(self) -> None:
+        self.open_selected_patient()

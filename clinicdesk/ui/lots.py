@@ -1,0 +1,354 @@
+"""Clinic > Find lot: which patients were treated with a device kit or anaesthetic lot.
+
+The answer to a field safety notice. The lot typed matches exactly (trimmed, any case; never a
+prefix, so ``KIT-24-0012`` does not find ``KIT-24-00123``) in the kit lot or the anaesthetic
+lot of a treatment (``ClinicalService.patients_for_lot``, audited as a search; clinicians and
+administrators only). One row per treatment, the matching lot named and shown in bold. A row
+opens the patient in the main window; Export CSV writes the rows shown for the notice's
+paperwork (``write_lot_csv``: a plain function, tested without widgets).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk.domain.dates import format_uk
+from clinicdesk.errors import UserError
+from clinicdesk.services.clinical import ClinicalService, LotMatch
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.fields import ERROR_STYLE
+
+COLUMNS = (
+    "Patient",
+    "Date of birth",
+    "Treated on",
+    "Kit",
+    "Kit lot",
+    "Anaesthetic",
+    "Anaesthetic lot",
+    "Matched",
+)
+COLUMN_WIDTHS = (170, 96, 86, 130, 110, 220, 116)
+KIT_LOT, ANAESTHETIC_LOT = COLUMNS.index("Kit lot"), COLUMNS.index("Anaesthetic lot")
+CSV_COLUMNS = (
+    "patient_id",
+    "last_name",
+    "first_name",
+    "date_of_birth",
+    "treatment_id",
+    "treated_on",
+    "kit_name",
+    "kit_lot",
+    "anaesthetic_name",
+    "anaesthetic_lot",
+    "matched",
+)
+LOT_MAX = 60
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def matched_text(match: LotMatch) -> str:
+    names = {"kit": "Kit lot", "anaesthetic": "Anaesthetic lot"}
+    return " and ".join(names.get(part, part) for part in match.matched)
+
+
+def spreadsheet_safe(value: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV
+    # injection): a leading apostrophe makes it text. Lots such as "-0012" get one too.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def write_lot_csv(path: Path, matches: Sequence[LotMatch]) -> int:
+    """Write ``matches`` to ``path`` as CSV (UTF-8 with BOM, for spreadsheet programs); how
+    many rows. Written under a temporary name and renamed, so a failed write leaves no partial
+    file and never replaces an earlier export with half of one."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            for m in matches:
+                writer.writerow(
+                    [
+                        spreadsheet_safe(str(m.patient_id)),
+                        spreadsheet_safe(m.last_name),
+                        spreadsheet_safe(m.first_name),
+                        m.date_of_birth.isoformat(),
+                        spreadsheet_safe(m.treatment_id),
+                        m.treated_on.isoformat(),
+                        spreadsheet_safe(m.kit_name),
+                        spreadsheet_safe(m.kit_lot),
+                        spreadsheet_safe(m.anaesthetic_name),
+                        spreadsheet_safe(m.anaesthetic_lot),
+                        " ".join(m.matched),
+                    ]
+                )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise UserError(f"The list could not be written to {path}: {exc.strerror or exc}.") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    return len(matches)
+
+
+class LotMatchesModel(QAbstractTableModel):
+    """The treatments that used the lot looked up, as the service ordered them."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[LotMatch] = []
+
+    def set_rows(self, rows: Sequence[LotMatch]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    @property
+    def rows(self) -> list[LotMatch]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> LotMatch | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMNS)
+        ):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        match = self._rows[index.row()]
+        column = index.column()
+        if not 0 <= column < len(COLUMNS):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            values = (
+                f"{match.last_name.upper()}, {match.first_name}",
+                format_uk(match.date_of_birth),
+                format_uk(match.treated_on),
+                match.kit_name,
+                match.kit_lot,
+                match.anaesthetic_name,
+                match.anaesthetic_lot,
+                matched_text(match),
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.FontRole and (
+            (column == KIT_LOT and "kit" in match.matched)
+            or (column == ANAESTHETIC_LOT and "anaesthetic" in match.matched)
+        ):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+
+class LotFinderDialog(QDialog):
+    def __init__(
+        self,
+        service: ClinicalService,
+        user: CurrentUser,
+        open_patient: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.user = user
+        self._open_patient = open_patient
+        self.lot = ""  # the lot the rows shown were found for
+        self.setObjectName("lot_finder")
+        self.setWindowTitle("Find patients by lot number")
+        layout = QVBoxLayout(self)
+
+        intro = QLabel(
+            "Type a device kit or anaesthetic lot number exactly as on the label (for a field "
+            "safety notice). Upper and lower case are the same; part of a lot finds nothing."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        top = QHBoxLayout()
+        self.lot_edit = QLineEdit()
+        self.lot_edit.setObjectName("lot_number")
+        self.lot_edit.setPlaceholderText("Lot number, for example KIT-24-0012")
+        self.lot_edit.setMaxLength(LOT_MAX)
+        self.lot_edit.setClearButtonEnabled(True)
+        lot_label = QLabel("&Lot")
+        lot_label.setBuddy(self.lot_edit)
+        self.find_button = QPushButton("&Find")
+        self.find_button.setObjectName("lot_find")
+        self.find_button.setDefault(True)
+        top.addWidget(lot_label)
+        top.addWidget(self.lot_edit, 1)
+        top.addWidget(self.find_button)
+        layout.addLayout(top)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("lot_error")
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+
+        self.model = LotMatchesModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("lot_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        layout.addWidget(self.table, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("lot_count")
+        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.count_label.setWordWrap(True)
+        layout.addWidget(self.count_label)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.open_button = QPushButton("&Open patient")
+        self.open_button.setObjectName("lot_open_patient")
+        self.export_button = QPushButton("&Export CSV…")
+        self.export_button.setObjectName("lot_export")
+        self.export_button.setToolTip("Save the treatments listed as a CSV file")
+        buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+        self.find_button.clicked.connect(self._find_clicked)
+        self.lot_edit.returnPressed.connect(self._find_clicked)
+        self.table.activated.connect(self._row_activated)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.open_button.clicked.connect(self._open_clicked)
+        self.export_button.clicked.connect(self._export_clicked)
+        self.resize(1080, 480)
+        self._update()
+        self.lot_edit.setFocus()
+
+    def look_up(self, lot: str | None = None) -> list[LotMatch]:
+        """Look up ``lot`` (default: the one typed) and show the treatments that used it."""
+        if lot is not None:
+            self.lot_edit.setText(lot)
+        typed = self.lot_edit.text().strip()
+        if not typed:
+            self.error_label.setText("Type the lot number to look for.")
+            self.error_label.setVisible(True)
+            return []
+        self.error_label.setVisible(False)
+        try:
+            matches = self.service.patients_for_lot(self.user, typed)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return []
+        self.lot = typed
+        self.model.set_rows(matches)
+        self.count_label.setText(self._summary(typed, matches))
+        self._update()
+        return matches
+
+    @staticmethod
+    def _summary(lot: str, matches: Sequence[LotMatch]) -> str:
+        if not matches:
+            return f"No treatment used lot {lot}."
+        patients = len({m.patient_id for m in matches})
+        treatments = len(matches)
+        return (
+            f"{patients} patient{'s' if patients != 1 else ''} "
+            f"({treatments} treatment{'s' if treatments != 1 else ''}) treated with lot {lot}."
+        )
+
+    def selected(self) -> LotMatch | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def _update(self) -> None:
+        self.open_button.setEnabled(self.selected() is not None)
+        self.export_button.setEnabled(self.model.rowCount() > 0)
+
+    def export_csv(self, path: Path) -> int:
+        written = write_lot_csv(path, self.model.rows)
+        self.count_label.setText(
+            f"Exported {written} treatment{'s' if written != 1 else ''} to {path.name}."
+        )
+        return written
+
+    def default_export_name(self) -> str:
+        lot = re.sub(r"[^A-Za-z0-9._-]+", "_", self.lot).strip("._") or "lot"
+        return f"lot-{lot}-{date.today():%Y-%m-%d}.csv"
+
+    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
+
+    def _find_clicked(self) -> None:
+        self.look_up()
+
+    def _selection_changed(self, *_args: object) -> None:
+        self._update()
+
+    def _row_activated(self, index: QModelIndex) -> None:
+        match = self.model.row_at(index.row())
+        if match is not None:
+            self._open_patient(match.patient_id)
+
+    def _open_clicked(self) -> None:
+        match = self.selected()
+        if match is not None:
+            self._open_patient(match.patient_id)
+
+    def _export_clicked(self) -> None:
+        default = Path.home() / self.default_export_name()
+        chosen, _ = QFileDialog.getSaveFileName(
+            self, "Export patients treated with this lot", str(default), "CSV files (*.csv)"
+        )
+        if not chosen:
+            return
+        path = Path(chosen)
+        if path.suffix.lower() != ".csv":
+            path = path.with_name(path.name + ".csv")
+        try:
+            self.export_csv(path)
+        except UserError as exc:
+            show_user_error(self, exc)
