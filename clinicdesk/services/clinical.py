@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.clinical import (
     AdverseEvent,
     AdverseEventDetails,
@@ -45,6 +46,7 @@ from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
+from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository, DueFollowUp, LotMatch
 from clinicdesk.storage.database import Database, write_transaction
@@ -61,6 +63,7 @@ __all__ = [
     "TimelineItem",
     "TimelineKind",
     "TreatmentSaved",
+    "assessment_title",
 ]
 
 
@@ -69,13 +72,14 @@ class TimelineKind(StrEnum):
     TREATMENT = "treatment"
     ADVERSE_EVENT = "adverse_event"
     FOLLOW_UP = "follow_up"
+    ASSESSMENT = "assessment"
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
 
-TimelineRecord = Consultation | Treatment | AdverseEvent | FollowUp
+TimelineRecord = Consultation | Treatment | AdverseEvent | FollowUp | Assessment
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,26 @@ class TimelineItem:
     on: date
     title: str
     record: TimelineRecord
+
+
+def assessment_title(assessment: Assessment) -> str:
+    """``Trichoscopy assessment: frontal, vertex, occipital`` and the bedside scores, if any."""
+    details = assessment.details
+    regions = ", ".join(
+        _REGION_NAMES.get(m.region, m.region.label.lower()) for m in details.regions
+    )
+    title = f"Trichoscopy assessment: {regions or 'no regions'}"
+    scores = []
+    if details.satisfaction is not None:
+        scores.append(f"satisfaction {details.satisfaction}/10")
+    if details.global_photo_score is not None:
+        blinded = "blinded " if details.photo_score_blinded else ""
+        score = details.global_photo_score
+        scores.append(f"{blinded}photo score {score:+d}" if score else f"{blinded}photo score 0")
+    return f"{title} ({', '.join(scores)})" if scores else title
+
+
+_REGION_NAMES = {Region.OCCIPITAL: "occipital"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ class ClinicalService:
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
         self.repo = ClinicalRepository(db)
+        self.assessments = AssessmentRepository(db)
         self.patients = PatientRepository(db)
         self.clinic = ClinicRepository(db)
         self.today = today
@@ -549,8 +574,8 @@ class ClinicalService:
     # -- timeline ---------------------------------------------------------------------------
 
     def timeline(self, user: CurrentUser, patient_id: str) -> list[TimelineItem]:
-        """Every consultation, treatment, adverse event and follow-up, newest first (one
-        audited view). Assessments join here when they land."""
+        """Every consultation, treatment, assessment, adverse event and follow-up, newest
+        first (one audited view)."""
         require(
             self.db,
             user,
@@ -598,6 +623,15 @@ class ClinicalService:
             on = f.booked_at.date() if f.booked_at else f.due_on
             title = f"Follow-up {f.kind.label}: {f.status.label.lower()}"
             items.append((f.info.created_at, TimelineItem(TimelineKind.FOLLOW_UP, on, title, f)))
+        for a in self.assessments.for_patient(patient_id):
+            items.append(
+                (
+                    a.created_at,
+                    TimelineItem(
+                        TimelineKind.ASSESSMENT, a.details.visit_date, assessment_title(a), a
+                    ),
+                )
+            )
         items.sort(key=lambda pair: (pair[1].on, pair[0]), reverse=True)
         self._view(user, "clinical_timeline", patient_id, patient_id)
         return [item for _, item in items]

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk import APP_NAME
+from clinicdesk.domain.assessments import Assessment
 from clinicdesk.domain.classification import Classification
+from clinicdesk.domain.clinical import Treatment
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem, MedicalHistory
@@ -42,6 +44,7 @@ from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
 from clinicdesk.services.audit import AuditService
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
+from clinicdesk.services.clinical import TimelineItem, TimelineKind, TreatmentSaved
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.access_log import AccessLogTab
@@ -260,6 +263,11 @@ class MainWindow(QMainWindow):
         self.measurements.hide()
         self.timeline = TimelineTab(self.services, self.user, self.tabs)
         self.timeline.hide()
+        # The two tabs show the same assessments (and the baseline hangs on the treatments):
+        # a save in one brings the other in step.
+        self.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
+        self.measurements.changed.connect(self._measurements_changed)
+        self.timeline.changed.connect(self._timeline_changed)
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
@@ -887,6 +895,30 @@ class MainWindow(QMainWindow):
                 return
             self.open_patient(patient_id)
         self.activateWindow()  # in front of the list (window managers raise an activated window)
+
+    # -- Timeline and Measurements in step ------------------------------------------------
+
+    def _open_timeline_assessment(self, item: TimelineItem) -> None:
+        """A Timeline assessment opens in the Measurements tab's dialog (read-only for those
+        who may only view), so saving it updates both tabs."""
+        record = item.record
+        assert isinstance(record, Assessment)
+        if self.measurements.patient_id != record.patient_id:
+            return
+        try:
+            fresh = self.services.assessments.get(self.user, record.id)  # its latest version
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.measurements.open_assessment(fresh)
+
+    def _measurements_changed(self) -> None:
+        self.timeline.refresh()
+
+    def _timeline_changed(self, saved: object) -> None:
+        # Only a treatment matters to the Measurements tab: it moves the baseline.
+        if isinstance(saved, (Treatment, TreatmentSaved)):
+            self.measurements.refresh()
 
     def open_follow_ups(self) -> None:
         """Clinic > Follow-ups due: not modal, so it stays open beside the record it opens."""

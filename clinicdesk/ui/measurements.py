@@ -10,7 +10,10 @@ The tab loads a patient's assessments once (one audited view); a save or an impo
 stored assessments, which replace or join the loaded ones, and the table and chart are derived
 from them again, without asking the database (STYLE.md: services return what changed).
 Clinicians record, correct and import; admins only view (the dialog opens read-only);
-reception never gets the tab.
+reception never gets the tab. After a save or an import the tab emits ``changed`` (the
+Timeline lists assessments too); ``refresh`` reads the patient's assessments again when
+something they depend on changed elsewhere (a treatment moves the baseline), at once if the tab
+is on screen, else when it is next shown.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTime,
+    Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -252,6 +256,7 @@ class MeasurementsTab(QWidget):
     """The patient record's Measurements tab (see the module docstring)."""
 
     LABEL = "Mea&surements"
+    changed = Signal()  # an assessment was saved or imported here
 
     def __init__(self, service: AssessmentService, user: CurrentUser, tabs: QTabWidget) -> None:
         # Parented to the record's tabs from the start, shown there only for roles that may
@@ -267,6 +272,7 @@ class MeasurementsTab(QWidget):
         self.series: dict[Region, tuple[SeriesPoint, ...]] = {}
         self.dialog: AssessmentDialog | None = None
         self.problems_dialog: CsvProblemsDialog | None = None
+        self._stale = False
         self._build()
 
     def _build(self) -> None:
@@ -358,6 +364,7 @@ class MeasurementsTab(QWidget):
     # -- loading --------------------------------------------------------------------------
 
     def clear(self) -> None:
+        self._stale = False
         self.patient_id = None
         self.assessments = []
         self.treatment_date = None
@@ -376,11 +383,26 @@ class MeasurementsTab(QWidget):
             self.clear()
             show_user_error(self, exc)
             return
+        self._stale = False
         self.patient_id = patient_id
         self.assessments = assessments
         self.treatment_date = report.treatment_date
         self.status.setText("")
         self._refresh()
+
+    def refresh(self) -> None:
+        """The patient's assessments or treatments changed elsewhere: load them again now if
+        the tab is on screen, else when it is next shown."""
+        if self.patient_id is None:
+            return
+        self._stale = True
+        if self.isVisible():
+            self.load(self.patient_id)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale and self.patient_id is not None:
+            self.load(self.patient_id)
 
     def _refresh(self) -> None:
         """Table and chart derived again from ``self.assessments``."""
@@ -466,6 +488,7 @@ class MeasurementsTab(QWidget):
         self.status.setText(f"Assessment of {format_uk(saved.visit_date)} saved.")
         self._refresh()
         self._tell_window(f"Assessment of {format_uk(saved.visit_date)} saved.")
+        self.changed.emit()
 
     def _import_clicked(self) -> None:
         self.import_csv(None)
@@ -501,6 +524,7 @@ class MeasurementsTab(QWidget):
         self.status.setText(message)
         self._refresh()
         self._tell_window(message)
+        self.changed.emit()
 
     def _tell_window(self, message: str) -> None:
         window = self.window()

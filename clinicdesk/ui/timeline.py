@@ -6,15 +6,27 @@ administrators view); reception never gets it (``attach``). It loads when it is 
 a record is opened, so the audit trail records a view of the timeline only when someone looked
 at it. After a form saves, the timeline is read again: saving a treatment adds its follow-ups.
 
-Other record kinds plug in through ``openers`` (assessments when their screen lands, follow-up
-booking from the follow-ups screen): a function per ``TimelineItem.kind`` that opens the item.
+Other record kinds plug in through ``openers`` (the main window opens assessments with the
+Measurements tab's dialog): a function per ``TimelineItem.kind`` that opens the item.
+
+After a save here the tab emits ``changed`` with what the service returned, so the window can
+bring other tabs in step (a treatment moves the Measurements tab's baseline). When a record
+shown here changes elsewhere, ``refresh`` reads the timeline again, at once if it is on screen,
+else when it is next shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,6 +70,7 @@ Opener = Callable[[TimelineItem], None]
 _KIND_COLOURS = {
     TimelineKind.ADVERSE_EVENT: QColor("#8a1c1c"),
     TimelineKind.FOLLOW_UP: QColor("#52606d"),
+    TimelineKind.ASSESSMENT: QColor("#1f5f8b"),
 }
 
 
@@ -111,6 +124,9 @@ class TimelineModel(QAbstractTableModel):
 
 
 class TimelineTab(QWidget):
+    # What a form here saved (the service's return value), after the timeline was read again.
+    changed = Signal(object)
+
     def __init__(
         self, services: ClinicServices, user: CurrentUser, parent: QWidget | None = None
     ) -> None:
@@ -206,6 +222,15 @@ class TimelineTab(QWidget):
         if patient_id is not None and self.isVisible():
             self.reload()
 
+    def refresh(self) -> None:
+        """Something shown here changed elsewhere: read again now if on screen, else when
+        next shown (no audited view nobody looked at)."""
+        if self.patient_id is None:
+            return
+        self._loaded = False
+        if self.isVisible():
+            self.reload()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self.patient_id is not None and not self._loaded:
@@ -282,8 +307,9 @@ class TimelineTab(QWidget):
     def new_adverse_event(self) -> None:
         self._open_form(lambda context: AdverseEventForm(context, None, self))
 
-    def _form_saved(self, _result: object) -> None:
+    def _form_saved(self, result: object) -> None:
         self.reload()
+        self.changed.emit(result)
 
     def _activated(self, index: QModelIndex) -> None:
         self.open_row(index.row())

@@ -17,11 +17,12 @@ from clinicdesk.domain.clinical import (
 )
 from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.domain.roles import Role
-from clinicdesk.errors import ConcurrentEdit, ValidationError
+from clinicdesk.errors import ConcurrentEdit, PermissionDenied, ValidationError
 from clinicdesk.services.clinical import TimelineKind
 from clinicdesk.storage import audit
 from clinicdesk.storage.audit import AuditEntry
 from tests.conftest import Clinic
+from tests.domain.test_assessments import region_row
 from tests.services.clinical_setup import (
     TREATED_ON,
     consultation_form,
@@ -366,6 +367,53 @@ def test_adverse_event_on_the_patients_treatment_and_timeline_order(clinic: Clin
     assert timeline[-1].record == consult
     assert timeline[4].title == "Adverse event: Donor-site infection (moderate, resolved)"
     assert timeline[6].title == "Micrograft treatment: Frontal, Vertex"
+
+
+def test_assessments_join_the_timeline_in_date_order_and_archived_ones_leave(
+    clinic: Clinic,
+) -> None:
+    service = clinic.services.clinical
+    assessments = clinic.services.assessments
+    patient = eligible_patient(clinic)
+    service.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
+    baseline = assessments.add(
+        clinic.clinician,
+        patient.id,
+        {"visit_date": "01/03/2025"},
+        [region_row("frontal"), region_row("vertex"), region_row("occipital")],
+    )
+    assessments.add(
+        clinic.clinician,
+        patient.id,
+        {"visit_date": "12/06/2025", "satisfaction": "7", "global_photo_score": "2"},
+        [region_row("frontal")],
+    )
+    gone = assessments.add(
+        clinic.clinician, patient.id, {"visit_date": "13/06/2025"}, [region_row("vertex")]
+    )
+    assessments.archive(clinic.clinician, gone.id, gone.version)
+
+    timeline, entries = new_entries(clinic, lambda: service.timeline(clinic.admin, patient.id))
+    assert [(e.action, e.entity) for e in entries] == [("view", "clinical_timeline")]
+    found = [item for item in timeline if item.kind is TimelineKind.ASSESSMENT]
+    assert [(item.on, item.title) for item in found] == [
+        (
+            date(2025, 6, 12),
+            "Trichoscopy assessment: frontal (satisfaction 7/10, photo score +2)",
+        ),
+        (date(2025, 3, 1), "Trichoscopy assessment: frontal, vertex, occipital"),
+    ]
+    assert found[1].record == baseline
+    assert [(item.kind, item.on) for item in timeline][2:] == [
+        (TimelineKind.ASSESSMENT, date(2025, 6, 12)),
+        (TimelineKind.FOLLOW_UP, date(2025, 6, 10)),
+        (TimelineKind.FOLLOW_UP, date(2025, 4, 10)),
+        (TimelineKind.FOLLOW_UP, date(2025, 3, 17)),
+        (TimelineKind.TREATMENT, date(2025, 3, 10)),
+        (TimelineKind.ASSESSMENT, date(2025, 3, 1)),
+    ]
+    with pytest.raises(PermissionDenied):
+        service.timeline(clinic.reception, patient.id)
 
 
 # -- booking and the due list -----------------------------------------------------------------
