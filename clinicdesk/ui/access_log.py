@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -20,47 +20,24 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.services.audit import ACCESS_LOG_LIMIT, AccessEvent
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = ("Opened", "By", "Role")
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class AccessLogModel(QAbstractTableModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._events: list[AccessEvent] = []
+class AccessLogModel(ListTableModel[AccessEvent]):
+    COLUMNS = COLUMNS
 
     def set_events(self, events: Sequence[AccessEvent]) -> None:
-        self.beginResetModel()
-        self._events = list(events)
-        self.endResetModel()
+        self.set_rows(events)
 
     def event_at(self, row: int) -> AccessEvent | None:
-        return self._events[row] if 0 <= row < len(self._events) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
+        return self.row_at(row)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._events):
+        event = self.row_for(index)
+        if event is None or role != Qt.ItemDataRole.DisplayRole:
             return None
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        event = self._events[index.row()]
         values = (event.when, event.user_name, event.role)
         return values[index.column()] if 0 <= index.column() < len(values) else None
 

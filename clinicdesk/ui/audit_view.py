@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -43,16 +43,18 @@ from clinicdesk.services.audit import (
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE, INVALID_STYLE
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = ("Entry", "Time", "User", "Action", "Entity", "Record", "Details")
 COLUMN_WIDTHS = (56, 118, 150, 150, 110, 160)
 INTACT_STYLE = "color: #1b6e20; font-weight: bold;"
 PROBLEMS_SHOWN = 8
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class AuditTrailModel(QAbstractTableModel):
+class AuditTrailModel(ListTableModel[AuditRow]):
     """The entries the filters select, newest first, fetched a page at a time."""
+
+    COLUMNS = COLUMNS
 
     def __init__(
         self, service: AuditService, user: CurrentUser, parent: QObject | None = None
@@ -61,7 +63,6 @@ class AuditTrailModel(QAbstractTableModel):
         self._service = service
         self._user = user
         self._filters = AuditFilter()
-        self._rows: list[AuditRow] = []
         self._exhausted = True
         self.total = 0
 
@@ -77,9 +78,6 @@ class AuditTrailModel(QAbstractTableModel):
         self._rows = self._service.entries(self._user, filters, limit=PAGE_SIZE)
         self._exhausted = len(self._rows) < PAGE_SIZE
         self.endResetModel()
-
-    def row_at(self, row: int) -> AuditRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     # -- lazy fetching --------------------------------------------------------------------
 
@@ -102,27 +100,10 @@ class AuditTrailModel(QAbstractTableModel):
 
     # -- QAbstractTableModel --------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self.row_for(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             values = (
                 str(row.seq),

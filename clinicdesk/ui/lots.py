@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = (
     "Patient",
@@ -67,7 +68,6 @@ CSV_COLUMNS = (
     "matched",
 )
 LOT_MAX = 60
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def matched_text(match: LotMatch) -> str:
@@ -116,49 +116,16 @@ def write_lot_csv(path: Path, matches: Sequence[LotMatch]) -> int:
     return len(matches)
 
 
-class LotMatchesModel(QAbstractTableModel):
+class LotMatchesModel(ListTableModel[LotMatch]):
     """The treatments that used the lot looked up, as the service ordered them."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[LotMatch] = []
-
-    def set_rows(self, rows: Sequence[LotMatch]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    @property
-    def rows(self) -> list[LotMatch]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> LotMatch | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
+    COLUMNS = COLUMNS
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        match = self.row_for(index)
+        if match is None:
             return None
-        match = self._rows[index.row()]
         column = index.column()
-        if not 0 <= column < len(COLUMNS):
-            return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             values = (
                 f"{match.last_name.upper()}, {match.first_name}",

@@ -8,7 +8,7 @@ shows the service's search results, exact matches first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor
 
 from clinicdesk.domain.dates import age_on, format_uk
@@ -16,21 +16,22 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import PatientSummary
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 PAGE_SIZE = 100
 SEARCH_LIMIT = 200
 COLUMNS = ("Name", "Date of birth", "Age", "NHS number", "Phone", "Postcode")
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-class PatientListModel(QAbstractTableModel):
+class PatientListModel(ListTableModel[PatientSummary]):
+    COLUMNS = COLUMNS
+
     def __init__(
         self, patients: PatientService, user: CurrentUser, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self._patients = patients
         self._user = user
-        self._rows: list[PatientSummary] = []
         self._query = ""
         self._include_archived = False
         self._exhausted = False
@@ -74,7 +75,7 @@ class PatientListModel(QAbstractTableModel):
         self.endResetModel()
 
     def summary_at(self, row: int) -> PatientSummary | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.row_at(row)
 
     def row_of(self, patient_id: str) -> int:
         for row, summary in enumerate(self._rows):
@@ -114,23 +115,6 @@ class PatientListModel(QAbstractTableModel):
             self.endInsertRows()
 
     # -- QAbstractTableModel --------------------------------------------------------------
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
