@@ -13,6 +13,10 @@ audited view. When someone else changed the follow-up first (``ConcurrentEdit``)
 changed here: the user is told and the list is loaded again.
 
 The dialog is not modal, so the list can stay open beside the record it opens.
+
+The Timeline opens one follow-up in ``FollowUpDialog``; both windows act through
+``FollowUpActions``. A change here emits ``changed`` with the patient's id, so the main window
+can read that patient's Timeline again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +53,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.clinical import FollowUp, FollowUpStatus
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
@@ -66,6 +78,11 @@ def overdue_text(row: DueFollowUp, today: date) -> str:
         return ""
     days = (today - row.due_on).days
     return f"Overdue ({days} day{'s' if days != 1 else ''})"
+
+
+def _whose(patient_name: str, text: str) -> str:
+    """``Siobhán O'Brien: 1 month follow-up ...``, or the text alone when no name is known."""
+    return f"{patient_name}: {text}" if patient_name else text[:1].upper() + text[1:]
 
 
 def _sentence(subject: str, message: str | None) -> str | None:
@@ -182,19 +199,22 @@ class BookFollowUpDialog(QDialog):
 
     def __init__(
         self,
-        row: DueFollowUp,
+        follow_up: FollowUp,
+        patient_name: str,
         submit: Callable[[str, str], bool],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._submit = submit
-        follow_up = row.follow_up
         rebooking = follow_up.booked_at is not None
         self.setObjectName("book_follow_up")
         self.setWindowTitle("Rebook follow-up" if rebooking else "Book follow-up")
         layout = QVBoxLayout(self)
         about = QLabel(
-            f"{row.patient_name}: {row.kind.label} follow-up, due {format_uk(row.due_on)}"
+            _whose(
+                patient_name,
+                f"{follow_up.kind.label} follow-up, due {format_uk(follow_up.due_on)}",
+            )
             + (
                 f"\nNow: {follow_up.status.label.lower()} for "
                 f"{format_appointment(follow_up.booked_at)}"
@@ -263,7 +283,106 @@ class BookFollowUpDialog(QDialog):
             self.accept()
 
 
+class FollowUpActions:
+    """What the due list and the Timeline's follow-up dialog both do to one follow-up: book or
+    rebook it (``BookFollowUpDialog``), mark it attended or did not attend, cancel it (after
+    asking).
+
+    What the service returns goes to ``saved`` with a line saying what was done. When someone
+    else changed the follow-up first nothing is changed: the user is told and
+    ``changed_elsewhere`` loads it again."""
+
+    def __init__(
+        self,
+        service: ClinicalService,
+        user: CurrentUser,
+        parent: QWidget,
+        saved: Callable[[FollowUp, str], None],
+        changed_elsewhere: Callable[[], None],
+    ) -> None:
+        self.service = service
+        self.user = user
+        self.parent = parent
+        self._saved = saved
+        self._changed_elsewhere = changed_elsewhere
+        self.booking_dialog: BookFollowUpDialog | None = None
+
+    def _concurrent_edit(self) -> None:
+        QMessageBox.warning(
+            self.parent,
+            "Follow-up changed elsewhere",
+            "Someone else changed this follow-up after it was shown here, so nothing was "
+            "changed. It has been loaded again: check the follow-up and try again.",
+        )
+        self._changed_elsewhere()
+
+    def book(self, follow_up: FollowUp, patient_name: str, when: str, notes: str) -> bool:
+        """Book ``follow_up`` for ``when``; True when the booking dialog may close. Raises
+        ``ValidationError`` for the dialog to show at its fields."""
+        try:
+            saved = self.service.book_follow_up(
+                self.user, follow_up.id, follow_up.version, when, notes
+            )
+        except ValidationError:
+            raise
+        except ConcurrentEdit:
+            self._concurrent_edit()
+            return True
+        except UserError as exc:
+            show_user_error(self.parent, exc)
+            return False
+        booked = f"for {format_appointment(saved.booked_at)}."
+        self._saved(
+            saved, f"Booked {patient_name} {booked}" if patient_name else f"Booked {booked}"
+        )
+        return True
+
+    def open_booking(self, follow_up: FollowUp, patient_name: str) -> BookFollowUpDialog:
+        if self.booking_dialog is not None:
+            self.booking_dialog.deleteLater()
+
+        def submit(when: str, notes: str) -> bool:
+            return self.book(follow_up, patient_name, when, notes)
+
+        self.booking_dialog = BookFollowUpDialog(follow_up, patient_name, submit, self.parent)
+        self.booking_dialog.open()
+        return self.booking_dialog
+
+    def set_status(self, follow_up: FollowUp, patient_name: str, status: FollowUpStatus) -> None:
+        try:
+            saved = self.service.set_follow_up_status(
+                self.user, follow_up.id, follow_up.version, status
+            )
+        except ConcurrentEdit:
+            self._concurrent_edit()
+            return
+        except UserError as exc:
+            show_user_error(self.parent, exc)
+            return
+        self._saved(saved, _whose(patient_name, f"{follow_up.kind.label} {status.label.lower()}."))
+
+    def cancel(self, follow_up: FollowUp, patient_name: str) -> None:
+        """Cancel ``follow_up`` once the user confirms."""
+        of = f" of {patient_name}" if patient_name else ""
+        answer = QMessageBox.question(
+            self.parent,
+            "Cancel follow-up",
+            f"Cancel the {follow_up.kind.label} follow-up{of}"
+            + (
+                f" booked for {format_appointment(follow_up.booked_at)}"
+                if follow_up.status is FollowUpStatus.BOOKED
+                else ""
+            )
+            + "? It will not happen and leaves the follow-ups due list.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.set_status(follow_up, patient_name, FollowUpStatus.CANCELLED)
+
+
 class FollowUpsDialog(QDialog):
+    # The patient whose follow-up was changed here (the window's Timeline reads it again).
+    changed = Signal(str)
+
     def __init__(
         self,
         service: ClinicalService,
@@ -275,7 +394,7 @@ class FollowUpsDialog(QDialog):
         self.service = service
         self.user = user
         self._open_patient = open_patient
-        self.booking_dialog: BookFollowUpDialog | None = None
+        self.follow_up_actions = FollowUpActions(service, user, self, self._saved, self.reload)
         self.setObjectName("follow_ups_due")
         self.setWindowTitle("Follow-ups due and overdue")
         layout = QVBoxLayout(self)
@@ -413,81 +532,38 @@ class FollowUpsDialog(QDialog):
         self.select(saved.id)
         self._update()
         self.done_label.setText(message)
+        self.changed.emit(saved.patient_id)
 
-    def _changed_elsewhere(self) -> None:
-        QMessageBox.warning(
-            self,
-            "Follow-up changed elsewhere",
-            "Someone else changed this follow-up after the list was shown, so nothing was "
-            "changed here. The list has been loaded again: check the follow-up and try again.",
-        )
-        self.reload()
+    @property
+    def booking_dialog(self) -> BookFollowUpDialog | None:
+        return self.follow_up_actions.booking_dialog
+
+    def show_saved(self, saved: FollowUp) -> None:
+        """``saved`` was changed elsewhere in this window (the Timeline): show it without
+        reading the list again (its row changes, or leaves the list)."""
+        self.model.apply(saved)
+        self._update()
 
     def book(self, row: DueFollowUp, when: str, notes: str) -> bool:
         """Book ``row`` for ``when``; True when the booking dialog may close. Raises
         ``ValidationError`` for the dialog to show at its fields."""
-        try:
-            saved = self.service.book_follow_up(
-                self.user, row.follow_up.id, row.follow_up.version, when, notes
-            )
-        except ValidationError:
-            raise
-        except ConcurrentEdit:
-            self._changed_elsewhere()
-            return True
-        except UserError as exc:
-            show_user_error(self, exc)
-            return False
-        self._saved(saved, f"Booked {row.patient_name} for {format_appointment(saved.booked_at)}.")
-        return True
+        return self.follow_up_actions.book(row.follow_up, row.patient_name, when, notes)
 
     def open_booking(self) -> BookFollowUpDialog | None:
         row = self.selected()
         if row is None:
             return None
-        if self.booking_dialog is not None:
-            self.booking_dialog.deleteLater()
-
-        def submit(when: str, notes: str) -> bool:
-            return self.book(row, when, notes)
-
-        self.booking_dialog = BookFollowUpDialog(row, submit, self)
-        self.booking_dialog.open()
-        return self.booking_dialog
+        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name)
 
     def set_status(self, status: FollowUpStatus) -> None:
         row = self.selected()
-        if row is None:
-            return
-        try:
-            saved = self.service.set_follow_up_status(
-                self.user, row.follow_up.id, row.follow_up.version, status
-            )
-        except ConcurrentEdit:
-            self._changed_elsewhere()
-            return
-        except UserError as exc:
-            show_user_error(self, exc)
-            return
-        self._saved(saved, f"{row.patient_name}: {row.kind.label} {status.label.lower()}.")
+        if row is not None:
+            self.follow_up_actions.set_status(row.follow_up, row.patient_name, status)
 
     def cancel_selected(self) -> None:
         row = self.selected()
-        if row is None:
-            return
-        answer = QMessageBox.question(
-            self,
-            "Cancel follow-up",
-            f"Cancel the {row.kind.label} follow-up of {row.patient_name}"
-            + (
-                f" booked for {format_appointment(row.follow_up.booked_at)}"
-                if row.follow_up.status is FollowUpStatus.BOOKED
-                else ""
-            )
-            + "? It will not happen and leaves this list.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.set_status(FollowUpStatus.CANCELLED)
+        if row is not None:
+            self.follow_up_actions.cancel(row.follow_up, row.patient_name)
 
     def open_selected_patient(self) -> None:
         row = self.selected()
@@ -522,3 +598,152 @@ class FollowUpsDialog(QDialog):
 
     def _open_clicked(self) -> None:
         self.open_selected_patient()
+
+
+class FollowUpDialog(QDialog):
+    """One follow-up, opened from the Timeline: what and when it is due, its status and booked
+    time, and the due list's actions on it (``FollowUpActions``). It stays open after a change
+    to show the follow-up as saved; ``changed`` carries what the service returned."""
+
+    changed = Signal(object)
+
+    def __init__(
+        self,
+        service: ClinicalService,
+        user: CurrentUser,
+        follow_up: FollowUp,
+        patient_name: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.user = user
+        self.follow_up = follow_up
+        self.patient_name = patient_name
+        self.follow_up_actions = FollowUpActions(service, user, self, self._saved, self._reload)
+        self.setObjectName("follow_up")
+        self.setWindowTitle("Follow-up")
+        layout = QVBoxLayout(self)
+        self.title = QLabel()
+        self.title.setObjectName("follow_up_title")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+        form = QFormLayout()
+        self.due_label = QLabel()
+        self.status_label = QLabel()
+        self.booked_label = QLabel()
+        self.notes_label = QLabel()
+        for name, label, caption in (
+            ("follow_up_due", self.due_label, "Due"),
+            ("follow_up_status", self.status_label, "Status"),
+            ("follow_up_booked", self.booked_label, "Booked for"),
+            ("follow_up_notes", self.notes_label, "Notes"),
+        ):
+            label.setObjectName(name)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(caption + ":", label)
+        layout.addLayout(form)
+        self.done_label = QLabel()
+        self.done_label.setObjectName("follow_up_done")
+        self.done_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.done_label)
+
+        actions = QHBoxLayout()
+        self.book_button = QPushButton("&Book…")
+        self.book_button.setObjectName("follow_up_book")
+        self.attended_button = QPushButton("&Attended")
+        self.attended_button.setObjectName("follow_up_attended")
+        self.did_not_attend_button = QPushButton("Did &not attend")
+        self.did_not_attend_button.setObjectName("follow_up_did_not_attend")
+        self.did_not_attend_button.setToolTip("The patient missed the booked appointment")
+        self.cancel_button = QPushButton("&Cancel appointment…")
+        self.cancel_button.setObjectName("follow_up_cancel")
+        self.cancel_button.setToolTip("This follow-up will not happen")
+        for button in (
+            self.book_button,
+            self.attended_button,
+            self.did_not_attend_button,
+            self.cancel_button,
+        ):
+            button.setAutoDefault(False)
+            button.setVisible(user.may(Permission.FOLLOW_UPS))
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+        self.book_button.clicked.connect(self._book_clicked)
+        self.attended_button.clicked.connect(self._attended_clicked)
+        self.did_not_attend_button.clicked.connect(self._did_not_attend_clicked)
+        self.cancel_button.clicked.connect(self._cancel_clicked)
+        self.setMinimumWidth(480)
+        self._show()
+
+    @property
+    def booking_dialog(self) -> BookFollowUpDialog | None:
+        return self.follow_up_actions.booking_dialog
+
+    def _show(self) -> None:
+        follow_up = self.follow_up
+        today = self.service.today()
+        self.title.setText(_whose(self.patient_name, f"{follow_up.kind.label} follow-up"))
+        due = format_uk(follow_up.due_on)
+        if follow_up.overdue(today):
+            days = (today - follow_up.due_on).days
+            due += f" (overdue, {days} day{'s' if days != 1 else ''})"
+        self.due_label.setText(due)
+        self.status_label.setText(follow_up.status.label)
+        self.booked_label.setText(format_appointment(follow_up.booked_at) or "Not booked")
+        self.notes_label.setText(follow_up.notes or "None")
+        status = follow_up.status
+        self.book_button.setText("Re&book…" if follow_up.booked_at is not None else "&Book…")
+        self.attended_button.setEnabled(status is not FollowUpStatus.ATTENDED)
+        self.did_not_attend_button.setEnabled(status is FollowUpStatus.BOOKED)
+        self.cancel_button.setEnabled(status is not FollowUpStatus.CANCELLED)
+
+    def _saved(self, saved: FollowUp, message: str) -> None:
+        self.follow_up = saved
+        self._show()
+        self.done_label.setText(message)
+        self.changed.emit(saved)
+
+    def _reload(self) -> None:
+        """Someone else changed it first: show its latest version (or close if it is gone)."""
+        try:
+            latest = self.service.follow_ups(self.user, self.follow_up.patient_id)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        fresh = next((f for f in latest if f.id == self.follow_up.id), None)
+        if fresh is None:
+            self.reject()
+            return
+        self.follow_up = fresh
+        self._show()
+        self.done_label.setText("")
+        self.changed.emit(fresh)
+
+    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
+
+    def _book_clicked(self) -> None:
+        self.follow_up_actions.open_booking(self.follow_up, self.patient_name)
+
+    def _attended_clicked(self) -> None:
+        self.follow_up_actions.set_status(
+            self.follow_up, self.patient_name, FollowUpStatus.ATTENDED
+        )
+
+    def _did_not_attend_clicked(self) -> None:
+        self.follow_up_actions.set_status(
+            self.follow_up, self.patient_name, FollowUpStatus.DID_NOT_ATTEND
+        )
+
+    def _cancel_clicked(self) -> None:
+        self.follow_up_actions.cancel(self.follow_up, self.patient_name)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from clinicdesk import APP_NAME
 from clinicdesk.domain.assessments import Assessment
 from clinicdesk.domain.classification import Classification
-from clinicdesk.domain.clinical import Treatment
+from clinicdesk.domain.clinical import FollowUp, Treatment
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem, MedicalHistory
@@ -507,7 +507,7 @@ class MainWindow(QMainWindow):
             self.classification.load(record.classifications, record.patient.details.sex, today)
         self._load_access_log(record.patient.id)
         self.measurements.load(record.patient.id)
-        self.timeline.set_patient(record.patient.id)
+        self.timeline.set_patient(record.patient.id, record.patient.display_name)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -919,6 +919,14 @@ class MainWindow(QMainWindow):
         # Only a treatment matters to the Measurements tab: it moves the baseline.
         if isinstance(saved, (Treatment, TreatmentSaved)):
             self.measurements.refresh()
+        due_list = getattr(self, "follow_ups_dialog", None)
+        if isinstance(saved, FollowUp) and due_list is not None:
+            due_list.show_saved(saved)  # booked or settled from the Timeline
+
+    def _follow_ups_changed(self, patient_id: str) -> None:
+        """A follow-up changed in the due list: the Timeline shows it if that patient is open."""
+        if self.timeline.patient_id == patient_id:
+            self.timeline.refresh()
 
     def open_follow_ups(self) -> None:
         """Clinic > Follow-ups due: not modal, so it stays open beside the record it opens."""
@@ -937,6 +945,7 @@ class MainWindow(QMainWindow):
         if current is not None:
             current.deleteLater()
         self.follow_ups_dialog = dialog  # names and phones: the idle lock closes it
+        dialog.changed.connect(self._follow_ups_changed)
         dialog.show()
 
     def open_lot_finder(self) -> None:

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -61,6 +60,7 @@ from clinicdesk.ui.clinical_forms import (
     TreatmentForm,
 )
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.follow_ups import FollowUpDialog
 
 COLUMNS = ("Date", "Kind", "Details")
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -135,10 +135,12 @@ class TimelineTab(QWidget):
         self.services = services
         self.user = user
         self.patient_id: str | None = None
+        self.patient_name = ""
         self._loaded = False
         self.form: ClinicalForm | None = None
-        # Hook: how to open kinds that have no form here (assessments, follow-up booking).
-        self.openers: dict[str, Opener] = {TimelineKind.FOLLOW_UP.value: self._show_follow_up}
+        # Hook: how to open each kind that has no form here (assessments, follow-ups).
+        self.openers: dict[str, Opener] = {TimelineKind.FOLLOW_UP.value: self._open_follow_up}
+        self.follow_up_dialog: FollowUpDialog | None = None
 
         layout = QVBoxLayout(self)
         buttons = QHBoxLayout()
@@ -212,9 +214,10 @@ class TimelineTab(QWidget):
         elif not allowed and index >= 0:
             tabs.removeTab(index)
 
-    def set_patient(self, patient_id: str | None) -> None:
+    def set_patient(self, patient_id: str | None, patient_name: str = "") -> None:
         """Show ``patient_id``'s timeline (read now if the tab is on screen, else when shown)."""
         self.patient_id = patient_id
+        self.patient_name = patient_name if patient_id is not None else ""
         self._loaded = False
         self.model.set_items([])
         self.summary.setText("")
@@ -314,6 +317,9 @@ class TimelineTab(QWidget):
     def _activated(self, index: QModelIndex) -> None:
         self.open_row(index.row())
 
+    def _open_follow_up(self, item: TimelineItem) -> None:
+        self.open_follow_up(item)
+
     def open_row(self, row: int) -> None:
         item = self.model.item_at(row)
         if item is None:
@@ -338,27 +344,24 @@ class TimelineTab(QWidget):
         except UserError as exc:
             show_user_error(self, exc)
 
-    def _show_follow_up(self, item: TimelineItem) -> None:
+    def open_follow_up(self, item: TimelineItem) -> FollowUpDialog:
+        """A follow-up opens in a small dialog that books it or records what happened (the
+        due list's actions); each change reads the timeline again."""
         follow_up = item.record
         assert isinstance(follow_up, FollowUp)
-        lines = [
-            f"{follow_up.kind.label}",
-            f"Due {format_uk(follow_up.due_on)}",
-            f"Status: {follow_up.status.label}",
-        ]
-        if follow_up.booked_at is not None:
-            lines.append(f"Booked for {follow_up.booked_at.strftime('%d/%m/%Y %H:%M')}")
-        if follow_up.notes:
-            lines.append(f"Notes: {follow_up.notes}")
-        box = QMessageBox(self)
-        box.setObjectName("follow_up_details")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setWindowTitle("Follow-up")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText("\n".join(lines))
-        box.setInformativeText("Book or rebook follow-ups from the follow-ups list.")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        if self.follow_up_dialog is not None:
+            self.follow_up_dialog.deleteLater()  # closed by now: it is modal
+        dialog = FollowUpDialog(
+            self.services.clinical, self.user, follow_up, self.patient_name, self
+        )
+        dialog.changed.connect(self._follow_up_changed)
+        self.follow_up_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _follow_up_changed(self, saved: object) -> None:
+        self.reload()
+        self.changed.emit(saved)
 
 
 def zones_of(treatment: Treatment) -> str:

@@ -244,3 +244,36 @@ def test_the_idle_lock_closes_the_list(
     window.idle_lock.lock()  # names and phone numbers must not stay on screen
     assert not dialog.isVisible()
     assert not dialog.booking_dialog.isVisible()
+
+
+def test_a_change_in_the_due_list_refreshes_the_open_patients_timeline(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    patient = treated_patient(clinic)
+    window = open_window(clinic.clinician)
+    window.open_patient(patient.id)
+    window.tabs.setCurrentWidget(window.timeline)
+    donor = f"Follow-up {FollowUpKind.DONOR_CHECK.label}"
+    titles = [str(window.timeline.model.index(r, 2).data()) for r in range(6)]
+    assert f"{donor}: not booked" in titles
+    dialog = open_due_list(window)
+    select(dialog, "Siobhán O'Brien", FollowUpKind.DONOR_CHECK.label)
+    with qtbot.waitSignal(dialog.changed) as changed:
+        click(qtbot, dialog.attended_button)
+    assert changed.args == [patient.id]
+    titles = [str(window.timeline.model.index(r, 2).data()) for r in range(6)]
+    assert f"{donor}: attended" in titles
+
+    # And the other way: settled from the Timeline, the row leaves the open list.
+    timeline = window.timeline
+    month_1 = next(
+        r
+        for r in range(6)
+        if str(timeline.model.index(r, 2).data()).startswith("Follow-up 1 month")
+    )
+    timeline.open_row(month_1)
+    follow_up = timeline.follow_up_dialog
+    assert follow_up is not None and follow_up.isVisible()
+    click(qtbot, follow_up.attended_button)
+    assert FollowUpKind.MONTH_1.label not in [r["Follow-up"] for r in shown(dialog)]
+    follow_up.reject()

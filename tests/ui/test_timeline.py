@@ -8,7 +8,13 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.domain.clinical import MaterialRisk, TreatedZone
+from clinicdesk.domain.clinical import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpStatus,
+    MaterialRisk,
+    TreatedZone,
+)
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.domain.patient import Patient
@@ -25,6 +31,7 @@ from clinicdesk.ui.clinical_forms import (
     TreatmentForm,
 )
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog
+from clinicdesk.ui.follow_ups import FollowUpDialog
 from clinicdesk.ui.main_window import MainWindow
 from clinicdesk.ui.timeline import TimelineTab
 from tests.conftest import Clinic
@@ -34,7 +41,7 @@ from tests.services.clinical_setup import (
     eligible_patient,
     treatment_form,
 )
-from tests.ui.conftest import WindowFactory, type_text, when_modal
+from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 
 FOLLOW_UP_TITLES = [
     "Follow-up 12 months: not booked",
@@ -409,22 +416,97 @@ def test_the_timeline_follows_the_user_who_takes_the_window_over(
     assert not tab.record_treatment_button.isVisibleTo(tab)
 
 
-def test_double_clicking_a_follow_up_shows_its_details(
+def follow_up_row(tab: TimelineTab, what: str) -> int:
+    for number, (_, kind, title) in enumerate(rows(tab)):
+        if kind == TimelineKind.FOLLOW_UP.label and title.startswith(f"Follow-up {what}:"):
+            return number
+    raise AssertionError(f"no follow-up {what} in {rows(tab)}")
+
+
+def test_double_clicking_a_follow_up_opens_it_to_book_and_mark_attended(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:
     patient = eligible_patient(clinic)
     clinic.services.clinical.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
     _window, tab = open_timeline(open_window, clinic.clinician, patient)
-    # Row 4: the donor-site check, the earliest follow-up.
-    rect = tab.table.visualRect(tab.model.index(4, 2))
+    donor = FollowUpKind.DONOR_CHECK.label
+    row = follow_up_row(tab, donor)
+    rect = tab.table.visualRect(tab.model.index(row, 2))
     # A real double-click starts with a press: the view opens only the row pressed on.
     qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    box = tab.findChild(QMessageBox, "follow_up_details")
-    assert box is not None and box.isVisible()
-    assert box.text().splitlines()[:3] == [
-        "Donor-site check (1 week)",
-        "Due 17/03/2025",
-        "Status: Not booked",
+    dialog = tab.follow_up_dialog
+    assert isinstance(dialog, FollowUpDialog) and dialog.isVisible()
+    assert dialog.title.text() == f"Siobhán O'Brien: {donor} follow-up"
+    assert dialog.due_label.text().startswith("17/03/2025 (overdue, ")
+    assert (dialog.status_label.text(), dialog.booked_label.text()) == ("Not booked", "Not booked")
+    assert dialog.book_button.text() == "&Book…"
+    assert not dialog.did_not_attend_button.isEnabled()  # nothing booked to miss yet
+
+    qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
+    booking = dialog.booking_dialog
+    assert booking is not None and booking.isVisible()
+    assert booking.windowTitle() == "Book follow-up"
+    type_text(qtbot, booking.when_edit, "31/02/2027 10:30")
+    qtbot.keyClick(booking.when_edit, Qt.Key.Key_Return)
+    assert booking.isVisible()  # nothing saved: the message is at the field
+    assert booking.when.error == "The date and time is not a real date (check the day and month)"
+    assert rows(tab)[row][2] == f"Follow-up {donor}: not booked"
+
+    booking.when_edit.clear()
+    type_text(qtbot, booking.when_edit, "14/01/2027 10:30")
+    with qtbot.waitSignal(tab.changed) as saved:
+        qtbot.mouseClick(booking.book_button, Qt.MouseButton.LeftButton)
+    assert not booking.isVisible()
+    assert isinstance(saved.args[0], FollowUp)
+    assert dialog.isVisible()  # still open, showing the booking
+    assert (dialog.status_label.text(), dialog.booked_label.text()) == (
+        "Booked",
+        "14/01/2027 10:30",
+    )
+    assert dialog.book_button.text() == "Re&book…"
+    assert dialog.did_not_attend_button.isEnabled()
+    assert dialog.done_label.text() == "Booked Siobhán O'Brien for 14/01/2027 10:30."
+    assert rows(tab)[0] == (
+        "14/01/2027",
+        TimelineKind.FOLLOW_UP.label,
+        f"Follow-up {donor}: booked",
+    )
+
+    qtbot.mouseClick(dialog.attended_button, Qt.MouseButton.LeftButton)
+    assert dialog.status_label.text() == "Attended"
+    assert not dialog.attended_button.isEnabled()
+    assert rows(tab)[0][2] == f"Follow-up {donor}: attended"
+    [stored] = [
+        f
+        for f in clinic.services.clinical.follow_ups(clinic.clinician, patient.id)
+        if f.kind is FollowUpKind.DONOR_CHECK
     ]
-    box.close()
+    assert stored.status is FollowUpStatus.ATTENDED
+    assert f"{stored.booked_at:%d/%m/%Y %H:%M}" == "14/01/2027 10:30"
+    dialog.reject()
+
+
+def test_an_admin_cancels_a_follow_up_from_the_timeline_after_confirming(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    patient = eligible_patient(clinic)
+    clinic.services.clinical.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
+    _window, tab = open_timeline(open_window, clinic.admin, patient)
+    month_3 = FollowUpKind.MONTH_3.label
+    tab.table.setFocus()
+    tab.table.selectRow(follow_up_row(tab, month_3))
+    qtbot.keyClick(tab.table, Qt.Key.Key_Return)
+    dialog = tab.follow_up_dialog
+    assert isinstance(dialog, FollowUpDialog) and dialog.isVisible()
+    assert dialog.cancel_button.isVisible()  # follow-ups are for every role
+
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.No))
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert seen[0].startswith(f"Cancel the {month_3} follow-up of Siobhán O'Brien?")
+    assert dialog.status_label.text() == "Not booked"  # not confirmed: nothing changed
+    when_modal(click_message_button(QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert dialog.status_label.text() == "Cancelled"
+    assert rows(tab)[follow_up_row(tab, month_3)][2] == f"Follow-up {month_3}: cancelled"
+    dialog.reject()
