@@ -26,10 +26,8 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -59,6 +57,7 @@ from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
 COLUMN_WIDTHS = (86, 150, 180, 120, 210, 110)
@@ -66,7 +65,6 @@ DEFAULT_WITHIN_DAYS = 14
 MAX_WITHIN_DAYS = 365
 OVERDUE_BACKGROUND = QColor("#fde8e8")
 OVERDUE_TEXT = QColor("#8a1c1c")
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def format_appointment(value: datetime | None) -> str:
@@ -95,21 +93,14 @@ def _sentence(subject: str, message: str | None) -> str | None:
     return f"{subject} {message}"
 
 
-class DueFollowUpsModel(QAbstractTableModel):
+class DueFollowUpsModel(ListTableModel[DueFollowUp]):
     """The rows of the due list; ``today`` decides what is overdue after a change."""
+
+    COLUMNS = COLUMNS
 
     def __init__(self, today: Callable[[], date], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._today = today
-        self._rows: list[DueFollowUp] = []
-
-    def set_rows(self, rows: list[DueFollowUp]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> DueFollowUp | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, follow_up_id: str) -> int:
         for number, row in enumerate(self._rows):
@@ -138,30 +129,11 @@ class DueFollowUpsModel(QAbstractTableModel):
 
     # -- QAbstractTableModel --------------------------------------------------------------
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self.row_for(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         column = index.column()
-        if not 0 <= column < len(COLUMNS):
-            return None
         if role == Qt.ItemDataRole.DisplayRole:
             follow_up = row.follow_up
             values = (

@@ -20,10 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -61,9 +58,9 @@ from clinicdesk.ui.clinical_forms import (
 )
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpDialog
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = ("Date", "Kind", "Details")
-AnyIndex = QModelIndex | QPersistentModelIndex
 TAB_LABEL = "&Timeline"
 Opener = Callable[[TimelineItem], None]
 
@@ -74,43 +71,22 @@ _KIND_COLOURS = {
 }
 
 
-class TimelineModel(QAbstractTableModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: list[TimelineItem] = []
+class TimelineModel(ListTableModel[TimelineItem]):
+    COLUMNS = COLUMNS
 
     def set_items(self, items: Sequence[TimelineItem]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
+        self.set_rows(items)
 
     def item_at(self, row: int) -> TimelineItem | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+        return self.row_at(row)
 
     def items(self) -> list[TimelineItem]:
-        return list(self._items)
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
+        return self.rows
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
+        item = self.row_for(index)
+        if item is None:
             return None
-        item = self._items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             values = (format_uk(item.on), item.kind.label, item.title)
             return values[index.column()] if 0 <= index.column() < len(values) else None
