@@ -4,6 +4,11 @@
 and migrates an older one, and builds the services around the one connection. Before migrating
 it checks the file's structure: a damaged file is neither backed up (a copy of the damage is
 no use for a restore) nor changed; the person is told to restore the latest good backup.
+
+Front ends reach it through ``create_clinic_storage`` (a new clinic: a random data key, the
+encrypted database, the key ring and the recovery key), ``unlock_clinic`` (sign-in: the password
+unwraps the data key; failures are counted outside the still-locked database) and
+``recover_access`` (the recovery key gives an administrator a new password).
 """
 
 from __future__ import annotations
