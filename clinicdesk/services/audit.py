@@ -50,6 +50,7 @@ ACTION_LABELS: dict[str, str] = {
     "print": "Printed",
     "generate": "Document made",
     "export": "Exported",
+    "import": "Imported",
     "verify": "Checked",
     "override": "Overridden",
     "disable": "Disabled",
@@ -68,6 +69,7 @@ ENTITY_LABELS: dict[str, str] = {
     "audit_log": "Audit trail",
     "permission": "Permission",
     "document": "Document",
+    "photo": "Photo",
 }
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CSV_COLUMNS = ("Entry", "Time", "User", "Action", "Entity", "Record", "Details", "UTC time")

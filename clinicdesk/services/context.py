@@ -28,6 +28,7 @@ from clinicdesk.services.clinic import ClinicService, NewClinic
 from clinicdesk.services.clinical import ClinicalService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
+from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.users import UserService
 from clinicdesk.storage.database import (
@@ -80,6 +81,11 @@ class ClinicServices:
     def clinical(self) -> ClinicalService:
         """Consultations, treatments, adverse events, follow-ups and the lot look-up."""
         return ClinicalService(self.db, self.patients.today)
+
+    @cached_property
+    def photos(self) -> PhotoService:
+        """Treatment photos: files in ``paths.photos_dir``, sealed with the data key's subkey."""
+        return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
 
     @cached_property
     def login_throttle(self) -> LoginThrottle:

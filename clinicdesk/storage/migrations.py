@@ -350,6 +350,40 @@ def _assessments(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="0004_photos")
+def _photos(db: sqlite_utils.Database) -> None:
+    """Treatment photos: one row per imported original (DESIGN.md "Photos are files, not
+    blobs"). The file, named by ``sha256``, is written before the row is committed."""
+    views = (
+        "'frontal', 'vertex', 'midline_part', 'temporal_left', 'temporal_right', "
+        "'occipital_donor', 'trichoscopy'"
+    )
+    regions = "'frontal', 'mid_scalp', 'vertex', 'temporal_left', 'temporal_right', 'occipital'"
+    statements = [
+        _record_table(
+            "photos",
+            f"""    patient_id TEXT NOT NULL REFERENCES patients(id),
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+    size_bytes INTEGER NOT NULL CHECK (size_bytes > 0),
+    width INTEGER NOT NULL CHECK (width > 0),
+    height INTEGER NOT NULL CHECK (height > 0),
+    format TEXT NOT NULL CHECK (format IN ('JPEG', 'PNG', 'TIFF', 'HEIF')),
+    view TEXT CHECK (view IN ({views})),
+    region TEXT CHECK (region IN ({regions})),
+    visit_date TEXT NOT NULL,
+    taken_at TEXT NOT NULL,
+    taken_at_source TEXT NOT NULL CHECK (taken_at_source IN ('exif', 'file')),
+    consent_scope TEXT NOT NULL DEFAULT 'clinical_record'
+        CHECK (consent_scope IN ('clinical_record', 'teaching', 'marketing')),
+    original_name TEXT NOT NULL DEFAULT ''""",
+        ),
+        "CREATE INDEX photos_by_patient ON photos (patient_id, visit_date)",
+        "CREATE INDEX photos_by_sha256 ON photos (sha256)",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

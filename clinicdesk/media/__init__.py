@@ -1,0 +1,1 @@
+"""Image handling with no Qt and no SQL: checking imported files, display copies, thumbnails."""

@@ -1,0 +1,320 @@
+"""Treatment photos: import, list, view, export and archive.
+
+Photos are clinical records for clinicians only (reception and admin are refused, and the
+refusal is audited). ``import_photos`` is a plain long-running function (STYLE.md 5): each file
+is read, fully decoded by ``media.ingest.inspect_image`` and, if it is a photo we can keep,
+its original bytes are stored unchanged in the encrypted content store *before* its row is
+committed with an audit entry. A bad file gets a reason and the rest carry on.
+
+The content store binds each file to a record id; for photos that is the **patient id**, not
+the photo row's id: the same bytes imported again for the same patient find the file already
+there (stored once, reported as a duplicate), while the same bytes for another patient are
+refused (``ContentConflict``): one photograph belongs to one patient, and a file moved into
+another patient's folder of records fails to open instead of showing the wrong person.
+
+Display copies and thumbnails are derived from the original into ``paths.cache_dir``, sealed
+with their own subkeys; a missing or unreadable cache entry is simply made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
+from clinicdesk.domain.roles import Permission
+from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image
+from clinicdesk.media.ingest import thumbnail as make_thumbnail
+from clinicdesk.paths import Paths
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.keys import derive_subkey
+from clinicdesk.storage.patients import PatientRepository
+from clinicdesk.storage.photos import PhotoRepository
+from clinicdesk.storage.sealed_files import (
+    ContentStore,
+    SealedFileError,
+    read_sealed,
+    write_sealed,
+)
+
+log = logging.getLogger(__name__)
+
+ENTITY = "photo"
+MAX_FILE_BYTES = 200 * 1024 * 1024  # far above any camera's photo; bounds memory per file
+THUMBNAIL_SIZE = 256
+Status = Literal["imported", "duplicate", "refused"]
+Progress = Callable[[int, int], None]  # (files handled, files in the batch)
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    file: Path
+    status: Status
+    reason: str = ""  # why it was refused, or what it duplicates
+    photo_id: str | None = None  # the new photo, or the one it duplicates
+
+
+class PhotoService:
+    def __init__(
+        self,
+        db: Database,
+        paths: Paths,
+        data_key: bytes | None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.db = db
+        self.paths = paths
+        self.repo = PhotoRepository(db)
+        self.patients = PatientRepository(db)
+        self.today = today
+        self._data_key = data_key
+
+    # -- keys and stores --------------------------------------------------------------------
+
+    def _key(self, purpose: str) -> bytes:
+        if self._data_key is None:
+            raise UserError("Photos can only be kept in an encrypted clinic; sign in first.")
+        return derive_subkey(self._data_key, purpose)
+
+    @property
+    def store(self) -> ContentStore:
+        return ContentStore(self.paths.photos_dir, self._key("photos"))
+
+    # -- import -----------------------------------------------------------------------------
+
+    def import_photos(
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        paths: Sequence[Path],
+        *,
+        view: View | None = None,
+        region: Region | None = None,
+        visit_date: date | None = None,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> list[ImportOutcome]:
+        """Import ``paths`` for the patient, one outcome per file handled, in order. When
+        ``cancelled()`` turns true the files not yet started are left out of the result."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY)
+        patient = self._patient(patient_id)
+        visit = self._check_visit(patient, view, region, visit_date)
+        store = self.store
+        outcomes: list[ImportOutcome] = []
+        for done, path in enumerate(paths):
+            if cancelled is not None and cancelled():
+                break
+            outcomes.append(self._import_one(user, patient, Path(path), view, region, visit, store))
+            if progress is not None:
+                progress(done + 1, len(paths))
+        return outcomes
+
+    def _check_visit(
+        self, patient: Patient, view: View | None, region: Region | None, visit_date: date | None
+    ) -> date:
+        visit = visit_date or self.today()
+        errors: dict[str, str] = {}
+        if visit > self.today():
+            errors["visit_date"] = "is in the future"
+        elif visit < patient.details.date_of_birth:
+            errors["visit_date"] = BEFORE_BIRTH
+        if region is not None and view is not View.TRICHOSCOPY:
+            errors["region"] = "is only for a trichoscopy close-up"
+        if errors:
+            raise ValidationError(errors)
+        return visit
+
+    def _import_one(
+        self,
+        user: CurrentUser,
+        patient: Patient,
+        path: Path,
+        view: View | None,
+        region: Region | None,
+        visit: date,
+        store: ContentStore,
+    ) -> ImportOutcome:
+        name = path.name
+        try:
+            stat = path.stat()
+            if stat.st_size > MAX_FILE_BYTES:
+                return ImportOutcome(path, "refused", f"{name}: the file is too large to import.")
+            data = path.read_bytes()
+        except OSError as exc:
+            detail = exc.strerror or type(exc).__name__
+            return ImportOutcome(path, "refused", f"{name}: the file could not be read ({detail}).")
+        try:
+            facts = inspect_image(data, name)
+        except ImageRejected as exc:
+            return ImportOutcome(path, "refused", exc.message)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if existing := self.repo.find_live(patient.id, sha256):
+            return ImportOutcome(path, "duplicate", _duplicate(name, existing), existing.id)
+        try:
+            store.put(data, patient.id)  # the file first: a row never points at nothing
+        except SealedFileError as exc:
+            return ImportOutcome(path, "refused", f"{name}: {exc.message}")
+        taken_at, source = facts.taken_at, TakenAtSource.EXIF
+        if taken_at is None:
+            taken_at = datetime.fromtimestamp(int(stat.st_mtime))
+            source = TakenAtSource.FILE
+        photo = Photo(
+            id="",
+            patient_id=patient.id,
+            sha256=sha256,
+            size_bytes=len(data),
+            width=facts.width,
+            height=facts.height,
+            format=facts.format,
+            view=view,
+            region=region,
+            visit_date=visit,
+            taken_at=taken_at,
+            taken_at_source=source,
+            consent_scope=ConsentScope.CLINICAL_RECORD,
+            original_name=name[:255],
+            version=1,
+            archived=False,
+            created_at="",
+            created_by="",
+        )
+        with write_transaction(self.db):
+            # Checked again under the write lock: two imports of one file at once make one row.
+            if existing := self.repo.find_live(patient.id, sha256):
+                return ImportOutcome(path, "duplicate", _duplicate(name, existing), existing.id)
+            photo_id = self.repo.insert(photo, user.actor)
+            audit.append(
+                self.db,
+                user.actor,
+                "import",
+                ENTITY,
+                photo_id,
+                {"patient": patient.id, "view": view.value if view else None},
+            )
+        return ImportOutcome(path, "imported", "", photo_id)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def list_photos(self, user: CurrentUser, patient_id: str) -> list[Photo]:
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY)
+        patient = self._patient(patient_id)
+        photos = self.repo.for_patient(patient.id)
+        with write_transaction(self.db):
+            audit.append(self.db, user.actor, "view", ENTITY, "", {"patient": patient.id})
+        return photos
+
+    def photo(self, user: CurrentUser, photo_id: str) -> Photo:
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY, entity_id=photo_id)
+        return self._must_get(photo_id)
+
+    def original(self, user: CurrentUser, photo_id: str) -> bytes:
+        """The original file, byte for byte (audited as a view)."""
+        photo = self.photo(user, photo_id)
+        data = self.store.get(photo.sha256, photo.patient_id)
+        self._audit(user, "view", photo, {"copy": "original"})
+        return data
+
+    def display(self, user: CurrentUser, photo_id: str) -> bytes:
+        """The upright, metadata-free JPEG shown in the viewer (audited as a view)."""
+        photo = self.photo(user, photo_id)
+        data = self._derived(photo, "display", display_copy)
+        self._audit(user, "view", photo, {"copy": "display"})
+        return data
+
+    def thumbnail(self, user: CurrentUser, photo_id: str) -> bytes:
+        """A small JPEG for the gallery. Not audited one by one: opening the gallery is
+        (``list_photos``)."""
+        photo = self.photo(user, photo_id)
+        return self._derived(photo, "thumbnail", lambda data: make_thumbnail(data, THUMBNAIL_SIZE))
+
+    def export_copy(self, user: CurrentUser, photo_id: str) -> bytes:
+        """A copy to take out of the program: upright, no EXIF, GPS, XMP or camera serial."""
+        photo = self.photo(user, photo_id)
+        data = display_copy(self.store.get(photo.sha256, photo.patient_id))
+        self._audit(user, "export", photo, {"copy": "metadata-free"})
+        return data
+
+    def missing_views(self, user: CurrentUser, patient_id: str, visit_date: date) -> list[View]:
+        """The standard views with no photo at that visit, in checklist order."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY)
+        present = self.repo.views_on(self._patient(patient_id).id, visit_date)
+        return [view for view in View if view not in present]
+
+    # -- archiving --------------------------------------------------------------------------
+
+    def archive(self, user: CurrentUser, photo_id: str, expected_version: int) -> Photo:
+        """Take a photo out of the record (soft delete, audited). The file is kept: nothing
+        the clinic imported is ever lost. Returns the archived photo."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY, entity_id=photo_id)
+        with write_transaction(self.db):
+            current = self._must_get(photo_id)
+            if not self.repo.archive(photo_id, expected_version, user.actor):
+                raise ConcurrentEdit("photo", None, current)
+            audit.append(
+                self.db, user.actor, "archive", ENTITY, photo_id, {"patient": current.patient_id}
+            )
+        archived = self.repo.get(photo_id, include_archived=True)
+        assert archived is not None
+        return archived
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _derived(self, photo: Photo, kind: str, make: Callable[[bytes], bytes]) -> bytes:
+        """A cached derivative of the original, made (and cached) again when missing or
+        unreadable. The cache is a convenience: failing to write it is logged, not raised."""
+        key = self._key(f"{kind}-cache")
+        path = self.paths.cache_dir / kind / photo.sha256[:2] / photo.sha256
+        associated = f"clinicdesk {kind}\x00{photo.sha256}\x00{photo.patient_id}".encode()
+        try:
+            return read_sealed(path, key, associated)
+        except SealedFileError:
+            pass  # not made yet, or damaged: make it again
+        data = make(self.store.get(photo.sha256, photo.patient_id))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_sealed(path, data, key, associated)
+        except (OSError, SealedFileError) as exc:
+            log.warning("could not cache a %s: %s", kind, type(exc).__name__)
+        return data
+
+    def _audit(self, user: CurrentUser, action: str, photo: Photo, detail: dict[str, str]) -> None:
+        with write_transaction(self.db):
+            audit.append(
+                self.db,
+                user.actor,
+                action,
+                ENTITY,
+                photo.id,
+                {"patient": photo.patient_id, **detail},
+            )
+
+    def _patient(self, patient_id: str) -> Patient:
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            raise NotFound("That patient record does not exist; it may have been removed.")
+        return patient
+
+    def _must_get(self, photo_id: str) -> Photo:
+        photo = self.repo.get(photo_id)
+        if photo is None:
+            raise NotFound("That photo does not exist; it may have been archived.")
+        return photo
+
+
+def _duplicate(name: str, existing: Photo) -> str:
+    return (
+        f"{name}: already in this patient's record (imported for the visit of "
+        f"{existing.visit_date:%d/%m/%Y}); it was not stored again."
+    )

@@ -1,0 +1,120 @@
+"""Rows of the ``photos`` table (the files themselves are in ``sealed_files.ContentStore``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlite_utils
+
+from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
+from clinicdesk.storage.records import Actor, insert_record, set_archived
+
+_COLUMNS = (
+    "id",
+    "patient_id",
+    "sha256",
+    "size_bytes",
+    "width",
+    "height",
+    "format",
+    "view",
+    "region",
+    "visit_date",
+    "taken_at",
+    "taken_at_source",
+    "consent_scope",
+    "original_name",
+    "version",
+    "deleted_at",
+    "created_at",
+    "created_by",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM photos"
+
+
+def _photo(row: Sequence[Any]) -> Photo:
+    r = dict(zip(_COLUMNS, row, strict=True))
+    return Photo(
+        id=r["id"],
+        patient_id=r["patient_id"],
+        sha256=r["sha256"],
+        size_bytes=r["size_bytes"],
+        width=r["width"],
+        height=r["height"],
+        format=r["format"],
+        view=View(r["view"]) if r["view"] else None,
+        region=Region(r["region"]) if r["region"] else None,
+        visit_date=date.fromisoformat(r["visit_date"]),
+        taken_at=datetime.fromisoformat(r["taken_at"]),
+        taken_at_source=TakenAtSource(r["taken_at_source"]),
+        consent_scope=ConsentScope(r["consent_scope"]),
+        original_name=r["original_name"],
+        version=r["version"],
+        archived=r["deleted_at"] is not None,
+        created_at=r["created_at"],
+        created_by=r["created_by"],
+    )
+
+
+class PhotoRepository:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def insert(self, photo: Photo, actor: Actor) -> str:
+        """A new row from ``photo`` (its id, version and bookkeeping fields are ignored)."""
+        return insert_record(
+            self.db,
+            "photos",
+            {
+                "patient_id": photo.patient_id,
+                "sha256": photo.sha256,
+                "size_bytes": photo.size_bytes,
+                "width": photo.width,
+                "height": photo.height,
+                "format": photo.format,
+                "view": photo.view.value if photo.view else None,
+                "region": photo.region.value if photo.region else None,
+                "visit_date": photo.visit_date.isoformat(),
+                "taken_at": photo.taken_at.isoformat(timespec="seconds"),
+                "taken_at_source": photo.taken_at_source.value,
+                "consent_scope": photo.consent_scope.value,
+                "original_name": photo.original_name,
+            },
+            actor,
+        )
+
+    def get(self, photo_id: str, *, include_archived: bool = False) -> Photo | None:
+        live = "" if include_archived else " AND deleted_at IS NULL"
+        row = self.db.execute(f"{_SELECT} WHERE id = ?{live}", [photo_id]).fetchone()
+        return _photo(row) if row else None
+
+    def for_patient(self, patient_id: str) -> list[Photo]:
+        """The patient's live photos, by visit then capture time."""
+        rows = self.db.execute(
+            f"{_SELECT} WHERE patient_id = ? AND deleted_at IS NULL "
+            "ORDER BY visit_date, taken_at, created_at, id",
+            [patient_id],
+        ).fetchall()
+        return [_photo(row) for row in rows]
+
+    def find_live(self, patient_id: str, sha256: str) -> Photo | None:
+        row = self.db.execute(
+            f"{_SELECT} WHERE sha256 = ? AND patient_id = ? AND deleted_at IS NULL "
+            "ORDER BY created_at LIMIT 1",
+            [sha256, patient_id],
+        ).fetchone()
+        return _photo(row) if row else None
+
+    def views_on(self, patient_id: str, visit_date: date) -> set[View]:
+        rows = self.db.execute(
+            "SELECT DISTINCT view FROM photos WHERE patient_id = ? AND visit_date = ? "
+            "AND deleted_at IS NULL AND view IS NOT NULL",
+            [patient_id, visit_date.isoformat()],
+        ).fetchall()
+        return {View(row[0]) for row in rows}
+
+    def archive(self, photo_id: str, expected_version: int, actor: Actor) -> bool:
+        return set_archived(self.db, "photos", photo_id, expected_version, True, actor)
