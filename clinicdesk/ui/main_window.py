@@ -54,6 +54,7 @@ from clinicdesk.ui.classification import ClassificationTab
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpsDialog
+from clinicdesk.ui.gallery import PhotosTab
 from clinicdesk.ui.idle_lock import IdleLock
 from clinicdesk.ui.lots import LotFinderDialog
 from clinicdesk.ui.measurements import MeasurementsTab
@@ -263,6 +264,8 @@ class MainWindow(QMainWindow):
         self.measurements.hide()
         self.timeline = TimelineTab(self.services, self.user, self.tabs)
         self.timeline.hide()
+        self.photos = PhotosTab(self.services, self.user, self.tabs)
+        self.photos.hide()
         # The two tabs show the same assessments (and the baseline hangs on the treatments):
         # a save in one brings the other in step.
         self.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
@@ -383,6 +386,7 @@ class MainWindow(QMainWindow):
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         self.measurements.apply_role(self.user, after=self.classification)
+        self.photos.apply_role(self.user, after=self.measurements)
         self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
         self.timeline.set_user(self.user)
         self.timeline.attach(self.tabs, before=self.access_log)
@@ -484,6 +488,7 @@ class MainWindow(QMainWindow):
         self._set_clean()
         self.header.clear()
         self.timeline.set_patient(None)
+        self.photos.set_patient(None)
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
 
@@ -508,6 +513,7 @@ class MainWindow(QMainWindow):
         self._load_access_log(record.patient.id)
         self.measurements.load(record.patient.id)
         self.timeline.set_patient(record.patient.id, record.patient.display_name)
+        self.photos.set_patient(record.patient.id)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -536,8 +542,9 @@ class MainWindow(QMainWindow):
             self.access_log.clear()
             self.measurements.clear()
             self.timeline.set_patient(None)
+            self.photos.set_patient(None)
         clinical_tabs = (self.medical, self.classification, self.access_log, self.measurements)
-        for widget in (*clinical_tabs, self.timeline):
+        for widget in (*clinical_tabs, self.timeline, self.photos):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.setTabEnabled(index, enabled)

@@ -1,0 +1,166 @@
+"""Importing photos off the GUI thread: choose the view and visit, watch progress, read the
+summary.
+
+The import is ``PhotoService.import_photos`` run by ``BackgroundTask`` on a connection of its
+own (SQLite connections belong to the thread that made them), closed when the work ends. The
+progress dialog appears only when the import is slow and has Cancel; files not started when
+Cancel is pressed are reported as not imported. The summary lists what was imported, what was
+already there and what was refused, each refusal with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.photos import View
+from clinicdesk.errors import UserError
+from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.photos import ImportOutcome
+from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.errors import report_bug, show_user_error
+
+
+class ImportOptionsDialog(QDialog):
+    """The view and visit date given to every file of one import."""
+
+    def __init__(self, count: int, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("photo_import_options")
+        self.setWindowTitle("Import photos")
+        form = QFormLayout(self)
+        form.addRow(QLabel(f"{count} file{'s' if count != 1 else ''} chosen."))
+        self.view_box = QComboBox()
+        self.view_box.setObjectName("import_view")
+        self.view_box.addItem("Not tagged yet", None)
+        for view in View:
+            self.view_box.addItem(view.label, view.value)
+        form.addRow("&View:", self.view_box)
+        self.visit_edit = QDateEdit()
+        self.visit_edit.setObjectName("import_visit_date")
+        self.visit_edit.setDisplayFormat("dd/MM/yyyy")
+        self.visit_edit.setCalendarPopup(True)
+        self.visit_edit.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.visit_edit.setDate(QDate(today.year, today.month, today.day))
+        form.addRow("Visit &date:", self.visit_edit)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @property
+    def view(self) -> View | None:
+        value = self.view_box.currentData()
+        return View(value) if value else None
+
+    @property
+    def visit_date(self) -> date:
+        chosen = self.visit_edit.date()
+        return date(chosen.year(), chosen.month(), chosen.day())
+
+
+def summary_text(outcomes: Sequence[ImportOutcome], requested: int) -> str:
+    """The import's outcome as a person reads it."""
+    imported = [o for o in outcomes if o.status == "imported"]
+    duplicates = [o for o in outcomes if o.status == "duplicate"]
+    refused = [o for o in outcomes if o.status == "refused"]
+    lines = [
+        f"Imported: {len(imported)}",
+        f"Already in the record (not stored again): {len(duplicates)}",
+        f"Refused: {len(refused)}",
+    ]
+    if len(outcomes) < requested:
+        lines.append(f"Cancelled: {requested - len(outcomes)} file(s) were not imported.")
+    if refused:
+        lines += ["", "Refused files:"]
+        lines += [f"• {o.reason}" for o in refused]
+    if duplicates:
+        lines += ["", "Duplicates:"]
+        lines += [f"• {o.reason}" for o in duplicates]
+    return "\n".join(lines)
+
+
+class ImportSummaryDialog(QDialog):
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("photo_import_summary")
+        self.setWindowTitle("Photo import")
+        layout = QVBoxLayout(self)
+        self.details = QPlainTextEdit(text)
+        self.details.setObjectName("import_summary_text")
+        self.details.setReadOnly(True)
+        layout.addWidget(self.details)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(560, 320)
+
+    def text(self) -> str:
+        return self.details.toPlainText()
+
+
+def start_import(
+    parent: QWidget,
+    services: ClinicServices,
+    user: CurrentUser,
+    patient_id: str,
+    paths: Sequence[Path],
+    view: View | None,
+    visit_date: date,
+    on_done: Callable[[list[ImportOutcome]], None],
+) -> BackgroundTask:
+    """Run the import in the background; ``on_done`` gets the outcomes on the GUI thread.
+    Errors (a visit date in the future, the clinic locked) are shown to the user."""
+    files = [Path(p) for p in paths]
+    clinic_paths, today = services.paths, services.patients.today
+    data_key, keyring = services.data_key, services.keyring
+
+    def work(progress: Progress, cancelled: Cancelled) -> list[ImportOutcome]:
+        own = open_clinic(clinic_paths, today, data_key=data_key, keyring=keyring)
+        try:
+            return own.photos.import_photos(
+                user,
+                patient_id,
+                files,
+                view=view,
+                visit_date=visit_date,
+                progress=progress,
+                cancelled=cancelled,
+            )
+        finally:
+            own.close()
+
+    def succeeded(result: object) -> None:
+        assert isinstance(result, list)
+        on_done(result)
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, UserError):
+            show_user_error(parent, exc)
+        else:
+            report_bug(type(exc), exc, exc.__traceback__, parent)
+
+    count = len(files)
+    label = f"Importing {count} photo{'s' if count != 1 else ''} for the visit of "
+    task = BackgroundTask(parent, label + format_uk(visit_date) + "…", work, succeeded, failed)
+    task.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    task.start()
+    return task
