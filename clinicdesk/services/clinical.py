@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 
 from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.clinical import (
@@ -130,6 +131,15 @@ class TreatmentSaved:
     follow_ups: list[FollowUp]
 
 
+class _PatientRecord(Protocol):
+    @property
+    def patient_id(self) -> str: ...
+
+
+_Record = TypeVar("_Record", bound=_PatientRecord)
+_T = TypeVar("_T")
+
+
 class ClinicalService:
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
@@ -168,6 +178,26 @@ class ClinicalService:
     def _view(self, user: CurrentUser, entity: str, entity_id: str, patient_id: str) -> None:
         with write_transaction(self.db):
             audit.append(self.db, user.actor, "view", entity, entity_id, {"patient": patient_id})
+
+    def _view_one(
+        self, user: CurrentUser, entity: str, record_id: str, must: Callable[[str], _Record]
+    ) -> _Record:
+        """One clinical record, for whoever may see clinical records; audited as a view."""
+        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity=entity, entity_id=record_id)
+        record = must(record_id)
+        self._view(user, entity, record_id, record.patient_id)
+        return record
+
+    def _view_all(
+        self, user: CurrentUser, entity: str, patient_id: str, fetch: Callable[[str], list[_T]]
+    ) -> list[_T]:
+        """A patient's records of one kind (``entity`` is the plural); audited as one view."""
+        require(
+            self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity=entity, entity_id=patient_id
+        )
+        self._patient(patient_id)
+        self._view(user, entity, patient_id, patient_id)
+        return fetch(patient_id)
 
     def clinicians(self, user: CurrentUser) -> list[ClinicianChoice]:
         """The clinic's clinicians, active and disabled (an older record may name one who has
@@ -247,28 +277,10 @@ class ClinicalService:
         return self._must_consultation(consultation_id)
 
     def consultation(self, user: CurrentUser, consultation_id: str) -> Consultation:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="consultation",
-            entity_id=consultation_id,
-        )
-        consultation = self._must_consultation(consultation_id)
-        self._view(user, "consultation", consultation_id, consultation.patient_id)
-        return consultation
+        return self._view_one(user, "consultation", consultation_id, self._must_consultation)
 
     def consultations(self, user: CurrentUser, patient_id: str) -> list[Consultation]:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="consultations",
-            entity_id=patient_id,
-        )
-        self._patient(patient_id)
-        self._view(user, "consultations", patient_id, patient_id)
-        return self.repo.consultations(patient_id)
+        return self._view_all(user, "consultations", patient_id, self.repo.consultations)
 
     def _must_consultation(self, consultation_id: str) -> Consultation:
         found = self.repo.consultation(consultation_id)
@@ -449,28 +461,10 @@ class ClinicalService:
         return self._saved(treatment_id)
 
     def treatment(self, user: CurrentUser, treatment_id: str) -> Treatment:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="treatment",
-            entity_id=treatment_id,
-        )
-        treatment = self._must_treatment(treatment_id)
-        self._view(user, "treatment", treatment_id, treatment.patient_id)
-        return treatment
+        return self._view_one(user, "treatment", treatment_id, self._must_treatment)
 
     def treatments(self, user: CurrentUser, patient_id: str) -> list[Treatment]:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="treatments",
-            entity_id=patient_id,
-        )
-        self._patient(patient_id)
-        self._view(user, "treatments", patient_id, patient_id)
-        return self.repo.treatments(patient_id)
+        return self._view_all(user, "treatments", patient_id, self.repo.treatments)
 
     def _must_treatment(self, treatment_id: str) -> Treatment:
         found = self.repo.treatment(treatment_id)
@@ -542,28 +536,10 @@ class ClinicalService:
         return self._must_event(event_id)
 
     def adverse_event(self, user: CurrentUser, event_id: str) -> AdverseEvent:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="adverse_event",
-            entity_id=event_id,
-        )
-        event = self._must_event(event_id)
-        self._view(user, "adverse_event", event_id, event.patient_id)
-        return event
+        return self._view_one(user, "adverse_event", event_id, self._must_event)
 
     def adverse_events(self, user: CurrentUser, patient_id: str) -> list[AdverseEvent]:
-        require(
-            self.db,
-            user,
-            Permission.VIEW_CLINICAL_RECORDS,
-            entity="adverse_events",
-            entity_id=patient_id,
-        )
-        self._patient(patient_id)
-        self._view(user, "adverse_events", patient_id, patient_id)
-        return self.repo.adverse_events(patient_id)
+        return self._view_all(user, "adverse_events", patient_id, self.repo.adverse_events)
 
     def _must_event(self, event_id: str) -> AdverseEvent:
         found = self.repo.adverse_event(event_id)
