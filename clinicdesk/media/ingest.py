@@ -118,6 +118,10 @@ def inspect_image(data: bytes, name: str) -> ImageFacts:
         width, height = image.size
         orientation = image.getexif().get(_ORIENTATION, 1)
         taken_at = _taken_at(image)
+        if fmt == "JPEG":
+            # Decode at 1/8 scale: libjpeg still reads every coded block (a truncated or
+            # corrupt file fails just the same) but skips most of the pixel work.
+            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
         _decode(image, name)
     if orientation in (5, 6, 7, 8):  # rotated a quarter turn: shown with width and height swapped
         width, height = height, width
