@@ -42,3 +42,10 @@ def clean_text(value: str, *, max_length: int = SHORT_TEXT_MAX, multiline: bool 
     if len(text) > max_length:
         raise TextError(f"is too long ({len(text)} characters; at most {max_length})")
     return text
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` for a CSV cell that a spreadsheet will open. A cell starting with = + - @ (or a
+    tab or carriage return) is run as a formula (CSV injection); a leading apostrophe makes it
+    text. Lots such as "-0012" get one too."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

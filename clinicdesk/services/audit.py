@@ -25,6 +25,7 @@ from typing import Any
 
 from clinicdesk.domain.ids import UserId
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
@@ -175,12 +176,6 @@ class ChainCheck:
         )
 
 
-def _spreadsheet_safe(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV
-    # injection): a leading apostrophe makes it text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 class AuditService:
     def __init__(self, db: Database, local_zone: tzinfo | None = None) -> None:
         self.db = db
@@ -252,11 +247,11 @@ class AuditService:
                         [
                             str(row.seq),
                             row.when,
-                            _spreadsheet_safe(row.user_name),
+                            spreadsheet_safe(row.user_name),
                             row.action_label,
                             row.entity_label,
-                            _spreadsheet_safe(row.record),
-                            _spreadsheet_safe(row.details),
+                            spreadsheet_safe(row.record),
+                            spreadsheet_safe(row.details),
                             row.at,
                         ]
                     )
