@@ -14,18 +14,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +40,7 @@ from clinicdesk.services.audit import (
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE, INVALID_STYLE
-from clinicdesk.ui.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Entry", "Time", "User", "Action", "Entity", "Record", "Details")
 COLUMN_WIDTHS = (56, 118, 150, 150, 110, 160)
@@ -199,20 +196,7 @@ class AuditTrailDialog(QDialog):
         layout.addWidget(self.filter_error)
 
         self.model = AuditTrailModel(service, user, self)
-        self.table = QTableView()
-        self.table.setObjectName("audit_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        self.table = list_table_view(self.model, "audit_table", COLUMN_WIDTHS)
         layout.addWidget(self.table, 1)
         self.count_label = QLabel()
         self.count_label.setObjectName("audit_count")

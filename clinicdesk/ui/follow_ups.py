@@ -33,18 +33,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -57,7 +54,7 @@ from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import FieldWithError
-from clinicdesk.ui.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
 COLUMN_WIDTHS = (86, 150, 180, 120, 210, 110)
@@ -390,20 +387,13 @@ class FollowUpsDialog(QDialog):
         layout.addLayout(top)
 
         self.model = DueFollowUpsModel(service.today, self)
-        self.table = QTableView()
-        self.table.setObjectName("follow_ups_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        self.table = list_table_view(
+            self.model,
+            "follow_ups_table",
+            COLUMN_WIDTHS,
+            single_selection=True,
+            alternating_rows=False,
+        )
         layout.addWidget(self.table, 1)
         status_row = QHBoxLayout()
         self.count_label = QLabel()

@@ -20,27 +20,25 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE
-from clinicdesk.ui.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = (
     "Patient",
@@ -73,12 +71,6 @@ LOT_MAX = 60
 def matched_text(match: LotMatch) -> str:
     names = {"kit": "Kit lot", "anaesthetic": "Anaesthetic lot"}
     return " and ".join(names.get(part, part) for part in match.matched)
-
-
-def spreadsheet_safe(value: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheet programs (CSV
-    # injection): a leading apostrophe makes it text. Lots such as "-0012" get one too.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def write_lot_csv(path: Path, matches: Sequence[LotMatch]) -> int:
@@ -193,21 +185,7 @@ class LotFinderDialog(QDialog):
         layout.addWidget(self.error_label)
 
         self.model = LotMatchesModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("lot_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
+        self.table = list_table_view(self.model, "lot_table", COLUMN_WIDTHS, single_selection=True)
         layout.addWidget(self.table, 1)
         self.count_label = QLabel()
         self.count_label.setObjectName("lot_count")
