@@ -55,6 +55,9 @@ class ImageFacts:
     width: int  # as shown, after EXIF orientation
     height: int
     taken_at: datetime | None  # EXIF DateTimeOriginal (camera local time), if present
+    # A metadata-free upright JPEG thumbnail made from the pixels already decoded for the
+    # check (``inspect_image(..., thumbnail_size=...)``), so import need not decode twice.
+    thumbnail: bytes | None = None
 
 
 @contextmanager
@@ -110,22 +113,35 @@ def _taken_at(image: Image.Image) -> datetime | None:
         return None  # a camera with its clock unset writes "0000:00:00 00:00:00"
 
 
-def inspect_image(data: bytes, name: str) -> ImageFacts:
+def inspect_image(data: bytes, name: str, *, thumbnail_size: int | None = None) -> ImageFacts:
     """Check ``data`` (the file called ``name``) fully; raise ``ImageRejected`` if it cannot be
-    kept. Decodes every pixel once, so a truncated or corrupt file is caught here."""
+    kept. Decodes every pixel once, so a truncated or corrupt file is caught here. With
+    ``thumbnail_size`` the facts carry a thumbnail made from that same decode."""
     with _open(data, name) as image:
         fmt = str(image.format)
         width, height = image.size
+        source_mode, icc = image.mode, image.info.get("icc_profile")
         orientation = image.getexif().get(_ORIENTATION, 1)
         taken_at = _taken_at(image)
         if fmt == "JPEG":
             # Decode at 1/8 scale: libjpeg still reads every coded block (a truncated or
             # corrupt file fails just the same) but skips most of the pixel work.
-            image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            # A thumbnail made from it needs at least its own size of pixels.
+            least = min(thumbnail_size or 1, width, height)
+            image.draft(image.mode, (max(least, width // 8), max(least, height // 8)))
         _decode(image, name)
+        small = None
+        if thumbnail_size is not None:
+            small = _small_copy(image, source_mode, icc, thumbnail_size)
     if orientation in (5, 6, 7, 8):  # rotated a quarter turn: shown with width and height swapped
         width, height = height, width
-    return ImageFacts(fmt, width, height, taken_at)
+    return ImageFacts(fmt, width, height, taken_at, small)
+
+
+def _small_copy(image: Image.Image, source_mode: str, icc: object, size: int) -> bytes:
+    upright = ImageOps.exif_transpose(image)
+    upright.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return _clean_jpeg(upright, source_mode, icc, THUMBNAIL_QUALITY)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -176,6 +192,4 @@ def thumbnail(data: bytes, size: int = 256, name: str = "photo") -> bytes:
         if image.format == "JPEG":
             image.draft("RGB", (size, size))
         _decode(image, name)
-        upright = ImageOps.exif_transpose(image)
-        upright.thumbnail((size, size), Image.Resampling.LANCZOS)
-        return _clean_jpeg(upright, source_mode, icc, THUMBNAIL_QUALITY)
+        return _small_copy(image, source_mode, icc, size)

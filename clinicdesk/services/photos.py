@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -155,15 +156,25 @@ class PhotoService:
         except OSError as exc:
             detail = exc.strerror or type(exc).__name__
             return ImportOutcome(path, "refused", f"{name}: the file could not be read ({detail}).")
+        # Hash, seal and write the original on a second thread while the check decodes (all
+        # release the GIL); a refused file that this import wrote is removed again.
+        storing = _WRITER.submit(_hash_and_store, store, data, patient.id)
         try:
-            facts = inspect_image(data, name)
+            facts = inspect_image(data, name, thumbnail_size=THUMBNAIL_SIZE)
         except ImageRejected as exc:
+            stored = storing.result()
+            if stored.created:
+                store.discard(stored.sha256)
             return ImportOutcome(path, "refused", exc.message)
-        sha256 = hashlib.sha256(data).hexdigest()
+        stored = storing.result()
+        sha256 = stored.sha256
         if existing := self.repo.find_live(patient.id, sha256):
             return ImportOutcome(path, "duplicate", _duplicate(name, existing), existing.id)
         try:
-            store.put(data, patient.id)  # the file first: a row never points at nothing
+            if stored.error is not None:
+                raise stored.error
+            if not stored.created:  # already there: check it opens for this patient
+                store.put(data, patient.id, sha256=sha256)
         except SealedFileError as exc:
             return ImportOutcome(path, "refused", f"{name}: {exc.message}")
         taken_at, source = facts.taken_at, TakenAtSource.EXIF
@@ -190,6 +201,8 @@ class PhotoService:
             created_at="",
             created_by="",
         )
+        if facts.thumbnail is not None:  # made from the check's decode: no second decode
+            self._cache(photo, "thumbnail", facts.thumbnail)
         with write_transaction(self.db):
             # Checked again under the write lock: two imports of one file at once make one row.
             if existing := self.repo.find_live(patient.id, sha256):
@@ -274,20 +287,29 @@ class PhotoService:
     def _derived(self, photo: Photo, kind: str, make: Callable[[bytes], bytes]) -> bytes:
         """A cached derivative of the original, made (and cached) again when missing or
         unreadable. The cache is a convenience: failing to write it is logged, not raised."""
-        key = self._key(f"{kind}-cache")
-        path = self.paths.cache_dir / kind / photo.sha256[:2] / photo.sha256
-        associated = f"clinicdesk {kind}\x00{photo.sha256}\x00{photo.patient_id}".encode()
+        key, path, associated = self._cache_place(photo, kind)
         try:
             return read_sealed(path, key, associated)
         except SealedFileError:
             pass  # not made yet, or damaged: make it again
         data = make(self.store.get(photo.sha256, photo.patient_id))
+        self._cache(photo, kind, data)
+        return data
+
+    def _cache_place(self, photo: Photo, kind: str) -> tuple[bytes, Path, bytes]:
+        key = self._key(f"{kind}-cache")
+        path = self.paths.cache_dir / kind / photo.sha256[:2] / photo.sha256
+        associated = f"clinicdesk {kind}\x00{photo.sha256}\x00{photo.patient_id}".encode()
+        return key, path, associated
+
+    def _cache(self, photo: Photo, kind: str, data: bytes) -> None:
+        """Keep a derivative in the cache; failing to is logged, not raised."""
+        key, path, associated = self._cache_place(photo, kind)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_sealed(path, data, key, associated)
+            write_sealed(path, data, key, associated, sync=False)  # rebuilt if ever lost
         except (OSError, SealedFileError) as exc:
             log.warning("could not cache a %s: %s", kind, type(exc).__name__)
-        return data
 
     def _audit(self, user: CurrentUser, action: str, photo: Photo, detail: dict[str, str]) -> None:
         with write_transaction(self.db):
@@ -311,6 +333,28 @@ class PhotoService:
         if photo is None:
             raise NotFound("That photo does not exist; it may have been archived.")
         return photo
+
+
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photo-store")
+
+
+@dataclass(frozen=True)
+class _Stored:
+    sha256: str
+    created: bool  # this call wrote the file (it was not there before)
+    error: SealedFileError | None = None
+
+
+def _hash_and_store(store: ContentStore, data: bytes, patient_id: str) -> _Stored:
+    """The file first (a row never points at nothing): written here unless already there."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if store.exists(sha256):
+        return _Stored(sha256, created=False)
+    try:
+        store.put(data, patient_id, sha256=sha256)
+    except SealedFileError as exc:
+        return _Stored(sha256, created=False, error=exc)
+    return _Stored(sha256, created=True)
 
 
 def _duplicate(name: str, existing: Photo) -> str:

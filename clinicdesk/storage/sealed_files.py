@@ -163,17 +163,19 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically: temp file in the same folder, fsync, rename,
     fsync the folder. On failure ``path`` is as it was and the temp file is gone; an OSError
-    becomes ``SaveFailed``."""
+    becomes ``SaveFailed``. ``sync=False`` (caches that can be rebuilt) keeps the atomic rename
+    but skips the fsyncs: after a power cut the file may be missing or torn, never half-new."""
     path = Path(path)
     temp: str | None = None
     try:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
         try:
             _write_all(fd, data)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(temp, path)
@@ -184,12 +186,15 @@ def write_durably(path: Path, data: bytes) -> None:
         if temp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-    fsync_directory(path.parent)
+    if sync:
+        fsync_directory(path.parent)
 
 
-def write_sealed(path: Path, data: bytes, key: bytes, associated: bytes) -> None:
+def write_sealed(
+    path: Path, data: bytes, key: bytes, associated: bytes, *, sync: bool = True
+) -> None:
     """Seal ``data`` and write it to ``path`` atomically (see ``write_durably``)."""
-    write_durably(Path(path), seal(data, key, associated))
+    write_durably(Path(path), seal(data, key, associated), sync=sync)
 
 
 def read_sealed(path: Path, key: bytes, associated: bytes) -> bytes:
@@ -243,11 +248,13 @@ class ContentStore:
         # The sha256 has a fixed length, so the record id that follows cannot blur into it.
         return f"clinicdesk content\x00{sha256}\x00{record_id}".encode()
 
-    def put(self, data: bytes, record_id: str) -> str:
-        """Store ``data`` for ``record_id``; returns the sha256 hex of ``data``. Putting the same
-        bytes again for the same record changes nothing. Raises ``SaveFailed`` (nothing left
-        behind) or ``ContentConflict`` (the file there does not open for this record)."""
-        sha256 = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, record_id: str, *, sha256: str | None = None) -> str:
+        """Store ``data`` for ``record_id``; returns the sha256 hex of ``data`` (the caller may
+        pass it in when it has just computed it). Putting the same bytes again for the same
+        record changes nothing. Raises ``SaveFailed`` (nothing left behind) or
+        ``ContentConflict`` (the file there does not open for this record)."""
+        if sha256 is None:
+            sha256 = hashlib.sha256(data).hexdigest()
         associated = self._associated(sha256, record_id)
         path = self.path_of(sha256)
         if path.exists():
@@ -268,6 +275,12 @@ class ContentStore:
             fsync_directory(folder.parent)
         write_sealed(path, data, self._key, associated)
         return sha256
+
+    def discard(self, sha256: str) -> None:
+        """Remove a file this program has just stored and not yet pointed a record at (an
+        import whose check then refused it). Never for a file a record points at."""
+        with contextlib.suppress(OSError):
+            self.path_of(sha256).unlink()
 
     def get(self, sha256: str, record_id: str) -> bytes:
         """The original bytes; ``SealBroken`` unless the file opens for this sha256 and record

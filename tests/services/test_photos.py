@@ -90,6 +90,9 @@ def test_a_batch_imports_the_good_files_and_refuses_the_bad_with_reasons(
 
     stored = photos.list_photos(clinic.clinician, patient_id)
     assert [p.original_name for p in stored] == ["IMG_0001.JPG", "scan.tif", "cmyk.jpg", "deep.png"]
+    # The originals are written while the check runs; a refused file's copy is removed again.
+    on_disk = sorted(p.name for p in clinic.paths.photos_dir.rglob("*") if p.is_file())
+    assert on_disk == sorted(p.sha256 for p in stored)
     first = stored[0]
     assert (first.format, first.width, first.height) == ("JPEG", 40, 80)
     assert (first.taken_at, first.taken_at_source) == (
@@ -175,9 +178,12 @@ def test_thumbnail_cache_is_sealed_and_rebuilt_when_missing(
         clinic.clinician, patient_id, [write(tmp_path, "a.jpg", images.jpeg((600, 400)))]
     )
     assert outcome.photo_id is not None
-    first = photos.thumbnail(clinic.clinician, outcome.photo_id)
+    # Made during the import from the check's decode: the gallery need not decode it again.
     cached = [p for p in (clinic.paths.cache_dir / "thumbnail").rglob("*") if p.is_file()]
     assert len(cached) == 1 and not cached[0].read_bytes().startswith(b"\xff\xd8")
+    first = photos.thumbnail(clinic.clinician, outcome.photo_id)
+    with Image.open(io.BytesIO(first)) as small:
+        assert small.size == (256, 171)
     cached[0].write_bytes(b"damaged")
     assert photos.thumbnail(clinic.clinician, outcome.photo_id) == first
     cached[0].unlink()
