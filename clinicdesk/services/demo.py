@@ -1,7 +1,8 @@
 """A demo clinic with synthetic patients: realistic UK names (non-ASCII ones included) and
 hair-loss histories for men and women, and for most of them a course of care (consultation,
-micrograft treatment, trichoscopy, follow-ups, adverse events: ``demo_care``). Deterministic
-for a given seed and day. No real person's data.
+micrograft treatment, trichoscopy, follow-ups, adverse events: ``demo_care``), and for a few
+treated patients generated photos of every standard view at each visit (``demo_photos``).
+Deterministic for a given seed and day. No real person's data, no real person's photo.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import NewClinic, hash_password
 from clinicdesk.services.context import ClinicServices, create_clinic_storage
 from clinicdesk.services.demo_care import (
+    DemoCourse,
     ResponderDeck,
     plan_course,
     record_course,
     with_course_labs,
 )
+from clinicdesk.services.demo_photos import PHOTO_PATIENTS, add_demo_photos
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 
@@ -390,6 +393,8 @@ def _fill_demo_clinic(
     # whatever the courses draw.
     care_rng = random.Random(f"care-{seed}")
     responders = ResponderDeck()
+    photo_rng = random.Random(f"photos-{seed}")
+    photographed = 0
     for made in range(patients):
         if cancelled is not None and cancelled():
             return made
@@ -398,7 +403,12 @@ def _fill_demo_clinic(
         # One transaction per patient (the services' own transactions nest as savepoints):
         # a commit per record would make the demo several times slower.
         with write_transaction(services.db):
-            _demo_patient(services, clinician, rng, care_rng, responders, today)
+            patient_id, course = _demo_patient(
+                services, clinician, rng, care_rng, responders, today
+            )
+        if course is not None and len(course.visits) > 1 and photographed < PHOTO_PATIENTS:
+            add_demo_photos(services, clinician, patient_id, course.visits, photo_rng)
+            photographed += 1
     return patients
 
 
@@ -409,7 +419,7 @@ def _demo_patient(
     care_rng: random.Random,
     responders: ResponderDeck,
     today: date,
-) -> None:
+) -> tuple[str, DemoCourse | None]:
     form = demo_patient_form(rng, today)
     patient = services.patients.register(clinician, form)
     female = form["sex"] == "F"
@@ -442,3 +452,4 @@ def _demo_patient(
         )
     if course is not None:
         record_course(services, clinician, patient.id, course)
+    return patient.id, course

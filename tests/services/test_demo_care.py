@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -320,3 +321,37 @@ def test_a_few_adverse_events_with_outcomes(demo: Demo) -> None:
             else:
                 assert d.outcome_on is None
     assert 1 <= len(events) <= PATIENTS // 4
+
+
+def test_some_treated_patients_have_synthetic_photos_of_every_view_at_each_visit(
+    demo: Demo,
+) -> None:
+    from PIL import Image
+
+    from clinicdesk.domain.photos import View
+    from clinicdesk.services.demo_photos import PHOTO_PATIENTS
+
+    photos = demo.services.photos
+    with_photos = []
+    for patient in demo.patients():
+        listed = photos.list_photos(demo.clinician, patient.id)
+        if listed:
+            with_photos.append((patient, listed))
+    assert len(with_photos) == PHOTO_PATIENTS
+    for patient, listed in with_photos:
+        visits = {
+            a.details.visit_date
+            for a in demo.services.assessments.list_for_patient(demo.clinician, patient.id)
+        }
+        by_visit: dict[date, set[View | None]] = {}
+        for photo in listed:
+            by_visit.setdefault(photo.visit_date, set()).add(photo.view)
+            # The camera's clock says the visit's morning; the image decodes.
+            assert photo.taken_at.date() == photo.visit_date
+        assert set(by_visit) == visits  # baseline and every follow-up assessed
+        baseline = min(by_visit)
+        assert by_visit[baseline] == set(View)  # the full set of views at baseline
+        assert photos.missing_views(demo.clinician, patient.id, baseline) == []
+        first = listed[0]
+        with Image.open(io.BytesIO(photos.display(demo.clinician, first.id))) as shown:
+            assert shown.size[0] > 0
