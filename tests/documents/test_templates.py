@@ -1,0 +1,213 @@
+"""Versioned templates: the bundled wording, the released-hash manifest, old versions kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from clinicdesk.documents.templates import (
+    CONSENT_PACK,
+    Fields,
+    Scopes,
+    Signatures,
+    TemplateError,
+    TemplateLibrary,
+    UnknownTemplate,
+    WriteIn,
+    parse_body,
+)
+from clinicdesk.errors import UserError
+from clinicdesk.paths import resources_dir
+from tests.documents.pdf_helpers import copy_templates
+
+BUNDLED_IDS = [
+    "aftercare",
+    "data-protection",
+    "micrograft-consent",
+    "photo-consent",
+    "pre-treatment",
+]
+
+
+def _release(root: Path, template_id: str, version: int) -> None:
+    """Add a version file's hash to the manifest, as a developer releasing it would."""
+    manifest = json.loads((root / "manifest.json").read_text())
+    digest = hashlib.sha256((root / template_id / f"v{version}.md").read_bytes()).hexdigest()
+    manifest["templates"].append({"id": template_id, "version": version, "sha256": digest})
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _new_version(root: Path, template_id: str, replace: str, by: str) -> None:
+    text = (root / template_id / "v1.md").read_text(encoding="utf-8")
+    assert replace in text
+    text = text.replace("version: 1\n", "version: 2\n", 1).replace(replace, by)
+    (root / template_id / "v2.md").write_bytes(text.encode())
+    _release(root, template_id, 2)
+
+
+def test_the_bundled_templates_are_all_released_and_unchanged() -> None:
+    library = TemplateLibrary()
+    assert library.ids() == BUNDLED_IDS
+    assert library.verify() == []  # the message names any changed or unreleased file
+    assert set(CONSENT_PACK) <= set(library.ids())
+    for template_id in library.ids():
+        template = library.current(template_id)
+        path = resources_dir() / "templates" / template_id / f"v{template.version}.md"
+        assert template.text_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert template.id == template_id and template.title
+        assert "{{" not in template.title
+
+
+def test_an_edited_released_version_is_refused(tmp_path: Path) -> None:
+    root = copy_templates(tmp_path)
+    path = root / "photo-consent" / "v1.md"
+    path.write_bytes(path.read_bytes().replace(b"marketing", b"marketting", 1))
+    library = TemplateLibrary(root)
+    with pytest.raises(TemplateError) as caught:
+        library.current("photo-consent")
+    assert "changed since it was released" in caught.value.message
+    assert [problem for problem in library.verify() if "photo-consent/v1.md" in problem]
+    assert library.current("aftercare").version == 1  # the others still load
+
+
+def test_a_line_ending_change_alone_is_an_edit(tmp_path: Path) -> None:
+    root = copy_templates(tmp_path)
+    path = root / "aftercare" / "v1.md"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(TemplateError):
+        TemplateLibrary(root).get("aftercare", 1)
+
+
+def test_a_new_wording_is_a_new_version_and_the_old_one_stays_loadable(tmp_path: Path) -> None:
+    root = copy_templates(tmp_path)
+    old = TemplateLibrary(root).current("aftercare")
+    _new_version(root, "aftercare", "for 2 weeks", "for 3 weeks")
+    library = TemplateLibrary(root)
+    current = library.current("aftercare")
+    assert current.version == 2
+    assert "for 3 weeks" in current.body
+    assert current.text_hash != old.text_hash
+    assert library.get("aftercare", 1) == old
+    assert [t.version for t in library.versions("aftercare")] == [1, 2]
+
+
+def test_an_unreleased_version_file_is_reported_and_not_used(tmp_path: Path) -> None:
+    root = copy_templates(tmp_path)
+    v1 = (root / "pre-treatment" / "v1.md").read_text()
+    (root / "pre-treatment" / "v2.md").write_text(v1.replace("version: 1", "version: 2"))
+    library = TemplateLibrary(root)
+    assert library.current("pre-treatment").version == 1
+    problems = library.verify()
+    assert len(problems) == 1 and "pre-treatment/v2.md is not in manifest.json" in problems[0]
+    assert '"sha256": "' in problems[0]  # the line to add to the manifest
+
+
+def test_unknown_templates_and_versions_are_clear_user_errors() -> None:
+    library = TemplateLibrary()
+    with pytest.raises(UnknownTemplate) as caught:
+        library.current("hair-transplant-consent")
+    assert isinstance(caught.value, UserError)
+    assert "hair-transplant-consent" in caught.value.message
+    assert "micrograft-consent" in caught.value.message  # says which ones there are
+    with pytest.raises(UnknownTemplate):
+        library.get("aftercare", 99)
+
+
+def test_a_file_whose_header_names_another_template_is_refused(tmp_path: Path) -> None:
+    root = copy_templates(tmp_path)
+    path = root / "aftercare" / "v1.md"
+    path.write_text(path.read_text().replace("id: aftercare", "id: pre-treatment"))
+    manifest = json.loads((root / "manifest.json").read_text())
+    for entry in manifest["templates"]:
+        if entry["id"] == "aftercare":
+            entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(TemplateError, match="says it is 'pre-treatment'"):
+        TemplateLibrary(root).current("aftercare")
+
+
+def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="missing or damaged"):
+        TemplateLibrary(tmp_path).ids()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hello {{Name}}",  # not a placeholder name
+        "Hello {{name",
+        "Some **bold text",
+        "::signatures patient surgeon",
+        "::fields\nno bar here",
+        "::frobnicate",
+        "#Heading without a space",
+    ],
+)
+def test_malformed_markup_is_refused_not_half_printed(body: str) -> None:
+    with pytest.raises(TemplateError):
+        parse_body(body)
+
+
+def test_the_procedure_consent_holds_what_clinical_md_requires() -> None:
+    template = TemplateLibrary().current("micrograft-consent")
+    body = template.body.lower()
+    risks = [
+        "pain",
+        "bleeding",
+        "bruising",
+        "infection",
+        "scarring at the donor site",
+        "keloid",
+        "swelling",
+        "headache",
+        "reaction to the local anaesthetic",
+        "temporary shedding",
+        "failure to achieve the desired aim",
+    ]
+    alternatives = [
+        "minoxidil",
+        "finasteride or dutasteride",
+        "anti-androgens",
+        "platelet-rich plasma",
+        "laser",
+        "hair transplant",
+        "camouflage",
+        "no treatment",
+    ]
+    for phrase in [*risks, *alternatives]:
+        assert phrase in body, phrase
+    for phrase in ["1 week", "1 month", "3 months", "6 months", "12 months"]:
+        assert phrase in body, phrase
+    # The honest published figures, and the right to withdraw and to reflect.
+    for phrase in ["4.5 to 7.1", "66%", "withdraw your consent", "cooling-off"]:
+        assert phrase in body, phrase
+    assert {
+        "clinician_name",
+        "clinician_registration",
+        "consultation_date",
+        "decision_date",
+        "device",
+        "cost",
+        "risks_discussed",
+        "alternatives_discussed",
+        "patient_questions",
+    } <= template.placeholders
+    signatures = [b for b in template.blocks if isinstance(b, Signatures)]
+    roles = {role for block in signatures for role in block.roles}
+    assert {"patient", "treating-clinician", "witness", "interpreter"} <= roles
+    assert any(isinstance(b, WriteIn) for b in template.blocks)
+
+
+def test_the_photo_consent_has_three_independent_scopes() -> None:
+    template = TemplateLibrary().current("photo-consent")
+    (scopes,) = [b for b in template.blocks if isinstance(b, Scopes)]
+    assert [title for title, _ in scopes.rows] == [
+        "Clinical record",
+        "Anonymised teaching",
+        "Identifiable marketing",
+    ]
+    assert "will never affect your treatment" in template.body
+    assert not [b for b in template.blocks if isinstance(b, Fields)]
