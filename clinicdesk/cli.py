@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli_audit import add_audit_commands, run_audit
+from clinicdesk.cli_documents import DOCUMENT_COMMANDS, add_document_commands, run_documents
 from clinicdesk.cli_lots import add_lot_commands, run_lots
 from clinicdesk.cli_photos import add_photo_commands, run_import_photos
 from clinicdesk.cli_users import add_user_commands, run_users
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(commands)
     add_lot_commands(commands)
     add_photo_commands(commands)
+    add_document_commands(commands)
     return parser
 
 
@@ -327,6 +329,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_lots(services, user, args, out)
         elif args.command == "import-photos":
             return run_import_photos(services, user, args, out)
+        elif args.command in DOCUMENT_COMMANDS:
+            return run_documents(services, user, args, out)
     finally:
         services.close()
     return 0

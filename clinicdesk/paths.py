@@ -46,6 +46,11 @@ class Paths:
         return self.data_dir / "photos"
 
     @property
+    def consent_files_dir(self) -> Path:
+        """Scanned signed consent forms and signatures drawn on screen (sealed, by sha256)."""
+        return self.data_dir / "consents"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 

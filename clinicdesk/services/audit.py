@@ -54,6 +54,8 @@ ACTION_LABELS: dict[str, str] = {
     "import": "Imported",
     "verify": "Checked",
     "override": "Overridden",
+    "sign": "Signed",
+    "withdraw": "Withdrawn",
     "disable": "Disabled",
     "enable": "Enabled",
     "reset_password": "Password reset",
@@ -70,6 +72,8 @@ ENTITY_LABELS: dict[str, str] = {
     "audit_log": "Audit trail",
     "permission": "Permission",
     "document": "Document",
+    "documents": "Document log",
+    "consent": "Consent",
     "photo": "Photo",
 }
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -10,6 +10,11 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from clinicdesk.domain.consent import (
+    COOLING_OFF_DAYS_DEFAULT,
+    COOLING_OFF_DAYS_MAX,
+    check_cooling_off_days,
+)
 from clinicdesk.domain.ids import SiteId, UserId, uuid7
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
@@ -29,6 +34,8 @@ CLINIC_NAME_KEY = "clinic_name"
 IDLE_LOCK_MINUTES_KEY = "idle_lock_minutes"
 IDLE_LOCK_MINUTES_DEFAULT = 5
 IDLE_LOCK_MINUTES_MAX = 24 * 60
+# Days between the consent discussion and the earliest treatment (CLINICAL.md "Consent").
+COOLING_OFF_DAYS_KEY = "cooling_off_days"
 # argon2id with the parameters RELIABILITY.md row 12 expects ($argon2id$v=19$m=65536,t=3,p=4).
 _hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
 
@@ -78,6 +85,15 @@ def validate_password(value: str, errors: dict[str, str], field: str = "admin_pa
         errors[field] = f"must be at least {MIN_PASSWORD_LENGTH} characters"
 
 
+def cooling_off_days_of(repo: ClinicRepository) -> int:
+    """The cooling-off setting; the default (14) if unset or not a whole number from 0 to 60
+    (a damaged setting must not shorten the time a patient gets to reflect)."""
+    value = (repo.setting(COOLING_OFF_DAYS_KEY) or "").strip()
+    if value.isdecimal() and value.isascii() and 0 <= int(value) <= COOLING_OFF_DAYS_MAX:
+        return int(value)
+    return COOLING_OFF_DAYS_DEFAULT
+
+
 class ClinicService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -119,6 +135,21 @@ class ClinicService:
                 {"minutes": minutes},
             )
         return minutes
+
+    def cooling_off_days(self) -> int:
+        """The clinic's cooling-off period in days (see ``cooling_off_days_of``)."""
+        return cooling_off_days_of(self.repo)
+
+    def set_cooling_off_days(self, acting: CurrentUser, days: int) -> int:
+        """Change the cooling-off period, 0 to 60 days (administrators only; audited)."""
+        require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
+        check_cooling_off_days(days)
+        with write_transaction(self.db):
+            self.repo.set_setting(COOLING_OFF_DAYS_KEY, str(days), acting.actor)
+            audit.append(
+                self.db, acting.actor, "update", "setting", COOLING_OFF_DAYS_KEY, {"days": days}
+            )
+        return days
 
     def this_site(self) -> SiteRow:
         site_id = self.repo.local(THIS_SITE_KEY)

@@ -9,7 +9,9 @@ second entry, ``override``, with the blocking reasons and the clinician's reason
 optimistic: a stale version raises ``ConcurrentEdit`` carrying both versions.
 
 Recording a treatment creates its follow-ups (CLINICAL.md schedule) in the same transaction;
-changing a treatment's date moves the follow-ups that have not been attended.
+changing a treatment's date moves the follow-ups that have not been attended. The eligibility
+check covers red flags, labs, who took consent, and (``services.consents``) a signed procedure
+consent in force and the cooling-off period from the consent discussion.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from clinicdesk.domain.ids import UserId
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.services.consents import treatment_consent_blockers
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
@@ -317,7 +320,8 @@ class ClinicalService:
                 "Consent was not taken by the treating clinician (GMC guidance for cosmetic "
                 "interventions)."
             )
-        # Hook for the documents issue: signed consent and the cooling-off period add here.
+        # A signed procedure consent in force, and the cooling-off period from the discussion.
+        consent.extend(treatment_consent_blockers(self.db, patient_id, treated_on))
         history = self.patients.get_medical_history(patient_id)
         return eligibility_blockers(history, treated_on, consent_blockers=consent)
 

@@ -25,10 +25,14 @@ from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService, NewClinic
+from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.clinical import ClinicalService
+from clinicdesk.services.consents import ConsentService
+from clinicdesk.services.documents import DocumentService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
+from clinicdesk.services.reports import ReportService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.users import UserService
 from clinicdesk.storage.database import (
@@ -83,9 +87,47 @@ class ClinicServices:
         return ClinicalService(self.db, self.patients.today)
 
     @cached_property
+    def consents(self) -> ConsentService:
+        """Consent records (signed forms sealed in ``paths.consent_files_dir``) and the log of
+        documents made for patients."""
+        return ConsentService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
     def photos(self) -> PhotoService:
         """Treatment photos: files in ``paths.photos_dir``, sealed with the data key's subkey."""
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
+    def clinic_details(self) -> ClinicDetailsService:
+        """What documents print about the clinic (name, address, phones, logo...)."""
+        return ClinicDetailsService(self.clinic)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Consent forms, information sheets, the consent pack and the progress report, each
+        recorded in the document log."""
+        return DocumentService(
+            self.db,
+            self.clinic_details,
+            self.consents,
+            lambda: self.reports,
+            self.clinic.cooling_off_days,
+            self.patients.today,
+        )
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Progress reports (PDF), gathered through the services above."""
+        return ReportService(
+            self.db,
+            self.clinic,
+            self.clinic_details,
+            self.patients,
+            self.clinical,
+            self.assessments,
+            self.photos,
+            self.patients.today,
+        )
 
     @cached_property
     def login_throttle(self) -> LoginThrottle:

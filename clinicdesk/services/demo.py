@@ -42,6 +42,14 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 
 DEMO_PASSWORD = "demo"
+# Printed on the demo's documents: a made-up address (the 01632 numbers are Ofcom's drama range).
+DEMO_CLINIC_DETAILS = {
+    "address": "12 Example Row\nHarrogate HG1 2XX",
+    "phone": "01632 960 123",
+    "out_of_hours_phone": "01632 960 999",
+    "data_protection_contact": "The practice manager, at the address above",
+    "cost": "£1,850 for one session, including the follow-up visits for a year",
+}
 DEMO_CLINIC = "Demo Hair Clinic"
 
 FEMALE_NAMES = (
@@ -388,6 +396,7 @@ def _fill_demo_clinic(
             )
     for username in ("admin", "clinician", "reception"):
         services.clinic.password_set(username, DEMO_PASSWORD)
+    services.clinic_details.update(admin, DEMO_CLINIC_DETAILS)
     clinician = services.clinic.user("clinician")
     # Courses of care draw from their own generator, so the patients stay the same for a seed
     # whatever the courses draw.

@@ -25,6 +25,11 @@ What a course holds and the choices behind it (CLINICAL.md):
   follow-ups already in the past. About two thirds respond (Zari 2021: 66%): +3 to +9
   hairs/cm² and +0.5 to +2 µm in treated regions at 6 months, a little less at 12; the others
   are flat or slightly worse. The occipital reference only wobbles by counting error.
+- Consent: every treated patient signs the procedure consent (printed at the consultation, the
+  discussion; signed on the day of the decision, outside the cooling-off period, taken by the
+  treating clinician, with a signature drawn on screen) and a photo consent: clinical record
+  always, anonymised teaching for about 60%, identifiable marketing for about 25%, of whom
+  about 1 in 4 later withdraw marketing (their photos are then not for marketing).
 - Follow-ups already due are booked and mostly attended; about 1 in 12 was missed (did not
   attend, so it stays on reception's list). Upcoming ones in the next four weeks are often
   booked. A few adverse events (shedding, headache, donor-site infection) with outcomes.
@@ -33,9 +38,12 @@ What a course holds and the choices behind it (CLINICAL.md):
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+from clinicdesk.documents.templates import TemplateLibrary
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.clinical import (
@@ -44,6 +52,7 @@ from clinicdesk.domain.clinical import (
     RawValue,
     TreatedZone,
 )
+from clinicdesk.domain.consent import ConsentKind
 from clinicdesk.domain.ids import SiteId
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory
 from clinicdesk.services.context import ClinicServices
@@ -56,6 +65,8 @@ MISSED_SHARE = 0.08  # follow-ups not attended
 TREATED_WITHIN_DAYS = 425  # treatments spread over the last ~14 months
 
 KIT_NAME = "Rigeneracons micrograft kit (CE-marked)"
+PROCEDURE_TEMPLATE = "micrograft-consent"
+PHOTO_TEMPLATE = "photo-consent"
 # Oldest first: each lot is in use for about ten weeks, so several patients share one.
 KIT_LOTS = (
     "RGK-24-0012",
@@ -175,6 +186,8 @@ class DemoCourse:
     visits: tuple[DemoVisit, ...] = ()
     follow_ups: tuple[DemoFollowUp, ...] = ()
     adverse_events: tuple[dict[str, RawValue], ...] = ()
+    photo_scopes: dict[str, bool] | None = None  # the photo consent signed with the procedure's
+    marketing_withdrawn_on: date | None = None
 
 
 def plan_course(
@@ -268,9 +281,12 @@ def plan_course(
                     _EFFECT_AT[follow_up.kind],
                 )
             )
+    photo_scopes, withdrawn_on = _photo_consent(consulted_on, treated_on, today)
     return DemoCourse(
         consultation,
         main_site,
+        photo_scopes=photo_scopes,
+        marketing_withdrawn_on=withdrawn_on,
         labs=labs,
         treatment=treatment,
         override_reason=override,
@@ -296,9 +312,10 @@ def record_course(
     site: SiteId = sites[0].id if course.main_site or len(sites) < 2 else sites[1].id
     people = {"site_id": site, "clinician_id": clinician.id}
     clinical = services.clinical
-    clinical.add_consultation(clinician, patient_id, course.consultation | people)
+    consultation = clinical.add_consultation(clinician, patient_id, course.consultation | people)
     if course.treatment is None:
         return
+    _record_consents(services, clinician, patient_id, consultation.id, course)
     saved = clinical.record_treatment(
         clinician,
         patient_id,
@@ -327,6 +344,110 @@ def record_course(
         )
     for event in course.adverse_events:
         clinical.add_adverse_event(clinician, patient_id, event | {"treatment_id": treatment_id})
+
+
+def _record_consents(
+    services: ClinicServices,
+    clinician: CurrentUser,
+    patient_id: str,
+    consultation_id: str,
+    course: DemoCourse,
+) -> None:
+    """The procedure and photo consents of a treated patient: printed at the consultation,
+    signed on the day of the decision with a signature drawn on screen."""
+    library = TemplateLibrary()
+    consents = services.consents
+    prepared_on = date.fromisoformat(str(course.consultation["consulted_on"]))
+    signed_on = date.fromisoformat(str(course.consultation["decided_on"]))
+    signature = _signature_png(random.Random(f"signature-{patient_id}"))
+    for template_id, kind, scopes in (
+        (PROCEDURE_TEMPLATE, ConsentKind.PROCEDURE, None),
+        (PHOTO_TEMPLATE, ConsentKind.PHOTO, course.photo_scopes),
+    ):
+        if kind is ConsentKind.PHOTO and scopes is None:
+            continue
+        template = library.current(template_id)
+        prepared = consents.prepare(
+            clinician,
+            patient_id,
+            template.id,
+            template.version,
+            template.text_hash,
+            kind,
+            consultation_id,
+            prepared_on=prepared_on,
+        )
+        signed = consents.sign(
+            clinician,
+            prepared.id,
+            prepared.version,
+            signed_on,
+            clinician.id,
+            signature_png=signature,
+            photo_scopes=scopes,
+        )
+        if kind is ConsentKind.PHOTO and course.marketing_withdrawn_on is not None:
+            consents.withdraw(
+                clinician,
+                signed.id,
+                signed.version,
+                course.marketing_withdrawn_on,
+                "Patient asked that their photos are no longer used in marketing.",
+                scopes=["marketing"],
+            )
+
+
+def _photo_consent(
+    consulted_on: date, treated_on: date, today: date
+) -> tuple[dict[str, bool], date | None]:
+    """The photo consent's scopes, and when marketing was withdrawn (if it was). Drawn from a
+    generator of its own, seeded by the course's dates, so the rest of the demo is unchanged."""
+    rng = random.Random(f"photo-consent-{consulted_on}-{treated_on}")
+    marketing = rng.random() < 0.25
+    scopes = {
+        "clinical_record": True,
+        "teaching": rng.random() < 0.6,
+        "marketing": marketing,
+    }
+    withdrawn_on = None
+    if marketing and rng.random() < 0.25:
+        day = treated_on + timedelta(days=rng.randrange(30, 200))
+        withdrawn_on = day if day <= today else None
+    return scopes, withdrawn_on
+
+
+def _signature_png(rng: random.Random, width: int = 240, height: int = 64) -> bytes:
+    """A signature as drawn on screen: a looping stroke on white, as an 8-bit grey PNG (written
+    here, so the demo needs no imaging library)."""
+    pixels = [bytearray(b"\xff" * width) for _ in range(height)]
+    x, y = 12.0, height / 2
+    while x < width - 14:
+        nx = x + rng.uniform(3, 9)
+        ny = min(max(y + rng.uniform(-9, 9), 8), height - 9)
+        for step in range(12):
+            px = int(x + (nx - x) * step / 12)
+            py = int(y + (ny - y) * step / 12)
+            for dx in (0, 1):
+                for dy in (0, 1):
+                    pixels[py + dy][px + dx] = 0x20
+        x, y = nx, ny
+    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 # -- the parts of a course ----------------------------------------------------------------

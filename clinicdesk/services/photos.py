@@ -22,15 +22,24 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
 from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.consent import photo_consent_for
 from clinicdesk.domain.dates import BEFORE_BIRTH
 from clinicdesk.domain.patient import Patient
-from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
+from clinicdesk.domain.photos import (
+    ConsentScope,
+    Photo,
+    PhotoVisit,
+    TakenAtSource,
+    View,
+    check_photo_details,
+    photo_visits,
+)
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image
@@ -38,6 +47,8 @@ from clinicdesk.media.ingest import thumbnail as make_thumbnail
 from clinicdesk.paths import Paths
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
+from clinicdesk.storage.assessments import AssessmentRepository
+from clinicdesk.storage.consents import ConsentRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.keys import derive_subkey
 from clinicdesk.storage.patients import PatientRepository
@@ -78,6 +89,7 @@ class PhotoService:
         self.db = db
         self.paths = paths
         self.repo = PhotoRepository(db)
+        self.consents = ConsentRepository(db)
         self.patients = PatientRepository(db)
         self.today = today
         self._data_key = data_key
@@ -207,6 +219,12 @@ class PhotoService:
             # Checked again under the write lock: two imports of one file at once make one row.
             if existing := self.repo.find_live(patient.id, sha256):
                 return ImportOutcome(path, "duplicate", _duplicate(name, existing), existing.id)
+            # The widest photo consent scope in force on the day it was taken (read under the
+            # write lock, so a marketing withdrawal saved meanwhile is seen).
+            scope, not_for_marketing = photo_consent_for(
+                self.consents.for_patient(patient.id), taken_at.date()
+            )
+            photo = replace(photo, consent_scope=scope, marketing_withdrawn_on=not_for_marketing)
             photo_id = self.repo.insert(photo, user.actor)
             audit.append(
                 self.db,
@@ -264,6 +282,73 @@ class PhotoService:
         require(self.db, user, Permission.PHOTOS, entity=ENTITY)
         present = self.repo.views_on(self._patient(patient_id).id, visit_date)
         return [view for view in View if view not in present]
+
+    def visits(
+        self, user: CurrentUser, patient_id: str, photos: Sequence[Photo]
+    ) -> list[PhotoVisit]:
+        """The visits of ``photos`` (the patient's, from ``list_photos``), oldest first, each
+        named Baseline / Follow-up n against the patient's first treatment, with its missing
+        views."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY)
+        patient = self._patient(patient_id)
+        first_treatment = AssessmentRepository(self.db).first_treatment_date(patient.id)
+        return photo_visits((p for p in photos if p.patient_id == patient.id), first_treatment)
+
+    def thumbnail_reader(self, user: CurrentUser, patient_id: str) -> ThumbnailReader:
+        """Thumbnails of the patient's photos for a worker thread: the permission is checked
+        here, once; the reader touches no database, only the sealed files."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY)
+        return ThumbnailReader(self, self._patient(patient_id).id)
+
+    # -- editing ----------------------------------------------------------------------------
+
+    def update_details(
+        self,
+        user: CurrentUser,
+        photo_id: str,
+        expected_version: int,
+        *,
+        view: View | None,
+        region: Region | None,
+        taken_at: datetime,
+    ) -> Photo:
+        """Correct a photo's view (and trichoscopy region) and its capture time, for instance
+        a file time taken when the camera wrote no EXIF date. The time may not be in the future
+        nor before the patient's birth. Optimistic (``ConcurrentEdit`` when someone else saved
+        first) and audited with the fields that changed. Returns the saved photo."""
+        require(self.db, user, Permission.PHOTOS, entity=ENTITY, entity_id=photo_id)
+        taken_at = taken_at.replace(microsecond=0, tzinfo=None)
+        with write_transaction(self.db):
+            current = self._must_get(photo_id)
+            patient = self._patient(current.patient_id)
+            errors = check_photo_details(
+                view,
+                region,
+                taken_at,
+                today=self.today(),
+                date_of_birth=patient.details.date_of_birth,
+            )
+            if errors:
+                raise ValidationError(errors)
+            mine = replace(current, view=view, region=region, taken_at=taken_at)
+            if not self.repo.update_details(
+                photo_id, expected_version, view, region, taken_at, user.actor
+            ):
+                raise ConcurrentEdit("photo", mine, current)
+            changed = [
+                name
+                for name in ("view", "region", "taken_at")
+                if getattr(mine, name) != getattr(current, name)
+            ]
+            audit.append(
+                self.db,
+                user.actor,
+                "update",
+                ENTITY,
+                photo_id,
+                {"patient": current.patient_id, "fields": changed},
+            )
+        return self._must_get(photo_id)
 
     # -- archiving --------------------------------------------------------------------------
 
@@ -355,6 +440,25 @@ def _hash_and_store(store: ContentStore, data: bytes, patient_id: str) -> _Store
     except SealedFileError as exc:
         return _Stored(sha256, created=False, error=exc)
     return _Stored(sha256, created=True)
+
+
+class ThumbnailReader:
+    """The gallery's thumbnails of one patient's photos, safe to use from a worker thread: it
+    reads (and if need be remakes) the sealed thumbnail cache and the content store, never the
+    database. Made by ``PhotoService.thumbnail_reader`` once the permission is checked; a photo
+    of another patient is refused."""
+
+    def __init__(self, service: PhotoService, patient_id: str) -> None:
+        self._service = service
+        self.patient_id = patient_id
+
+    def read(self, photo: Photo) -> bytes:
+        """A small JPEG of ``photo`` (raises ``UserError`` when its file cannot be read)."""
+        if photo.patient_id != self.patient_id:
+            raise NotFound("That photo belongs to another patient record.")
+        return self._service._derived(
+            photo, "thumbnail", lambda data: make_thumbnail(data, THUMBNAIL_SIZE)
+        )
 
 
 def _duplicate(name: str, existing: Photo) -> str:

@@ -384,6 +384,80 @@ def _photos(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="0005_consents")
+def _consents(db: sqlite_utils.Database) -> None:
+    """Consent records, the scopes of photo consents, the log of documents made for patients,
+    and the photos' marketing block.
+
+    A photo consent's three scopes are rows of ``photo_consent_scopes`` rather than nine
+    columns of ``consents``: each scope is granted or refused, dated and withdrawn on its own,
+    so each is its own versioned record (one sync change per withdrawal), and a procedure
+    consent carries no empty scope columns. A refused scope is kept (``granted = 0``), so the
+    record shows the patient said no. ``documents`` is only ever inserted into: it is the
+    record of what was printed (template version and text hash, the PDF's sha256, who, when).
+    ``photos.marketing_withdrawn_on`` marks a patient's photos not for marketing from the day
+    marketing consent was withdrawn; ``consent_scope`` keeps meaning the widest scope in force
+    when the photo was taken.
+    """
+    scopes = "'clinical_record', 'teaching', 'marketing'"
+    sha256 = "length({0}) = 64"
+    statements = [
+        _record_table(
+            "consents",
+            f"""    patient_id TEXT NOT NULL REFERENCES patients(id),
+    kind TEXT NOT NULL CHECK (kind IN ('procedure', 'photo')),
+    template_id TEXT NOT NULL,
+    template_version INTEGER NOT NULL CHECK (template_version >= 1),
+    template_hash TEXT NOT NULL CHECK ({sha256.format("template_hash")}),
+    consultation_id TEXT REFERENCES consultations(id),
+    status TEXT NOT NULL CHECK (status IN ('prepared', 'signed', 'withdrawn')),
+    prepared_on TEXT NOT NULL,
+    signed_on TEXT,
+    consent_taken_by_id TEXT REFERENCES users(id),
+    witness_name TEXT NOT NULL DEFAULT '',
+    interpreter_name TEXT NOT NULL DEFAULT '',
+    signature_sha256 TEXT CHECK ({sha256.format("signature_sha256")}),
+    scan_sha256 TEXT CHECK ({sha256.format("scan_sha256")}),
+    scan_format TEXT CHECK (scan_format IN ('PDF', 'JPEG', 'PNG')),
+    scan_name TEXT NOT NULL DEFAULT '',
+    withdrawn_on TEXT,
+    withdrawal_reason TEXT NOT NULL DEFAULT '',
+    CHECK (status = 'prepared' OR (signed_on IS NOT NULL AND consent_taken_by_id IS NOT NULL)),
+    CHECK (status != 'withdrawn' OR withdrawn_on IS NOT NULL)""",
+        ),
+        _record_table(
+            "photo_consent_scopes",
+            f"""    consent_id TEXT NOT NULL REFERENCES consents(id),
+    patient_id TEXT NOT NULL REFERENCES patients(id),
+    scope TEXT NOT NULL CHECK (scope IN ({scopes})),
+    granted INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    granted_on TEXT,
+    withdrawn_on TEXT,
+    withdrawal_reason TEXT NOT NULL DEFAULT '',
+    CHECK (granted = 1 OR (granted_on IS NULL AND withdrawn_on IS NULL)),
+    UNIQUE (consent_id, scope)""",
+        ),
+        _record_table(
+            "documents",
+            f"""    patient_id TEXT NOT NULL REFERENCES patients(id),
+    kind TEXT NOT NULL CHECK (
+        kind IN ('consent_form', 'consent_pack', 'progress_report', 'information_sheet')
+    ),
+    template_id TEXT NOT NULL DEFAULT '',
+    template_version INTEGER CHECK (template_version >= 1),
+    template_hash TEXT NOT NULL DEFAULT '',
+    pdf_sha256 TEXT NOT NULL CHECK ({sha256.format("pdf_sha256")}),
+    action TEXT NOT NULL CHECK (action IN ('generated', 'printed', 'saved'))""",
+        ),
+        "CREATE INDEX consents_by_patient ON consents (patient_id, prepared_on)",
+        "CREATE INDEX photo_consent_scopes_by_patient ON photo_consent_scopes (patient_id)",
+        "CREATE INDEX documents_by_patient ON documents (patient_id, created_at)",
+        "ALTER TABLE photos ADD COLUMN marketing_withdrawn_on TEXT",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

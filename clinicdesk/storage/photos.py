@@ -9,8 +9,9 @@ from typing import Any
 import sqlite_utils
 
 from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.ids import utc_now
 from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
-from clinicdesk.storage.records import Actor, insert_record, set_archived
+from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
 _COLUMNS = (
     "id",
@@ -31,6 +32,7 @@ _COLUMNS = (
     "deleted_at",
     "created_at",
     "created_by",
+    "marketing_withdrawn_on",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM photos"
 
@@ -56,6 +58,9 @@ def _photo(row: Sequence[Any]) -> Photo:
         archived=r["deleted_at"] is not None,
         created_at=r["created_at"],
         created_by=r["created_by"],
+        marketing_withdrawn_on=(
+            date.fromisoformat(r["marketing_withdrawn_on"]) if r["marketing_withdrawn_on"] else None
+        ),
     )
 
 
@@ -82,6 +87,11 @@ class PhotoRepository:
                 "taken_at_source": photo.taken_at_source.value,
                 "consent_scope": photo.consent_scope.value,
                 "original_name": photo.original_name,
+                "marketing_withdrawn_on": (
+                    photo.marketing_withdrawn_on.isoformat()
+                    if photo.marketing_withdrawn_on
+                    else None
+                ),
             },
             actor,
         )
@@ -116,5 +126,39 @@ class PhotoRepository:
         ).fetchall()
         return {View(row[0]) for row in rows}
 
+    def mark_not_for_marketing(self, patient_id: str, since: date, actor: Actor) -> int:
+        """Mark each of the patient's photos not yet marked as not for marketing from ``since``
+        (marketing consent withdrawn); each row's version moves on. Returns how many."""
+        cursor = self.db.execute(
+            "UPDATE photos SET marketing_withdrawn_on = ?, updated_at = ?, updated_by = ?, "
+            "version = version + 1 WHERE patient_id = ? AND marketing_withdrawn_on IS NULL",
+            [since.isoformat(), utc_now(), actor.user_id, patient_id],
+        )
+        return int(cursor.rowcount)
+
     def archive(self, photo_id: str, expected_version: int, actor: Actor) -> bool:
         return set_archived(self.db, "photos", photo_id, expected_version, True, actor)
+
+    def update_details(
+        self,
+        photo_id: str,
+        expected_version: int,
+        view: View | None,
+        region: Region | None,
+        taken_at: datetime,
+        actor: Actor,
+    ) -> bool:
+        """The details a clinician may correct after import (optimistic: ``False`` when the row
+        is no longer at ``expected_version``). The file and its hash never change."""
+        return update_record(
+            self.db,
+            "photos",
+            photo_id,
+            expected_version,
+            {
+                "view": view.value if view else None,
+                "region": region.value if region else None,
+                "taken_at": taken_at.isoformat(timespec="seconds"),
+            },
+            actor,
+        )

@@ -1,20 +1,90 @@
-"""Shared set-up for the clinical service tests: an eligible patient and valid forms."""
+"""Shared set-up for the clinical service tests: an eligible patient and valid forms.
+
+An eligible patient has recent labs, no red flags, and (unless ``consented=False``) a consent
+discussion and a signed procedure consent from December 2024, well outside the cooling-off
+period of every treatment date these tests use (from 10/01/2025).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date
 
+from PIL import Image, ImageDraw
+
 from clinicdesk.domain.clinical import RawValue
+from clinicdesk.domain.consent import Consent, ConsentKind
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory
 from clinicdesk.domain.patient import Patient
 from tests.conftest import VALID_PATIENT, Clinic
 
 TREATED_ON = date(2025, 3, 10)
 LABS_ON = date(2024, 12, 1)  # within 6 months of TREATED_ON
+CONSENT_DISCUSSED_ON = date(2024, 12, 2)
+CONSENT_SIGNED_ON = date(2024, 12, 20)
+PROCEDURE_TEMPLATE = ("micrograft-consent", 1, "a" * 64)
 
 
-def eligible_patient(clinic: Clinic, **changes: str) -> Patient:
-    """A registered patient with recent ferritin and TSH and no red flags."""
+def signature_png(seed: str) -> bytes:
+    """A signature drawn on screen: a PNG whose strokes depend on ``seed`` (two patients'
+    signatures are never the same file)."""
+    picture = Image.new("L", (160, 48), 255)
+    pen = ImageDraw.Draw(picture)
+    digest = hashlib.sha256(seed.encode()).digest()
+    points = [(8 + i * 18, 8 + digest[i] % 32) for i in range(9)]
+    pen.line(points, fill=0, width=2)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def signed_consent(
+    clinic: Clinic,
+    patient_id: str,
+    *,
+    consultation_id: str | None = None,
+    discussed_on: date = CONSENT_DISCUSSED_ON,
+    signed_on: date = CONSENT_SIGNED_ON,
+) -> Consent:
+    """A signed procedure consent for the patient, taken by the clinician. Without a
+    ``consultation_id``, a consultation with the consent discussion on ``discussed_on`` is
+    recorded first."""
+    if consultation_id is None:
+        consultation_id = (
+            clinic.services.clinical.add_consultation(
+                clinic.clinician,
+                patient_id,
+                consultation_form(
+                    clinic,
+                    consulted_on=discussed_on.isoformat(),
+                    discussed_on=discussed_on.isoformat(),
+                    decided_on=signed_on.isoformat(),
+                ),
+            )
+        ).id
+    consents = clinic.services.consents
+    prepared = consents.prepare(
+        clinic.reception,
+        patient_id,
+        *PROCEDURE_TEMPLATE,
+        ConsentKind.PROCEDURE,
+        consultation_id,
+        prepared_on=discussed_on,
+    )
+    return consents.sign(
+        clinic.clinician,
+        prepared.id,
+        prepared.version,
+        signed_on,
+        clinic.clinician.id,
+        signature_png=signature_png(patient_id),
+    )
+
+
+def eligible_patient(clinic: Clinic, *, consented: bool = True, **changes: str) -> Patient:
+    """A registered patient with recent ferritin and TSH and no red flags, and (when
+    ``consented``) a consent discussion and a signed procedure consent (``signed_consent``)."""
     patients = clinic.services.patients
     form = dict(VALID_PATIENT) | {"nhs_number": ""} | changes
     patient = patients.register(clinic.reception, form)
@@ -25,6 +95,8 @@ def eligible_patient(clinic: Clinic, **changes: str) -> Patient:
             labs=(LabResult(LabTest.FERRITIN, 60, LABS_ON), LabResult(LabTest.TSH, 1.8, LABS_ON))
         ),
     )
+    if consented:
+        signed_consent(clinic, patient.id)
     return patient
 
 

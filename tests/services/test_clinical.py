@@ -15,6 +15,7 @@ from clinicdesk.domain.clinical import (
     FollowUpStatus,
     MaterialRisk,
 )
+from clinicdesk.domain.consent import NO_DISCUSSION, NO_SIGNED_CONSENT
 from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import ConcurrentEdit, PermissionDenied, ValidationError
@@ -24,9 +25,11 @@ from clinicdesk.storage.audit import AuditEntry
 from tests.conftest import Clinic
 from tests.domain.test_assessments import region_row
 from tests.services.clinical_setup import (
+    CONSENT_DISCUSSED_ON,
     TREATED_ON,
     consultation_form,
     eligible_patient,
+    signed_consent,
     treatment_form,
 )
 
@@ -46,7 +49,7 @@ def count(clinic: Clinic, table: str) -> int:
 
 def test_consultation_round_trip_with_one_audit_entry_per_step(clinic: Clinic) -> None:
     service = clinic.services.clinical
-    patient = eligible_patient(clinic)
+    patient = eligible_patient(clinic, consented=False)
     saved, entries = new_entries(
         clinic,
         lambda: service.add_consultation(clinic.clinician, patient.id, consultation_form(clinic)),
@@ -100,7 +103,7 @@ def test_stale_consultation_version_is_a_concurrent_edit(clinic: Clinic) -> None
 
 
 def test_consultation_checks_people_place_and_birth_date(clinic: Clinic) -> None:
-    patient = eligible_patient(clinic)
+    patient = eligible_patient(clinic, consented=False)
     with pytest.raises(ValidationError) as caught:
         clinic.services.clinical.add_consultation(
             clinic.clinician,
@@ -284,6 +287,8 @@ def test_missing_labs_and_consent_by_another_clinician_block(clinic: Clinic) -> 
         "No TSH result on record.",
         "Consent was not taken by the treating clinician (GMC guidance for cosmetic "
         "interventions).",
+        NO_SIGNED_CONSENT,
+        NO_DISCUSSION,
     ]
 
 
@@ -317,8 +322,16 @@ def test_update_that_keeps_the_date_is_not_rechecked_but_a_new_date_is(clinic: C
 
 def test_adverse_event_on_the_patients_treatment_and_timeline_order(clinic: Clinic) -> None:
     service = clinic.services.clinical
-    patient = eligible_patient(clinic)
+    patient = eligible_patient(clinic, consented=False)
     consult = service.add_consultation(clinic.clinician, patient.id, consultation_form(clinic))
+    # This consultation is the consent discussion (01/02/2025; decided on 20/02/2025).
+    signed_consent(
+        clinic,
+        patient.id,
+        consultation_id=consult.id,
+        discussed_on=date(2025, 2, 1),
+        signed_on=date(2025, 2, 20),
+    )
     treated = service.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
     event_form = {
         "treatment_id": treated.treatment.id,
@@ -411,6 +424,7 @@ def test_assessments_join_the_timeline_in_date_order_and_archived_ones_leave(
         (TimelineKind.FOLLOW_UP, date(2025, 3, 17)),
         (TimelineKind.TREATMENT, date(2025, 3, 10)),
         (TimelineKind.ASSESSMENT, date(2025, 3, 1)),
+        (TimelineKind.CONSULTATION, CONSENT_DISCUSSED_ON),  # the consent discussion
     ]
     with pytest.raises(PermissionDenied):
         service.timeline(clinic.reception, patient.id)

@@ -3,6 +3,8 @@ clinician (and an administrator, and reception) would use them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 from pytestqt.modeltest import ModelTester
@@ -36,13 +38,21 @@ from clinicdesk.ui.main_window import MainWindow
 from clinicdesk.ui.timeline import TimelineTab
 from tests.conftest import Clinic
 from tests.services.clinical_setup import (
+    CONSENT_DISCUSSED_ON,
     TREATED_ON,
     consultation_form,
     eligible_patient,
+    signed_consent,
     treatment_form,
 )
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 
+# The consent discussion every consented eligible patient has (clinical_setup.signed_consent).
+DISCUSSION_ROW = (
+    format_uk(CONSENT_DISCUSSED_ON),
+    "Consultation",
+    "Consultation (Norwood-Hamilton III vertex)",
+)
 FOLLOW_UP_TITLES = [
     "Follow-up 12 months: not booked",
     "Follow-up 6 months (primary end point): not booked",
@@ -127,7 +137,7 @@ def treatment_form_of(tab: TimelineTab) -> TreatmentForm:
 def test_a_consultation_typed_into_the_form_is_saved_and_shown_in_the_timeline(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:
-    patient = eligible_patient(clinic)
+    patient = eligible_patient(clinic, consented=False)
     _window, tab = open_timeline(open_window, clinic.clinician, patient)
     assert tab.summary.text() == "Nothing recorded yet."
     tab.new_consultation_button.click()
@@ -231,9 +241,11 @@ def test_recording_a_treatment_shows_it_and_its_five_follow_ups_in_the_timeline(
     assert [title for _, _, title in shown] == [
         *FOLLOW_UP_TITLES,
         "Micrograft treatment: Frontal, Vertex",
+        DISCUSSION_ROW[2],
     ]
-    assert shown[-1][0] == format_uk(TREATED_ON)
-    assert shown[-2][0] == "17/03/2025"  # donor-site check a week later
+    assert shown[-1] == DISCUSSION_ROW
+    assert shown[-2][0] == format_uk(TREATED_ON)
+    assert shown[-3][0] == "17/03/2025"  # donor-site check a week later
     assert {kind for _, kind, _ in shown[:5]} == {TimelineKind.FOLLOW_UP.label}
     assert tab.adverse_event_button.isEnabled()
 
@@ -255,7 +267,7 @@ def test_a_bad_field_shows_its_message_at_the_field_and_saves_nothing(
     assert form.fields["punches"].error_label.isVisible()
     assert form.message.text().startswith("Not saved")
     assert clinic.services.clinical.treatments(clinic.clinician, patient.id) == []
-    assert rows(tab) == []
+    assert rows(tab) == [DISCUSSION_ROW]
     # The typed text is still there; correcting it saves.
     retype(qtbot, form, "punches", "4")
     retype(qtbot, form, "kit_lot", "KIT-2025-002")
@@ -325,7 +337,7 @@ def test_a_blocked_treatment_needs_a_written_override_which_is_audited(
     assert overrides[0].detail["blocking_reasons"] == [
         "Red flag: Anticoagulant / antiplatelet (Apixaban 5 mg)."
     ]
-    assert len(rows(tab)) == 6
+    assert len(rows(tab)) == 7  # the treatment, its five follow-ups, the consent discussion
 
 
 # -- adverse event ----------------------------------------------------------------------------
@@ -372,9 +384,16 @@ def test_reception_has_no_timeline_tab(clinic: Clinic, open_window: WindowFactor
 def test_an_admin_sees_the_timeline_read_only(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory, qtmodeltester: ModelTester
 ) -> None:
-    patient = eligible_patient(clinic)
+    patient = eligible_patient(clinic, consented=False)
     service = clinic.services.clinical
-    service.add_consultation(clinic.clinician, patient.id, consultation_form(clinic))
+    consult = service.add_consultation(clinic.clinician, patient.id, consultation_form(clinic))
+    signed_consent(  # this consultation is the consent discussion
+        clinic,
+        patient.id,
+        consultation_id=consult.id,
+        discussed_on=date(2025, 2, 1),
+        signed_on=date(2025, 2, 20),
+    )
     service.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
     window, tab = open_timeline(open_window, clinic.admin, patient)
 
@@ -407,7 +426,7 @@ def test_the_timeline_follows_the_user_who_takes_the_window_over(
     patient = eligible_patient(clinic)
     clinic.services.clinical.record_treatment(clinic.clinician, patient.id, treatment_form(clinic))
     window, tab = open_timeline(open_window, clinic.clinician, patient)
-    assert tab.model.rowCount() == 6
+    assert tab.model.rowCount() == 7  # with the consent discussion
     window.switch_user(clinic.reception)
     assert window.tabs.indexOf(tab) < 0
     assert tab.model.rowCount() == 0

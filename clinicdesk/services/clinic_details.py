@@ -1,0 +1,136 @@
+"""What the clinic prints about itself on every document: name, address, phones, logo, and the
+facts the consent forms fill in (the device used, the usual cost, the data-protection contact).
+
+Kept in the ``settings`` table (the clinic name under the key it has had since the first run;
+the logo as base64 PNG). Administrators change them (``MANAGE_CLINIC``, audited); everyone who
+prints reads them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.text import TextError, clean_text
+from clinicdesk.errors import ValidationError
+from clinicdesk.services.clinic import CLINIC_NAME_KEY, ClinicService
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.database import write_transaction
+
+LOGO_KEY = "clinic_logo_png"
+LOGO_MAX_BYTES = 512 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+DEFAULT_DEVICE = "Rigeneracons micrografting kit (CE-marked medical device)"
+
+
+@dataclass(frozen=True)
+class ClinicDocumentDetails:
+    name: str
+    address: str = ""
+    phone: str = ""
+    out_of_hours_phone: str = ""
+    data_protection_contact: str = ""
+    device: str = DEFAULT_DEVICE
+    cost: str = ""
+    logo_png: bytes | None = None
+
+
+# Field -> (settings key, most characters, several lines allowed).
+_TEXT_FIELDS: dict[str, tuple[str, int, bool]] = {
+    "name": (CLINIC_NAME_KEY, 120, False),
+    "address": ("clinic_address", 300, True),
+    "phone": ("clinic_phone", 40, False),
+    "out_of_hours_phone": ("clinic_out_of_hours_phone", 40, False),
+    "data_protection_contact": ("clinic_data_protection_contact", 200, True),
+    "device": ("clinic_device", 200, False),
+    "cost": ("clinic_cost", 300, True),
+}
+LABELS = {
+    "name": "Clinic name",
+    "address": "Address",
+    "phone": "Phone",
+    "out_of_hours_phone": "Out-of-hours phone",
+    "data_protection_contact": "Data-protection contact",
+    "device": "Device used",
+    "cost": "Usual cost",
+    "logo_png": "Logo",
+}
+_DEFAULTS = {f.name: f.default for f in fields(ClinicDocumentDetails)}
+
+
+class ClinicDetailsService:
+    def __init__(self, clinic: ClinicService) -> None:
+        self.clinic = clinic
+        self.db = clinic.db
+        self.repo = clinic.repo
+
+    def details(self) -> ClinicDocumentDetails:
+        """The clinic's details as documents print them (defaults where unset)."""
+        values: dict[str, str] = {}
+        for field, (key, _most, _lines) in _TEXT_FIELDS.items():
+            stored = self.repo.setting(key)
+            if stored:
+                values[field] = stored
+            elif isinstance(_DEFAULTS[field], str):
+                values[field] = str(_DEFAULTS[field])
+        return ClinicDocumentDetails(**values, logo_png=self._logo())
+
+    def _logo(self) -> bytes | None:
+        stored = self.repo.setting(LOGO_KEY)
+        if not stored:
+            return None
+        try:
+            data = base64.b64decode(stored, validate=True)
+        except (binascii.Error, ValueError):
+            return None  # a damaged setting prints no logo rather than failing every document
+        return data if data.startswith(PNG_MAGIC) else None
+
+    def update(
+        self,
+        acting: CurrentUser,
+        raw: Mapping[str, str],
+        *,
+        logo: bytes | None = None,
+        remove_logo: bool = False,
+    ) -> ClinicDocumentDetails:
+        """Change the details given in ``raw`` (and the logo: a PNG, at most 512 KB).
+        Administrators only; one audited update naming the fields changed."""
+        require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
+        errors: dict[str, str] = {}
+        clean: dict[str, str] = {}
+        for field, value in raw.items():
+            if field not in _TEXT_FIELDS:
+                errors[field] = "is not a clinic detail"
+                continue
+            _key, most, lines = _TEXT_FIELDS[field]
+            try:
+                clean[field] = clean_text(value, max_length=most, multiline=lines)
+            except TextError as exc:
+                errors[field] = str(exc)
+        if "name" in clean and not clean["name"]:
+            errors["name"] = "is required"
+        if logo is not None:
+            if not logo.startswith(PNG_MAGIC):
+                errors["logo_png"] = "must be a PNG picture (save it as .png and choose it again)"
+            elif len(logo) > LOGO_MAX_BYTES:
+                errors["logo_png"] = f"must be at most {LOGO_MAX_BYTES // 1024} KB"
+        if errors:
+            raise ValidationError(errors)
+        with write_transaction(self.db):
+            for field, value in clean.items():
+                self.repo.set_setting(_TEXT_FIELDS[field][0], value, acting.actor)
+            changed = sorted(clean)
+            if logo is not None:
+                self.repo.set_setting(LOGO_KEY, base64.b64encode(logo).decode(), acting.actor)
+                changed.append("logo")
+            elif remove_logo:
+                self.repo.set_setting(LOGO_KEY, "", acting.actor)
+                changed.append("logo removed")
+            audit.append(
+                self.db, acting.actor, "update", "setting", "clinic_details", {"fields": changed}
+            )
+        return self.details()

@@ -1,0 +1,312 @@
+"""Making the documents a patient is given: consent forms and information sheets from the
+versioned templates, the consent pack, and the progress report; and recording each one.
+
+Every document made here is recorded in the document log (type, template id, version and text
+hash, the PDF's sha256, who, when) and audited: once when it is generated, and again when it
+is printed or saved (``record_output``). Printing a consent form also records the consent as
+*prepared* (CLINICAL.md: prepared -> signed -> withdrawn), unless one printed on the same wording
+is still waiting to be signed.
+
+What the forms are prefilled with depends on who prints them. Everyone may print (DESIGN.md:
+reception prints the pack), so everyone gets the patient's identifiers, the clinic's details,
+the treating clinician's name and registration number and the dates of the consent discussion
+and decision. What was said in the discussion (material risks, alternatives, the patient's
+questions) is clinical record: it is filled in only for someone who may see clinical records;
+reception's copy has ruled lines for the clinician to write on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from clinicdesk.documents.forms import render_form, render_pack
+from clinicdesk.documents.layout import ClinicDetails, write_pdf_atomically
+from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
+from clinicdesk.domain.clinical import Consultation
+from clinicdesk.domain.consent import (
+    ConsentKind,
+    ConsentStatus,
+    DocumentAction,
+    DocumentKind,
+)
+from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.roles import Permission, Role, allows
+from clinicdesk.errors import NotFound, ValidationError
+from clinicdesk.services.clinic_details import ClinicDetailsService
+from clinicdesk.services.consents import ConsentService
+from clinicdesk.services.reports import ReportService, identity
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage.clinic import ClinicRepository
+from clinicdesk.storage.clinical import ClinicalRepository
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.patients import PatientRepository
+
+# The templates a signature on paper makes a consent record of.
+CONSENT_KINDS: Mapping[str, ConsentKind] = {
+    "micrograft-consent": ConsentKind.PROCEDURE,
+    "photo-consent": ConsentKind.PHOTO,
+}
+Flavour = Literal["clinical", "patient"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A PDF made for a patient, with what the log needs to record what happens to it."""
+
+    patient_id: str
+    kind: DocumentKind
+    title: str
+    file_name: str  # suggested, without a folder
+    pdf: bytes
+    templates: tuple[Template, ...] = ()  # none for a progress report
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+@dataclass(frozen=True)
+class ConsentTaker:
+    """A clinician who can be named as having taken consent."""
+
+    id: str
+    name: str
+    registration_number: str
+
+
+class DocumentService:
+    def __init__(
+        self,
+        db: Database,
+        clinic_details: ClinicDetailsService,
+        consents: ConsentService,
+        reports: Callable[[], ReportService],
+        cooling_off_days: Callable[[], int],
+        today: Callable[[], date] = date.today,
+        library: TemplateLibrary | None = None,
+    ) -> None:
+        self.db = db
+        self.clinic_details = clinic_details
+        self.consents = consents
+        self._reports = reports  # built only when a report is asked for
+        self.cooling_off_days = cooling_off_days
+        self.today = today
+        self.library = library or TemplateLibrary()
+        self.patients = PatientRepository(db)
+        self.clinical = ClinicalRepository(db)
+        self.users = ClinicRepository(db)
+
+    # -- what can be printed ---------------------------------------------------------------
+
+    def templates(self) -> list[Template]:
+        """The current version of every form and sheet, consent pack first, then by title."""
+        current = [self.library.current(template_id) for template_id in self.library.ids()]
+        order = {template_id: n for n, template_id in enumerate(CONSENT_PACK)}
+        return sorted(current, key=lambda t: (order.get(t.id, len(order)), t.title.casefold()))
+
+    def consent_takers(self, user: CurrentUser) -> list[ConsentTaker]:
+        """The enabled clinicians, for "consent taken by" when a signed consent is recorded
+        (whoever may record consent, reception included, needs the list)."""
+        require(self.db, user, Permission.RECORD_CONSENT, entity="consent")
+        takers = [
+            ConsentTaker(row.id, row.display_name, row.registration_number)
+            for row in self.users.users()
+            if row.role == Role.CLINICIAN.value and row.active
+        ]
+        return sorted(takers, key=lambda t: (t.name.casefold(), t.id))
+
+    # -- making documents --------------------------------------------------------------------
+
+    def form(self, user: CurrentUser, patient_id: str, template_id: str) -> Document:
+        """One form or sheet for the patient, prefilled; recorded (and, for a consent form,
+        the consent recorded as prepared)."""
+        require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
+        template = self.library.current(template_id)
+        patient = self._patient(patient_id)
+        fields = self._fields(user, patient)
+        pdf = render_form(template, self._clinic(), identity(patient), fields)
+        kind = (
+            DocumentKind.CONSENT_FORM
+            if template.id in CONSENT_KINDS
+            else DocumentKind.INFORMATION_SHEET
+        )
+        document = Document(
+            patient.id,
+            kind,
+            template.title,
+            _file_name(template.title, patient),
+            pdf,
+            (template,),
+        )
+        self._generated(user, document)
+        return document
+
+    def consent_pack(self, user: CurrentUser, patient_id: str) -> Document:
+        """The consent pack (procedure consent, photo consent, data-protection notice,
+        pre-treatment instructions) as one PDF, each document with its own stamp and pages."""
+        require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
+        patient = self._patient(patient_id)
+        fields = self._fields(user, patient)
+        templates = tuple(self.library.current(template_id) for template_id in CONSENT_PACK)
+        pdf = render_pack(
+            [(template, fields) for template in templates], self._clinic(), identity(patient)
+        )
+        document = Document(
+            patient.id,
+            DocumentKind.CONSENT_PACK,
+            "Consent pack",
+            _file_name("Consent pack", patient),
+            pdf,
+            templates,
+        )
+        self._generated(user, document)
+        return document
+
+    def progress_report(
+        self, user: CurrentUser, patient_id: str, *, flavour: Flavour, comment: str = ""
+    ) -> Document:
+        """The progress report (clinicians only), recorded in the document log."""
+        require(self.db, user, Permission.PROGRESS_REPORT, entity="document", entity_id=patient_id)
+        patient = self._patient(patient_id)
+        pdf = self._reports().progress_report(user, patient.id, flavour=flavour, comment=comment)
+        title = "Progress report" if flavour == "clinical" else "Your progress report"
+        document = Document(
+            patient.id,
+            DocumentKind.PROGRESS_REPORT,
+            title,
+            _file_name(f"Progress report {flavour}", patient),
+            pdf,
+        )
+        self._generated(user, document)
+        return document
+
+    # -- what happens to a document ----------------------------------------------------------
+
+    def record_output(self, user: CurrentUser, document: Document, action: DocumentAction) -> None:
+        """Record that ``document`` was printed or saved (audited like its generation)."""
+        if action is DocumentAction.GENERATED:
+            raise ValueError("generation is recorded when the document is made")
+        self._record(user, document, action)
+
+    def save(self, user: CurrentUser, document: Document, path: Path) -> None:
+        """Write the PDF to ``path`` (temp file, fsync, rename: never a 0-byte file) and
+        record it as saved."""
+        write_pdf_atomically(path, document.pdf)
+        self._record(user, document, DocumentAction.SAVED)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _generated(self, user: CurrentUser, document: Document) -> None:
+        with write_transaction(self.db):
+            for template in document.templates:
+                kind = CONSENT_KINDS.get(template.id)
+                if kind is not None and not self._waiting(document.patient_id, template):
+                    self.consents.prepare(
+                        user,
+                        document.patient_id,
+                        template.id,
+                        template.version,
+                        template.text_hash,
+                        kind,
+                        self._discussion_id(document.patient_id),
+                    )
+            self._record(user, document, DocumentAction.GENERATED)
+
+    def _record(self, user: CurrentUser, document: Document, action: DocumentAction) -> None:
+        with write_transaction(self.db):
+            if not document.templates:
+                self.consents.record_document(
+                    user, document.patient_id, document.kind, "", None, "", document.pdf, action
+                )
+            for template in document.templates:
+                self.consents.record_document(
+                    user,
+                    document.patient_id,
+                    document.kind,
+                    template.id,
+                    template.version,
+                    template.text_hash,
+                    document.pdf,
+                    action,
+                )
+
+    def _waiting(self, patient_id: str, template: Template) -> bool:
+        """A consent on this very wording already printed and not yet signed."""
+        return any(
+            c.status is ConsentStatus.PREPARED
+            and c.template.template_id == template.id
+            and c.template.version == template.version
+            for c in self.consents.repo.for_patient(patient_id)
+        )
+
+    def _latest_discussion(self, patient_id: str) -> Consultation | None:
+        discussed = [
+            c for c in self.clinical.consultations(patient_id) if c.details.discussed_on is not None
+        ]
+        return max(discussed, key=lambda c: c.details.discussed_on or date.min, default=None)
+
+    def _discussion_id(self, patient_id: str) -> str | None:
+        latest = self._latest_discussion(patient_id)
+        return latest.id if latest is not None else None
+
+    def _fields(self, user: CurrentUser, patient: Patient) -> dict[str, str]:
+        clinic = self.clinic_details.details()
+        fields = {
+            "device": clinic.device,
+            "cost": clinic.cost,
+            "data_protection_contact": clinic.data_protection_contact,
+            "out_of_hours_phone": clinic.out_of_hours_phone,
+            "cooling_off_days": str(self.cooling_off_days()),
+        }
+        consultation = self._latest_discussion(patient.id)
+        if consultation is None:
+            return {k: v for k, v in fields.items() if v}
+        details = consultation.details
+        clinician = self.users.user_by_id(details.clinician_id)
+        if clinician is not None:
+            fields["clinician_name"] = clinician.display_name
+            fields["clinician_registration"] = clinician.registration_number
+        if details.discussed_on is not None:
+            fields["consultation_date"] = f"{details.discussed_on:%d/%m/%Y}"
+        if details.decided_on is not None:
+            fields["decision_date"] = f"{details.decided_on:%d/%m/%Y}"
+        if allows(user.role, Permission.VIEW_CLINICAL_RECORDS):
+            fields["risks_discussed"] = "; ".join(r.label for r in details.risks_discussed)
+            fields["alternatives_discussed"] = "; ".join(
+                a.label for a in details.alternatives_discussed
+            )
+            fields["patient_questions"] = details.patient_questions
+        return {k: v for k, v in fields.items() if v}
+
+    def _clinic(self) -> ClinicDetails:
+        details = self.clinic_details.details()
+        phone = details.phone
+        return ClinicDetails(details.name, details.address, phone, details.logo_png)
+
+    def _patient(self, patient_id: str) -> Patient:
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            raise NotFound("That patient record does not exist; it may have been removed.")
+        return patient
+
+
+def _file_name(title: str, patient: Patient) -> str:
+    """``Consent pack - Surname Firstname - 2026-11-26.pdf``, safe on every file system."""
+    name = f"{patient.details.last_name} {patient.details.first_name}"
+    text = f"{title} - {name}"
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", text).strip(" .")
+    return f"{safe[:120]}.pdf"
+
+
+def check_flavour(value: str) -> Flavour:
+    if value == "clinical":
+        return "clinical"
+    if value == "patient":
+        return "patient"
+    raise ValidationError({"flavour": "must be clinical or patient"})

@@ -1,0 +1,232 @@
+"""Progress reports: gather what a patient's report shows and render it (``documents.report``).
+
+Only clinicians produce a progress report (``Permission.PROGRESS_REPORT``; a refusal is
+audited). Everything the report shows is read through the service that owns it (the patient,
+treatments, follow-ups, assessments and the baseline report, photos), so each read is
+permission-checked and audited as a view exactly as in the GUI, and the measurements and their
+changes are the assessment service's own: the PDF cannot disagree with the Measurements tab.
+The records are read in one transaction, so the report is one consistent moment of the record
+(and the audit entries are written with one commit); the photos are read after it, so the
+slow part (decoding and downscaling) never holds the database's write lock.
+
+Before/after photos: for each standard view (the trichoscopy close-ups are left out: the
+measurement tables report what they show), the baseline photo is the one taken at the latest
+visit on or before the treatment day (the rule the assessments' baseline follows; without a
+treatment, the first visit), and "after" is that view's photo at the latest later visit. Each
+is an upright, metadata-free copy made from the original and downscaled for print
+(``REPORT_PHOTO_SIDE``, ``media.ingest.print_copy``), so six pairs keep the PDF small.
+
+With six photo pairs the report takes about half a second (``tests/bench/bench_report.py``):
+the GUI calls this from a worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
+from clinicdesk.documents.report import (
+    COMMENT_MAX,
+    FLAVOURS,
+    Flavour,
+    FollowUpLine,
+    MissingPair,
+    PhotoPair,
+    ProgressReportData,
+    TreatmentLine,
+    render_progress_report,
+)
+from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.photos import Photo, View
+from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.text import TextError, clean_text
+from clinicdesk.errors import ValidationError
+from clinicdesk.media.ingest import print_copy
+from clinicdesk.services.assessments import AssessmentService
+from clinicdesk.services.clinic import ClinicService
+from clinicdesk.services.clinic_details import ClinicDetailsService
+from clinicdesk.services.clinical import ClinicalService
+from clinicdesk.services.patients import PatientService
+from clinicdesk.services.photos import PhotoService
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage.database import Database, write_transaction
+
+Today = Callable[[], date]
+ENTITY = "progress_report"
+# Long side of a report photo in pixels: 250 dpi across the 82 mm a photo takes on the page.
+REPORT_PHOTO_SIDE = 800
+STANDARD_VIEWS = tuple(v for v in View if v is not View.TRICHOSCOPY)
+PRINT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+__all__ = [
+    "FLAVOURS",
+    "REPORT_PHOTO_SIDE",
+    "STANDARD_VIEWS",
+    "Flavour",
+    "ReportService",
+    "choose_pairs",
+    "identity",
+]
+
+
+class ReportService:
+    def __init__(
+        self,
+        db: Database,
+        clinic: ClinicService,
+        clinic_details: ClinicDetailsService,
+        patients: PatientService,
+        clinical: ClinicalService,
+        assessments: AssessmentService,
+        photos: PhotoService,
+        today: Today = date.today,
+    ) -> None:
+        self.db = db
+        self.clinic = clinic
+        self.clinic_details = clinic_details
+        self.patients = patients
+        self.clinical = clinical
+        self.assessments = assessments
+        self.photos = photos
+        self.today = today
+
+    def progress_report(
+        self, user: CurrentUser, patient_id: str, *, flavour: Flavour, comment: str = ""
+    ) -> bytes:
+        """The patient's progress report as PDF bytes: ``clinical`` (full tables) or
+        ``patient`` (plain language). ``comment`` is the clinician's free text, printed as
+        typed (at most ``COMMENT_MAX`` characters)."""
+        require(self.db, user, Permission.PROGRESS_REPORT, entity=ENTITY, entity_id=patient_id)
+        if flavour not in FLAVOURS:
+            raise ValidationError({"flavour": "must be clinical or patient"})
+        data = self.report_data(user, patient_id, comment=comment)
+        pdf = render_progress_report(data, flavour)
+        # Not recorded here: DocumentService.progress_report (services/documents.py) wraps
+        # this call and records the report in the documents log, and its save/record_output
+        # record printing and saving. Front ends call that one.
+        return pdf
+
+    def report_data(
+        self, user: CurrentUser, patient_id: str, *, comment: str = ""
+    ) -> ProgressReportData:
+        """Everything the report shows, read (and audited) through the owning services."""
+        require(self.db, user, Permission.PROGRESS_REPORT, entity=ENTITY, entity_id=patient_id)
+        comment = _checked_comment(comment)
+        with write_transaction(self.db):
+            patient = self.patients.get(user, patient_id)
+            treatments = self.clinical.treatments(user, patient_id)
+            follow_ups = self.clinical.follow_ups(user, patient_id)
+            assessments = self.assessments.list_for_patient(user, patient_id)
+            changes = self.assessments.baseline_report(user, patient_id)
+            photos = self.photos.list_photos(user, patient_id)
+            clinicians = {c.id: c.name for c in self.clinical.clinicians(user)}
+            sites = {s.id: s.name for s in self.clinic.sites()}
+            # What every document prints about the clinic (settings; the consent forms' too).
+            details = self.clinic_details.details()
+            clinic = ClinicDetails(details.name, details.address, details.phone, details.logo_png)
+        treated_on = {t.id: t.details.treated_on for t in treatments}
+        pairs, missing = choose_pairs(photos, changes.treatment_date)
+        copies = iter(self._print_copies(user, [p for _, pair in pairs for p in pair]))
+        return ProgressReportData(
+            clinic=clinic,
+            patient=identity(patient),
+            prepared_on=self.today(),
+            prepared_by=user.display_name,
+            treatments=tuple(
+                TreatmentLine(
+                    treated_on=t.details.treated_on,
+                    site=sites.get(t.details.site_id, ""),
+                    clinician=clinicians.get(t.details.clinician_id, ""),
+                    zones=t.details.treated_zones,
+                    punches=t.details.punches,
+                    punch_diameter_mm=t.details.punch_diameter_mm,
+                    kit_name=t.details.kit_name,
+                    kit_lot=t.details.kit_lot,
+                )
+                for t in sorted(treatments, key=lambda t: (t.details.treated_on, t.info.created_at))
+            ),
+            follow_ups=tuple(
+                FollowUpLine(treated_on[f.treatment_id], f.kind, f.due_on, f.status)
+                for f in sorted(follow_ups, key=lambda f: (f.due_on, f.info.created_at))
+                if f.treatment_id in treated_on
+            ),
+            assessments=tuple(assessments),
+            changes=changes,
+            photo_pairs=tuple(
+                PhotoPair(view, before.visit_date, next(copies), after.visit_date, next(copies))
+                for view, (before, after) in pairs
+            ),
+            missing_pairs=missing,
+            comment=comment,
+        )
+
+    def _print_copies(self, user: CurrentUser, photos: Sequence[Photo]) -> list[bytes]:
+        """Upright, metadata-free copies of ``photos`` downscaled for print, in order.
+
+        Each is made from the original, read (and audited as a view) here on the caller's
+        thread, which owns the database connection, then decoded at a reduced scale on worker
+        threads (``media.ingest.print_copy``: about 30 ms for a 12-megapixel JPEG, where a
+        display copy not yet cached takes ten times that). Pillow decodes and resizes without
+        holding the GIL, so two cores make the copies in about half the time; at most
+        ``PRINT_WORKERS`` originals are held in memory at once."""
+        copies: list[bytes] = []
+        with ThreadPoolExecutor(PRINT_WORKERS, thread_name_prefix="report-photos") as pool:
+            for start in range(0, len(photos), PRINT_WORKERS):
+                batch = photos[start : start + PRINT_WORKERS]
+                originals = [self.photos.original(user, photo.id) for photo in batch]
+                copies += pool.map(_print_copy, originals)
+        return copies
+
+
+def _print_copy(original: bytes) -> bytes:
+    return print_copy(original, REPORT_PHOTO_SIDE)
+
+
+def identity(patient: Patient) -> PatientIdentity:
+    """The patient as every page names them: full legal name, date of birth, NHS number."""
+    d = patient.details
+    name = " ".join(part for part in (d.title, d.first_name, d.last_name) if part)
+    nhs = format_nhs_number(d.nhs_number) if d.nhs_number else ""
+    return PatientIdentity(name, d.date_of_birth, nhs)
+
+
+def choose_pairs(
+    photos: Sequence[Photo], treatment_date: date | None
+) -> tuple[list[tuple[View, tuple[Photo, Photo]]], tuple[MissingPair, ...]]:
+    """Per standard view: (baseline photo, latest later photo), and the views with a photo but
+    no pair, saying why. A visit with several photos of one view uses the last taken."""
+    pairs: list[tuple[View, tuple[Photo, Photo]]] = []
+    missing: list[MissingPair] = []
+    for view in STANDARD_VIEWS:
+        shots = sorted(
+            (p for p in photos if p.view is view), key=lambda p: (p.visit_date, p.taken_at, p.id)
+        )
+        if not shots:
+            continue
+        if treatment_date is None:
+            first_visit = shots[0].visit_date
+            before_candidates = [p for p in shots if p.visit_date == first_visit]
+        else:
+            before_candidates = [p for p in shots if p.visit_date <= treatment_date]
+        if not before_candidates:
+            missing.append(MissingPair(view, "no photograph from before the treatment"))
+            continue
+        before = before_candidates[-1]
+        later = [p for p in shots if p.visit_date > before.visit_date]
+        if not later:
+            since = "the treatment" if treatment_date is not None else "then"
+            missing.append(MissingPair(view, f"no photograph since {since} yet"))
+            continue
+        pairs.append((view, (before, later[-1])))
+    return pairs, tuple(missing)
+
+
+def _checked_comment(comment: str) -> str:
+    try:
+        return clean_text(comment, max_length=COMMENT_MAX, multiline=True)
+    except TextError as exc:
+        raise ValidationError({"comment": str(exc)}) from None
