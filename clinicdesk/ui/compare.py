@@ -10,6 +10,7 @@ part of the later one at the slider's position). Dates and view are written over
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import (
@@ -41,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.photos import Photo
+from clinicdesk.domain.photos import Photo, view_caption
 from clinicdesk.errors import UserError
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
@@ -53,8 +54,7 @@ MAX_SCALE = 40.0
 
 
 def photo_caption(photo: Photo) -> str:
-    view = photo.view.label if photo.view is not None else "Not tagged"
-    return f"{format_uk(photo.visit_date)} · {view}"
+    return f"{format_uk(photo.visit_date)} · {view_caption(photo.view, photo.region)}"
 
 
 def load_image(service: PhotoService, user: CurrentUser, photo_id: str) -> QImage:
@@ -136,16 +136,20 @@ def add_zoom_shortcuts(owner: QWidget, viewer: PhotoViewer) -> None:
 
 
 class ViewerDialog(QDialog):
-    """One photo, large, with zoom buttons."""
+    """One photo, large, with zoom buttons; "Photo details…" asks (``details_requested``) to
+    correct its view or capture time, and ``set_photo`` shows the corrected caption."""
+
+    details_requested = Signal()
 
     def __init__(self, photo: Photo, image: QImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("photo_viewer_dialog")
-        self.setWindowTitle(f"Photo — {photo_caption(photo)}")
         layout = QVBoxLayout(self)
-        caption = QLabel(f"{photo_caption(photo)}   ({photo.original_name})")
-        caption.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(caption)
+        self.caption = QLabel()
+        self.caption.setObjectName("viewer_caption")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.caption)
+        self.set_photo(photo)
         self.viewer = PhotoViewer(self)
         layout.addWidget(self.viewer, 1)
         buttons = QHBoxLayout()
@@ -159,6 +163,11 @@ class ViewerDialog(QDialog):
             button.clicked.connect(slot)
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.details_button = QPushButton("Photo &details…")
+        self.details_button.setObjectName("viewer_details")
+        self.details_button.setToolTip("Correct the view or the time the photo was taken")
+        self.details_button.clicked.connect(self._details_clicked)
+        buttons.addWidget(self.details_button)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
         buttons.addWidget(close)
@@ -166,6 +175,15 @@ class ViewerDialog(QDialog):
         add_zoom_shortcuts(self, self.viewer)
         self.resize(900, 700)
         self.viewer.set_image(image)
+
+    def set_photo(self, photo: Photo) -> None:
+        self.photo = photo
+        self.setWindowTitle(f"Photo — {photo_caption(photo)}")
+        taken = f"taken {photo.taken_at:%d/%m/%Y %H:%M}"
+        self.caption.setText(f"{photo_caption(photo)}   ({photo.original_name}, {taken})")
+
+    def _details_clicked(self) -> None:
+        self.details_requested.emit()
 
 
 class WipeView(QWidget):
@@ -239,16 +257,21 @@ class WipeView(QWidget):
         self.last_split_x = split
 
 
-def default_pair(photos: Sequence[Photo], selected: Photo) -> tuple[Photo, Photo]:
-    """Baseline and latest of the selected photo's view: the earliest and the latest visit
-    (the selected photo itself when it is the only one of its view)."""
+def default_pair(
+    photos: Sequence[Photo], selected: Photo, baseline: date | None = None
+) -> tuple[Photo, Photo]:
+    """Baseline and latest of the selected photo's view: the photo of the ``baseline`` visit
+    (the gallery's "Baseline" heading) if it has one, else the earliest visit's, and the latest
+    visit's (the selected photo itself when it is the only one of its view)."""
     same = sorted(
         (p for p in photos if p.view == selected.view),
         key=lambda p: (p.visit_date, p.taken_at, p.id),
     )
     if len(same) < 2:
         return selected, selected
-    return same[0], same[-1]
+    at_baseline = [p for p in same if p.visit_date == baseline]
+    first = at_baseline[0] if at_baseline and at_baseline[0] is not same[-1] else same[0]
+    return first, same[-1]
 
 
 class CompareDialog(QDialog):
@@ -261,6 +284,8 @@ class CompareDialog(QDialog):
         photos: Sequence[Photo],
         selected: Photo,
         parent: QWidget | None = None,
+        *,
+        baseline: date | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("compare_dialog")
@@ -274,7 +299,7 @@ class CompareDialog(QDialog):
         )
         self._images: dict[str, QImage] = {}
         self._syncing = False
-        first, last = default_pair(self.photos, selected)
+        first, last = default_pair(self.photos, selected, baseline)
 
         layout = QVBoxLayout(self)
         pickers = QHBoxLayout()

@@ -1,12 +1,18 @@
 """The patient record's Photos tab (clinicians only).
 
-On the left the visits, newest first, each with its checklist of standard views ("Missing:
-vertex, temporal left" or "All standard views present"); on the right the thumbnails of the
-chosen visit (or of every visit, grouped by visit, newest first), filtered by view. The
-thumbnail model decodes a thumbnail only when the view asks for it (only visible items are
-asked) and keeps the decoded pixmaps in a small LRU cache, so hundreds of photos scroll with
-bounded memory. Double-click opens the viewer; Compare opens two photos of the same view;
-Archive takes a photo out of the record (the original file is kept).
+On the left the visits, newest first, each named ("Baseline", "Follow-up 2") with its
+checklist of standard views ("Missing: vertex, temporal left" or "All standard views
+present"); on the right one scrolling grid with every visit's heading and that visit's
+thumbnails under it (or only the chosen visit's), filtered by view. Within a visit the photos
+follow the checklist's order of views, so visits line up for the eye. The grid
+(``photo_grid``) decodes thumbnails on worker threads, only for the photos on screen, into a
+bounded cache.
+
+Enter or a double-click opens the viewer; the context menu, the viewer and the button bar
+offer "Photo details…" (correct the view or the capture time), Compare (two photos of the same
+view) and Archive (the photo leaves the record; the original file is kept). Photo files and
+folders dropped on the tab go to the same import dialog as "Import photos…" (a folder is
+searched with its sub-folders, see ``photo_import.photo_files_in``).
 
 Reading the list is an audited view, so it happens when the tab is shown, not when a record
 is merely opened.
@@ -14,28 +20,28 @@ is merely opened.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSize,
-    Qt,
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QShowEvent,
 )
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListView,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QProgressDialog,
     QPushButton,
@@ -46,7 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.photos import Photo, View
+from clinicdesk.domain.photos import BASELINE, Photo, PhotoVisit, View, in_checklist_order
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.services.context import ClinicServices
@@ -55,103 +61,49 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask
 from clinicdesk.ui.compare import CompareDialog, ViewerDialog, load_image, photo_caption
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.photo_details import PhotoDetailsDialog
+from clinicdesk.ui.photo_grid import (
+    CACHE_SIZE,
+    ICON_SIZE,
+    PHOTO_ID_ROLE,
+    GalleryModel,
+    GalleryView,
+    ThumbnailCache,
+    ThumbnailLoader,
+    VisitHeading,
+    checklist_text,
+    photo_count_text,
+)
 from clinicdesk.ui.photo_import import (
     ImportOptionsDialog,
     ImportSummaryDialog,
+    photo_files_in,
     start_import,
     summary_text,
 )
 
-AnyIndex = QModelIndex | QPersistentModelIndex
+__all__ = [
+    "CACHE_SIZE",
+    "ICON_SIZE",
+    "PhotosTab",
+    "ThumbnailCache",
+    "checklist_text",
+]
+
 TAB_LABEL = "P&hotos"
-ICON_SIZE = 150
-CACHE_SIZE = 200  # decoded thumbnails kept (about 256x256x4 bytes each at most)
-PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole
 IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.heic *.heif);;All files (*)"
+VISIT_ROLE = PHOTO_ID_ROLE  # the visit list's items carry their visit date (ISO)
+EMPTY_TEXT = (
+    "No photos yet.\n\nImport a visit's photos with “Import photos…”,\n"
+    "or drag photo files or folders here."
+)
 
 
-def checklist_text(missing: Sequence[View]) -> str:
-    if not missing:
-        return "All standard views present"
-    return "Missing: " + ", ".join(view.label.lower() for view in missing)
-
-
-class ThumbnailCache:
-    """Least recently used pixmaps, at most ``capacity`` of them."""
-
-    def __init__(self, capacity: int = CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, QPixmap] = OrderedDict()
-
-    def get(self, key: str) -> QPixmap | None:
-        pixmap = self._items.get(key)
-        if pixmap is not None:
-            self._items.move_to_end(key)
-        return pixmap
-
-    def put(self, key: str, pixmap: QPixmap) -> None:
-        self._items[key] = pixmap
-        self._items.move_to_end(key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-class ThumbnailModel(QAbstractListModel):
-    """Photos as icons with a caption; thumbnails decoded on demand and cached."""
-
-    def __init__(self, services: ClinicServices, user: CurrentUser, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.user = user
-        self.photos: list[Photo] = []
-        self.cache = ThumbnailCache()
-        self.decoded = 0  # thumbnails decoded so far (tests check laziness)
-        self._placeholder = QPixmap(ICON_SIZE, ICON_SIZE)
-        self._placeholder.fill(QColor("#d9e2ec"))
-
-    def set_photos(self, photos: Sequence[Photo]) -> None:
-        self.beginResetModel()
-        self.photos = list(photos)
-        self.endResetModel()
-
-    def photo_at(self, row: int) -> Photo | None:
-        return self.photos[row] if 0 <= row < len(self.photos) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.photos)
-
-    def thumbnail(self, photo: Photo) -> QPixmap:
-        pixmap = self.cache.get(photo.id)
-        if pixmap is None:
-            try:
-                data = self.services.photos.thumbnail(self.user, photo.id)
-            except UserError:
-                data = b""
-            image = QImage.fromData(data) if data else QImage()
-            self.decoded += 1
-            pixmap = QPixmap.fromImage(image) if not image.isNull() else self._placeholder
-            self.cache.put(photo.id, pixmap)
-        return pixmap
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        photo = self.photo_at(index.row()) if index.isValid() else None
-        if photo is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return photo_caption(photo)
-        if role == Qt.ItemDataRole.DecorationRole:
-            return QIcon(self.thumbnail(photo))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{photo.original_name}\nTaken {photo.taken_at:%d/%m/%Y %H:%M}"
-        if role == PHOTO_ID_ROLE:
-            return photo.id
-        return None
+def dropped_paths(mime: QMimeData) -> list[Path]:
+    """The local files and folders in a drop; anything else (text, web links) gives none."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
 class PhotosTab(QWidget):
@@ -165,13 +117,19 @@ class PhotosTab(QWidget):
         self._tabs = tabs
         self.patient_id: str | None = None
         self.photos: list[Photo] = []
-        self.visits: list[tuple[date, list[View]]] = []  # (visit, missing views), newest first
+        self.visits: list[PhotoVisit] = []  # newest first
         self._loaded = False
+        self._thumbnails_for: str | None = None  # the patient the loader reads for
         self.task: BackgroundTask | None = None
         self.progress_dialog: QProgressDialog | None = None
+        self.options_dialog: ImportOptionsDialog | None = None
         self.summary_dialog: ImportSummaryDialog | None = None
+        self.drop_message: QMessageBox | None = None
         self.viewer_dialog: ViewerDialog | None = None
         self.compare_dialog: CompareDialog | None = None
+        self.details_dialog: PhotoDetailsDialog | None = None
+        self.context_menu: QMenu | None = None
+        self.setAcceptDrops(True)
         self._build()
 
     def _build(self) -> None:
@@ -179,6 +137,7 @@ class PhotosTab(QWidget):
         bar = QHBoxLayout()
         self.import_button = QPushButton("&Import photos…")
         self.import_button.setObjectName("import_photos")
+        self.import_button.setToolTip("Or drag photo files or folders onto this tab")
         self.import_button.clicked.connect(self._import_clicked)
         bar.addWidget(self.import_button)
         bar.addWidget(QLabel("View:"))
@@ -190,16 +149,25 @@ class PhotosTab(QWidget):
         self.view_filter.addItem("Not tagged", "")
         self.view_filter.currentIndexChanged.connect(self._filter_changed)
         bar.addWidget(self.view_filter)
-        self.compare_button = QPushButton("&Compare…")
-        self.compare_button.setObjectName("compare_photos")
-        self.compare_button.setToolTip("Baseline and latest photo of the selected photo's view")
-        self.compare_button.clicked.connect(self._compare_clicked)
-        bar.addWidget(self.compare_button)
-        self.archive_button = QPushButton("&Archive photo")
-        self.archive_button.setObjectName("archive_photo")
-        self.archive_button.setToolTip("Take the photo out of the record; the file is kept")
-        self.archive_button.clicked.connect(self._archive_clicked)
-        bar.addWidget(self.archive_button)
+
+        self.open_action = QAction("&Open", self)
+        self.open_action.triggered.connect(self._open_triggered)
+        self.details_action = QAction("Photo &details…", self)
+        self.details_action.setToolTip("Correct the view or the time the photo was taken")
+        self.details_action.triggered.connect(self._details_triggered)
+        self.compare_action = QAction("&Compare…", self)
+        self.compare_action.setToolTip("Baseline and latest photo of the selected photo's view")
+        self.compare_action.triggered.connect(self._compare_clicked)
+        self.archive_action = QAction("&Archive photo…", self)
+        self.archive_action.setToolTip("Take the photo out of the record; the file is kept")
+        self.archive_action.triggered.connect(self._archive_clicked)
+
+        self.compare_button = self._action_button(self.compare_action, "compare_photos")
+        self.details_button = self._action_button(self.details_action, "photo_details")
+        self.archive_button = self._action_button(self.archive_action, "archive_photo")
+        self.archive_button.setText("&Archive photo")
+        for button in (self.compare_button, self.details_button, self.archive_button):
+            bar.addWidget(button)
         bar.addStretch(1)
         self.status = QLabel()
         self.status.setObjectName("photos_status")
@@ -215,49 +183,35 @@ class PhotosTab(QWidget):
         self.visit_list.setAlternatingRowColors(True)
         self.visit_list.currentRowChanged.connect(self._visit_changed)
         splitter.addWidget(self.visit_list)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        self.heading = QLabel()
-        self.heading.setObjectName("visit_heading")
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)
-        self.heading.setStyleSheet("font-size: 15px; font-weight: bold;")
-        self.checklist = QLabel()
-        self.checklist.setObjectName("visit_checklist")
-        self.checklist.setTextFormat(Qt.TextFormat.PlainText)
-        self.checklist.setWordWrap(True)
-        right_layout.addWidget(self.heading)
-        right_layout.addWidget(self.checklist)
-        self.model = ThumbnailModel(self.services, self.user, self)
-        self.grid = QListView()
+        self.loader = ThumbnailLoader(self)
+        self.model = GalleryModel(self.loader, self)
+        self.grid = GalleryView()
         self.grid.setObjectName("photo_grid")
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
-        self.grid.setGridSize(QSize(ICON_SIZE + 30, ICON_SIZE + 40))
-        self.grid.setUniformItemSizes(True)  # no decoding just to lay the items out
-        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
-        self.grid.setWordWrap(True)
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.grid.setModel(self.model)
-        self.grid.doubleClicked.connect(self._photo_double_clicked)
+        self.grid.activated.connect(self._photo_activated)  # Enter, or a double-click
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
-        right_layout.addWidget(self.grid, 1)
-        splitter.addWidget(right)
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.grid.customContextMenuRequested.connect(self._context_menu_requested)
+        splitter.addWidget(self.grid)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([220, 660])
         layout.addWidget(splitter, 1)
         self._update_buttons()
 
+    @staticmethod
+    def _action_button(action: QAction, name: str) -> QPushButton:
+        button = QPushButton(action.text())
+        button.setObjectName(name)
+        button.setToolTip(action.toolTip())
+        button.clicked.connect(action.trigger)
+        return button
+
     # -- role and patient -------------------------------------------------------------------
 
     def apply_role(self, user: CurrentUser, after: QWidget | None = None) -> None:
         """A tab (after ``after``) only for those who may handle photos: clinicians."""
         self.user = user
-        self.model.user = user
         self.set_patient(None)
         allowed = user.may(Permission.PHOTOS)
         index = self._tabs.indexOf(self)
@@ -277,7 +231,11 @@ class PhotosTab(QWidget):
         self._loaded = False
         self.photos = []
         self.visits = []
-        self.model.cache.clear()
+        if patient_id is None or patient_id != self._thumbnails_for:
+            # Another patient: thumbnails still on their way for the last one are ignored.
+            self.loader.set_reader(None)
+            self.model.clear_thumbnails()
+            self._thumbnails_for = None
         self._fill()
         if patient_id is not None and self.isVisible():
             self.reload()
@@ -293,17 +251,18 @@ class PhotosTab(QWidget):
         photos_service = self.services.photos
         try:
             photos = photos_service.list_photos(self.user, self.patient_id)
-            visit_dates = sorted({p.visit_date for p in photos}, reverse=True)
-            visits = [
-                (day, photos_service.missing_views(self.user, self.patient_id, day))
-                for day in visit_dates
-            ]
+            visits = photos_service.visits(self.user, self.patient_id, photos)
+            if self._thumbnails_for != self.patient_id:
+                reader = photos_service.thumbnail_reader(self.user, self.patient_id)
+                self.loader.set_reader(reader)
+                self.model.clear_thumbnails()
+                self._thumbnails_for = self.patient_id
         except UserError as exc:
             show_user_error(self, exc)
             return
         self._loaded = True
-        self.photos = sorted(photos, key=lambda p: (p.visit_date, p.taken_at), reverse=True)
-        self.visits = visits
+        self.photos = photos
+        self.visits = list(reversed(visits))
         self._fill()
 
     # -- showing ----------------------------------------------------------------------------
@@ -312,17 +271,16 @@ class PhotosTab(QWidget):
         current = self.selected_visit()
         self.visit_list.blockSignals(True)
         self.visit_list.clear()
-        total = len(self.photos)
-        self.visit_list.addItem(f"All visits\n{total} photo{'s' if total != 1 else ''}")
+        self.visit_list.addItem(f"All visits\n{photo_count_text(len(self.photos))}")
         row_to_select = 0
-        for row, (day, missing) in enumerate(self.visits, start=1):
-            count = sum(1 for p in self.photos if p.visit_date == day)
+        for row, visit in enumerate(self.visits, start=1):
+            day = visit.visit_date
             item = QListWidgetItem(
-                f"{format_uk(day)} — {count} photo{'s' if count != 1 else ''}\n"
-                f"{checklist_text(missing)}"
+                f"{format_uk(day)} · {visit.label}\n{photo_count_text(visit.photo_count)}\n"
+                f"{checklist_text(visit.missing)}"
             )
-            item.setData(PHOTO_ID_ROLE, day.isoformat())
-            if missing:
+            item.setData(VISIT_ROLE, day.isoformat())
+            if visit.missing:
                 item.setForeground(QColor("#8a4b00"))
             self.visit_list.addItem(item)
             if day == current:
@@ -333,39 +291,35 @@ class PhotosTab(QWidget):
 
     def selected_visit(self) -> date | None:
         item = self.visit_list.currentItem()
-        value = item.data(PHOTO_ID_ROLE) if item is not None else None
+        value = item.data(VISIT_ROLE) if item is not None else None
         return date.fromisoformat(value) if isinstance(value, str) else None
 
-    def checklist_for(self, visit: date) -> str:
-        for day, missing in self.visits:
-            if day == visit:
-                return checklist_text(missing)
-        return ""
+    def baseline_date(self) -> date | None:
+        return next((v.visit_date for v in self.visits if v.label == BASELINE), None)
+
+    def _wanted(self, photo: Photo) -> bool:
+        wanted = self.view_filter.currentData()
+        return wanted is None or (photo.view.value if photo.view else "") == wanted
 
     def _show_photos(self) -> None:
-        visit = self.selected_visit()
-        wanted = self.view_filter.currentData()
-        shown = [
-            p
-            for p in self.photos
-            if (visit is None or p.visit_date == visit)
-            and (wanted is None or (p.view.value if p.view else "") == wanted)
-        ]
-        self.model.set_photos(shown)
-        if self.patient_id is None:
-            self.heading.setText("")
-            self.checklist.setText("")
-        elif visit is None:
-            self.heading.setText("All visits" if self.photos else "No photos yet")
-            self.checklist.setText(
-                "Newest visit first. Choose a visit on the left for its checklist of views."
-                if self.photos
-                else "Import a visit's photos with “Import photos…”."
+        chosen = self.selected_visit()
+        keep = self.selected_photo()
+        filtered = self.view_filter.currentData() is not None
+        groups: list[tuple[VisitHeading, Sequence[Photo]]] = []
+        for visit in self.visits:
+            if chosen is not None and visit.visit_date != chosen:
+                continue
+            photos = in_checklist_order(
+                p for p in self.photos if p.visit_date == visit.visit_date and self._wanted(p)
             )
-        else:
-            self.heading.setText(f"Visit of {format_uk(visit)}")
-            self.checklist.setText(self.checklist_for(visit))
-        self.status.setText(f"{len(shown)} shown" if self.patient_id else "")
+            groups.append((VisitHeading(visit, len(photos), filtered), photos))
+        self.model.set_groups(groups)
+        if keep is not None:
+            self.select_photo(keep.id)
+        self.grid.set_empty_text(
+            EMPTY_TEXT if self.patient_id is not None and self._loaded and not self.photos else ""
+        )
+        self._show_status()
         self._update_buttons()
 
     def _visit_changed(self, _row: int) -> None:
@@ -382,28 +336,59 @@ class PhotosTab(QWidget):
         return self.model.photo_at(index.row()) if index.isValid() else None
 
     def select_photo(self, photo_id: str) -> None:
-        for row, photo in enumerate(self.model.photos):
-            if photo.id == photo_id:
-                self.grid.setCurrentIndex(self.model.index(row, 0))
-                return
+        index = self.model.index_of(photo_id)
+        if index.isValid():
+            self.grid.setCurrentIndex(index)
 
     def _update_buttons(self) -> None:
         has_patient = self.patient_id is not None
         selected = self.selected_photo() is not None
         self.import_button.setEnabled(has_patient and self.task is None)
-        self.compare_button.setEnabled(selected)
-        self.archive_button.setEnabled(selected)
+        for action, button in (
+            (self.open_action, None),
+            (self.details_action, self.details_button),
+            (self.compare_action, self.compare_button),
+            (self.archive_action, self.archive_button),
+        ):
+            action.setEnabled(selected)
+            if button is not None:
+                button.setEnabled(selected)
 
     # -- import -----------------------------------------------------------------------------
 
+    def _may_import(self) -> bool:
+        return self.patient_id is not None and self.task is None and self.isEnabled()
+
     def _import_clicked(self) -> None:
         names, _filter = QFileDialog.getOpenFileNames(self, "Import photos", "", IMAGE_FILTER)
-        if not names:
+        if names:
+            self.ask_to_import([Path(n) for n in names])
+
+    def ask_to_import(self, paths: Sequence[Path], description: str | None = None) -> None:
+        """The import dialog (view and visit for every file), then the import. The view
+        filter's view and the chosen visit are offered first."""
+        if not self._may_import() or not paths:
             return
-        options = ImportOptionsDialog(len(names), self.services.patients.today(), self)
-        if options.exec() != ImportOptionsDialog.DialogCode.Accepted:
-            return
-        self.import_files([Path(n) for n in names], options.view, options.visit_date)
+        if self.options_dialog is not None:
+            self.options_dialog.deleteLater()
+        wanted = self.view_filter.currentData()
+        dialog = ImportOptionsDialog(
+            len(paths),
+            self.services.patients.today(),
+            self,
+            description=description,
+            view=View(wanted) if wanted else None,
+            visit_date=self.selected_visit(),
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        files = list(paths)
+
+        def accepted() -> None:
+            self.import_files(files, dialog.view, dialog.visit_date)
+
+        dialog.accepted.connect(accepted)
+        self.options_dialog = dialog
+        dialog.open()
 
     def import_files(self, paths: Sequence[Path], view: View | None, visit_date: date) -> None:
         """Import ``paths`` in the background, then show the summary and the photos."""
@@ -445,12 +430,82 @@ class PhotosTab(QWidget):
         self.summary_dialog = ImportSummaryDialog(summary_text(outcomes, requested), self)
         self.summary_dialog.open()
 
-    # -- viewer, compare, archive -----------------------------------------------------------
+    # -- drag and drop ----------------------------------------------------------------------
 
-    def _photo_double_clicked(self, index: QModelIndex) -> None:
+    def _accept_drag(self, event: QDragEnterEvent | QDragMoveEvent) -> None:
+        if self._may_import() and dropped_paths(event.mimeData()):
+            # Always a copy: a file manager that proposes a move must not delete the originals.
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self._accept_drag(event)
+        if event.isAccepted():
+            self.status.setText("Drop to import")
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self._accept_drag(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        super().dragLeaveEvent(event)
+        self._show_status()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event.mimeData())
+        if not self._may_import() or not paths:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self._show_status()
+        dropped = photo_files_in(paths)
+        if dropped.files:
+            self.ask_to_import(dropped.files, dropped.description())
+            return
+        if self.drop_message is not None:
+            self.drop_message.deleteLater()
+        self.drop_message = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Import photos",
+            "No photo files (JPEG, PNG, TIFF or HEIC) were found in what was dropped.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        self.drop_message.open()
+
+    def _show_status(self) -> None:
+        self.status.setText(f"{len(self.model.photos)} shown" if self.patient_id else "")
+
+    # -- viewer, details, compare, archive --------------------------------------------------
+
+    def _photo_activated(self, index: QModelIndex) -> None:
         photo = self.model.photo_at(index.row())
         if photo is not None:
             self.open_viewer(photo)
+
+    def _open_triggered(self, _checked: bool = False) -> None:
+        photo = self.selected_photo()
+        if photo is not None:
+            self.open_viewer(photo)
+
+    def _context_menu_requested(self, position: QPoint) -> None:
+        index = self.grid.indexAt(position)
+        if self.model.photo_at(index.row()) is None:
+            return
+        self.grid.setCurrentIndex(index)
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        menu = QMenu(self)
+        menu.setObjectName("photo_context_menu")
+        menu.addAction(self.open_action)
+        menu.addAction(self.details_action)
+        menu.addAction(self.compare_action)
+        menu.addSeparator()
+        menu.addAction(self.archive_action)
+        self.context_menu = menu
+        menu.popup(self.grid.viewport().mapToGlobal(position))
 
     def open_viewer(self, photo: Photo) -> None:
         try:
@@ -461,9 +516,45 @@ class PhotosTab(QWidget):
         if self.viewer_dialog is not None:
             self.viewer_dialog.deleteLater()
         self.viewer_dialog = ViewerDialog(photo, image, self)
+        self.viewer_dialog.details_requested.connect(self._viewer_details_requested)
         self.viewer_dialog.open()
 
-    def _compare_clicked(self) -> None:
+    def _viewer_details_requested(self) -> None:
+        if self.viewer_dialog is not None:
+            self.open_details(self.viewer_dialog.photo, self.viewer_dialog)
+
+    def _details_triggered(self, _checked: bool = False) -> None:
+        photo = self.selected_photo()
+        if photo is not None:
+            self.open_details(photo)
+
+    def open_details(self, photo: Photo, parent: QWidget | None = None) -> None:
+        if self.details_dialog is not None:
+            self.details_dialog.deleteLater()
+        dialog = PhotoDetailsDialog(self.services.photos, self.user, photo, parent or self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.saved.connect(self._details_saved)
+        self.details_dialog = dialog
+        dialog.open()
+
+    def _details_saved(self, saved: object) -> None:
+        """The photo as stored: regroup and recount without reading the whole list again."""
+        assert isinstance(saved, Photo)
+        photos = [saved if p.id == saved.id else p for p in self.photos]
+        if self.patient_id is not None:
+            try:
+                visits = self.services.photos.visits(self.user, self.patient_id, photos)
+            except UserError as exc:
+                show_user_error(self, exc)
+                return
+            self.photos = photos
+            self.visits = list(reversed(visits))
+            self._fill()
+            self.select_photo(saved.id)
+        if self.viewer_dialog is not None and self.viewer_dialog.photo.id == saved.id:
+            self.viewer_dialog.set_photo(saved)
+
+    def _compare_clicked(self, _checked: bool = False) -> None:
         photo = self.selected_photo()
         if photo is not None:
             self.open_compare(photo)
@@ -472,11 +563,11 @@ class PhotosTab(QWidget):
         if self.compare_dialog is not None:
             self.compare_dialog.deleteLater()
         self.compare_dialog = CompareDialog(
-            self.services.photos, self.user, self.photos, photo, self
+            self.services.photos, self.user, self.photos, photo, self, baseline=self.baseline_date()
         )
         self.compare_dialog.open()
 
-    def _archive_clicked(self) -> None:
+    def _archive_clicked(self, _checked: bool = False) -> None:
         photo = self.selected_photo()
         if photo is None:
             return

@@ -4,13 +4,21 @@ summary.
 The import is ``PhotoService.import_photos`` run by ``BackgroundTask`` on a connection of its
 own (SQLite connections belong to the thread that made them), closed when the work ends. The
 progress dialog appears only when the import is slow and has Cancel; files not started when
-Cancel is pressed are reported as not imported. The summary lists what was imported, what was
-already there and what was refused, each refusal with its reason.
+Cancel is pressed are reported as not imported (the files already imported stay). The summary
+lists what was imported, what was already there and what was refused, each refusal with its
+reason.
+
+Files dragged onto the Photos tab go through ``photo_files_in`` first: a file is taken as it
+is (if it is not a photo, the summary says so), a folder is searched with its sub-folders (a
+camera card keeps its photos in ``DCIM/100CANON`` and the like) for files named as photos,
+hidden files and folders left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -36,28 +44,91 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
 
+PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"})
+MAX_FOLDER_FILES = 2000  # a dropped folder is searched for at most this many photos
+
+
+@dataclass(frozen=True)
+class DroppedFiles:
+    files: list[Path]
+    folders: int  # folders searched
+    truncated: bool  # a folder held more than MAX_FOLDER_FILES photos; the rest were left
+
+    def description(self) -> str:
+        count = len(self.files)
+        text = f"{count} file{'s' if count != 1 else ''}"
+        if self.folders:
+            text += f" (from {self.folders} folder{'s' if self.folders != 1 else ''})"
+        text += " dropped."
+        if self.truncated:
+            text += f" Only the first {MAX_FOLDER_FILES} photos of a folder are taken at once."
+        return text
+
+
+def photo_files_in(paths: Iterable[Path]) -> DroppedFiles:
+    """The files to import for dropped ``paths``: files as given, folders searched with their
+    sub-folders for photo files (by name), in name order; hidden entries and links to folders
+    are skipped, and nothing is read."""
+    files: list[Path] = []
+    folders = 0
+    truncated = False
+    for path in paths:
+        if path.is_dir():
+            folders += 1
+            found: list[Path] = []
+            for folder, subfolders, names in os.walk(path):  # os.walk follows no folder links
+                subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+                found += [
+                    Path(folder) / name
+                    for name in sorted(names)
+                    if not name.startswith(".") and Path(name).suffix.lower() in PHOTO_SUFFIXES
+                ]
+                if len(found) > MAX_FOLDER_FILES:
+                    found, truncated = found[:MAX_FOLDER_FILES], True
+                    break
+            files += found
+        elif path.is_file():
+            files.append(path)
+    return DroppedFiles(files, folders, truncated)
+
 
 class ImportOptionsDialog(QDialog):
     """The view and visit date given to every file of one import."""
 
-    def __init__(self, count: int, today: date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        count: int,
+        today: date,
+        parent: QWidget | None = None,
+        *,
+        description: str | None = None,
+        view: View | None = None,
+        visit_date: date | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("photo_import_options")
         self.setWindowTitle("Import photos")
         form = QFormLayout(self)
-        form.addRow(QLabel(f"{count} file{'s' if count != 1 else ''} chosen."))
+        self.description = QLabel(description or f"{count} file{'s' if count != 1 else ''} chosen.")
+        self.description.setObjectName("import_description")
+        self.description.setTextFormat(Qt.TextFormat.PlainText)
+        self.description.setWordWrap(True)
+        form.addRow(self.description)
         self.view_box = QComboBox()
         self.view_box.setObjectName("import_view")
         self.view_box.addItem("Not tagged yet", None)
-        for view in View:
-            self.view_box.addItem(view.label, view.value)
+        for each in View:
+            self.view_box.addItem(each.label, each.value)
+        if view is not None:
+            self.view_box.setCurrentIndex(self.view_box.findData(view.value))
         form.addRow("&View:", self.view_box)
         self.visit_edit = QDateEdit()
         self.visit_edit.setObjectName("import_visit_date")
         self.visit_edit.setDisplayFormat("dd/MM/yyyy")
         self.visit_edit.setCalendarPopup(True)
         self.visit_edit.setMaximumDate(QDate(today.year, today.month, today.day))
-        self.visit_edit.setDate(QDate(today.year, today.month, today.day))
+        visit = visit_date if visit_date is not None and visit_date <= today else today
+        self.visit_edit.setDate(QDate(visit.year, visit.month, visit.day))
         form.addRow("Visit &date:", self.visit_edit)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -65,6 +136,7 @@ class ImportOptionsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
 
     @property
     def view(self) -> View | None:
