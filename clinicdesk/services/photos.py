@@ -330,14 +330,32 @@ class PhotoService:
             )
             if errors:
                 raise ValidationError(errors)
-            mine = replace(current, view=view, region=region, taken_at=taken_at)
+            # The consent in force on the corrected day; a "not for marketing" mark stays.
+            scope, not_for_marketing = photo_consent_for(
+                self.consents.for_patient(patient.id), taken_at.date()
+            )
+            mine = replace(
+                current,
+                view=view,
+                region=region,
+                taken_at=taken_at,
+                consent_scope=scope,
+                marketing_withdrawn_on=current.marketing_withdrawn_on or not_for_marketing,
+            )
             if not self.repo.update_details(
-                photo_id, expected_version, view, region, taken_at, user.actor
+                photo_id,
+                expected_version,
+                view,
+                region,
+                taken_at,
+                user.actor,
+                consent_scope=mine.consent_scope,
+                marketing_withdrawn_on=mine.marketing_withdrawn_on,
             ):
                 raise ConcurrentEdit("photo", mine, current)
             changed = [
                 name
-                for name in ("view", "region", "taken_at")
+                for name in ("view", "region", "taken_at", "consent_scope")
                 if getattr(mine, name) != getattr(current, name)
             ]
             audit.append(

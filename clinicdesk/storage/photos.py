@@ -147,9 +147,13 @@ class PhotoRepository:
         region: Region | None,
         taken_at: datetime,
         actor: Actor,
+        *,
+        consent_scope: ConsentScope,
+        marketing_withdrawn_on: date | None,
     ) -> bool:
         """The details a clinician may correct after import (optimistic: ``False`` when the row
-        is no longer at ``expected_version``). The file and its hash never change."""
+        is no longer at ``expected_version``), with the consent worked out again for the
+        corrected time. The file and its hash never change."""
         return update_record(
             self.db,
             "photos",
@@ -159,6 +163,10 @@ class PhotoRepository:
                 "view": view.value if view else None,
                 "region": region.value if region else None,
                 "taken_at": taken_at.isoformat(timespec="seconds"),
+                "consent_scope": consent_scope.value,
+                "marketing_withdrawn_on": (
+                    marketing_withdrawn_on.isoformat() if marketing_withdrawn_on else None
+                ),
             },
             actor,
         )

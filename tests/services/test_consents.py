@@ -644,3 +644,22 @@ def test_every_document_made_is_logged_and_audited(
     assert set(caught.value.errors) == {"action", "template_id", "pdf"}
     with pytest.raises(ValidationError, match="kind: is not a kind of document"):
         consents.record_document(clinic.clinician, patient_id, "letter", *PROCEDURE, PDF, "saved")
+
+
+def test_correcting_a_photos_time_works_its_consent_out_again(
+    clinic: Clinic, patient_id: str, tmp_path: Path
+) -> None:
+    # The camera's clock was wrong: the photo seems older than the photo consent.
+    photo = import_photo(clinic, patient_id, tmp_path, 1, date(2025, 1, 10))
+    assert photo.consent_scope is ConsentScope.CLINICAL_RECORD
+    signed(clinic, patient_id, ConsentKind.PHOTO, clinical_record=True, teaching=True)
+    corrected = clinic.services.photos.update_details(
+        clinic.clinician,
+        photo.id,
+        photo.version,
+        view=photo.view,
+        region=photo.region,
+        taken_at=datetime(2025, 2, 3, 10, 0),
+    )
+    assert corrected.consent_scope is ConsentScope.TEACHING
+    assert not corrected.for_marketing
