@@ -732,6 +732,19 @@ class ClinicalService:
             )
         return matches
 
+    def lot_exported(self, user: CurrentUser, lot: str, treatments: int, patients: int) -> None:
+        """Record that the lot look-up's list left the program as a file (audited export)."""
+        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
+        with write_transaction(self.db):
+            audit.append(
+                self.db,
+                user.actor,
+                "export",
+                "lot",
+                lot.strip()[:60],
+                {"treatments": treatments, "patients": patients, "format": "csv"},
+            )
+
 
 def _changed(
     before: ConsultationDetails | TreatmentDetails | AdverseEventDetails,

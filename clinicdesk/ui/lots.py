@@ -255,7 +255,10 @@ class LotFinderDialog(QDialog):
         self.export_button.setEnabled(self.model.rowCount() > 0)
 
     def export_csv(self, path: Path) -> int:
-        written = write_lot_csv(path, self.model.rows)
+        """Write the list shown to ``path``; the export is audited (it names patients)."""
+        rows = self.model.rows
+        written = write_lot_csv(path, rows)
+        self.service.lot_exported(self.user, self.lot, written, len({m.patient_id for m in rows}))
         self.count_label.setText(
             f"Exported {written} treatment{'s' if written != 1 else ''} to {path.name}."
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
@@ -92,6 +93,12 @@ def test_the_lot_finder_finds_exactly_the_patients_treated_with_the_lot(
     )
     assert not list(tmp_path.glob(".*partial"))
     assert dialog.count_label.text() == "Exported 2 treatments to notice.csv."
+    # The list names patients: its leaving the program is on the audit trail.
+    action, entity_id, detail = clinic.services.db.execute(
+        "SELECT action, entity_id, detail FROM audit_log ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    assert (action, entity_id) == ("export", "KIT-24-0012")
+    assert json.loads(detail) == {"treatments": 2, "patients": 2, "format": "csv"}
 
     dialog.lot_edit.clear()
     type_text(qtbot, dialog.lot_edit, "KIT-24-001")  # part of a lot finds nothing
