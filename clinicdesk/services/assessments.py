@@ -20,6 +20,7 @@ from clinicdesk.domain.assessment_csv import (
     MAX_FILE_BYTES,
     CsvImportError,
     CsvProblem,
+    ImportedVisit,
     parse_assessment_csv,
 )
 from clinicdesk.domain.assessments import (
@@ -140,8 +141,14 @@ class AssessmentService:
         ``CsvImportError`` listing every bad row and column. A visit date that already has an
         assessment for this patient is refused (enter those regions on that assessment)."""
         require(self.db, user, Permission.EDIT_CLINICAL_RECORDS, entity=ENTITY)
-        data = _read(source)
-        visits = parse_assessment_csv(data, today=self.today())
+        return self.import_visits(user, patient_id, read_assessment_csv(source, self.today()))
+
+    def import_visits(
+        self, user: CurrentUser, patient_id: str, visits: Sequence[ImportedVisit]
+    ) -> list[Assessment]:
+        """Store visits already read from a CSV file by ``read_assessment_csv`` (which the GUI
+        runs on a worker thread): all of them in one transaction, or nothing."""
+        require(self.db, user, Permission.EDIT_CLINICAL_RECORDS, entity=ENTITY)
         with write_transaction(self.db):
             patient = self._patient(patient_id)
             existing = self.repo.visit_dates(patient.id)
@@ -315,6 +322,12 @@ def _changed(before: AssessmentDetails, after: AssessmentDetails) -> list[str]:
         ):
             names.append(f"regions[{region.value}]")
     return names
+
+
+def read_assessment_csv(source: Path | str | bytes, today: date) -> list[ImportedVisit]:
+    """The visits in a trichoscopy CSV file (a path, or its text or bytes), checked row by row
+    (``CsvImportError`` lists every problem). Reads no database: safe on a worker thread."""
+    return parse_assessment_csv(_read(source), today=today)
 
 
 def _read(source: Path | str | bytes) -> bytes | str:

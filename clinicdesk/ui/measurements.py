@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.domain.assessment_csv import CsvImportError
+from clinicdesk.domain.assessment_csv import CsvImportError, ImportedVisit
 from clinicdesk.domain.assessments import (
     NOT_AVAILABLE,
     Assessment,
@@ -66,10 +66,11 @@ from clinicdesk.domain.assessments import (
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
-from clinicdesk.services.assessments import AssessmentService
+from clinicdesk.services.assessments import AssessmentService, read_assessment_csv
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.assessments import AssessmentDialog, CsvProblemsDialog
-from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.errors import report_bug, show_user_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 FIXED_COLUMNS = ("Region", "Measure")
@@ -272,6 +273,7 @@ class MeasurementsTab(QWidget):
         self.series: dict[Region, tuple[SeriesPoint, ...]] = {}
         self.dialog: AssessmentDialog | None = None
         self.problems_dialog: CsvProblemsDialog | None = None
+        self.import_task: BackgroundTask | None = None  # a CSV file being read
         self._stale = False
         self._build()
 
@@ -505,22 +507,59 @@ class MeasurementsTab(QWidget):
             if not chosen:
                 return
             path = Path(chosen)
-        try:
-            imported = self.service.import_csv(self.user, self.patient_id, path)
-        except CsvImportError as exc:
+        # Reading and checking every row runs on a worker (a file may hold thousands of rows);
+        # storing the visits is one short transaction here, on this tab's connection.
+        patient_id, today = self.patient_id, self.service.today()
+        source = path
+
+        def work(_progress: Progress, _cancelled: Cancelled) -> list[ImportedVisit]:
+            return read_assessment_csv(source, today)
+
+        def succeeded(result: object) -> None:
+            assert isinstance(result, list)
+            self._store_imported(patient_id, source, result)
+
+        def failed(exc: BaseException) -> None:
+            self._import_failed(source, exc)
+
+        self.import_task = BackgroundTask(self, f"Reading {path.name}…", work, succeeded, failed)
+        self.import_task.finished.connect(self._import_task_finished)
+        self.import_task.start()
+
+    def _import_task_finished(self) -> None:
+        self.import_task = None
+
+    def _import_failed(self, path: Path, exc: BaseException) -> None:
+        if isinstance(exc, CsvImportError):
             if self.problems_dialog is not None:
                 self.problems_dialog.deleteLater()
             self.problems_dialog = CsvProblemsDialog(path.name, exc, self)
             self.problems_dialog.open()
             self.status.setText(f"Nothing was imported from {path.name}.")
-            return
-        except UserError as exc:
+        elif isinstance(exc, UserError):
             show_user_error(self, exc)
+        else:
+            report_bug(type(exc), exc, exc.__traceback__, self)
+
+    def _store_imported(
+        self, patient_id: str | None, path: Path, visits: list[ImportedVisit]
+    ) -> None:
+        if patient_id is None:
             return
-        self.assessments.extend(imported)
+        try:
+            imported = self.service.import_visits(self.user, patient_id, visits)
+        except UserError as exc:
+            self._import_failed(path, exc)
+            return
         message = (
             f"Imported {len(imported)} visit{'s' if len(imported) != 1 else ''} from {path.name}."
         )
+        if patient_id != self.patient_id:
+            # Another record was opened while the file was read: the import is still the one
+            # asked for, into the patient it was asked for; this tab shows someone else now.
+            self._tell_window(message)
+            return
+        self.assessments.extend(imported)
         self.status.setText(message)
         self._refresh()
         self._tell_window(message)

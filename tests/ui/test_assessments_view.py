@@ -162,6 +162,9 @@ def test_a_good_csv_with_bom_and_crlf_is_imported_and_charted(
 ) -> None:
     _window, tab, patient_id = open_registered(clinic, open_window)
     tab.import_csv(write_csv(tmp_path / "trichoscan.csv", GOOD_ROWS))
+    # The file is read on a worker: the tab is back at once, and stores the visits after.
+    assert tab.import_task is not None
+    qtbot.waitUntil(lambda: tab.import_task is None)
 
     assert tab.problems_dialog is None
     assert visit_headers(tab) == ["12/03/2024\nbaseline", "12/06/2024", "12/09/2024"]
@@ -191,6 +194,23 @@ def test_a_good_csv_with_bom_and_crlf_is_imported_and_charted(
     assert tab.chart.title() == "Occipital (reference)"
 
 
+def test_a_csv_read_while_another_patient_is_opened_goes_to_the_patient_it_was_for(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory, tmp_path: Path
+) -> None:
+    window, tab, patient_id = open_registered(clinic, open_window)
+    other = clinic.services.patients.register(
+        clinic.clinician, {**VALID_PATIENT, "first_name": "Other", "nhs_number": ""}
+    ).id
+    tab.import_csv(write_csv(tmp_path / "trichoscan.csv", GOOD_ROWS))
+    window.open_patient(other)
+    qtbot.waitUntil(lambda: tab.import_task is None)
+    assessments = clinic.services.assessments
+    assert len(assessments.list_for_patient(clinic.clinician, patient_id)) == 3
+    assert assessments.list_for_patient(clinic.clinician, other) == []
+    assert tab.model.columnCount() == len(FIXED_COLUMNS)  # the other patient: nothing shown
+    assert window.statusBar().currentMessage() == "Imported 3 visits from trichoscan.csv."
+
+
 def test_a_bad_csv_lists_every_problem_and_imports_nothing(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory, tmp_path: Path
 ) -> None:
@@ -202,6 +222,7 @@ def test_a_bad_csv_lists_every_problem_and_imports_nothing(
         "12/04/2024,crown,,120,80,40,60,25,60,2.0,,,,",
     ]
     tab.import_csv(write_csv(tmp_path / "bad.csv", rows))
+    qtbot.waitUntil(lambda: tab.import_task is None)
 
     dialog = tab.problems_dialog
     assert dialog is not None and dialog.isVisible()
