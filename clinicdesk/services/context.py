@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
@@ -32,7 +33,6 @@ from clinicdesk.services.documents import DocumentService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
-from clinicdesk.services.reports import ReportService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.users import UserService
 from clinicdesk.storage.database import (
@@ -46,6 +46,9 @@ from clinicdesk.storage.database import (
 )
 from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
 from clinicdesk.storage.migrations import migrate, pending_migration_names
+
+if TYPE_CHECKING:
+    from clinicdesk.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,9 @@ class ClinicServices:
     @cached_property
     def reports(self) -> ReportService:
         """Progress reports (PDF), gathered through the services above."""
+        # Imported here: reportlab is imported when the first report is made, not at start-up.
+        from clinicdesk.services.reports import ReportService
+
         return ReportService(
             self.db,
             self.clinic,

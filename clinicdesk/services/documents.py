@@ -23,10 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from clinicdesk.documents.forms import render_form, render_pack
-from clinicdesk.documents.layout import ClinicDetails, write_pdf_atomically
 from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
 from clinicdesk.domain.clinical import Consultation
 from clinicdesk.domain.consent import (
@@ -40,12 +38,17 @@ from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.errors import NotFound, ValidationError
 from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.consents import ConsentService
-from clinicdesk.services.reports import ReportService, identity
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
+
+if TYPE_CHECKING:
+    # reportlab (through documents.layout and the report) takes a tenth of a second to import:
+    # it is imported when the first document is made, not when the program starts.
+    from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
+    from clinicdesk.services.reports import ReportService
 
 # The templates a signature on paper makes a consent record of.
 CONSENT_KINDS: Mapping[str, ConsentKind] = {
@@ -130,7 +133,9 @@ class DocumentService:
         template = self.library.current(template_id)
         patient = self._patient(patient_id)
         fields = self._fields(user, patient)
-        pdf = render_form(template, self._clinic(), identity(patient), fields)
+        from clinicdesk.documents.forms import render_form
+
+        pdf = render_form(template, self._clinic(), _identity(patient), fields)
         kind = (
             DocumentKind.CONSENT_FORM
             if template.id in CONSENT_KINDS
@@ -154,8 +159,10 @@ class DocumentService:
         patient = self._patient(patient_id)
         fields = self._fields(user, patient)
         templates = tuple(self.library.current(template_id) for template_id in CONSENT_PACK)
+        from clinicdesk.documents.forms import render_pack
+
         pdf = render_pack(
-            [(template, fields) for template in templates], self._clinic(), identity(patient)
+            [(template, fields) for template in templates], self._clinic(), _identity(patient)
         )
         document = Document(
             patient.id,
@@ -197,6 +204,8 @@ class DocumentService:
     def save(self, user: CurrentUser, document: Document, path: Path) -> None:
         """Write the PDF to ``path`` (temp file, fsync, rename: never a 0-byte file) and
         record it as saved."""
+        from clinicdesk.documents.layout import write_pdf_atomically
+
         write_pdf_atomically(path, document.pdf)
         self._record(user, document, DocumentAction.SAVED)
 
@@ -285,6 +294,8 @@ class DocumentService:
         return {k: v for k, v in fields.items() if v}
 
     def _clinic(self) -> ClinicDetails:
+        from clinicdesk.documents.layout import ClinicDetails
+
         details = self.clinic_details.details()
         phone = details.phone
         return ClinicDetails(details.name, details.address, phone, details.logo_png)
@@ -294,6 +305,12 @@ class DocumentService:
         if patient is None:
             raise NotFound("That patient record does not exist; it may have been removed.")
         return patient
+
+
+def _identity(patient: Patient) -> PatientIdentity:
+    from clinicdesk.services.reports import identity
+
+    return identity(patient)
 
 
 def _file_name(title: str, patient: Patient) -> str:
