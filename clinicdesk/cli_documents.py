@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clinicdesk.services.context import ClinicServices
-from clinicdesk.services.reports import FLAVOURS
+from clinicdesk.services.documents import FLAVOURS
 from clinicdesk.services.session import CurrentUser
 
 # The subcommands this module runs (``cli.run`` hands them over).

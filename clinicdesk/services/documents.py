@@ -56,6 +56,7 @@ CONSENT_KINDS: Mapping[str, ConsentKind] = {
     "photo-consent": ConsentKind.PHOTO,
 }
 Flavour = Literal["clinical", "patient"]
+FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
 
 
 @dataclass(frozen=True)
