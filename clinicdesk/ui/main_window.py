@@ -51,7 +51,9 @@ from clinicdesk.ui.access_log import AccessLogTab
 from clinicdesk.ui.audit_view import AuditTrailDialog
 from clinicdesk.ui.change_password import ChangePasswordDialog
 from clinicdesk.ui.classification import ClassificationTab
+from clinicdesk.ui.clinic_details_dialog import ClinicDetailsDialog
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
+from clinicdesk.ui.documents_tab import DocumentsTab
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpsDialog
 from clinicdesk.ui.gallery import PhotosTab
@@ -266,6 +268,8 @@ class MainWindow(QMainWindow):
         self.timeline.hide()
         self.photos = PhotosTab(self.services, self.user, self.tabs)
         self.photos.hide()
+        self.documents = DocumentsTab(self.services, self.user, self.tabs)
+        self.documents.hide()
         # The two tabs show the same assessments (and the baseline hangs on the treatments):
         # a save in one brings the other in step.
         self.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
@@ -352,6 +356,16 @@ class MainWindow(QMainWindow):
             "&Idle lock time…", None, self.set_idle_lock_time, "Minutes before the window locks"
         )
         self.admin_menu.addAction(self.idle_setting_action)
+        self.clinic_details_action = action(
+            "Clinic &details…",
+            None,
+            self.open_clinic_details,
+            "Name, address, logo and cooling-off period printed on documents",
+        )
+        self.admin_menu.addAction(self.clinic_details_action)
+        # Ctrl+Shift+P prints the consent pack from anywhere in the record (and the idle lock
+        # disables it with the window's other actions).
+        self.addAction(self.documents.consent_pack_action)
         self.follow_ups_action = action(
             "&Follow-ups due…", "Ctrl+D", self.open_follow_ups, "Follow-ups due and overdue"
         )
@@ -383,6 +397,7 @@ class MainWindow(QMainWindow):
         self.users_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
         self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
+        self.clinic_details_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         self.measurements.apply_role(self.user, after=self.classification)
@@ -390,6 +405,7 @@ class MainWindow(QMainWindow):
         self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
         self.timeline.set_user(self.user)
         self.timeline.attach(self.tabs, before=self.access_log)
+        self.documents.apply_role(self.user, before=self.access_log)
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
             any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
@@ -489,6 +505,7 @@ class MainWindow(QMainWindow):
         self.header.clear()
         self.timeline.set_patient(None)
         self.photos.set_patient(None)
+        self.documents.set_patient(None)
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
 
@@ -514,6 +531,7 @@ class MainWindow(QMainWindow):
         self.measurements.load(record.patient.id)
         self.timeline.set_patient(record.patient.id, record.patient.display_name)
         self.photos.set_patient(record.patient.id)
+        self.documents.set_patient(record.patient.id, record.patient.display_name)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -543,8 +561,9 @@ class MainWindow(QMainWindow):
             self.measurements.clear()
             self.timeline.set_patient(None)
             self.photos.set_patient(None)
+            self.documents.set_patient(None)
         clinical_tabs = (self.medical, self.classification, self.access_log, self.measurements)
-        for widget in (*clinical_tabs, self.timeline, self.photos):
+        for widget in (*clinical_tabs, self.timeline, self.photos, self.documents):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.setTabEnabled(index, enabled)
@@ -849,6 +868,27 @@ class MainWindow(QMainWindow):
         # It shows patients' names: it closes when the window locks (nothing in it is unsaved).
         self.idle_lock.watcher.idle.connect(dialog.reject)
         self.audit_dialog = dialog
+        dialog.open()
+
+    def open_clinic_details(self) -> None:
+        """Admin > Clinic details (the services refuse anyone else, should the menu show)."""
+        try:
+            dialog = ClinicDetailsDialog(
+                self.services.clinic_details, self.services.clinic, self.user, self
+            )
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        if (previous := getattr(self, "clinic_details_dialog", None)) is not None:
+            previous.deleteLater()  # closed by now: it is modal
+
+        def saved() -> None:
+            name = self.services.clinic.clinic_name()
+            self.setWindowTitle(f"{APP_NAME} — {name}[*]" if name else f"{APP_NAME}[*]")
+            self.statusBar().showMessage("Clinic details saved.", 5000)
+
+        self.clinic_details_dialog = dialog
+        dialog.accepted.connect(saved)
         dialog.open()
 
     def _show_access_log_tab(self, allowed: bool) -> None:

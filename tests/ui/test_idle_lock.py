@@ -228,7 +228,7 @@ def test_another_user_signs_in_and_sees_only_what_their_role_allows(
     assert "Signed in as Rex Reception" in window.statusBar().currentMessage()
     assert window.model.rowCount() == 1
     window.open_patient(patient_id)
-    assert tab_texts(window) == {"&Demographics"}
+    assert tab_texts(window) == {"&Demographics", "D&ocuments"}  # no clinical tab
     assert "Warfarin" in window.header.banner_text()
 
     wait_for_lock(qtbot, window)

@@ -279,7 +279,7 @@ def test_reception_sees_the_red_flag_banner_but_no_clinical_tabs(
     window = open_window(clinic.reception)
     window.open_patient(patient_id)
     tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert tabs == ["&Demographics"]
+    assert tabs == ["&Demographics", "D&ocuments"]  # printing and consents, nothing clinical
     banner = window.header.banner_text()
     assert "Allergy: Lidocaine <b> (Anaphylaxis)" in banner  # markup shown as typed
     assert "Anticoagulant / antiplatelet: Warfarin" in banner
