@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from clinicdesk.domain.ids import UserId
-from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.domain.text import spreadsheet_safe
-from clinicdesk.errors import UserError
+from clinicdesk.errors import PermissionDenied, UserError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.audit import AuditEntry
 from clinicdesk.storage.clinic import ClinicRepository
+from clinicdesk.storage.clinical import ClinicalRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
 
@@ -180,11 +181,22 @@ class ChainCheck:
         )
 
 
+NOT_OWN_PATIENT = (
+    "The access log shows only for your own patients: those you have consulted, treated, "
+    "assessed or photographed, or taken consent from."
+)
+
+
+class NotOwnPatient(PermissionDenied):
+    """A clinician asked for the access log of someone else's patient."""
+
+
 class AuditService:
     def __init__(self, db: Database, local_zone: tzinfo | None = None) -> None:
         self.db = db
         self.users_repo = ClinicRepository(db)
         self.patients_repo = PatientRepository(db)
+        self.clinical_repo = ClinicalRepository(db)
         self.local_zone = local_zone  # None: the computer's own time zone
 
     # -- checking -------------------------------------------------------------------------
@@ -282,12 +294,32 @@ class AuditService:
 
     # -- a patient's access log -------------------------------------------------------------
 
+    def may_see_access_log(self, user: CurrentUser, patient_id: str) -> bool:
+        """Administrators see every record's access log; a clinician only their own patients'
+        (DESIGN.md roles table); reception none. Not audited: the window asks before loading."""
+        if not user.may(Permission.PATIENT_ACCESS_LOG):
+            return False
+        if user.role is Role.CLINICIAN:
+            return self.clinical_repo.has_cared_for(user.id, patient_id)
+        return True
+
     def patient_access(self, user: CurrentUser, patient_id: str) -> list[AccessEvent]:
         """Who opened this patient's record and when, newest first (the latest
         ``ACCESS_LOG_LIMIT``). Part of opening the record, so not audited again."""
         require(
             self.db, user, Permission.PATIENT_ACCESS_LOG, entity="patient", entity_id=patient_id
         )
+        if not self.may_see_access_log(user, patient_id):
+            with write_transaction(self.db):
+                audit.append(
+                    self.db,
+                    user.actor,
+                    "denied",
+                    "patient",
+                    patient_id,
+                    {"needs": "own patient"},
+                )
+            raise NotOwnPatient(NOT_OWN_PATIENT)
         people = {u.id: u for u in self.users_repo.users()}
         events = []
         for entry in audit.iter_entries(

@@ -595,3 +595,19 @@ class ClinicalRepository:
             name = f"{preferred or first} {last}".strip()
             due.append(DueFollowUp(follow_up, name, last, first, phone, follow_up.overdue(today)))
         return due
+
+    def has_cared_for(self, clinician_id: str, patient_id: str) -> bool:
+        """Whether the clinician has cared for the patient: a consultation or treatment as the
+        clinician, consent taken, or a classification, assessment or photo recorded (DESIGN.md:
+        a clinician sees the access log of their own patients)."""
+        row = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM consultations WHERE patient_id = ? AND clinician_id = ?) "
+            "OR EXISTS (SELECT 1 FROM treatments WHERE patient_id = ? "
+            "AND (clinician_id = ? OR consent_taken_by_id = ?)) "
+            "OR EXISTS (SELECT 1 FROM classifications WHERE patient_id = ? AND created_by = ?) "
+            "OR EXISTS (SELECT 1 FROM assessments WHERE patient_id = ? AND created_by = ?) "
+            "OR EXISTS (SELECT 1 FROM photos WHERE patient_id = ? AND created_by = ?) "
+            "OR EXISTS (SELECT 1 FROM consents WHERE patient_id = ? AND consent_taken_by_id = ?)",
+            [patient_id, clinician_id] * 2 + [clinician_id] + [patient_id, clinician_id] * 4,
+        ).fetchone()
+        return bool(row[0])

@@ -82,6 +82,11 @@ class AccessLogTab(QWidget):
         self.model.set_events([])
         self.summary.setText("")
 
+    def show_restricted(self, message: str) -> None:
+        """This user may not see this record's log: say why instead of listing anyone."""
+        self.model.set_events([])
+        self.summary.setText(message)
+
     def names(self) -> list[str]:
         """Who opened the record, newest first (as shown)."""
         return [

@@ -42,7 +42,7 @@ from clinicdesk.domain.medical import BannerItem, MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
-from clinicdesk.services.audit import AuditService
+from clinicdesk.services.audit import NOT_OWN_PATIENT, AuditService
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
 from clinicdesk.services.clinical import TimelineItem, TimelineKind, TreatmentSaved
 from clinicdesk.services.context import ClinicServices
@@ -902,6 +902,9 @@ class MainWindow(QMainWindow):
 
     def _load_access_log(self, patient_id: str) -> None:
         if self.tabs.indexOf(self.access_log) < 0:
+            return
+        if not self.audit.may_see_access_log(self.user, patient_id):
+            self.access_log.show_restricted(NOT_OWN_PATIENT)
             return
         try:
             self.access_log.load(self.audit.patient_access(self.user, patient_id))

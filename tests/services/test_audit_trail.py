@@ -7,6 +7,7 @@ trail are themselves audited, once each; a patient's access log is part of openi
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -206,6 +207,35 @@ def test_the_access_log_lists_who_opened_the_record_newest_first(
         ("Dr Cara Clinician", "Clinician"),
     ]
     assert service.patient_access(clinic.admin, patient_id) == events
+
+
+def test_a_clinician_sees_only_their_own_patients_access_log(
+    clinic: Clinic, service: AuditService, patient_form: dict[str, str]
+) -> None:
+    from clinicdesk.services.audit import NotOwnPatient
+    from tests.services.clinical_setup import consultation_form
+
+    patients = clinic.services.patients
+    stranger = patients.register(clinic.reception, {**patient_form, "nhs_number": ""}).id
+    patients.get(clinic.clinician, stranger)  # opening a record does not make it theirs
+    assert not service.may_see_access_log(clinic.clinician, stranger)
+    with pytest.raises(NotOwnPatient):
+        service.patient_access(clinic.clinician, stranger)
+    denied = clinic.services.db.execute(
+        "SELECT entity_id, detail FROM audit_log WHERE action = 'denied'"
+    ).fetchall()
+    assert [(entity_id, json.loads(detail)) for entity_id, detail in denied] == [
+        (stranger, {"needs": "own patient"})
+    ]
+    # Administrators see every record's log; reception none.
+    assert service.may_see_access_log(clinic.admin, stranger)
+    assert not service.may_see_access_log(clinic.reception, stranger)
+    # A consultation makes the patient the clinician's own.
+    clinic.services.clinical.add_consultation(clinic.clinician, stranger, consultation_form(clinic))
+    assert service.may_see_access_log(clinic.clinician, stranger)
+    assert [e.user_name for e in service.patient_access(clinic.clinician, stranger)] == [
+        "Dr Cara Clinician"
+    ]
 
 
 # -- export -----------------------------------------------------------------------------------
