@@ -8,8 +8,10 @@ so the patient list, the record header and tabs, and the form with any unsaved e
 just as they were; the header labels and the status bar are emptied too. The window's actions
 join a disabled ``QActionGroup``, which keeps them disabled whatever tries to enable them
 meanwhile (a dialog that was open when the lock came finishing its work, say) and gives each its
-own state back on unlock; only Quit stays. Our dialogs that happen to be open stay as they are:
-closing them could lose work.
+own state back on unlock; only Quit stays. Open dialogs are cancelled, except the record forms
+that hold typed work (they opt in with the ``KEEP_AT_LOCK`` property): those are hidden and come
+back as they were when the same user unlocks, and are discarded only after asking when another
+user signs in.
 
 The lock screen takes the same user's password, which brings back exactly what was on screen.
 Another user may sign in instead: the window becomes theirs, and the first user's unsaved work
@@ -256,6 +258,12 @@ def _error_label(name: str) -> QLabel:
     return label
 
 
+# A dialog with this Qt property set to True holds typed work: the lock hides it and gives it
+# back on unlock instead of cancelling it. Only for dialogs shown with ``open()``: hiding one
+# running its own ``exec()`` loop would end that loop.
+KEEP_AT_LOCK = "clinicdesk_keep_at_lock"
+
+
 class IdleLock(QObject):
     """Locks ``window`` after ``timeout_ms`` without input; see the module docstring."""
 
@@ -264,6 +272,7 @@ class IdleLock(QObject):
         self._window = window
         self.locked = False
         self._focus: QWidget | None = None
+        self.kept: list[QDialog] = []  # record forms hidden at the lock, shown again on unlock
         self._action_lock: QActionGroup | None = None
         self._disabled_directly: list[QAction] = []
         content = window.takeCentralWidget()
@@ -297,7 +306,7 @@ class IdleLock(QObject):
         self._close_dialogs()
         window.header.clear()
         window.statusBar().clearMessage()
-        self.screen.reset(window.user, unsaved=window.has_unsaved_changes)
+        self.screen.reset(window.user, unsaved=window.has_unsaved_changes or bool(self.kept))
         self.pages.setCurrentWidget(self.screen)
         self.screen.password.setFocus(Qt.FocusReason.OtherFocusReason)
         log.info("window locked after %d s without input", self.watcher.timeout_ms // 1000)
@@ -309,8 +318,31 @@ class IdleLock(QObject):
         window = self._window
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible() and _owned_by(window, widget):
-                log.info("closing a %s at the lock", type(widget).__name__)
-                widget.reject()
+                if widget.property(KEEP_AT_LOCK) is True:
+                    log.info("hiding a %s at the lock", type(widget).__name__)
+                    widget.hide()
+                    self.kept.append(widget)
+                    widget.destroyed.connect(self._kept_destroyed)
+                else:
+                    log.info("closing a %s at the lock", type(widget).__name__)
+                    widget.reject()
+
+    def _kept_destroyed(self, gone: QObject | None = None) -> None:
+        self.kept = [d for d in self.kept if d is not gone]
+
+    def _give_back_kept(self) -> None:
+        """The same user is back: the record forms hidden at the lock, as they were."""
+        kept, self.kept = self.kept, []
+        for dialog in kept:
+            dialog.show()
+            dialog.activateWindow()
+
+    def _discard_kept(self) -> None:
+        """Another user takes the window: the hidden record forms are cancelled (their cancel
+        saves nothing and changes nothing)."""
+        kept, self.kept = self.kept, []
+        for dialog in kept:
+            dialog.reject()
 
     def _lockable_actions(self) -> list[QAction]:
         window = self._window
@@ -397,8 +429,10 @@ class IdleLock(QObject):
             focus = self._focus
             if focus is not None:
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._give_back_kept()
         else:
             log.info("another user signed in at the lock screen")
+            self._discard_kept()
             window.switch_user(new_user)
         self._focus = None
         self.screen.reset(None, unsaved=False)
@@ -422,7 +456,7 @@ class IdleLock(QObject):
     def confirm_discard(self, consequence: str) -> bool:
         """With unsaved changes in the locked window, ask before they are thrown away."""
         window = self._window
-        if not window.has_unsaved_changes:
+        if not window.has_unsaved_changes and not self.kept:
             return True
         box = QMessageBox(window)
         box.setObjectName("discard_unsaved_changes")

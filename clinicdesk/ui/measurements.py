@@ -71,6 +71,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.assessments import AssessmentDialog, CsvProblemsDialog
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
+from clinicdesk.ui.idle_lock import KEEP_AT_LOCK
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 FIXED_COLUMNS = ("Region", "Measure")
@@ -480,6 +481,7 @@ class MeasurementsTab(QWidget):
             parent=self,
         )
         self.dialog.accepted.connect(self._dialog_accepted)
+        self.dialog.setProperty(KEEP_AT_LOCK, True)  # typed values survive the idle lock
         self.dialog.open()
 
     def _dialog_accepted(self) -> None:

@@ -373,3 +373,31 @@ def test_the_lock_closes_open_dialogs_and_keeps_the_edits(
     assert town.text() == "York"  # type: ignore[attr-defined]
     assert window.has_unsaved_changes
     assert clinic.services.patients.get(clinic.admin, patient.id).details.town == "Ely"
+
+
+def test_a_record_form_open_at_the_lock_comes_back_with_what_was_typed(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    window.tabs.setCurrentWidget(window.measurements)
+    window.measurements.open_assessment(None)
+    dialog = window.measurements.dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.notes, "Crown looks fuller")
+
+    window.idle_lock.lock()
+    assert not dialog.isVisible()  # nobody passing by reads it
+    assert window.idle_lock.screen.unsaved_note.isVisibleTo(window.idle_lock.screen)
+    unlock(qtbot, window, PASSWORD)
+    assert not is_locked(window)
+    assert dialog.isVisible() and dialog.notes.toPlainText() == "Crown looks fuller"
+
+    # Another user signing in is asked first, then the form is cancelled: nothing saved.
+    window.idle_lock.lock()
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert "Dr Cara Clinician has changes that are not saved" in seen[0]
+    assert window.user.username == "reception" and not dialog.isVisible()
+    assert clinic.services.assessments.list_for_patient(clinic.admin, patient_id) == []
