@@ -69,3 +69,24 @@ def test_an_unknown_template_is_a_usage_error_naming_the_known_ones(
     assert code == 2 and out == ""
     assert "botox" in err and "micrograft-consent" in err
     assert not out_file.exists()
+
+
+def test_an_unknown_patient_is_a_usage_error_naming_the_id(
+    clinic: Clinic, patient_id: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "x.pdf"
+    code, out, err = run(
+        clinic,
+        capsys,
+        "01a-no-such-patient",
+        "--template",
+        "micrograft-consent",
+        "-o",
+        str(out_file),
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("clinicdesk: ") and len(err.splitlines()) == 1
+    assert "“01a-no-such-patient” does not exist" in err and "Find the patient by name" in err
+    assert not out_file.exists()
+    # Nothing was prepared or logged for anyone.
+    assert clinic.services.db.execute("SELECT count(*) FROM consents").fetchone()[0] == 0

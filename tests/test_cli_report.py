@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from clinicdesk.app import main
-from tests.conftest import PASSWORD, Clinic
+from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.services import report_setup as setup
 
 
@@ -133,3 +133,26 @@ def test_an_unknown_flavour_is_a_usage_error(
             clinic, capsys, "clinician", patient.id, "-o", str(tmp_path / "r.pdf"), "--flavour", "x"
         )
     assert exited.value.code == 2
+
+
+def test_a_patient_never_measured_gets_a_report_that_says_so(
+    clinic: Clinic,
+    patient: setup.TreatedPatient,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    newcomer = clinic.services.patients.register(
+        clinic.reception, dict(VALID_PATIENT) | {"nhs_number": "", "last_name": "Newcomer"}
+    )
+    out_file = tmp_path / "report.pdf"
+    code, out, err = run(clinic, capsys, "clinician", newcomer.id, "-o", str(out_file))
+    assert (code, out, err) == (0, f"{out_file}\n", "")
+    text = text_of(out_file)
+    assert "Newcomer" in text
+    assert "No treatment has been recorded for this patient." in text
+    assert "No trichoscopy assessment has been recorded." in text
+    code, out, err = run(
+        clinic, capsys, "clinician", newcomer.id, "-o", str(out_file), "--flavour", "patient"
+    )
+    assert (code, err) == (0, "")
+    assert "Your scalp has not been measured yet." in text_of(out_file)

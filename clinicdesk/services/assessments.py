@@ -40,6 +40,7 @@ from clinicdesk.domain.dates import BEFORE_BIRTH, format_uk
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
@@ -285,10 +286,7 @@ class AssessmentService:
         return details
 
     def _patient(self, patient_id: str) -> Patient:
-        patient = self.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.patients, patient_id)
 
     def _must_get(self, assessment_id: str) -> Assessment:
         assessment = self.repo.get(assessment_id)

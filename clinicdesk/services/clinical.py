@@ -48,6 +48,7 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.consents import treatment_consent_blockers
+from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
@@ -155,10 +156,7 @@ class ClinicalService:
     # -- helpers ----------------------------------------------------------------------------
 
     def _patient(self, patient_id: str) -> Patient:
-        patient = self.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.patients, patient_id)
 
     def _check_people_and_place(
         self, errors: dict[str, str], site_id: str, clinicians: dict[str, str]

@@ -53,16 +53,17 @@ from clinicdesk.domain.dates import BEFORE_BIRTH
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.photos import ConsentScope
 from clinicdesk.domain.roles import Permission, Role
-from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import cooling_off_days_of
+from clinicdesk.services.file_keys import file_key
+from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
 from clinicdesk.storage.consents import ConsentRepository, SignedValues
 from clinicdesk.storage.database import Database, write_transaction
-from clinicdesk.storage.keys import derive_subkey
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.photos import PhotoRepository
 from clinicdesk.storage.sealed_files import ContentConflict, ContentStore
@@ -108,13 +109,8 @@ class ConsentService:
 
     @property
     def store(self) -> ContentStore:
-        if self._data_key is None:
-            raise UserError(
-                "Signed consent forms can only be kept in an encrypted clinic; sign in first."
-            )
-        return ContentStore(
-            self.paths.consent_files_dir, derive_subkey(self._data_key, "consent-files")
-        )
+        key = file_key(self._data_key, "consent-files", "Signed consent forms")
+        return ContentStore(self.paths.consent_files_dir, key)
 
     # -- preparing ----------------------------------------------------------------------------
 
@@ -374,20 +370,14 @@ class ConsentService:
         """The patient's consents, newest first (one audited view)."""
         require(self.db, user, Permission.RECORD_CONSENT, entity="consents", entity_id=patient_id)
         patient = self._patient(patient_id)
-        with write_transaction(self.db):
-            audit.append(
-                self.db, user.actor, "view", "consents", patient.id, {"patient": patient.id}
-            )
+        self._viewed(user, "consents", patient.id, patient.id)
         return self.repo.for_patient(patient.id)
 
     def consent(self, user: CurrentUser, consent_id: str) -> Consent:
         """One consent (audited view)."""
         require(self.db, user, Permission.RECORD_CONSENT, entity=ENTITY, entity_id=consent_id)
         found = self._must(consent_id)
-        with write_transaction(self.db):
-            audit.append(
-                self.db, user.actor, "view", ENTITY, consent_id, {"patient": found.patient_id}
-            )
+        self._viewed(user, ENTITY, consent_id, found.patient_id)
         return found
 
     def photo_scopes_on(self, patient_id: str, on: date) -> frozenset[ConsentScope]:
@@ -413,15 +403,7 @@ class ConsentService:
                 else "This consent has no signature drawn on screen."
             )
         data = self.store.get(sha256, consent.patient_id)
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                "view",
-                ENTITY,
-                consent_id,
-                {"patient": consent.patient_id, "copy": chosen},
-            )
+        self._viewed(user, ENTITY, consent_id, consent.patient_id, copy=chosen)
         return data
 
     # -- the document log ---------------------------------------------------------------------
@@ -497,19 +479,22 @@ class ConsentService:
         """The patient's document log, newest first (one audited view)."""
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="documents", entity_id=patient_id)
         patient = self._patient(patient_id)
-        with write_transaction(self.db):
-            audit.append(
-                self.db, user.actor, "view", "documents", patient.id, {"patient": patient.id}
-            )
+        self._viewed(user, "documents", patient.id, patient.id)
         return self.repo.documents(patient.id)
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _patient(self, patient_id: str) -> Patient:
-        patient = self.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.patients, patient_id)
+
+    def _viewed(
+        self, user: CurrentUser, entity: str, entity_id: str, patient_id: str, **detail: str
+    ) -> None:
+        """One audited view, with the patient id in the detail (never a name)."""
+        with write_transaction(self.db):
+            audit.append(
+                self.db, user.actor, "view", entity, entity_id, {"patient": patient_id, **detail}
+            )
 
     def _must(self, consent_id: str) -> Consent:
         found = self.repo.get(consent_id)

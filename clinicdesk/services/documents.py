@@ -35,9 +35,10 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
-from clinicdesk.errors import NotFound, ValidationError
+from clinicdesk.errors import ValidationError
 from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.consents import ConsentService
+from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
@@ -302,10 +303,7 @@ class DocumentService:
         return ClinicDetails(details.name, details.address, phone, details.logo_png)
 
     def _patient(self, patient_id: str) -> Patient:
-        patient = self.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.patients, patient_id)
 
 
 def _identity(patient: Patient) -> PatientIdentity:

@@ -46,6 +46,22 @@ def changed_fields(before: PatientDetails, after: PatientDetails) -> list[str]:
     return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
 
 
+def existing_patient(patients: PatientRepository, patient_id: str) -> Patient:
+    """The patient's record, or ``NotFound`` naming the id asked for: every service that acts
+    on a patient's records starts here. The id is shown (cut short) because on the command
+    line it is what was typed; in the GUI it only appears when another workstation removed
+    the record meanwhile."""
+    patient = patients.get(patient_id)
+    if patient is None:
+        shown = "".join(ch for ch in " ".join(str(patient_id).split()) if ch.isprintable())
+        shown = shown if len(shown) <= 40 else f"{shown[:39]}…"
+        raise NotFound(
+            f"The patient record “{shown}” does not exist: it may have been removed, or the "
+            "id is mistyped. Find the patient by name instead."
+        )
+    return patient
+
+
 class PatientService:
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
@@ -176,10 +192,7 @@ class PatientService:
             raise ValidationError({"home_site_id": "is not one of this clinic's sites"})
 
     def _must_get(self, patient_id: str) -> Patient:
-        patient = self.repo.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.repo, patient_id)
 
     # -- medical history ------------------------------------------------------------------
 

@@ -41,16 +41,17 @@ from clinicdesk.domain.photos import (
     photo_visits,
 )
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image
 from clinicdesk.media.ingest import thumbnail as make_thumbnail
 from clinicdesk.paths import Paths
+from clinicdesk.services.file_keys import file_key
+from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.consents import ConsentRepository
 from clinicdesk.storage.database import Database, write_transaction
-from clinicdesk.storage.keys import derive_subkey
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.photos import PhotoRepository
 from clinicdesk.storage.sealed_files import (
@@ -97,9 +98,7 @@ class PhotoService:
     # -- keys and stores --------------------------------------------------------------------
 
     def _key(self, purpose: str) -> bytes:
-        if self._data_key is None:
-            raise UserError("Photos can only be kept in an encrypted clinic; sign in first.")
-        return derive_subkey(self._data_key, purpose)
+        return file_key(self._data_key, purpose, "Photos")
 
     @property
     def store(self) -> ContentStore:
@@ -426,10 +425,7 @@ class PhotoService:
             )
 
     def _patient(self, patient_id: str) -> Patient:
-        patient = self.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("That patient record does not exist; it may have been removed.")
-        return patient
+        return existing_patient(self.patients, patient_id)
 
     def _must_get(self, photo_id: str) -> Photo:
         photo = self.repo.get(photo_id)
