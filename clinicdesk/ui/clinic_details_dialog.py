@@ -18,7 +18,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -42,7 +41,14 @@ from clinicdesk.services.clinic_details import (
 )
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import (
+    FieldWithError,
+    grow_to_fit,
+    message_line,
+    save_and_cancel,
+    show_field_errors,
+    shown_errors,
+)
 
 # (field, several lines, hint)
 TEXT_FIELDS: tuple[tuple[str, bool, str], ...] = (
@@ -89,12 +95,7 @@ class ClinicDetailsDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.message = QLabel()
-        self.message.setObjectName("dialog_message")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setVisible(False)
+        self.message = message_line("dialog_message")
         layout.addWidget(self.message)
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -156,13 +157,7 @@ class ClinicDetailsDialog(QDialog):
         )
         self._add(COOLING_OFF_KEY, "Cooling-off period", self.cooling_off_days)
 
-        self.buttons = QDialogButtonBox()
-        self.save_button = self.buttons.addButton("&Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setObjectName("save_button")
-        self.save_button.setDefault(True)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.save_button.clicked.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_and_cancel(self, self.save)
         layout.addWidget(self.buttons)
         self._show_logo()
         self.resize(620, self.sizeHint().height())
@@ -242,27 +237,15 @@ class ClinicDetailsDialog(QDialog):
     # -- saving ---------------------------------------------------------------------------
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for key, field in self.fields.items():
-            message = errors.get(key)
-            field.set_error(message or None)
-        others = [f"{key}: {message}" for key, message in errors.items() if key not in self.fields]
-        if errors:
-            self.show_message("\n".join(["Not saved: correct the fields marked in red.", *others]))
-        else:
-            self.show_message("")
+        self.show_message(show_field_errors(self.fields, errors))
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
-        layout = self.layout()
-        if layout is not None:
-            layout.activate()
-        wanted = self.sizeHint().height()
-        if wanted > self.height():  # grow to show the messages rather than squeeze the form
-            self.resize(self.width(), wanted)
+        grow_to_fit(self)  # show the messages rather than squeeze the form
 
     def errors(self) -> dict[str, str]:
-        return {key: field.error for key, field in self.fields.items() if field.error}
+        return shown_errors(self.fields)
 
     def save(self) -> None:
         """The Save button (a slot: returns None)."""

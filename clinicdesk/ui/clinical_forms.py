@@ -62,7 +62,13 @@ from clinicdesk.services.clinical import ClinicalService, ClinicianChoice, Treat
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import (
+    FieldWithError,
+    message_line,
+    save_and_cancel,
+    show_field_errors,
+    shown_errors,
+)
 
 Values = dict[str, RawValue]
 NOTE_HEIGHT = 58
@@ -227,12 +233,7 @@ class ClinicalForm(QDialog):
         self.setSizeGripEnabled(True)
 
         outer = QVBoxLayout(self)
-        self.message = QLabel()
-        self.message.setObjectName("form_message")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setVisible(False)
+        self.message = message_line("form_message")
         outer.addWidget(self.message)
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidgetResizable(True)
@@ -242,21 +243,14 @@ class ClinicalForm(QDialog):
         self.scroll_area.setWidget(body)
         outer.addWidget(self.scroll_area, 1)
 
-        self.buttons = QDialogButtonBox()
+        self.save_button: QPushButton | None = None
         if self.read_only:
+            self.buttons = QDialogButtonBox()
             close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
             close.setObjectName("close_button")
-            self.save_button: QPushButton | None = None
+            self.buttons.rejected.connect(self.reject)
         else:
-            self.save_button = self.buttons.addButton(
-                "&Save", QDialogButtonBox.ButtonRole.AcceptRole
-            )
-            self.save_button.setObjectName("save_button")
-            self.save_button.setDefault(True)
-            cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-            cancel.setObjectName("cancel_button")
-            self.save_button.clicked.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+            self.buttons, self.save_button = save_and_cancel(self, self.save)
         outer.addWidget(self.buttons)
 
         self._forms: list[QFormLayout] = []
@@ -471,23 +465,10 @@ class ClinicalForm(QDialog):
         return shown
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
-        for key, field in self.fields.items():
-            field.set_error(errors.get(key))
-        others = [
-            f"{key.replace('_', ' ').capitalize()}: {message}"
-            for key, message in errors.items()
-            if key not in self.fields
-        ]
-        if errors:
-            text = "Not saved: correct the fields marked in red."
-            if others:
-                text += "\n" + "\n".join(others)
-            self.show_message(text)
-            first = next((self.fields[key] for key in self.fields if key in errors), None)
-            if first is not None:
-                self.scroll_area.ensureWidgetVisible(first)
-        else:
-            self.show_message("")
+        self.show_message(show_field_errors(self.fields, errors))
+        first = next((self.fields[key] for key in self.fields if key in errors), None)
+        if first is not None:
+            self.scroll_area.ensureWidgetVisible(first)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -495,7 +476,7 @@ class ClinicalForm(QDialog):
 
     def errors(self) -> dict[str, str]:
         """The messages now shown under the fields."""
-        return {key: field.error for key, field in self.fields.items() if field.error}
+        return shown_errors(self.fields)
 
     def _set_read_only(self) -> None:
         for field in self.fields.values():

@@ -63,7 +63,14 @@ from clinicdesk.services.documents import ConsentTaker
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import (
+    FieldWithError,
+    grow_to_fit,
+    message_line,
+    save_and_cancel,
+    show_field_errors,
+    shown_errors,
+)
 from clinicdesk.ui.signature_pad import SignatureDialog
 
 SCAN_FILTER = "Scans of the signed form (*.pdf *.jpg *.jpeg *.png);;All files (*)"
@@ -91,16 +98,6 @@ def consent_choice_label(consent: Consent) -> str:
     else:
         when = consent.status.label.lower()
     return f"{consent.kind.label} ({wording}), {when}"
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("dialog_message")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setVisible(False)
-    return label
 
 
 def _note(text: str, name: str, width: int = 420) -> QLabel:
@@ -157,7 +154,7 @@ class _ConsentForm(QDialog):
         heading.setTextFormat(Qt.TextFormat.PlainText)  # names are shown as typed
         heading.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.outer.addWidget(heading)
-        self.message = _error_label()
+        self.message = message_line("dialog_message")
         self.outer.addWidget(self.message)
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -171,16 +168,7 @@ class _ConsentForm(QDialog):
             self.consent_combo.addItem(consent_choice_label(consent), consent.id)
         self.add_field("consent", "Consent", self.consent_combo)
 
-        self.buttons = QDialogButtonBox()
-        self.save_button = self.buttons.addButton(
-            self.ACTION, QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        self.save_button.setObjectName("save_button")
-        self.save_button.setDefault(True)
-        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setObjectName("cancel_button")
-        self.save_button.clicked.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_and_cancel(self, self.save, self.ACTION)
 
     def finish_layout(self, chosen_id: str | None) -> None:
         self.outer.addStretch(1)
@@ -216,21 +204,7 @@ class _ConsentForm(QDialog):
     ) -> None:
         """Each message under its field (``aliases`` maps the service's key to a field);
         messages for no field in the line at the top."""
-        shown: dict[str, list[str]] = {}
-        others: list[str] = []
-        for key, message in errors.items():
-            field = (aliases or {}).get(key, key)
-            if field in self.fields:
-                shown.setdefault(field, []).append(message)
-            else:
-                others.append(f"{key.replace('_', ' ').capitalize()}: {message}")
-        for key, widget in self.fields.items():
-            messages = shown.get(key)
-            widget.set_error("; ".join(messages) if messages else None)
-        if errors:
-            self.show_message("\n".join(["Not saved: correct the fields marked in red.", *others]))
-        else:
-            self.show_message("")
+        self.show_message(show_field_errors(self.fields, errors, aliases))
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -239,14 +213,43 @@ class _ConsentForm(QDialog):
 
     def fit_height(self) -> None:
         """Grow to show what was added (messages, a signature) rather than squeeze it."""
-        self.outer.activate()
-        wanted = self.sizeHint().height()
-        if wanted > self.height():
-            self.resize(self.width(), wanted)
+        grow_to_fit(self)
+
+    def add_scopes(
+        self,
+        title: str,
+        name: str,
+        box_prefix: str,
+        texts: Mapping[ConsentScope, str],
+        *,
+        row_label: str | None,
+        note: QLabel | None = None,
+    ) -> None:
+        """The photo consent's scopes as tick boxes (``scope_boxes``, named ``box_prefix`` and
+        the scope) in a group (named ``name``) with its error line: the ``scopes`` field, on
+        the form's row ``scopes_row`` (spanning both columns when ``row_label`` is None)."""
+        self.scopes_box = QGroupBox(title)
+        self.scopes_box.setObjectName(name)
+        layout = QVBoxLayout(self.scopes_box)
+        self.scope_boxes: dict[ConsentScope, QCheckBox] = {}
+        for scope in PHOTO_SCOPES:
+            box = QCheckBox(texts[scope])
+            box.setObjectName(f"{box_prefix}_{scope.value}")
+            layout.addWidget(box)
+            self.scope_boxes[scope] = box
+        if note is not None:
+            layout.addWidget(note)
+        self.scopes_field = FieldWithError(self.scopes_box)
+        self.fields["scopes"] = self.scopes_field
+        if row_label is None:
+            self.form.addRow(self.scopes_field)
+        else:
+            self.form.addRow(row_label, self.scopes_field)
+        self.scopes_row = self.form.rowCount() - 1
 
     def errors(self) -> dict[str, str]:
         """The messages now shown under the fields."""
-        return {key: field.error for key, field in self.fields.items() if field.error}
+        return shown_errors(self.fields)
 
     # -- saving ---------------------------------------------------------------------------
 
@@ -397,26 +400,18 @@ class SignConsentDialog(_ConsentForm):
         self.interpreter.setPlaceholderText("optional")
         self.add_field("interpreter_name", "Interpreter", self.interpreter)
 
-        self.scopes_box = QGroupBox("Photo consent: what the patient agreed to")
-        self.scopes_box.setObjectName("photo_scopes")
-        scopes_layout = QVBoxLayout(self.scopes_box)
-        self.scope_boxes: dict[ConsentScope, QCheckBox] = {}
-        for scope in PHOTO_SCOPES:
-            box = QCheckBox(f"{SCOPE_LABELS[scope]}: {SCOPE_HINTS[scope]}")
-            box.setObjectName(f"scope_{scope.value}")
-            scopes_layout.addWidget(box)
-            self.scope_boxes[scope] = box
-        scopes_layout.addWidget(
-            _note(
+        self.add_scopes(
+            "Photo consent: what the patient agreed to",
+            "photo_scopes",
+            "scope",
+            {scope: f"{SCOPE_LABELS[scope]}: {SCOPE_HINTS[scope]}" for scope in PHOTO_SCOPES},
+            row_label=None,
+            note=_note(
                 "Tick exactly what the patient ticked on the form; each is independent, and "
                 "refusing one never affects treatment.",
                 "scopes_note",
-            )
+            ),
         )
-        self.scopes_field = FieldWithError(self.scopes_box)
-        self.fields["scopes"] = self.scopes_field
-        self.form.addRow(self.scopes_field)
-        self.scopes_row = self.form.rowCount() - 1
 
         attachment = QWidget()
         row = QVBoxLayout(attachment)
@@ -635,20 +630,11 @@ class WithdrawConsentDialog(_ConsentForm):
         self.withdrawn_on = _date_edit("withdrawn_on", today)
         self.add_field("withdrawn_on", "Withdrawn on", self.withdrawn_on)
 
-        self.scopes_box = QGroupBox("Scopes to withdraw")
-        self.scopes_box.setObjectName("withdraw_scopes")
-        scopes_layout = QVBoxLayout(self.scopes_box)
-        self.scope_boxes: dict[ConsentScope, QCheckBox] = {}
-        for scope in PHOTO_SCOPES:
-            box = QCheckBox(SCOPE_LABELS[scope])
-            box.setObjectName(f"withdraw_{scope.value}")
+        self.add_scopes(
+            "Scopes to withdraw", "withdraw_scopes", "withdraw", SCOPE_LABELS, row_label=""
+        )
+        for box in self.scope_boxes.values():
             box.toggled.connect(self._scopes_toggled)
-            scopes_layout.addWidget(box)
-            self.scope_boxes[scope] = box
-        self.scopes_field = FieldWithError(self.scopes_box)
-        self.fields["scopes"] = self.scopes_field
-        self.form.addRow("", self.scopes_field)
-        self.scopes_row = self.form.rowCount() - 1
 
         self.note = _note("", "withdraw_note")
         self.form.addRow("", self.note)

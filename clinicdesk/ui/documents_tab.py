@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -69,6 +69,7 @@ from clinicdesk.ui.consent_dialogs import (
     read_image,
 )
 from clinicdesk.ui.errors import report_bug, show_user_error
+from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
@@ -284,7 +285,7 @@ class ProgressReportDialog(QDialog):
 # -- the tab ------------------------------------------------------------------------------------
 
 
-class DocumentsTab(QWidget):
+class DocumentsTab(PatientTab):
     # A consent signed or withdrawn here (the Consent as stored).
     changed = Signal(object)
 
@@ -294,9 +295,7 @@ class DocumentsTab(QWidget):
         self.services = services
         self.user = user
         self._tabs = tabs
-        self.patient_id: str | None = None
         self.patient_name = ""
-        self._loaded = False
         self.consents: list[Consent] = []
         # One printer for every preview, so the second Print… starts from the first one's
         # choices (printer, copies, paper). Made when first needed; tests put a PDF printer.
@@ -499,19 +498,6 @@ class DocumentsTab(QWidget):
         self.status.setText("" if patient_id is not None else NO_PATIENT)
         self._update_actions()
         if patient_id is not None and self.isVisible():
-            self.reload()
-
-    def refresh(self) -> None:
-        """Read again now if on screen, else when next shown."""
-        if self.patient_id is None:
-            return
-        self._loaded = False
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.patient_id is not None and not self._loaded:
             self.reload()
 
     def reload(self) -> None:

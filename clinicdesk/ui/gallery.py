@@ -32,7 +32,6 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
-    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -61,6 +60,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask
 from clinicdesk.ui.compare import CompareDialog, ViewerDialog, load_image, photo_caption
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.photo_details import PhotoDetailsDialog
 from clinicdesk.ui.photo_grid import (
     CACHE_SIZE,
@@ -106,7 +106,7 @@ def dropped_paths(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
-class PhotosTab(QWidget):
+class PhotosTab(PatientTab):
     """See the module docstring."""
 
     def __init__(self, services: ClinicServices, user: CurrentUser, tabs: QTabWidget) -> None:
@@ -115,10 +115,8 @@ class PhotosTab(QWidget):
         self.services = services
         self.user = user
         self._tabs = tabs
-        self.patient_id: str | None = None
         self.photos: list[Photo] = []
         self.visits: list[PhotoVisit] = []  # newest first
-        self._loaded = False
         self._thumbnails_for: str | None = None  # the patient the loader reads for
         self.task: BackgroundTask | None = None
         self.progress_dialog: QProgressDialog | None = None
@@ -238,11 +236,6 @@ class PhotosTab(QWidget):
             self._thumbnails_for = None
         self._fill()
         if patient_id is not None and self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.patient_id is not None and not self._loaded:
             self.reload()
 
     def reload(self) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -58,6 +58,7 @@ from clinicdesk.ui.clinical_forms import (
 )
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpDialog
+from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 COLUMNS = ("Date", "Kind", "Details")
@@ -99,7 +100,7 @@ class TimelineModel(ListTableModel[TimelineItem]):
         return None
 
 
-class TimelineTab(QWidget):
+class TimelineTab(PatientTab):
     # What a form here saved (the service's return value), after the timeline was read again.
     changed = Signal(object)
 
@@ -110,9 +111,7 @@ class TimelineTab(QWidget):
         self.setObjectName("timeline")
         self.services = services
         self.user = user
-        self.patient_id: str | None = None
         self.patient_name = ""
-        self._loaded = False
         self.form: ClinicalForm | None = None
         # Hook: how to open each kind that has no form here (assessments, follow-ups).
         self.openers: dict[str, Opener] = {TimelineKind.FOLLOW_UP.value: self._open_follow_up}
@@ -199,20 +198,6 @@ class TimelineTab(QWidget):
         self.summary.setText("")
         self._update_buttons()
         if patient_id is not None and self.isVisible():
-            self.reload()
-
-    def refresh(self) -> None:
-        """Something shown here changed elsewhere: read again now if on screen, else when
-        next shown (no audited view nobody looked at)."""
-        if self.patient_id is None:
-            return
-        self._loaded = False
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self.patient_id is not None and not self._loaded:
             self.reload()
 
     def reload(self) -> None:
