@@ -8,7 +8,7 @@ import logging.handlers
 import sys
 from collections.abc import Sequence
 
-from clinicdesk import APP_NAME, __version__, cli
+from clinicdesk import APP_NAME, __version__
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths, resolve_paths
 from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
@@ -40,6 +40,8 @@ def setup_logging(paths: Paths) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from clinicdesk import cli  # here, not at the top: the start-up bench imports this module
+
     parser = cli.build_parser()
     args = parser.parse_args(argv)
     paths = resolve_paths(args.data_dir)

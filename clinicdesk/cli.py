@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from enum import Enum
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli_audit import add_audit_commands, run_audit
@@ -23,24 +23,26 @@ from clinicdesk.cli_documents import DOCUMENT_COMMANDS, add_document_commands, r
 from clinicdesk.cli_lots import add_lot_commands, run_lots
 from clinicdesk.cli_photos import add_photo_commands, run_import_photos
 from clinicdesk.cli_users import add_user_commands, run_users
-from clinicdesk.domain.assessments import Assessment
-from clinicdesk.domain.clinical import AdverseEvent, Consultation, FollowUp, RecordInfo, Treatment
 from clinicdesk.domain.identifiers import format_nhs_number
-from clinicdesk.domain.patient import Patient, PatientSummary
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
-from clinicdesk.paths import Paths
-from clinicdesk.services.clinic import NewClinic
-from clinicdesk.services.context import (
-    ClinicServices,
-    SignedIn,
-    clinic_exists,
-    create_clinic_storage,
-    unlock_clinic,
-)
-from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
-from clinicdesk.services.patients import PatientRecord
-from clinicdesk.services.session import CurrentUser
+
+# The GUI (``clinicdesk`` with no subcommand) needs only the parser from here: the services
+# are imported when a subcommand runs (the cli_* modules defer theirs the same way).
+if TYPE_CHECKING:
+    from clinicdesk.domain.assessments import Assessment
+    from clinicdesk.domain.clinical import (
+        AdverseEvent,
+        Consultation,
+        FollowUp,
+        RecordInfo,
+        Treatment,
+    )
+    from clinicdesk.domain.patient import Patient, PatientSummary
+    from clinicdesk.paths import Paths
+    from clinicdesk.services.context import ClinicServices, SignedIn
+    from clinicdesk.services.patients import PatientRecord
+    from clinicdesk.services.session import CurrentUser
 
 PASSWORD_ENV = "CLINICDESK_PASSWORD"
 
@@ -104,6 +106,8 @@ def _password(prompt: str) -> str:
 
 def _sign_in(paths: Paths, args: argparse.Namespace) -> SignedIn:
     """Unlock the clinic as ``--user`` (password from CLINICDESK_PASSWORD or a prompt)."""
+    from clinicdesk.services.context import clinic_exists, unlock_clinic
+
     if not clinic_exists(paths):
         raise UserError("This data folder holds no clinic yet: run `clinicdesk init` or `demo`.")
     if not args.user:
@@ -297,6 +301,9 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     # was at import time, so output would bypass any later redirection (pytest's capsys too).
     out = sys.stdout if out is None else out
     if args.command == "init":
+        from clinicdesk.services.clinic import NewClinic
+        from clinicdesk.services.context import create_clinic_storage
+
         password = _password("Password for the new administrator: ")
         created = create_clinic_storage(
             paths,
@@ -308,6 +315,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
         out.write(_recovery_notice(created.recovery_key) + "\n")
         return 0
     if args.command == "demo":
+        from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+
         if args.patients < 0 or args.patients > 100_000:
             raise UserError("--patients must be between 0 and 100000.")
         count = create_demo_clinic(paths, patients=args.patients, seed=args.seed)

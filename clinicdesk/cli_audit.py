@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from clinicdesk.services.audit import AuditService
-from clinicdesk.services.context import ClinicServices
-from clinicdesk.services.session import CurrentUser
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
 
 TAMPERED_EXIT = 2
 
@@ -36,6 +36,8 @@ def run_audit(
     out: TextIO,
     err: TextIO | None = None,
 ) -> int:
+    from clinicdesk.services.audit import AuditService
+
     err = sys.stderr if err is None else err
     if args.audit_command == "verify":
         check = AuditService(services.db).verify(user)

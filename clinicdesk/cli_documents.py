@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.documents import FLAVOURS
-from clinicdesk.services.session import CurrentUser
+
+if TYPE_CHECKING:
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
 
 # The subcommands this module runs (``cli.run`` hands them over).
 DOCUMENT_COMMANDS = frozenset({"report", "consent-form"})

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from clinicdesk.services.clinical import LotMatch
-from clinicdesk.services.context import ClinicServices
-from clinicdesk.services.session import CurrentUser
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+    from clinicdesk.services.clinical import LotMatch
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
 
 
 def add_lot_commands(commands: Any) -> None:

@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.dates import parse_date
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import ValidationError
-from clinicdesk.services.context import ClinicServices
-from clinicdesk.services.photos import ImportOutcome
-from clinicdesk.services.session import CurrentUser
+
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.photos import ImportOutcome
+    from clinicdesk.services.session import CurrentUser
 
 
 def add_photo_commands(commands: Any) -> None:

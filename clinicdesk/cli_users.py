@@ -15,12 +15,14 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import UserError
-from clinicdesk.services.session import CurrentUser
-from clinicdesk.services.users import NewUser, UserAccount, UserService
+
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+    from clinicdesk.services.session import CurrentUser
+    from clinicdesk.services.users import UserAccount, UserService
 
 NEW_PASSWORD_ENV = "CLINICDESK_NEW_PASSWORD"
 ROLE_NAMES = [role.value for role in (Role.RECEPTION, Role.CLINICIAN, Role.ADMIN)]
@@ -82,6 +84,8 @@ def _line(account: UserAccount) -> str:
 def run_users(
     users: UserService, acting: CurrentUser, args: argparse.Namespace, out: TextIO
 ) -> None:
+    from clinicdesk.services.users import NewUser
+
     command = args.users_command
     if command == "list":
         accounts = users.list_users(acting)
