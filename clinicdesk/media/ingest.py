@@ -14,18 +14,22 @@ and 16-bit originals are fine), saved as a fresh JPEG with no EXIF, GPS, XMP or 
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-
-import pillow_heif
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from clinicdesk.domain.photos import PHOTO_FORMATS
 from clinicdesk.errors import UserError
+
+# Pillow and pillow-heif are imported on the first image, not when the program starts (they
+# take about 15 ms and the main window needs neither): each function imports what it uses.
+if TYPE_CHECKING:
+    from PIL import Image
 
 # 24 MP is the usual camera; 60 MP leaves room for any clinic camera and refuses bombs.
 MAX_PIXELS = 60_000_000
@@ -37,7 +41,12 @@ _DATE_TIME_ORIGINAL = 36867
 _ORIENTATION = 0x0112
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 
-pillow_heif.register_heif_opener()
+
+@functools.cache
+def _register_heif() -> None:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
 
 
 class ImageRejected(UserError):
@@ -63,6 +72,9 @@ class ImageFacts:
 @contextmanager
 def _open(data: bytes, name: str) -> Iterator[Image.Image]:
     """The image in ``data``, header read and size checked, not yet decoded."""
+    from PIL import Image
+
+    _register_heif()
     if not data:
         raise ImageRejected(name, "the file is empty (0 bytes).")
     with warnings.catch_warnings():
@@ -93,6 +105,8 @@ def _too_large(width: int = 0, height: int = 0) -> str:
 
 
 def _decode(image: Image.Image, name: str) -> None:
+    from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -139,6 +153,8 @@ def inspect_image(data: bytes, name: str, *, thumbnail_size: int | None = None) 
 
 
 def _small_copy(image: Image.Image, source_mode: str, icc: object, size: int) -> bytes:
+    from PIL import Image, ImageOps
+
     upright = ImageOps.exif_transpose(image)
     upright.thumbnail((size, size), Image.Resampling.LANCZOS)
     return _clean_jpeg(upright, source_mode, icc, THUMBNAIL_QUALITY)
@@ -147,6 +163,8 @@ def _small_copy(image: Image.Image, source_mode: str, icc: object, size: int) ->
 def _to_rgb(image: Image.Image) -> Image.Image:
     """8-bit RGB for display: 16-bit greyscale scaled down (not clipped to white), CMYK and
     palette converted, transparency flattened onto white."""
+    from PIL import Image
+
     if image.mode in _SIXTEEN_BIT_MODES:
         image = image.convert("I")
     if image.mode == "I":
@@ -176,6 +194,8 @@ def _clean_jpeg(image: Image.Image, source_mode: str, icc: object, quality: int)
 
 def display_copy(data: bytes, name: str = "photo", max_side: int = DISPLAY_MAX_SIDE) -> bytes:
     """An upright, metadata-free JPEG of ``data``, no side longer than ``max_side``."""
+    from PIL import Image, ImageOps
+
     with _open(data, name) as image:
         source_mode, icc = image.mode, image.info.get("icc_profile")
         _decode(image, name)
@@ -200,6 +220,8 @@ def print_copy(data: bytes, long_side: int, quality: int = 80, name: str = "phot
     (never enlarged). A JPEG is decoded at the smallest scale that still covers that size in
     its own shape (``thumbnail`` asks for a square, which halves the saving for a landscape
     photo): a 12-megapixel photo to 800 pixels takes about 25 ms."""
+    from PIL import Image, ImageOps
+
     with _open(data, name) as image:
         source_mode, icc = image.mode, image.info.get("icc_profile")
         if image.format == "JPEG":

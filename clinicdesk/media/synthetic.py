@@ -16,8 +16,10 @@ import math
 import random
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:  # Pillow is imported when the first picture is drawn, not at start-up
+    from PIL import ImageDraw
 
 SIZE = (800, 600)
 _BACKDROP = (214, 222, 230)
@@ -42,6 +44,8 @@ def scalp_photo(
     size: tuple[int, int] = SIZE,
 ) -> bytes:
     """A JPEG of the standard ``view`` (a ``View`` value) for a scalp with ``density``."""
+    from PIL import Image, ImageDraw
+
     rng = random.Random(f"{view}-{seed}")
     image = Image.new("RGB", size, _BACKDROP)
     draw = ImageDraw.Draw(image)

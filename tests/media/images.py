@@ -121,6 +121,9 @@ def bomb_png(side: int) -> bytes:
 
 def heic_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
     """An iPhone-style HEIC carrying a GPS position (pillow-heif's encoder)."""
+    import pillow_heif  # media.ingest registers it only when it first opens an image
+
+    pillow_heif.register_heif_opener()
     exif = Image.Exif()
     gps = exif.get_ifd(GPS_IFD)
     gps[1] = "N"
