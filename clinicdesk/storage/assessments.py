@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.assessments import (
     MEASURES,
     Assessment,
@@ -23,6 +21,7 @@ from clinicdesk.domain.assessments import (
     RegionMeasurement,
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId, utc_now
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 
 _MEASURE_COLUMNS = [m.name for m in MEASURES]
@@ -77,7 +76,7 @@ def _region_values(measured: RegionMeasurement) -> dict[str, Any]:
 class AssessmentRepository:
     """SQL for assessments. Writers must run inside ``write_transaction``."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def insert(self, patient_id: PatientId, details: AssessmentDetails, actor: Actor) -> str:

@@ -25,10 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.ids import utc_now, uuid7
-from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.records import Actor
 
 GENESIS = "0" * 64
@@ -56,12 +54,12 @@ class AuditEntry:
 # -- the key and the head ---------------------------------------------------------------------
 
 
-def _local(db: sqlite_utils.Database, key: str) -> str | None:
+def _local(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM local_state WHERE key = ?", [key]).fetchone()
     return None if row is None else str(row[0])
 
 
-def _set_local(db: sqlite_utils.Database, key: str, value: str) -> None:
+def _set_local(db: Database, key: str, value: str) -> None:
     db.execute(
         "INSERT INTO local_state (key, value) VALUES (?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -69,7 +67,7 @@ def _set_local(db: sqlite_utils.Database, key: str, value: str) -> None:
     )
 
 
-def stored_audit_key(db: sqlite_utils.Database) -> bytes | None:
+def stored_audit_key(db: Database) -> bytes | None:
     """The clinic's audit key if it exists; ``None`` if it was never made (or was removed).
 
     ``verify_chain`` uses this rather than ``audit_key`` so that checking never writes, and a
@@ -85,7 +83,7 @@ def stored_audit_key(db: sqlite_utils.Database) -> bytes | None:
     return key if len(key) == KEY_BYTES else None
 
 
-def audit_key(db: sqlite_utils.Database) -> bytes:
+def audit_key(db: Database) -> bytes:
     """The key that seals audit entries: 32 random bytes, made on first use.
 
     Every caller goes through here, so the key can later be derived from the clinic's data
@@ -102,7 +100,7 @@ def audit_key(db: sqlite_utils.Database) -> bytes:
     return key
 
 
-def _recorded_head(db: sqlite_utils.Database) -> tuple[int, str] | None:
+def _recorded_head(db: Database) -> tuple[int, str] | None:
     """The head kept in ``local_state``; ``None`` when absent or unreadable."""
     value = _local(db, AUDIT_HEAD)
     if value is None:
@@ -113,7 +111,7 @@ def _recorded_head(db: sqlite_utils.Database) -> tuple[int, str] | None:
     return int(seq), seal
 
 
-def head(db: sqlite_utils.Database) -> tuple[int, str]:
+def head(db: Database) -> tuple[int, str]:
     """The newest entry's number and seal as the table holds them, ``(0, GENESIS)`` when empty
     (for backup manifests: a later check can tell whether entries were cut from the end)."""
     row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
@@ -129,7 +127,7 @@ def _entry_mac(key: bytes, prev_hash: str, fields: Mapping[str, Any]) -> str:
 
 
 def append(
-    db: sqlite_utils.Database,
+    db: Database,
     actor: Actor,
     action: str,
     entity: str,
@@ -212,7 +210,7 @@ def _where(
 
 
 def iter_entries(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
@@ -259,7 +257,7 @@ def iter_entries(
 
 
 def entries(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
@@ -291,7 +289,7 @@ def entries(
 
 
 def count(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
@@ -342,7 +340,7 @@ def _runs(numbers: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def verify_chain(db: sqlite_utils.Database) -> list[str]:
+def verify_chain(db: Database) -> list[str]:
     """Problems found in the trail, each naming the entries affected; empty when intact.
 
     Finds an edited entry (its seal does not match), missing entries (a gap in the numbers),
@@ -423,7 +421,7 @@ def verify_chain(db: sqlite_utils.Database) -> list[str]:
     )
 
 
-def _original_numbers(db: sqlite_utils.Database, rows: Sequence[_Stored]) -> dict[str, int]:
+def _original_numbers(db: Database, rows: Sequence[_Stored]) -> dict[str, int]:
     """The number each of ``rows`` was written under, counted along the links back to the
     first entry (a link points at the previous entry's seal); absent where a link is broken."""
     before = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.ids import SiteId, UserId
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
 THIS_SITE_KEY = "this_site_id"
@@ -33,7 +32,7 @@ class UserRow:
 
 
 class ClinicRepository:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- this installation ----------------------------------------------------------------

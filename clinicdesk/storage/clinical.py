@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.clinical import (
     AdverseEvent,
@@ -38,6 +36,7 @@ from clinicdesk.domain.clinical import (
     lot_key,
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
@@ -302,7 +301,7 @@ class LotMatch:
 class ClinicalRepository:
     """SQL for the clinical records of patients."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def _select(self, table: str, columns: str, where: str, params: Sequence[Any]) -> list[Any]:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.clinical import RecordInfo
 from clinicdesk.domain.consent import (
     AttachmentFormat,
@@ -28,6 +26,7 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import ConsentScope
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
@@ -138,7 +137,7 @@ class SignedValues:
 class ConsentRepository:
     """SQL for consent records, photo consent scopes and the document log."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- consents -------------------------------------------------------------------------

@@ -6,6 +6,12 @@ file waits instead of failing). Every write goes through ``write_transaction``, 
 ``BEGIN IMMEDIATE``: a deferred ``BEGIN`` that later tries to write after another process has
 committed fails at once with SQLITE_BUSY_SNAPSHOT, which no busy timeout can cure, whereas an
 immediate transaction takes the write lock up front and so simply waits its turn.
+
+The connection is held as a ``Database``: what the program does on every call (run a
+statement, transactions, close) is done on the connection directly, and sqlite-utils' API
+(tables, FTS, ``Migrations``) is there on the same connection, built on first use. Opening the
+clinic and showing the main window therefore never import sqlite-utils, which with its
+dependencies takes about 40 ms, a tenth of a start.
 """
 
 from __future__ import annotations
@@ -13,19 +19,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from clinicdesk.errors import UserError
 from clinicdesk.storage.driver import sqlite3
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import sqlite_utils
 
-# The connection type the services pass around; they never import sqlite_utils themselves.
-Database = sqlite_utils.Database
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 15_000
 MAX_VALUE_BYTES = 1_048_576  # no text field may come near this; it bounds a runaway value
@@ -36,7 +41,84 @@ class StorageError(UserError):
     """The database could not do what was asked: locked, full, read-only or damaged."""
 
 
-def open_database(path: Path | str, key: bytes | None = None) -> sqlite_utils.Database:
+# A statement's first keyword, after any whitespace, ";", byte order mark and comments.
+_FIRST_KEYWORD = re.compile(r"(?:[\s;\ufeff]+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))*(\w*)", re.DOTALL)
+_TRANSACTION_CONTROL = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+
+
+class Database:
+    """The clinic's open connection: the type the services pass around (they never import
+    sqlite-utils themselves).
+
+    ``execute``, ``table_names`` and ``close`` behave as sqlite-utils' do; everything else of
+    sqlite-utils' ``Database`` (``db["table"]``, ``query``, ``atomic``, ...) is reached through
+    ``utils``, or directly on this object, which hands unknown names to it.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._utils: sqlite_utils.Database | None = None
+
+    @property
+    def utils(self) -> sqlite_utils.Database:
+        """This connection as a sqlite-utils ``Database`` (made on first use)."""
+        if self._utils is None:
+            import sqlite_utils  # after storage.driver, so it takes sqlcipher3 as its driver
+
+            # recursive_triggers is already on (open_database); plugins are never run.
+            self._utils = sqlite_utils.Database(
+                self.conn, recursive_triggers=False, execute_plugins=False
+            )
+        return self._utils
+
+    def execute(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> sqlite3.Cursor:
+        """Run one statement; as sqlite-utils' ``execute``, a write made outside a transaction
+        is committed at once (the driver's implicit BEGIN never leaves one open), and a
+        statement that fails there leaves no transaction behind."""
+        conn = self.conn
+        was_in_transaction = conn.in_transaction
+        try:
+            cursor = conn.execute(sql) if parameters is None else conn.execute(sql, parameters)
+        except Exception:
+            if not was_in_transaction and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if (
+            not was_in_transaction
+            and conn.in_transaction
+            and cursor.description is None
+            and _first_keyword(sql) not in _TRANSACTION_CONTROL
+        ):
+            conn.execute("COMMIT")
+        return cursor
+
+    def table_names(self) -> list[str]:
+        return [
+            row[0] for row in self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    if not TYPE_CHECKING:  # the type checker holds our own code to the methods above
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return getattr(self.utils, name)
+
+        def __getitem__(self, table: str) -> Any:
+            return self.utils[table]
+
+
+def _first_keyword(sql: str) -> str:
+    match = _FIRST_KEYWORD.match(sql)
+    return match.group(1).upper() if match else ""
+
+
+def open_database(path: Path | str, key: bytes | None = None) -> Database:
     """Open (creating if needed) the database at ``path`` with the pragmas above.
 
     With ``key`` (the clinic's 256-bit data key) the file is SQLCipher-encrypted. The raw key
@@ -54,7 +136,8 @@ def open_database(path: Path | str, key: bytes | None = None) -> sqlite_utils.Da
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         # The first read proves the key (or that an unkeyed file is plain SQLite).
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = Database(conn)
+        db.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets on its connections
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             log.warning("database journal mode is %s, not wal", mode)
@@ -190,16 +273,25 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None = None) ->
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Database) -> Iterator[Database]:
     """One atomic write: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
 
-    Nested use joins the outer transaction through a savepoint (sqlite-utils ``atomic``).
-    Expected SQLite failures (busy, disk full, read-only) become ``StorageError``.
+    Nested use joins the outer transaction through a savepoint (as sqlite-utils ``atomic``),
+    whose changes alone are undone on an error. Expected SQLite failures (busy, disk full,
+    read-only) become ``StorageError``.
     """
     conn = db.conn
     if conn.in_transaction:
-        with db.atomic():
+        # Savepoints nest as a stack, so one name serves at every depth.
+        conn.execute("SAVEPOINT clinicdesk_nested")
+        try:
             yield db
+        except BaseException:
+            if conn.in_transaction:  # an error like RAISE(ROLLBACK) ends it all by itself
+                conn.execute("ROLLBACK TO SAVEPOINT clinicdesk_nested")
+                conn.execute("RELEASE SAVEPOINT clinicdesk_nested")
+            raise
+        conn.execute("RELEASE SAVEPOINT clinicdesk_nested")
         return
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -227,7 +319,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-def check_database(db: sqlite_utils.Database) -> list[str]:
+def check_database(db: Database) -> list[str]:
     """The problems ``PRAGMA quick_check`` finds in the file; empty when it is sound.
 
     quick_check reads every page and checks each b-tree's structure (not index contents
@@ -242,12 +334,12 @@ def check_database(db: sqlite_utils.Database) -> list[str]:
     return [] if problems == ["ok"] else problems
 
 
-def integrity_ok(db: sqlite_utils.Database) -> bool:
+def integrity_ok(db: Database) -> bool:
     rows = db.execute("PRAGMA integrity_check").fetchall()
     return [tuple(r) for r in rows] == [("ok",)]
 
 
-def backup_to(db: sqlite_utils.Database, destination: Path) -> Path:
+def backup_to(db: Database, destination: Path) -> Path:
     """A consistent copy made with ``VACUUM INTO`` (safe while another process writes).
 
     The copy is in rollback-journal mode, so it opens even on read-only media.

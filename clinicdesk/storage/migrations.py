@@ -10,19 +10,24 @@ facts about this installation (which site it is) and is never replicated.
 
 Before applying anything to an existing database, ``migrate`` takes a ``VACUUM INTO`` backup;
 a database that has migrations this program does not know is refused (it is newer).
+
+Every opening of the clinic asks which migrations are pending, and nearly always none are: the
+list is kept by ``MigrationSet``, which answers that with one query, and sqlite-utils (about
+40 ms to import) is loaded only to apply some.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
 from clinicdesk.storage.database import (
+    Database,
     StorageError,
     backup_to,
     describe_sqlite_error,
@@ -30,10 +35,69 @@ from clinicdesk.storage.database import (
 )
 from clinicdesk.storage.driver import sqlite3
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 log = logging.getLogger(__name__)
 
 MIGRATION_SET = "clinicdesk"
-migrations = Migrations(MIGRATION_SET)
+MigrationFunction = Callable[["sqlite_utils.Database"], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    fn: MigrationFunction
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    name: str
+
+
+class MigrationSet:
+    """sqlite-utils ``Migrations``, as far as this module uses it (register, ``applied``,
+    ``pending``, ``apply``), recording in the same ``_sqlite_migrations`` table; ``apply``
+    hands the work to sqlite-utils itself."""
+
+    table = "_sqlite_migrations"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._migrations: list[Migration] = []
+
+    def __call__(self, *, name: str) -> Callable[[MigrationFunction], MigrationFunction]:
+        def register(fn: MigrationFunction) -> MigrationFunction:
+            if any(m.name == name for m in self._migrations):
+                raise ValueError(f"migration {name!r} is already registered")
+            self._migrations.append(Migration(name, fn))
+            return fn
+
+        return register
+
+    def applied(self, db: Database) -> list[AppliedMigration]:
+        """The migrations of this set recorded in ``db``, in the order they were applied."""
+        if self.table not in db.table_names():
+            return []
+        rows = db.execute(
+            f"SELECT name FROM {self.table} WHERE migration_set = ? ORDER BY rowid", [self.name]
+        )
+        return [AppliedMigration(name) for (name,) in rows]
+
+    def pending(self, db: Database) -> list[Migration]:
+        done = {m.name for m in self.applied(db)}
+        return [m for m in self._migrations if m.name not in done]
+
+    def apply(self, db: Database) -> None:
+        from sqlite_utils.migrations import Migrations
+
+        library = Migrations(self.name)
+        for migration in self._migrations:
+            library(name=migration.name)(migration.fn)
+        library.apply(db.utils)
+
+
+migrations = MigrationSet(MIGRATION_SET)
 
 RECORD_COLUMNS = """
     id TEXT PRIMARY KEY NOT NULL,
@@ -462,12 +526,12 @@ def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     """How many migrations have been applied: the schema version sync compares."""
     return len(migrations.applied(db))
 
 
-def pending_migration_names(db: sqlite_utils.Database) -> list[str]:
+def pending_migration_names(db: Database) -> list[str]:
     """The migrations this program would apply to ``db`` (none when it is up to date).
 
     A file too damaged to read its list of applied migrations raises ``StorageError``.
@@ -478,7 +542,7 @@ def pending_migration_names(db: sqlite_utils.Database) -> list[str]:
         raise StorageError(describe_sqlite_error(exc)) from exc
 
 
-def migrate(db: sqlite_utils.Database, backups_dir: Path) -> Path | None:
+def migrate(db: Database, backups_dir: Path) -> Path | None:
     """Bring ``db`` up to date. Returns the path of the backup taken first, if one was needed.
 
     Raises ``DatabaseTooNew`` (and changes nothing) when the database has migrations this

@@ -6,8 +6,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.classification import Classification, HairLossScale
 from clinicdesk.domain.identifiers import phone_digits
 from clinicdesk.domain.ids import PatientId, SiteId, UserId, utc_now
@@ -30,6 +28,7 @@ from clinicdesk.domain.patient import (
     PatientSummary,
     Sex,
 )
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.records import Actor, insert_record, update_record
 from clinicdesk.storage.search import dob_token, folded_variant, parse_query
@@ -95,7 +94,7 @@ def _summary(row: Sequence[Any]) -> PatientSummary:
 class PatientRepository:
     """SQL for patients. Writers must run inside ``write_transaction``."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- patients -------------------------------------------------------------------------

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.ids import utc_now
 from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
 _COLUMNS = (
@@ -65,7 +64,7 @@ def _photo(row: Sequence[Any]) -> Photo:
 
 
 class PhotoRepository:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def insert(self, photo: Photo, actor: Actor) -> str:

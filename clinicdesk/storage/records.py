@@ -12,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from clinicdesk.domain.ids import utc_now, uuid7
-from clinicdesk.storage.database import MAX_VALUE_BYTES, StorageError
+from clinicdesk.storage.database import MAX_VALUE_BYTES, Database, StorageError
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def _check_sizes(table: str, values: Mapping[str, Any]) -> None:
 
 
 def insert_record(
-    db: sqlite_utils.Database,
+    db: Database,
     table: str,
     values: Mapping[str, Any],
     actor: Actor,
@@ -64,7 +62,7 @@ def insert_record(
 
 
 def update_record(
-    db: sqlite_utils.Database,
+    db: Database,
     table: str,
     record_id: str,
     expected_version: int,
@@ -85,7 +83,7 @@ def update_record(
 
 
 def set_archived(
-    db: sqlite_utils.Database,
+    db: Database,
     table: str,
     record_id: str,
     expected_version: int,
