@@ -27,13 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from argon2.low_level import Type, hash_secret_raw
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from clinicdesk.errors import UserError
+
+# cryptography and argon2 are imported by the functions that use them: the key ring is used
+# at sign-in, not while the program starts (they take about 8 ms to import).
 
 KEY_BYTES = 32
 FORMAT_VERSION = 1
@@ -68,6 +65,9 @@ def new_data_key() -> bytes:
 
 def derive_subkey(data_key: bytes, purpose: str) -> bytes:
     """A separate key for one purpose (audit MACs, photo files...), from the data key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(
         algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode()
     ).derive(data_key)
@@ -82,6 +82,8 @@ def _unb64(text: str) -> bytes:
 
 
 def _password_kek(password: str, salt: bytes, kdf: KdfParameters) -> bytes:
+    from argon2.low_level import Type, hash_secret_raw
+
     return hash_secret_raw(
         password.encode("utf-8"),
         salt,
@@ -172,11 +174,16 @@ class _Slot:
 
 
 def _wrap(name: str, kek: bytes, data_key: bytes, salt: bytes, kdf: KdfParameters | None) -> _Slot:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = secrets.token_bytes(12)
     return _Slot(name, salt, nonce, AESGCM(kek).encrypt(nonce, data_key, _aad(name)), kdf)
 
 
 def _unwrap(slot: _Slot, kek: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         return AESGCM(kek).decrypt(slot.nonce, slot.wrapped, _aad(slot.name))
     except InvalidTag:

@@ -35,11 +35,12 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from clinicdesk.errors import UserError
+
+if TYPE_CHECKING:  # imported where a file is first sealed or opened, not at start-up
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"CDS"
 FORMAT = 1
@@ -88,6 +89,8 @@ class ContentConflict(SealedFileError):
 
 
 def _check_key(key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     if len(key) != KEY_BYTES:
         raise ValueError(f"a sealed-file key is {KEY_BYTES} bytes, not {len(key)}")
     return AESGCM(key)
@@ -107,6 +110,8 @@ def seal(data: bytes, key: bytes, associated: bytes) -> bytes:
 def unseal(blob: bytes, key: bytes, associated: bytes, *, name: str | None = None) -> bytes:
     """The data sealed in ``blob``; ``SealBroken`` unless ``blob`` is exactly what ``seal``
     made with this key and this associated data. ``name`` goes into the message."""
+    from cryptography.exceptions import InvalidTag
+
     aead = _check_key(key)
     if len(blob) < OVERHEAD:
         raise SealBroken(name, f"too short ({len(blob)} bytes)")
