@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -48,23 +49,22 @@ from clinicdesk.services.clinical import TimelineItem, TimelineKind, TreatmentSa
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.access_log import AccessLogTab
-from clinicdesk.ui.audit_view import AuditTrailDialog
-from clinicdesk.ui.change_password import ChangePasswordDialog
 from clinicdesk.ui.classification import ClassificationTab
-from clinicdesk.ui.clinic_details_dialog import ClinicDetailsDialog
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.documents_tab import DocumentsTab
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpsDialog
 from clinicdesk.ui.gallery import PhotosTab
 from clinicdesk.ui.idle_lock import IdleLock
-from clinicdesk.ui.lots import LotFinderDialog
 from clinicdesk.ui.measurements import MeasurementsTab
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patient_list import PatientListModel
 from clinicdesk.ui.timeline import TimelineTab
-from clinicdesk.ui.users_dialog import UsersDialog
+
+# The Admin and Clinic menus' dialogs are imported when first opened, not at start-up.
+if TYPE_CHECKING:
+    from clinicdesk.ui.audit_view import AuditTrailDialog
 
 log = logging.getLogger(__name__)
 
@@ -860,6 +860,8 @@ class MainWindow(QMainWindow):
         if self.audit_dialog is not None:
             self.audit_dialog.deleteLater()  # each opening is a fresh, audited view
             self.audit_dialog = None
+        from clinicdesk.ui.audit_view import AuditTrailDialog
+
         try:
             dialog = AuditTrailDialog(self.audit, self.user, self)
         except UserError as exc:
@@ -872,6 +874,8 @@ class MainWindow(QMainWindow):
 
     def open_clinic_details(self) -> None:
         """Admin > Clinic details (the services refuse anyone else, should the menu show)."""
+        from clinicdesk.ui.clinic_details_dialog import ClinicDetailsDialog
+
         try:
             dialog = ClinicDetailsDialog(
                 self.services.clinic_details, self.services.clinic, self.user, self
@@ -1006,6 +1010,8 @@ class MainWindow(QMainWindow):
             return
         if current is not None:
             current.deleteLater()
+        from clinicdesk.ui.lots import LotFinderDialog
+
         self.lot_finder = LotFinderDialog(
             self.services.clinical, self.user, self.open_patient_from_list, self
         )
@@ -1013,6 +1019,8 @@ class MainWindow(QMainWindow):
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""
+        from clinicdesk.ui.users_dialog import UsersDialog
+
         try:
             dialog = UsersDialog(self.services.users, self.user, self)
         except UserError as exc:
@@ -1024,6 +1032,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def change_password(self) -> None:
+        from clinicdesk.ui.change_password import ChangePasswordDialog
+
         if (previous := getattr(self, "change_password_dialog", None)) is not None:
             previous.deleteLater()
         self.change_password_dialog = ChangePasswordDialog(self.services.users, self.user, self)

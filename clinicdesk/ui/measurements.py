@@ -20,19 +20,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
-    QDateTime,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTime,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QShowEvent
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -73,11 +70,13 @@ from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
 from clinicdesk.ui.idle_lock import KEEP_AT_LOCK
 
+if TYPE_CHECKING:
+    from PySide6.QtCharts import QChart
+
+    from clinicdesk.ui.measurements_chart import MeasurementsChart
+
 AnyIndex = QModelIndex | QPersistentModelIndex
 FIXED_COLUMNS = ("Region", "Measure")
-DENSITY_COLOUR = QColor("#1f6fb2")
-DIAMETER_COLOUR = QColor("#d9822b")
-DAY_MS = 86_400_000
 
 
 def _decimals(key: str) -> int:
@@ -176,84 +175,6 @@ class MeasurementTableModel(QAbstractTableModel):
         return None
 
 
-class MeasurementsChart(QChartView):
-    """Total density and mean shaft diameter of one region over visit dates. The series and
-    axes are made once and refilled, so the chart owns everything it ever shows."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        chart = QChart()
-        super().__init__(chart, parent)
-        self.setObjectName("measurements_chart")
-        self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(260)
-        chart.legend().setVisible(True)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.density = QLineSeries()
-        self.density.setName("Total density (hairs/cm²)")
-        self.diameter = QLineSeries()
-        self.diameter.setName("Mean shaft diameter (µm)")
-        for series, colour in ((self.density, DENSITY_COLOUR), (self.diameter, DIAMETER_COLOUR)):
-            pen = QPen(colour)
-            pen.setWidth(2)
-            series.setPen(pen)
-            series.setPointsVisible(True)
-            chart.addSeries(series)
-        self.dates = QDateTimeAxis()
-        self.dates.setFormat("dd/MM/yyyy")
-        self.dates.setTitleText("Visit date")
-        self.density_axis = QValueAxis()
-        self.density_axis.setTitleText("Total density (hairs/cm²)")
-        self.density_axis.setLabelFormat("%.0f")
-        self.density_axis.setLinePenColor(DENSITY_COLOUR)
-        self.diameter_axis = QValueAxis()
-        self.diameter_axis.setTitleText("Mean shaft diameter (µm)")
-        self.diameter_axis.setLabelFormat("%.0f")
-        self.diameter_axis.setLinePenColor(DIAMETER_COLOUR)
-        chart.addAxis(self.dates, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(self.density_axis, Qt.AlignmentFlag.AlignLeft)
-        chart.addAxis(self.diameter_axis, Qt.AlignmentFlag.AlignRight)
-        for series, axis in (
-            (self.density, self.density_axis),
-            (self.diameter, self.diameter_axis),
-        ):
-            series.attachAxis(self.dates)
-            series.attachAxis(axis)
-        self.show_points("", ())
-
-    def show_points(self, title: str, points: tuple[SeriesPoint, ...]) -> None:
-        chart = self.chart()
-        chart.setTitle(title or "No measurements yet")
-        self.density.clear()
-        self.diameter.clear()
-        for point in points:
-            x = float(_msecs(point.visit_date))
-            self.density.append(x, point.total_density)
-            self.diameter.append(x, point.mean_diameter_um)
-        if points:
-            first, last = _msecs(points[0].visit_date), _msecs(points[-1].visit_date)
-            # A margin either side (and a range at all for a single visit).
-            margin = max((last - first) // 20, 7 * DAY_MS)
-            self.dates.setRange(_datetime(first - margin), _datetime(last + margin))
-            self.dates.setTickCount(min(max(len(points), 2), 6))
-            self.density_axis.setRange(0, max(p.total_density for p in points) * 1.15 + 1)
-            self.diameter_axis.setRange(0, max(p.mean_diameter_um for p in points) * 1.15 + 1)
-            self.density_axis.applyNiceNumbers()
-            self.diameter_axis.applyNiceNumbers()
-        else:
-            today = QDateTime.currentDateTime()
-            self.dates.setRange(today.addDays(-30), today)
-            self.density_axis.setRange(0, 200)
-            self.diameter_axis.setRange(0, 100)
-
-
-def _msecs(day: date) -> int:
-    return QDateTime(QDate(day.year, day.month, day.day), QTime(12, 0)).toMSecsSinceEpoch()
-
-
-def _datetime(msecs: int) -> QDateTime:
-    return QDateTime.fromMSecsSinceEpoch(msecs)
-
-
 class MeasurementsTab(QWidget):
     """The patient record's Measurements tab (see the module docstring)."""
 
@@ -327,12 +248,34 @@ class MeasurementsTab(QWidget):
         selector.addWidget(self.region_box)
         selector.addStretch(1)
         chart_layout.addLayout(selector)
-        self.chart_view = MeasurementsChart()
-        chart_layout.addWidget(self.chart_view, 1)
+        self._chart_layout = chart_layout
+        self._chart: MeasurementsChart | None = None  # made when first needed (chart_view)
+        self._chart_points: tuple[str, tuple[SeriesPoint, ...]] = ("", ())
         splitter.addWidget(chart_panel)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         layout.addWidget(splitter, 1)
+
+    @property
+    def chart_view(self) -> MeasurementsChart:
+        return self._chart if self._chart is not None else self._make_chart()
+
+    def setVisible(self, visible: bool) -> None:
+        # Made just before the tab is first shown, so the splitter lays it out as it would
+        # have had the chart been there from the start.
+        if visible and self._chart is None:
+            self._make_chart()
+        super().setVisible(visible)
+
+    def _make_chart(self) -> MeasurementsChart:
+        """The chart is made when the tab is first shown or a patient's measurements are
+        first loaded, so QtCharts is imported then, not when the program starts."""
+        from clinicdesk.ui.measurements_chart import MeasurementsChart
+
+        self._chart = MeasurementsChart()
+        self._chart_layout.addWidget(self._chart, 1)
+        self._chart.show_points(*self._chart_points)
+        return self._chart
 
     @property
     def chart(self) -> QChart:
@@ -440,7 +383,9 @@ class MeasurementsTab(QWidget):
         code = self.region_box.currentData()
         region = Region(code) if code else None
         points = self.series.get(region, ()) if region is not None else ()
-        self.chart_view.show_points(region.label if region is not None else "", points)
+        self._chart_points = (region.label if region is not None else "", points)
+        if self._chart is not None or self.patient_id is not None:
+            self.chart_view.show_points(*self._chart_points)
 
     def select_region(self, region: Region) -> None:
         self.region_box.setCurrentIndex(self.region_box.findData(region.value))
