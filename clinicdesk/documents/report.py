@@ -70,7 +70,6 @@ Flavour = Literal["clinical", "patient"]
 FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
 DOCUMENT_ID = "progress-report"
 DOCUMENT_VERSION = "1"
-COMMENT_MAX = 2000  # characters: a page of text at most (a huge paragraph stalls reportlab)
 VISITS_PER_TABLE = 4  # later visits beside the baseline per table: 1, 3, 6 and 12 months fit one
 
 PAGE_WIDTH = 174 * mm  # the layout's frame: A4 less two 18 mm margins

@@ -466,24 +466,34 @@ def validate_withdrawal(
     return Withdrawal(day, cleaned, chosen, whole)
 
 
+def scan_name(name: str) -> str:
+    """A scan's file name as shown and kept: without its folders, one clean line."""
+    shown = re.split(r"[\\/]", name or "")[-1].strip() or "The scan"
+    try:
+        return clean_text(shown, max_length=ATTACHMENT_NAME_MAX)
+    except TextError:
+        return "The scan"
+
+
+def scan_too_large(name: str, size: int) -> str | None:
+    """Why a scan of ``size`` bytes is refused before it is read (its real size and the
+    limit), or None when it is not too large."""
+    if size <= MAX_ATTACHMENT_BYTES:
+        return None
+    return (
+        f"{scan_name(name)} is too large ({size / (1024 * 1024):.1f} MB; at most "
+        f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB). Scan at a lower resolution."
+    )
+
+
 def check_scan(name: str, data: bytes) -> tuple[str, AttachmentFormat]:
     """The scanned signed form's file name (without folders) and format, or a
     ``ValidationError`` under ``scan`` naming the file."""
-    shown = re.split(r"[\\/]", name or "")[-1].strip() or "The scan"
-    try:
-        shown = clean_text(shown, max_length=ATTACHMENT_NAME_MAX)
-    except TextError:
-        shown = "The scan"
+    shown = scan_name(name)
     if not data:
         raise ValidationError({"scan": f"{shown} is empty; scan the signed form again."})
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        size = len(data) / (1024 * 1024)
-        raise ValidationError(
-            {
-                "scan": f"{shown} is too large ({size:.1f} MB; at most "
-                f"{MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB). Scan at a lower resolution."
-            }
-        )
+    if too_large := scan_too_large(name, len(data)):
+        raise ValidationError({"scan": too_large})
     kind = attachment_format(data)
     if kind is None:
         raise ValidationError(

@@ -29,7 +29,6 @@ from datetime import date
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.report import (
-    COMMENT_MAX,
     FLAVOURS,
     Flavour,
     FollowUpLine,
@@ -43,13 +42,13 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.photos import Photo, View
 from clinicdesk.domain.roles import Permission
-from clinicdesk.domain.text import TextError, clean_text
 from clinicdesk.errors import ValidationError
 from clinicdesk.media.ingest import print_copy
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService
 from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.clinical import ClinicalService
+from clinicdesk.services.documents import check_report_comment
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser, require
@@ -99,7 +98,7 @@ class ReportService:
     ) -> bytes:
         """The patient's progress report as PDF bytes: ``clinical`` (full tables) or
         ``patient`` (plain language). ``comment`` is the clinician's free text, printed as
-        typed (at most ``COMMENT_MAX`` characters)."""
+        typed (at most ``REPORT_COMMENT_MAX`` characters)."""
         require(self.db, user, Permission.PROGRESS_REPORT, entity=ENTITY, entity_id=patient_id)
         if flavour not in FLAVOURS:
             raise ValidationError({"flavour": "must be clinical or patient"})
@@ -115,7 +114,7 @@ class ReportService:
     ) -> ProgressReportData:
         """Everything the report shows, read (and audited) through the owning services."""
         require(self.db, user, Permission.PROGRESS_REPORT, entity=ENTITY, entity_id=patient_id)
-        comment = _checked_comment(comment)
+        comment = check_report_comment(comment)
         with write_transaction(self.db):
             patient = self.patients.get(user, patient_id)
             treatments = self.clinical.treatments(user, patient_id)
@@ -223,10 +222,3 @@ def choose_pairs(
             continue
         pairs.append((view, (before, later[-1])))
     return pairs, tuple(missing)
-
-
-def _checked_comment(comment: str) -> str:
-    try:
-        return clean_text(comment, max_length=COMMENT_MAX, multiline=True)
-    except TextError as exc:
-        raise ValidationError({"comment": str(exc)}) from None

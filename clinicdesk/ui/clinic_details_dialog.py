@@ -3,7 +3,7 @@ period the treatment check enforces.
 
 The name, address and phones head every page; the data-protection contact, the device used and
 the usual cost fill in the consent forms (CLINICAL.md: written information names the device);
-the logo (PNG or JPEG, at most 512 KB) sits beside the name. Saving sends only what changed
+the logo (a PNG picture, at most 512 KB) sits beside the name. Saving sends only what changed
 (``ClinicDetailsService.update`` audits the names of the fields it was given) and the
 cooling-off days through ``ClinicService.set_cooling_off_days``; each problem is shown under
 its field and the dialog stays open.
@@ -30,16 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.domain.consent import COOLING_OFF_DAYS_MAX
+from clinicdesk.domain.consent import COOLING_OFF_DAYS_MAX, check_cooling_off_days
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic import ClinicService
 from clinicdesk.services.clinic_details import (
     LABELS,
     LOGO_MAX_BYTES,
+    PNG_MAGIC,
     ClinicDetailsService,
     ClinicDocumentDetails,
 )
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.chosen_file import ChosenFileError, read_chosen_file, size_text
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
     FieldWithError,
@@ -61,7 +63,10 @@ TEXT_FIELDS: tuple[tuple[str, bool, str], ...] = (
     ("cost", True, "e.g. £450 per session, including the 1-month review"),
 )
 LOGO_PREVIEW = QSize(200, 70)
-LOGO_FILTER = "Pictures (*.png *.jpg *.jpeg);;All files (*)"
+LOGO_FILTER = "PNG pictures (*.png);;All files (*)"
+# The spin box takes more than the service allows, so that a number typed over the limit stays
+# on screen and is refused with the limit (Qt would keep only its first digit: 90 became 9).
+COOLING_OFF_TYPED_MAX = 999
 COOLING_OFF_KEY = "cooling_off_days"
 
 
@@ -131,9 +136,7 @@ class ClinicDetailsDialog(QDialog):
         buttons = QVBoxLayout()
         self.choose_logo_button = QPushButton("C&hoose logo…")
         self.choose_logo_button.setObjectName("choose_logo")
-        self.choose_logo_button.setToolTip(
-            f"A PNG or JPEG picture, at most {LOGO_MAX_BYTES // 1024} KB"
-        )
+        self.choose_logo_button.setToolTip(f"A PNG picture, at most {LOGO_MAX_BYTES // 1024} KB")
         self.choose_logo_button.clicked.connect(self._choose_logo_clicked)
         self.remove_logo_button = QPushButton("&Remove logo")
         self.remove_logo_button.setObjectName("remove_logo")
@@ -147,13 +150,13 @@ class ClinicDetailsDialog(QDialog):
 
         self.cooling_off_days = QSpinBox()
         self.cooling_off_days.setObjectName(COOLING_OFF_KEY)
-        self.cooling_off_days.setRange(0, COOLING_OFF_DAYS_MAX)
+        self.cooling_off_days.setRange(0, COOLING_OFF_TYPED_MAX)
         self.cooling_off_days.setSuffix(" days")
         self.cooling_off_days.setValue(self.cooling_off)
         self.cooling_off_days.setMaximumWidth(110)
         self.cooling_off_days.setToolTip(
-            "Time between the consent discussion and the treatment (GMC guidance); an earlier "
-            "treatment needs an override with a reason"
+            f"0 to {COOLING_OFF_DAYS_MAX} days between the consent discussion and the treatment "
+            "(GMC guidance); an earlier treatment needs an override with a reason"
         )
         self._add(COOLING_OFF_KEY, "Cooling-off period", self.cooling_off_days)
 
@@ -190,23 +193,19 @@ class ClinicDetailsDialog(QDialog):
 
     def set_logo_file(self, path: Path) -> bool:
         """Use the picture at ``path`` as the logo (saved with the rest); a file that is not a
-        PNG or JPEG picture, too large or unreadable is refused under the field at once."""
+        PNG picture (documents embed PNG only), too large or unreadable is refused under the
+        field at once."""
         field = self.fields["logo_png"]
         try:
-            if path.stat().st_size > LOGO_MAX_BYTES:
-                field.set_error(
-                    f"{path.name} is too large: a logo is at most {LOGO_MAX_BYTES // 1024} KB."
-                )
-                return False
-            data = path.read_bytes()
-        except OSError as exc:
-            field.set_error(f"{path.name} could not be read ({exc.strerror or exc}).")
+            data = read_chosen_file(path, lambda size: _logo_too_large(path.name, size))
+        except ChosenFileError as exc:
+            field.set_error(exc.message)
             return False
-        if (
-            not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"))
-            or QImage.fromData(data).isNull()
-        ):
-            field.set_error(f"{path.name} is not a PNG or JPEG picture.")
+        if not data.startswith(PNG_MAGIC) or QImage.fromData(data).isNull():
+            field.set_error(
+                f"{path.name} is not a PNG picture. Save the logo as PNG (most picture "
+                "programs offer it under Save as or Export) and choose that file."
+            )
             return False
         field.set_error(None)
         self.logo = data
@@ -253,6 +252,7 @@ class ClinicDetailsDialog(QDialog):
         days = self.cooling_off_days.value()
         details = self.details
         try:
+            check_cooling_off_days(days)  # before anything is saved: all or nothing
             if raw or self.logo_changed:
                 new_logo = self.logo if self.logo_changed and self.logo is not None else None
                 details = self.details_service.update(
@@ -274,6 +274,15 @@ class ClinicDetailsDialog(QDialog):
         self.show_errors({})
         self.saved_details = details
         self.accept()
+
+
+def _logo_too_large(name: str, size: int) -> str | None:
+    if size <= LOGO_MAX_BYTES:
+        return None
+    return (
+        f"{name} is too large ({size_text(size)}): a logo is at most "
+        f"{LOGO_MAX_BYTES // 1024} KB. Save a smaller copy of the picture and choose that."
+    )
 
 
 def _ask_for_logo(parent: QWidget) -> Path | None:

@@ -46,13 +46,13 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.domain.consent import (
-    MAX_ATTACHMENT_BYTES,
     PHOTO_SCOPES,
     SCOPE_LABELS,
     Consent,
     ConsentKind,
     ConsentStatus,
     check_scan,
+    scan_too_large,
 )
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import ConsentScope
@@ -61,6 +61,7 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.consents import ConsentService
 from clinicdesk.services.documents import ConsentTaker
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.chosen_file import ChosenFileError, read_chosen_file, size_text
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
@@ -480,16 +481,14 @@ class SignConsentDialog(_ConsentForm):
         a PDF, JPEG or PNG, too large or unreadable is refused under the field at once."""
         field = self.fields["attachment"]
         try:
-            if path.stat().st_size > MAX_ATTACHMENT_BYTES:
-                check_scan(path.name, b"x" * (MAX_ATTACHMENT_BYTES + 1))
-            data = path.read_bytes()
+            data = read_chosen_file(path, lambda size: scan_too_large(path.name, size))
             name, _format = check_scan(path.name, data)
         except ValidationError as exc:
             field.set_error(exc.errors.get("scan", "cannot be attached"))
             self.fit_height()
             return False
-        except OSError as exc:
-            field.set_error(f"{path.name} could not be read ({exc.strerror or exc}).")
+        except ChosenFileError as exc:
+            field.set_error(exc.message)
             self.fit_height()
             return False
         self.scan = (name, data)
@@ -514,7 +513,7 @@ class SignConsentDialog(_ConsentForm):
     def _show_attachments(self) -> None:
         if self.scan is not None:
             name, data = self.scan
-            self.scan_label.setText(f"✓ Scan attached: {name} ({_size(len(data))})")
+            self.scan_label.setText(f"✓ Scan attached: {name} ({size_text(len(data))})")
             self.attach_button.setText("Replace &scan…")
         else:
             self.scan_label.setText("No scan attached.")
@@ -590,12 +589,6 @@ def _ask_for_scan(parent: QWidget) -> Path | None:
         parent, "Attach the scanned signed form", str(Path.home()), SCAN_FILTER
     )
     return Path(chosen) if chosen else None
-
-
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.1f} MB"
-    return f"{max(count // 1024, 1)} KB"
 
 
 # -- withdrawing --------------------------------------------------------------------------------

@@ -56,10 +56,10 @@ from clinicdesk.domain.consent import (
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import ConsentScope
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import UserError
+from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.consents import Attachment
 from clinicdesk.services.context import ClinicServices, open_clinic
-from clinicdesk.services.documents import Document, Flavour
+from clinicdesk.services.documents import Document, Flavour, check_report_comment
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.consent_dialogs import (
@@ -69,6 +69,7 @@ from clinicdesk.ui.consent_dialogs import (
     read_image,
 )
 from clinicdesk.ui.errors import report_bug, show_user_error
+from clinicdesk.ui.fields import FieldWithError
 from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
@@ -232,7 +233,10 @@ def group_log(records: Sequence[DocumentRecord]) -> list[list[DocumentRecord]]:
 
 
 class ProgressReportDialog(QDialog):
-    """Which report (clinical or for the patient) and the clinician's comment."""
+    """Which report (clinical or for the patient) and the clinician's comment. A comment the
+    report cannot print (too long, control characters) is refused under the field and the
+    dialog stays open with it: the report is made on a worker after the dialog has closed,
+    where a refusal would lose what was typed."""
 
     def __init__(self, patient_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -264,7 +268,8 @@ class ProgressReportDialog(QDialog):
         self.comment.setPlaceholderText("e.g. Good response at the vertex; continue minoxidil.")
         self.comment.setMinimumHeight(90)
         label.setBuddy(self.comment)
-        layout.addWidget(self.comment, 1)
+        self.comment_field = FieldWithError(self.comment)
+        layout.addWidget(self.comment_field, 1)
         buttons = QDialogButtonBox()
         self.make_button = buttons.addButton("Make &report", QDialogButtonBox.ButtonRole.AcceptRole)
         self.make_button.setObjectName("make_report")
@@ -274,6 +279,18 @@ class ProgressReportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(520, 320)
+
+    def accept(self) -> None:
+        try:
+            check_report_comment(self.comment.toPlainText())
+        except ValidationError as exc:
+            self.comment_field.set_error(
+                f"Your comment {exc.errors.get('comment', 'cannot be printed')}."
+            )
+            self.comment.setFocus()
+            return
+        self.comment_field.set_error(None)
+        super().accept()
 
     def flavour(self) -> Flavour:
         return "patient" if self.patient.isChecked() else "clinical"

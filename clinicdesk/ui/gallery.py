@@ -77,6 +77,7 @@ from clinicdesk.ui.photo_grid import (
 from clinicdesk.ui.photo_import import (
     ImportOptionsDialog,
     ImportSummaryDialog,
+    nothing_to_import,
     photo_files_in,
     start_import,
     summary_text,
@@ -454,7 +455,8 @@ class PhotosTab(PatientTab):
         event.accept()
         self._show_status()
         dropped = photo_files_in(paths)
-        if dropped.files:
+        refusal = nothing_to_import(dropped)
+        if refusal is None:
             self.ask_to_import(dropped.files, dropped.description())
             return
         if self.drop_message is not None:
@@ -462,10 +464,11 @@ class PhotosTab(PatientTab):
         self.drop_message = QMessageBox(
             QMessageBox.Icon.Information,
             "Import photos",
-            "No photo files (JPEG, PNG, TIFF or HEIC) were found in what was dropped.",
+            refusal,
             QMessageBox.StandardButton.Ok,
             self,
         )
+        self.drop_message.setTextFormat(Qt.TextFormat.PlainText)  # file names as they are
         self.drop_message.open()
 
     def _show_status(self) -> None:

@@ -11,7 +11,8 @@ reason.
 Files dragged onto the Photos tab go through ``photo_files_in`` first: a file is taken as it
 is (if it is not a photo, the summary says so), a folder is searched with its sub-folders (a
 camera card keeps its photos in ``DCIM/100CANON`` and the like) for files named as photos,
-hidden files and folders left out.
+hidden files and folders left out. A drop in which nothing may be a photo (``letter.docx``, an
+empty folder) says so at once, naming the files, instead of asking for a view and a visit.
 """
 
 from __future__ import annotations
@@ -90,6 +91,29 @@ def photo_files_in(paths: Iterable[Path]) -> DroppedFiles:
         elif path.is_file():
             files.append(path)
     return DroppedFiles(files, folders, truncated)
+
+
+def nothing_to_import(dropped: DroppedFiles) -> str | None:
+    """Why a drop imports nothing, naming what was dropped and what to drop instead; None
+    when some file may be a photo. A file named as something else (``letter.docx``) is not
+    sent through the import dialog only to be refused at the end; one with no extension is
+    tried, as cameras and phones sometimes write such names."""
+    maybe = [f for f in dropped.files if not f.suffix or f.suffix.lower() in PHOTO_SUFFIXES]
+    if maybe:
+        return None
+    kinds = "JPEG, PNG, TIFF or HEIC"
+    if dropped.files:
+        names = [f.name for f in dropped.files]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        verb = "is not a photo" if len(names) == 1 else "are not photos"
+        return (
+            f"{shown} {verb}: only {kinds} photos can be imported. Nothing was imported; "
+            "drop the photo files, or the folder that holds them."
+        )
+    return (
+        f"No photo files ({kinds}) were found in what was dropped. Nothing was imported; "
+        "drop the photo files, or the folder that holds them."
+    )
 
 
 class ImportOptionsDialog(QDialog):

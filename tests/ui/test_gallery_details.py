@@ -104,8 +104,23 @@ def test_changing_the_view_regroups_the_photo_and_updates_the_checklist(
     assert [p.id for p in tab.model.photos] == [untagged.id]
 
 
-def test_a_time_before_birth_is_refused_under_the_field_and_nothing_is_saved(
-    qtbot: QtBot, open_window: WindowFactory, clinic: Clinic, patient_id: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("days_from_today", "hour", "wanted"),
+    [
+        (None, 9, "Taken is before the patient's date of birth."),
+        (1, 9, "Taken is in the future."),
+        (400, 0, "Taken is in the future."),
+    ],
+)
+def test_a_time_before_birth_or_in_the_future_is_refused_under_the_field_and_nothing_is_saved(
+    qtbot: QtBot,
+    open_window: WindowFactory,
+    clinic: Clinic,
+    patient_id: str,
+    tmp_path: Path,
+    days_from_today: int | None,
+    hour: int,
+    wanted: str,
 ) -> None:
     visit = clinic.services.patients.today()
     [photo] = import_plan(clinic, patient_id, tmp_path, {visit: [View.FRONTAL]})
@@ -114,10 +129,16 @@ def test_a_time_before_birth_is_refused_under_the_field_and_nothing_is_saved(
     tab.details_button.click()
     dialog = tab.details_dialog
     assert dialog is not None and dialog.isVisible()
-    set_taken(dialog, datetime(1985, 7, 2, 9, 0))  # the patient was born on 03/07/1985
+    if days_from_today is None:
+        when = datetime(1985, 7, 2, hour, 0)  # the patient was born on 03/07/1985
+    else:
+        day = visit + timedelta(days=days_from_today)
+        when = datetime(day.year, day.month, day.day, hour, 0)
+    set_taken(dialog, when)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
-    assert dialog.taken_field.error == "Taken is before the patient's date of birth."
+    assert dialog.taken_field.error == wanted
+    assert dialog.taken_at == when  # as typed, to correct
     assert clinic.services.photos.photo(clinic.clinician, photo.id) == photo
     dialog.reject()
 

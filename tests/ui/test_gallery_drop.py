@@ -159,3 +159,38 @@ def test_only_local_files_and_folders_can_be_dropped(
     assert not drag_enter(tab, files_mime(photo)).isAccepted()
     assert not drop(tab, files_mime(photo)).isAccepted()
     assert tab.options_dialog is None
+
+
+def test_dropping_files_that_are_not_photos_names_them_and_asks_nothing(
+    qtbot: QtBot, open_window: WindowFactory, clinic: Clinic, patient_id: str, tmp_path: Path
+) -> None:
+    tab = open_photos(open_window, clinic, patient_id)
+    letter = write(tmp_path, "GP letter.docx", b"PK\x03\x04 a Word document")
+    scan = write(tmp_path, "referral.pdf", images.pdf())
+    for dropped, wanted in (
+        ([letter], "GP letter.docx is not a photo: only JPEG, PNG, TIFF or HEIC photos"),
+        ([letter, scan], "GP letter.docx, referral.pdf are not photos: only JPEG, PNG"),
+    ):
+        assert drag_enter(tab, files_mime(*dropped)).isAccepted()
+        assert drop(tab, files_mime(*dropped)).isAccepted()
+        assert tab.options_dialog is None  # no view or visit asked for nothing
+        message = tab.drop_message
+        assert message is not None and message.isVisible()
+        assert message.text().startswith(wanted), message.text()
+        assert "Nothing was imported; drop the photo files" in message.text()
+        message.accept()
+    assert clinic.services.photos.list_photos(clinic.clinician, patient_id) == []
+
+    # With a photo among them the import goes ahead; the summary says why the rest was refused.
+    photo = write(tmp_path, "vertex.jpg", images.jpeg((200, 150), seed=5))
+    drag_enter(tab, files_mime(letter, photo))
+    drop(tab, files_mime(letter, photo))
+    dialog = tab.options_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.description.text() == "2 files dropped."
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.summary_dialog is not None, timeout=10000)
+    assert tab.summary_dialog is not None
+    text = tab.summary_dialog.text()
+    assert "Imported: 1" in text and "GP letter.docx: this is not a JPEG, PNG" in text
+    tab.summary_dialog.reject()
