@@ -1,6 +1,7 @@
-"""Start-up stays quick: what only some later action needs is not imported before it happens.
+"""Start-up stays quick: what only some later action needs is not imported before it happens,
+and the garbage collector is paused while the GUI starts.
 
-Each check runs a fresh interpreter (a module imported by an earlier test would hide the
+The import checks run a fresh interpreter (a module imported by an earlier test would hide the
 import). Timings are the benchmark's business (``make bench``); these only guard which
 libraries are loaded: documents (reportlab, pypdf), photos (Pillow, pillow-heif), sealed files
 and the key ring (cryptography), the sqlite-utils table API (migrations, tests), the charts.
@@ -8,10 +9,17 @@ and the key ring (cryptography), the sqlite-utils table API (migrations, tests),
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import pytest
+
+from clinicdesk.app import main
+from clinicdesk.paths import Paths
 from tests.conftest import Clinic
 
 # Top-level packages, and Qt modules, that the main window must do without.
@@ -72,3 +80,36 @@ def test_opening_the_clinic_and_showing_the_main_window_loads_none_of_them(
         "services.close()\n" + REPORT_NOT_LOADED
     )
     assert _run(script, str(clinic.paths.data_dir), clinic.key.hex()) == "[]"
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """Whatever ``main`` does to the collector is undone for the tests that follow."""
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_the_gui_starts_with_the_collector_paused_until_the_main_window_is_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unfrozen: None
+) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def run_gui(paths: Paths, started: Callable[[], None]) -> int:
+        seen.append(("starting", gc.isenabled()))
+        started()  # the main window is on screen
+        seen.append(("started", gc.isenabled()))
+        return 0
+
+    monkeypatch.setattr("clinicdesk.ui.application.run_gui", run_gui)
+    assert main(["--data-dir", str(tmp_path / "data")]) == 0
+    assert seen == [("starting", False), ("started", True)]
+    assert gc.get_freeze_count() > 0  # what start-up made is left out of later collections
+
+
+def test_the_collector_runs_again_when_sign_in_is_cancelled(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unfrozen: None
+) -> None:
+    monkeypatch.setattr("clinicdesk.ui.application.run_gui", lambda paths, started: 0)
+    assert main(["--data-dir", str(tmp_path / "data")]) == 0
+    assert gc.isenabled()

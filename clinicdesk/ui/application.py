@@ -19,7 +19,6 @@ from clinicdesk.services.demo import DEMO_PASSWORD
 from clinicdesk.ui.errors import install_excepthook
 from clinicdesk.ui.first_run import FirstRunDialog
 from clinicdesk.ui.login import LoginDialog
-from clinicdesk.ui.main_window import MainWindow
 
 
 def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
@@ -38,7 +37,9 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
     return login.signed
 
 
-def run_gui(paths: Paths) -> int:
+def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
+    """Sign in, then the main window until it is closed; ``started`` is called once the main
+    window is on screen (the composition root ends its start-up arrangements there)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -49,8 +50,12 @@ def run_gui(paths: Paths) -> int:
     if signed is None:
         return 0
     try:
+        # Imported once someone has signed in, so the sign-in dialog comes up sooner.
+        from clinicdesk.ui.main_window import MainWindow
+
         window = MainWindow(signed.services, signed.user)
         window.show()
+        started()
         return app.exec()
     finally:
         signed.services.close()
