@@ -44,8 +44,9 @@ def read_chosen_file(path: Path, too_large: Callable[[int], str | None]) -> byte
         ) from None
     except PermissionError:
         raise ChosenFileError(
-            f"{name} could not be opened: you are not allowed to read it. Copy it into your "
-            "own Documents folder and choose the copy."
+            f"{name} could not be opened: another program may have it open, or you may not "
+            "read it. Close that program and choose it again, or copy the file into your "
+            "Documents folder and choose the copy."
         ) from None
     except OSError as exc:
         raise ChosenFileError(

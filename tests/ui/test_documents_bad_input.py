@@ -96,7 +96,7 @@ def test_scans_that_cannot_be_attached_are_refused_naming_the_file_and_what_to_d
         word: ["signed form.docx is not a PDF, JPEG or PNG file", "save the scan in one of those"],
         tmp_path: [f"{tmp_path.name} is a folder", "choose the file itself"],
         tmp_path / "gone.pdf": ["gone.pdf is no longer there", "choose it again"],
-        locked: ["locked.pdf could not be opened", "Copy it", "choose the copy"],
+        locked: ["locked.pdf could not be opened", "another program", "choose the copy"],
         empty: ["empty.pdf is empty", "scan the signed form again"],
     }
     assert huge.stat().st_size > MAX_ATTACHMENT_BYTES
