@@ -4,6 +4,11 @@ Search box (Ctrl+F) over a lazily fetched patient list; the record has a header 
 placeholder, name, age, NHS number, red-flag banner) and tabs. New patient (Ctrl+N), Save
 (Ctrl+S), Archive/Restore. Leaving a record with unsaved changes asks first. Saves go through
 the services, which validate, check the version and audit; messages are shown at the fields.
+
+The record's Measurements, Timeline and Photos tabs are made when a record is first opened or a
+new patient begun (``record_tabs``), not with the window: they and what they import (the photo
+grid and viewers, the clinical forms) are a good part of start-up, and until then only the
+search and the list are on screen.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, QTimer
@@ -53,18 +59,18 @@ from clinicdesk.ui.classification import ClassificationTab
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.documents_tab import DocumentsTab
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.follow_ups import FollowUpsDialog
-from clinicdesk.ui.gallery import PhotosTab
 from clinicdesk.ui.idle_lock import IdleLock
-from clinicdesk.ui.measurements import MeasurementsTab
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patient_list import PatientListModel
-from clinicdesk.ui.timeline import TimelineTab
 
-# The Admin and Clinic menus' dialogs are imported when first opened, not at start-up.
+# The record tabs made on first need (record_tabs) and the menus' dialogs are imported then,
+# not at start-up.
 if TYPE_CHECKING:
     from clinicdesk.ui.audit_view import AuditTrailDialog
+    from clinicdesk.ui.gallery import PhotosTab
+    from clinicdesk.ui.measurements import MeasurementsTab
+    from clinicdesk.ui.timeline import TimelineTab
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +164,13 @@ class PatientHeader(QWidget):
         from PySide6.QtGui import QTextDocumentFragment
 
         return QTextDocumentFragment.fromHtml(doc).toPlainText() if doc else ""
+
+
+@dataclass(frozen=True)
+class RecordTabs:
+    measurements: MeasurementsTab
+    timeline: TimelineTab
+    photos: PhotosTab
 
 
 class MainWindow(QMainWindow):
@@ -262,19 +275,11 @@ class MainWindow(QMainWindow):
         # after the window is gone, which crashes Qt.
         self.access_log = AccessLogTab(self.tabs)
         self.access_log.hide()
-        self.measurements = MeasurementsTab(self.services.assessments, self.user, self.tabs)
-        self.measurements.hide()
-        self.timeline = TimelineTab(self.services, self.user, self.tabs)
-        self.timeline.hide()
-        self.photos = PhotosTab(self.services, self.user, self.tabs)
-        self.photos.hide()
+        self._record_tabs: RecordTabs | None = None  # see record_tabs
+        # Made with the window: DocumentsTab shows its buttons before they have a parent, so
+        # made later each would be a window for an instant and take the focus from this one.
         self.documents = DocumentsTab(self.services, self.user, self.tabs)
         self.documents.hide()
-        # The two tabs show the same assessments (and the baseline hangs on the treatments):
-        # a save in one brings the other in step.
-        self.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
-        self.measurements.changed.connect(self._measurements_changed)
-        self.timeline.changed.connect(self._timeline_changed)
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
@@ -400,16 +405,64 @@ class MainWindow(QMainWindow):
         self.clinic_details_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
-        self.measurements.apply_role(self.user, after=self.classification)
-        self.photos.apply_role(self.user, after=self.measurements)
+        made = self._record_tabs
+        if made is not None:
+            made.measurements.apply_role(self.user, after=self.classification)
+            made.photos.apply_role(self.user, after=made.measurements)
         self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
-        self.timeline.set_user(self.user)
-        self.timeline.attach(self.tabs, before=self.access_log)
+        if made is not None:
+            made.timeline.set_user(self.user)
+            made.timeline.attach(self.tabs, before=self.access_log)
         self.documents.apply_role(self.user, before=self.access_log)
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
             any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
         )
+
+    def record_tabs(self) -> RecordTabs:
+        """The Measurements, Timeline and Photos tabs, made on first use: when a record is
+        first opened or a new patient begun (or something asks for one of them)."""
+        if self._record_tabs is not None:
+            return self._record_tabs
+        from clinicdesk.ui.gallery import PhotosTab
+        from clinicdesk.ui.measurements import MeasurementsTab
+        from clinicdesk.ui.timeline import TimelineTab
+
+        made = RecordTabs(
+            MeasurementsTab(self.services.assessments, self.user, self.tabs),
+            TimelineTab(self.services, self.user, self.tabs),
+            PhotosTab(self.services, self.user, self.tabs),
+        )
+        self._record_tabs = made
+        for tab in (made.measurements, made.timeline, made.photos):
+            tab.hide()
+        # The two tabs show the same assessments (and the baseline hangs on the treatments):
+        # a save in one brings the other in step.
+        made.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
+        made.measurements.changed.connect(self._measurements_changed)
+        made.timeline.changed.connect(self._timeline_changed)
+        # Placed as _apply_role places them: the Timeline comes just before Documents (or the
+        # access log, or last, when those are not there).
+        made.measurements.apply_role(self.user, after=self.classification)
+        made.photos.apply_role(self.user, after=made.measurements)
+        made.timeline.set_user(self.user)
+        documents_shown = self.tabs.indexOf(self.documents) >= 0
+        made.timeline.attach(
+            self.tabs, before=self.documents if documents_shown else self.access_log
+        )
+        return made
+
+    @property
+    def measurements(self) -> MeasurementsTab:
+        return self.record_tabs().measurements
+
+    @property
+    def timeline(self) -> TimelineTab:
+        return self.record_tabs().timeline
+
+    @property
+    def photos(self) -> PhotosTab:
+        return self.record_tabs().photos
 
     def show_signed_in(self) -> None:
         site = self.services.clinic.this_site()
@@ -503,8 +556,9 @@ class MainWindow(QMainWindow):
         self.history = None
         self._set_clean()
         self.header.clear()
-        self.timeline.set_patient(None)
-        self.photos.set_patient(None)
+        if self._record_tabs is not None:
+            self.timeline.set_patient(None)
+            self.photos.set_patient(None)
         self.documents.set_patient(None)
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
@@ -515,6 +569,7 @@ class MainWindow(QMainWindow):
         except UserError as exc:
             show_user_error(self, exc)
             return
+        self.record_tabs()
         self.patient = record.patient
         self.creating = False
         self.history = record.medical_history
@@ -541,6 +596,7 @@ class MainWindow(QMainWindow):
     def new_patient(self) -> None:
         if not self.confirm_leave():
             return
+        self.record_tabs()
         self.patient = None
         self.creating = True
         self.history = None
@@ -979,7 +1035,7 @@ class MainWindow(QMainWindow):
 
     def _follow_ups_changed(self, patient_id: str) -> None:
         """A follow-up changed in the due list: the Timeline shows it if that patient is open."""
-        if self.timeline.patient_id == patient_id:
+        if self._record_tabs is not None and self.timeline.patient_id == patient_id:
             self.timeline.refresh()
 
     def open_follow_ups(self) -> None:
@@ -989,6 +1045,8 @@ class MainWindow(QMainWindow):
             current.reload()
             current.activateWindow()
             return
+        from clinicdesk.ui.follow_ups import FollowUpsDialog
+
         try:
             dialog = FollowUpsDialog(
                 self.services.clinical, self.user, self.open_patient_from_list, self
