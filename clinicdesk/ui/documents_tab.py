@@ -70,6 +70,7 @@ from clinicdesk.ui.consent_dialogs import (
 )
 from clinicdesk.ui.errors import report_bug, show_user_error
 from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.idle_lock import KEEP_AT_LOCK
 from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
@@ -656,6 +657,7 @@ class DocumentsTab(PatientTab):
             self.make_progress_report(dialog.flavour(), dialog.comment_text())
 
         dialog.accepted.connect(accepted)
+        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()
 
     def make_progress_report(self, flavour: Flavour, comment: str = "") -> None:
@@ -805,6 +807,7 @@ class DocumentsTab(PatientTab):
             self.sign_dialog.deleteLater()  # closed by now: it is modal
         self.sign_dialog = dialog
         dialog.changed.connect(self._consent_changed)
+        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()
         return dialog
 
@@ -840,6 +843,7 @@ class DocumentsTab(PatientTab):
             self.withdraw_dialog.deleteLater()
         self.withdraw_dialog = dialog
         dialog.changed.connect(self._consent_changed)
+        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()
         return dialog
 

@@ -58,6 +58,7 @@ from clinicdesk.ui.clinical_forms import (
 )
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.follow_ups import FollowUpDialog
+from clinicdesk.ui.idle_lock import KEEP_AT_LOCK
 from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
@@ -259,6 +260,7 @@ class TimelineTab(PatientTab):
             self.form.deleteLater()  # closed by now: forms are modal
         self.form = form
         form.saved.connect(self._form_saved)
+        form.setProperty(KEEP_AT_LOCK, True)  # what was typed survives the idle lock
         form.open()
         return form
 

@@ -34,6 +34,7 @@ def open_window(qtbot: QtBot, clinic: Clinic) -> Iterator[WindowFactory]:
         # Leave without prompting: the test has made its assertions.
         window._demographics_dirty = False
         window._medical_dirty = False
+        window.idle_lock.kept.clear()  # forms hidden by a lock the test left in place
         window.close()
         window.deleteLater()
 

@@ -320,9 +320,11 @@ def test_double_clicking_a_signed_consent_shows_the_signed_form(
     assert all(c.status is ConsentStatus.SIGNED for c in tab.consents)
 
 
-def test_the_idle_lock_closes_the_preview_and_the_signing(
+def test_the_idle_lock_closes_the_preview_and_hides_the_signing_until_unlocked(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:
+    from tests.conftest import PASSWORD
+
     patient = booked_patient(clinic)
     window, tab = open_documents(open_window, clinic.reception, patient)
     tab.consent_pack_button.click()
@@ -332,3 +334,7 @@ def test_the_idle_lock_closes_the_preview_and_the_signing(
     window.idle_lock.lock()
     assert not preview.isVisible() and not sign.isVisible()
     assert not tab.consent_pack_action.isEnabled()  # Ctrl+Shift+P is off while locked
+    # The signing being recorded comes back, as it was, for the same user.
+    window.idle_lock._unlock(PASSWORD)
+    assert sign.isVisible() and not preview.isVisible()
+    assert tab.consent_pack_action.isEnabled()

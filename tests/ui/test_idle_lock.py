@@ -41,6 +41,7 @@ def idle_window(qtbot: QtBot, clinic: Clinic) -> Iterator[WindowFactory]:
     for window in windows:
         window._demographics_dirty = False
         window._medical_dirty = False
+        window.idle_lock.kept.clear()  # forms hidden by a lock the test left in place
         window.close()
         window.deleteLater()
 
@@ -401,3 +402,40 @@ def test_a_record_form_open_at_the_lock_comes_back_with_what_was_typed(
     assert "Dr Cara Clinician has changes that are not saved" in seen[0]
     assert window.user.username == "reception" and not dialog.isVisible()
     assert clinic.services.assessments.list_for_patient(clinic.admin, patient_id) == []
+
+
+def test_a_consultation_being_written_survives_the_lock(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    from clinicdesk.ui.clinical_forms import ConsultationForm
+    from tests.ui.conftest import type_text
+
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    window.tabs.setCurrentWidget(window.timeline)
+    window.timeline.new_consultation_button.click()
+    form = window.timeline.form
+    assert isinstance(form, ConsultationForm) and form.isVisible()
+    type_text(qtbot, form.editor("presenting_complaint"), "Thinning at the crown for 3 years")
+
+    window.idle_lock.lock()
+    assert not form.isVisible()
+    unlock(qtbot, window, PASSWORD)
+    assert form.isVisible()
+    assert form.raw()["presenting_complaint"] == "Thinning at the crown for 3 years"
+
+
+def test_quitting_a_locked_window_with_a_form_hidden_asks_first(
+    qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
+) -> None:
+    patient_id = register_with_red_flag(clinic)
+    window = idle_window(clinic.clinician)
+    window.open_patient(patient_id)
+    window.tabs.setCurrentWidget(window.measurements)
+    window.measurements.open_assessment(None)
+    window.idle_lock.lock()
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Cancel))
+    window.quit_action.trigger()
+    assert "If you quit, they are discarded." in seen[0]
+    assert window.isVisible() and window.idle_lock.kept
