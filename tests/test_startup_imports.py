@@ -4,7 +4,8 @@ and the garbage collector is paused while the GUI starts.
 The import checks run a fresh interpreter (a module imported by an earlier test would hide the
 import). Timings are the benchmark's business (``make bench``); these only guard which
 libraries are loaded: documents (reportlab, pypdf), photos (Pillow, pillow-heif), sealed files
-and the key ring (cryptography), the sqlite-utils table API (migrations, tests), the charts.
+and the key ring (cryptography), the sqlite-utils table API (migrations, tests), the charts, and
+the record tabs the main window makes when a record is first opened.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from clinicdesk.app import main
 from clinicdesk.paths import Paths
 from tests.conftest import Clinic
 
-# Top-level packages, and Qt modules, that the main window must do without.
+# Packages, Qt modules and the record tabs made on first need, that start-up must do without.
 NOT_AT_START_UP = (
     "reportlab",
     "pypdf",
@@ -31,6 +32,9 @@ NOT_AT_START_UP = (
     "cryptography",
     "sqlite_utils",
     "PySide6.QtCharts",
+    "clinicdesk.ui.measurements",
+    "clinicdesk.ui.timeline",
+    "clinicdesk.ui.gallery",
 )
 
 # Any module of a package loads the package itself, so the names are enough to look for.
