@@ -438,7 +438,7 @@ class DocumentsTab(PatientTab):
     def _button(self, action: QAction, name: str) -> QPushButton:
         """A push button that triggers ``action`` and follows its state (a QToolButton would
         drop the "…" and stay on screen when its action is hidden)."""
-        button = QPushButton(action.text())
+        button = QPushButton(action.text(), self)  # parented: never a window of its own
         button.setObjectName(name)
         button.setAutoDefault(False)
 
