@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from clinicdesk.domain.assessments import Region
@@ -154,6 +154,9 @@ def photo_visits(photos: Iterable[Photo], first_treatment: date | None) -> list[
     return visits
 
 
+CLOCK_SLACK = timedelta(minutes=10)
+
+
 def check_photo_details(
     view: View | None,
     region: Region | None,
@@ -161,10 +164,13 @@ def check_photo_details(
     *,
     today: date,
     date_of_birth: date,
+    now: datetime | None = None,
 ) -> dict[str, str]:
-    """What is wrong with a photo's edited details, by field (empty when all is well)."""
+    """What is wrong with a photo's edited details, by field (empty when all is well). With
+    ``now``, a time later today is refused too (beyond ``CLOCK_SLACK``: a camera's clock runs a
+    little ahead of the computer's)."""
     errors: dict[str, str] = {}
-    if taken_at.date() > today:
+    if taken_at.date() > today or (now is not None and taken_at > now + CLOCK_SLACK):
         errors["taken_at"] = "is in the future"
     elif taken_at.date() < date_of_birth:
         errors["taken_at"] = BEFORE_BIRTH

@@ -326,6 +326,8 @@ class PhotoService:
                 taken_at,
                 today=self.today(),
                 date_of_birth=patient.details.date_of_birth,
+                # This computer's time of day, on the clinic's today.
+                now=datetime.combine(self.today(), datetime.now().time()),
             )
             if errors:
                 raise ValidationError(errors)

@@ -111,3 +111,13 @@ def test_edited_details_are_checked() -> None:
         None, Region.VERTEX, datetime(1985, 7, 2, 12, 0), today=today, date_of_birth=born
     )
     assert early == {"taken_at": BEFORE_BIRTH, "region": "is only for a trichoscopy close-up"}
+    # Knowing the time: later today is the future too, beyond a camera clock's few minutes.
+    now = datetime(2025, 6, 1, 14, 0)
+    later = check_photo_details(
+        View.FRONTAL, None, datetime(2025, 6, 1, 16, 30), today=today, date_of_birth=born, now=now
+    )
+    assert later == {"taken_at": "is in the future"}
+    camera_ahead = check_photo_details(
+        View.FRONTAL, None, datetime(2025, 6, 1, 14, 8), today=today, date_of_birth=born, now=now
+    )
+    assert camera_ahead == {}

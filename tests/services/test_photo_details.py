@@ -57,7 +57,8 @@ def update_rows(clinic: Clinic) -> list[dict[str, object]]:
 def test_a_clinician_corrects_the_view_and_the_time_taken(
     clinic: Clinic, photos: PhotoService, patient_id: str, tmp_path: Path
 ) -> None:
-    photo = imported(clinic, patient_id, tmp_path, 1, view=None)
+    yesterday = clinic.services.patients.today() - timedelta(days=1)
+    photo = imported(clinic, patient_id, tmp_path, 1, view=None, visit=yesterday)
     assert photo.taken_at_source is TakenAtSource.FILE  # no EXIF: the file's time
     when = datetime.combine(photo.visit_date, datetime.min.time()).replace(hour=9, minute=41)
     saved = photos.update_details(
@@ -98,6 +99,17 @@ def test_a_time_in_the_future_or_before_birth_is_refused(
             taken_at=tomorrow,
         )
     assert future.value.errors == {"taken_at": "is in the future"}
+    # Later today is the future as well (two hours on: past any camera clock's drift).
+    with pytest.raises(ValidationError) as later_today:
+        photos.update_details(
+            clinic.clinician,
+            photo.id,
+            photo.version,
+            view=View.FRONTAL,
+            region=None,
+            taken_at=datetime.now() + timedelta(hours=2),
+        )
+    assert later_today.value.errors == {"taken_at": "is in the future"}
     with pytest.raises(ValidationError) as early:
         photos.update_details(
             clinic.clinician,
