@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 from reportlab.platypus.doctemplate import NotAtTopPageBreak
 
@@ -32,6 +31,7 @@ from clinicdesk.documents.layout import (
     format_date,
     para,
     rich_para,
+    text_width,
 )
 from clinicdesk.documents.templates import (
     Bullets,
@@ -503,4 +503,4 @@ def _keep_together(flowables: Sequence[Flowable]) -> KeepTogether:
 
 def _fits(text: str, font: str, size: float, cell_width: float) -> bool:
     """Whether ``text`` fits on one line of a table cell of ``cell_width``."""
-    return "\n" not in text and stringWidth(text, font, size) <= cell_width - 2 * CELL_PADDING - 1
+    return "\n" not in text and text_width(text, font, size) <= cell_width - 2 * CELL_PADDING - 1

@@ -13,6 +13,13 @@ a name would embed that local file, and a lone ``<`` raises), and each text is c
 ``TEXT_MAX`` characters so a pasted novel cannot stall a build (DESIGN.md: a 240 KB paragraph
 took 12.6 s). Output is invariant: the same input gives the same bytes (fixed creation date,
 fixed document id), and the fonts, bundled in resources/fonts, are embedded as subsets.
+
+DejaVu Sans has no Chinese, Japanese or Korean, and reportlab has no font fallback of its own:
+such a name would print as empty boxes. So every text is cut into runs (``font_runs``): the
+characters DejaVu lacks and the fallback font (Droid Sans Fallback) has are drawn in the
+fallback: in a paragraph, by ``<font>`` tags built around escaped runs; in the page frame, by
+changing font within the drawn line. The 3.4 MB fallback is read only when a text needs it, so
+a document in Latin script costs what it did and embeds no fallback font.
 """
 
 from __future__ import annotations
@@ -25,9 +32,10 @@ import tempfile
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,7 +45,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -59,6 +67,11 @@ from clinicdesk.paths import resources_dir
 FONT = "ClinicDeskSans"
 FONT_BOLD = "ClinicDeskSans-Bold"
 FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
+# Chinese, Japanese (kana and kanji) and Korean (hangul), for the characters DejaVu lacks, in
+# regular and bold text alike (there is no bold). Not DroidSansFallbackFull.ttf: that file has
+# no precomposed hangul syllables, so a Korean name would still print as boxes.
+FONT_FALLBACK = "ClinicDeskFallback"
+FALLBACK_FILE = "DroidSansFallback.ttf"
 
 # The most characters one text (a field, a note) may have on a page. 20,000 characters is about
 # seven pages of notes and builds in well under a second; longer text is refused, not cut.
@@ -122,23 +135,22 @@ class Stamp:
 # -- fonts and styles ----------------------------------------------------------------------------
 
 _fonts_lock = threading.Lock()
+# For each font read so far, its character map (character code -> glyph; glyph 0 is the
+# "missing character" box, not a glyph for the character). reportlab's own, not a copy.
+_glyphs: dict[str, Mapping[int, int]] = {}
+# For FONT and FONT_BOLD, a pattern finding a run of characters the font has no glyph for: most
+# texts have none, and a regular expression says so at C speed.
+_lacking: dict[str, re.Pattern[str]] = {}
 
 
 def register_fonts() -> None:
-    """Register the bundled DejaVu fonts with reportlab (once per process; thread-safe)."""
+    """Register the bundled DejaVu fonts with reportlab (once per process; thread-safe). The
+    fallback font waits until a text needs it (``font_runs``)."""
     with _fonts_lock:
-        registered = pdfmetrics.getRegisteredFontNames()
-        if FONT in registered and FONT_BOLD in registered:
+        if len(_lacking) == len(FONT_FILES):
             return
-        folder = resources_dir() / "fonts"
         for name, filename in FONT_FILES.items():
-            try:
-                pdfmetrics.registerFont(TTFont(name, str(folder / filename)))
-            except Exception as error:  # reportlab raises TTFError, OSError...
-                raise UserError(
-                    f"The font {filename} in {folder} cannot be read ({error}). "
-                    "Reinstall ClinicDesk."
-                ) from error
+            _glyphs[name] = _load_font(name, filename)
         pdfmetrics.registerFontFamily(
             FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
         )
@@ -146,6 +158,81 @@ def register_fonts() -> None:
         # deflated only, not also ASCII85-encoded. That 7-bit armour costs about a fifth of the
         # build time of a form in pure Python and makes the file a quarter larger.
         rl_config.useA85 = 0
+        for name in FONT_FILES:  # last: it marks the fonts as ready
+            _lacking[name] = _lacking_pattern(_glyphs[name])
+
+
+def _load_font(name: str, filename: str) -> Mapping[int, int]:
+    """Register ``filename`` from resources/fonts as ``name``; its character map."""
+    folder = resources_dir() / "fonts"
+    try:
+        font = TTFont(name, str(folder / filename))
+        pdfmetrics.registerFont(font)
+    except Exception as error:  # reportlab raises TTFError, OSError...
+        raise UserError(
+            f"The font {filename} in {folder} cannot be read ({error}). Reinstall ClinicDesk."
+        ) from error
+    glyphs: Mapping[int, int] = font.face.charToGlyph
+    return glyphs
+
+
+def _lacking_pattern(glyphs: Mapping[int, int]) -> re.Pattern[str]:
+    """A pattern matching runs of characters that have no glyph in ``glyphs``."""
+    ranges: list[list[int]] = []
+    for code in sorted(code for code, glyph in glyphs.items() if glyph):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    allowed = "".join(
+        re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last)))
+        for first, last in ranges
+    )
+    return re.compile(f"[^{allowed}]+")
+
+
+def _fallback_glyphs() -> Mapping[int, int]:
+    """The fallback font's character map, reading and registering the font on first use."""
+    glyphs = _glyphs.get(FONT_FALLBACK)
+    if glyphs is not None:
+        return glyphs
+    with _fonts_lock:
+        if FONT_FALLBACK not in _glyphs:
+            loaded = _load_font(FONT_FALLBACK, FALLBACK_FILE)
+            # <b> around a <font name=...> run asks reportlab for the family's bold.
+            pdfmetrics.registerFontFamily(
+                FONT_FALLBACK,
+                normal=FONT_FALLBACK,
+                bold=FONT_FALLBACK,
+                italic=FONT_FALLBACK,
+                boldItalic=FONT_FALLBACK,
+            )
+            _glyphs[FONT_FALLBACK] = loaded  # last: it marks the font as ready
+        return _glyphs[FONT_FALLBACK]
+
+
+def font_runs(text: str, font: str) -> list[tuple[str, str]]:
+    """``text`` cut into ``(characters, font name)`` runs to draw one after the other: ``font``
+    (FONT or FONT_BOLD) wherever it has the glyphs, ``FONT_FALLBACK`` for characters only the
+    fallback has. A character neither has stays in ``font`` (it prints as a box)."""
+    register_fonts()
+    if text.isascii() or _lacking[font].search(text) is None:
+        return [(text, font)]
+    glyphs, fallback = _glyphs[font], _fallback_glyphs()
+
+    def font_for(character: str) -> str:
+        code = ord(character)
+        return FONT_FALLBACK if not glyphs.get(code) and fallback.get(code) else font
+
+    return [("".join(run), name) for name, run in groupby(text, key=font_for)]
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """The width of ``text`` drawn in ``font`` with the fallback (``font_runs``), in points."""
+    width: float = 0.0
+    for run, run_font in font_runs(text, font):
+        width += pdfmetrics.stringWidth(run, run_font, size)
+    return width
 
 
 def _style(name: str, **overrides: Any) -> ParagraphStyle:
@@ -236,10 +323,19 @@ _CONTROLS[ord("\t")] = " "
 del _CONTROLS[ord("\n")]
 
 
-def escape_text(text: str) -> str:
-    """``text`` as Paragraph markup that prints exactly those characters, newlines kept."""
+def escape_text(text: str, font: str = FONT) -> str:
+    """``text`` as Paragraph markup that prints exactly those characters, newlines kept, in a
+    paragraph whose font is ``font``: what it lacks is put in the fallback with ``<font>``."""
     lines = text.translate(_CONTROLS).split("\n")
-    return "<br/>".join(escape(visual_order(line)) for line in lines)
+    return "<br/>".join(_line_markup(visual_order(line), font) for line in lines)
+
+
+def _line_markup(line: str, font: str) -> str:
+    # Only the escaped runs come from the text; the tags and the font name are ours.
+    return "".join(
+        escape(run) if run_font == font else f'<font name="{run_font}">{escape(run)}</font>'
+        for run, run_font in font_runs(line, font)
+    )
 
 
 # Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko... and their presentation forms).
@@ -289,7 +385,8 @@ def visual_order(line: str) -> str:
 def para(text: str, style: str = "body") -> Paragraph:
     """A Paragraph printing ``text`` literally (never parsed as markup), newlines kept."""
     check_length(text)
-    return Paragraph(escape_text(text), _named_style(style))
+    named = _named_style(style)
+    return Paragraph(escape_text(text, named.fontName), named)
 
 
 def rich_para(
@@ -298,10 +395,12 @@ def rich_para(
     """A Paragraph of ``(text, bold)`` runs, each escaped; optionally with a bullet."""
     for text, _ in runs:
         check_length(text)
+    named = _named_style(style)
     markup = "".join(
-        f"<b>{escape_text(text)}</b>" if bold else escape_text(text) for text, bold in runs
+        f"<b>{escape_text(text, FONT_BOLD)}</b>" if bold else escape_text(text, named.fontName)
+        for text, bold in runs
     )
-    return Paragraph(markup, _named_style(style), bulletText=bullet)
+    return Paragraph(markup, named, bulletText=bullet)
 
 
 def _named_style(style: str) -> ParagraphStyle:
@@ -322,13 +421,24 @@ def format_date(value: date | None) -> str:
 
 def _fit(text: str, font: str, size: float, width: float, smallest: float) -> tuple[str, float]:
     """Shrink ``size`` (down to ``smallest``) until ``text`` fits ``width``, then cut with "…"."""
-    while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
+    while size > smallest and text_width(text, font, size) > width:
         size -= 0.5
-    if pdfmetrics.stringWidth(text, font, size) <= width:
+    if text_width(text, font, size) <= width:
         return text, size
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…", size
+    return text[: _fitting_start(text, font, size, width, "…")] + "…", size
+
+
+def _fitting_start(text: str, font: str, size: float, width: float, after: str = "") -> int:
+    """How many characters from the start of ``text``, followed by ``after``, fit ``width``.
+    A binary search: a longer start is never narrower, and measuring is not free."""
+    shortest, longest = 0, len(text)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if text_width(text[:middle] + after, font, size) <= width:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return shortest
 
 
 def _fit_lines(text: str, font: str, size: float, width: float) -> tuple[list[str], float]:
@@ -337,10 +447,64 @@ def _fit_lines(text: str, font: str, size: float, width: float) -> tuple[list[st
     line, fitted = _fit(text, font, size, width, 8)
     if not line.endswith("…") or line == text:
         return [line], fitted
-    lines = simpleSplit(text, font, 7, width)
+    lines = _split_lines(text, font, 7, width)
     if len(lines) > 2:
-        lines = [lines[0], _fit(" ".join(lines[1:]), font, 7, width, 7)[0]]
+        first, rest = _split_lines(text, font, 7, width, most=2)
+        lines = [first, _fit(rest, font, 7, width, 7)[0]]
     return lines, 7
+
+
+def _split_lines(
+    text: str, font: str, size: float, width: float, most: int | None = None
+) -> list[str]:
+    """``text`` in lines no wider than ``width`` (but for a word wider than a line, which
+    gets one to itself), as reportlab's ``simpleSplit`` does, measured with the fallback font.
+    Lines break between words, and also on either side of a Chinese, Japanese or Korean
+    character: those scripts need no spaces, and may break between any two characters. With
+    ``most``, the last line takes all the rest."""
+    lines: list[str] = []
+    line = ""
+    for joiner, unit in _break_units(text):
+        joined = line + joiner + unit
+        if not line or len(lines) + 1 == most or text_width(joined, font, size) <= width:
+            line = joined if line else unit
+        else:
+            lines.append(line)
+            line = unit
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _break_units(text: str) -> list[tuple[str, str]]:
+    """The pieces of ``text`` a line may break between, each with what joins it to the one
+    before: " " between words, nothing between the pieces of a word broken at a wide (CJK)
+    character."""
+    units: list[tuple[str, str]] = []
+    for word in text.split():
+        joiner, start = " ", 0
+        for i in range(1, len(word)):
+            if _is_wide(word[i - 1]) or _is_wide(word[i]):
+                units.append((joiner, word[start:i]))
+                joiner, start = "", i
+        units.append((joiner, word[start:]))
+    return units
+
+
+def _is_wide(character: str) -> bool:
+    # East Asian wide and full-width characters: ideographs, kana, hangul, CJK punctuation.
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
+def _draw(canvas: Canvas, x: float, y: float, text: str, font: str, size: float) -> None:
+    """``canvas.drawString`` of ``text`` in ``font`` at ``size``, each run the font lacks in
+    the fallback font (``font_runs``). One text object for all the runs, so that a PDF reader
+    copying or extracting the line reads one line, not one line per run."""
+    line = canvas.beginText(x, y)
+    for run, run_font in font_runs(text, font):
+        line.setFont(run_font, size)
+        line.textOut(run)
+    canvas.drawText(line)
 
 
 def _plain(text: str) -> str:
@@ -382,7 +546,7 @@ class _Frame:
         canvas.restoreState()
 
     def _header(self, canvas: Canvas) -> None:
-        text_width = CONTENT_WIDTH
+        room = CONTENT_WIDTH
         if self.logo is not None:
             width, height = self.logo.getSize()
             scale = min(LOGO_WIDTH / width, LOGO_HEIGHT / height)
@@ -395,21 +559,19 @@ class _Frame:
                 h,
                 mask="auto",
             )
-            text_width -= w + 6 * mm
-        name, size = _fit(_plain(self.clinic.name), FONT_BOLD, 13, text_width, 9)
+            room -= w + 6 * mm
+        name, size = _fit(_plain(self.clinic.name), FONT_BOLD, 13, room, 9)
         canvas.setFillColor(ACCENT)
-        canvas.setFont(FONT_BOLD, size)
         y = HEADER_TOP - size
-        canvas.drawString(MARGIN_X, y, name)
+        _draw(canvas, MARGIN_X, y, name, FONT_BOLD, size)
         canvas.setFillColor(MUTED)
-        canvas.setFont(FONT, 8)
-        lines = simpleSplit(_plain(self.clinic.address), FONT, 8, text_width)[:2]
+        lines = _split_lines(_plain(self.clinic.address), FONT, 8, room)[:2]
         if self.clinic.phone:
-            lines.append(_fit(f"Tel. {_plain(self.clinic.phone)}", FONT, 8, text_width, 8)[0])
+            lines.append(_fit(f"Tel. {_plain(self.clinic.phone)}", FONT, 8, room, 8)[0])
         y -= 4
         for line in lines:
             y -= 10
-            canvas.drawString(MARGIN_X, y, line)
+            _draw(canvas, MARGIN_X, y, line, FONT, 8)
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1.2)
         canvas.line(MARGIN_X, HEADER_RULE, PAGE_WIDTH - MARGIN_X, HEADER_RULE)
@@ -429,15 +591,13 @@ class _Frame:
         for label, value, share in cells:
             width = CONTENT_WIDTH * share - 5 * mm
             canvas.setFillColor(MUTED)
-            canvas.setFont(FONT, 6.5)
-            canvas.drawString(x, BAND_TOP - 3.6 * mm, label.upper())
+            _draw(canvas, x, BAND_TOP - 3.6 * mm, label.upper(), FONT, 6.5)
             canvas.setFillColor(INK)
             lines, size = _fit_lines(value, FONT_BOLD, 10, width)
-            canvas.setFont(FONT_BOLD, size)
             # One line sits where the eye expects it; two sit lower, clear of the label.
             y = bottom + (2.3 * mm if len(lines) == 1 else 1.3 * mm + size)
             for line in lines:
-                canvas.drawString(x, y, line)
+                _draw(canvas, x, y, line, FONT_BOLD, size)
                 y -= size
             x += CONTENT_WIDTH * share
 
@@ -446,12 +606,11 @@ class _Frame:
         canvas.setLineWidth(0.5)
         canvas.line(MARGIN_X, FOOTER_RULE, PAGE_WIDTH - MARGIN_X, FOOTER_RULE)
         canvas.setFillColor(INK)
-        canvas.setFont(FONT, 7.5)
         stamp, _ = _fit(self.stamp.line(), FONT, 7.5, CONTENT_WIDTH - 35 * mm, 7.5)
-        canvas.drawString(MARGIN_X, FOOTER_RULE - 4.5 * mm, stamp)
+        _draw(canvas, MARGIN_X, FOOTER_RULE - 4.5 * mm, stamp, FONT, 7.5)
         canvas.setFillColor(MUTED)
         title, _ = _fit(_plain(self.title), FONT, 7, CONTENT_WIDTH - 35 * mm, 7)
-        canvas.drawString(MARGIN_X, FOOTER_RULE - 8 * mm, title)
+        _draw(canvas, MARGIN_X, FOOTER_RULE - 8 * mm, title, FONT, 7)
 
 
 def _numbered_canvas(page_sections: list[int]) -> type[Canvas]:

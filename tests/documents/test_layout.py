@@ -107,7 +107,9 @@ def test_the_bundled_fonts_are_embedded() -> None:
     assert pdf.count(b"/FontFile2") == 2  # regular and bold, as subsets
     assert re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans\s", pdf)
     assert re.search(rb"/BaseFont /[A-Z]{6}\+DejaVuSans-Bold\s", pdf)
-    assert (resources_dir() / "fonts" / "LICENSE-DejaVu.txt").is_file()
+    assert b"DroidSansFallback" not in pdf  # the CJK fallback only where it is needed
+    for licence in ("LICENSE-DejaVu.txt", "LICENSE-DroidSansFallback.txt"):
+        assert (resources_dir() / "fonts" / licence).is_file()
 
 
 @pytest.mark.parametrize("font", [FONT, FONT_BOLD])
