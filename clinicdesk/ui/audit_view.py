@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -40,7 +39,7 @@ from clinicdesk.services.audit import (
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE, INVALID_STYLE
-from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel, export_csv_as, list_table_view
 
 COLUMNS = ("Entry", "Time", "User", "Action", "Entity", "Record", "Details")
 COLUMN_WIDTHS = (56, 118, 150, 150, 110, 160)
@@ -310,18 +309,7 @@ class AuditTrailDialog(QDialog):
 
     def _export_clicked(self) -> None:
         default = Path.home() / f"audit-trail-{date.today():%Y-%m-%d}.csv"
-        chosen, _ = QFileDialog.getSaveFileName(
-            self, "Export audit trail", str(default), "CSV files (*.csv)"
-        )
-        if not chosen:
-            return
-        path = Path(chosen)
-        if path.suffix.lower() != ".csv":
-            path = path.with_name(path.name + ".csv")
-        try:
-            self.export_csv(path)
-        except UserError as exc:
-            show_user_error(self, exc)
+        export_csv_as(self, "Export audit trail", default, self.export_csv)
 
     def verify_chain(self) -> ChainCheck:
         """Check the whole trail and show the result under the table."""

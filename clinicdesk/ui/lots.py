@@ -22,7 +22,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -38,7 +37,7 @@ from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import ERROR_STYLE
-from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
+from clinicdesk.ui.table_model import AnyIndex, ListTableModel, export_csv_as, list_table_view
 
 COLUMNS = (
     "Patient",
@@ -288,15 +287,4 @@ class LotFinderDialog(QDialog):
 
     def _export_clicked(self) -> None:
         default = Path.home() / self.default_export_name()
-        chosen, _ = QFileDialog.getSaveFileName(
-            self, "Export patients treated with this lot", str(default), "CSV files (*.csv)"
-        )
-        if not chosen:
-            return
-        path = Path(chosen)
-        if path.suffix.lower() != ".csv":
-            path = path.with_name(path.name + ".csv")
-        try:
-            self.export_csv(path)
-        except UserError as exc:
-            show_user_error(self, exc)
+        export_csv_as(self, "Export patients treated with this lot", default, self.export_csv)

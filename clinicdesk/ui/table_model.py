@@ -4,11 +4,15 @@ and the row look-up live here once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHeaderView, QTableView, QWidget
+
+from clinicdesk.errors import UserError
+from clinicdesk.ui.errors import show_user_error
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
@@ -83,3 +87,20 @@ def list_table_view(
     for column, width in enumerate(widths):
         table.setColumnWidth(column, width)
     return table
+
+
+def export_csv_as(
+    parent: QWidget, title: str, default: Path, export: Callable[[Path], object]
+) -> None:
+    """Ask where to save a list window's CSV (``.csv`` added when left off), then ``export``
+    there; a refusal (a folder that cannot be written, say) is shown, nothing else changes."""
+    chosen, _ = QFileDialog.getSaveFileName(parent, title, str(default), "CSV files (*.csv)")
+    if not chosen:
+        return
+    path = Path(chosen)
+    if path.suffix.lower() != ".csv":
+        path = path.with_name(path.name + ".csv")
+    try:
+        export(path)
+    except UserError as exc:
+        show_user_error(parent, exc)

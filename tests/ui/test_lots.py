@@ -156,3 +156,32 @@ def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="could not be written"):
         write_lot_csv(target, [])
     assert not target.exists()
+
+
+def test_export_asks_where_adds_csv_and_shows_a_refusal(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+    from clinicdesk.ui.table_model import export_csv_as
+    from tests.ui.conftest import click_message_button, when_modal
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    written: list[Path] = []
+    answer = str(tmp_path / "notice")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (answer, ""))
+    export_csv_as(parent, "Export", tmp_path / "x.csv", written.append)
+    assert written == [tmp_path / "notice.csv"]  # .csv added when left off
+
+    def refuse(_path: Path) -> None:
+        raise UserError("The folder is read-only; choose another.")
+
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
+    export_csv_as(parent, "Export", tmp_path / "x.csv", refuse)
+    qtbot.waitUntil(lambda: bool(seen))
+    assert "read-only" in seen[0]
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    export_csv_as(parent, "Export", tmp_path / "x.csv", written.append)  # cancelled
+    assert len(written) == 1
