@@ -48,7 +48,7 @@ from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE
+from clinicdesk.ui.fields import message_line
 
 if TYPE_CHECKING:
     from clinicdesk.ui.main_window import MainWindow
@@ -165,7 +165,7 @@ class LockScreen(QWidget):
         self.password.setPlaceholderText("Password")
         self.password.returnPressed.connect(self._unlock_clicked)
         layout.addWidget(self.password)
-        self.error = _error_label("lock_error")
+        self.error = message_line("lock_error")
         layout.addWidget(self.error)
         self.unlock_button = QPushButton("&Unlock")
         self.unlock_button.setObjectName("unlock")
@@ -198,7 +198,7 @@ class LockScreen(QWidget):
         self.switch_password.returnPressed.connect(self._switch_clicked)
         form.addRow("User name", self.switch_username)
         form.addRow("Password", self.switch_password)
-        self.switch_error = _error_label("switch_error")
+        self.switch_error = message_line("switch_error")
         form.addRow(self.switch_error)
         self.switch_button = QPushButton("&Sign in")
         self.switch_button.setObjectName("switch_sign_in")
@@ -246,16 +246,6 @@ class LockScreen(QWidget):
 
     def _switch_clicked(self) -> None:
         self.switch_requested.emit(self.switch_username.text(), self.switch_password.text())
-
-
-def _error_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
 
 
 # A dialog with this Qt property set to True holds typed work: the lock hides it and gives it
