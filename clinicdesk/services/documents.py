@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal
 from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
 from clinicdesk.domain.clinical import Consultation
 from clinicdesk.domain.consent import (
+    Consent,
     ConsentKind,
     ConsentStatus,
     DocumentAction,
@@ -37,7 +38,7 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.domain.text import TextError, clean_text
 from clinicdesk.errors import ValidationError
-from clinicdesk.services.clinic_details import ClinicDetailsService
+from clinicdesk.services.clinic_details import ClinicDetailsService, ClinicDocumentDetails
 from clinicdesk.services.consents import ConsentService
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
@@ -139,10 +140,10 @@ class DocumentService:
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
         template = self.library.current(template_id)
         patient = self._patient(patient_id)
-        fields = self._fields(user, patient)
+        clinic, fields, discussion_id = self._prefill(user, patient)
         from clinicdesk.documents.forms import render_form
 
-        pdf = render_form(template, self._clinic(), _identity(patient), fields)
+        pdf = render_form(template, clinic, _identity(patient), fields)
         kind = (
             DocumentKind.CONSENT_FORM
             if template.id in CONSENT_KINDS
@@ -156,7 +157,7 @@ class DocumentService:
             pdf,
             (template,),
         )
-        self._generated(user, document)
+        self._generated(user, document, discussion_id)
         return document
 
     def consent_pack(self, user: CurrentUser, patient_id: str) -> Document:
@@ -164,12 +165,12 @@ class DocumentService:
         pre-treatment instructions) as one PDF, each document with its own stamp and pages."""
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
         patient = self._patient(patient_id)
-        fields = self._fields(user, patient)
+        clinic, fields, discussion_id = self._prefill(user, patient)
         templates = tuple(self.library.current(template_id) for template_id in CONSENT_PACK)
         from clinicdesk.documents.forms import render_pack
 
         pdf = render_pack(
-            [(template, fields) for template in templates], self._clinic(), _identity(patient)
+            [(template, fields) for template in templates], clinic, _identity(patient)
         )
         document = Document(
             patient.id,
@@ -179,7 +180,7 @@ class DocumentService:
             pdf,
             templates,
         )
-        self._generated(user, document)
+        self._generated(user, document, discussion_id)
         return document
 
     def progress_report(
@@ -218,11 +219,16 @@ class DocumentService:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _generated(self, user: CurrentUser, document: Document) -> None:
+    def _generated(
+        self, user: CurrentUser, document: Document, discussion_id: str | None = None
+    ) -> None:
+        """Record the document as generated, and each consent form in it as prepared for the
+        consent discussion ``discussion_id`` (unless one on that wording awaits signing)."""
         with write_transaction(self.db):
+            on_record = self.consents.repo.for_patient(document.patient_id)
             for template in document.templates:
                 kind = CONSENT_KINDS.get(template.id)
-                if kind is not None and not self._waiting(document.patient_id, template):
+                if kind is not None and not _waiting(on_record, template):
                     self.consents.prepare(
                         user,
                         document.patient_id,
@@ -230,7 +236,7 @@ class DocumentService:
                         template.version,
                         template.text_hash,
                         kind,
-                        self._discussion_id(document.patient_id),
+                        discussion_id,
                     )
             self._record(user, document, DocumentAction.GENERATED)
 
@@ -252,27 +258,31 @@ class DocumentService:
                     action,
                 )
 
-    def _waiting(self, patient_id: str, template: Template) -> bool:
-        """A consent on this very wording already printed and not yet signed."""
-        return any(
-            c.status is ConsentStatus.PREPARED
-            and c.template.template_id == template.id
-            and c.template.version == template.version
-            for c in self.consents.repo.for_patient(patient_id)
-        )
-
     def _latest_discussion(self, patient_id: str) -> Consultation | None:
         discussed = [
             c for c in self.clinical.consultations(patient_id) if c.details.discussed_on is not None
         ]
         return max(discussed, key=lambda c: c.details.discussed_on or date.min, default=None)
 
-    def _discussion_id(self, patient_id: str) -> str | None:
-        latest = self._latest_discussion(patient_id)
-        return latest.id if latest is not None else None
+    def _prefill(
+        self, user: CurrentUser, patient: Patient
+    ) -> tuple[ClinicDetails, dict[str, str], str | None]:
+        """What a form is filled in with: the clinic as printed, the fields, and the consent
+        discussion a consent form printed now belongs to (read once per document)."""
+        from clinicdesk.documents.layout import ClinicDetails
 
-    def _fields(self, user: CurrentUser, patient: Patient) -> dict[str, str]:
         clinic = self.clinic_details.details()
+        consultation = self._latest_discussion(patient.id)
+        printed = ClinicDetails(clinic.name, clinic.address, clinic.phone, clinic.logo_png)
+        fields = self._fields(user, clinic, consultation)
+        return printed, fields, consultation.id if consultation is not None else None
+
+    def _fields(
+        self,
+        user: CurrentUser,
+        clinic: ClinicDocumentDetails,
+        consultation: Consultation | None,
+    ) -> dict[str, str]:
         fields = {
             "device": clinic.device,
             "cost": clinic.cost,
@@ -280,7 +290,6 @@ class DocumentService:
             "out_of_hours_phone": clinic.out_of_hours_phone,
             "cooling_off_days": str(self.cooling_off_days()),
         }
-        consultation = self._latest_discussion(patient.id)
         if consultation is None:
             return {k: v for k, v in fields.items() if v}
         details = consultation.details
@@ -300,15 +309,18 @@ class DocumentService:
             fields["patient_questions"] = details.patient_questions
         return {k: v for k, v in fields.items() if v}
 
-    def _clinic(self) -> ClinicDetails:
-        from clinicdesk.documents.layout import ClinicDetails
-
-        details = self.clinic_details.details()
-        phone = details.phone
-        return ClinicDetails(details.name, details.address, phone, details.logo_png)
-
     def _patient(self, patient_id: str) -> Patient:
         return existing_patient(self.patients, patient_id)
+
+
+def _waiting(on_record: list[Consent], template: Template) -> bool:
+    """A consent on this very wording already printed and not yet signed."""
+    return any(
+        c.status is ConsentStatus.PREPARED
+        and c.template.template_id == template.id
+        and c.template.version == template.version
+        for c in on_record
+    )
 
 
 def _identity(patient: Patient) -> PatientIdentity:
@@ -318,7 +330,7 @@ def _identity(patient: Patient) -> PatientIdentity:
 
 
 def _file_name(title: str, patient: Patient) -> str:
-    """``Consent pack - Surname Firstname - 2026-11-26.pdf``, safe on every file system."""
+    """``Consent pack - Surname Firstname.pdf``, safe on every file system."""
     name = f"{patient.details.last_name} {patient.details.first_name}"
     text = f"{title} - {name}"
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", text).strip(" .")
