@@ -46,6 +46,12 @@ class Paths:
         return self.data_dir / "photos"
 
     @property
+    def unreferenced_photos_dir(self) -> Path:
+        """Sealed photo files found in ``photos_dir`` with no row (an import stopped by a
+        crash, or a database restored from an older backup), moved out of the store."""
+        return self.data_dir / "photos-unreferenced"
+
+    @property
     def consent_files_dir(self) -> Path:
         """Scanned signed consent forms and signatures drawn on screen (sealed, by sha256)."""
         return self.data_dir / "consents"

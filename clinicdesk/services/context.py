@@ -269,6 +269,8 @@ def unlock_clinic(
     services = open_clinic(paths, today, data_key=data_key, keyring=ring)
     try:
         user = services.clinic.login(username, password)
+        # What an import stopped by a crash left in the photo store (cheap; never raises).
+        services.photos.tidy_store()
         recovery_key = None
         if finishing:
             # The recovery key made when the conversion began was never shown (the program

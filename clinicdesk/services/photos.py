@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ from clinicdesk.domain.photos import (
 )
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
-from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image
+from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image, read_image_file
 from clinicdesk.media.ingest import thumbnail as make_thumbnail
 from clinicdesk.paths import Paths
 from clinicdesk.services.file_keys import file_key
@@ -66,6 +67,9 @@ log = logging.getLogger(__name__)
 ENTITY = "photo"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # far above any camera's photo; bounds memory per file
 THUMBNAIL_SIZE = 256
+# A stored original with no row is an orphan only after this long: the row follows the file
+# within a second, so an import under way (in this instance or another) is never touched.
+ORPHAN_GRACE_SECONDS = 3600
 Status = Literal["imported", "duplicate", "refused"]
 Progress = Callable[[int, int], None]  # (files handled, files in the batch)
 Cancelled = Callable[[], bool]
@@ -158,24 +162,42 @@ class PhotoService:
         visit: date,
         store: ContentStore,
     ) -> ImportOutcome:
-        name = path.name
         try:
-            stat = path.stat()
-            if stat.st_size > MAX_FILE_BYTES:
-                return ImportOutcome(path, "refused", f"{name}: the file is too large to import.")
-            data = path.read_bytes()
-        except OSError as exc:
-            detail = exc.strerror or type(exc).__name__
-            return ImportOutcome(path, "refused", f"{name}: the file could not be read ({detail}).")
+            data, modified = read_image_file(path, MAX_FILE_BYTES)
+        except ImageRejected as exc:
+            return ImportOutcome(path, "refused", exc.message)
         # Hash, seal and write the original on a second thread while the check decodes (all
-        # release the GIL); a refused file that this import wrote is removed again.
+        # release the GIL). A file this import wrote is removed again unless a row points at
+        # it by the end, whatever stopped it: a refusal, a failed insert, an unexpected error.
         storing = _WRITER.submit(_hash_and_store, store, data, patient.id)
+        recorded = False
+        try:
+            outcome = self._check_and_record(
+                user, patient, path, data, modified, view, region, visit, store, storing
+            )
+            recorded = outcome.status == "imported"
+            return outcome
+        finally:
+            if not recorded:
+                self._discard_unused(store, storing)
+
+    def _check_and_record(
+        self,
+        user: CurrentUser,
+        patient: Patient,
+        path: Path,
+        data: bytes,
+        modified: float,
+        view: View | None,
+        region: Region | None,
+        visit: date,
+        store: ContentStore,
+        storing: Future[_Stored],
+    ) -> ImportOutcome:
+        name = path.name
         try:
             facts = inspect_image(data, name, thumbnail_size=THUMBNAIL_SIZE)
         except ImageRejected as exc:
-            stored = storing.result()
-            if stored.created:
-                store.discard(stored.sha256)
             return ImportOutcome(path, "refused", exc.message)
         stored = storing.result()
         sha256 = stored.sha256
@@ -190,7 +212,7 @@ class PhotoService:
             return ImportOutcome(path, "refused", f"{name}: {exc.message}")
         taken_at, source = facts.taken_at, TakenAtSource.EXIF
         if taken_at is None:
-            taken_at = datetime.fromtimestamp(int(stat.st_mtime))
+            taken_at = datetime.fromtimestamp(int(modified))
             source = TakenAtSource.FILE
         photo = Photo(
             id="",
@@ -212,8 +234,6 @@ class PhotoService:
             created_at="",
             created_by="",
         )
-        if facts.thumbnail is not None:  # made from the check's decode: no second decode
-            self._cache(photo, "thumbnail", facts.thumbnail)
         with write_transaction(self.db):
             # Checked again under the write lock: two imports of one file at once make one row.
             if existing := self.repo.find_live(patient.id, sha256):
@@ -233,7 +253,45 @@ class PhotoService:
                 photo_id,
                 {"patient": patient.id, "view": view.value if view else None},
             )
+        if facts.thumbnail is not None:  # made from the check's decode: no second decode
+            self._cache(photo, "thumbnail", facts.thumbnail)
         return ImportOutcome(path, "imported", "", photo_id)
+
+    def _discard_unused(self, store: ContentStore, storing: Future[_Stored]) -> None:
+        """Remove the original an import wrote if no row points at it (another import of the
+        same bytes may have recorded it meanwhile). When that cannot be told, the file stays
+        for ``tidy_store`` at the next start."""
+        try:
+            stored = storing.result()
+            if stored.created and not self.repo.is_stored(stored.sha256):
+                store.discard(stored.sha256)
+        except Exception as exc:  # never hide the error that brought us here
+            log.warning("could not remove an unrecorded photo file: %s", type(exc).__name__)
+
+    def tidy_store(self, *, grace_seconds: float = ORPHAN_GRACE_SECONDS) -> int:
+        """Clear what an import stopped by a crash left in the photo store: temp files, and
+        sealed originals that no row (live or archived) points at. The originals are moved to
+        ``paths.unreferenced_photos_dir``, not deleted (a database restored from an older
+        backup leaves the later photos without rows; they stay recoverable). Only files older
+        than ``grace_seconds`` are touched, so another instance's import under way is left
+        alone. Called at sign-in; one folder listing and one query, no file is read. Returns
+        how many files were cleared; never raises."""
+        try:
+            found = ContentStore.scan(self.paths.photos_dir)
+            if not found.originals and not found.temp_files:
+                return 0
+            cleared = ContentStore.clear(
+                found,
+                self.repo.all_sha256s(),
+                older_than=time.time() - grace_seconds,
+                move_to=self.paths.unreferenced_photos_dir,
+            )
+        except Exception as exc:  # tidying is a convenience: never stop a sign-in
+            log.warning("could not tidy the photo store: %s", type(exc).__name__)
+            return 0
+        if cleared:
+            log.info("photo store tidied: %d unrecorded or temporary file(s)", cleared)
+        return cleared
 
     # -- reading ----------------------------------------------------------------------------
 

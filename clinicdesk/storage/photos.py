@@ -117,6 +117,15 @@ class PhotoRepository:
         ).fetchone()
         return _photo(row) if row else None
 
+    def is_stored(self, sha256: str) -> bool:
+        """Whether any photo row, live or archived, of any patient points at this file."""
+        row = self.db.execute("SELECT 1 FROM photos WHERE sha256 = ? LIMIT 1", [sha256])
+        return row.fetchone() is not None
+
+    def all_sha256s(self) -> set[str]:
+        """Every file a photo row (live or archived) points at."""
+        return {row[0] for row in self.db.execute("SELECT DISTINCT sha256 FROM photos")}
+
     def views_on(self, patient_id: str, visit_date: date) -> set[View]:
         rows = self.db.execute(
             "SELECT DISTINCT view FROM photos WHERE patient_id = ? AND visit_date = ? "

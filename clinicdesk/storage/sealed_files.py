@@ -34,6 +34,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +54,7 @@ OVERHEAD = len(HEADER) + NONCE_BYTES + TAG_BYTES
 
 TEMP_SUFFIX = ".tmp"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
 
 
 class SealedFileError(UserError):
@@ -225,6 +228,15 @@ def _check_sha256(sha256: str) -> str:
     return sha256
 
 
+@dataclass
+class StoreListing:
+    """What ``ContentStore.scan`` found: originals by sha256, and temp files of writes that
+    never finished."""
+
+    originals: dict[str, Path] = field(default_factory=dict)
+    temp_files: list[Path] = field(default_factory=list)
+
+
 class ContentStore:
     """Files named by the sha256 of their original bytes: ``root/<sha[:2]>/<sha>``, sealed
     with associated data that binds both that sha256 and the owning record's id.
@@ -281,6 +293,21 @@ class ContentStore:
         write_sealed(path, data, self._key, associated)
         return sha256
 
+    @staticmethod
+    def scan(root: Path) -> StoreListing:
+        """The originals and temp files under ``root``: one listing of each ``xx`` folder,
+        no file opened or read."""
+        return _scan_store(Path(root))
+
+    @staticmethod
+    def clear(
+        listing: StoreListing, referenced: Collection[str], *, older_than: float, move_to: Path
+    ) -> int:
+        """Move each original of ``listing`` not in ``referenced`` to ``move_to`` and delete
+        each temp file, both only when last changed before ``older_than`` (a time stamp), so
+        a write under way is left alone. Returns how many files were moved or deleted."""
+        return _clear_store(listing, referenced, older_than=older_than, move_to=move_to)
+
     def discard(self, sha256: str) -> None:
         """Remove a file this program has just stored and not yet pointed a record at (an
         import whose check then refused it). Never for a file a record points at."""
@@ -297,3 +324,43 @@ class ContentStore:
         if hashlib.sha256(data).hexdigest() != sha256:
             raise SealBroken(str(path), "content does not match its sha256")
         return data
+
+
+def _scan_store(root: Path) -> StoreListing:
+    listing = StoreListing()
+    try:
+        shards = [e for e in os.scandir(root) if _SHARD.fullmatch(e.name)]
+    except FileNotFoundError:
+        return listing
+    for shard in shards:
+        if not shard.is_dir(follow_symlinks=False):
+            continue
+        for entry in os.scandir(shard.path):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if _SHA256_HEX.fullmatch(entry.name) and entry.name.startswith(shard.name):
+                listing.originals[entry.name] = Path(entry.path)
+            elif entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
+                listing.temp_files.append(Path(entry.path))
+    return listing
+
+
+def _clear_store(
+    listing: StoreListing, referenced: Collection[str], *, older_than: float, move_to: Path
+) -> int:
+    cleared = 0
+    for sha256, path in listing.originals.items():
+        if sha256 in referenced:
+            continue
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime >= older_than:
+                continue
+            move_to.mkdir(parents=True, exist_ok=True)
+            os.replace(path, move_to / sha256)
+            cleared += 1
+    for path in listing.temp_files:
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < older_than:
+                path.unlink()
+                cleared += 1
+    return cleared

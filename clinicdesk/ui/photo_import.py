@@ -69,7 +69,8 @@ class DroppedFiles:
 def photo_files_in(paths: Iterable[Path]) -> DroppedFiles:
     """The files to import for dropped ``paths``: files as given, folders searched with their
     sub-folders for photo files (by name), in name order; hidden entries and links to folders
-    are skipped, and nothing is read."""
+    are skipped, and nothing is opened or read (a pipe named like a photo is listed, and the
+    import refuses it without reading it)."""
     files: list[Path] = []
     folders = 0
     truncated = False
@@ -88,7 +89,9 @@ def photo_files_in(paths: Iterable[Path]) -> DroppedFiles:
                     found, truncated = found[:MAX_FOLDER_FILES], True
                     break
             files += found
-        elif path.is_file():
+        elif path.is_symlink() or path.exists():
+            # Not only regular files: a pipe or a link to a device is passed on too, so that
+            # the import refuses it by name with its reason instead of it vanishing.
             files.append(path)
     return DroppedFiles(files, folders, truncated)
 

@@ -131,3 +131,118 @@ def heic_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
     out = io.BytesIO()
     _picture(size).save(out, "HEIF", exif=exif.tobytes())
     return out.getvalue()
+
+
+# -- malformed files (RELIABILITY.md rows 19 and 20), made here, never copied from elsewhere --
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(header: bytes, *chunks: bytes) -> bytes:
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + b"".join(chunks) + _chunk(b"IEND", b"")
+
+
+def _grey_rows(width: int, height: int, depth: int = 8) -> bytes:
+    """Filter byte 0 then a ramp, row after row, for an 8- or 16-bit greyscale PNG."""
+    sample = depth // 8
+    row = bytes((x * 7) % 256 for x in range(width * sample))
+    return (b"\x00" + row) * height
+
+
+def grey_png(width: int = 64, height: int = 48) -> bytes:
+    return _png(
+        struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0),
+        _chunk(b"IDAT", zlib.compress(_grey_rows(width, height))),
+    )
+
+
+def png_cut_short(fraction: float) -> bytes:
+    """A PNG whose file stops part-way (in its pixel data, or in its last chunk)."""
+    data = grey_png(200, 150)
+    return data[: int(len(data) * fraction)]
+
+
+def png_with_cut_end_chunk() -> bytes:
+    """A PNG whose pixels are whole but whose file stops inside a chunk after them."""
+    width, height = 64, 48
+    data = _png(
+        struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0),
+        _chunk(b"IDAT", zlib.compress(_grey_rows(width, height))),
+        _chunk(b"tEXt", b"Comment\x00" + b"x" * 200),
+    )
+    return data[:-120]
+
+
+def png_with_broken_data_stream() -> bytes:
+    """A PNG whose IDAT holds bytes that are not a zlib stream (the CRC is right)."""
+    return _png(
+        struct.pack(">IIBBBBB", 64, 48, 8, 0, 0, 0, 0),
+        _chunk(b"IDAT", b"\x78\x9c" + bytes(range(200, 256)) * 8),
+    )
+
+
+def png_with_bad_filter() -> bytes:
+    """A PNG whose rows use filter type 9 (there are five, 0 to 4)."""
+    rows = _grey_rows(64, 48).replace(b"\x00", b"\x09", 1)
+    return _png(
+        struct.pack(">IIBBBBB", 64, 48, 8, 0, 0, 0, 0), _chunk(b"IDAT", zlib.compress(rows))
+    )
+
+
+def _actl(frames: int) -> bytes:
+    return _chunk(b"acTL", struct.pack(">II", frames, 0))
+
+
+def _fctl(sequence: int, width: int, height: int) -> bytes:
+    return _chunk(b"fcTL", struct.pack(">IIIIIHHBB", sequence, width, height, 0, 0, 1, 10, 0, 0))
+
+
+def apng(frames_declared: int, *, repeat_actl: bool = False, first_sequence: int = 0) -> bytes:
+    """An APNG with one frame; ``frames_declared`` in its acTL (0 is a syntax error), a second
+    acTL if ``repeat_actl``, and the first fcTL numbered ``first_sequence`` (not 0: wrong)."""
+    width, height = 32, 16
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = _chunk(b"IDAT", zlib.compress(_grey_rows(width, height)))
+    extra = _actl(frames_declared) if repeat_actl else b""
+    return _png(header, _actl(frames_declared), extra, _fctl(first_sequence, width, height), idat)
+
+
+def big_sixteen_bit_png(side: int = 7680) -> bytes:
+    """A ``side`` × ``side`` 16-bit greyscale PNG, uniform, so the file is small."""
+    row = b"\x00" + b"\x80\x00" * side
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    return _png(struct.pack(">IIBBBBB", side, side, 16, 0, 0, 0, 0), _chunk(b"IDAT", body))
+
+
+def tiff_in_mode(mode: str, size: tuple[int, int] = (1100, 600)) -> bytes:
+    """A TIFF in ``mode`` (16-bit, 32-bit, float, 1-bit, LAB, CMYK...), large enough that a
+    thumbnail shrinks it by Pillow's ``reduce`` (which some modes lack)."""
+    if mode in ("I;16", "I;16B"):
+        count = size[0] * size[1] * 2
+        ramp = bytes((n * 13) % 256 for n in range(4096))
+        image = Image.frombytes(mode, size, (ramp * (count // len(ramp) + 1))[:count])
+    elif mode in ("I", "F", "1"):
+        image = _picture(size, "L").convert(mode)
+    else:
+        image = _picture(size, mode)
+    out = io.BytesIO()
+    image.save(out, "TIFF")
+    return out.getvalue()
+
+
+def jpeg_header_only(width: int = 7000, height: int = 7000) -> bytes:
+    """A JPEG of a few hundred bytes whose header claims ``width`` × ``height``: the scan of an
+    8 × 8 picture, then the end marker. libjpeg only warns, and fills the rest with grey."""
+    small = jpeg((8, 8), quality=95)
+    at = small.index(b"\xff\xc0") + 5  # SOF0: length (2), precision (1), then height, width
+    return small[:at] + struct.pack(">HH", height, width) + small[at + 4 :]
+
+
+def flat_jpeg(size: tuple[int, int], *, progressive: bool = False, mode: str = "L") -> bytes:
+    """One colour all over: as small as a whole JPEG can honestly be."""
+    out = io.BytesIO()
+    Image.new(mode, size, 128 if mode == "L" else (90, 90, 90)).save(
+        out, "JPEG", quality=50, optimize=True, progressive=progressive
+    )
+    return out.getvalue()
