@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -155,3 +156,37 @@ def test_heic_is_accepted_and_its_gps_does_not_leave() -> None:
     for copy in (display_copy(data), thumbnail(data, 32)):
         for leak in images.LEAKS:
             assert leak not in copy
+
+
+@pytest.mark.parametrize(
+    "data", [images.apng(0), images.apng(1, repeat_actl=True)], ids=["no_frames", "two_actl"]
+)
+def test_a_malformed_apng_is_refused_whatever_the_warning_filters(data: bytes) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as in the installed program (pytest makes them errors)
+        with pytest.raises(ImageRejected, match="damaged"):
+            inspect_image(data, "anim.png")
+
+
+def test_a_jpeg_header_with_no_picture_data_is_refused() -> None:
+    data = images.jpeg_header_only(7000, 7000)
+    assert len(data) < 1000
+    with pytest.raises(ImageRejected, match="damaged or incomplete"):
+        inspect_image(data, "IMG_0001.JPG", thumbnail_size=256)
+
+
+@pytest.mark.parametrize(
+    ("size", "progressive", "mode"),
+    [
+        ((4000, 3000), False, "L"),
+        ((4000, 3000), True, "L"),
+        ((4000, 3000), False, "RGB"),
+        ((9, 7), True, "L"),
+    ],
+)
+def test_small_flat_jpegs_are_still_accepted(
+    size: tuple[int, int], progressive: bool, mode: str
+) -> None:
+    data = images.flat_jpeg(size, progressive=progressive, mode=mode)
+    facts = inspect_image(data, "flat.jpg")
+    assert (facts.width, facts.height) == size

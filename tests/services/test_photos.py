@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,8 +15,9 @@ from PIL import Image
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.photos import ConsentScope, TakenAtSource, View
 from clinicdesk.errors import ConcurrentEdit, NotFound, PermissionDenied, ValidationError
+from clinicdesk.services.context import unlock_clinic
 from clinicdesk.services.photos import PhotoService
-from tests.conftest import VALID_PATIENT, Clinic
+from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.media import images
 
 
@@ -298,3 +301,30 @@ def test_cancel_stops_before_the_next_file(
         cancelled=lambda: len(handled) >= 1,
     )
     assert [o.status for o in outcomes] == ["imported"]
+
+
+def test_sign_in_clears_what_a_crashed_import_left_in_the_photo_store(
+    clinic: Clinic, photos: PhotoService, patient_id: str, tmp_path: Path
+) -> None:
+    [kept] = photos.import_photos(
+        clinic.clinician, patient_id, [write(tmp_path, "a.jpg", images.jpeg(seed=21))]
+    )
+    store = photos.store
+    orphan = store.put(images.jpeg(seed=22), patient_id)  # the crash came before the row
+    recent = store.put(images.jpeg(seed=23), patient_id)  # another import, under way now
+    temp = store.path_of(orphan).parent / f".{orphan}.abc123.tmp"
+    temp.write_bytes(b"half a sealed file")
+    hour_ago = time.time() - 2 * 3600
+    for path in (store.path_of(orphan), temp):
+        os.utime(path, (hour_ago, hour_ago))
+
+    signed = unlock_clinic(clinic.paths, "clinician", PASSWORD)
+    signed.services.close()
+
+    [photo] = photos.list_photos(clinic.clinician, patient_id)
+    on_disk = sorted(p.name for p in clinic.paths.photos_dir.rglob("*") if p.is_file())
+    assert on_disk == sorted([photo.sha256, recent])
+    assert photo.id == kept.photo_id
+    # Moved aside, not destroyed: a database restored from an older backup leaves rows out.
+    moved = clinic.paths.unreferenced_photos_dir / orphan
+    assert moved.is_file()
