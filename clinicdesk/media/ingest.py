@@ -145,12 +145,14 @@ _END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _ARITHMETIC_SOF = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 
 
-def _jpeg_scan_bytes(data: bytes) -> int | None:
+def _jpeg_scan_bytes(data: bytes, enough: int) -> int | None:
     """The bytes of entropy-coded data in the JPEG ``data`` up to its first EOI (all scans of a
-    progressive file), or None when they cannot be judged: arithmetic coding, or a marker
-    structure this simple walk does not follow (libjpeg then decides alone)."""
+    progressive file), counted no further than ``enough`` (only that much of the data is
+    searched: a fraction of a millisecond for a camera photo), or None when they cannot be
+    judged: arithmetic coding, or a marker structure this simple walk does not follow (libjpeg
+    then decides alone)."""
     pos, total, end = 2, 0, len(data)
-    while pos + 4 <= end:
+    while pos + 4 <= end and total < enough:
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
@@ -166,8 +168,9 @@ def _jpeg_scan_bytes(data: bytes) -> int | None:
             return None
         after = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDA:  # start of scan: its data runs to the next real marker
-            found = _END_OF_SCAN.search(data, after)
-            stop = found.start() if found else end
+            window = min(end, after + enough - total)
+            found = _END_OF_SCAN.search(data, after, window)
+            stop = found.start() if found else window
             total += max(0, stop - after)
             pos = stop
         else:
@@ -176,9 +179,10 @@ def _jpeg_scan_bytes(data: bytes) -> int | None:
 
 
 def _check_jpeg_has_data(data: bytes, width: int, height: int, name: str) -> None:
-    scan = _jpeg_scan_bytes(data)
-    blocks = -(-width // 8) * -(-height // 8)
-    if scan is not None and scan * 8 < blocks:
+    # At least one bit per 8 x 8 block of the full-size component (see the module docstring).
+    needed = -(-width // 8) * -(-height // 8) // 8
+    scan = _jpeg_scan_bytes(data, needed)
+    if scan is not None and scan < needed:
         raise ImageRejected(name, DAMAGED)
 
 
