@@ -335,17 +335,23 @@ class IdleLock(QObject):
             dialog.reject()
 
     def _lockable_actions(self) -> list[QAction]:
+        """The window's own actions, its toolbars' and those in its menus (submenus too), but
+        not the menus' own title actions: those belong to their QMenu (see _unlock_actions)."""
         window = self._window
-        holders: list[QWidget] = [
-            window,
-            *window.menuBar().findChildren(QMenu),
-            *window.findChildren(QToolBar),
-        ]
         found: dict[int, QAction] = {}
-        for holder in holders:
-            for action in holder.actions():
-                if action is not window.quit_action and not action.isSeparator():
+
+        def collect(actions: list[QAction]) -> None:
+            for action in actions:
+                menu = action.menu()
+                if isinstance(menu, QMenu):
+                    collect(menu.actions())
+                elif action is not window.quit_action and not action.isSeparator():
                     found.setdefault(id(action), action)
+
+        collect(window.actions())
+        collect(window.menuBar().actions())
+        for toolbar in window.findChildren(QToolBar):
+            collect(toolbar.actions())
         return list(found.values())
 
     def _lock_actions(self) -> None:
@@ -369,8 +375,12 @@ class IdleLock(QObject):
         group, self._action_lock = self._action_lock, None
         if group is not None:
             group.setEnabled(True)
+            # Not group.removeAction: PySide6 hands the removed action's ownership to Python,
+            # which deletes the C++ action as soon as the last Python reference goes. For an
+            # action made in C++ (a menu's title action) that deleted it behind its menu's back:
+            # the menu vanished from the menu bar and the next menuAction() call crashed.
             for action in group.actions():
-                group.removeAction(action)
+                action.setActionGroup(None)  # type: ignore[arg-type]  # Qt takes nullptr
             group.deleteLater()
         for action in self._disabled_directly:
             action.setEnabled(True)
