@@ -19,7 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox, QToolBar
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialog, QLabel, QMenu, QMessageBox, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.roles import Role
@@ -27,7 +30,15 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.main_window import MainWindow
 from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, when_modal
-from tests.ui.test_idle_lock import IDLE_MS, is_locked, sign_in_as, type_town, unlock, wait_for_lock
+from tests.ui.test_idle_lock import (
+    IDLE_MS,
+    is_locked,
+    sign_in_as,
+    type_town,
+    unlock,
+    visible_text,
+    wait_for_lock,
+)
 
 ROLES = ("admin", "clinician", "reception")
 # Every ordered pair: the same user unlocking, and each switch from one role to another.
@@ -44,10 +55,7 @@ Menu = tuple[str, bool, bool, tuple[Item, ...]]
 Shell = tuple[tuple[Menu, ...], tuple[Item, ...], tuple[Item, ...]]
 
 
-def item(action: object) -> Item:
-    from PySide6.QtGui import QAction
-
-    assert isinstance(action, QAction)
+def item(action: QAction) -> Item:
     return (action.text(), action.shortcut().toString(), action.isVisible(), action.isEnabled())
 
 
@@ -255,3 +263,186 @@ def test_the_lock_and_switch_walk_does_not_crash_the_process(tmp_path: Path) -> 
         "clinician ['&File', '&Clinic', '&Help']",
         "admin ['&File', '&Clinic', '&Admin', '&Help']",
     ]
+
+
+# -- File > Lock now, Switch user, Sign out (issue 11, item 7) ---------------------------
+
+
+def press(qtbot: QtBot, window: MainWindow, shortcut: str) -> None:
+    """Type ``shortcut`` where the user is: the window's focus widget. (The offscreen
+    platform leaves no window active after a message box, as a window manager would.)"""
+    if not window.isActiveWindow():
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+    sequence = QKeySequence(shortcut)
+    combined = sequence[0]
+    target = window.focusWidget() or window
+    qtbot.keyClick(target, combined.key(), combined.keyboardModifiers())
+
+
+def status_bar_text(window: MainWindow) -> list[str]:
+    """What the status bar shows: its passing message and the labels on it."""
+    bar = window.statusBar()
+    shown = [bar.currentMessage()] if bar.currentMessage() else []
+    shown += [label.text() for label in bar.findChildren(QLabel) if label.isVisible()]
+    return shown
+
+
+def patient_hidden(window: MainWindow) -> bool:
+    return "O'Brien" not in visible_text(window) and not window.tabs.isVisible()
+
+
+def open_patient_and_type(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> str:
+    patient_id = clinic.services.patients.register(clinic.admin, dict(VALID_PATIENT)).id
+    window.open_patient(patient_id)
+    type_town(qtbot, window, "Cardiff")
+    assert "O'Brien" in visible_text(window)
+    return patient_id
+
+
+def test_the_file_menu_locks_switches_user_and_signs_out_at_once_by_shortcut(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.clinician)
+    file_menu = window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
+    entries = [(a.text(), a.shortcut().toString()) for a in file_menu.actions()]
+    assert entries[-5:-1] == [
+        ("&Lock now", "Ctrl+Shift+L"),
+        ("S&witch user…", "Ctrl+Shift+W"),
+        ("Sign &out", "Ctrl+Shift+O"),
+        ("", ""),
+    ]
+    assert entries[-1][0] == "&Quit"
+    patient_id = open_patient_and_type(qtbot, window, clinic)
+    town = window.demographics.editor("town")
+
+    press(qtbot, window, "Ctrl+Shift+L")
+    assert is_locked(window) and patient_hidden(window)
+    assert window.idle_lock.screen.password.hasFocus()
+    unlock(qtbot, window, PASSWORD)
+    assert not is_locked(window) and town.hasFocus()
+    assert window.demographics.raw()["town"] == "Cardiff"
+
+    press(qtbot, window, "Ctrl+Shift+W")
+    screen = window.idle_lock.screen
+    assert is_locked(window) and patient_hidden(window)
+    assert screen.switch_form.isVisible() and screen.switch_username.hasFocus()
+    when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert window.user.username == "reception"
+    assert "Signed in as Rex Reception (Reception) at Main clinic" in status_bar_text(window)
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == ""
+
+    press(qtbot, window, "Ctrl+Shift+O")
+    assert is_locked(window) and patient_hidden(window)
+    assert screen.title.text() == "Sign in to ClinicDesk"
+    assert screen.user_label.text() == "Rex Reception signed out."
+    assert not screen.password.isVisible() and not screen.unlock_button.isVisible()
+    assert screen.switch_form.isVisible() and screen.switch_username.hasFocus()
+    assert status_bar_text(window) == ["Signed out"]
+    sign_in_as(qtbot, window, "clinician", PASSWORD)  # nothing unsaved: no question
+    assert not is_locked(window) and window.user.username == "clinician"
+    assert "Signed in as Dr Cara Clinician (Clinician) at Main clinic" in status_bar_text(window)
+
+
+def test_signing_out_keeps_unsaved_work_for_the_same_user_and_asks_anyone_else(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.clinician)
+    patient_id = open_patient_and_type(qtbot, window, clinic)
+    screen = window.idle_lock.screen
+
+    window.sign_out_action.trigger()
+    assert is_locked(window) and patient_hidden(window)
+    assert screen.unsaved_note.isVisible()
+    assert "Dr Cara Clinician had not saved are kept" in screen.unsaved_note.text()
+    for action in (window.save_action, window.lock_action, window.sign_out_action):
+        assert not action.isEnabled()  # locked: only Quit
+
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Cancel))
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert "Dr Cara Clinician has changes that are not saved" in seen[0]
+    assert is_locked(window) and window.user.username == "clinician"
+    assert screen.title.text() == "Sign in to ClinicDesk"  # still the sign-in screen
+    assert screen.switch_password.text() == ""  # not left typed in for the next person
+
+    sign_in_as(qtbot, window, "clinician", PASSWORD)  # the same user: no question
+    assert not is_locked(window)
+    assert window.demographics.raw()["town"] == "Cardiff" and window.has_unsaved_changes
+    assert window.save_action.isEnabled()
+
+    window.sign_out_action.trigger()
+    when_modal(click_message_button(QMessageBox.StandardButton.Discard))
+    sign_in_as(qtbot, window, "admin", PASSWORD)
+    assert not is_locked(window) and window.user.username == "admin"
+    assert not window.has_unsaved_changes
+    assert clinic.services.patients.get(clinic.admin, patient_id).details.town == ""
+    # Locking again is the plain lock screen, not the sign-in screen.
+    window.lock_action.trigger()
+    assert screen.title.text() == "ClinicDesk is locked" and screen.password.isVisible()
+    assert not screen.switch_form.isVisible()
+
+
+def test_no_two_actions_of_the_window_share_a_shortcut(
+    clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """Qt ignores an ambiguous shortcut: both actions silently do nothing."""
+    window = open_window(clinic.clinician)
+    patient_id = clinic.services.patients.register(clinic.admin, dict(VALID_PATIENT)).id
+    window.open_patient(patient_id)  # every record tab made, each with its actions
+    window.record_tabs()
+    owners: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        if action.shortcutContext() not in (
+            Qt.ShortcutContext.WindowShortcut,
+            Qt.ShortcutContext.ApplicationShortcut,
+        ):
+            continue
+        parent = action.parent()
+        if isinstance(parent, QWidget) and isinstance(parent.window(), QDialog):
+            continue  # a dialog's own keys work only in that dialog
+        for sequence in action.shortcuts():
+            owners.setdefault(sequence.toString(), []).append(action.text())
+    clashes = {keys: texts for keys, texts in owners.items() if len(texts) > 1}
+    assert clashes == {}
+    for keys in ("Ctrl+Shift+L", "Ctrl+Shift+W", "Ctrl+Shift+O", "Ctrl+D", "Ctrl+Shift+P"):
+        assert keys in owners
+    # Within each menu, each underlined letter picks one entry.
+    for title_action in window.menuBar().actions():
+        menu = title_action.menu()
+        assert isinstance(menu, QMenu)
+        letters = [
+            a.text().split("&")[1][0].lower()
+            for a in menu.actions()
+            if "&" in a.text() and a.isVisible()
+        ]
+        assert len(letters) == len(set(letters)), (title_action.text(), letters)
+
+
+@pytest.mark.qt_log_ignore(
+    "This plugin does not support raise",  # the offscreen platform, opening a menu
+    "This plugin does not support grabbing the keyboard",
+    extend=True,
+)
+def test_who_is_signed_in_stays_visible_while_a_menu_hint_shows(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.admin)
+    signed_in = "Signed in as Ada Admin (Admin) at Main clinic"
+    assert signed_in in status_bar_text(window)
+    file_menu = window.menuBar().actions()[0].menu()
+    assert isinstance(file_menu, QMenu)
+    file_menu.popup(window.mapToGlobal(window.rect().center()))
+    qtbot.waitExposed(file_menu)
+    target = window.new_action
+    QTest.mouseMove(file_menu, file_menu.actionGeometry(target).center())
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == target.statusTip())
+
+    assert signed_in in status_bar_text(window)  # the hint shows beside it, not over it
+    file_menu.close()
+
+    window.idle_lock.lock()
+    sign_in_as(qtbot, window, "reception", PASSWORD)
+    assert "Signed in as Rex Reception (Reception) at Main clinic" in status_bar_text(window)
+    assert signed_in not in status_bar_text(window)
