@@ -191,7 +191,7 @@ class LockScreen(QWidget):
         self.switch_form.setObjectName("switch_user_form")
         form = QFormLayout(self.switch_form)
         form.setContentsMargins(0, 0, 0, 0)
-        self.switch_heading = QLabel()
+        self.switch_heading = QLabel("Sign in as someone else")
         self.switch_heading.setStyleSheet("font-weight: bold;")
         form.addRow(self.switch_heading)
         self.switch_username = QLineEdit()
@@ -223,9 +223,8 @@ class LockScreen(QWidget):
             field.clear()
         self.show_error("")
         self.show_switch_error("")
-        for part in (self.hint, self.password, self.unlock_button, self.line):
+        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
             part.setVisible(True)
-        self.switch_heading.setText("Sign in as someone else")
         self.switch_form.setVisible(False)
         self.switch_toggle.setVisible(True)
 
@@ -238,9 +237,8 @@ class LockScreen(QWidget):
         self.unsaved_note.setText(
             f"Changes {user.display_name} had not saved are kept until they sign in again."
         )
-        for part in (self.hint, self.password, self.unlock_button, self.line):
-            part.setVisible(False)
-        self.switch_heading.setText("Sign in")
+        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
+            part.setVisible(False)  # the title says it
         self.show_switch_form()
 
     def show_error(self, message: str) -> None:
