@@ -13,6 +13,10 @@ that hold typed work (they opt in with the ``KEEP_AT_LOCK`` property): those are
 back as they were when the same user unlocks, and are discarded only after asking when another
 user signs in.
 
+File > Lock now and File > Switch user lock at once (the latter opens "Sign in as someone
+else"); File > Sign out locks too, with the lock screen shown as a sign-in screen: the user's
+unsaved work is kept just the same until they sign back in.
+
 The lock screen takes the same user's password, which brings back exactly what was on screen.
 Another user may sign in instead: the window becomes theirs, and the first user's unsaved work
 is discarded only after asking. Both go through ``ClinicService.login``, which checks the
@@ -141,21 +145,22 @@ class LockScreen(QWidget):
         layout = QVBoxLayout(card)
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(8)
-        title = QLabel(f"{APP_NAME} is locked")
-        title.setObjectName("lock_title")
-        title.setStyleSheet("font-size: 20px; font-weight: bold; color: #102a43;")
-        layout.addWidget(title)
+        self.title = QLabel()
+        self.title.setObjectName("lock_title")
+        self.title.setStyleSheet("font-size: 20px; font-weight: bold; color: #102a43;")
+        layout.addWidget(self.title)
         self.user_label = QLabel()
         self.user_label.setObjectName("lock_user")
         self.user_label.setTextFormat(Qt.TextFormat.PlainText)
         self.user_label.setWordWrap(True)
         self.user_label.setStyleSheet("font-size: 14px; color: #102a43;")
         layout.addWidget(self.user_label)
-        hint = QLabel("Type your password to carry on where you left off.")
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
-        self.unsaved_note = QLabel("Changes not yet saved are kept until you unlock.")
+        self.hint = QLabel("Type your password to carry on where you left off.")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+        self.unsaved_note = QLabel()
         self.unsaved_note.setObjectName("lock_unsaved_note")
+        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
         self.unsaved_note.setWordWrap(True)
         self.unsaved_note.setStyleSheet("color: #486581;")
         layout.addWidget(self.unsaved_note)
@@ -172,23 +177,23 @@ class LockScreen(QWidget):
         self.unlock_button.clicked.connect(self._unlock_clicked)
         layout.addWidget(self.unlock_button)
 
-        line = QFrame()
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(line)
+        self.line = QFrame()
+        self.line.setFrameShape(QFrame.Shape.HLine)
+        self.line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(self.line)
         self.switch_toggle = QPushButton("Sign in as someone &else…")
         self.switch_toggle.setObjectName("switch_user_toggle")
         self.switch_toggle.setFlat(True)
         self.switch_toggle.setStyleSheet("text-align: left; color: #1f5fa8;")
-        self.switch_toggle.clicked.connect(self._show_switch_form)
+        self.switch_toggle.clicked.connect(self.show_switch_form)
         layout.addWidget(self.switch_toggle)
         self.switch_form = QWidget()
         self.switch_form.setObjectName("switch_user_form")
         form = QFormLayout(self.switch_form)
         form.setContentsMargins(0, 0, 0, 0)
-        switch_heading = QLabel("Sign in as someone else")
-        switch_heading.setStyleSheet("font-weight: bold;")
-        form.addRow(switch_heading)
+        self.switch_heading = QLabel("Sign in as someone else")
+        self.switch_heading.setStyleSheet("font-weight: bold;")
+        form.addRow(self.switch_heading)
         self.switch_username = QLineEdit()
         self.switch_username.setObjectName("switch_username")
         self.switch_username.returnPressed.connect(self._focus_switch_password)
@@ -209,15 +214,32 @@ class LockScreen(QWidget):
 
     def reset(self, user: CurrentUser | None, *, unsaved: bool) -> None:
         """Empty every field and message, ready for ``user`` to come back."""
+        self.title.setText(f"{APP_NAME} is locked")
         if user is not None:
             self.user_label.setText(f"Signed in: {user.display_name} ({user.role.label})")
+        self.unsaved_note.setText("Changes not yet saved are kept until you unlock.")
         self.unsaved_note.setVisible(unsaved)
         for field in (self.password, self.switch_username, self.switch_password):
             field.clear()
         self.show_error("")
         self.show_switch_error("")
+        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
+            part.setVisible(True)
         self.switch_form.setVisible(False)
         self.switch_toggle.setVisible(True)
+
+    def show_signed_out(self, user: CurrentUser, *, unsaved: bool) -> None:
+        """The sign-in screen after ``user`` signed out: anyone signs in with their own name
+        (``user`` too, who gets back what they left unsaved)."""
+        self.reset(None, unsaved=unsaved)
+        self.title.setText(f"Sign in to {APP_NAME}")
+        self.user_label.setText(f"{user.display_name} signed out.")
+        self.unsaved_note.setText(
+            f"Changes {user.display_name} had not saved are kept until they sign in again."
+        )
+        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
+            part.setVisible(False)  # the title says it
+        self.show_switch_form()
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -236,7 +258,7 @@ class LockScreen(QWidget):
     def _unlock_clicked(self) -> None:
         self.unlock_requested.emit(self.password.text())
 
-    def _show_switch_form(self) -> None:
+    def show_switch_form(self) -> None:
         self.switch_toggle.setVisible(False)
         self.switch_form.setVisible(True)
         self.switch_username.setFocus()
@@ -261,6 +283,7 @@ class IdleLock(QObject):
         super().__init__(window)
         self._window = window
         self.locked = False
+        self.signed_out = False  # locked by File > Sign out: the sign-in screen
         self._focus: QWidget | None = None
         self.kept: list[QDialog] = []  # record forms hidden at the lock, shown again on unlock
         self._action_lock: QActionGroup | None = None
@@ -301,6 +324,19 @@ class IdleLock(QObject):
         self.screen.password.setFocus(Qt.FocusReason.OtherFocusReason)
         log.info("window locked after %d s without input", self.watcher.timeout_ms // 1000)
 
+    def sign_out(self) -> None:
+        """File > Sign out: the lock, shown as the sign-in screen. The user's unsaved work is
+        kept as at the lock: given back if they sign in again, discarded only after asking if
+        someone else does."""
+        window = self._window
+        self.lock()
+        self.signed_out = True
+        self.screen.show_signed_out(
+            window.user, unsaved=window.has_unsaved_changes or bool(self.kept)
+        )
+        window.show_signed_out()
+        log.info("signed out")
+
     def _close_dialogs(self) -> None:
         """Cancel the window's open dialogs: left open over the lock screen, a passer-by could
         read or use them (the Users dialog, a question naming a patient). Cancel never saves
@@ -335,17 +371,23 @@ class IdleLock(QObject):
             dialog.reject()
 
     def _lockable_actions(self) -> list[QAction]:
+        """The window's own actions, its toolbars' and those in its menus (submenus too), but
+        not the menus' own title actions: those belong to their QMenu (see _unlock_actions)."""
         window = self._window
-        holders: list[QWidget] = [
-            window,
-            *window.menuBar().findChildren(QMenu),
-            *window.findChildren(QToolBar),
-        ]
         found: dict[int, QAction] = {}
-        for holder in holders:
-            for action in holder.actions():
-                if action is not window.quit_action and not action.isSeparator():
+
+        def collect(actions: list[QAction]) -> None:
+            for action in actions:
+                menu = action.menu()
+                if isinstance(menu, QMenu):
+                    collect(menu.actions())
+                elif action is not window.quit_action and not action.isSeparator():
                     found.setdefault(id(action), action)
+
+        collect(window.actions())
+        collect(window.menuBar().actions())
+        for toolbar in window.findChildren(QToolBar):
+            collect(toolbar.actions())
         return list(found.values())
 
     def _lock_actions(self) -> None:
@@ -369,8 +411,12 @@ class IdleLock(QObject):
         group, self._action_lock = self._action_lock, None
         if group is not None:
             group.setEnabled(True)
+            # Not group.removeAction: PySide6 hands the removed action's ownership to Python,
+            # which deletes the C++ action as soon as the last Python reference goes. For an
+            # action made in C++ (a menu's title action) that deleted it behind its menu's back:
+            # the menu vanished from the menu bar and the next menuAction() call crashed.
             for action in group.actions():
-                group.removeAction(action)
+                action.setActionGroup(None)  # type: ignore[arg-type]  # Qt takes nullptr
             group.deleteLater()
         for action in self._disabled_directly:
             action.setEnabled(True)
@@ -392,6 +438,9 @@ class IdleLock(QObject):
             return
         same = name == window.user.username
         if not same and not self.confirm_discard("If you sign in, they are discarded."):
+            # Their password is not left typed in for whoever comes to the screen next.
+            self.screen.switch_password.clear()
+            self.screen.switch_username.setFocus()
             return
         user = self._login(name, password, self.screen.show_switch_error)
         if user is None:
@@ -411,6 +460,7 @@ class IdleLock(QObject):
         """Show the window's content again: as it was, or started afresh for ``new_user``."""
         window = self._window
         self.locked = False
+        self.signed_out = False
         self._unlock_actions()
         self.pages.setCurrentWidget(self.content)
         if new_user is None:

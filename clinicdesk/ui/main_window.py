@@ -4,6 +4,8 @@ Search box (Ctrl+F) over a lazily fetched patient list; the record has a header 
 placeholder, name, age, NHS number, red-flag banner) and tabs. New patient (Ctrl+N), Save
 (Ctrl+S), Archive/Restore. Leaving a record with unsaved changes asks first. Saves go through
 the services, which validate, check the version and audit; messages are shown at the fields.
+File > Lock now (Ctrl+Shift+L), Switch user… (Ctrl+Shift+W) and Sign out (Ctrl+Shift+O) hand
+the window to the idle lock at once; who is signed in stays in the status bar's right corner.
 
 The record's Measurements, Timeline and Photos tabs are made when a record is first opened or a
 new patient begun (``record_tabs``), not with the window: they and what they import (the photo
@@ -76,6 +78,10 @@ log = logging.getLogger(__name__)
 
 # Coalesces a burst of key presses; a search itself takes a few ms even at 100k patients.
 SEARCH_DELAY_MS = 30
+# File menu: leaving the desk (README.md lists them; no other action of the window uses them).
+LOCK_SHORTCUT = "Ctrl+Shift+L"
+SWITCH_USER_SHORTCUT = "Ctrl+Shift+W"
+SIGN_OUT_SHORTCUT = "Ctrl+Shift+O"
 FIELD_LABELS = {
     name: (label or "Address line 2") for _, specs in GROUPS for name, label, _, _ in specs
 }
@@ -287,6 +293,11 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([460, 740])
 
+        self.signed_in_label = QLabel()
+        self.signed_in_label.setObjectName("signed_in_as")
+        self.signed_in_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.signed_in_label)
+
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -344,6 +355,25 @@ class MainWindow(QMainWindow):
             "Change my &password…", None, self.change_password, "Change your own password"
         )
         file_menu.addAction(self.change_password_action)
+        file_menu.addSeparator()
+        # Leaving the desk: the lock screen at once, without waiting for the idle lock.
+        self.lock_action = action(
+            "&Lock now", LOCK_SHORTCUT, self.lock_now, "Hide patient data until you sign in again"
+        )
+        self.switch_user_action = action(
+            "S&witch user…",
+            SWITCH_USER_SHORTCUT,
+            self.switch_user_now,
+            "Lock the window and let someone else sign in",
+        )
+        self.sign_out_action = action(
+            "Sign &out",
+            SIGN_OUT_SHORTCUT,
+            self.sign_out,
+            "Back to the sign-in screen; unsaved changes are kept until you sign in again",
+        )
+        for act in (self.lock_action, self.switch_user_action, self.sign_out_action):
+            file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         # Shared with the audit screens: whoever builds first makes the menu.
@@ -465,10 +495,28 @@ class MainWindow(QMainWindow):
         return self.record_tabs().photos
 
     def show_signed_in(self) -> None:
+        """Who holds the window, in the status bar's permanent corner: menu hints and other
+        passing messages never cover it."""
         site = self.services.clinic.this_site()
-        self.statusBar().showMessage(
+        self.signed_in_label.setText(
             f"Signed in as {self.user.display_name} ({self.user.role.label}) at {site.name}"
         )
+
+    def show_signed_out(self) -> None:
+        self.signed_in_label.setText("Signed out")
+
+    def lock_now(self) -> None:
+        """File > Lock now: the idle lock, without the wait."""
+        self.idle_lock.lock()
+
+    def switch_user_now(self) -> None:
+        """File > Switch user: the lock screen, open at "Sign in as someone else"."""
+        self.idle_lock.lock()
+        self.idle_lock.screen.show_switch_form()
+
+    def sign_out(self) -> None:
+        """File > Sign out: the sign-in screen; see ``IdleLock.sign_out``."""
+        self.idle_lock.sign_out()
 
     def switch_user(self, user: CurrentUser) -> None:
         """Make the window ``user``'s, who signed in at the lock screen (the previous user's

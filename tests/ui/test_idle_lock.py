@@ -200,7 +200,7 @@ def test_the_right_password_brings_back_the_patient_and_the_unsaved_edit(
     assert town.isVisible() and town.text() == "Cardiff"
     assert QApplication.focusWidget() is town
     assert window.has_unsaved_changes and window.isWindowModified()
-    assert "Signed in as Dr Cara Clinician" in window.statusBar().currentMessage()
+    assert "Signed in as Dr Cara Clinician" in window.signed_in_label.text()
     assert window.save_action.isEnabled() and window.new_action.isEnabled()
 
     qtbot.keyClick(town, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
@@ -226,7 +226,7 @@ def test_another_user_signs_in_and_sees_only_what_their_role_allows(
     assert window.patient is None
     assert window.header.name.text() == ""
     assert QApplication.focusWidget() is window.search_box
-    assert "Signed in as Rex Reception" in window.statusBar().currentMessage()
+    assert "Signed in as Rex Reception" in window.signed_in_label.text()
     assert window.model.rowCount() == 1
     window.open_patient(patient_id)
     assert tab_texts(window) == {"&Demographics", "D&ocuments"}  # no clinical tab
