@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 from clinicdesk.domain.clinical import FollowUp, FollowUpStatus, parse_appointment
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
@@ -72,7 +73,7 @@ def overdue_text(row: DueFollowUp, today: date) -> str:
     if not row.overdue:
         return ""
     days = (today - row.due_on).days
-    return f"Overdue ({days} day{'s' if days != 1 else ''})"
+    return f"Overdue ({plural(days, 'day')})"
 
 
 def _whose(patient_name: str, text: str) -> str:
@@ -689,7 +690,7 @@ class FollowUpDialog(QDialog):
         due = format_uk(follow_up.due_on)
         if follow_up.overdue(today):
             days = (today - follow_up.due_on).days
-            due += f" (overdue, {days} day{'s' if days != 1 else ''})"
+            due += f" (overdue, {plural(days, 'day')})"
         self.due_label.setText(due)
         self.status_label.setText(follow_up.status.label)
         self.booked_label.setText(format_appointment(follow_up.booked_at) or "Not booked")

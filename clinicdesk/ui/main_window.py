@@ -48,6 +48,7 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem, MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
 from clinicdesk.services.audit import NOT_OWN_PATIENT, AuditService
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
@@ -1003,7 +1004,9 @@ class MainWindow(QMainWindow):
             show_user_error(self, exc)
             return
         self.idle_lock.watcher.set_timeout_ms(saved * 60_000)
-        self.statusBar().showMessage(f"The window now locks after {saved} minutes idle.", 5000)
+        self.statusBar().showMessage(
+            f"The window now locks after {plural(saved, 'minute')} idle.", 5000
+        )
 
     # -- clinic lists (follow-ups due, lot look-up) -------------------------------------------
 
