@@ -66,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--admin", required=True, help="user name of the first administrator")
 
     demo = commands.add_parser("demo", help="create a demo clinic with synthetic patients")
-    demo.add_argument("--patients", type=int, default=60, help="how many patients (default 60)")
+    demo.add_argument(
+        "--patients",
+        type=int,
+        default=None,
+        help="how many patients (default 40, as from the first-run screen)",
+    )
     demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
 
     patients = commands.add_parser("patients", help="register, search and show patients")
@@ -315,13 +320,16 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
         out.write(_recovery_notice(created.recovery_key) + "\n")
         return 0
     if args.command == "demo":
-        from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+        from clinicdesk.domain.words import plural
+        from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
 
+        if args.patients is None:
+            args.patients = DEMO_PATIENTS
         if args.patients < 0 or args.patients > 100_000:
             raise UserError("--patients must be between 0 and 100000.")
         count = create_demo_clinic(paths, patients=args.patients, seed=args.seed)
         out.write(
-            f"Demo clinic created with {count} patients. "
+            f"Demo clinic created with {plural(count, 'patient')}. "
             f"Users admin, clinician, reception; password {DEMO_PASSWORD!r}.\n"
         )
         return 0

@@ -381,7 +381,13 @@ class FollowUp:
         return self.info.version
 
     def overdue(self, today: date) -> bool:
-        return self.status.open and self.due_on < today
+        """Past its due date with nothing arranged: not booked, missed, or booked for a day
+        already gone. Booked for today or later, it is in hand and no longer overdue."""
+        if not self.status.open or self.due_on >= today:
+            return False
+        if self.status is FollowUpStatus.BOOKED and self.booked_at is not None:
+            return self.booked_at.date() < today
+        return True
 
 
 # -- eligibility ----------------------------------------------------------------------------------

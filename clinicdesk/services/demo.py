@@ -336,6 +336,11 @@ def demo_history(rng: random.Random, female: bool, today: date) -> MedicalHistor
     )
 
 
+# The demo clinic's size, the same from the first-run screen and ``clinicdesk demo``, and as
+# the README says.
+DEMO_PATIENTS = 40
+
+
 def create_demo_clinic(
     paths: Paths,
     *,

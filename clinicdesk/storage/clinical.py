@@ -296,6 +296,7 @@ class LotMatch:
     anaesthetic_name: str
     anaesthetic_lot: str
     matched: tuple[str, ...]  # "kit", "anaesthetic"
+    phone: str = ""  # to ring the patient about the lot
 
 
 class ClinicalRepository:
@@ -424,14 +425,15 @@ class ClinicalRepository:
             return []
         rows = self.db.execute(
             "SELECT p.id, p.first_name, p.last_name, p.date_of_birth, t.id, t.treated_on, "
-            "t.kit_name, t.kit_lot, t.anaesthetic_name, t.anaesthetic_lot "
+            "t.kit_name, t.kit_lot, t.anaesthetic_name, t.anaesthetic_lot, p.phone "
             "FROM treatments t JOIN patients p ON p.id = t.patient_id "
             f"WHERE t.deleted_at IS NULL AND t.id IN ({LOT_TREATMENT_IDS}) "
             "ORDER BY p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, t.treated_on",
             [wanted, wanted],
         ).fetchall()
         matches = []
-        for pid, first, last, dob, tid, treated_on, kit, kit_lot, anaesthetic, ana_lot in rows:
+        for row in rows:
+            pid, first, last, dob, tid, treated_on, kit, kit_lot, anaesthetic, ana_lot = row[:10]
             # NOCASE folds ASCII only; the final word is the same casefold as the key.
             matched = tuple(
                 name
@@ -452,6 +454,7 @@ class ClinicalRepository:
                         anaesthetic,
                         ana_lot,
                         matched,
+                        row[10] or "",
                     )
                 )
         return matches

@@ -50,6 +50,7 @@ class AccessLogTab(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("access_log_summary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)  # a long line would widen the whole record
         layout.addWidget(self.summary)
         self.model = AccessLogModel(self)
         self.table = QTableView()

@@ -52,10 +52,15 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     try:
         # Imported once someone has signed in, so the sign-in dialog comes up sooner.
         from clinicdesk.ui.main_window import MainWindow
+        from clinicdesk.ui.shell_layout import WindowLayout
 
         window = MainWindow(signed.services, signed.user)
+        layout = WindowLayout(window, window.splitter, paths.data_dir)
         window.show()
+        layout.restore()  # where the user left it; shown, so its frame is known and fitted
         started()
-        return app.exec()
+        code = app.exec()
+        layout.save()
+        return code
     finally:
         signed.services.close()

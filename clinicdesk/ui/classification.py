@@ -66,13 +66,16 @@ class ClassificationTab(QWidget):
             self.scale.addItem(scale.label, scale.value)
         self.grade = QComboBox()
         self.grade.setObjectName("grade")
+        # Starts empty: a grade is what the clinician chose, never the list's first entry.
+        self.grade.setPlaceholderText("Choose a grade")
+        self.grade_field = FieldWithError(self.grade)
         self.scale.currentIndexChanged.connect(self._fill_grades)
         self.assessed_on = FieldWithError(QLineEdit())
         self.assessed_on.editor.setObjectName("assessed_on")
         self.note = FieldWithError(QLineEdit())
         self.note.editor.setObjectName("classification_note")
         form.addRow("Scale", self.scale)
-        form.addRow("Grade", self.grade)
+        form.addRow("Grade", self.grade_field)
         form.addRow("Date assessed", self.assessed_on)
         form.addRow("Note", self.note)
         buttons = QHBoxLayout()
@@ -100,6 +103,7 @@ class ClassificationTab(QWidget):
         scale = HairLossScale(self.scale.currentData())
         self.grade.clear()
         self.grade.addItems(list(scale.grades))
+        self.grade.setCurrentIndex(-1)
 
     def load(self, entries: Sequence[Classification], sex: Sex | None, today: date) -> None:
         self._entries = list(entries)
@@ -123,6 +127,7 @@ class ClassificationTab(QWidget):
         note_edit.clear()
         self.assessed_on.set_error(None)
         self.note.set_error(None)
+        self.grade_field.set_error(None)
 
     def _add(self) -> None:
         if self._on_add is None:
@@ -138,6 +143,9 @@ class ClassificationTab(QWidget):
                 note_edit.text(),
             )
         except ValidationError as exc:
+            self.grade_field.set_error(
+                "Choose a grade from the list" if "grade" in exc.errors else None
+            )
             self.assessed_on.set_error(exc.errors.get("assessed_on"))
             self.note.set_error(exc.errors.get("note"))
             return

@@ -25,12 +25,11 @@ from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
 from clinicdesk.services.context import SignedIn, create_clinic_storage
-from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
 from clinicdesk.ui.fields import FieldWithError
 
-DEMO_PATIENTS = 40
 CREATE_FIELDS = (
     ("clinic_name", "Clinic name", "e.g. Harley Hair Clinic"),
     ("main_site", "Main site", "e.g. London"),
@@ -91,7 +90,7 @@ class FirstRunDialog(QDialog):
 
         demo_box = QGroupBox("Or try it out")
         demo_layout = QHBoxLayout(demo_box)
-        demo_text = QLabel(
+        self.demo_text = demo_text = QLabel(
             f"A demo clinic with {DEMO_PATIENTS} synthetic patients. Sign in as admin, "
             f"clinician or reception; the password is {DEMO_PASSWORD!r}."
         )

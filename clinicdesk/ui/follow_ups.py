@@ -46,9 +46,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.domain.clinical import FollowUp, FollowUpStatus
+from clinicdesk.domain.clinical import FollowUp, FollowUpStatus, parse_appointment
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
@@ -72,7 +73,7 @@ def overdue_text(row: DueFollowUp, today: date) -> str:
     if not row.overdue:
         return ""
     days = (today - row.due_on).days
-    return f"Overdue ({days} day{'s' if days != 1 else ''})"
+    return f"Overdue ({plural(days, 'day')})"
 
 
 def _whose(patient_name: str, text: str) -> str:
@@ -287,7 +288,10 @@ class FollowUpActions:
 
     def book(self, follow_up: FollowUp, patient_name: str, when: str, notes: str) -> bool:
         """Book ``follow_up`` for ``when``; True when the booking dialog may close. Raises
-        ``ValidationError`` for the dialog to show at its fields."""
+        ``ValidationError`` for the dialog to show at its fields. A time already gone is
+        booked only once the user confirms it (a typo in the year is the likelier cause)."""
+        if not self._confirm_past(follow_up, when):
+            return False
         try:
             saved = self.service.book_follow_up(
                 self.user, follow_up.id, follow_up.version, when, notes
@@ -305,6 +309,27 @@ class FollowUpActions:
             saved, f"Booked {patient_name} {booked}" if patient_name else f"Booked {booked}"
         )
         return True
+
+    def _confirm_past(self, follow_up: FollowUp, when: str) -> bool:
+        """True unless ``when`` is a time already gone and the user does not confirm it."""
+        try:
+            at = parse_appointment(when)
+        except ValidationError:
+            return True  # the service names the problem at the field
+        today = self.service.today()
+        if at >= datetime.combine(today, datetime.now().time()):
+            return True
+        again = follow_up.booked_at is not None
+        answer = QMessageBox.question(
+            self.parent,
+            "Rebook into the past?" if again else "Book into the past?",
+            f"{format_appointment(at)} is in the past (today is {format_uk(today)}). "
+            f"{'Rebook' if again else 'Book'} the {follow_up.kind.label} follow-up for a time "
+            "already gone?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def open_booking(self, follow_up: FollowUp, patient_name: str) -> BookFollowUpDialog:
         if self.booking_dialog is not None:
@@ -432,6 +457,11 @@ class FollowUpsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # Enter in the list opens the chosen row (``activated``) and nothing else: no button
+        # is the dialog's default, so Enter does not also refresh the list or close it.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
 
         self.within.valueChanged.connect(self._within_changed)
         self.refresh_button.clicked.connect(self._refresh_clicked)
@@ -444,6 +474,7 @@ class FollowUpsDialog(QDialog):
         self.open_button.clicked.connect(self._open_clicked)
         self.resize(1000, 560)
         self.reload()
+        self.table.setFocus()
 
     # -- loading --------------------------------------------------------------------------
 
@@ -659,7 +690,7 @@ class FollowUpDialog(QDialog):
         due = format_uk(follow_up.due_on)
         if follow_up.overdue(today):
             days = (today - follow_up.due_on).days
-            due += f" (overdue, {days} day{'s' if days != 1 else ''})"
+            due += f" (overdue, {plural(days, 'day')})"
         self.due_label.setText(due)
         self.status_label.setText(follow_up.status.label)
         self.booked_label.setText(format_appointment(follow_up.booked_at) or "Not booked")

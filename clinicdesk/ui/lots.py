@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.text import spreadsheet_safe
+from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
@@ -42,6 +43,7 @@ from clinicdesk.ui.table_model import AnyIndex, ListTableModel, export_csv_as, l
 COLUMNS = (
     "Patient",
     "Date of birth",
+    "Phone",
     "Treated on",
     "Kit",
     "Kit lot",
@@ -49,7 +51,7 @@ COLUMNS = (
     "Anaesthetic lot",
     "Matched",
 )
-COLUMN_WIDTHS = (170, 96, 86, 130, 110, 220, 116)
+COLUMN_WIDTHS = (170, 96, 120, 86, 130, 110, 220, 116)
 KIT_LOT, ANAESTHETIC_LOT = COLUMNS.index("Kit lot"), COLUMNS.index("Anaesthetic lot")
 CSV_COLUMNS = (
     "patient_id",
@@ -121,6 +123,7 @@ class LotMatchesModel(ListTableModel[LotMatch]):
             values = (
                 f"{match.last_name.upper()}, {match.first_name}",
                 format_uk(match.date_of_birth),
+                match.phone,
                 format_uk(match.treated_on),
                 match.kit_name,
                 match.kit_lot,
@@ -241,8 +244,8 @@ class LotFinderDialog(QDialog):
         patients = len({m.patient_id for m in matches})
         treatments = len(matches)
         return (
-            f"{patients} patient{'s' if patients != 1 else ''} "
-            f"({treatments} treatment{'s' if treatments != 1 else ''}) treated with lot {lot}."
+            f"{plural(patients, 'patient')} "
+            f"({plural(treatments, 'treatment')}) treated with lot {lot}."
         )
 
     def selected(self) -> LotMatch | None:
@@ -258,9 +261,7 @@ class LotFinderDialog(QDialog):
         rows = self.model.rows
         written = write_lot_csv(path, rows)
         self.service.lot_exported(self.user, self.lot, written, len({m.patient_id for m in rows}))
-        self.count_label.setText(
-            f"Exported {written} treatment{'s' if written != 1 else ''} to {path.name}."
-        )
+        self.count_label.setText(f"Exported {plural(written, 'treatment')} to {path.name}.")
         return written
 
     def default_export_name(self) -> str:

@@ -50,6 +50,7 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem, MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
 from clinicdesk.services.audit import NOT_OWN_PATIENT, AuditService
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
@@ -65,6 +66,13 @@ from clinicdesk.ui.idle_lock import IdleLock
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patient_list import PatientListModel
+from clinicdesk.ui.shell_layout import (
+    EmptyListMessage,
+    bring_to_front,
+    fit_patient_list,
+    keep_tabs_whole,
+    place_splitter,
+)
 
 # The record tabs made on first need (record_tabs) and the menus' dialogs are imported then,
 # not at start-up.
@@ -212,6 +220,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         splitter = QSplitter()
+        self.splitter = splitter  # remembered between sessions (shell_layout.WindowLayout)
         self.setCentralWidget(splitter)
 
         left = QWidget()
@@ -239,8 +248,10 @@ class MainWindow(QMainWindow):
         self.list_view.verticalHeader().setDefaultSectionSize(22)
         self.list_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.list_view.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 86, 40, 100, 110, 80)):
-            self.list_view.setColumnWidth(column, width)
+        fit_patient_list(self.list_view)
+        self.empty_list_message = EmptyListMessage(
+            self.list_view, lambda: "No patients match." if self.model.query else "No patients."
+        )
         self.list_view.setAlternatingRowColors(True)
         self.list_view.activated.connect(self._row_activated)
         self.list_view.clicked.connect(self._row_activated)
@@ -262,6 +273,7 @@ class MainWindow(QMainWindow):
         record_layout.addWidget(self.header)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("record_tabs")
+        keep_tabs_whole(self.tabs)
         sites = [(site.id, site.name) for site in self.services.clinic.sites()]
         self.demographics = DemographicsForm(sites)
         self.demographics.changed.connect(self._demographics_changed)
@@ -289,9 +301,8 @@ class MainWindow(QMainWindow):
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([460, 740])
+        margins = left_layout.contentsMargins()
+        place_splitter(splitter, self.list_view, margins.left() + margins.right())
 
         self.signed_in_label = QLabel()
         self.signed_in_label.setObjectName("signed_in_as")
@@ -1041,7 +1052,9 @@ class MainWindow(QMainWindow):
             show_user_error(self, exc)
             return
         self.idle_lock.watcher.set_timeout_ms(saved * 60_000)
-        self.statusBar().showMessage(f"The window now locks after {saved} minutes idle.", 5000)
+        self.statusBar().showMessage(
+            f"The window now locks after {plural(saved, 'minute')} idle.", 5000
+        )
 
     # -- clinic lists (follow-ups due, lot look-up) -------------------------------------------
 
@@ -1052,7 +1065,7 @@ class MainWindow(QMainWindow):
             if not self.confirm_leave():
                 return
             self.open_patient(patient_id)
-        self.activateWindow()  # in front of the list (window managers raise an activated window)
+        bring_to_front(self)  # in front of the list, restored if it was minimised
 
     # -- Timeline and Measurements in step ------------------------------------------------
 

@@ -20,7 +20,9 @@ from clinicdesk.ui.table_model import AnyIndex, ListTableModel
 
 PAGE_SIZE = 100
 SEARCH_LIMIT = 200
-COLUMNS = ("Name", "Date of birth", "Age", "NHS number", "Phone", "Postcode")
+# Short headings, so that every column fits beside the record (the tooltips say them in full).
+COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode")
+COLUMN_TIPS = ("", "Date of birth", "Age in years", "NHS number", "", "")
 
 
 class PatientListModel(ListTableModel[PatientSummary]):
@@ -116,6 +118,17 @@ class PatientListModel(ListTableModel[PatientSummary]):
 
     # -- QAbstractTableModel --------------------------------------------------------------
 
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(COLUMN_TIPS)
+        ):
+            return COLUMN_TIPS[section] or None
+        return super().headerData(section, orientation, role)
+
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
@@ -135,7 +148,8 @@ class PatientListModel(ListTableModel[PatientSummary]):
             name = f"{summary.last_name.upper()}, {summary.first_name}"
             if summary.preferred_name:
                 name += f" ({summary.preferred_name})"
-            return name + (" [archived]" if summary.archived else "")
+            # First, so that a long name cut short at the column's edge keeps the marker.
+            return ("[archived] " if summary.archived else "") + name
         if column == 1:
             return format_uk(summary.date_of_birth)
         if column == 2:

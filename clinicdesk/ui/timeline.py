@@ -73,6 +73,20 @@ _KIND_COLOURS = {
 }
 
 
+def override_of(item: TimelineItem) -> str:
+    """The reason a treatment went ahead despite the eligibility check ("" for none)."""
+    record = item.record
+    if item.kind is not TimelineKind.TREATMENT or not isinstance(record, Treatment):
+        return ""
+    return record.overrides[-1].reason if record.overrides else ""
+
+
+def shown_title(item: TimelineItem) -> str:
+    """The item's title; a treatment saved with an override says so, with its reason."""
+    reason = override_of(item)
+    return f"{item.title} (override: {reason})" if reason else item.title
+
+
 class TimelineModel(ListTableModel[TimelineItem]):
     COLUMNS = COLUMNS
 
@@ -90,8 +104,10 @@ class TimelineModel(ListTableModel[TimelineItem]):
         if item is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            values = (format_uk(item.on), item.kind.label, item.title)
+            values = (format_uk(item.on), item.kind.label, shown_title(item))
             return values[index.column()] if 0 <= index.column() < len(values) else None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 2 and override_of(item):
+            return shown_title(item)
         if role == Qt.ItemDataRole.ForegroundRole and item.kind in _KIND_COLOURS:
             return QBrush(_KIND_COLOURS[item.kind])
         if role == Qt.ItemDataRole.FontRole and item.kind is TimelineKind.TREATMENT:

@@ -134,7 +134,10 @@ def test_reception_books_a_follow_up_by_typing_a_date_and_time(
         "Booked",
         "14/01/2027 10:30",
     )
-    assert row["Overdue"].startswith("Overdue")  # booked late: still past its due date
+    # Booked (for a day to come), it is in hand: no longer overdue, in words or in colour.
+    assert row["Overdue"] == ""
+    assert dialog.model.data(dialog.model.index(1, 0), Qt.ItemDataRole.BackgroundRole) is None
+    assert dialog.count_label.text() == "5 follow-ups, 4 overdue, earliest first"
     assert dialog.book_button.text() == "Re&book…"
     assert dialog.did_not_attend_button.isEnabled()
     assert dialog.done_label.text() == "Booked Siobhán O'Brien for 14/01/2027 10:30."
