@@ -380,6 +380,10 @@ class MainWindow(QMainWindow):
         )
         self.clinic_menu.addAction(self.find_lot_action)
         help_menu = self.menuBar().addMenu("&Help")
+        # Help > User guide (F1): resources/guide/user-guide.md, see ui/user_guide.py.
+        from clinicdesk.ui.user_guide import add_user_guide_action
+
+        self.user_guide_action = add_user_guide_action(self, help_menu)
         about = QAction("&About ClinicDesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
