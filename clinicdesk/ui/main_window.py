@@ -582,7 +582,7 @@ class MainWindow(QMainWindow):
         self.header.show_patient(record.patient, record.patient.age(today), record.banner)
         self.demographics.load(record.patient.details)
         if record.medical_history is not None:
-            self.medical.load(record.medical_history, today)
+            self.medical.load(record.medical_history, today, record.patient.details.sex)
             self.medical.set_read_only(not self.user.may(Permission.EDIT_MEDICAL))
         if record.classifications is not None:
             self.classification.load(record.classifications, record.patient.details.sex, today)
