@@ -181,13 +181,13 @@ def reference_text(test: LabTest, sex: str | None = None) -> str:
 
 
 def lab_flag(test: LabTest, value: float, sex: str | None = None) -> str:
-    """``Low (below 30 µg/L)``, ``High (above 4.2 mU/L)`` or "" within the usual range: words,
-    so the flag does not depend on colour."""
+    """``Low (below 30)``, ``High (above 4.2)`` or "" within the usual range (in the test's
+    unit): words, so the flag does not depend on colour."""
     usual = reference_range(test, sex)
     if value < usual.low:
-        return f"Low (below {usual.low:g} {test.unit})"
+        return f"Low (below {usual.low:g})"
     if value > usual.high:
-        return f"High (above {usual.high:g} {test.unit})"
+        return f"High (above {usual.high:g})"
     return ""
 
 
