@@ -60,6 +60,11 @@ class PermissionDenied(UserError):
     exit_code = 3
 
 
+class PasswordChangeRequired(UserError):
+    """The account's password was set by an administrator and its owner has not yet chosen
+    their own: nothing but changing the password is allowed until they do."""
+
+
 class DatabaseTooNew(UserError):
     """The database was written by a newer ClinicDesk than this one."""
 

@@ -116,7 +116,15 @@ def test_users_list_as_json(clinic_run: ClinicRun) -> None:
         "registration_number",
         "active",
         "version",
+        "must_change_password",
+        "last_sign_in",
     }
+    by_name = {a["username"]: a for a in accounts}
+    # Made by an administrator (the fixture's `users add`): its owner must choose a password.
+    assert by_name["newcomer"]["must_change_password"] is True
+    assert by_name["newcomer"]["last_sign_in"] is None
+    assert by_name["reception"]["must_change_password"] is False  # a demo account
+    assert by_name["admin"]["last_sign_in"].endswith("Z")  # signed in just now
     assert "argon2" not in json.dumps(accounts)
 
 
@@ -137,7 +145,10 @@ def test_disable_then_sign_in_is_refused_until_enabled_and_reset(
     )
     assert clinic_run("users", "reset-password", "clinician", user="admin")[0] == 0
     monkeypatch.setenv("CLINICDESK_PASSWORD", NEW_PASSWORD)
-    assert clinic_run("patients", "search", "quill", user="clinician")[0] == 0
+    # The new password opens the clinic, and its owner is told to choose their own first.
+    assert_user_error(
+        clinic_run("patients", "search", "quill", user="clinician"), 2, "choose a new password"
+    )
 
 
 def test_reset_password_replaces_the_old_one(
@@ -149,7 +160,8 @@ def test_reset_password_replaces_the_old_one(
         clinic_run("patients", "search", "quill", user="reception"), 2, "user name or password"
     )
     monkeypatch.setenv("CLINICDESK_PASSWORD", NEW_PASSWORD)
-    assert clinic_run("patients", "search", "quill", user="reception")[0] == 0
+    result = clinic_run("patients", "search", "quill", user="reception")
+    assert_user_error(result, 2, "Sign in to the ClinicDesk window, which asks for a new password")
 
 
 def test_the_admin_cannot_disable_themselves_from_the_command_line(clinic_run: ClinicRun) -> None:

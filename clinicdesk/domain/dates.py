@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _UK = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -54,3 +54,13 @@ def age_on(date_of_birth: date, today: date) -> int:
     if (today.month, today.day) < (date_of_birth.month, date_of_birth.day):
         years -= 1
     return years
+
+
+def local_time(stamp: str) -> str:
+    """A stored UTC timestamp (ISO 8601) as the clinic reads it: ``26/11/2026 14:05`` in this
+    computer's time zone; the text as it is if it is not a timestamp."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M")

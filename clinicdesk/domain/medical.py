@@ -131,6 +131,66 @@ _LAB_INFO: dict[LabTest, tuple[str, str, tuple[float, float]]] = {
     LabTest.DHEAS: ("DHEAS", "µmol/L", (0.0, 50.0)),
 }
 
+
+@dataclass(frozen=True)
+class ReferenceRange:
+    low: float
+    high: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.low:g}–{self.high:g}"
+
+
+# Typical adult reference ranges printed by UK laboratories (CLINICAL.md names the tests, not
+# their ranges). They are a reading aid on screen, not a diagnosis: the range printed on the
+# patient's own laboratory report wins, so the screen says "usual range", never "normal".
+# Keyed by sex where the ranges differ (Sex values "M" and "F"), "" where they do not.
+_REFERENCE_RANGES: dict[LabTest, dict[str, ReferenceRange]] = {
+    LabTest.FERRITIN: {"M": ReferenceRange(30, 400), "F": ReferenceRange(15, 150)},
+    LabTest.TSH: {"": ReferenceRange(0.27, 4.2)},
+    LabTest.VITAMIN_D: {"": ReferenceRange(50, 175)},
+    LabTest.TESTOSTERONE: {"M": ReferenceRange(8.6, 29), "F": ReferenceRange(0.29, 1.67)},
+    LabTest.SHBG: {"M": ReferenceRange(18, 54), "F": ReferenceRange(18, 144)},
+    LabTest.DHEAS: {"M": ReferenceRange(2.2, 15.2), "F": ReferenceRange(0.9, 11.7)},
+}
+_SEX_WORDS = {"M": "men", "F": "women"}
+
+
+def reference_range(test: LabTest, sex: str | None = None) -> ReferenceRange:
+    """The usual range of ``test`` for a patient of ``sex`` ("M", "F"; anything else or None:
+    the span of every range given, so a value is flagged only when it is outside all of them)."""
+    ranges = _REFERENCE_RANGES[test]
+    if "" in ranges:
+        return ranges[""]
+    if sex in ranges:
+        return ranges[sex]
+    return ReferenceRange(min(r.low for r in ranges.values()), max(r.high for r in ranges.values()))
+
+
+def reference_text(test: LabTest, sex: str | None = None) -> str:
+    """The usual range as shown beside a result: ``0.27–4.2 mU/L``, ``women 15–150 µg/L``,
+    or both sexes' ranges when the patient's sex does not choose one."""
+    ranges = _REFERENCE_RANGES[test]
+    if "" in ranges:
+        return f"{ranges[''].text} {test.unit}"
+    if sex in ranges:
+        return f"{_SEX_WORDS[sex]} {ranges[sex].text} {test.unit}"
+    both = ", ".join(f"{_SEX_WORDS[key]} {r.text}" for key, r in ranges.items())
+    return f"{both} {test.unit}"
+
+
+def lab_flag(test: LabTest, value: float, sex: str | None = None) -> str:
+    """``Low (below 30)``, ``High (above 4.2)`` or "" within the usual range (in the test's
+    unit): words, so the flag does not depend on colour."""
+    usual = reference_range(test, sex)
+    if value < usual.low:
+        return f"Low (below {usual.low:g})"
+    if value > usual.high:
+        return f"High (above {usual.high:g})"
+    return ""
+
+
 LAB_MAX_AGE = timedelta(days=183)  # "missing or older than 6 months at treatment"
 
 

@@ -264,7 +264,14 @@ class ClinicService:
             )
 
     def _current(self, user: UserRow, site_id: SiteId) -> CurrentUser:
-        return CurrentUser(user.id, user.username, user.display_name, Role(user.role), site_id)
+        return CurrentUser(
+            user.id,
+            user.username,
+            user.display_name,
+            Role(user.role),
+            site_id,
+            must_change_password=user.must_change_password,
+        )
 
     def user(self, username: str) -> CurrentUser:
         """The acting user for trusted local automation (tests, demo data) without a password."""
@@ -282,6 +289,8 @@ class ClinicService:
         password: str,
         registration_number: str = "",
     ) -> CurrentUser:
+        """An account for trusted set-up code (tests, benchmarks): unlike Admin > Users
+        (``UserService.create_user``) it does not ask the new user to change the password."""
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user")
         errors: dict[str, str] = {}
         name = validate_username(username, errors, "username")
@@ -321,11 +330,14 @@ class ClinicService:
             raise ValidationError(errors)
         actor = Actor(user.id, site.id)
         with write_transaction(self.db):
-            if not self.repo.set_password_hash(user, hash_password(new_password), actor):
+            # The administrator chose this password themselves: no change is asked for.
+            if not self.repo.set_password_hash(
+                user, hash_password(new_password), actor, must_change_password=False
+            ):
                 raise UserError("The account changed while recovering; try again.")
             audit.append(self.db, actor, "password_recovered", "user", user.id, {})
         self.password_set(user.username, new_password)
-        return self._current(user, site.id)
+        return self._current(self.repo.user_by_name(user.username) or user, site.id)
 
     def password_set(self, username: str, password: str) -> None:
         """Tell the key ring that ``username`` now has ``password`` (after the commit: a key

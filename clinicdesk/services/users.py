@@ -17,7 +17,7 @@ the password and the key that it opens change together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clinicdesk.domain.ids import UserId
 from clinicdesk.domain.roles import Permission, Role
@@ -50,6 +50,10 @@ class UserAccount:
     registration_number: str  # GMC / NMC / GDC number; required for clinicians
     active: bool
     version: int
+    # The account still has a password an administrator set (it must choose its own).
+    must_change_password: bool = False
+    # When the account last signed in (UTC, ISO 8601), None if never; filled by list_users.
+    last_sign_in: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class NewUser:
     registration_number: str = ""
 
 
-def _account(row: UserRow) -> UserAccount:
+def _account(row: UserRow, last_sign_in: str | None = None) -> UserAccount:
     return UserAccount(
         row.id,
         row.username,
@@ -70,6 +74,8 @@ def _account(row: UserRow) -> UserAccount:
         row.registration_number,
         row.active,
         row.version,
+        row.must_change_password,
+        last_sign_in,
     )
 
 
@@ -116,7 +122,7 @@ class UserService:
 
     def list_users(self, acting: CurrentUser) -> list[UserAccount]:
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user")
-        return [_account(row) for row in self.repo.users()]
+        return [self._view(row) for row in self.repo.users()]
 
     def account(self, acting: CurrentUser, username: str) -> UserAccount:
         """One account by user name (for the command line)."""
@@ -124,7 +130,7 @@ class UserService:
         row = self.repo.user_by_name(username.strip().lower())
         if row is None:
             raise NotFound(f"There is no user called {username.strip()!r}.")
-        return _account(row)
+        return self._view(row)
 
     # -- administrator operations ---------------------------------------------------------
 
@@ -148,10 +154,11 @@ class UserService:
                 password_hash,
                 acting.actor,
                 registration_number=registration,
+                must_change_password=True,  # the administrator knows this password
             )
             audit.append(self.db, acting.actor, "create", "user", user_id, {"role": new.role.value})
             self._password_set(user_id, name, new.password)
-            return _account(self._row(user_id))
+            return self._view(self._row(user_id))
 
     def change_role(
         self,
@@ -173,12 +180,12 @@ class UserService:
         with write_transaction(self.db):
             current = self._current(account)
             if (current.role, current.registration_number) == (role.value, registration):
-                return _account(current)
+                return self._view(current)
             if Role(current.role) is Role.ADMIN and role is not Role.ADMIN:
                 self._keep_an_admin(current, "change the role of")
             values = {"role": role.value, "registration_number": registration}
             if not self.repo.update_user(current, values, acting.actor):
-                raise ConcurrentEdit("user account", account, _account(current))
+                raise ConcurrentEdit("user account", account, self._view(current))
             audit.append(
                 self.db,
                 acting.actor,
@@ -187,7 +194,7 @@ class UserService:
                 account.id,
                 {"role": role.value, "previous_role": current.role},
             )
-            return _account(self._row(account.id))
+            return self._view(self._row(account.id))
 
     def disable_user(self, acting: CurrentUser, account: UserAccount) -> UserAccount:
         """Stop ``account`` signing in; its name stays in the audit trail and its records."""
@@ -197,13 +204,13 @@ class UserService:
         with write_transaction(self.db):
             current = self._current(account)
             if not current.active:
-                return _account(current)
+                return self._view(current)
             if Role(current.role) is Role.ADMIN:
                 self._keep_an_admin(current, "disable")
             if not self.repo.set_user_disabled(current, True, acting.actor):
-                raise ConcurrentEdit("user account", account, _account(current))
+                raise ConcurrentEdit("user account", account, self._view(current))
             audit.append(self.db, acting.actor, "disable", "user", account.id, {})
-            disabled = _account(self._row(account.id))
+            disabled = self._view(self._row(account.id))
         if self.on_disabled is not None:
             self.on_disabled(current.username)
         return disabled
@@ -213,16 +220,17 @@ class UserService:
         with write_transaction(self.db):
             current = self._current(account)
             if current.active:
-                return _account(current)
+                return self._view(current)
             if not self.repo.set_user_disabled(current, False, acting.actor):
-                raise ConcurrentEdit("user account", account, _account(current))
+                raise ConcurrentEdit("user account", account, self._view(current))
             audit.append(self.db, acting.actor, "enable", "user", account.id, {})
-            return _account(self._row(account.id))
+            return self._view(self._row(account.id))
 
     def reset_password(
         self, acting: CurrentUser, account: UserAccount, new_password: str
     ) -> UserAccount:
-        """Set a new password for someone who forgot theirs (they should change it after)."""
+        """Set a new password for someone who forgot theirs; they must choose their own at
+        their next sign-in, before anything else."""
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user", entity_id=account.id)
         if account.id == acting.id:
             raise UserError(
@@ -236,11 +244,13 @@ class UserService:
         password_hash = hash_password(new_password)
         with write_transaction(self.db):
             current = self._current(account)
-            if not self.repo.set_password_hash(current, password_hash, acting.actor):
-                raise ConcurrentEdit("user account", account, _account(current))
+            if not self.repo.set_password_hash(
+                current, password_hash, acting.actor, must_change_password=True
+            ):
+                raise ConcurrentEdit("user account", account, self._view(current))
             audit.append(self.db, acting.actor, "reset_password", "user", account.id, {})
             self._password_set(current.id, current.username, new_password)
-            saved = _account(self._row(account.id))
+            saved = self._view(self._row(account.id))
         if self.throttle is not None:
             # The person can sign in at once with the password the administrator gave them.
             self.throttle.record_success(current.username)
@@ -248,11 +258,14 @@ class UserService:
 
     # -- everyone -------------------------------------------------------------------------
 
-    def change_own_password(self, user: CurrentUser, old_password: str, new_password: str) -> None:
+    def change_own_password(
+        self, user: CurrentUser, old_password: str, new_password: str
+    ) -> CurrentUser:
         """Change the signed-in user's password; the old one must be given (a walk-up guard).
 
         A wrong old password counts as a failed sign-in: the same growing wait applies, so this
-        form is no way round it.
+        form is no way round it. Returns the signed-in user as they are now: a password the
+        administrator set no longer needs changing.
         """
         if self.throttle is not None:
             self.throttle.check(user.username)
@@ -275,15 +288,22 @@ class UserService:
         with write_transaction(self.db):
             current = self._row(user.id)
             if current.version != row.version:
-                raise ConcurrentEdit("user account", None, _account(current))
-            if not self.repo.set_password_hash(current, password_hash, user.actor):
-                raise ConcurrentEdit("user account", None, _account(current))
+                raise ConcurrentEdit("user account", None, self._view(current))
+            if not self.repo.set_password_hash(
+                current, password_hash, user.actor, must_change_password=False
+            ):
+                raise ConcurrentEdit("user account", None, self._view(current))
             audit.append(self.db, user.actor, "change_password", "user", user.id, {})
             self._password_set(user.id, current.username, new_password)
         if self.throttle is not None:
             self.throttle.record_success(user.username)
+        return replace(user, must_change_password=False)
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _view(self, row: UserRow) -> UserAccount:
+        """The account as the admin screen shows it, with when it last signed in."""
+        return _account(row, self.repo.last_sign_in(row.id))
 
     def _row(self, user_id: str) -> UserRow:
         row = self.repo.user_by_id(user_id)
@@ -295,7 +315,7 @@ class UserService:
         """The stored row, refusing if someone changed it since ``account`` was read."""
         current = self._row(account.id)
         if current.version != account.version:
-            raise ConcurrentEdit("user account", account, _account(current))
+            raise ConcurrentEdit("user account", account, self._view(current))
         return current
 
     def _keep_an_admin(self, row: UserRow, verb: str) -> None:

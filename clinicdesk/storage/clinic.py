@@ -10,6 +10,10 @@ from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
 THIS_SITE_KEY = "this_site_id"
+LAST_SIGN_IN_SQL = (
+    "SELECT at FROM audit_log WHERE entity = 'user' AND entity_id = ? "
+    "AND action = 'login' ORDER BY rowid DESC LIMIT 1"
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class UserRow:
     registration_number: str
     version: int
     active: bool
+    must_change_password: bool = False
 
 
 class ClinicRepository:
@@ -84,27 +89,37 @@ class ClinicRepository:
         *,
         user_id: str | None = None,
         registration_number: str = "",
+        must_change_password: bool = False,
     ) -> UserId:
-        values = {
+        values: dict[str, str | int] = {
             "username": username,
             "display_name": display_name,
             "role": role,
             "password_hash": password_hash,
             "registration_number": registration_number,
+            "must_change_password": int(must_change_password),
         }
         return UserId(insert_record(self.db, "users", values, actor, record_id=user_id))
 
     def _user(self, where: str, value: str) -> UserRow | None:
         row = self.db.execute(
             "SELECT id, username, display_name, role, password_hash, registration_number, "
-            f"version, deleted_at FROM users WHERE {where} = ?",
+            f"version, deleted_at, must_change_password FROM users WHERE {where} = ?",
             [value],
         ).fetchone()
         if row is None:
             return None
-        uid, username, display, role, pw_hash, registration, version, deleted = row
+        uid, username, display, role, pw_hash, registration, version, deleted, must_change = row
         return UserRow(
-            UserId(uid), username, display, role, pw_hash, registration, version, deleted is None
+            UserId(uid),
+            username,
+            display,
+            role,
+            pw_hash,
+            registration,
+            version,
+            deleted is None,
+            bool(must_change),
         )
 
     def user_by_name(self, username: str) -> UserRow | None:
@@ -117,10 +132,27 @@ class ClinicRepository:
         ids = [r[0] for r in self.db.execute("SELECT id FROM users ORDER BY username")]
         return [u for u in (self.user_by_id(i) for i in ids) if u is not None]
 
-    def set_password_hash(self, user: UserRow, password_hash: str, actor: Actor) -> bool:
-        return update_record(
-            self.db, "users", user.id, user.version, {"password_hash": password_hash}, actor
-        )
+    def set_password_hash(
+        self,
+        user: UserRow,
+        password_hash: str,
+        actor: Actor,
+        *,
+        must_change_password: bool | None = None,
+    ) -> bool:
+        """A new password; ``must_change_password`` None leaves the flag as it is."""
+        values: dict[str, str | int] = {"password_hash": password_hash}
+        if must_change_password is not None:
+            values["must_change_password"] = int(must_change_password)
+        return update_record(self.db, "users", user.id, user.version, values, actor)
+
+    def last_sign_in(self, user_id: str) -> str | None:
+        """When ``user_id`` last signed in (UTC, ISO 8601), from the audit trail's ``login``
+        entries; None if never. The ``audit_by_entity`` index finds the account's entries and
+        rowid order is the order they were written, so this reads back from the newest entry
+        to the first sign-in (usually the newest itself) instead of scanning the trail."""
+        row = self.db.execute(LAST_SIGN_IN_SQL, [user_id]).fetchone()
+        return None if row is None else str(row[0])
 
     def update_user(self, user: UserRow, values: dict[str, str], actor: Actor) -> bool:
         """Change ``role``, ``display_name`` or ``registration_number`` if still at its version."""

@@ -522,6 +522,18 @@ def _consents(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="0008_password_change_required")
+def _password_change_required(db: sqlite_utils.Database) -> None:
+    """A flag on each account: set when an administrator creates the account or resets its
+    password, cleared when its owner chooses their own. Until then the services refuse that
+    account everything but changing its password (the password someone else chose is known
+    to them). Existing accounts are not flagged."""
+    db.execute(
+        "ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (must_change_password IN (0, 1))"
+    )
+
+
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

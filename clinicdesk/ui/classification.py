@@ -27,6 +27,7 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ValidationError
 from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.scale_pictures import ScaleChartDialog, ScalePicture, grade_title
 
 AddHandler = Callable[[str, str, str, str], Sequence[Classification]]
 RemoveHandler = Callable[[Classification], Sequence[Classification]]
@@ -59,7 +60,7 @@ class ClassificationTab(QWidget):
         layout.addWidget(self.table, 1)
 
         self.add_box = QGroupBox("Add a classification")
-        form = QFormLayout(self.add_box)
+        form = QFormLayout()
         self.scale = QComboBox()
         self.scale.setObjectName("scale")
         for scale in HairLossScale:
@@ -89,7 +90,26 @@ class ClassificationTab(QWidget):
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         form.addRow(buttons)
+        # The chosen grade's reference picture beside the pickers, and the whole scale.
+        side = QVBoxLayout()
+        self.picture = ScalePicture()
+        self.picture_caption = QLabel()
+        self.picture_caption.setObjectName("scale_picture_caption")
+        self.picture_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.show_scale_button = QPushButton("Show scale…")
+        self.show_scale_button.setObjectName("show_scale")
+        self.show_scale_button.setToolTip("Every grade of this scale, with its picture")
+        self.show_scale_button.clicked.connect(self.show_scale)
+        side.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
+        side.addWidget(self.picture_caption)
+        side.addWidget(self.show_scale_button)
+        side.addStretch(1)
+        outer = QHBoxLayout(self.add_box)
+        outer.addLayout(form, 1)
+        outer.addLayout(side)
         layout.addWidget(self.add_box)
+        self.scale_chart: ScaleChartDialog | None = None
+        self.grade.currentIndexChanged.connect(self._show_picture)
         self._fill_grades()
 
     def set_handlers(
@@ -104,6 +124,26 @@ class ClassificationTab(QWidget):
         self.grade.clear()
         self.grade.addItems(list(scale.grades))
         self.grade.setCurrentIndex(-1)
+
+    def _show_picture(self, *_: object) -> None:
+        scale = HairLossScale(self.scale.currentData())
+        grade = self.grade.currentText()
+        self.picture.set_grade(scale, grade)
+        self.picture_caption.setText(grade_title(scale, grade))
+
+    def show_scale(self) -> None:
+        """Every grade of the chosen scale; clicking one chooses it in the picker."""
+        if self.scale_chart is not None:
+            self.scale_chart.deleteLater()
+        chart = ScaleChartDialog(
+            HairLossScale(self.scale.currentData()), self.grade.currentText(), self
+        )
+        chart.chosen.connect(self._grade_chosen)
+        self.scale_chart = chart
+        chart.open()
+
+    def _grade_chosen(self, grade: str) -> None:
+        self.grade.setCurrentIndex(self.grade.findText(grade))
 
     def load(self, entries: Sequence[Classification], sex: Sex | None, today: date) -> None:
         self._entries = list(entries)

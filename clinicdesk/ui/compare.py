@@ -135,24 +135,55 @@ def add_zoom_shortcuts(owner: QWidget, viewer: PhotoViewer) -> None:
             shortcut.activated.connect(slot)
 
 
+PhotoLoader = Callable[[Photo], "QImage | None"]  # None: could not be read (already said)
+
+
 class ViewerDialog(QDialog):
     """One photo, large, with zoom buttons; "Photo details…" asks (``details_requested``) to
-    correct its view or capture time, and ``set_photo`` shows the corrected caption."""
+    correct its view or capture time, and ``set_photo`` shows the corrected caption.
+
+    Given the grid's ``photos`` (in the grid's order) and a ``load`` function, Previous and
+    Next (also Left/Right and Page Up/Page Down) move through them, with "3 of 12" between
+    the buttons; the move is announced (``moved``) so the grid can follow.
+    """
 
     details_requested = Signal()
+    moved = Signal(str)  # the id of the photo now shown
 
-    def __init__(self, photo: Photo, image: QImage, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        photo: Photo,
+        image: QImage,
+        parent: QWidget | None = None,
+        *,
+        photos: Sequence[Photo] = (),
+        load: PhotoLoader | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("photo_viewer_dialog")
+        self.photos = list(photos) or [photo]
+        self._load = load
         layout = QVBoxLayout(self)
         self.caption = QLabel()
         self.caption.setObjectName("viewer_caption")
         self.caption.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.caption)
-        self.set_photo(photo)
         self.viewer = PhotoViewer(self)
         layout.addWidget(self.viewer, 1)
         buttons = QHBoxLayout()
+        self.previous_button = QPushButton("◀ &Previous")
+        self.previous_button.setObjectName("viewer_previous")
+        self.previous_button.setToolTip("The photo before this one in the grid (Left, Page Up)")
+        self.previous_button.clicked.connect(self.show_previous)
+        self.position_label = QLabel()
+        self.position_label.setObjectName("viewer_position")
+        self.next_button = QPushButton("&Next ▶")
+        self.next_button.setObjectName("viewer_next")
+        self.next_button.setToolTip("The photo after this one in the grid (Right, Page Down)")
+        self.next_button.clicked.connect(self.show_next)
+        for widget in (self.previous_button, self.position_label, self.next_button):
+            buttons.addWidget(widget)
+        buttons.addSpacing(12)
         for text, slot, tip in (
             ("Zoom &in", self.viewer.zoom_in, "Ctrl+="),
             ("Zoom &out", self.viewer.zoom_out, "Ctrl+-"),
@@ -173,14 +204,55 @@ class ViewerDialog(QDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
         add_zoom_shortcuts(self, self.viewer)
+        # Window-wide shortcuts, so the arrows move between photos even while the picture
+        # (a scroll area, which would otherwise scroll with them) has the focus.
+        for keys, slot in (
+            ((Qt.Key.Key_Left, Qt.Key.Key_PageUp), self.show_previous),
+            ((Qt.Key.Key_Right, Qt.Key.Key_PageDown), self.show_next),
+        ):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.activated.connect(slot)
         self.resize(900, 700)
+        self.set_photo(photo)
         self.viewer.set_image(image)
+
+    @property
+    def position(self) -> int:
+        """The shown photo's place in ``photos`` (0-based)."""
+        return next((i for i, p in enumerate(self.photos) if p.id == self.photo.id), 0)
 
     def set_photo(self, photo: Photo) -> None:
         self.photo = photo
+        self.photos = [photo if p.id == photo.id else p for p in self.photos]
         self.setWindowTitle(f"Photo — {photo_caption(photo)}")
         taken = f"taken {photo.taken_at:%d/%m/%Y %H:%M}"
         self.caption.setText(f"{photo_caption(photo)}   ({photo.original_name}, {taken})")
+        self._update_position()
+
+    def _update_position(self) -> None:
+        count, at = len(self.photos), self.position
+        self.position_label.setText(f"{at + 1} of {count}")
+        navigable = self._load is not None and count > 1
+        self.previous_button.setEnabled(navigable and at > 0)
+        self.next_button.setEnabled(navigable and at < count - 1)
+
+    def show_previous(self) -> None:
+        self._go(self.position - 1)
+
+    def show_next(self) -> None:
+        self._go(self.position + 1)
+
+    def _go(self, position: int) -> None:
+        if self._load is None or not 0 <= position < len(self.photos):
+            return
+        photo = self.photos[position]
+        image = self._load(photo)
+        if image is None:
+            return
+        self.set_photo(photo)
+        self.viewer.set_image(image)
+        self.moved.emit(photo.id)
 
     def _details_clicked(self) -> None:
         self.details_requested.emit()

@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QImage,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -511,9 +512,20 @@ class PhotosTab(PatientTab):
             return
         if self.viewer_dialog is not None:
             self.viewer_dialog.deleteLater()
-        self.viewer_dialog = ViewerDialog(photo, image, self)
+        self.viewer_dialog = ViewerDialog(
+            photo, image, self, photos=self.model.photos, load=self._viewer_image
+        )
         self.viewer_dialog.details_requested.connect(self._viewer_details_requested)
+        self.viewer_dialog.moved.connect(self.select_photo)  # the grid follows the viewer
         self.viewer_dialog.open()
+
+    def _viewer_image(self, photo: Photo) -> QImage | None:
+        """The next or previous photo for the viewer; None (and the reason shown) if unreadable."""
+        try:
+            return load_image(self.services.photos, self.user, photo.id)
+        except UserError as exc:
+            show_user_error(self.viewer_dialog or self, exc)
+            return None
 
     def _viewer_details_requested(self) -> None:
         if self.viewer_dialog is not None:

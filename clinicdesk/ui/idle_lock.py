@@ -451,10 +451,17 @@ class IdleLock(QObject):
         self, username: str, password: str, show_error: Callable[[str], None]
     ) -> CurrentUser | None:
         try:
-            return self._window.services.clinic.login(username, password)
+            user = self._window.services.clinic.login(username, password)
         except UserError as exc:
             show_error(exc.message)
             return None
+        # Someone whose password an administrator set chooses their own before taking over.
+        from clinicdesk.ui.change_password import choose_own_password
+
+        chosen = choose_own_password(self._window.services.users, user, password, self.screen)
+        if chosen is None:
+            show_error("Choose your own password to sign in; nothing was opened.")
+        return chosen
 
     def _open(self, new_user: CurrentUser | None) -> None:
         """Show the window's content again: as it was, or started afresh for ``new_user``."""

@@ -39,6 +39,9 @@ class Column:
     choices: type[StrEnum] | None = None  # members with a ``label`` property
     placeholder: str = ""
     width: int = 0
+    # Shown, never typed: filled by the form from the other cells (``set_derived``), and
+    # left out of ``rows``.
+    derived: bool = False
 
 
 class ItemTable(QWidget):
@@ -112,6 +115,8 @@ class ItemTable(QWidget):
                     item = QTableWidgetItem(values.get(column.key, ""))
                     if column.placeholder:
                         item.setToolTip(column.placeholder)
+                    if column.derived:
+                        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 if col == 0:
                     item.setData(ID_ROLE, item_id or "")
                 self.table.setItem(row, col, item)
@@ -149,6 +154,8 @@ class ItemTable(QWidget):
         for row in range(self.table.rowCount()):
             values: dict[str, str] = {}
             for col, column in enumerate(self.columns):
+                if column.derived:
+                    continue
                 widget = self.table.cellWidget(row, col)
                 if isinstance(widget, QComboBox):
                     values[column.key] = str(widget.currentData() or "")
@@ -170,6 +177,28 @@ class ItemTable(QWidget):
             item = self.table.item(row, col)
             assert item is not None
             item.setText(text)
+
+    def cell_text(self, row: int, key: str) -> str:
+        """What a cell shows (a coded cell: its stored value)."""
+        col = [c.key for c in self.columns].index(key)
+        widget = self.table.cellWidget(row, col)
+        if isinstance(widget, QComboBox):
+            return str(widget.currentData() or "")
+        item = self.table.item(row, col)
+        return item.text() if item else ""
+
+    def set_derived(self, row: int, key: str, text: str, tip: str = "") -> None:
+        """Show ``text`` in a derived cell without counting as an edit."""
+        col = [c.key for c in self.columns].index(key)
+        item = self.table.item(row, col)
+        if item is None:
+            return
+        self._loading = True
+        try:
+            item.setText(text)
+            item.setToolTip(tip or text)
+        finally:
+            self._loading = False
 
     # -- errors ---------------------------------------------------------------------------
 

@@ -114,7 +114,27 @@ class LoginDialog(QDialog):
             from clinicdesk.ui.first_run import RecoveryKeyDialog
 
             RecoveryKeyDialog(self.signed.recovery_key, self).exec()
+        if not self._own_password_chosen(self.signed):
+            self.signed.services.close()
+            self.signed = None
+            self.error.setText(
+                "You were signed out: choose your own password when you next sign in, "
+                "before going on."
+            )
+            self.password.clear()
+            self.password.setFocus()
+            return
         self.accept()
+
+    def _own_password_chosen(self, signed: SignedIn) -> bool:
+        """A password an administrator set must be replaced before the window opens."""
+        from clinicdesk.ui.change_password import choose_own_password
+
+        user = choose_own_password(signed.services.users, signed.user, self.password.text(), self)
+        if user is None:
+            return False
+        signed.user = user
+        return True
 
     def recover(self) -> None:
         dialog = RecoveryDialog(self.paths, self.today, self)

@@ -421,6 +421,10 @@ class MainWindow(QMainWindow):
         )
         self.clinic_menu.addAction(self.find_lot_action)
         help_menu = self.menuBar().addMenu("&Help")
+        # Help > User guide (F1): resources/guide/user-guide.md, see ui/user_guide.py.
+        from clinicdesk.ui.user_guide import add_user_guide_action
+
+        self.user_guide_action = add_user_guide_action(self, help_menu)
         about = QAction("&About ClinicDesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -637,7 +641,7 @@ class MainWindow(QMainWindow):
         self.header.show_patient(record.patient, record.patient.age(today), record.banner)
         self.demographics.load(record.patient.details)
         if record.medical_history is not None:
-            self.medical.load(record.medical_history, today)
+            self.medical.load(record.medical_history, today, record.patient.details.sex)
             self.medical.set_read_only(not self.user.may(Permission.EDIT_MEDICAL))
         if record.classifications is not None:
             self.classification.load(record.classifications, record.patient.details.sex, today)

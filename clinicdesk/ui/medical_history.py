@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -30,9 +31,12 @@ from clinicdesk.domain.medical import (
     MedicalHistory,
     RedFlagCode,
     TreatmentResponse,
+    lab_flag,
     lab_warnings,
+    reference_text,
     validate_medical_history,
 )
+from clinicdesk.domain.patient import Sex
 from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
 from clinicdesk.ui.item_table import Column, ItemTable
 
@@ -48,9 +52,14 @@ ALLERGY_COLUMNS = (Column("substance", "Substance", width=200), Column("reaction
 MEDICATION_COLUMNS = (Column("name", "Medication", width=200), Column("dose", "Dose"))
 LAB_COLUMNS = (
     Column("test", "Test", LabTest, width=170),
-    Column("value", "Result", placeholder="number, in the unit shown in the list", width=90),
-    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY"),
+    Column("value", "Result", placeholder="a number, in the unit shown beside it", width=80),
+    Column("unit", "Unit", derived=True, width=60),
+    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY", width=90),
+    Column("range", "Usual range", derived=True, width=190),
+    Column("flag", "Outside range?", derived=True),
 )
+FLAG_BRUSH = QBrush(QColor("#a4262c"))
+RANGE_NOTE = "Usual adult range; the range on the laboratory's own report takes precedence."
 
 
 def _day(value: date | None) -> str:
@@ -64,6 +73,7 @@ class MedicalHistoryTab(QWidget):
         super().__init__(parent)
         self._loading = False
         self._version = 0
+        self._sex: Sex | None = None  # chooses the labs' usual ranges where they differ
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -116,6 +126,7 @@ class MedicalHistoryTab(QWidget):
             QVBoxLayout(group).addWidget(table)
             table.changed.connect(self._emit_changed)
             layout.addWidget(group)
+        self.labs.changed.connect(self.show_lab_ranges)
 
         other = QGroupBox("Other factors")
         form = QFormLayout(other)
@@ -153,10 +164,15 @@ class MedicalHistoryTab(QWidget):
 
     # -- load and collect -----------------------------------------------------------------
 
-    def load(self, history: MedicalHistory, today: date) -> None:
+    def load(self, history: MedicalHistory, today: date, sex: Sex | None = None) -> None:
+        """Show ``history``; ``sex`` (the patient's) chooses the labs' usual ranges where men's
+        and women's differ. Without it the patient shown before is assumed (a reload after a
+        save, or someone else's version, is the same patient)."""
         self._loading = True
         try:
             self._version = history.version
+            if sex is not None:
+                self._sex = sex
             for code, box in self.flag_boxes.items():
                 flag = next((f for f in history.red_flags if f.code == code), None)
                 box.setChecked(flag is not None)
@@ -200,6 +216,7 @@ class MedicalHistoryTab(QWidget):
                     for lab in history.labs
                 ]
             )
+            self.show_lab_ranges()
             self.pcos.setChecked(history.pcos)
             self.iron.setChecked(history.iron_deficiency)
             self.bdd.setChecked(history.body_dysmorphic_concern)
@@ -216,6 +233,32 @@ class MedicalHistoryTab(QWidget):
             self.show_errors({})
         finally:
             self._loading = False
+
+    def show_lab_ranges(self) -> None:
+        """Each lab row's unit, usual range and, for a result outside it, "Low (below …)" or
+        "High (above …)" in words (so it does not depend on seeing colour)."""
+        sex = self._sex.value if self._sex is not None else None
+        for row in range(self.labs.table.rowCount()):
+            try:
+                test = LabTest(self.labs.cell_text(row, "test"))
+            except ValueError:
+                continue
+            self.labs.set_derived(row, "unit", test.unit)
+            self.labs.set_derived(row, "range", reference_text(test, sex), RANGE_NOTE)
+            flag = ""
+            text = self.labs.cell_text(row, "value").strip().replace(",", ".")
+            try:
+                flag = lab_flag(test, float(text), sex) if text else ""
+            except ValueError:
+                flag = ""  # not a number: the save says so at the cell
+            self.labs.set_derived(row, "flag", flag, f"{flag}. {RANGE_NOTE}" if flag else "")
+            column = [c.key for c in LAB_COLUMNS].index("flag")
+            item = self.labs.table.item(row, column)
+            if item is not None:
+                font = item.font()
+                font.setBold(bool(flag))
+                item.setFont(font)
+                item.setForeground(FLAG_BRUSH if flag else QBrush())
 
     def collect(self, today: date) -> MedicalHistory:
         """The edited history, validated; raises ``ValidationError`` keyed by row and cell."""

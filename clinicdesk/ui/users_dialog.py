@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicdesk.domain.dates import local_time
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import ConcurrentEdit, UserError
 from clinicdesk.services.session import CurrentUser
@@ -35,7 +36,8 @@ from clinicdesk.services.users import NewUser, UserAccount, UserService
 from clinicdesk.ui.account_form import FormDialog, line_edit
 from clinicdesk.ui.errors import show_user_error
 
-HEADERS = ("User name", "Name", "Role", "Registration number", "Status")
+HEADERS = ("User name", "Name", "Role", "Registration number", "Status", "Last sign-in")
+NEVER_SIGNED_IN = "Never"
 DISABLED_BRUSH = QBrush(QColor("#8a8a8a"))
 REGISTRATION_HINT = "GMC, NMC or GDC number"
 ROLE_HELP = {
@@ -83,8 +85,11 @@ class UserTableModel(QAbstractTableModel):
                 name,
                 account.role.label,
                 account.registration_number,
-                "Active" if account.active else "Disabled",
+                _status(account),
+                local_time(account.last_sign_in) if account.last_sign_in else NEVER_SIGNED_IN,
             )[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == len(HEADERS) - 1:
+            return "From the audit trail: the last time this account signed in or unlocked"
         if role == Qt.ItemDataRole.ForegroundRole and not account.active:
             return DISABLED_BRUSH
         return None
@@ -107,6 +112,12 @@ class UserTableModel(QAbstractTableModel):
         self.accounts.insert(row, account)
         self.endInsertRows()
         return row
+
+
+def _status(account: UserAccount) -> str:
+    if not account.active:
+        return "Disabled"
+    return "Active, must choose a password" if account.must_change_password else "Active"
 
 
 def _add_role_field(form: FormDialog, current: Role) -> QComboBox:

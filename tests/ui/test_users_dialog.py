@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QMessageBox, QPushButton
 from pytestqt.modeltest import ModelTester
@@ -12,7 +14,7 @@ from clinicdesk.errors import AuthenticationFailed
 from clinicdesk.services.users import NewUser
 from clinicdesk.ui.account_form import FormDialog
 from clinicdesk.ui.main_window import MainWindow
-from clinicdesk.ui.users_dialog import UsersDialog
+from clinicdesk.ui.users_dialog import HEADERS, UsersDialog
 from tests.conftest import PASSWORD, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 
@@ -87,9 +89,9 @@ def test_the_users_table_lists_every_account(
     dialog = open_users(qtbot, open_window(clinic.admin))
     qtmodeltester.check(dialog.model)
     assert table_rows(dialog) == [
-        ["admin", "Ada Admin (you)", "Admin", "", "Active"],
-        ["clinician", "Dr Cara Clinician", "Clinician", "GMC 1234567", "Active"],
-        ["reception", "Rex Reception", "Reception", "", "Active"],
+        ["admin", "Ada Admin (you)", "Admin", "", "Active", "Never"],
+        ["clinician", "Dr Cara Clinician", "Clinician", "GMC 1234567", "Active", "Never"],
+        ["reception", "Rex Reception", "Reception", "", "Active", "Never"],
     ]
     # Your own account: the buttons the service would refuse are off, and say why.
     dialog.select_user("admin")
@@ -129,9 +131,34 @@ def test_an_admin_creates_a_user_by_filling_in_the_form(
     fill(qtbot, form, registration_number="NMC 12A3456B")
     click(qtbot, form.accept_button)
     assert dialog.form is None  # closed
-    assert ["n.nurse", "Nia Nurse", "Clinician", "NMC 12A3456B", "Active"] in table_rows(dialog)
+    assert [
+        "n.nurse",
+        "Nia Nurse",
+        "Clinician",
+        "NMC 12A3456B",
+        "Active, must choose a password",
+        "Never",
+    ] in table_rows(dialog)
     assert dialog.selected() is not None and dialog.selected().username == "n.nurse"
     assert clinic.services.clinic.login("n.nurse", NEW_PASSWORD).role is Role.CLINICIAN
+    dialog.reject()
+
+
+def test_the_users_table_shows_when_each_account_last_signed_in(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    clinic.services.clinic.login("reception", PASSWORD)
+    stamp = clinic.services.users.account(clinic.admin, "reception").last_sign_in
+    assert stamp is not None
+    dialog = open_users(qtbot, open_window(clinic.admin))
+    column = HEADERS.index("Last sign-in")
+    rows = {row[0]: row[column] for row in table_rows(dialog)}
+    when = datetime.fromisoformat(stamp).astimezone()
+    assert rows == {
+        "admin": "Never",
+        "clinician": "Never",
+        "reception": when.strftime("%d/%m/%Y %H:%M"),
+    }
     dialog.reject()
 
 
@@ -179,7 +206,7 @@ def test_an_admin_disables_and_enables_a_user(
     asked = when_modal(click_message_button(QMessageBox.StandardButton.Yes))
     click(qtbot, dialog.active_button)
     assert asked and "Disable Rex Reception (reception)?" in asked[0]
-    assert table_rows(dialog)[2] == ["reception", "Rex Reception", "Reception", "", "Disabled"]
+    assert table_rows(dialog)[2][:5] == ["reception", "Rex Reception", "Reception", "", "Disabled"]
     assert dialog.active_button.text() == "Enable"
     try:
         clinic.services.clinic.login("reception", PASSWORD)
@@ -190,7 +217,7 @@ def test_an_admin_disables_and_enables_a_user(
     told = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
     click(qtbot, dialog.active_button)
     assert told and "once you reset their password" in told[0]
-    assert table_rows(dialog)[2][-1] == "Active"
+    assert table_rows(dialog)[2][4] == "Active"
     assert clinic.services.clinic.login("reception", PASSWORD).id == clinic.reception.id
     dialog.reject()
 
@@ -225,7 +252,7 @@ def test_a_change_made_elsewhere_is_shown_not_overwritten(
     assert form.problem.isVisible()
     form.reject()
     assert [row[0] for row in table_rows(dialog)] == ["admin", "clinician", "reception", "zed"]
-    assert table_rows(dialog)[2][2:] == ["Admin", "", "Active"]
+    assert table_rows(dialog)[2][2:5] == ["Admin", "", "Active"]
     assert dialog.selected() is not None and dialog.selected().username == "reception"
     dialog.reject()
 
