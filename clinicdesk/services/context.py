@@ -200,7 +200,7 @@ def open_clinic(
     """
     paths.ensure()
     read_only = read_only_reason(paths.database)
-    db = open_database(paths.database, data_key, read_only=read_only)
+    db = open_database(paths.database, data_key, read_only=read_only, clinic=True)
     try:
         claim_database(db, paths.database)
         if check_db(db, paths.database) and pending_migration_names(db):

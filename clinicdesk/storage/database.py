@@ -145,7 +145,11 @@ def _first_keyword(sql: str) -> str:
 
 
 def open_database(
-    path: Path | str, key: bytes | None = None, *, read_only: str | None = None
+    path: Path | str,
+    key: bytes | None = None,
+    *,
+    read_only: str | None = None,
+    clinic: bool = False,
 ) -> Database:
     """Open (creating if needed) the database at ``path`` with the pragmas above.
 
@@ -155,6 +159,10 @@ def open_database(
 
     With ``read_only`` (the reason, from ``read_only_reason``) the file is opened without any
     write to it or its folder, and writes are refused with that reason (``refuse_writes``).
+
+    With ``clinic`` the file must be new or ClinicDesk's (``is_clinic_database``): another
+    program's database is refused (``NotClinicDatabase``) before anything, even the switch to
+    WAL, is written to it.
     """
     conn = None
     try:
@@ -171,6 +179,9 @@ def open_database(
         # The first read proves the key (or that an unkeyed file is plain SQLite).
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
+        if clinic and not (is_empty_database(db) or is_clinic_database(db)):
+            conn.close()
+            raise NotClinicDatabase(not_clinic_database_message(path))
         db.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets on its connections
         if read_only is None:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -256,10 +267,13 @@ def is_clinic_database(db: Database) -> bool:
         return True
     if found != 0 or "_sqlite_migrations" not in db.table_names():
         return False
-    row = db.execute(
-        "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?",
-        [MIGRATION_SET, FIRST_MIGRATION],
-    ).fetchone()
+    try:
+        row = db.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?",
+            [MIGRATION_SET, FIRST_MIGRATION],
+        ).fetchone()
+    except sqlite3.OperationalError:  # a table of that name with other columns
+        return False
     return row is not None
 
 
