@@ -3,11 +3,13 @@ command-line subcommand. Nothing else creates these; everything below receives t
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import logging.handlers
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.errors import UserError
@@ -23,21 +25,56 @@ LOG_FILE_COUNT = 5
 
 def setup_logging(paths: Paths) -> None:
     """A rotating log file in the data folder. Log records carry ids and counts, never names,
-    dates of birth or other patient identifiers (messages of ``UserError`` are not logged)."""
-    paths.logs_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        paths.logs_dir / "clinicdesk.log",
-        maxBytes=LOG_FILE_BYTES,
-        backupCount=LOG_FILE_COUNT,
-        encoding="utf-8",
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    dates of birth or other patient identifiers (messages of ``UserError`` are not logged).
+
+    When the file cannot be opened (a read-only data folder) or later written (a full disk),
+    warnings and errors go to stderr instead, and the program carries on."""
     root = logging.getLogger("clinicdesk")
     for old in list(root.handlers):
         root.removeHandler(old)
         old.close()
-    root.addHandler(handler)
     root.setLevel(logging.INFO)
+    try:
+        paths.logs_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = _LogFile(paths.logs_dir / "clinicdesk.log")
+    except OSError:
+        handler = _stderr_handler()
+    root.addHandler(handler)
+
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _stderr_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)  # not the routine lines a log file gets
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    return handler
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; a record it cannot write (disk full, the file gone read-only) sends
+    this and every later record to stderr, once, instead of a "--- Logging error ---"
+    traceback per record."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+        )
+        self.setFormatter(logging.Formatter(_FORMAT))
+        self._fallback: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._fallback is None:
+            super().emit(record)
+        if self._fallback is not None and record.levelno >= self._fallback.level:
+            self._fallback.handle(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self._fallback is None:
+            self._fallback = _stderr_handler()
+            with contextlib.suppress(Exception):
+                self.close()
 
 
 def pause_garbage_collection() -> None:

@@ -7,6 +7,7 @@ variable, or the platform's user data directory (platformdirs). Tests always pas
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from dataclasses import dataclass
@@ -67,8 +68,15 @@ class Paths:
         return self.data_dir / "login_attempts.json"
 
     def ensure(self) -> None:
+        """Create the data folder and its backups and logs folders. On read-only storage an
+        existing data folder is used as it is (the clinic opens for reading only)."""
         for directory in (self.data_dir, self.backups_dir, self.logs_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and self.data_dir.is_dir():
+                    continue
+                raise
 
 
 def default_data_dir() -> Path:

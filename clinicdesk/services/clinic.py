@@ -232,7 +232,7 @@ class ClinicService:
                 actor = Actor(user.id, site.id)
                 if earlier is not None:
                     self._audit_earlier_failures(actor, user.id, earlier)
-                if _hasher.check_needs_rehash(user.password_hash):
+                if self.db.read_only is None and _hasher.check_needs_rehash(user.password_hash):
                     self.repo.set_password_hash(user, hash_password(password), actor)
                 audit.append(self.db, actor, "login", "user", user.id, {})
         if not ok or user is None:

@@ -37,12 +37,15 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.users import UserService
 from clinicdesk.storage.database import (
     Database,
+    NotClinicDatabase,
     StorageError,
     check_database,
+    claim_database,
     damaged_database_message,
     encrypt_in_place,
     is_encrypted,
     open_database,
+    read_only_reason,
 )
 from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
 from clinicdesk.storage.migrations import migrate, pending_migration_names
@@ -150,8 +153,33 @@ class ClinicServices:
             on_disabled=self.remove_key_slot,
         )
 
+    @property
+    def read_only(self) -> str | None:
+        """Why nothing can be saved (read-only storage, a damaged database), for a banner;
+        None normally."""
+        return self.db.read_only
+
     def close(self) -> None:
         self.db.close()
+
+
+def damaged_read_only_message(path: Path) -> str:
+    return (
+        f"The database ({path}) is damaged, so it is open for reading only and nothing can "
+        "be saved. Restore the latest backup, or contact support."
+    )
+
+
+def check_db(db: Database, path: Path) -> list[str]:
+    """The start-up check (RELIABILITY row 3): ``PRAGMA quick_check`` over every page. A
+    damaged database is switched to read-only (writes refused with what to do); the problems
+    found are returned (empty when the file is sound)."""
+    problems = check_database(db)
+    if problems:
+        log.error("database check found %d problem(s); opened read-only", len(problems))
+        if db.read_only is None:
+            db.refuse_writes(damaged_read_only_message(path))
+    return problems
 
 
 def open_clinic(
@@ -165,12 +193,18 @@ def open_clinic(
 
     Front ends do not call this with a key they made up: ``create_clinic_storage`` and
     ``unlock_clinic`` below get the key from the key ring.
+
+    Another program's database is refused unchanged (``NotClinicDatabase``). On read-only
+    storage, or when the start-up check (``check_db``) finds damage, the clinic opens for
+    reading only: every write is refused with the reason (``ClinicServices.read_only``).
     """
     paths.ensure()
-    db = open_database(paths.database, data_key)
+    read_only = read_only_reason(paths.database)
+    db = open_database(paths.database, data_key, read_only=read_only, clinic=True)
     try:
-        if pending_migration_names(db) and (problems := check_database(db)):
-            log.error("database check found %d problem(s); not migrating", len(problems))
+        claim_database(db, paths.database)
+        if check_db(db, paths.database) and pending_migration_names(db):
+            log.error("damaged database not migrated")
             raise StorageError(damaged_database_message(paths.database))
         backup = migrate(db, paths.backups_dir)
     except BaseException:
@@ -337,7 +371,10 @@ def _convert_plain_database(
 def _encrypt_database_file(paths: Paths, data_key: bytes) -> None:
     """Replace the plain database (and pre-migration backups) by encrypted copies, checking
     that every table has the same number of rows before the plain file is replaced."""
-    encrypt_in_place(paths.database, data_key)
+    encrypt_in_place(paths.database, data_key)  # refuses another program's database
     for backup in sorted(paths.backups_dir.glob("*.db")):
         if not is_encrypted(backup):
-            encrypt_in_place(backup, data_key)
+            try:
+                encrypt_in_place(backup, data_key)
+            except NotClinicDatabase:
+                log.warning("a file in the backups folder is not a ClinicDesk database; skipped")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from typing import Any
 from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.records import Actor
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 AUDIT_KEY = "audit_key"  # local_state key: the HMAC key, hex (until it derives from the data key)
@@ -134,7 +137,15 @@ def append(
     entity_id: str,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add one entry. Call inside the write transaction of the change it records."""
+    """Add one entry. Call inside the write transaction of the change it records.
+
+    On a database that refuses writes (read-only storage, a damaged file) nothing can be
+    recorded: reading goes on, the log says an entry was skipped, and any change in the same
+    transaction fails on its own.
+    """
+    if db.read_only is not None:
+        log.info("audit entry not recorded (database read-only): %s %s", action, entity)
+        return
     key = audit_key(db)
     seq, prev_hash = head(db)
     recorded = _recorded_head(db)

@@ -35,10 +35,21 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 15_000
 MAX_VALUE_BYTES = 1_048_576  # no text field may come near this; it bounds a runaway value
 KEY_BYTES = 32
+# ``PRAGMA application_id`` of every clinic database: ASCII "CDsk". A database that carries
+# another id (or none, and none of our schema) is someone else's and is never changed.
+APPLICATION_ID = int.from_bytes(b"CDsk", "big")
+# What proves a database made before the id was set is ours: sqlite-utils' migrations table
+# holding our first migration under our set's name (storage.migrations).
+MIGRATION_SET = "clinicdesk"
+FIRST_MIGRATION = "0001_foundation"
 
 
 class StorageError(UserError):
     """The database could not do what was asked: locked, full, read-only or damaged."""
+
+
+class NotClinicDatabase(StorageError):
+    """The file where the clinic's database belongs is some other program's SQLite file."""
 
 
 # A statement's first keyword, after any whitespace, ";", byte order mark and comments.
@@ -58,6 +69,15 @@ class Database:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._utils: sqlite_utils.Database | None = None
+        # Why nothing may be written (read-only storage, a damaged file), or None. Set by
+        # ``refuse_writes``; every write then fails with this message.
+        self.read_only: str | None = None
+
+    def refuse_writes(self, reason: str) -> None:
+        """From now on every write fails (SQLite's ``query_only``) with ``reason`` as its
+        message; reads go on. Audit entries are not written either (see audit.append)."""
+        self.read_only = reason
+        self.conn.execute("PRAGMA query_only = ON")
 
     @property
     def utils(self) -> sqlite_utils.Database:
@@ -81,9 +101,11 @@ class Database:
         was_in_transaction = conn.in_transaction
         try:
             cursor = conn.execute(sql) if parameters is None else conn.execute(sql, parameters)
-        except Exception:
+        except Exception as exc:
             if not was_in_transaction and conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if self.read_only is not None and _is_read_only_error(exc):
+                raise StorageError(self.read_only) from exc
             raise
         if (
             not was_in_transaction
@@ -113,21 +135,41 @@ class Database:
             return self.utils[table]
 
 
+def _is_read_only_error(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).lower()
+
+
 def _first_keyword(sql: str) -> str:
     match = _FIRST_KEYWORD.match(sql)
     return match.group(1).upper() if match else ""
 
 
-def open_database(path: Path | str, key: bytes | None = None) -> Database:
+def open_database(
+    path: Path | str,
+    key: bytes | None = None,
+    *,
+    read_only: str | None = None,
+    clinic: bool = False,
+) -> Database:
     """Open (creating if needed) the database at ``path`` with the pragmas above.
 
     With ``key`` (the clinic's 256-bit data key) the file is SQLCipher-encrypted. The raw key
     is given directly (``x'...'``), which skips SQLCipher's own key derivation: 0.2 ms instead
     of about 140 ms per connection; the password-based derivation happens once, in ``keys``.
+
+    With ``read_only`` (the reason, from ``read_only_reason``) the file is opened without any
+    write to it or its folder, and writes are refused with that reason (``refuse_writes``).
+
+    With ``clinic`` the file must be new or ClinicDesk's (``is_clinic_database``): another
+    program's database is refused (``NotClinicDatabase``) before anything, even the switch to
+    WAL, is written to it.
     """
     conn = None
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        if read_only is None:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            conn = _connect_read_only(Path(path))
         if key is not None:
             if len(key) != KEY_BYTES:
                 raise ValueError("a data key is 32 bytes")
@@ -137,10 +179,16 @@ def open_database(path: Path | str, key: bytes | None = None) -> Database:
         # The first read proves the key (or that an unkeyed file is plain SQLite).
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
+        if clinic and not (is_empty_database(db) or is_clinic_database(db)):
+            conn.close()
+            raise NotClinicDatabase(not_clinic_database_message(path))
         db.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets on its connections
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if mode != "wal":
-            log.warning("database journal mode is %s, not wal", mode)
+        if read_only is None:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                log.warning("database journal mode is %s, not wal", mode)
+        else:
+            db.refuse_writes(read_only)
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -152,8 +200,108 @@ def open_database(path: Path | str, key: bytes | None = None) -> Database:
                 f"The database ({path}) cannot be opened with this clinic's key: it belongs to "
                 "another clinic or is damaged. Restore the latest backup."
             ) from exc
+        if read_only is not None and "unable to open" in str(exc):
+            raise StorageError(_wal_on_read_only_media(Path(path), read_only)) from exc
         raise StorageError(describe_sqlite_error(exc, path)) from exc
     return db
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why the database at ``path`` cannot be written (its folder or the file is read-only:
+    a read-only mount, a CD, a locked share), as the message a refused write shows; None
+    when it can be."""
+    folder = path.parent
+    read_only_mount = False
+    with contextlib.suppress(OSError, AttributeError):  # no statvfs on Windows
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    if (
+        read_only_mount
+        or not os.access(folder, os.W_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
+        return (
+            f"The data folder {folder} is read-only, so nothing can be saved: the clinic is "
+            "open for reading only. To make changes, copy the data folder to writable "
+            "storage and open it from there."
+        )
+    return None
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing to ``path`` or beside it.
+
+    A WAL database needs its ``-shm`` file, which read-only storage cannot create. With no
+    ``-wal`` content (a clean close leaves none) the file alone is the whole database, so it
+    is opened as immutable; with a ``-wal`` it is opened ``mode=ro``, which works when the
+    ``-shm`` is there too (otherwise ``open_database`` says what to do).
+    """
+    wal = Path(f"{path}-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0
+    if not has_wal and not path.exists():
+        # immutable=1 would not say so; mode=ro does ("unable to open").
+        raise sqlite3.OperationalError("unable to open database file")
+    query = "mode=ro" if has_wal else "mode=ro&immutable=1"
+    uri = f"{path.resolve().as_uri()}?{query}"
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def _wal_on_read_only_media(path: Path, reason: str) -> str:
+    if Path(f"{path}-wal").exists():
+        return (
+            f"The database ({path}) cannot be opened on read-only storage: its latest changes "
+            f"are still in {path.name}-wal. Copy the whole data folder to writable storage "
+            "and open it from there."
+        )
+    return f"The database file ({path}) could not be opened. {reason}"
+
+
+def application_id(db: Database) -> int:
+    return int(db.execute("PRAGMA application_id").fetchone()[0])
+
+
+def is_clinic_database(db: Database) -> bool:
+    """Whether ``db`` is provably a ClinicDesk database: it carries our application id, or
+    (made before the id was set) our migrations table with our first migration in it."""
+    found = application_id(db)
+    if found == APPLICATION_ID:
+        return True
+    if found != 0 or "_sqlite_migrations" not in db.table_names():
+        return False
+    try:
+        row = db.execute(
+            "SELECT 1 FROM _sqlite_migrations WHERE migration_set = ? AND name = ?",
+            [MIGRATION_SET, FIRST_MIGRATION],
+        ).fetchone()
+    except sqlite3.OperationalError:  # a table of that name with other columns
+        return False
+    return row is not None
+
+
+def is_empty_database(db: Database) -> bool:
+    """A new file (or an empty SQLite one): no schema at all, and no application id."""
+    return application_id(db) == 0 and not db.table_names()
+
+
+def not_clinic_database_message(path: Path | str) -> str:
+    return (
+        f"The file {path} is not a ClinicDesk database (it belongs to another program), so "
+        "it was not opened, converted or changed. Move it out of the data folder and restore "
+        "the clinic's database from the latest backup, or choose the right data folder."
+    )
+
+
+def claim_database(db: Database, path: Path | str | None = None) -> None:
+    """Refuse (``NotClinicDatabase``, nothing written) a database that is not ClinicDesk's;
+    mark a new one, or one made before the id existed, with ``APPLICATION_ID``. Writes are
+    skipped on a database opened read-only (it is still checked)."""
+    if application_id(db) == APPLICATION_ID:
+        return
+    if not (is_empty_database(db) or is_clinic_database(db)):
+        if path is None:
+            path = db.execute("PRAGMA database_list").fetchone()[2]
+        raise NotClinicDatabase(not_clinic_database_message(path))
+    if db.read_only is None:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
 def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
@@ -182,12 +330,15 @@ def encrypt_in_place(path: Path, key: bytes) -> None:
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         try:
+            if not is_clinic_database(Database(conn)):
+                raise NotClinicDatabase(not_clinic_database_message(path))
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             journal_mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(temp)])
             conn.execute("SELECT sqlcipher_export('encrypted')")
             conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+            conn.execute(f"PRAGMA encrypted.application_id = {APPLICATION_ID}")
             expected = table_counts(conn)
             copied = table_counts(conn, "encrypted")
             conn.execute("DETACH DATABASE encrypted")
@@ -294,21 +445,29 @@ def write_transaction(db: Database) -> Iterator[Database]:
         conn.execute("RELEASE SAVEPOINT clinicdesk_nested")
         return
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        # Read-only (see Database.refuse_writes): a plain BEGIN, as IMMEDIATE is a write; the
+        # block's reads and its skipped audit entries go through, and its first write fails.
+        conn.execute("BEGIN" if db.read_only is not None else "BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        raise StorageError(describe_sqlite_error(exc)) from exc
+        raise StorageError(_describe(db, exc)) from exc
     try:
         yield db
     except BaseException as exc:
         _rollback(conn)
         if isinstance(exc, sqlite3.OperationalError | sqlite3.DataError):
-            raise StorageError(describe_sqlite_error(exc)) from exc
+            raise StorageError(_describe(db, exc)) from exc
         raise
     try:
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
-        raise StorageError(describe_sqlite_error(exc)) from exc
+        raise StorageError(_describe(db, exc)) from exc
+
+
+def _describe(db: Database, exc: sqlite3.Error) -> str:
+    if db.read_only is not None and _is_read_only_error(exc):
+        return db.read_only
+    return describe_sqlite_error(exc)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

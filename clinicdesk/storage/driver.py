@@ -9,6 +9,12 @@ before sqlite-utils registers ``sqlcipher3`` under the name sqlite-utils looks f
 sqlite-utils is imported through us.
 
 Code that catches database errors imports ``sqlite3`` from here, never the standard library.
+
+SQLCipher logs to stderr by itself ("ERROR CORE ... hmac check failed for pgno=1", three lines
+per unreadable page): on a wrong key or a damaged file those lines came before ClinicDesk's
+one-line message, and a long-running window could print thousands. Its log level is global to
+the process, so it is set to NONE here, once, before any connection is used; the errors still
+reach us as exceptions, which are described and logged (without page contents) by our code.
 """
 
 from __future__ import annotations
@@ -24,5 +30,14 @@ else:
 
     sys.modules.setdefault("pysqlite3", sqlcipher3)
     sys.modules.setdefault("pysqlite3.dbapi2", sqlite3)
+
+    def _silence_sqlcipher_log() -> None:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+        finally:
+            conn.close()
+
+    _silence_sqlcipher_log()
 
 __all__ = ["sqlite3"]

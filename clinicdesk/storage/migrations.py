@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
+from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
     StorageError,
     backup_to,
+    claim_database,
     describe_sqlite_error,
     write_transaction,
 )
@@ -40,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIGRATION_SET = "clinicdesk"
 MigrationFunction = Callable[["sqlite_utils.Database"], None]
 
 
@@ -558,8 +559,13 @@ def migrate(db: Database, backups_dir: Path) -> Path | None:
     """Bring ``db`` up to date. Returns the path of the backup taken first, if one was needed.
 
     Raises ``DatabaseTooNew`` (and changes nothing) when the database has migrations this
-    program does not know.
+    program does not know, ``NotClinicDatabase`` for another program's database, and
+    ``StorageError`` when migrations are due but the database is read-only.
+
+    The database's ``PRAGMA application_id`` is set (``claim_database``) without a migration:
+    a new file or an older clinic's (which has our migrations table) gets it on its next open.
     """
+    claim_database(db)
     applied = [m.name for m in migrations.applied(db)]
     unknown = [name for name in applied if name not in known_migration_names()]
     if unknown:
@@ -571,6 +577,10 @@ def migrate(db: Database, backups_dir: Path) -> Path | None:
     pending = migrations.pending(db)
     if not pending:
         return None
+    if db.read_only is not None:
+        raise StorageError(
+            f"This database must be updated for this version of ClinicDesk first. {db.read_only}"
+        )
     backup: Path | None = None
     if db.table_names():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

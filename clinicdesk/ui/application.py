@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -19,6 +20,10 @@ from clinicdesk.services.demo import DEMO_PASSWORD
 from clinicdesk.ui.errors import install_excepthook
 from clinicdesk.ui.first_run import FirstRunDialog
 from clinicdesk.ui.login import LoginDialog
+from clinicdesk.ui.storage_banner import add_read_only_banner
+
+if TYPE_CHECKING:
+    from clinicdesk.ui.main_window import MainWindow
 
 
 def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
@@ -37,6 +42,16 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
     return login.signed
 
 
+def open_main_window(signed: SignedIn) -> MainWindow:
+    """The main window for who signed in, with a banner when nothing can be saved."""
+    # Imported once someone has signed in, so the sign-in dialog comes up sooner.
+    from clinicdesk.ui.main_window import MainWindow
+
+    window = MainWindow(signed.services, signed.user)
+    add_read_only_banner(window, signed.services.read_only)
+    return window
+
+
 def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     """Sign in, then the main window until it is closed; ``started`` is called once the main
     window is on screen (the composition root ends its start-up arrangements there)."""
@@ -50,11 +65,9 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     if signed is None:
         return 0
     try:
-        # Imported once someone has signed in, so the sign-in dialog comes up sooner.
-        from clinicdesk.ui.main_window import MainWindow
         from clinicdesk.ui.shell_layout import WindowLayout
 
-        window = MainWindow(signed.services, signed.user)
+        window = open_main_window(signed)
         layout = WindowLayout(window, window.splitter, paths.data_dir)
         window.show()
         layout.restore()  # where the user left it; shown, so its frame is known and fitted

@@ -14,8 +14,11 @@ sign-in would; the tests then open the copies with the raw key.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,10 +30,13 @@ from argon2 import PasswordHasher
 from sqlite_utils.migrations import Migrations
 
 from clinicdesk.app import main
+from clinicdesk.domain.ids import SiteId, UserId
+from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
-from clinicdesk.services.context import open_clinic
+from clinicdesk.services.context import check_db, open_clinic
 from clinicdesk.services.demo import DEMO_PASSWORD
+from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import keys
 from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import StorageError, check_database, open_database
@@ -324,3 +330,124 @@ def test_cli_on_a_damaged_database_that_needs_migrating_exits_2(
     assert code == 2
     assert len(captured.err.splitlines()) == 1 and DAMAGED in captured.err
     assert list(paths.backups_dir.iterdir()) == []
+
+
+def flip_bytes(database: Path, key: bytes, count: int, seed: int) -> list[int]:
+    """Flip ``count`` random bytes past page 2 (bit-rot, a bad sector); their offsets."""
+    size = page_size(database, key)
+    data = bytearray(database.read_bytes())
+    rng = random.Random(seed)
+    offsets = sorted(rng.sample(range(2 * size, len(data)), k=count))
+    for offset in offsets:
+        data[offset] ^= rng.randrange(1, 256)
+    database.write_bytes(bytes(data))
+    return offsets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bit_rot_is_reported_by_the_check_and_writes_are_refused(
+    sound_clinic: Sound,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    offsets = flip_bytes(paths.database, sound_clinic.key, 8, seed)
+    before = digest(paths.database)
+    try:
+        db = open_database(paths.database, sound_clinic.key)
+    except StorageError as exc:
+        assert "damaged" in exc.message  # a byte of the schema: the file does not even open
+    else:
+        try:
+            assert check_db(db, paths.database), f"bytes at {offsets} flipped, nothing reported"
+            assert db.read_only is not None and "damaged" in db.read_only
+        finally:
+            db.close()
+
+    monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
+    add = ["patients", "add", "--first", "Ann", "--last", "Lee", "--dob", "1980-01-02"]
+    code = main(["--data-dir", str(paths.data_dir), "--user", "reception", *add])
+    captured = capsys.readouterr()
+    assert code == 2, f"bytes at {offsets} flipped and a patient was added"
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and "damaged" in lines[0], captured.err
+    assert "Restore the latest backup" in lines[0] and "Traceback" not in captured.err
+    assert captured.out == ""
+    assert digest(paths.database) == before
+    wal = Path(f"{paths.database}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert list(paths.backups_dir.iterdir()) == []
+
+
+def test_a_damaged_database_opens_read_only_with_what_to_do(
+    sound_clinic: Sound, tmp_path: Path
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    damage_patient_rows(paths, sound_clinic.key)
+    services = open_clinic(paths, data_key=sound_clinic.key)
+    try:
+        assert services.read_only is not None
+        assert "damaged" in services.read_only and "contact support" in services.read_only
+        # The page noise may reach the sites too, so the acting user is made up (no read).
+        admin = CurrentUser(UserId("u"), "admin", "Ada", Role.ADMIN, SiteId("s"))
+        with pytest.raises(StorageError, match="damaged") as refused:
+            services.clinic.set_idle_lock_minutes(admin, 7)  # a write that reads no patient
+        assert refused.value.message == services.read_only
+        assert services.clinic.idle_lock_minutes() != 7
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("command", [("audit", "verify"), ("patients", "search", "a")])
+def test_audit_verify_and_search_on_bit_rot_say_damaged_in_one_line(
+    sound_clinic: Sound,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    with keyed(paths.database, sound_clinic.key, read_only=True) as conn:
+        audit_root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'audit_log'")
+        pages = [
+            int(audit_root.fetchone()[0]),
+            root_page(paths.database, sound_clinic.key, "patients"),
+        ]
+    scribble(paths.database, sound_clinic.key, pages, seed=5)
+    monkeypatch.setenv("CLINICDESK_PASSWORD", "demo")
+    code = main(["--data-dir", str(paths.data_dir), "--user", "admin", *command])
+    captured = capsys.readouterr()
+    assert code != 0 and "Traceback" not in captured.err and "a bug" not in captured.err
+    assert "damaged" in captured.err.splitlines()[0]
+
+
+def run_cli_process(paths: Paths, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CLINICDESK_PASSWORD": "demo", "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-m", "clinicdesk", "--data-dir", str(paths.data_dir), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("how", ["another clinic's database", "patient rows damaged"])
+def test_sqlcipher_logs_nothing_of_its_own_on_stderr(
+    sound_clinic: Sound, tmp_path: Path, how: str
+) -> None:
+    """SQLCipher printed "ERROR CORE ... hmac check failed" lines (three per page) before our
+    one-line message; only ours may be there."""
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    if how == "patient rows damaged":
+        damage_patient_rows(paths, sound_clinic.key)
+    else:
+        spoil_first_page(paths, sound_clinic.key, how)
+    done = run_cli_process(paths, "--user", "admin", "patients", "search", "a")
+    assert done.returncode == 2
+    assert "ERROR CORE" not in done.stderr and "hmac" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("clinicdesk: ") and "damaged" in lines[0]
