@@ -545,6 +545,12 @@ def validate_region(row: RawRow, *, prefix: str = "") -> RegionMeasurement:
     return measured
 
 
+NOTHING_MEASURED = (
+    "nothing was measured: type at least one region's measurements, or a bedside test "
+    "(pull test, satisfaction or photographic score)"
+)
+
+
 def validate_assessment(
     raw: RawRow,
     regions: Sequence[RawRow],
@@ -600,6 +606,10 @@ def validate_assessment(
         seen.add(region)
         if (m := _check_region(c, prefix, region, row)) is not None:
             measured.append(m)
+    bedside = (pulled, satisfaction, score)
+    if not regions and all(value is None for value in bedside) and not c.errors:
+        # An empty form is not a visit: it would become a baseline or follow-up of nothing.
+        c.errors["regions"] = NOTHING_MEASURED
     if c.errors:
         raise ValidationError(c.errors)
     assert visit_date is not None

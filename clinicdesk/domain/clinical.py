@@ -601,24 +601,42 @@ def validate_consultation(raw: Raw, *, today: date) -> ConsultationDetails:
             c.errors["classification_grade"] = f"is not a {scale.label} grade"
     elif grade:
         c.errors["classification_scale"] = "is required with a grade"
+    presenting_complaint = c.text("presenting_complaint", required=True, note=True)
+    risks = c.codes("risks_discussed", MaterialRisk)
+    alternatives = c.codes("alternatives_discussed", Alternative)
+    questions = c.text("patient_questions", note=True)
+    priorities = c.text("patient_priorities", note=True)
+    # The discussion date starts the cooling-off period, so it is never assumed: a consent
+    # discussion is recorded with its date, what was discussed and (Montgomery) the risks and
+    # alternatives; no date means no consent discussion and no cooling-off period.
     discussed_on = c.date("discussed_on")
     decided_on = c.date("decided_on")
+    discussion = bool(risks or alternatives or questions or priorities or decided_on)
+    if discussed_on is None and "discussed_on" not in c.errors and discussion:
+        c.errors["discussed_on"] = "is required when a consent discussion is recorded"
+    if discussed_on is not None:
+        if not risks and "risks_discussed" not in c.errors:
+            c.errors["risks_discussed"] = "needs the material risks discussed (at least one)"
+        if not alternatives and "alternatives_discussed" not in c.errors:
+            c.errors["alternatives_discussed"] = (
+                "needs the alternatives discussed (at least one; no treatment is one)"
+            )
     if discussed_on and decided_on and decided_on < discussed_on:
         c.errors["decided_on"] = "is before the date of the consent discussion"
     details = ConsultationDetails(
         consulted_on=consulted_on or today,
         site_id=SiteId(site_id),
         clinician_id=UserId(clinician_id),
-        presenting_complaint=c.text("presenting_complaint", note=True),
+        presenting_complaint=presenting_complaint,
         history=c.text("history", note=True),
         examination=c.text("examination", note=True),
         classification_scale=scale,
         classification_grade=grade if scale else "",
         plan=c.text("plan", note=True),
-        risks_discussed=c.codes("risks_discussed", MaterialRisk),
-        alternatives_discussed=c.codes("alternatives_discussed", Alternative),
-        patient_questions=c.text("patient_questions", note=True),
-        patient_priorities=c.text("patient_priorities", note=True),
+        risks_discussed=risks,
+        alternatives_discussed=alternatives,
+        patient_questions=questions,
+        patient_priorities=priorities,
         discussed_on=discussed_on,
         decided_on=decided_on,
     )

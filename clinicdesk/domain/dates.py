@@ -7,6 +7,13 @@ from datetime import date, datetime
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _UK = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_SHORT_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+# A two-digit year is never guessed: 26/10/63 could be 1963 or 2063.
+SHORT_YEAR = (
+    "has a two-digit year; type it as DD/MM/YYYY with the year in full, for example 26/10/1963"
+)
 
 
 # The message for a clinical date (treatment, lab, assessment) earlier than the patient's birth.
@@ -27,12 +34,28 @@ def parse_date(text: str) -> date:
         year, month, day = (int(part) for part in match.groups())
     elif match := _UK.match(value):
         day, month, year = (int(part) for part in match.groups())
+    elif _SHORT_YEAR.match(value):
+        raise DateError(SHORT_YEAR)
     else:
         raise DateError("is not a date; type it as DD/MM/YYYY, for example 03/07/1985")
     try:
         return date(year, month, day)
     except ValueError:
         raise DateError("is not a real date (check the day and month)") from None
+
+
+def parse_date_time(text: str) -> datetime:
+    """``DD/MM/YYYY HH:MM`` (the date as ``parse_date`` reads it), local wall-clock time."""
+    value = text.strip().replace("T", " ")
+    day_text, _, time_text = value.rpartition(" ")
+    match = _TIME.match(time_text)
+    if not day_text.strip() or not match:
+        raise DateError("needs a date and a time, for example 14/03/2026 10:30")
+    day = parse_date(day_text)
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        raise DateError("has a time that does not exist")
+    return datetime(day.year, day.month, day.day, hour, minute)
 
 
 def try_parse_date(text: str) -> date | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from clinicdesk.domain.text import NAME_MAX
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError, GuardedDialog
 
 # Long enough for a pass phrase; argon2 takes any length, this only stops pasted junk.
 PASSWORD_MAX = 256
@@ -43,7 +42,7 @@ def line_edit(name: str, placeholder: str = "", *, password: bool = False) -> QL
     return edit
 
 
-class FormDialog(QDialog):
+class FormDialog(GuardedDialog):
     def __init__(
         self, title: str, intro: str, accept_label: str, parent: QWidget | None = None
     ) -> None:
@@ -77,7 +76,7 @@ class FormDialog(QDialog):
         self.accept_button.setText(accept_label)
         self.accept_button.setObjectName("accept_button")
         self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(460)
 

@@ -18,6 +18,7 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.services.demo import DEMO_PASSWORD
 from clinicdesk.ui.errors import install_excepthook
+from clinicdesk.ui.fields import install_form_rules
 from clinicdesk.ui.first_run import FirstRunDialog
 from clinicdesk.ui.login import LoginDialog
 from clinicdesk.ui.storage_banner import add_read_only_banner
@@ -60,6 +61,7 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     install_excepthook()
+    install_form_rules(app)  # e.g. the mouse wheel never changes a field without focus
     paths.ensure()
     signed = sign_in(paths)
     if signed is None:

@@ -52,7 +52,7 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE, INVALID_STYLE, FieldWithError
+from clinicdesk.ui.fields import ERROR_STYLE, INVALID_STYLE, DateEdit, FieldWithError, GuardedDialog
 
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -60,6 +60,7 @@ SITE_COLUMN = "measurement_site"
 GRID_COLUMNS: tuple[str, ...] = (*(m.name for m in MEASURES), SITE_COLUMN)
 VISIT_FIELD_LABELS = {
     "visit_date": "Visit date",
+    "regions": "Measurements",
     "pull_test_pulled": "Pull test: hairs pulled",
     "pull_test_of": "Pull test: hairs held",
     "satisfaction": "Satisfaction",
@@ -107,7 +108,7 @@ def column_tip(key: str) -> str:
     return f"{measure.label}: {measure.range_message()}.{optional}"
 
 
-class AssessmentDialog(QDialog):
+class AssessmentDialog(GuardedDialog):
     """Record a new assessment or correct one (``assessment`` given); ``read_only`` for a
     role that may only view. ``saved`` holds what the service stored after an accepted save."""
 
@@ -145,10 +146,7 @@ class AssessmentDialog(QDialog):
         top = QHBoxLayout()
         visit = QGroupBox("Visit")
         visit_form = QFormLayout(visit)
-        self.visit_date = FieldWithError(QLineEdit())
-        self._line(self.visit_date).setPlaceholderText("DD/MM/YYYY")
-        self._line(self.visit_date).setMaxLength(10)
-        self._line(self.visit_date).setMaximumWidth(120)
+        self.visit_date = FieldWithError(DateEdit())
         self._line(self.visit_date).setObjectName("visit_date")
         visit_form.addRow("Visit &date", self.visit_date)
         self.notes = QPlainTextEdit()
@@ -249,7 +247,7 @@ class AssessmentDialog(QDialog):
                 QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
             )
             self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
 
     @staticmethod
@@ -325,6 +323,10 @@ class AssessmentDialog(QDialog):
         if self.photo_score_box.currentIndex() > 0:
             raw["global_photo_score"] = str(self.photo_score_box.currentData())
         return raw
+
+    def typed_value(self) -> str:
+        """The grid's text (``GuardedDialog`` compares it to tell whether anything was typed)."""
+        return repr(self.region_rows())
 
     def region_rows(self) -> list[dict[str, str]]:
         """One row per region with anything typed in it (a blank row was not measured)."""

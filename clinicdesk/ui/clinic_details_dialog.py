@@ -17,7 +17,6 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -45,6 +44,7 @@ from clinicdesk.ui.chosen_file import ChosenFileError, read_chosen_file, size_te
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
     FieldWithError,
+    GuardedDialog,
     grow_to_fit,
     message_line,
     save_and_cancel,
@@ -70,7 +70,7 @@ COOLING_OFF_TYPED_MAX = 999
 COOLING_OFF_KEY = "cooling_off_days"
 
 
-class ClinicDetailsDialog(QDialog):
+class ClinicDetailsDialog(GuardedDialog):
     def __init__(
         self,
         details_service: ClinicDetailsService,

@@ -63,7 +63,9 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
+    DateEdit,
     FieldWithError,
+    GuardedDialog,
     message_line,
     save_and_cancel,
     show_field_errors,
@@ -211,7 +213,7 @@ class _Field(FieldWithError):
 # -- the form base --------------------------------------------------------------------------------
 
 
-class ClinicalForm(QDialog):
+class ClinicalForm(GuardedDialog):
     """A dialog of grouped fields that saves through the service; subclasses say which."""
 
     saved = Signal(object)  # what the service returned
@@ -322,11 +324,8 @@ class ClinicalForm(QDialog):
         self._watch(editor)
         return editor
 
-    def date_field(self, form: QFormLayout, key: str, label: str) -> QLineEdit:
-        edit = QLineEdit()
-        edit.setPlaceholderText("DD/MM/YYYY")
-        edit.setMaxLength(10)
-        edit.setMaximumWidth(130)
+    def date_field(self, form: QFormLayout, key: str, label: str) -> DateEdit:
+        edit = DateEdit()
         self.add(form, key, label, edit)
         return edit
 
@@ -540,6 +539,7 @@ class ClinicalForm(QDialog):
             self._version = getattr(theirs, "version", self._version)
             self.load_values(self._values_of(theirs))
             self.dirty = False
+            self.mark_clean()
             self.show_message("This form now shows the saved version.")
         else:
             self.show_message(
@@ -601,10 +601,10 @@ class ConsultationForm(ClinicalForm):
         self.grade.setEnabled(bool(code) and not self.read_only)
 
     def _defaults(self) -> Values:
-        today = format_uk(self.context.today)
+        # The date of the consent discussion starts the cooling-off period: never filled in
+        # for the user (a discussion is recorded with the date it took place).
         return {
-            "consulted_on": today,
-            "discussed_on": today,
+            "consulted_on": format_uk(self.context.today),
             "site_id": self.context.this_site_id,
             "clinician_id": self._me(),
         }
@@ -656,7 +656,7 @@ def consultation_values(details: ConsultationDetails) -> Values:
 # -- treatment ------------------------------------------------------------------------------------
 
 
-class OverrideDialog(QDialog):
+class OverrideDialog(GuardedDialog):
     """The eligibility check blocked a treatment: the reasons, and a written reason to go ahead.
 
     Save stays disabled until the reason has ``OVERRIDE_REASON_MIN`` characters."""
@@ -701,7 +701,7 @@ class OverrideDialog(QDialog):
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setObjectName("override_cancel")
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         self.resize(560, 380)
 

@@ -65,7 +65,9 @@ from clinicdesk.ui.chosen_file import ChosenFileError, read_chosen_file, size_te
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
+    DateEdit,
     FieldWithError,
+    GuardedDialog,
     grow_to_fit,
     message_line,
     save_and_cancel,
@@ -113,16 +115,14 @@ def _note(text: str, name: str, width: int = 420) -> QLabel:
     return label
 
 
-def _date_edit(name: str, today: date) -> QLineEdit:
-    edit = QLineEdit(format_uk(today))
+def _date_edit(name: str, today: date) -> DateEdit:
+    edit = DateEdit()
+    edit.setText(format_uk(today))
     edit.setObjectName(name)
-    edit.setPlaceholderText("DD/MM/YYYY")
-    edit.setMaxLength(10)
-    edit.setMaximumWidth(130)
     return edit
 
 
-class _ConsentForm(QDialog):
+class _ConsentForm(GuardedDialog):
     """What the two dialogs share: a consent to choose, fields with their errors, a message
     line, and the handling of a consent someone else changed meanwhile."""
 

@@ -1,20 +1,43 @@
 """Small form helpers: an input with its error message shown right beneath it, the red
-message line at the top of a form, and putting a service's ``ValidationError`` on both."""
+message line at the top of a form, and putting a service's ``ValidationError`` on both.
+
+Also the rules every form obeys, kept here so a new form gets them by using these pieces:
+
+- ``GuardedDialog``: a form dialog that asks before Escape, its Cancel button or the window's
+  close button throw away what was typed (Discard / Keep editing, Keep editing the default).
+- ``DateEdit``: the one date input. It keeps exactly what was typed (the service reads it, and
+  refuses it with a message at the field when it is not a real date), never corrects it, and has
+  a calendar pop-up.
+- ``install_form_rules``: on the QApplication, a wheel over a combo box, spin box or date field
+  that does not have the keyboard focus scrolls the form instead of changing the value.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QRect, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QCalendarWidget,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
+
+from clinicdesk.domain.dates import format_uk, try_parse_date
 
 ERROR_STYLE = "color: #b00020;"
 INVALID_STYLE = "border: 1px solid #b00020;"
@@ -102,7 +125,8 @@ def save_and_cancel(
 ) -> tuple[QDialogButtonBox, QPushButton]:
     """The buttons of a form that saves through a service: ``label`` (the default button,
     ``save_button``) calls ``save``, which closes the dialog only once stored; Cancel
-    (``cancel_button``) and Escape close it unsaved."""
+    (``cancel_button``) and Escape close it unsaved (a ``GuardedDialog`` asks first when
+    something was typed)."""
     buttons = QDialogButtonBox()
     save_button = buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
     save_button.setObjectName("save_button")
@@ -114,7 +138,7 @@ def save_and_cancel(
         save()
 
     save_button.clicked.connect(clicked)
-    buttons.rejected.connect(dialog.reject)
+    buttons.rejected.connect(dialog.cancel if isinstance(dialog, GuardedDialog) else dialog.reject)
     return buttons, save_button
 
 
@@ -126,3 +150,226 @@ def grow_to_fit(form: QWidget) -> None:
     wanted = form.sizeHint().height()
     if wanted > form.height():
         form.resize(form.width(), wanted)
+
+
+# -- asking before typed work is thrown away ------------------------------------------------------
+
+DISCARD_TITLE = "Unsaved changes"
+DISCARD_TEXT = "This form has changes that are not saved. If you close it, they are discarded."
+KEEP_EDITING = "&Keep editing"
+
+
+def confirm_discard(parent: QWidget) -> bool:
+    """Ask whether to throw away what was typed in ``parent``: True for Discard. Keep editing
+    is the default (Enter) and what Escape answers."""
+    box = QMessageBox(parent)
+    box.setObjectName("discard_form_changes")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(DISCARD_TITLE)
+    box.setText(DISCARD_TEXT)
+    box.setStandardButtons(QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+    keep = box.button(QMessageBox.StandardButton.Cancel)
+    keep.setText(KEEP_EDITING)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    discard = box.clickedButton() is box.button(QMessageBox.StandardButton.Discard)
+    box.deleteLater()
+    return discard
+
+
+State = tuple[tuple[str, object], ...]
+
+
+def typed_state(root: QWidget) -> State:
+    """What the inputs inside ``root`` hold now (text, choice, tick), to tell whether anything
+    was changed since the form was filled in."""
+    state: list[tuple[str, object]] = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not isinstance(widget, QWidget):
+            continue
+        name = f"{type(widget).__name__}:{widget.objectName()}"
+        if isinstance(widget, QLineEdit):
+            state.append((name, widget.text()))
+        elif isinstance(widget, (QPlainTextEdit, QTextEdit)):
+            state.append((name, widget.toPlainText()))
+        elif isinstance(widget, QComboBox):
+            state.append((name, (widget.currentIndex(), widget.currentText())))
+        elif isinstance(widget, QAbstractSpinBox):
+            state.append((name, widget.text()))
+        elif isinstance(widget, QAbstractButton) and widget.isCheckable():
+            state.append((name, widget.isChecked()))
+        extra = getattr(widget, "typed_value", None)
+        if callable(extra):
+            state.append((name + ":typed", extra()))
+    return tuple(state)
+
+
+class GuardedDialog(QDialog):
+    """A form dialog that does not lose typed work: Escape, Cancel (connect it to ``cancel``)
+    and the window's close button ask first (``confirm_discard``) when anything differs from
+    what the form showed when it opened; an unchanged form closes at once. Code that closes the
+    form on purpose (saved, the idle lock, another user takes over) calls ``reject``/``accept``
+    as before, which never ask. A form that reloads its values calls ``mark_clean``."""
+
+    _clean: State | None = None
+
+    def mark_clean(self) -> None:
+        """What the form holds now counts as nothing typed."""
+        self._clean = typed_state(self)
+
+    def has_typed_work(self) -> bool:
+        return self._clean is not None and typed_state(self) != self._clean
+
+    def may_close(self) -> bool:
+        """True when closing loses nothing or the user chose Discard."""
+        return not self.has_typed_work() or confirm_discard(self)
+
+    def cancel(self) -> None:
+        """Escape, the Cancel button: close unsaved, asking first when something was typed."""
+        if self.may_close():
+            self.reject()
+
+    def showEvent(self, event: object) -> None:
+        if self._clean is None:
+            self.mark_clean()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        ):
+            event.accept()
+            self.cancel()
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.isVisible() and not self.may_close():
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+
+# -- dates ----------------------------------------------------------------------------------------
+
+DATE_PLACEHOLDER = "DD/MM/YYYY"
+DATE_TIME_PLACEHOLDER = "DD/MM/YYYY HH:MM"
+
+
+def _calendar_icon() -> QIcon:
+    pixmap = QPixmap(16, 16)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#486581"))
+    painter.drawRect(QRect(1, 2, 13, 12))
+    painter.fillRect(QRect(1, 2, 14, 3), QColor("#486581"))
+    for row in range(2):
+        for column in range(3):
+            painter.fillRect(QRect(3 + 4 * column, 7 + 3 * row, 2, 2), QColor("#486581"))
+    painter.end()
+    return QIcon(pixmap)
+
+
+class DateEdit(QLineEdit):
+    """The date input of every form: typed as DD/MM/YYYY (or, ``with_time``, DD/MM/YYYY HH:MM)
+    and kept exactly as typed: whoever saves the form reads the text and refuses it, with a
+    message at the field, when it is not a real date (a two-digit year included). Nothing
+    corrects it silently. The calendar button (``calendar_action``) opens a month to pick
+    from; picking a day writes it in the field (keeping a typed time)."""
+
+    def __init__(self, parent: QWidget | None = None, *, with_time: bool = False) -> None:
+        super().__init__(parent)
+        self.with_time = with_time
+        self.setPlaceholderText(DATE_TIME_PLACEHOLDER if with_time else DATE_PLACEHOLDER)
+        self.setMaxLength(16 if with_time else 10)
+        self.setMaximumWidth(160 if with_time else 130)
+        self.calendar_action = QAction(_calendar_icon(), "Choose from a calendar", self)
+        self.calendar_action.setObjectName("calendar_action")
+        self.calendar_action.setToolTip("Choose the date from a calendar")
+        self.calendar_action.triggered.connect(self.show_calendar)
+        self.addAction(self.calendar_action, QLineEdit.ActionPosition.TrailingPosition)
+        self.calendar: QCalendarWidget | None = None
+
+    def date_part(self) -> str:
+        return self.text().strip()[:10]
+
+    def show_calendar(self) -> None:
+        """The calendar pop-up, on the typed date when there is one (else today)."""
+        if self.isReadOnly() or not self.isEnabled():
+            return
+        if self.calendar is None:
+            calendar = QCalendarWidget(self)
+            calendar.setObjectName("date_calendar")
+            calendar.setWindowFlags(Qt.WindowType.Popup)
+            calendar.setGridVisible(True)
+            calendar.setFirstDayOfWeek(Qt.DayOfWeek.Monday)
+            calendar.clicked.connect(self.pick)
+            calendar.activated.connect(self.pick)
+            self.calendar = calendar
+        shown = try_parse_date(self.date_part()) or date.today()
+        self.calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
+        self.calendar.adjustSize()
+        self.calendar.move(self.mapToGlobal(QPoint(0, self.height())))
+        self.calendar.show()
+        self.calendar.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def pick(self, chosen: QDate) -> None:
+        text = format_uk(date(chosen.year(), chosen.month(), chosen.day()))
+        if self.with_time:
+            time = self.text().strip()[10:].strip()
+            text = f"{text} {time}" if time else text
+        self.setText(text)
+        self.textEdited.emit(text)  # as if typed: forms mark themselves changed
+        if self.calendar is not None:
+            self.calendar.hide()
+        self.setFocus(Qt.FocusReason.PopupFocusReason)
+
+
+# -- the mouse wheel ------------------------------------------------------------------------------
+
+
+def _value_widget(obj: QObject) -> QWidget | None:
+    if isinstance(obj, (QComboBox, QAbstractSpinBox)):
+        return obj
+    return None
+
+
+def _has_focus(widget: QWidget) -> bool:
+    focused = QApplication.focusWidget()
+    return focused is not None and (focused is widget or widget.isAncestorOf(focused))
+
+
+class WheelGuard(QObject):
+    """Application event filter: a combo box, spin box or date/time edit changes on the wheel
+    only while it has the keyboard focus (clicked or tabbed into). Otherwise the wheel event is
+    left unaccepted and goes on to the parent, so the form scrolls. Such widgets also stop
+    taking the focus from the wheel itself (their ``WheelFocus`` becomes ``StrongFocus``)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish:
+            widget = _value_widget(watched)
+            if widget is not None and widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+                widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        elif kind == QEvent.Type.Wheel:
+            widget = _value_widget(watched)
+            if widget is not None and not _has_focus(widget):
+                event.ignore()
+                return True
+        return False
+
+
+_WHEEL_GUARD = "clinicdesk_wheel_guard"
+
+
+def install_form_rules(app: QApplication) -> WheelGuard:
+    """Install the application-wide form rules on ``app`` (once; later calls return it)."""
+    existing = app.findChild(WheelGuard, _WHEEL_GUARD)
+    if isinstance(existing, WheelGuard):
+        return existing
+    guard = WheelGuard(app)
+    guard.setObjectName(_WHEEL_GUARD)
+    app.installEventFilter(guard)
+    return guard

@@ -54,7 +54,7 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.fields import DateEdit, FieldWithError, GuardedDialog
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
@@ -161,7 +161,7 @@ class DueFollowUpsModel(ListTableModel[DueFollowUp]):
         return None
 
 
-class BookFollowUpDialog(QDialog):
+class BookFollowUpDialog(GuardedDialog):
     """Book or rebook one follow-up: a typed date and time, and an optional note.
 
     ``submit(when, notes)`` saves; it raises ``ValidationError`` to have the messages shown at
@@ -197,9 +197,8 @@ class BookFollowUpDialog(QDialog):
         about.setWordWrap(True)
         layout.addWidget(about)
         form = QFormLayout()
-        self.when_edit = QLineEdit()
+        self.when_edit = DateEdit(with_time=True)
         self.when_edit.setObjectName("booking_when")
-        self.when_edit.setPlaceholderText("DD/MM/YYYY HH:MM")
         self.when_edit.setMaxLength(20)
         self.when = FieldWithError(self.when_edit)
         self.notes_edit = QLineEdit(follow_up.notes)
@@ -218,7 +217,7 @@ class BookFollowUpDialog(QDialog):
         self.book_button.setObjectName("booking_save")
         buttons.addButton(self.book_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self._book_clicked)
-        buttons.rejected.connect(self.reject)
+        buttons.rejected.connect(self.cancel)
         layout.addWidget(buttons)
         # Enter books. Set once the button is in the dialog, and Cancel never becomes the
         # default by having had the focus: Enter must not silently drop what was typed.

@@ -23,7 +23,7 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import TITLES, PatientDetails, Sex
 from clinicdesk.domain.text import NAME_MAX, SHORT_TEXT_MAX
-from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.fields import DateEdit, FieldWithError
 
 # (field, label, placeholder, max length) in the order they appear, grouped.
 GROUPS: tuple[tuple[str, tuple[tuple[str, str, str, int], ...]], ...] = (
@@ -110,7 +110,7 @@ class DemographicsForm(QWidget):
                 combo.addItem(site_name, site_id)
             combo.currentIndexChanged.connect(self._emit_changed)
             return combo
-        edit = QLineEdit()
+        edit = DateEdit() if name == "date_of_birth" else QLineEdit()
         edit.setPlaceholderText(placeholder)
         # A little over the limit so the domain, not the widget, explains a too-long entry.
         edit.setMaxLength(max_length + 20)

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -24,14 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.domain.assessments import Region
-from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.dates import DateError, format_uk, parse_date_time
 from clinicdesk.domain.photos import Photo, TakenAtSource, View, view_caption
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import ERROR_STYLE, DateEdit, FieldWithError, GuardedDialog
 
 SOURCE_NOTES = {
     TakenAtSource.EXIF: "From the camera's own record of the time.",
@@ -40,7 +38,7 @@ SOURCE_NOTES = {
 FIELD_LABELS = {"view": "View", "region": "Region", "taken_at": "Taken"}
 
 
-class PhotoDetailsDialog(QDialog):
+class PhotoDetailsDialog(GuardedDialog):
     saved = Signal(object)  # the stored Photo
 
     def __init__(
@@ -81,10 +79,8 @@ class PhotoDetailsDialog(QDialog):
         self.region_field = FieldWithError(self.region_box)
         form.addRow("&Region:", self.region_field)
 
-        self.taken_edit = QDateTimeEdit()
+        self.taken_edit = DateEdit(with_time=True)
         self.taken_edit.setObjectName("details_taken_at")
-        self.taken_edit.setDisplayFormat("dd/MM/yyyy HH:mm")
-        self.taken_edit.setCalendarPopup(True)
         self.taken_field = FieldWithError(self.taken_edit)
         form.addRow("&Taken:", self.taken_field)
         self.source_note = QLabel()
@@ -104,7 +100,7 @@ class PhotoDetailsDialog(QDialog):
         )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons.rejected.connect(self.cancel)
         form.addRow(buttons)
         self.view_box.currentIndexChanged.connect(self._view_changed)
         self.load(photo)
@@ -120,13 +116,7 @@ class PhotoDetailsDialog(QDialog):
         self.region_box.setCurrentIndex(
             self.region_box.findData(photo.region.value if photo.region else None)
         )
-        taken = photo.taken_at
-        self.taken_edit.setDateTime(
-            QDateTime(
-                QDate(taken.year, taken.month, taken.day),
-                QTime(taken.hour, taken.minute, taken.second),
-            )
-        )
+        self.taken_edit.setText(f"{photo.taken_at:%d/%m/%Y %H:%M}")
         self.source_note.setText(SOURCE_NOTES[photo.taken_at_source])
         self._view_changed(0)
 
@@ -142,9 +132,8 @@ class PhotoDetailsDialog(QDialog):
 
     @property
     def taken_at(self) -> datetime:
-        chosen = self.taken_edit.dateTime()
-        day, time = chosen.date(), chosen.time()
-        return datetime(day.year(), day.month(), day.day(), time.hour(), time.minute())
+        """The capture time exactly as typed (``DateError`` when it is not a date and time)."""
+        return parse_date_time(self.taken_edit.text())
 
     def _view_changed(self, _index: int) -> None:
         trichoscopy = self.view is View.TRICHOSCOPY
@@ -159,13 +148,18 @@ class PhotoDetailsDialog(QDialog):
             field.set_error(None)
         self.show_message("")
         try:
+            taken_at = self.taken_at
+        except DateError as exc:
+            self.taken_field.set_error(f"{FIELD_LABELS['taken_at']} {exc}.")
+            return
+        try:
             photo = self.service.update_details(
                 self.user,
                 self.photo.id,
                 self._version,
                 view=self.view,
                 region=self.region,
-                taken_at=self.taken_at,
+                taken_at=taken_at,
             )
         except ValidationError as exc:
             fields = {
@@ -209,6 +203,7 @@ class PhotoDetailsDialog(QDialog):
         if dialog.choice == ConcurrentEditDialog.USE_SAVED:
             self._version = theirs.version
             self.load(theirs)
+            self.mark_clean()
             self.show_message("This form now shows the saved version.")
         elif dialog.choice == ConcurrentEditDialog.KEEP_MINE:
             # The user has seen the other version; Save again replaces it knowingly.

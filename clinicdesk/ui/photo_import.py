@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import UserError
 from clinicdesk.services.context import ClinicServices, open_clinic
@@ -44,6 +43,7 @@ from clinicdesk.services.photos import ImportOutcome
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.errors import report_bug, show_user_error
+from clinicdesk.ui.fields import DateEdit, FieldWithError, GuardedDialog
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"})
 MAX_FOLDER_FILES = 2000  # a dropped folder is searched for at most this many photos
@@ -119,7 +119,7 @@ def nothing_to_import(dropped: DroppedFiles) -> str | None:
     )
 
 
-class ImportOptionsDialog(QDialog):
+class ImportOptionsDialog(GuardedDialog):
     """The view and visit date given to every file of one import."""
 
     def __init__(
@@ -149,19 +149,18 @@ class ImportOptionsDialog(QDialog):
         if view is not None:
             self.view_box.setCurrentIndex(self.view_box.findData(view.value))
         form.addRow("&View:", self.view_box)
-        self.visit_edit = QDateEdit()
+        self.visit_edit = DateEdit()
         self.visit_edit.setObjectName("import_visit_date")
-        self.visit_edit.setDisplayFormat("dd/MM/yyyy")
-        self.visit_edit.setCalendarPopup(True)
-        self.visit_edit.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.today = today
         visit = visit_date if visit_date is not None and visit_date <= today else today
-        self.visit_edit.setDate(QDate(visit.year, visit.month, visit.day))
-        form.addRow("Visit &date:", self.visit_edit)
+        self.visit_edit.setText(format_uk(visit))
+        self.visit_field = FieldWithError(self.visit_edit)
+        form.addRow("Visit &date:", self.visit_field)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self._ok_clicked)
+        buttons.rejected.connect(self.cancel)
         form.addRow(buttons)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
 
@@ -172,8 +171,28 @@ class ImportOptionsDialog(QDialog):
 
     @property
     def visit_date(self) -> date:
-        chosen = self.visit_edit.date()
-        return date(chosen.year(), chosen.month(), chosen.day())
+        """The visit date as typed (call once ``check_visit_date`` has passed)."""
+        return parse_date(self.visit_edit.text())
+
+    def check_visit_date(self) -> bool:
+        """The typed visit date is taken exactly as typed, or refused with a message at the
+        field (not a date, a two-digit year, later than today): never corrected."""
+        try:
+            visit = parse_date(self.visit_edit.text())
+        except DateError as exc:
+            self.visit_field.set_error(f"The visit date {exc}.")
+            return False
+        if visit > self.today:
+            self.visit_field.set_error(
+                f"The visit date is in the future (today is {format_uk(self.today)})."
+            )
+            return False
+        self.visit_field.set_error(None)
+        return True
+
+    def _ok_clicked(self) -> None:
+        if self.check_visit_date():
+            self.accept()
 
 
 def summary_text(outcomes: Sequence[ImportOutcome], requested: int) -> str:

@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicdesk.ui.fields import GuardedDialog
+
 INK = QColor("#14213d")  # dark blue-black, as a pen on paper
 PAPER = QColor("white")
 BASELINE = QColor("#b8c0cc")
@@ -131,6 +133,10 @@ class SignaturePad(QWidget):
         self.clear_button.setCursor(Qt.CursorShape.ArrowCursor)
         self.clear_button.setEnabled(False)
         self.clear_button.clicked.connect(self._clear_clicked)
+
+    def typed_value(self) -> int:
+        """How much ink is on the pad (``GuardedDialog`` asks before throwing it away)."""
+        return sum(len(stroke) for stroke in self._strokes)
 
     def sizeHint(self) -> QSize:
         return QSize(560, 200)
@@ -315,7 +321,7 @@ class SignaturePad(QWidget):
         return bytes(data.data())
 
 
-class SignatureDialog(QDialog):
+class SignatureDialog(GuardedDialog):
     """Asks for one signature. OK stays disabled until there is ink; after ``accept`` the
     PNG is in ``png`` and ``signed`` carries it (for callers that use ``open()``)."""
 
@@ -347,7 +353,7 @@ class SignatureDialog(QDialog):
         self.ok_button.setText("Use this signature")
         self.ok_button.setEnabled(False)
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.rejected.connect(self.cancel)
         layout.addWidget(self.buttons)
         self.pad.changed.connect(self._pad_changed)
         self.pad.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -149,6 +149,7 @@ def consultation(**changes: RawValue) -> dict[str, RawValue]:
         "consulted_on": "01/02/2026",
         "site_id": "s",
         "clinician_id": "u",
+        "presenting_complaint": "Diffuse thinning over the crown",
         "risks_discussed": ["failure_of_aim", "pain", "pain"],
         "alternatives_discussed": "no_treatment,minoxidil",
         "discussed_on": "01/02/2026",

@@ -11,10 +11,17 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.fields import install_form_rules
 from clinicdesk.ui.main_window import MainWindow
 from tests.conftest import Clinic
 
 WindowFactory = Callable[[CurrentUser], MainWindow]
+
+
+@pytest.fixture(autouse=True)
+def form_rules(qapp: QApplication) -> None:
+    """The application-wide form rules, installed as ``run_gui`` installs them."""
+    install_form_rules(qapp)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -49,9 +49,7 @@ def details_from_context_menu(qtbot: QtBot, tab: PhotosTab, photo: Photo) -> Pho
 
 
 def set_taken(dialog: PhotoDetailsDialog, when: datetime) -> None:
-    dialog.taken_edit.setDateTime(
-        QDateTime(QDate(when.year, when.month, when.day), QTime(when.hour, when.minute))
-    )
+    dialog.taken_edit.setText(f"{when:%d/%m/%Y %H:%M}")
 
 
 # A popup menu on the offscreen platform: these two are what it cannot do, nothing else.

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import View
 from clinicdesk.ui import photo_import
 from clinicdesk.ui.gallery import PhotosTab
@@ -109,7 +110,7 @@ def test_dropping_files_and_a_folder_imports_them_through_the_import_dialog(
     assert dialog.description.text() == "4 files (from 1 folder) dropped."
     visit = clinic.services.patients.today() - timedelta(days=3)
     dialog.view_box.setCurrentIndex(dialog.view_box.findData(View.VERTEX.value))
-    dialog.visit_edit.setDate(dialog.visit_edit.date().addDays(-3))
+    dialog.visit_edit.setText(format_uk(visit))
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: tab.summary_dialog is not None, timeout=10000)

@@ -155,6 +155,8 @@ def test_a_consultation_typed_into_the_form_is_saved_and_shown_in_the_timeline(
     tick(form, "risks_discussed", "pain", "failure_of_aim", "infection")
     tick(form, "alternatives_discussed", "minoxidil")
     type_text(qtbot, form.editor("patient_questions"), "Will it hurt? Zoë asked too.")
+    assert form.raw()["discussed_on"] == ""  # never assumed: it starts the cooling-off period
+    type_text(qtbot, form.editor("discussed_on"), today)
     form.save_button.click()  # type: ignore[union-attr]
 
     assert not form.isVisible()
@@ -168,6 +170,7 @@ def test_a_consultation_typed_into_the_form_is_saved_and_shown_in_the_timeline(
         MaterialRisk.FAILURE_OF_AIM,
     )
     assert details.patient_questions == "Will it hurt? Zoë asked too."
+    assert details.discussed_on == clinic.services.patients.today()
     assert details.clinician_id == clinic.clinician.id
     assert rows(tab) == [
         (today, "Consultation", "Consultation (Norwood-Hamilton III vertex)"),
