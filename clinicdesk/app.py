@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from clinicdesk import cli  # here, not at the top: the start-up bench imports this module
 
     parser = cli.build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(cli.dash_safe(parser, sys.argv[1:] if argv is None else argv))
     paths = resolve_paths(args.data_dir)
     try:
         paths.ensure()

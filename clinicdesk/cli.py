@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from enum import Enum
@@ -98,6 +99,61 @@ def build_parser() -> argparse.ArgumentParser:
     add_photo_commands(commands)
     add_document_commands(commands)
     return parser
+
+
+def dash_safe(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``argv`` rewritten so that free text starting with "-" is read as text, not as an
+    unknown option: ``patients search "-smith"``, ``lots find -0012``, ``patients add --last
+    -x`` (argparse would stop with a usage error). In the subcommand's own arguments, a word
+    that is none of its options is a positional, moved after a ``--``; an option's value that
+    starts with "-" is attached to it (``--last=-x``). Left alone when ``--`` is already
+    there or nothing starts with "-"."""
+    argv = list(argv)
+    current, at = parser, 0
+    while (sub := _subcommands(current)) is not None:
+        while at < len(argv) and argv[at] not in sub.choices:
+            at += 1 + _takes_value(current, argv[at])
+        if at >= len(argv):
+            return argv
+        current, at = sub.choices[argv[at]], at + 1
+    rest = argv[at:]
+    if "--" in rest:
+        return argv
+    options: list[str] = []
+    positionals: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word.split("=", 1)[0] not in current._option_string_actions:
+            positionals.append(word)
+        elif _takes_value(current, word) and index + 1 < len(rest):
+            value = rest[index + 1]
+            index += 1
+            if not value.startswith("-"):
+                options += [word, value]
+            elif word.startswith("--"):
+                options.append(f"{word}={value}")
+            else:
+                options.append(f"{word}{value}")  # -o-x: the short option's value
+        else:
+            options.append(word)
+        index += 1
+    if not any(word.startswith("-") and word != "-" for word in positionals):
+        return argv[:at] + options + positionals
+    return argv[:at] + options + ["--", *positionals]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any] | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return None
+
+
+def _takes_value(parser: argparse.ArgumentParser, word: str) -> int:
+    """1 when ``word`` is one of ``parser``'s options and its value is the next word."""
+    action = parser._option_string_actions.get(word)
+    return int(action is not None and action.nargs != 0)
 
 
 def _password(prompt: str) -> str:

@@ -34,6 +34,7 @@ from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
+from clinicdesk.storage.recorded_files import place_recorded
 
 AUDIT_ENTITY = "audit_log"
 PAGE_SIZE = 200
@@ -274,22 +275,24 @@ class AuditService:
                     written += 1
                 handle.flush()
                 os.fsync(handle.fileno())
-            with write_transaction(self.db):
-                audit.append(
-                    self.db,
-                    user.actor,
-                    "export",
-                    AUDIT_ENTITY,
-                    "",
-                    {"rows": written, "format": "csv", "filters": filters.used()},
-                )
-                os.replace(temporary, path)
         except OSError as exc:
+            temporary.unlink(missing_ok=True)
             raise UserError(
                 f"The audit trail could not be written to {path}: {exc.strerror or exc}."
             ) from exc
-        finally:
-            temporary.unlink(missing_ok=True)
+        place_recorded(
+            self.db,
+            temporary,
+            path,
+            lambda: audit.append(
+                self.db,
+                user.actor,
+                "export",
+                AUDIT_ENTITY,
+                "",
+                {"rows": written, "format": "csv", "filters": filters.used()},
+            ),
+        )
         return written
 
     # -- a patient's access log -------------------------------------------------------------

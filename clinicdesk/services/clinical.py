@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from clinicdesk.domain.assessments import Assessment, Region
@@ -56,6 +57,7 @@ from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository, DueFollowUp, LotMatch
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
+from clinicdesk.storage.recorded_files import place_recorded
 
 Today = Callable[[], date]
 
@@ -730,10 +732,23 @@ class ClinicalService:
             )
         return matches
 
-    def lot_exported(self, user: CurrentUser, lot: str, treatments: int, patients: int) -> None:
-        """Record that the lot look-up's list left the program as a file (audited export)."""
+    def lot_exported(
+        self,
+        user: CurrentUser,
+        lot: str,
+        treatments: int,
+        patients: int,
+        *,
+        staged: Path | None = None,
+        path: Path | None = None,
+    ) -> None:
+        """Record that the lot look-up's list left the program as a file (audited export).
+        Given the file written whole under a temporary name (``staged``) and where it goes
+        (``path``), it is renamed into place in the transaction that records it: the list is
+        on disk if and only if the export is audited (RELIABILITY row 37)."""
         require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
-        with write_transaction(self.db):
+
+        def record() -> None:
             audit.append(
                 self.db,
                 user.actor,
@@ -742,6 +757,12 @@ class ClinicalService:
                 lot.strip()[:60],
                 {"treatments": treatments, "patients": patients, "format": "csv"},
             )
+
+        if staged is not None and path is not None:
+            place_recorded(self.db, staged, path, record)
+            return
+        with write_transaction(self.db):
+            record()
 
 
 def _changed(

@@ -37,15 +37,16 @@ from clinicdesk.domain.consent import (
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.domain.text import TextError, clean_text
-from clinicdesk.errors import ValidationError
+from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic_details import ClinicDetailsService, ClinicDocumentDetails
 from clinicdesk.services.consents import ConsentService
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
-from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.database import Database, StorageError, write_transaction
 from clinicdesk.storage.patients import PatientRepository
+from clinicdesk.storage.recorded_files import save_recorded
 
 if TYPE_CHECKING:
     # reportlab (through documents.layout and the report) takes a tenth of a second to import:
@@ -210,12 +211,25 @@ class DocumentService:
         self._record(user, document, action)
 
     def save(self, user: CurrentUser, document: Document, path: Path) -> None:
-        """Write the PDF to ``path`` (temp file, fsync, rename: never a 0-byte file) and
-        record it as saved."""
-        from clinicdesk.documents.layout import write_pdf_atomically
-
-        write_pdf_atomically(path, document.pdf)
-        self._record(user, document, DocumentAction.SAVED)
+        """Write the PDF to ``path`` and record it as saved, both or neither: the PDF is
+        written whole under a temporary name, then renamed into place in the transaction that
+        records it (``storage.recorded_files``; RELIABILITY row 37). ``UserError`` (naming the
+        file, saying nothing was saved) when either fails."""
+        path = Path(path)
+        if not document.pdf:
+            raise ValueError("refusing to write an empty PDF")
+        try:
+            save_recorded(
+                self.db,
+                path,
+                document.pdf,
+                lambda: self._record(user, document, DocumentAction.SAVED),
+            )
+        except StorageError as exc:
+            raise UserError(
+                f"{path.name} was not saved: it could not be recorded in the patient's document "
+                f"log. {exc.message}"
+            ) from exc
 
     # -- helpers ------------------------------------------------------------------------------
 

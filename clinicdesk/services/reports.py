@@ -22,6 +22,7 @@ the GUI calls this from a worker.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,12 +39,13 @@ from clinicdesk.documents.report import (
     TreatmentLine,
     render_progress_report,
 )
+from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.photos import Photo, View
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ValidationError
-from clinicdesk.media.ingest import print_copy
+from clinicdesk.media.ingest import ImageRejected, print_copy
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService
 from clinicdesk.services.clinic_details import ClinicDetailsService
@@ -53,6 +55,7 @@ from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.sealed_files import SealBroken, SealedFileMissing
 
 Today = Callable[[], date]
 ENTITY = "progress_report"
@@ -60,6 +63,11 @@ ENTITY = "progress_report"
 REPORT_PHOTO_SIDE = 800
 STANDARD_VIEWS = tuple(v for v in View if v is not View.TRICHOSCOPY)
 PRINT_WORKERS = max(1, min(4, os.cpu_count() or 1))
+# Why a photo of a pair cannot be printed (the pair is listed as unavailable, with this).
+PHOTO_MISSING = "photo file missing (restore it from a backup)"
+PHOTO_DAMAGED = "photo file damaged (failed its integrity check; restore it from a backup)"
+PHOTO_UNREADABLE = "photo file could not be read as an image"
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FLAVOURS",
@@ -130,6 +138,24 @@ class ReportService:
         treated_on = {t.id: t.details.treated_on for t in treatments}
         pairs, missing = choose_pairs(photos, changes.treatment_date)
         copies = iter(self._print_copies(user, [p for _, pair in pairs for p in pair]))
+        shown: list[PhotoPair] = []
+        unavailable: list[MissingPair] = []
+        for view, (before, after) in pairs:
+            before_copy, after_copy = next(copies), next(copies)
+            if isinstance(before_copy, bytes) and isinstance(after_copy, bytes):
+                shown.append(
+                    PhotoPair(view, before.visit_date, before_copy, after.visit_date, after_copy)
+                )
+                continue
+            reasons = [
+                f"the {which} photograph ({format_uk(photo.visit_date)}) is unavailable: {copy}"
+                for which, photo, copy in (
+                    ("baseline", before, before_copy),
+                    ("latest", after, after_copy),
+                )
+                if isinstance(copy, str)
+            ]
+            unavailable.append(MissingPair(view, "; ".join(reasons)))
         return ProgressReportData(
             clinic=clinic,
             patient=identity(patient),
@@ -155,16 +181,15 @@ class ReportService:
             ),
             assessments=tuple(assessments),
             changes=changes,
-            photo_pairs=tuple(
-                PhotoPair(view, before.visit_date, next(copies), after.visit_date, next(copies))
-                for view, (before, after) in pairs
-            ),
-            missing_pairs=missing,
+            photo_pairs=tuple(shown),
+            missing_pairs=(*unavailable, *missing),
             comment=comment,
         )
 
-    def _print_copies(self, user: CurrentUser, photos: Sequence[Photo]) -> list[bytes]:
-        """Upright, metadata-free copies of ``photos`` downscaled for print, in order.
+    def _print_copies(self, user: CurrentUser, photos: Sequence[Photo]) -> list[bytes | str]:
+        """Upright, metadata-free copies of ``photos`` downscaled for print, in order; for a
+        photo whose file is missing or damaged, why it cannot be shown (as the gallery shows a
+        placeholder): one bad file does not stop the report.
 
         Each is made from the original, read (and audited as a view) here on the caller's
         thread, which owns the database connection, then decoded at a reduced scale on worker
@@ -172,17 +197,33 @@ class ReportService:
         display copy not yet cached takes ten times that). Pillow decodes and resizes without
         holding the GIL, so two cores make the copies in about half the time; at most
         ``PRINT_WORKERS`` originals are held in memory at once."""
-        copies: list[bytes] = []
+        copies: list[bytes | str] = []
         with ThreadPoolExecutor(PRINT_WORKERS, thread_name_prefix="report-photos") as pool:
             for start in range(0, len(photos), PRINT_WORKERS):
                 batch = photos[start : start + PRINT_WORKERS]
-                originals = [self.photos.original(user, photo.id) for photo in batch]
+                originals = [self._original(user, photo) for photo in batch]
                 copies += pool.map(_print_copy, originals)
         return copies
 
+    def _original(self, user: CurrentUser, photo: Photo) -> bytes | str:
+        try:
+            return self.photos.original(user, photo.id)
+        except SealedFileMissing:
+            log.warning("progress report: a photo's file is missing")
+            return PHOTO_MISSING
+        except SealBroken as exc:
+            log.warning("progress report: a photo's file failed its check (%s)", exc.reason)
+            return PHOTO_DAMAGED
 
-def _print_copy(original: bytes) -> bytes:
-    return print_copy(original, REPORT_PHOTO_SIDE)
+
+def _print_copy(original: bytes | str) -> bytes | str:
+    if isinstance(original, str):
+        return original
+    try:
+        return print_copy(original, REPORT_PHOTO_SIDE)
+    except ImageRejected:
+        log.warning("progress report: a photo could not be decoded", exc_info=True)
+        return PHOTO_UNREADABLE
 
 
 def identity(patient: Patient) -> PatientIdentity:

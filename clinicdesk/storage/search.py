@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from clinicdesk.domain.dates import try_parse_date
 from clinicdesk.domain.identifiers import phone_digits
+from clinicdesk.domain.text import strip_invisible
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
@@ -78,7 +79,9 @@ def dob_token(iso_date: str) -> str:
 
 
 def parse_query(text: str) -> SearchTerms:
-    query = _CONTROL.sub(" ", text[:MAX_QUERY_CHARS]).strip()
+    # Invisible formatting characters (a zero-width space pasted with a name) are not part of
+    # what is stored either (``domain.text``): "Ann\u200bie" looks for Annie.
+    query = _CONTROL.sub(" ", strip_invisible(text, bidi=True)[:MAX_QUERY_CHARS]).strip()
     if not query:
         return SearchTerms(())
     if _NUMBERISH.match(query) and sum(ch.isdigit() for ch in query) >= 3:

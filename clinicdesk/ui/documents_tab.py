@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
@@ -732,24 +733,31 @@ class DocumentsTab(PatientTab):
         title = f"{document.title} – {self.patient_name}" if self.patient_name else document.title
         if self.printer is None:
             self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        user = self.user
+
+        def save(path: Path, _pdf: bytes) -> None:
+            # Written and recorded as saved together: never a copy on disk the log lacks.
+            self.services.documents.save(user, document, path)
+
         try:
             preview = PdfPreviewDialog(
                 document.pdf,
                 title=title,
                 suggested_name=document.file_name,
                 printer=self.printer,
+                save=save,
                 parent=self,
             )
         except UserError as exc:
             show_user_error(self, exc, "Documents")
             return None
-        user = self.user
 
         def printed() -> None:
             self._record_output(user, document, DocumentAction.PRINTED)
 
         def saved(_path: str) -> None:
-            self._record_output(user, document, DocumentAction.SAVED)
+            if document.patient_id == self.patient_id:
+                self.refresh()  # the log shows the saving
 
         preview.printed.connect(printed)
         preview.saved.connect(saved)
@@ -768,7 +776,12 @@ class DocumentsTab(PatientTab):
         try:
             self.services.documents.record_output(user, document, action)
         except UserError as exc:
-            show_user_error(self, exc, "Documents")
+            # The pages have gone to the printer: say so, and that the log lacks them.
+            happened = UserError(
+                f"“{document.title}” was {action.value}, but that could not be recorded in "
+                f"the patient's document log. {exc.message}"
+            )
+            show_user_error(self, happened, "Documents")
             return
         if document.patient_id == self.patient_id:
             self.refresh()

@@ -74,10 +74,16 @@ def matched_text(match: LotMatch) -> str:
     return " and ".join(names.get(part, part) for part in match.matched)
 
 
-def write_lot_csv(path: Path, matches: Sequence[LotMatch]) -> int:
+def write_lot_csv(
+    path: Path,
+    matches: Sequence[LotMatch],
+    place: Callable[[Path, Path], object] = os.replace,
+) -> int:
     """Write ``matches`` to ``path`` as CSV (UTF-8 with BOM, for spreadsheet programs); how
-    many rows. Written under a temporary name and renamed, so a failed write leaves no partial
-    file and never replaces an earlier export with half of one."""
+    many rows. Written under a temporary name and moved into place by ``place(temporary,
+    path)`` (the export's audit entry renames it in the transaction that records it), so a
+    failed write leaves no partial file and never replaces an earlier export with half of one,
+    and a failed record leaves no file at all."""
     temporary = path.with_name(f".{path.name}.partial")
     try:
         with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -101,7 +107,7 @@ def write_lot_csv(path: Path, matches: Sequence[LotMatch]) -> int:
                 )
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        place(temporary, path)
     except OSError as exc:
         raise UserError(f"The list could not be written to {path}: {exc.strerror or exc}.") from exc
     finally:
@@ -259,8 +265,14 @@ class LotFinderDialog(QDialog):
     def export_csv(self, path: Path) -> int:
         """Write the list shown to ``path``; the export is audited (it names patients)."""
         rows = self.model.rows
-        written = write_lot_csv(path, rows)
-        self.service.lot_exported(self.user, self.lot, written, len({m.patient_id for m in rows}))
+        patients = len({m.patient_id for m in rows})
+
+        def place(staged: Path, target: Path) -> None:
+            self.service.lot_exported(
+                self.user, self.lot, len(rows), patients, staged=staged, path=target
+            )
+
+        written = write_lot_csv(path, rows, place)
         self.count_label.setText(f"Exported {plural(written, 'treatment')} to {path.name}.")
         return written
 

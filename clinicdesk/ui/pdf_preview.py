@@ -283,8 +283,11 @@ class PdfPreviewDialog(QDialog):
     """A PDF shown page after page, fitted to the width, with Print… and Save as PDF….
 
     ``printed`` fires when every page has been sent to the printer (not when the print dialog
-    is merely accepted); ``saved(path)`` when the copy is on disk. Raises ``UserError`` before
-    any window exists when the bytes are not a readable PDF.
+    is merely accepted); ``saved(path)`` when the copy is on disk. ``save`` writes the copy:
+    by default whole or not at all; a caller that must record the saving passes its own,
+    which writes and records both or neither (``DocumentService.save``), so a copy is never on
+    disk unrecorded. Raises ``UserError`` before any window exists when the bytes are not a
+    readable PDF.
     """
 
     printed = Signal()
@@ -297,6 +300,7 @@ class PdfPreviewDialog(QDialog):
         title: str | None = None,
         suggested_name: str | None = None,
         printer: QPrinter | None = None,
+        save: Callable[[Path, bytes], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         document = load_pdf(pdf, f"“{title}”" if title else "The document")
@@ -316,6 +320,7 @@ class PdfPreviewDialog(QDialog):
         self.printer = printer or QPrinter(QPrinter.PrinterMode.HighResolution)
         self.print_task: BackgroundTask | None = None
         self.save_folder: Path | None = None
+        self._save = save or _write_copy
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -619,10 +624,10 @@ class PdfPreviewDialog(QDialog):
         ``saved``. ``UserError`` naming the file when it cannot be written."""
         path = Path(path)
         try:
-            write_durably(path, self._pdf)
-        except SaveFailed as exc:
+            self._save(path, self._pdf)
+        except UserError:
             self.show_status(f"{path.name} was not saved.")
-            raise UserError(f"{path.name} could not be saved. {exc.message}") from exc
+            raise
         self.save_folder = path.parent
         self.show_status(f"Saved as {path}.")
         self.saved.emit(str(path))
@@ -631,6 +636,13 @@ class PdfPreviewDialog(QDialog):
     def show_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(True)
+
+
+def _write_copy(path: Path, pdf: bytes) -> None:
+    try:
+        write_durably(path, pdf)
+    except SaveFailed as exc:
+        raise UserError(f"{path.name} could not be saved. {exc.message}") from exc
 
 
 def _screen_pixels_per_point() -> float:

@@ -316,3 +316,40 @@ def test_without_a_treatment_the_first_visit_is_the_before() -> None:
         (date(2025, 1, 5), date(2025, 9, 10))
     ]
     assert missing == ()
+
+
+def test_a_missing_or_damaged_photo_file_leaves_the_rest_of_the_report(
+    clinic: Clinic, patient: setup.TreatedPatient, tmp_path: Path
+) -> None:
+    """One photo file deleted and another with a byte flipped. The report
+    is still made: the other pairs are in it, and the two views say why they are not."""
+    views = (View.FRONTAL, View.VERTEX, View.OCCIPITAL_DONOR)
+    setup.import_views(clinic, patient.id, tmp_path, views=views)
+    photos = {
+        (p.view, p.visit_date): p
+        for p in clinic.services.photos.list_photos(clinic.clinician, patient.id)
+    }
+    store = clinic.services.photos.store
+    store.path_of(photos[(View.FRONTAL, setup.LATEST)].sha256).unlink()
+    damaged = store.path_of(photos[(View.VERTEX, setup.BASELINE)].sha256)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    damaged.write_bytes(bytes(data))
+
+    for flavour in ("clinical", "patient"):
+        document = clinic.services.documents.progress_report(
+            clinic.clinician, patient.id, flavour=flavour
+        )
+        text = text_of(document.pdf)
+        reader = PdfReader(io.BytesIO(document.pdf))
+        assert sum(len(page.images) for page in reader.pages) == 2  # the occipital pair
+        assert "unavailable: photo file missing" in text
+        assert "unavailable: photo file damaged (failed its integrity check" in text
+    clinical = text_of(
+        clinic.services.reports.progress_report(clinic.clinician, patient.id, flavour="clinical")
+    )
+    assert f"{View.OCCIPITAL_DONOR.label}: baseline" in clinical
+    missing_at = clinical.index("photo file missing")
+    assert f"{View.FRONTAL.label}: the latest photograph" in clinical[:missing_at]
+    damaged_at = clinical.index("photo file damaged")
+    assert f"{View.VERTEX.label}: the baseline photograph" in clinical[:damaged_at]

@@ -81,3 +81,65 @@ def test_hidden_characters_in_a_name_are_refused_and_nothing_is_saved(
     assert message in caught.value.errors[field]
     assert clinic.services.patients.count(clinic.reception) == 0
     assert clinic.services.db.execute("SELECT count(*) FROM patient_search").fetchone()[0] == 0
+
+
+# RELIABILITY row 36: invisible formatting characters (Unicode category Cf) show nothing, so
+# a name pasted with one is stored and found as the name it looks like.
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u2060",  # word joiner
+    "\u00ad",  # soft hyphen
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner
+    "\ufeff",  # byte order mark / zero-width no-break space
+    "\u180e",  # Mongolian vowel separator
+    "\u2061",  # function application
+    "\u2062",  # invisible times
+    "\u2063",  # invisible separator
+    "\u2064",  # invisible plus
+    "\U000e0041",  # tag latin capital letter A
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_an_invisible_character_in_a_name_is_removed_and_the_name_found(
+    clinic: Clinic, char: str
+) -> None:
+    patient_id = register(clinic, f"Ann{char}ie", f"{char}Smith{char}")
+    details = clinic.services.patients.get(clinic.reception, patient_id).details
+    assert (details.first_name, details.last_name) == ("Annie", "Smith")
+    assert found(clinic, "Annie") == [patient_id]
+    assert found(clinic, "Annie Smith") == [patient_id]
+    # Typed (or pasted) with the character, the search finds the name too.
+    assert found(clinic, f"Ann{char}ie") == [patient_id]
+    assert found(clinic, f"Ann{char}ie Smi{char}th") == [patient_id]
+
+
+@pytest.mark.parametrize("char", INVISIBLE[:4], ids=lambda c: f"U+{ord(c):04X}")
+def test_invisible_characters_are_removed_from_the_other_searchable_fields(
+    clinic: Clinic, patient_form: dict[str, str], char: str
+) -> None:
+    patient_form |= {
+        "nhs_number": f"943{char}476{char}5919",
+        "phone": f"07700{char}900123",
+        "email": f"ann{char}@example.com",
+    }
+    patient = clinic.services.patients.register(clinic.reception, patient_form)
+    assert (patient.details.nhs_number, patient.details.phone, patient.details.email) == (
+        "9434765919",
+        "07700 900123",
+        "ann@example.com",
+    )
+    assert found(clinic, "9434765919") == [patient.id]
+    assert found(clinic, "07700 900123") == [patient.id]
+
+
+def test_an_arabic_letter_mark_is_refused_naming_it(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    """U+061C is a text-direction mark, refused like U+200E/U+200F, and the message names it."""
+    patient_form["last_name"] = "Ann\u061cie"
+    with pytest.raises(ValidationError) as caught:
+        clinic.services.patients.register(clinic.reception, patient_form)
+    assert "U+061C" in caught.value.errors["last_name"]
+    assert "text-direction" in caught.value.errors["last_name"]
