@@ -115,7 +115,10 @@ def test_a_truncated_tail_is_named(
     assert (code, out) == (2, "")
     # The command's sign-in entry continues after the real newest entry (kept in a second
     # place), so the cut-off entries stay visible as a gap instead of being overwritten.
-    assert problems_of(err) == [f"entries {last - 2} to {last} are missing (next is {last + 1})"]
+    assert problems_of(err) == [
+        f"entries {last - 2} to {last} are missing (next is {last + 1}): cut from the end of "
+        f"the trail, where entry {last} had been anchored as the newest"
+    ]
 
 
 def test_a_truncated_tail_is_named_before_anything_else_is_written(

@@ -20,7 +20,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,9 @@ class Database:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._utils: sqlite_utils.Database | None = None
+        # Run once after the current write transaction commits (then forgotten; a rollback
+        # forgets them too): the audit trail writes its anchor file beside the database here.
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def utils(self) -> sqlite_utils.Database:
@@ -297,10 +300,12 @@ def write_transaction(db: Database) -> Iterator[Database]:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise StorageError(describe_sqlite_error(exc)) from exc
+    db.after_commit.clear()
     try:
         yield db
     except BaseException as exc:
         _rollback(conn)
+        db.after_commit.clear()
         if isinstance(exc, sqlite3.OperationalError | sqlite3.DataError):
             raise StorageError(describe_sqlite_error(exc)) from exc
         raise
@@ -308,7 +313,11 @@ def write_transaction(db: Database) -> Iterator[Database]:
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
+        db.after_commit.clear()
         raise StorageError(describe_sqlite_error(exc)) from exc
+    hooks, db.after_commit = db.after_commit, []
+    for hook in hooks:
+        hook()
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
