@@ -329,6 +329,29 @@ def update_anchor(db: Database) -> None:
             _set_local(db, AUDIT_ANCHORED, "1")
 
 
+def reanchor(db: Database) -> int:
+    """Write a new anchor for the trail as it stands; only when the file is missing or cannot
+    be trusted (an administrator's decision, audited by the caller). Returns the entry anchored.
+    """
+    path = anchor_path(db)
+    key = stored_audit_key(db)
+    if path is None or key is None:
+        raise StorageError("The audit trail cannot be anchored: its key is missing.")
+    anchor, problem = load_anchor(path, key)
+    if anchor is not None:
+        raise StorageError(
+            f"The anchor file {path.name} is sound, so it was kept: replacing it would hide "
+            "entries cut from the end."
+        )
+    last_seq, last_seal = head(db)
+    if not _write_anchor(path, key, Anchor(last_seq, last_seal)):
+        raise StorageError(f"The anchor file {path} could not be written (is the disk full?).")
+    with write_transaction(db):
+        _set_local(db, AUDIT_ANCHORED, "1")
+    log.warning("audit trail re-anchored at entry %d (%s)", last_seq, problem or "file missing")
+    return last_seq
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 
@@ -515,6 +538,13 @@ def record_all(db: Database, events: Sequence[Event]) -> bool:
     return True
 
 
+def flush(db: Database) -> bool:
+    """Try again to write the entries waiting in memory; ``True`` when none is left."""
+    if not pending(db):
+        return True
+    return record_all(db, [])
+
+
 def _prune_pending(db: Database) -> None:
     waiting = _pending.get(db)
     if not waiting:
@@ -635,8 +665,15 @@ def iter_entries(
             action=r[4],
             entity=r[5],
             entity_id=r[6],
-            detail=json.loads(r[7]),
+            detail=_shown_detail(r[7]),
         )
+
+
+def _shown_detail(stored: str) -> dict[str, Any]:
+    """The detail as people read it: without the record's seal (``_row``), kept for verify."""
+    detail: dict[str, Any] = json.loads(stored)
+    detail.pop(ROW_SEAL, None)
+    return detail
 
 
 def entries(
@@ -948,19 +985,20 @@ def verify_records(db: Database) -> list[str]:
             now = row_seal(db, key, table, record_id)
             if now is None:
                 problems.append(
-                    f"{label} {record_id} was deleted outside ClinicDesk (last audited in "
+                    f"{label} {record_id} was deleted without an audit entry (last audited in "
                     f"entry {seq})"
                 )
             elif f"{now[0]}:{now[1]}" != sealed:
                 version = sealed.partition(":")[0]
                 changed = "" if str(now[0]) == version else f", version {version} -> {now[0]}"
                 problems.append(
-                    f"{label} {record_id} was changed outside ClinicDesk after entry {seq}{changed}"
+                    f"{label} {record_id} was changed after entry {seq} without an audit entry"
+                    f"{changed}"
                 )
         for (record_id,) in db.execute(
             f"SELECT id FROM {table} WHERE id NOT IN "
             "(SELECT entity_id FROM audit_log WHERE entity = ? AND action = 'create') ORDER BY id",
             [entity],
         ):
-            problems.append(f"{label} {record_id} was added outside ClinicDesk (no audit entry)")
+            problems.append(f"{label} {record_id} was added without an audit entry")
     return problems
