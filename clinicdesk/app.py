@@ -3,6 +3,7 @@ command-line subcommand. Nothing else creates these; everything below receives t
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import logging.handlers
@@ -25,7 +26,7 @@ def setup_logging(paths: Paths) -> None:
     """A rotating log file in the data folder. Log records carry ids and counts, never names,
     dates of birth or other patient identifiers (messages of ``UserError`` are not logged)."""
     paths.logs_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = _QuietFileHandler(
         paths.logs_dir / "clinicdesk.log",
         maxBytes=LOG_FILE_BYTES,
         backupCount=LOG_FILE_COUNT,
@@ -35,9 +36,20 @@ def setup_logging(paths: Paths) -> None:
     root = logging.getLogger("clinicdesk")
     for old in list(root.handlers):
         root.removeHandler(old)
-        old.close()
+        with contextlib.suppress(OSError):  # a full disk cannot take the last lines
+            old.close()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+
+
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """A log line that cannot be written (the disk is full) is dropped without the traceback
+    ``logging`` would print on stderr in the middle of a command's output."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)
 
 
 def pause_garbage_collection() -> None:

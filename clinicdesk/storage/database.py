@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 15_000
 MAX_VALUE_BYTES = 1_048_576  # no text field may come near this; it bounds a runaway value
 KEY_BYTES = 32
+FULL_DISK_BYTES = 1_048_576  # less free space than this at a failed open: treated as full
 
 
 class StorageError(UserError):
@@ -130,15 +132,20 @@ def open_database(path: Path | str, key: bytes | None = None) -> Database:
     """
     conn = None
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-        if key is not None:
-            if len(key) != KEY_BYTES:
-                raise ValueError("a data key is 32 bytes")
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        if hasattr(conn, "setlimit"):  # the standard library's driver only
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-        # The first read proves the key (or that an unkeyed file is plain SQLite).
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn = _connect(path, key, exclusive=False)
+        try:
+            # The first read proves the key (or that an unkeyed file is plain SQLite).
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            if not ("disk i/o" in str(exc).lower() and _disk_full(Path(path))):
+                raise
+            # A full disk: WAL's shared-memory file (-shm) cannot be made, so no connection can
+            # even read (RELIABILITY row 26). In exclusive locking mode SQLite keeps that index
+            # in this process's memory instead; other processes wait until this one closes.
+            conn.close()
+            log.warning("disk full: database opened in exclusive locking mode")
+            conn = _connect(path, key, exclusive=True)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
         db.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets on its connections
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -157,6 +164,27 @@ def open_database(path: Path | str, key: bytes | None = None) -> Database:
             ) from exc
         raise StorageError(describe_sqlite_error(exc, path)) from exc
     return db
+
+
+def _connect(path: Path | str, key: bytes | None, *, exclusive: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    if key is not None:
+        if len(key) != KEY_BYTES:
+            conn.close()
+            raise ValueError("a data key is 32 bytes")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    if exclusive:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    if hasattr(conn, "setlimit"):  # the standard library's driver only
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    return conn
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        return False
 
 
 def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
