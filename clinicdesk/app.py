@@ -32,7 +32,8 @@ def setup_logging(paths: Paths) -> None:
     root = logging.getLogger("clinicdesk")
     for old in list(root.handlers):
         root.removeHandler(old)
-        old.close()
+        with contextlib.suppress(OSError):  # a full disk cannot take the last lines
+            old.close()
     root.setLevel(logging.INFO)
     try:
         paths.logs_dir.mkdir(parents=True, exist_ok=True)

@@ -176,7 +176,37 @@ def _sign_in(paths: Paths, args: argparse.Namespace) -> SignedIn:
     signed = unlock_clinic(paths, args.user, _password(f"Password for {args.user}: "))
     if signed.recovery_key:
         print(_recovery_notice(signed.recovery_key, converted=True), file=sys.stderr)
+    if reason := _unrecorded_reason(signed.services):
+        # RELIABILITY row 26: a full disk must not lock everyone out of the records, so the
+        # sign-in goes on; the person is told plainly what that means.
+        print(
+            f"clinicdesk: {reason}, so this sign-in could not be written to the audit trail: "
+            "only reading is possible until that is fixed.",
+            file=sys.stderr,
+        )
     return signed
+
+
+def _unrecorded_reason(services: ClinicServices) -> str | None:
+    from clinicdesk.storage import audit
+
+    return audit.pending_reason(services.db)
+
+
+def _warn_unrecorded(services: ClinicServices) -> None:
+    """What a command read while no audit entry could be written: the entries waited in
+    memory (the GUI writes them when space returns); a command ends here, so they are lost,
+    and it says so on stderr (one line; the log file says it without naming anyone)."""
+    from clinicdesk.storage import audit
+
+    left = audit.pending(services.db)
+    if left and (reason := audit.pending_reason(services.db)):
+        entries = "entry" if left == 1 else "entries"
+        print(
+            f"clinicdesk: {reason}: {left} audit {entries} (this sign-in and what was read) "
+            "could not be written; the command went on, and they are lost now that it ends.",
+            file=sys.stderr,
+        )
 
 
 def _recovery_notice(recovery_key: str, *, converted: bool = False) -> str:
@@ -406,6 +436,7 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_documents(services, user, args, out)
     finally:
         services.close()
+        _warn_unrecorded(services)
     return 0
 
 

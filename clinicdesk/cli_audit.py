@@ -1,9 +1,12 @@
 """``clinicdesk audit ...``: checking the audit trail from the command line (administrators).
 
-``audit verify`` checks every entry's keyed seal, the links between entries and the recorded
-newest entry. Intact: "Audit trail intact: N entries" on stdout, exit 0. Damaged: a summary
-line and one line per problem on stderr, naming the entries affected, exit 2. Any other role
-gets exit 3, like every refused command. The check is audited, as in Admin > Audit trail.
+``audit verify`` checks every entry's keyed seal, the links between entries, the recorded
+newest entry (in the database and in the anchor file beside it), and the patients,
+consultations, treatments and adverse events each entry sealed. Intact: "Audit trail intact: N
+entries" on stdout, exit 0. Damaged: a summary line and one line per problem on stderr, naming
+the entries affected, exit 2. Any other role gets exit 3, like every refused command. The check
+is audited, as in Admin > Audit trail. ``audit anchor`` writes a new anchor file when it was
+lost (never over a sound one).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ def add_audit_commands(commands: Any) -> None:
     actions.add_parser(
         "verify", help="check that no entry was edited, removed, reordered or cut from the end"
     )
+    actions.add_parser(
+        "anchor",
+        help="anchor the trail as it stands, when the anchor file beside the database was lost "
+        "and no backup holds it",
+    )
 
 
 def run_audit(
@@ -48,4 +56,8 @@ def run_audit(
         for problem in check.problems:
             err.write(f"  {problem}\n")
         return TAMPERED_EXIT
+    if args.audit_command == "anchor":
+        seq = AuditService(services.db).anchor(user)
+        out.write(f"Audit trail anchored at entry {seq}.\n")
+        return 0
     raise AssertionError(f"unknown audit command {args.audit_command!r}")

@@ -115,7 +115,18 @@ def test_a_truncated_tail_is_named(
     assert (code, out) == (2, "")
     # The command's sign-in entry continues after the real newest entry (kept in a second
     # place), so the cut-off entries stay visible as a gap instead of being overwritten.
-    assert problems_of(err) == [f"entries {last - 2} to {last} are missing (next is {last + 1})"]
+    problems = problems_of(err)
+    assert problems[0] == (
+        f"entries {last - 2} to {last} are missing (next is {last + 1}): cut from the end of "
+        f"the trail, where entry {last} had been anchored as the newest"
+    )
+    # The patient's update was among the entries cut: its row no longer matches the last
+    # entry about it that survives.
+    assert len(problems) == 2
+    assert re.fullmatch(
+        r"patient \S+ was changed after entry \d+ without an audit entry, version 1 -> 2",
+        problems[1],
+    )
 
 
 def test_a_truncated_tail_is_named_before_anything_else_is_written(

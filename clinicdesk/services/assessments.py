@@ -250,15 +250,14 @@ class AssessmentService:
     def _audit_view(
         self, user: CurrentUser, entity: str, entity_id: str, patient_id: str, what: str
     ) -> None:
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                "view",
-                entity,
-                entity_id,
-                {"patient": patient_id, "what": what},
-            )
+        audit.record(
+            self.db,
+            user.actor,
+            "view",
+            entity,
+            entity_id,
+            {"patient": patient_id, "what": what},
+        )
 
     def _complete(
         self, user: CurrentUser, patient: Patient, details: AssessmentDetails

@@ -32,7 +32,7 @@ from clinicdesk.storage import audit
 from clinicdesk.storage.audit import AuditEntry
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
-from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.recorded_files import place_recorded
 
@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, str] = {
     "export": "Exported",
     "import": "Imported",
     "verify": "Checked",
+    "anchor": "Anchored",
     "override": "Overridden",
     "sign": "Signed",
     "withdraw": "Withdrawn",
@@ -206,12 +207,20 @@ class AuditService:
         """Check the whole trail (admins only); the check itself is audited afterwards."""
         require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
         entries = audit.count(self.db)
-        problems = audit.verify_chain(self.db)
-        with write_transaction(self.db):
-            audit.append(
-                self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(problems)}
-            )
+        # The chain (seals, links, the head in the database and in the anchor file), then the
+        # records it sealed (patients, consultations, treatments, adverse events).
+        problems = audit.verify_chain(self.db) + audit.verify_records(self.db)
+        audit.record(self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(problems)})
         return ChainCheck(entries, problems)
+
+    def anchor(self, user: CurrentUser) -> int:
+        """Anchor the trail as it stands, when the anchor file was lost or damaged and no backup
+        holds it (administrators only; audited). Returns the entry anchored. A sound anchor is
+        never replaced: that would hide entries cut from the end."""
+        require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
+        seq = audit.reanchor(self.db)
+        audit.record(self.db, user.actor, "anchor", AUDIT_ENTITY, "", {"entry": seq})
+        return seq
 
     # -- the admin's view -------------------------------------------------------------------
 
@@ -240,10 +249,7 @@ class AuditService:
         )
         rows = self._rows(found)
         if before_seq is None:
-            with write_transaction(self.db):
-                audit.append(
-                    self.db, user.actor, "view", AUDIT_ENTITY, "", {"filters": filters.used()}
-                )
+            audit.record(self.db, user.actor, "view", AUDIT_ENTITY, "", {"filters": filters.used()})
         return rows
 
     def export_csv(self, user: CurrentUser, filters: AuditFilter, path: Path) -> int:
@@ -313,15 +319,14 @@ class AuditService:
             self.db, user, Permission.PATIENT_ACCESS_LOG, entity="patient", entity_id=patient_id
         )
         if not self.may_see_access_log(user, patient_id):
-            with write_transaction(self.db):
-                audit.append(
-                    self.db,
-                    user.actor,
-                    "denied",
-                    "patient",
-                    patient_id,
-                    {"needs": "own patient"},
-                )
+            audit.record(
+                self.db,
+                user.actor,
+                "denied",
+                "patient",
+                patient_id,
+                {"needs": "own patient"},
+            )
             raise NotOwnPatient(NOT_OWN_PATIENT)
         people = {u.id: u for u in self.users_repo.users()}
         events = []

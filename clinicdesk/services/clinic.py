@@ -223,45 +223,60 @@ class ClinicService:
                 earlier = self.throttle.record_success(name)
             else:
                 self.throttle.record_failure(name, audited=True)  # audited just below
-        with write_transaction(self.db):
-            if not ok:
-                actor = Actor(user.id if user else "unknown", site.id)
-                audit.append(self.db, actor, "login_failed", "user", user.id if user else "", {})
-            else:
-                assert user is not None
-                actor = Actor(user.id, site.id)
-                if earlier is not None:
-                    self._audit_earlier_failures(actor, user.id, earlier)
-                if self.db.read_only is None and _hasher.check_needs_rehash(user.password_hash):
-                    self.repo.set_password_hash(user, hash_password(password), actor)
-                audit.append(self.db, actor, "login", "user", user.id, {})
+        events: list[audit.Event] = []
+        if not ok:
+            actor = Actor(user.id if user else "unknown", site.id)
+            events.append((actor, "login_failed", "user", user.id if user else "", {}))
+        else:
+            assert user is not None
+            actor = Actor(user.id, site.id)
+            if earlier is not None:
+                events.extend(self._earlier_failures(actor, user.id, earlier))
+            events.append((actor, "login", "user", user.id, {}))
+        # With the disk full the entries wait in memory and the sign-in goes on, for reading
+        # (RELIABILITY row 26): refusing it would lock everyone out of the records.
+        written = audit.record_all(self.db, events)
+        if (
+            written
+            and ok
+            and user is not None
+            and self.db.read_only is None
+            and _hasher.check_needs_rehash(user.password_hash)
+        ):
+            with write_transaction(self.db):
+                self.repo.set_password_hash(user, hash_password(password), actor)
         if not ok or user is None:
             raise AuthenticationFailed("The user name or password is wrong. Try again.")
         return self._current(user, site.id)
 
-    def _audit_earlier_failures(self, actor: Actor, user_id: str, earlier: FailedSignIns) -> None:
+    def _earlier_failures(
+        self, actor: Actor, user_id: str, earlier: FailedSignIns
+    ) -> list[audit.Event]:
         # One entry per failed try, as if written at the time (the time is in the detail).
         when = datetime.fromtimestamp(earlier.last_failure_at, UTC).isoformat(
             timespec="milliseconds"
         )
-        for number in range(1, earlier.unaudited + 1):
-            audit.append(
-                self.db,
+        events: list[audit.Event] = [
+            (
                 actor,
                 "login_failed",
                 "user",
                 user_id,
                 {"recorded_late": True, "attempt": number, "last_failure_at": when},
             )
+            for number in range(1, earlier.unaudited + 1)
+        ]
         if earlier.refused:
-            audit.append(
-                self.db,
-                actor,
-                "login_delayed",
-                "user",
-                user_id,
-                {"refused_tries": earlier.refused, "last_failure_at": when},
+            events.append(
+                (
+                    actor,
+                    "login_delayed",
+                    "user",
+                    user_id,
+                    {"refused_tries": earlier.refused, "last_failure_at": when},
+                )
             )
+        return events
 
     def _current(self, user: UserRow, site_id: SiteId) -> CurrentUser:
         return CurrentUser(

@@ -179,8 +179,7 @@ class ClinicalService:
                 errors.setdefault(key, BEFORE_BIRTH)
 
     def _view(self, user: CurrentUser, entity: str, entity_id: str, patient_id: str) -> None:
-        with write_transaction(self.db):
-            audit.append(self.db, user.actor, "view", entity, entity_id, {"patient": patient_id})
+        audit.record(self.db, user.actor, "view", entity, entity_id, {"patient": patient_id})
 
     def _view_one(
         self, user: CurrentUser, entity: str, record_id: str, must: Callable[[str], _Record]
@@ -697,15 +696,14 @@ class ClinicalService:
         require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up_list")
         day = today or self.today()
         rows = self.repo.due_follow_ups(day + timedelta(days=max(within_days, 0)), day)
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                "view",
-                "follow_up_list",
-                "",
-                {"rows": len(rows), "within_days": within_days},
-            )
+        audit.record(
+            self.db,
+            user.actor,
+            "view",
+            "follow_up_list",
+            "",
+            {"rows": len(rows), "within_days": within_days},
+        )
         return rows
 
     def _must_follow_up(self, follow_up_id: str) -> FollowUp:

@@ -491,10 +491,9 @@ class ConsentService:
         self, user: CurrentUser, entity: str, entity_id: str, patient_id: str, **detail: str
     ) -> None:
         """One audited view, with the patient id in the detail (never a name)."""
-        with write_transaction(self.db):
-            audit.append(
-                self.db, user.actor, "view", entity, entity_id, {"patient": patient_id, **detail}
-            )
+        audit.record(
+            self.db, user.actor, "view", entity, entity_id, {"patient": patient_id, **detail}
+        )
 
     def _must(self, consent_id: str) -> Consent:
         found = self.repo.get(consent_id)

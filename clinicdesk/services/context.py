@@ -35,6 +35,7 @@ from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.users import UserService
+from clinicdesk.storage import audit
 from clinicdesk.storage.database import (
     Database,
     NotClinicDatabase,
@@ -160,6 +161,9 @@ class ClinicServices:
         return self.db.read_only
 
     def close(self) -> None:
+        # Audit entries still waiting (the disk was full) get a last chance to be written.
+        with contextlib.suppress(UserError):
+            audit.flush(self.db)
         self.db.close()
 
 

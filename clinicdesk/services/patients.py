@@ -140,8 +140,7 @@ class PatientService:
             self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
         )
         patient = self._must_get(patient_id)
-        with write_transaction(self.db):
-            audit.append(self.db, user.actor, "view", "patient", patient_id, {})
+        audit.record(self.db, user.actor, "view", "patient", patient_id, {})
         return patient
 
     def record(self, user: CurrentUser, patient_id: str) -> PatientRecord:

@@ -299,8 +299,7 @@ class PhotoService:
         require(self.db, user, Permission.PHOTOS, entity=ENTITY)
         patient = self._patient(patient_id)
         photos = self.repo.for_patient(patient.id)
-        with write_transaction(self.db):
-            audit.append(self.db, user.actor, "view", ENTITY, "", {"patient": patient.id})
+        audit.record(self.db, user.actor, "view", ENTITY, "", {"patient": patient.id})
         return photos
 
     def photo(self, user: CurrentUser, photo_id: str) -> Photo:
@@ -474,15 +473,14 @@ class PhotoService:
             log.warning("could not cache a %s: %s", kind, type(exc).__name__)
 
     def _audit(self, user: CurrentUser, action: str, photo: Photo, detail: dict[str, str]) -> None:
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                action,
-                ENTITY,
-                photo.id,
-                {"patient": photo.patient_id, **detail},
-            )
+        audit.record(
+            self.db,
+            user.actor,
+            action,
+            ENTITY,
+            photo.id,
+            {"patient": photo.patient_id, **detail},
+        )
 
     def _patient(self, patient_id: str) -> Patient:
         return existing_patient(self.patients, patient_id)

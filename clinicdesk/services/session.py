@@ -8,7 +8,7 @@ from clinicdesk.domain.ids import SiteId, UserId
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.errors import PasswordChangeRequired, PermissionDenied
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor
 
 
@@ -54,10 +54,9 @@ def require(
         )
     if user.may(permission):
         return
-    with write_transaction(db):
-        audit.append(
-            db, user.actor, "denied", entity or "permission", entity_id, {"needs": permission.value}
-        )
+    audit.record(
+        db, user.actor, "denied", entity or "permission", entity_id, {"needs": permission.value}
+    )
     raise PermissionDenied(
         f"Your role ({user.role.label}) does not allow this. Ask an administrator if you need it."
     )

@@ -20,7 +20,8 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ APPLICATION_ID = int.from_bytes(b"CDsk", "big")
 # holding our first migration under our set's name (storage.migrations).
 MIGRATION_SET = "clinicdesk"
 FIRST_MIGRATION = "0001_foundation"
+FULL_DISK_BYTES = 1_048_576  # less free space than this at a failed open: treated as full
 
 
 class StorageError(UserError):
@@ -78,6 +80,9 @@ class Database:
         message; reads go on. Audit entries are not written either (see audit.append)."""
         self.read_only = reason
         self.conn.execute("PRAGMA query_only = ON")
+        # Run once after the current write transaction commits (then forgotten; a rollback
+        # forgets them too): the audit trail writes its anchor file beside the database here.
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def utils(self) -> sqlite_utils.Database:
@@ -166,18 +171,22 @@ def open_database(
     """
     conn = None
     try:
-        if read_only is None:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
-        else:
-            conn = _connect_read_only(Path(path))
-        if key is not None:
-            if len(key) != KEY_BYTES:
-                raise ValueError("a data key is 32 bytes")
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        if hasattr(conn, "setlimit"):  # the standard library's driver only
-            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-        # The first read proves the key (or that an unkeyed file is plain SQLite).
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn = _connect(path, key, exclusive=False, read_only=read_only is not None)
+        try:
+            # The first read proves the key (or that an unkeyed file is plain SQLite).
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            if read_only is not None or not (
+                "disk i/o" in str(exc).lower() and _disk_full(Path(path))
+            ):
+                raise
+            # A full disk: WAL's shared-memory file (-shm) cannot be made, so no connection can
+            # even read (RELIABILITY row 26). In exclusive locking mode SQLite keeps that index
+            # in this process's memory instead; other processes wait until this one closes.
+            conn.close()
+            log.warning("disk full: database opened in exclusive locking mode")
+            conn = _connect(path, key, exclusive=True)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
         if clinic and not (is_empty_database(db) or is_clinic_database(db)):
             conn.close()
@@ -302,6 +311,32 @@ def claim_database(db: Database, path: Path | str | None = None) -> None:
         raise NotClinicDatabase(not_clinic_database_message(path))
     if db.read_only is None:
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _connect(
+    path: Path | str, key: bytes | None, *, exclusive: bool, read_only: bool = False
+) -> sqlite3.Connection:
+    if read_only:
+        conn = _connect_read_only(Path(path))
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    if key is not None:
+        if len(key) != KEY_BYTES:
+            conn.close()
+            raise ValueError("a data key is 32 bytes")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    if exclusive:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    if hasattr(conn, "setlimit"):  # the standard library's driver only
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    return conn
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_DISK_BYTES
+    except OSError:
+        return False
 
 
 def table_counts(conn: Any, schema: str = "main") -> dict[str, int]:
@@ -450,10 +485,12 @@ def write_transaction(db: Database) -> Iterator[Database]:
         conn.execute("BEGIN" if db.read_only is not None else "BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise StorageError(_describe(db, exc)) from exc
+    db.after_commit.clear()
     try:
         yield db
     except BaseException as exc:
         _rollback(conn)
+        db.after_commit.clear()
         if isinstance(exc, sqlite3.OperationalError | sqlite3.DataError):
             raise StorageError(_describe(db, exc)) from exc
         raise
@@ -461,7 +498,11 @@ def write_transaction(db: Database) -> Iterator[Database]:
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
+        db.after_commit.clear()
         raise StorageError(_describe(db, exc)) from exc
+    hooks, db.after_commit = db.after_commit, []
+    for hook in hooks:
+        hook()
 
 
 def _describe(db: Database, exc: sqlite3.Error) -> str:

@@ -7,13 +7,24 @@ saving work again once space is freed.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
+from clinicdesk.app import main
 from clinicdesk.domain.medical import MedicalHistory
 from clinicdesk.errors import UserError
+from clinicdesk.services.audit import AuditService
+from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import StorageError, integrity_ok
-from tests.conftest import Clinic
+from clinicdesk.storage.database import StorageError, integrity_ok, write_transaction
+from tests.conftest import PASSWORD, Clinic, make_clinic
 
 
 def form(n: int) -> dict[str, str]:
@@ -66,3 +77,147 @@ def test_disk_full_gives_a_clear_error_and_loses_nothing(clinic: Clinic) -> None
     assert service.count(clinic.reception) == len(saved) + 1
     assert integrity_ok(db)
     assert audit.verify_chain(db) == []
+
+
+def fill(clinic: Clinic) -> list[str]:
+    """Register patients until the database is full; the ids saved."""
+    db = clinic.services.db
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    db.execute(f"PRAGMA max_page_count = {pages + 4}")
+    saved = []
+    with pytest.raises(StorageError, match="disk is full"):
+        for n in range(10_000):
+            saved.append(clinic.services.patients.register(clinic.reception, form(n)).id)
+    # Then small audit entries until not even one of those fits.
+    with pytest.raises(StorageError, match="disk is full"):
+        for _ in range(10_000):
+            with write_transaction(db):
+                audit.append(db, clinic.admin.actor, "view", "filler", "", {})
+    return saved
+
+
+def test_with_the_disk_full_signing_in_and_reading_go_on_and_the_entries_land_later(
+    clinic: Clinic,
+) -> None:
+    """Row 26, the sign-in and reading part: the audit entries that cannot be written wait
+    in memory and are written, in order, by the next write once space is freed."""
+    services = clinic.services
+    db = services.db
+    saved = fill(clinic)
+    before = audit.count(db)
+
+    user = services.clinic.login("clinician", PASSWORD)  # its login entry cannot be written
+    for patient_id in saved[:3]:
+        assert services.patients.get(user, patient_id).id == patient_id
+    assert services.patients.search(user, "Disk")
+    check = AuditService(db).verify(clinic.admin)
+    assert check.intact and check.entries == before
+    assert audit.pending(db) == 5  # login, three views, the check
+    assert audit.pending_reason(db) == "the disk is full"
+    assert audit.count(db) == before
+    # A change is still refused: it is never saved without its entry.
+    with pytest.raises(StorageError, match="disk is full"):
+        services.patients.register(user, form(99_000))
+
+    db.execute("PRAGMA max_page_count = 1073741823")
+    services.patients.register(user, form(99_001))
+    assert audit.pending(db) == 0
+    written = audit.entries(db)[before:]
+    assert [(e.action, e.entity) for e in written] == [
+        ("login", "user"),
+        ("view", "patient"),
+        ("view", "patient"),
+        ("view", "patient"),
+        ("verify", "audit_log"),
+        ("create", "patient"),
+    ]
+    assert [e.entity_id for e in written[1:4]] == saved[:3]
+    assert all(e.detail.get("recorded_late") for e in written[:5])
+    assert audit.verify_chain(db) == []
+    assert AuditService(db).verify(clinic.admin).intact
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs (Linux, as root); skipped where mounting is not allowed."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs Linux and root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill_disk(path: Path) -> None:
+    handle = path.open("wb")
+    with contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 65536)
+            handle.flush()
+    with contextlib.suppress(OSError):
+        handle.close()
+    assert shutil.disk_usage(path.parent).free < 65536
+
+
+def test_a_really_full_disk_still_lets_the_command_line_read(
+    tiny_disk: Path,
+    patient_form: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clinic = make_clinic(tiny_disk / "clinic")
+    patient = clinic.services.patients.register(clinic.reception, patient_form)
+    clinic.services.close()
+    monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
+    filler = tiny_disk / "filler"
+    fill_disk(filler)
+
+    def run(user: str, *argv: str) -> tuple[int, str, str]:
+        code = main(["--data-dir", str(clinic.paths.data_dir), "--user", user, *argv])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and "Logging error" not in captured.err
+        return code, captured.out, captured.err
+
+    code, out, err = run("reception", "patients", "search", "O'Brien")
+    assert code == 0 and patient.id in out
+    lines = err.splitlines()
+    assert lines[0] == (
+        "clinicdesk: the disk is full, so this sign-in could not be written to the audit "
+        "trail: only reading is possible until that is fixed."
+    )
+    assert len(lines) == 2 and "could not be written; the command went on" in lines[1]
+    code, out, err = run("admin", "audit", "verify")
+    assert code == 0 and out.startswith("Audit trail intact")
+    assert "only reading is possible" in err
+
+    # Space is freed: a session's queued entries land in the chain, and it verifies.
+    services = open_clinic(clinic.paths, data_key=clinic.key, keyring=clinic.services.keyring)
+    try:
+        before = audit.count(services.db)
+        fill_disk(tiny_disk / "filler-2")
+        user = services.clinic.login("clinician", PASSWORD)
+        services.patients.get(user, patient.id)
+        assert audit.pending(services.db) == 2
+        filler.unlink()
+        (tiny_disk / "filler-2").unlink()
+        services.patients.register(user, patient_form | {"nhs_number": ""})
+        assert audit.pending(services.db) == 0
+        assert [e.action for e in audit.entries(services.db)[before:]] == [
+            "login",
+            "view",
+            "create",
+        ]
+    finally:
+        services.close()
+    code, out, err = run("admin", "audit", "verify")
+    assert (code, err) == (0, "")
+    assert out.startswith("Audit trail intact")

@@ -199,7 +199,8 @@ def test_after_a_truncation_the_next_entry_leaves_the_gap_visible(
         audit.append(db, ACTOR, "login", "user", "user-1")
     assert audit.head(db)[0] == last + 1
     assert audit.verify_chain(db) == [
-        f"entries {last - 1} to {last} are missing (next is {last + 1})"
+        f"entries {last - 1} to {last} are missing (next is {last + 1}): cut from the end of "
+        f"the trail, where entry {last} had been anchored as the newest"
     ]
 
 
