@@ -28,7 +28,7 @@ def setup_logging(paths: Paths) -> None:
     dates of birth or other patient identifiers (messages of ``UserError`` are not logged).
 
     When the file cannot be opened (a read-only data folder) or later written (a full disk),
-    warnings and errors go to stderr instead, and the program carries on."""
+    errors go to stderr instead, and the program carries on."""
     root = logging.getLogger("clinicdesk")
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -48,15 +48,17 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def _stderr_handler() -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.WARNING)  # not the routine lines a log file gets
+    # Errors only (a bug's traceback): the routine lines and warnings a log file gets would
+    # bury a command's own one-line messages (a full disk's warnings among them).
+    handler.setLevel(logging.ERROR)
     handler.setFormatter(logging.Formatter(_FORMAT))
     return handler
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
-    """The log file; a record it cannot write (disk full, the file gone read-only) sends
-    this and every later record to stderr, once, instead of a "--- Logging error ---"
-    traceback per record."""
+    """The log file; once a record cannot be written (disk full, the file gone read-only), this
+    and every later error go to stderr instead, with no "--- Logging error ---" traceback per
+    record."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(

@@ -74,15 +74,15 @@ class Database:
         # Why nothing may be written (read-only storage, a damaged file), or None. Set by
         # ``refuse_writes``; every write then fails with this message.
         self.read_only: str | None = None
+        # Run once after the current write transaction commits (then forgotten; a rollback
+        # forgets them too): the audit trail writes its anchor file beside the database here.
+        self.after_commit: list[Callable[[], None]] = []
 
     def refuse_writes(self, reason: str) -> None:
         """From now on every write fails (SQLite's ``query_only``) with ``reason`` as its
         message; reads go on. Audit entries are not written either (see audit.append)."""
         self.read_only = reason
         self.conn.execute("PRAGMA query_only = ON")
-        # Run once after the current write transaction commits (then forgotten; a rollback
-        # forgets them too): the audit trail writes its anchor file beside the database here.
-        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def utils(self) -> sqlite_utils.Database:
