@@ -25,8 +25,9 @@ from clinicdesk.cli_lots import add_lot_commands, run_lots
 from clinicdesk.cli_photos import add_photo_commands, run_import_photos
 from clinicdesk.cli_users import add_user_commands, run_users
 from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.patient import DUPLICATE_REASON_MIN
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import UserError
+from clinicdesk.errors import DuplicatePatient, UserError
 
 # The GUI (``clinicdesk`` with no subcommand) needs only the parser from here: the services
 # are imported when a subcommand runs (the cli_* modules defer theirs the same way).
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--nhs", default="")
     add.add_argument("--phone", default="")
     add.add_argument("--email", default="")
+    add.add_argument(
+        "--duplicate-reason",
+        default="",
+        metavar="TEXT",
+        help="why this patient gets an NHS number another patient already has "
+        f"(at least {DUPLICATE_REASON_MIN} characters; kept in the audit trail)",
+    )
     add.add_argument("--json", action="store_true")
     search = patient_commands.add_parser("search", help="find patients by name, DOB, phone...")
     search.add_argument("text")
@@ -444,18 +452,25 @@ def _patients(
     services: ClinicServices, user: CurrentUser, args: argparse.Namespace, out: TextIO
 ) -> None:
     if args.patients_command == "add":
-        patient = services.patients.register(
-            user,
-            {
-                "first_name": args.first,
-                "last_name": args.last,
-                "date_of_birth": args.dob,
-                "sex": args.sex,
-                "nhs_number": args.nhs,
-                "phone": args.phone,
-                "email": args.email,
-            },
-        )
+        try:
+            patient = services.patients.register(
+                user,
+                {
+                    "first_name": args.first,
+                    "last_name": args.last,
+                    "date_of_birth": args.dob,
+                    "sex": args.sex,
+                    "nhs_number": args.nhs,
+                    "phone": args.phone,
+                    "email": args.email,
+                },
+                duplicate_reason=args.duplicate_reason,
+            )
+        except DuplicatePatient as exc:
+            raise UserError(
+                f"{exc.message} To register anyway, add --duplicate-reason TEXT saying why "
+                f"(at least {DUPLICATE_REASON_MIN} characters)."
+            ) from None
         out.write(
             json.dumps(patient_json(patient), ensure_ascii=False) + "\n"
             if args.json

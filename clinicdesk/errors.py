@@ -8,7 +8,8 @@ UI shows the crash dialog with details and the traceback goes to the log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -73,12 +74,30 @@ class AuthenticationFailed(UserError):
     """Wrong user name or password."""
 
 
-class DuplicatePatient(UserError):
-    """A live patient already has this NHS number; ``existing`` holds their record ids."""
+@dataclass(frozen=True)
+class NhsNumberHolder:
+    """A live patient who already has an NHS number: enough to recognise them (demographics,
+    which every role may see) and the record id to open."""
 
-    def __init__(self, existing: list[str]) -> None:
+    id: str
+    name: str
+    born: str  # DD/MM/YYYY
+    archived: bool = False
+
+    def describe(self) -> str:
+        return f"{self.name}, born {self.born}" + (" (archived)" if self.archived else "")
+
+
+class DuplicatePatient(UserError):
+    """Another live patient already has this NHS number; ``holders`` says who (``existing``
+    holds their record ids). Going ahead needs a written reason."""
+
+    def __init__(self, nhs_number: str, holders: Sequence[NhsNumberHolder]) -> None:
+        self.nhs_number = nhs_number
+        self.holders = list(holders)
+        self.existing = [holder.id for holder in self.holders]
+        named = "; ".join(f"{h.describe()} (patient id {h.id})" for h in self.holders)
         super().__init__(
-            "A patient with this NHS number is already registered. Open that record instead, "
-            "or register this one anyway if the number really is shared."
+            f"NHS number {nhs_number} is already registered to {named}. Open that record "
+            "instead; only if the number really is shared, go ahead with a written reason."
         )
-        self.existing = existing

@@ -17,6 +17,7 @@ from clinicdesk.errors import PermissionDenied
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import ClinicServices, unlock_clinic
 from clinicdesk.services.demo import DEMO_PASSWORD, FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from clinicdesk.storage import audit
 from clinicdesk.storage.database import is_encrypted
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.keys import KeyRing
@@ -186,6 +187,29 @@ def test_patients_add_without_json_prints_just_the_id(demo: Run) -> None:
     patient_id = out.strip()
     assert len(out.splitlines()) == 1 and len(patient_id) == 36
     assert demo.json("patients", "show", patient_id, user="reception")["last_name"] == "Lee"
+
+
+def test_patients_add_with_a_duplicate_nhs_number_needs_a_reason(demo: Run) -> None:
+    ann = ("--first", "Ann", "--last", "Lee", "--dob", "03/07/1985", "--nhs", "9434765919")
+    first = demo.json("patients", "add", *ann, user="reception")["id"]
+    twin = ("--first", "Amy", "--last", "Lee", "--dob", "03/07/1985", "--nhs", "9434765919")
+    result = demo("patients", "add", *twin, user="reception")
+    assert_user_error(result, 2, "already registered to Ann Lee, born 03/07/1985")
+    assert f"patient id {first}" in result[2] and "--duplicate-reason" in result[2]
+    short = demo("patients", "add", *twin, "--duplicate-reason", "twin", user="reception")
+    assert_user_error(short, 2, "duplicate reason: is too short; write at least 10 characters")
+    assert len(demo.json("patients", "search", "lee 03/07/1985", user="reception")) == 1
+
+    reason = "Twin sharing the number on the GP letter"
+    second = demo.json("patients", "add", *twin, "--duplicate-reason", reason, user="reception")[
+        "id"
+    ]
+    services = signed_in(demo.data_dir)
+    try:
+        [created] = audit.entries(services.db, entity_id=second, action="create")
+    finally:
+        services.close()
+    assert created.detail == {"nhs_number_shared_with": [first], "duplicate_reason": reason}
 
 
 def test_text_output_of_search_is_one_line_per_patient(demo: Run) -> None:

@@ -29,6 +29,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +53,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "region",
     *(m.name for m in MEASURES if m.required),
 )
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(c for c in CSV_COLUMNS if c not in REQUIRED_COLUMNS)
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 MAX_PROBLEMS_IN_MESSAGE = 50  # ``problems`` holds all of them; the one-line message is capped
@@ -67,12 +69,33 @@ class CsvProblem:
         return f"row {self.row}, {self.column}: {self.message}"
 
 
+def describe_columns(missing: Sequence[str] = ()) -> str:
+    """The columns a file must have and those it may have, as two lines; the ``missing``
+    required ones are marked."""
+    required = ", ".join(f"{c} (missing)" if c in missing else c for c in REQUIRED_COLUMNS)
+    return (
+        f"Required columns: {required}.\n"
+        f"Optional columns (may be left out or blank): {', '.join(OPTIONAL_COLUMNS)}."
+    )
+
+
 class CsvImportError(UserError):
     """The file was not imported. ``problems`` lists each bad cell (empty when the file as a
-    whole could not be read; then the message says why)."""
+    whole could not be read; then the message says why). When required columns are missing,
+    ``missing_columns`` names them and ``unknown_columns`` the header names not recognised
+    (often the same columns misspelt)."""
 
-    def __init__(self, message: str, problems: list[CsvProblem] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        problems: list[CsvProblem] | None = None,
+        *,
+        missing_columns: Sequence[str] = (),
+        unknown_columns: Sequence[str] = (),
+    ) -> None:
         self.problems = list(problems or [])
+        self.missing_columns = list(missing_columns)
+        self.unknown_columns = list(unknown_columns)
         if self.problems:
             shown = "; ".join(str(p) for p in self.problems[:MAX_PROBLEMS_IN_MESSAGE])
             more = len(self.problems) - MAX_PROBLEMS_IN_MESSAGE
@@ -117,6 +140,12 @@ def _decode(data: bytes) -> str:
     return text
 
 
+def listed(names: Sequence[str], most: int = 10) -> str:
+    """``names`` separated by commas, the first ``most`` of them and how many more."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _column_name(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().casefold())
 
@@ -150,9 +179,16 @@ def parse_assessment_csv(data: bytes | str, *, today: date) -> list[ImportedVisi
     columns = [_column_name(c) for c in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
+        unknown = [
+            name.strip() for name, c in zip(header, columns, strict=True) if c not in CSV_COLUMNS
+        ]
+        unknown = [name for name in unknown if name]
+        not_recognised = f" Columns not recognised (ignored): {listed(unknown)}." if unknown else ""
         raise CsvImportError(
-            f"The file is missing the column(s) {', '.join(missing)}. The first row must name "
-            f"the columns: {CSV_HEADER}"
+            f"The file is missing the required column(s) {', '.join(missing)}.{not_recognised} "
+            "The first row must name the columns. " + describe_columns(missing).replace("\n", " "),
+            missing_columns=missing,
+            unknown_columns=unknown,
         )
     duplicated = sorted({c for c in columns if c in CSV_COLUMNS and columns.count(c) > 1})
     if duplicated:

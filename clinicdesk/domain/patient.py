@@ -20,10 +20,13 @@ from clinicdesk.domain.identifiers import (
     normalise_postcode,
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
-from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
+from clinicdesk.domain.text import NAME_MAX, NOTE_MAX, TextError, clean_text
 from clinicdesk.errors import ValidationError
 
 OLDEST_AGE = 125
+# Registering a second live record with an NHS number another patient already has needs a
+# written reason of at least this many characters (it goes into the audit trail).
+DUPLICATE_REASON_MIN = 10
 
 
 class Sex(StrEnum):
@@ -210,3 +213,17 @@ def validate_patient(raw: Mapping[str, str | None], *, today: date) -> PatientDe
     if errors:
         raise ValidationError(errors)
     return PatientDetails(**values)  # type: ignore[arg-type]
+
+
+def validate_duplicate_reason(text: str | None) -> str:
+    """The written reason for giving a second live record an NHS number another patient
+    already has ("" when none was given)."""
+    try:
+        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
+    except TextError as exc:
+        raise ValidationError({"duplicate_reason": str(exc)}) from None
+    if reason and len(reason) < DUPLICATE_REASON_MIN:
+        raise ValidationError(
+            {"duplicate_reason": f"is too short; write at least {DUPLICATE_REASON_MIN} characters"}
+        )
+    return reason

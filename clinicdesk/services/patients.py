@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 
 from clinicdesk.domain.classification import Classification, validate_classification
-from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.dates import BEFORE_BIRTH, format_uk
+from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.ids import PatientId, SiteId
 from clinicdesk.domain.medical import (
     BannerItem,
@@ -20,9 +21,21 @@ from clinicdesk.domain.medical import (
     banner_items,
     dates_before_birth,
 )
-from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary, validate_patient
+from clinicdesk.domain.patient import (
+    Patient,
+    PatientDetails,
+    PatientSummary,
+    validate_duplicate_reason,
+    validate_patient,
+)
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, NotFound, ValidationError
+from clinicdesk.errors import (
+    ConcurrentEdit,
+    DuplicatePatient,
+    NhsNumberHolder,
+    NotFound,
+    ValidationError,
+)
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
@@ -76,20 +89,24 @@ class PatientService:
         user: CurrentUser,
         raw: Mapping[str, str | None],
         *,
-        allow_duplicate: bool = False,
+        duplicate_reason: str = "",
     ) -> Patient:
-        """Register a patient. A live patient with the same NHS number raises
-        ``DuplicatePatient`` unless ``allow_duplicate`` (the user has seen and confirmed it)."""
+        """Register a patient. If a live patient already has the NHS number, this raises
+        ``DuplicatePatient`` naming them, unless ``duplicate_reason`` says in writing (at least
+        ``DUPLICATE_REASON_MIN`` characters) why a second record gets it; that reason is kept
+        in the audit entry."""
         require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
         details = validate_patient(raw, today=self.today())
+        reason = validate_duplicate_reason(duplicate_reason)
         if details.home_site_id is None:
             details = replace(details, home_site_id=user.site_id)
         with write_transaction(self.db):
-            if not allow_duplicate and (existing := self.duplicates_of(details)):
-                raise DuplicatePatient(list(existing))
+            shared_with = self._refuse_unexplained_duplicate(details, reason)
             self._check_home_site(details.home_site_id)
             patient_id = self.repo.insert(details, user.actor)
-            audit.append(self.db, user.actor, "create", "patient", patient_id, {})
+            audit.append(
+                self.db, user.actor, "create", "patient", patient_id, _shared(shared_with, reason)
+            )
         return self._must_get(patient_id)
 
     def update(
@@ -98,16 +115,25 @@ class PatientService:
         patient_id: str,
         expected_version: int,
         raw: Mapping[str, str | None],
+        *,
+        duplicate_reason: str = "",
     ) -> Patient:
+        """Save a patient's demographics. Changing the NHS number to one another live patient
+        has follows the rule of ``register``: ``DuplicatePatient`` unless a written reason."""
         require(
             self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
         )
         details = validate_patient(raw, today=self.today())
+        reason = validate_duplicate_reason(duplicate_reason)
         with write_transaction(self.db):
             current = self._must_get(patient_id)
             if details.home_site_id is None:
                 details = replace(details, home_site_id=current.details.home_site_id)
             self._check_home_site(details.home_site_id, unchanged=current.details.home_site_id)
+            shared_with: list[PatientId] = []
+            if details.nhs_number != current.details.nhs_number:
+                # A number that was already shared (and explained) is not asked about again.
+                shared_with = self._refuse_unexplained_duplicate(details, reason, current.id)
             if not self.repo.update(current.id, expected_version, details, user.actor):
                 raise ConcurrentEdit("patient record", details, current)
             audit.append(
@@ -116,7 +142,7 @@ class PatientService:
                 "update",
                 "patient",
                 patient_id,
-                {"fields": changed_fields(current.details, details)},
+                {"fields": changed_fields(current.details, details)} | _shared(shared_with, reason),
             )
         return self._must_get(patient_id)
 
@@ -181,6 +207,26 @@ class PatientService:
         if not details.nhs_number:
             return []
         return [p for p in self.repo.find_by_nhs_number(details.nhs_number) if p != exclude]
+
+    def _refuse_unexplained_duplicate(
+        self, details: PatientDetails, reason: str, exclude: str | None = None
+    ) -> list[PatientId]:
+        """The other live patients with this NHS number; ``DuplicatePatient`` naming them when
+        there are some and no reason was given."""
+        existing = self.duplicates_of(details, exclude)
+        if existing and not reason:
+            others = [self._must_get(patient_id) for patient_id in existing]
+            holders = [
+                NhsNumberHolder(
+                    other.id,
+                    f"{other.details.first_name} {other.details.last_name}",
+                    format_uk(other.details.date_of_birth),
+                    other.archived,
+                )
+                for other in others
+            ]
+            raise DuplicatePatient(format_nhs_number(details.nhs_number), holders)
+        return existing
 
     def _check_home_site(self, site_id: SiteId | None, unchanged: SiteId | None = None) -> None:
         # Checked here, not left to the foreign key: a raw constraint error names no field.
@@ -295,3 +341,10 @@ class PatientService:
                 {"patient": patient_id},
             )
         return self.repo.classifications(patient_id)
+
+
+def _shared(shared_with: list[PatientId], reason: str) -> dict[str, object]:
+    """The audit detail of a record given an NHS number other live patients have."""
+    if not shared_with:
+        return {}
+    return {"nhs_number_shared_with": list(shared_with), "duplicate_reason": reason}

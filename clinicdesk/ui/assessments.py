@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.domain.assessment_csv import CSV_HEADER, CsvImportError
+from clinicdesk.domain.assessment_csv import CsvImportError, describe_columns, listed
 from clinicdesk.domain.assessments import (
     GLOBAL_PHOTO_SCORES,
     MEASURE_BY_NAME,
@@ -449,6 +449,13 @@ class CsvProblemsDialog(QDialog):
                 f"Nothing was imported from {file_name}: {len(error.problems)} problem(s) were "
                 "found. Correct them in the file and import it again."
             )
+        elif error.missing_columns:
+            summary = (
+                f"Nothing was imported from {file_name}: it is missing the required column(s) "
+                f"{', '.join(error.missing_columns)}."
+            )
+            if error.unknown_columns:
+                summary += f" Columns not recognised: {listed(error.unknown_columns)}."
         else:
             summary = f"Nothing was imported from {file_name}. {error.message}"
         self.summary = QLabel(summary)
@@ -467,18 +474,28 @@ class CsvProblemsDialog(QDialog):
             self.problem_list.addItem(f"Row {problem.row}, {column}: {problem.message}")
         self.problem_list.setVisible(bool(error.problems))
         layout.addWidget(self.problem_list, 1)
-        hint = QLabel(
-            "Rows are numbered as a spreadsheet shows them (the header is row 1). "
-            "The columns the file must have:\n" + CSV_HEADER.replace(",", ", ")
+        numbering = (
+            "Rows are numbered as a spreadsheet shows them (the header is row 1, naming the "
+            "columns in any order)."
         )
+        hint = QLabel(
+            "\n\n".join([numbering, *describe_columns(error.missing_columns).split("\n")])
+        )
+        hint.setObjectName("csv_columns")
+        self.columns_hint = hint
         hint.setTextFormat(Qt.TextFormat.PlainText)
         hint.setWordWrap(True)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(hint)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(720, 440)
+        if error.problems:
+            layout.addWidget(buttons)
+            self.resize(720, 440)
+        else:  # just the text: no list to fill the space, so no gaps between the paragraphs
+            layout.addStretch(1)
+            layout.addWidget(buttons)
+            self.resize(720, self.sizeHint().height())
 
     def problems(self) -> list[str]:
         return [self.problem_list.item(i).text() for i in range(self.problem_list.count())]

@@ -61,6 +61,7 @@ from clinicdesk.ui.access_log import AccessLogTab
 from clinicdesk.ui.classification import ClassificationTab
 from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.documents_tab import DocumentsTab
+from clinicdesk.ui.duplicate_patient import DuplicateChoice, DuplicatePatientDialog
 from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.idle_lock import IdleLock
 from clinicdesk.ui.medical_history import MedicalHistoryTab
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
         self._demographics_dirty = False
         self._medical_dirty = False
         self._version_override: int | None = None
+        self.duplicate_dialog: DuplicatePatientDialog | None = None  # while it is open
         self.setObjectName("main_window")
         clinic_name = services.clinic.clinic_name()
         title = f"{APP_NAME} — {clinic_name}" if clinic_name else APP_NAME
@@ -759,17 +761,25 @@ class MainWindow(QMainWindow):
             ok = self._save_medical()
         return ok
 
-    def _save_new(self, *, allow_duplicate: bool = False) -> bool:
+    def _save_new(self, *, duplicate_reason: str = "") -> bool:
         raw = self.demographics.raw()
         try:
             patient = self.services.patients.register(
-                self.user, raw, allow_duplicate=allow_duplicate
+                self.user, raw, duplicate_reason=duplicate_reason
             )
         except ValidationError as exc:
             self._show_validation(exc)
             return False
         except DuplicatePatient as exc:
-            return self._resolve_duplicate(exc)
+            choice, reason = self._ask_about_duplicate(exc, registering=True)
+            if choice is DuplicateChoice.GO_AHEAD:
+                return self._save_new(duplicate_reason=reason)
+            if choice is DuplicateChoice.OPEN_EXISTING:
+                self._set_clean()
+                self.creating = False
+                self.open_patient(exc.existing[0])
+                return True
+            return False  # the form stays as typed
         except UserError as exc:
             show_user_error(self, exc)
             return False
@@ -787,37 +797,37 @@ class MainWindow(QMainWindow):
         self.open_patient(patient.id)
         return True
 
-    def _resolve_duplicate(self, exc: DuplicatePatient) -> bool:
-        """Same NHS number as a live record: open that one, register anyway, or go back."""
-        box = QMessageBox(self)
-        box.setObjectName("duplicate_patient")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Already registered?")
-        box.setText(exc.message)
-        open_existing = box.addButton("Open existing record", QMessageBox.ButtonRole.AcceptRole)
-        register_anyway = box.addButton("Register anyway", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(open_existing)
-        box.exec()
-        if box.clickedButton() is register_anyway:
-            return self._save_new(allow_duplicate=True)
-        if box.clickedButton() is open_existing:
-            self._set_clean()
-            self.creating = False
-            self.open_patient(exc.existing[0])
-            return True
-        return False
+    def _ask_about_duplicate(
+        self, exc: DuplicatePatient, *, registering: bool
+    ) -> tuple[DuplicateChoice, str]:
+        """Another live patient has the NHS number: open theirs, go ahead with a written
+        reason, or go back to the form as typed."""
+        dialog = DuplicatePatientDialog(exc, registering=registering, parent=self)
+        self.duplicate_dialog = dialog
+        dialog.exec()
+        self.duplicate_dialog = None
+        dialog.deleteLater()
+        return dialog.choice, dialog.reason_text()
 
-    def _save_demographics(self) -> bool:
+    def _save_demographics(self, *, duplicate_reason: str = "") -> bool:
         assert self.patient is not None
         version = self._version_override or self.patient.version
         try:
             patient = self.services.patients.update(
-                self.user, self.patient.id, version, self.demographics.raw()
+                self.user,
+                self.patient.id,
+                version,
+                self.demographics.raw(),
+                duplicate_reason=duplicate_reason,
             )
         except ValidationError as exc:
             self._show_validation(exc)
             return False
+        except DuplicatePatient as exc:
+            choice, reason = self._ask_about_duplicate(exc, registering=False)
+            if choice is DuplicateChoice.GO_AHEAD:
+                return self._save_demographics(duplicate_reason=reason)
+            return False  # the edit stays on screen, unsaved
         except ConcurrentEdit as exc:
             self._resolve_concurrent_edit(exc)
             return False
@@ -878,6 +888,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _show_validation(self, exc: ValidationError) -> None:
+        if "duplicate_reason" in exc.errors:  # not a field of the form: the dialog's reason
+            show_user_error(self, exc)
+            return
         self.demographics.show_errors(exc.errors)
         self.tabs.setCurrentWidget(self.demographics)
         self.statusBar().showMessage("Not saved: correct the fields marked in red.", 8000)

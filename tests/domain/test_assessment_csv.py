@@ -128,10 +128,35 @@ def test_missing_required_columns_are_named() -> None:
         parse_assessment_csv(text.encode(), today=TODAY)
     message = caught.value.message
     assert message.startswith(
-        "The file is missing the column(s) terminal_density, vellus_density, mean_diameter_um, "
-        "thin_hairs_pct, fu_density, hairs_per_fu."
+        "The file is missing the required column(s) terminal_density, vellus_density, "
+        "mean_diameter_um, thin_hairs_pct, fu_density, hairs_per_fu."
     )
-    assert CSV_HEADER in message  # says what the header should be
+    # Says what the header should be: the required columns apart from the optional ones.
+    assert (
+        "Required columns: visit_date, region, total_density, terminal_density (missing), "
+        "vellus_density (missing), mean_diameter_um (missing), thin_hairs_pct (missing), "
+        "fu_density (missing), hairs_per_fu (missing). Optional columns (may be left out or "
+        "blank): measurement_site, anagen_pct, telogen_pct, yellow_dots, hair_mass."
+    ) in message
+    assert caught.value.missing_columns == [
+        "terminal_density",
+        "vellus_density",
+        "mean_diameter_um",
+        "thin_hairs_pct",
+        "fu_density",
+        "hairs_per_fu",
+    ]
+
+
+def test_unrecognised_columns_are_named_when_required_ones_are_missing() -> None:
+    text = "Visit Date,Region,Total-Density,Terminal,Vellus,Diameter,thin_hairs_pct,fu_density,"
+    text += "hairs_per_fu,Notes\n12/03/2025,frontal,120,80,40,60,25,60,2,ok\n"
+    with pytest.raises(CsvImportError) as caught:
+        parse_assessment_csv(text, today=TODAY)
+    error = caught.value
+    assert error.missing_columns == ["terminal_density", "vellus_density", "mean_diameter_um"]
+    assert error.unknown_columns == ["Terminal", "Vellus", "Diameter", "Notes"]
+    assert "Columns not recognised (ignored): Terminal, Vellus, Diameter, Notes." in error.message
 
 
 def test_a_row_longer_than_the_header_is_reported() -> None:

@@ -286,7 +286,7 @@ def test_csv_dates_before_birth_are_reported_per_row(
     [
         (b"", "The file is empty"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", "The file is not a CSV text file"),
-        (b"visit_date,region\n12/03/2024,frontal\n", "The file is missing the column(s)"),
+        (b"visit_date,region\n12/03/2024,frontal\n", "The file is missing the required column(s)"),
     ],
 )
 def test_unreadable_csv_files_fail_with_one_message(

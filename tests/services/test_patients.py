@@ -11,6 +11,7 @@ import pytest
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, NotFound, ValidationError
 from clinicdesk.services.context import ClinicServices
+from clinicdesk.storage import audit
 from tests.conftest import Clinic
 
 
@@ -179,10 +180,79 @@ def test_duplicate_nhs_number_is_reported(clinic: Clinic, patient_form: dict[str
     assert refused.value.existing == [first.id]
     assert service.count(clinic.admin) == 1
     second = service.register(
-        clinic.reception, patient_form | {"first_name": "Sinéad"}, allow_duplicate=True
+        clinic.reception,
+        patient_form | {"first_name": "Sinéad"},
+        duplicate_reason="Twin; the GP letter shows the same number",
     )
     assert service.duplicates_of(second.details, exclude=second.id) == [first.id]
     assert service.duplicates_of(replace(first.details, nhs_number="")) == []
+
+
+def test_a_duplicate_nhs_number_names_who_has_it_and_needs_a_written_reason(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    first = service.register(clinic.reception, patient_form)
+    twin = patient_form | {"first_name": "Sinéad"}
+    with pytest.raises(DuplicatePatient) as refused:
+        service.register(clinic.reception, twin)
+    message = refused.value.message
+    assert "943 476 5919" in message
+    assert "Siobhán O'Brien, born 03/07/1985" in message and first.id in message
+    assert [h.describe() for h in refused.value.holders] == ["Siobhán O'Brien, born 03/07/1985"]
+    with pytest.raises(ValidationError) as short:
+        service.register(clinic.reception, twin, duplicate_reason="  twin  ")
+    assert short.value.errors == {"duplicate_reason": "is too short; write at least 10 characters"}
+    assert service.count(clinic.admin) == 1  # neither attempt stored anything
+
+    reason = "Twin; the GP letter shows the same number"
+    before = audit.count(clinic.services.db)
+    second = service.register(clinic.reception, twin, duplicate_reason=reason)
+    [created] = audit.entries(clinic.services.db)[before:]
+    assert (created.action, created.entity_id) == ("create", second.id)
+    assert created.detail == {"nhs_number_shared_with": [first.id], "duplicate_reason": reason}
+
+    # A reason given when no one else has the number is not needed, so not recorded.
+    before = audit.count(clinic.services.db)
+    other = service.register(
+        clinic.reception, patient_form | {"nhs_number": ""}, duplicate_reason=reason
+    )
+    [created] = audit.entries(clinic.services.db)[before:]
+    assert (created.entity_id, created.detail) == (other.id, {})
+
+
+def test_editing_the_nhs_number_to_another_patients_needs_a_written_reason(
+    clinic: Clinic, patient_form: dict[str, str]
+) -> None:
+    service = clinic.services.patients
+    first = service.register(clinic.reception, patient_form)
+    second = service.register(
+        clinic.reception,
+        patient_form | {"first_name": "Sinéad", "date_of_birth": "04/07/1985", "nhs_number": ""},
+    )
+    form = second.details.as_form() | {"nhs_number": "9434765919"}
+    with pytest.raises(DuplicatePatient) as refused:
+        service.update(clinic.reception, second.id, second.version, form)
+    assert "Siobhán O'Brien, born 03/07/1985" in refused.value.message
+    assert service.get(clinic.admin, second.id).details.nhs_number == ""  # nothing saved
+
+    reason = "Number shared on the referral; PDS query sent"
+    before = audit.count(clinic.services.db)
+    saved = service.update(
+        clinic.reception, second.id, second.version, form, duplicate_reason=reason
+    )
+    [updated] = audit.entries(clinic.services.db)[before:]
+    assert saved.details.nhs_number == "9434765919"
+    assert updated.detail == {
+        "fields": ["nhs_number"],
+        "nhs_number_shared_with": [first.id],
+        "duplicate_reason": reason,
+    }
+    # The number shared already (with its reason): other edits are not asked about again.
+    again = service.update(
+        clinic.reception, saved.id, saved.version, form | {"phone": "07700 900999"}
+    )
+    assert again.details.phone == "07700 900999"
 
 
 def test_home_site_may_be_any_of_the_clinics_sites(

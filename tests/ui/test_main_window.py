@@ -315,38 +315,3 @@ def test_a_new_patient_beyond_the_first_page_is_shown_selected_in_the_list(
     window.save_action.trigger()
     selected = window.list_view.selectionModel().selectedRows()
     assert [window.model.data(index) for index in selected] == ["ZYGMUNT, Zed"]
-
-
-def test_registering_a_known_nhs_number_offers_the_existing_record(
-    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
-) -> None:
-    existing = register(clinic)
-    window = open_window(clinic.reception)
-
-    def fill_same_nhs_number() -> None:
-        window.new_action.trigger()
-        type_into(qtbot, window, "first_name", "Shiv")
-        type_into(qtbot, window, "last_name", "OBrien")
-        type_into(qtbot, window, "date_of_birth", "03/07/1985")
-        type_into(qtbot, window, "sex", "Female")
-        type_into(qtbot, window, "nhs_number", "943 476 5919")
-
-    def press(label: str):  # type: ignore[no-untyped-def]
-        def handle(modal: object) -> None:
-            assert isinstance(modal, QMessageBox)
-            next(b for b in modal.buttons() if b.text() == label).click()
-
-        return handle
-
-    fill_same_nhs_number()
-    seen = when_modal(press("Open existing record"))
-    window.save_action.trigger()
-    assert "already registered" in seen[0]
-    assert window.patient is not None and window.patient.id == existing
-    assert clinic.services.patients.count(clinic.admin) == 1
-
-    fill_same_nhs_number()
-    when_modal(press("Register anyway"))
-    window.save_action.trigger()
-    assert clinic.services.patients.count(clinic.admin) == 2
-    assert window.patient is not None and window.patient.details.last_name == "OBrien"
