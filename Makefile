@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	@$(BIN)/python -m clinicdesk.ui.qt_check
+	@$(BIN)/python -m clinicdesk.ui.shell.qt_check
 	$(BIN)/clinicdesk $(ARGS)
 
 lint: $(STAMP)

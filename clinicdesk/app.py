@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         pause_garbage_collection()
         try:
-            from clinicdesk.ui.application import run_gui
+            from clinicdesk.ui.shell.application import run_gui
 
             return run_gui(paths, started=start_up_finished)
         finally:

@@ -32,9 +32,9 @@ NOT_AT_START_UP = (
     "cryptography",
     "sqlite_utils",
     "PySide6.QtCharts",
-    "clinicdesk.ui.measurements",
-    "clinicdesk.ui.timeline",
-    "clinicdesk.ui.gallery",
+    "clinicdesk.ui.measurements.tab",
+    "clinicdesk.ui.care.timeline",
+    "clinicdesk.ui.photos.gallery",
 )
 
 # Any module of a package loads the package itself, so the names are enough to look for.
@@ -57,7 +57,7 @@ def _run(script: str, *args: str) -> str:
 def test_the_start_up_modules_do_not_import_what_only_later_actions_need() -> None:
     script = (
         "import sys\n"
-        "import clinicdesk.app, clinicdesk.ui.application, clinicdesk.ui.main_window\n"
+        "import clinicdesk.app, clinicdesk.ui.shell.application, clinicdesk.ui.shell.main_window\n"
         "import clinicdesk.services.context\n" + REPORT_NOT_LOADED
     )
     assert _run(script) == "[]"
@@ -74,7 +74,7 @@ def test_opening_the_clinic_and_showing_the_main_window_loads_none_of_them(
         "from PySide6.QtWidgets import QApplication\n"
         "from clinicdesk.paths import resolve_paths\n"
         "from clinicdesk.services.context import open_clinic\n"
-        "from clinicdesk.ui.main_window import MainWindow\n"
+        "from clinicdesk.ui.shell.main_window import MainWindow\n"
         "app = QApplication(sys.argv[:1])\n"
         "services = open_clinic(resolve_paths(sys.argv[1]), data_key=bytes.fromhex(sys.argv[2]))\n"
         "window = MainWindow(services, services.clinic.user('admin'))\n"
@@ -105,7 +105,7 @@ def test_the_gui_starts_with_the_collector_paused_until_the_main_window_is_up(
         seen.append(("started", gc.isenabled()))
         return 0
 
-    monkeypatch.setattr("clinicdesk.ui.application.run_gui", run_gui)
+    monkeypatch.setattr("clinicdesk.ui.shell.application.run_gui", run_gui)
     assert main(["--data-dir", str(tmp_path / "data")]) == 0
     assert seen == [("starting", False), ("started", True)]
     assert gc.get_freeze_count() > 0  # what start-up made is left out of later collections
@@ -114,6 +114,6 @@ def test_the_gui_starts_with_the_collector_paused_until_the_main_window_is_up(
 def test_the_collector_runs_again_when_sign_in_is_cancelled(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unfrozen: None
 ) -> None:
-    monkeypatch.setattr("clinicdesk.ui.application.run_gui", lambda paths, started: 0)
+    monkeypatch.setattr("clinicdesk.ui.shell.application.run_gui", lambda paths, started: 0)
     assert main(["--data-dir", str(tmp_path / "data")]) == 0
     assert gc.isenabled()

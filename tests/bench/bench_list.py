@@ -1,12 +1,11 @@
 """The patient list at 100k patients: time to the first screen, and scrolling.
 
 Budget (DESIGN.md): first screen < 200 ms, smooth scroll (lazy model). "First screen" here is
-constructing the GUI's Qt list model (``clinicdesk.ui.patient_list.PatientListModel``, which
-loads its first page) and reading the display text of every column of the first 50 rows, as a
-view does to paint them. "Smooth" is read as: fetching one more page and reading the rows that
-come into view fits in one 60 Hz frame (< 16 ms). If the model is missing or its constructor
-differs, the service calls behind it are timed instead and the report says so.
-"""
+constructing the GUI's Qt list model (``clinicdesk.ui.patients.patient_list.PatientListModel``,
+which loads its first page) and reading the display text of every column of the first 50 rows, as a
+view does to paint them. "Smooth" is read as: fetching one more page and reading the rows that come
+into view fits in one 60 Hz frame (< 16 ms). If the model is missing or its constructor differs,
+the service calls behind it are timed instead and the report says so."""
 
 from __future__ import annotations
 
@@ -28,9 +27,9 @@ FALLBACK_PAGE = 100
 
 def _model_factory(clinic: BenchClinic) -> tuple[Callable[[], Any] | None, str]:
     try:
-        from clinicdesk.ui.patient_list import PatientListModel
+        from clinicdesk.ui.patients.patient_list import PatientListModel
     except ImportError as exc:
-        return None, f"clinicdesk.ui.patient_list.PatientListModel not importable ({exc})"
+        return None, f"clinicdesk.ui.patients.patient_list.PatientListModel not importable ({exc})"
     service, user = clinic.services.patients, clinic.user
     try:
         model = PatientListModel(service, user)

@@ -49,7 +49,7 @@ from PIL import Image
 from PySide6.QtWidgets import QApplication
 from clinicdesk.paths import resolve_paths
 from clinicdesk.services.context import open_clinic
-from clinicdesk.ui.main_window import MainWindow
+from clinicdesk.ui.shell.main_window import MainWindow
 
 def rss_mb():
     with open("/proc/self/statm") as f:

@@ -2,14 +2,13 @@
 
 Budget (DESIGN.md): <= 1.5x a bare ``QApplication`` + ``QMainWindow`` start. Each side is a fresh
 ``python -c`` process that builds its window, shows it and quits on the first turn of the event
-loop; the wall time from spawning the process to its exit is measured, so interpreter start-up
-and imports count on both sides. ClinicDesk's side does what ``clinicdesk`` does before the
-window is usable (paths, log file, the garbage collector paused as ``main`` pauses it, open and
-check the database, build the services) and then shows ``clinicdesk.ui.main_window.MainWindow``
-on the benchmark's 100k-patient clinic, ending the pause as ``run_gui`` does. The
-signed-in user is taken without a password: typing it and the deliberately slow password hash
-are not start-up. If that window cannot be built, a stand-in is timed and the report says so.
-"""
+loop; the wall time from spawning the process to its exit is measured, so interpreter start-up and
+imports count on both sides. ClinicDesk's side does what ``clinicdesk`` does before the window is
+usable (paths, log file, the garbage collector paused as ``main`` pauses it, open and check the
+database, build the services) and then shows ``clinicdesk.ui.shell.main_window.MainWindow`` on the
+benchmark's 100k-patient clinic, ending the pause as ``run_gui`` does. The signed-in user is taken
+without a password: typing it and the deliberately slow password hash are not start-up. If that
+window cannot be built, a stand-in is timed and the report says so."""
 
 from __future__ import annotations
 
@@ -60,7 +59,7 @@ from clinicdesk.app import pause_garbage_collection, setup_logging, start_up_fin
 pause_garbage_collection()
 from clinicdesk.paths import resolve_paths
 from clinicdesk.services.context import open_clinic
-from clinicdesk.ui.main_window import MainWindow
+from clinicdesk.ui.shell.main_window import MainWindow
 marks = {"imports": time.perf_counter()}
 paths = resolve_paths(sys.argv[1])
 paths.ensure()
@@ -93,8 +92,8 @@ import clinicdesk.ui
 from clinicdesk.app import setup_logging
 from clinicdesk.paths import resolve_paths
 from clinicdesk.services.context import open_clinic
-for module in pkgutil.iter_modules(clinicdesk.ui.__path__):
-    importlib.import_module("clinicdesk.ui." + module.name)
+for module in pkgutil.walk_packages(clinicdesk.ui.__path__, "clinicdesk.ui."):
+    importlib.import_module(module.name)
 paths = resolve_paths(sys.argv[1])
 paths.ensure()
 setup_logging(paths)
@@ -103,7 +102,7 @@ services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]))
 user = services.clinic.user(sys.argv[2])
 window = QMainWindow()
 try:
-    from clinicdesk.ui.patient_list import PatientListModel
+    from clinicdesk.ui.patients.patient_list import PatientListModel
     view = QTableView()
     view.setModel(PatientListModel(services.patients, user, window))
     window.setCentralWidget(view)

@@ -18,7 +18,7 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.context import open_clinic
 from clinicdesk.storage.database import APPLICATION_ID, NotClinicDatabase
 from clinicdesk.storage.driver import sqlite3
-from clinicdesk.ui.login import LoginDialog
+from clinicdesk.ui.shell.sign_in import LoginDialog
 from tests.conftest import PASSWORD, Clinic
 from tests.ui.conftest import type_text
 

@@ -184,7 +184,7 @@ import json
 from pathlib import Path
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import unlock_clinic
-from clinicdesk.ui.photo_import import photo_files_in
+from clinicdesk.ui.photos.importing import photo_files_in
 data_dir, password, patient_id, folder = sys.argv[1:]
 dropped = photo_files_in([Path(folder)])
 signed = unlock_clinic(Paths(Path(data_dir)), "clinician", password)

@@ -20,8 +20,8 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.app import main
 from clinicdesk.paths import Paths
-from clinicdesk.ui.application import open_main_window
-from clinicdesk.ui.login import LoginDialog
+from clinicdesk.ui.shell.application import open_main_window
+from clinicdesk.ui.shell.sign_in import LoginDialog
 from tests.conftest import PASSWORD, VALID_PATIENT, make_clinic
 from tests.ui.conftest import type_text
 

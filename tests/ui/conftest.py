@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.fields import install_form_rules
-from clinicdesk.ui.main_window import MainWindow
+from clinicdesk.ui.shell.main_window import MainWindow
+from clinicdesk.ui.widgets.fields import install_form_rules
 from tests.conftest import Clinic
 
 WindowFactory = Callable[[CurrentUser], MainWindow]

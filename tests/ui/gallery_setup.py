@@ -10,7 +10,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.photos import Photo, View
-from clinicdesk.ui.gallery import PhotosTab
+from clinicdesk.ui.photos.gallery import PhotosTab
 from tests.conftest import Clinic
 from tests.media import images
 from tests.ui.conftest import WindowFactory

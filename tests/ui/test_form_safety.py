@@ -32,20 +32,20 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.photos import View
-from clinicdesk.ui.assessments import AssessmentDialog
-from clinicdesk.ui.clinic_details_dialog import ClinicDetailsDialog
-from clinicdesk.ui.clinical_forms import (
+from clinicdesk.ui.admin.clinic_details import ClinicDetailsDialog
+from clinicdesk.ui.admin.users_dialog import NewUserDialog
+from clinicdesk.ui.care.clinical_forms import (
     AdverseEventForm,
     ClinicalForm,
     ConsultationForm,
     TreatmentForm,
 )
-from clinicdesk.ui.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
-from clinicdesk.ui.fields import DISCARD_TEXT, DateEdit, GuardedDialog
-from clinicdesk.ui.main_window import MainWindow
-from clinicdesk.ui.photo_details import PhotoDetailsDialog
-from clinicdesk.ui.photo_import import ImportOptionsDialog
-from clinicdesk.ui.users_dialog import NewUserDialog
+from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
+from clinicdesk.ui.measurements.assessments import AssessmentDialog
+from clinicdesk.ui.photos.details import PhotoDetailsDialog
+from clinicdesk.ui.photos.importing import ImportOptionsDialog
+from clinicdesk.ui.shell.main_window import MainWindow
+from clinicdesk.ui.widgets.fields import DISCARD_TEXT, DateEdit, GuardedDialog
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal

@@ -27,10 +27,10 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.roles import Role
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.main_window import MainWindow
+from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, when_modal
-from tests.ui.test_idle_lock import (
+from tests.ui.shell.test_idle_lock import (
     IDLE_MS,
     is_locked,
     sign_in_as,
@@ -216,7 +216,7 @@ WALK = textwrap.dedent(
     clinic_service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     keys.KDF = keys.KdfParameters(time_cost=1, memory_cost=8, parallelism=1)
     app = QApplication([])
-    from clinicdesk.ui.main_window import MainWindow
+    from clinicdesk.ui.shell.main_window import MainWindow
     from tests.conftest import PASSWORD, make_clinic
     clinic = make_clinic(Path(sys.argv[1]))
     # Every ordered pair of roles once, the same user unlocking included.

@@ -1,0 +1,81 @@
+"""Starting the GUI: the QApplication, the first-run screen or sign-in, then the main window.
+
+No database is opened before someone signs in: the data key that decrypts it comes from the
+user's password (or, on first run, is made when the clinic is created).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QApplication, QDialog
+
+from clinicdesk import APP_NAME, __version__
+from clinicdesk.paths import Paths
+from clinicdesk.services.context import SignedIn, clinic_exists
+from clinicdesk.services.demo import DEMO_PASSWORD
+from clinicdesk.ui.shell.first_run import FirstRunDialog
+from clinicdesk.ui.shell.sign_in import LoginDialog
+from clinicdesk.ui.shell.storage_banner import add_read_only_banner
+from clinicdesk.ui.widgets.errors import install_excepthook
+from clinicdesk.ui.widgets.fields import install_form_rules
+
+if TYPE_CHECKING:
+    from clinicdesk.ui.shell.main_window import MainWindow
+
+
+def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
+    """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
+    hint = ""
+    if not clinic_exists(paths):
+        first_run = FirstRunDialog(paths, today)
+        if first_run.exec() != QDialog.DialogCode.Accepted:
+            return None
+        if first_run.signed is not None:
+            return first_run.signed
+        hint = f"Demo clinic ready. Users: admin, clinician, reception; password {DEMO_PASSWORD!r}."
+    login = LoginDialog(paths, hint, today)
+    if login.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return login.signed
+
+
+def open_main_window(signed: SignedIn) -> MainWindow:
+    """The main window for who signed in, with a banner when nothing can be saved."""
+    # Imported once someone has signed in, so the sign-in dialog comes up sooner.
+    from clinicdesk.ui.shell.main_window import MainWindow
+
+    window = MainWindow(signed.services, signed.user)
+    add_read_only_banner(window, signed.services.read_only)
+    return window
+
+
+def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
+    """Sign in, then the main window until it is closed; ``started`` is called once the main
+    window is on screen (the composition root ends its start-up arrangements there)."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    install_excepthook()
+    install_form_rules(app)  # e.g. the mouse wheel never changes a field without focus
+    paths.ensure()
+    signed = sign_in(paths)
+    if signed is None:
+        return 0
+    try:
+        from clinicdesk.ui.shell.window_layout import WindowLayout
+
+        window = open_main_window(signed)
+        layout = WindowLayout(window, window.splitter, paths.data_dir)
+        window.show()
+        layout.restore()  # where the user left it; shown, so its frame is known and fitted
+        started()
+        code = app.exec()
+        layout.save()
+        return code
+    finally:
+        signed.services.close()

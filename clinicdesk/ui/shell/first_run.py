@@ -1,0 +1,231 @@
+"""First start on an empty data folder: create the clinic, or open the demo clinic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk import APP_NAME
+from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.paths import Paths
+from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
+from clinicdesk.services.context import SignedIn, create_clinic_storage
+from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
+from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.fields import FieldWithError
+
+CREATE_FIELDS = (
+    ("clinic_name", "Clinic name", "e.g. Harley Hair Clinic"),
+    ("main_site", "Main site", "e.g. London"),
+    ("satellite_site", "Satellite site", "optional, e.g. Guildford"),
+    ("admin_username", "Administrator user name", "e.g. pmanager"),
+    ("admin_display_name", "Administrator full name", ""),
+    ("admin_password", "Password", f"at least {MIN_PASSWORD_LENGTH} characters"),
+    ("confirm_password", "Password again", ""),
+)
+
+
+class FirstRunDialog(QDialog):
+    """``signed`` is set when a clinic was created (its admin is signed in, and the recovery
+    key has been shown); after the demo clinic is made, ``demo_created`` is True and the caller
+    asks for a sign-in."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        today: Callable[[], date] = date.today,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.today = today
+        self.signed: SignedIn | None = None
+        self.demo_created = False
+        self.setObjectName("first_run_dialog")
+        self.setWindowTitle(f"Welcome to {APP_NAME}")
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            f"<h2>Welcome to {APP_NAME}</h2>"
+            "<p>This computer holds no clinic yet. Create your clinic, or open a demo clinic "
+            "with made-up patients to try things out.</p>"
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        create_box = QGroupBox("Create a new clinic")
+        form = QFormLayout(create_box)
+        self.fields: dict[str, FieldWithError] = {}
+        for key, label, placeholder in CREATE_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(key)
+            edit.setPlaceholderText(placeholder)
+            edit.setMaxLength(80)
+            if "password" in key:
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            field = FieldWithError(edit)
+            self.fields[key] = field
+            form.addRow(label, field)
+        self.create_button = QPushButton("Create clinic")
+        self.create_button.setObjectName("create_clinic")
+        self.create_button.setDefault(True)
+        self.create_button.clicked.connect(self.create_clinic)
+        form.addRow(self.create_button)
+        layout.addWidget(create_box)
+
+        demo_box = QGroupBox("Or try it out")
+        demo_layout = QHBoxLayout(demo_box)
+        self.demo_text = demo_text = QLabel(
+            f"A demo clinic with {DEMO_PATIENTS} synthetic patients. Sign in as admin, "
+            f"clinician or reception; the password is {DEMO_PASSWORD!r}."
+        )
+        demo_text.setTextFormat(Qt.TextFormat.PlainText)
+        demo_text.setWordWrap(True)
+        self.demo_button = QPushButton("Open demo clinic")
+        self.demo_button.setObjectName("open_demo")
+        self.demo_button.clicked.connect(self.open_demo)
+        demo_layout.addWidget(demo_text, 1)
+        demo_layout.addWidget(self.demo_button)
+        layout.addWidget(demo_box)
+        self.setMinimumWidth(560)
+
+    def create_clinic(self) -> None:
+        for field in self.fields.values():
+            field.set_error(None)
+        if self.fields["admin_password"].text() != self.fields["confirm_password"].text():
+            self.fields["confirm_password"].set_error("does not match the password")
+            return
+        satellite = self.fields["satellite_site"].text()
+        clinic = NewClinic(
+            self.fields["clinic_name"].text(),
+            self.fields["main_site"].text(),
+            [satellite] if satellite.strip() else [],
+            self.fields["admin_username"].text(),
+            self.fields["admin_display_name"].text(),
+            self.fields["admin_password"].text(),
+        )
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.signed = create_clinic_storage(self.paths, clinic, self.today)
+        except ValidationError as exc:
+            for key, message in exc.errors.items():
+                target = "satellite_site" if key.startswith("satellite_sites") else key
+                if target in self.fields:
+                    self.fields[target].set_error(message)
+            return
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        assert self.signed.recovery_key is not None
+        RecoveryKeyDialog(self.signed.recovery_key, self).exec()
+        self.accept()
+
+    def open_demo(self) -> None:
+        """Make the demo clinic in the background (about a second), with progress if slow."""
+        self.demo_button.setEnabled(False)
+        self.create_button.setEnabled(False)
+        paths, today = self.paths, self.today
+
+        def work(progress: Progress, cancelled: Cancelled) -> int:
+            return create_demo_clinic(
+                paths,
+                patients=DEMO_PATIENTS,
+                seed=1,
+                progress=progress,
+                cancelled=cancelled,
+                today=today,
+            )
+
+        self.task = BackgroundTask(
+            self, "Making the demo clinic…", work, self._demo_made, self._demo_failed
+        )
+        self.task.start()
+
+    def _demo_made(self, _count: object) -> None:
+        self.demo_created = True
+        self.accept()
+
+    def _demo_failed(self, exc: BaseException) -> None:
+        self.demo_button.setEnabled(True)
+        self.create_button.setEnabled(True)
+        if isinstance(exc, UserError):
+            show_user_error(self, exc)
+        else:
+            report_bug(type(exc), exc, exc.__traceback__, self)
+
+
+class RecoveryKeyDialog(QDialog):
+    """The recovery key, shown once at clinic creation: print it, keep it in the safe."""
+
+    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recovery_key_dialog")
+        self.setWindowTitle("Your recovery key")
+        layout = QVBoxLayout(self)
+        text = QLabel(
+            "ClinicDesk encrypts all clinic data. If every administrator forgets their "
+            "password, this recovery key is the only way back in. Print it or write it down "
+            "now and keep it in the practice safe. It is shown only this once."
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.key_label = QLabel(recovery_key)
+        self.key_label.setObjectName("recovery_key")
+        self.key_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setStyleSheet(
+            "font-family: monospace; font-size: 15px; padding: 8px; border: 1px solid #999;"
+        )
+        self.key_label.setWordWrap(True)
+        layout.addWidget(self.key_label)
+        self.kept = QCheckBox("I have printed or written down the recovery key")
+        self.kept.setObjectName("recovery_key_kept")
+        layout.addWidget(self.kept)
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton("Print…")
+        self.print_button.clicked.connect(self._print)
+        self.done_button = QPushButton("Continue")
+        self.done_button.setObjectName("recovery_key_done")
+        self.done_button.setEnabled(False)
+        self.kept.toggled.connect(self.done_button.setEnabled)
+        self.done_button.clicked.connect(self.accept)
+        buttons.addWidget(self.print_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.done_button)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(520)
+
+    def _print(self) -> None:
+        from PySide6.QtGui import QTextDocument
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter()
+        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
+            document = QTextDocument()
+            document.setPlainText(
+                f"{APP_NAME} recovery key\n\n{self.key_label.text()}\n\n"
+                "Keep this in the practice safe. Anyone holding it can open the clinic's data."
+            )
+            document.print_(printer)
+
+    def reject(self) -> None:
+        # Closing without confirming would lose the only copy: insist.
+        if self.kept.isChecked():
+            super().reject()

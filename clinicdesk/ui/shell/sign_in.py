@@ -1,0 +1,217 @@
+"""Sign in: user name and password unlock the clinic's data key and open the database.
+
+A forgotten administrator password is recovered with the recovery key printed when the clinic
+was created ("Forgotten password?").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinicdesk import APP_NAME
+from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.paths import Paths
+from clinicdesk.services.context import SignedIn, recover_access, unlock_clinic
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+
+Today = Callable[[], date]
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    return label
+
+
+class LoginDialog(QDialog):
+    """``signed`` holds the open clinic and the user once sign-in succeeds."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        hint: str = "",
+        today: Today = date.today,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.today = today
+        self.signed: SignedIn | None = None
+        self.setObjectName("login_dialog")
+        self.setWindowTitle(f"Sign in to {APP_NAME}")
+        layout = QVBoxLayout(self)
+        heading = QLabel(APP_NAME)
+        heading.setStyleSheet("font-size: 16px; font-weight: bold;")
+        layout.addWidget(heading)
+        if hint:
+            hint_label = QLabel(hint)
+            hint_label.setObjectName("login_hint")
+            hint_label.setTextFormat(Qt.TextFormat.PlainText)
+            hint_label.setWordWrap(True)
+            layout.addWidget(hint_label)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setObjectName("username")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("User name", self.username)
+        form.addRow("Password", self.password)
+        layout.addLayout(form)
+        self.error = _error_label()
+        self.error.setObjectName("login_error")
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Sign in")
+        ok.setObjectName("sign_in")
+        self.forgot = QPushButton("Forgotten password?")
+        self.forgot.setObjectName("forgotten_password")
+        self.forgot.setFlat(True)
+        self.forgot.clicked.connect(self.recover)
+        buttons.addButton(self.forgot, QDialogButtonBox.ButtonRole.HelpRole)
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.username.setFocus()
+
+    def try_sign_in(self) -> None:
+        if not self.username.text().strip():
+            self.error.setText("Type your user name.")
+            self.username.setFocus()
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.signed = unlock_clinic(
+                self.paths, self.username.text(), self.password.text(), self.today
+            )
+        except UserError as exc:
+            self.error.setText(exc.message)
+            self.password.clear()
+            self.password.setFocus()
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if self.signed.recovery_key:  # a database from before encryption was just converted
+            from clinicdesk.ui.shell.first_run import RecoveryKeyDialog
+
+            RecoveryKeyDialog(self.signed.recovery_key, self).exec()
+        if not self._own_password_chosen(self.signed):
+            self.signed.services.close()
+            self.signed = None
+            self.error.setText(
+                "You were signed out: choose your own password when you next sign in, "
+                "before going on."
+            )
+            self.password.clear()
+            self.password.setFocus()
+            return
+        self.accept()
+
+    def _own_password_chosen(self, signed: SignedIn) -> bool:
+        """A password an administrator set must be replaced before the window opens."""
+        from clinicdesk.ui.admin.change_password import choose_own_password
+
+        user = choose_own_password(signed.services.users, signed.user, self.password.text(), self)
+        if user is None:
+            return False
+        signed.user = user
+        return True
+
+    def recover(self) -> None:
+        dialog = RecoveryDialog(self.paths, self.today, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.signed is not None:
+            self.signed = dialog.signed
+            self.accept()
+
+
+class RecoveryDialog(QDialog):
+    """The recovery key opens the clinic and gives an administrator a new password."""
+
+    FIELDS = (
+        ("recovery_key", "Recovery key", "the groups of letters and digits you printed"),
+        ("username", "Administrator user name", ""),
+        ("password", "New password", "at least 8 characters"),
+        ("repeat_password", "New password again", ""),
+    )
+
+    def __init__(self, paths: Paths, today: Today, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.today = today
+        self.signed: SignedIn | None = None
+        self.setObjectName("recovery_dialog")
+        self.setWindowTitle("Recover access with the recovery key")
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "Type the recovery key printed when the clinic was created. It lets an "
+            "administrator choose a new password. Other staff: ask an administrator to reset "
+            "your password instead."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.fields: dict[str, FieldWithError] = {}
+        for key, label, placeholder in self.FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(key)
+            edit.setPlaceholderText(placeholder)
+            if "password" in key:
+                edit.setEchoMode(QLineEdit.EchoMode.Password)
+            field = FieldWithError(edit)
+            self.fields[key] = field
+            form.addRow(label, field)
+        layout.addLayout(form)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Recover and sign in")
+        buttons.accepted.connect(self.try_recover)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(520)
+
+    def try_recover(self) -> None:
+        for field in self.fields.values():
+            field.set_error(None)
+        self.error.clear()
+        if self.fields["password"].text() != self.fields["repeat_password"].text():
+            self.fields["repeat_password"].set_error("does not match the new password")
+            return
+        try:
+            self.signed = recover_access(
+                self.paths,
+                self.fields["recovery_key"].text(),
+                self.fields["username"].text(),
+                self.fields["password"].text(),
+                self.today,
+            )
+        except ValidationError as exc:
+            for key, message in exc.errors.items():
+                if key in self.fields:
+                    self.fields[key].set_error(message)
+            return
+        except UserError as exc:
+            self.error.setText(exc.message)
+            return
+        self.accept()

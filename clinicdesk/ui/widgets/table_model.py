@@ -1,0 +1,106 @@
+"""The shape every read-only list table in ClinicDesk shares: one row per item of a Python
+list, fixed column titles. Subclasses give ``COLUMNS`` and ``data``; the counting, the headers
+and the row look-up live here once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHeaderView, QTableView, QWidget
+
+from clinicdesk.errors import UserError
+from clinicdesk.ui.widgets.errors import show_user_error
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+Row = TypeVar("Row")
+
+
+class ListTableModel(QAbstractTableModel, Generic[Row]):
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Row] = []
+
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> Row | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_for(self, index: AnyIndex) -> Row | None:
+        """The item behind ``index``, or None for an invalid index or column."""
+        if not index.isValid() or not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        return self.row_at(index.row())
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+
+def list_table_view(
+    model: QAbstractTableModel,
+    name: str,
+    widths: Sequence[int] = (),
+    *,
+    single_selection: bool = False,
+    alternating_rows: bool = True,
+) -> QTableView:
+    """A read-only, row-selecting table over ``model`` in the look the list windows share."""
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if single_selection:
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(alternating_rows)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(22)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    for column, width in enumerate(widths):
+        table.setColumnWidth(column, width)
+    return table
+
+
+def export_csv_as(
+    parent: QWidget, title: str, default: Path, export: Callable[[Path], object]
+) -> None:
+    """Ask where to save a list window's CSV (``.csv`` added when left off), then ``export``
+    there; a refusal (a folder that cannot be written, say) is shown, nothing else changes."""
+    chosen, _ = QFileDialog.getSaveFileName(parent, title, str(default), "CSV files (*.csv)")
+    if not chosen:
+        return
+    path = Path(chosen)
+    if path.suffix.lower() != ".csv":
+        path = path.with_name(path.name + ".csv")
+    try:
+        export(path)
+    except UserError as exc:
+        show_user_error(parent, exc)

@@ -1,0 +1,176 @@
+"""First run (create an encrypted clinic, or the demo), the recovery key, and signing in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from clinicdesk.paths import Paths
+from clinicdesk.services.context import clinic_exists
+from clinicdesk.ui.shell import application
+from clinicdesk.ui.shell.first_run import FirstRunDialog, RecoveryKeyDialog
+from clinicdesk.ui.shell.sign_in import LoginDialog, RecoveryDialog
+from tests.conftest import PASSWORD, Clinic
+from tests.ui.conftest import type_text, when_modal
+
+
+def fill(qtbot: QtBot, fields: dict, **values: str) -> None:  # type: ignore[type-arg]
+    for key, text in values.items():
+        editor = fields[key].editor
+        assert isinstance(editor, QLineEdit)
+        editor.clear()
+        type_text(qtbot, editor, text)
+
+
+def confirm_recovery_key(shown: list[str]) -> Callable[[QWidget], None]:
+    """Handle the recovery-key dialog: note the key, tick 'kept', continue."""
+
+    def handle(modal: QWidget) -> None:
+        assert isinstance(modal, RecoveryKeyDialog)
+        shown.append(modal.key_label.text())
+        assert not modal.done_button.isEnabled()  # not before confirming it was kept
+        modal.reject()  # closing without confirming is refused
+        assert modal.isVisible()
+        modal.kept.setChecked(True)
+        modal.done_button.click()
+
+    return handle
+
+
+CLINIC = {
+    "clinic_name": "Harley Hair Clinic",
+    "main_site": "London",
+    "satellite_site": "Guildford",
+    "admin_username": "pmanager",
+    "admin_display_name": "Pat Manager",
+    "admin_password": "long enough",
+    "confirm_password": "long enough",
+}
+
+
+def test_first_run_creates_an_encrypted_clinic_and_shows_the_recovery_key_once(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    paths = Paths(tmp_path / "new")
+    dialog = FirstRunDialog(paths)
+    qtbot.addWidget(dialog)
+    fill(qtbot, dialog.fields, **CLINIC)
+    shown: list[str] = []
+    when_modal(confirm_recovery_key(shown))
+    dialog.create_button.click()
+
+    assert dialog.result() == FirstRunDialog.DialogCode.Accepted
+    signed = dialog.signed
+    assert signed is not None and signed.user.username == "pmanager"
+    try:
+        assert signed.services.clinic.clinic_name() == "Harley Hair Clinic"
+        assert [s.name for s in signed.services.clinic.sites()] == ["London", "Guildford"]
+    finally:
+        signed.services.close()
+    assert len(shown) == 1 and shown[0].count("-") >= 10
+    assert b"Harley" not in paths.database.read_bytes()
+
+    # The recovery key shown opens the clinic and sets a new administrator password.
+    recovery = RecoveryDialog(paths, lambda: __import__("datetime").date.today())
+    qtbot.addWidget(recovery)
+    fill(
+        qtbot,
+        recovery.fields,
+        recovery_key=shown[0].lower(),
+        username="pmanager",
+        password="brand new pw",
+        repeat_password="brand new pw",
+    )
+    recovery.try_recover()
+    assert recovery.signed is not None and recovery.signed.user.username == "pmanager"
+    recovery.signed.services.close()
+
+
+def test_first_run_shows_each_problem_at_its_field_and_creates_nothing(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    paths = Paths(tmp_path / "new")
+    dialog = FirstRunDialog(paths)
+    qtbot.addWidget(dialog)
+    fill(qtbot, dialog.fields, admin_password="short", confirm_password="different")
+    dialog.create_button.click()
+    assert dialog.fields["confirm_password"].error == "does not match the password"
+    fill(qtbot, dialog.fields, confirm_password="short", admin_username="bad name!")
+    dialog.create_button.click()
+    errors = {k: f.error for k, f in dialog.fields.items() if f.error}
+    assert set(errors) == {"clinic_name", "main_site", "admin_username", "admin_password"}
+    assert "at least 8" in errors["admin_password"]
+    assert not clinic_exists(paths)
+
+
+def test_open_demo_clinic_then_sign_in_as_reception(qtbot: QtBot, tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "demo")
+    dialog = FirstRunDialog(paths)
+    qtbot.addWidget(dialog)
+    dialog.demo_button.click()
+    assert not dialog.demo_button.isEnabled()  # the work runs in the background
+    qtbot.waitUntil(lambda: dialog.demo_created, timeout=30_000)
+    login = LoginDialog(paths, "Demo clinic ready.")
+    qtbot.addWidget(login)
+    type_text(qtbot, login.username, "reception")
+    type_text(qtbot, login.password, "demo")
+    login.try_sign_in()
+    assert login.signed is not None and login.signed.user.role.value == "reception"
+    try:
+        assert login.signed.services.patients.count(login.signed.user) == 40
+    finally:
+        login.signed.services.close()
+
+
+def test_wrong_password_is_refused_with_a_message_then_the_right_one_works(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    login = LoginDialog(clinic.paths)
+    qtbot.addWidget(login)
+    type_text(qtbot, login.username, "clinician")
+    type_text(qtbot, login.password, "wrong password")
+    login.try_sign_in()
+    assert login.signed is None
+    assert login.error.text() == "The user name or password is wrong. Try again."
+    assert login.password.text() == ""
+    login.password.setText(PASSWORD)
+    login.try_sign_in()
+    assert login.signed is not None and login.signed.user.display_name == "Dr Cara Clinician"
+    login.signed.services.close()
+
+
+def test_start_on_an_empty_folder_goes_through_first_run(qtbot: QtBot, tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "empty")
+    shown: list[str] = []
+
+    def create(modal: QWidget) -> None:
+        assert isinstance(modal, FirstRunDialog)
+        fill(qtbot, modal.fields, **CLINIC)
+        when_modal(confirm_recovery_key(shown))
+        modal.create_button.click()
+
+    when_modal(create)
+    signed = application.sign_in(paths)
+    assert signed is not None and signed.user.username == "pmanager"
+    assert shown
+    signed.services.close()
+
+
+def test_a_database_from_a_newer_clinicdesk_is_refused_at_sign_in(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    clinic.services.db.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('clinicdesk', '9999_from_the_future', '2030-01-01')"
+    )
+    clinic.services.db.conn.commit()
+    login = LoginDialog(clinic.paths)
+    qtbot.addWidget(login)
+    type_text(qtbot, login.username, "admin")
+    login.password.setText(PASSWORD)
+    login.try_sign_in()
+    assert login.signed is None
+    assert "newer version of ClinicDesk" in login.error.text()

@@ -1,0 +1,90 @@
+"""The bug dialog, database errors shown as messages, and the patient list model."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from clinicdesk.ui.patients.patient_list import PAGE_SIZE, PatientListModel
+from clinicdesk.ui.widgets.errors import BugDialog, install_excepthook
+from tests.conftest import VALID_PATIENT, Clinic
+from tests.ui.conftest import when_modal
+
+
+def test_a_bug_shows_the_dialog_with_details_that_can_be_copied(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, BugDialog)]
+    assert dialogs, "no bug dialog was shown"
+    dialog = dialogs[-1]
+    qtbot.addWidget(dialog)
+    assert "RuntimeError" in dialog.message_label.text()
+    assert not dialog.details.isVisible()
+    dialog.details_button.click()
+    assert dialog.details.isVisible()
+    assert "boom in a slot" in dialog.details.toPlainText()
+    dialog.copy_button.click()
+    assert "boom in a slot" in QApplication.clipboard().text()
+
+
+def test_patient_list_model_is_a_valid_model_and_fetches_lazily(
+    qtbot: QtBot,
+    qtmodeltester,
+    clinic: Clinic,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import date
+
+    from clinicdesk.domain.patient import validate_patient
+    from clinicdesk.storage.database import write_transaction
+    from clinicdesk.storage.patients import PatientRepository
+
+    repo = PatientRepository(clinic.services.db)
+    with write_transaction(clinic.services.db):
+        for i in range(PAGE_SIZE * 2 + 5):
+            details = validate_patient(
+                {**VALID_PATIENT, "last_name": f"Surname{i:04d}", "nhs_number": ""},
+                today=date.today(),
+            )
+            repo.insert(details, clinic.admin.actor)
+    model = PatientListModel(clinic.services.patients, clinic.reception)
+    assert model.rowCount() == PAGE_SIZE
+    assert model.canFetchMore()
+    model.fetchMore()
+    model.fetchMore()
+    assert model.rowCount() == PAGE_SIZE * 2 + 5
+    assert not model.canFetchMore()
+    names = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+    assert names == sorted(names)
+    qtmodeltester.check(model, force_py=True)
+    model.set_query("surname0007")
+    assert model.rowCount() == 1
+
+
+def test_a_damaged_database_during_work_shows_a_message_not_the_bug_dialog(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from clinicdesk.storage.driver import sqlite3
+    from tests.ui.conftest import click_message_button
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
+    try:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+    except sqlite3.DatabaseError:
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+    assert "damaged" in seen[0] and "backup" in seen[0]
+    assert not [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, BugDialog) and w.isVisible()
+    ]
