@@ -445,3 +445,14 @@ def _describe(detail: dict[str, Any]) -> str:
             shown = str(value).replace("_", " ")
         parts.append(f"{key.replace('_', ' ')}: {shown}")
     return "; ".join(parts)
+
+
+def unrecorded_count(db: Database) -> int:
+    """Audit entries waiting in memory because none could be written (a full disk, a read-only
+    database): the GUI writes them when space returns; a command that ends loses them."""
+    return audit.pending(db)
+
+
+def unrecorded_reason(db: Database) -> str | None:
+    """Why audit entries could not be written (``None``: they all were)."""
+    return audit.pending_reason(db)
