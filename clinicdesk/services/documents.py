@@ -36,7 +36,6 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
-from clinicdesk.domain.text import TextError, clean_text
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic_details import ClinicDetailsService, ClinicDocumentDetails
 from clinicdesk.services.consents import ConsentService
@@ -61,10 +60,6 @@ CONSENT_KINDS: Mapping[str, ConsentKind] = {
 }
 Flavour = Literal["clinical", "patient"]
 FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
-# The clinician's comment on a progress report: a page of text at most (one huge paragraph
-# stalls reportlab). Here rather than in documents.report so that the GUI checks it as it is
-# typed without importing reportlab at start-up.
-REPORT_COMMENT_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -349,16 +344,6 @@ def _file_name(title: str, patient: Patient) -> str:
     text = f"{title} - {name}"
     safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", text).strip(" .")
     return f"{safe[:120]}.pdf"
-
-
-def check_report_comment(comment: str) -> str:
-    """The progress report's comment as printed (one clean text, lines kept), or a
-    ``ValidationError`` under ``comment``: too long, or holding characters that cannot be
-    printed."""
-    try:
-        return clean_text(comment, max_length=REPORT_COMMENT_MAX, multiline=True)
-    except TextError as exc:
-        raise ValidationError({"comment": str(exc)}) from None
 
 
 def check_flavour(value: str) -> Flavour:

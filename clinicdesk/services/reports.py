@@ -50,9 +50,9 @@ from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService
 from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.clinical import ClinicalService
-from clinicdesk.services.documents import check_report_comment
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
+from clinicdesk.services.report_comment import check_report_comment
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.sealed_files import SealBroken, SealedFileMissing

@@ -22,7 +22,8 @@ from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.domain.consent import DocumentAction
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import UserError, ValidationError
-from clinicdesk.services.documents import REPORT_COMMENT_MAX, Document
+from clinicdesk.services.documents import Document
+from clinicdesk.services.report_comment import REPORT_COMMENT_MAX
 from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.documents.pdf_helpers import CLINIC, FIELDS, PATIENT, image_count, pages_text, png
 from tests.documents.test_layout import ARABIC, HEBREW

@@ -14,9 +14,9 @@ changed here: the user is told and the list is loaded again.
 
 The dialog is not modal, so the list can stay open beside the record it opens.
 
-The Timeline opens one follow-up in ``FollowUpDialog``; both windows act through
-``FollowUpActions``. A change here emits ``changed`` with the patient's id, so the main window
-can read that patient's Timeline again.
+The Timeline opens one follow-up in ``FollowUpDialog`` (``follow_up_dialog``); both windows act
+through ``FollowUpActions``. A change here emits ``changed`` with the patient's id, so the main
+window can read that patient's Timeline again.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.clinical import FollowUp, FollowUpStatus, parse_appointment
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.roles import Permission
 from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
@@ -76,7 +75,7 @@ def overdue_text(row: DueFollowUp, today: date) -> str:
     return f"Overdue ({plural(days, 'day')})"
 
 
-def _whose(patient_name: str, text: str) -> str:
+def whose(patient_name: str, text: str) -> str:
     """``Siobhán O'Brien: 1 month follow-up ...``, or the text alone when no name is known."""
     return f"{patient_name}: {text}" if patient_name else text[:1].upper() + text[1:]
 
@@ -181,7 +180,7 @@ class BookFollowUpDialog(GuardedDialog):
         self.setWindowTitle("Rebook follow-up" if rebooking else "Book follow-up")
         layout = QVBoxLayout(self)
         about = QLabel(
-            _whose(
+            whose(
                 patient_name,
                 f"{follow_up.kind.label} follow-up, due {format_uk(follow_up.due_on)}",
             )
@@ -352,7 +351,7 @@ class FollowUpActions:
         except UserError as exc:
             show_user_error(self.parent, exc)
             return
-        self._saved(saved, _whose(patient_name, f"{follow_up.kind.label} {status.label.lower()}."))
+        self._saved(saved, whose(patient_name, f"{follow_up.kind.label} {status.label.lower()}."))
 
     def cancel(self, follow_up: FollowUp, patient_name: str) -> None:
         """Cancel ``follow_up`` once the user confirms."""
@@ -590,152 +589,3 @@ class FollowUpsDialog(QDialog):
 
     def _open_clicked(self) -> None:
         self.open_selected_patient()
-
-
-class FollowUpDialog(QDialog):
-    """One follow-up, opened from the Timeline: what and when it is due, its status and booked
-    time, and the due list's actions on it (``FollowUpActions``). It stays open after a change
-    to show the follow-up as saved; ``changed`` carries what the service returned."""
-
-    changed = Signal(object)
-
-    def __init__(
-        self,
-        service: ClinicalService,
-        user: CurrentUser,
-        follow_up: FollowUp,
-        patient_name: str,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.service = service
-        self.user = user
-        self.follow_up = follow_up
-        self.patient_name = patient_name
-        self.follow_up_actions = FollowUpActions(service, user, self, self._saved, self._reload)
-        self.setObjectName("follow_up")
-        self.setWindowTitle("Follow-up")
-        layout = QVBoxLayout(self)
-        self.title = QLabel()
-        self.title.setObjectName("follow_up_title")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        layout.addWidget(self.title)
-        form = QFormLayout()
-        self.due_label = QLabel()
-        self.status_label = QLabel()
-        self.booked_label = QLabel()
-        self.notes_label = QLabel()
-        for name, label, caption in (
-            ("follow_up_due", self.due_label, "Due"),
-            ("follow_up_status", self.status_label, "Status"),
-            ("follow_up_booked", self.booked_label, "Booked for"),
-            ("follow_up_notes", self.notes_label, "Notes"),
-        ):
-            label.setObjectName(name)
-            label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(caption + ":", label)
-        layout.addLayout(form)
-        self.done_label = QLabel()
-        self.done_label.setObjectName("follow_up_done")
-        self.done_label.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addWidget(self.done_label)
-
-        actions = QHBoxLayout()
-        self.book_button = QPushButton("&Book…")
-        self.book_button.setObjectName("follow_up_book")
-        self.attended_button = QPushButton("&Attended")
-        self.attended_button.setObjectName("follow_up_attended")
-        self.did_not_attend_button = QPushButton("Did &not attend")
-        self.did_not_attend_button.setObjectName("follow_up_did_not_attend")
-        self.did_not_attend_button.setToolTip("The patient missed the booked appointment")
-        self.cancel_button = QPushButton("&Cancel appointment…")
-        self.cancel_button.setObjectName("follow_up_cancel")
-        self.cancel_button.setToolTip("This follow-up will not happen")
-        for button in (
-            self.book_button,
-            self.attended_button,
-            self.did_not_attend_button,
-            self.cancel_button,
-        ):
-            button.setAutoDefault(False)
-            button.setVisible(user.may(Permission.FOLLOW_UPS))
-            actions.addWidget(button)
-        actions.addStretch(1)
-        layout.addLayout(actions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-        self.book_button.clicked.connect(self._book_clicked)
-        self.attended_button.clicked.connect(self._attended_clicked)
-        self.did_not_attend_button.clicked.connect(self._did_not_attend_clicked)
-        self.cancel_button.clicked.connect(self._cancel_clicked)
-        self.setMinimumWidth(480)
-        self._show()
-
-    @property
-    def booking_dialog(self) -> BookFollowUpDialog | None:
-        return self.follow_up_actions.booking_dialog
-
-    def _show(self) -> None:
-        follow_up = self.follow_up
-        today = self.service.today()
-        self.title.setText(_whose(self.patient_name, f"{follow_up.kind.label} follow-up"))
-        due = format_uk(follow_up.due_on)
-        if follow_up.overdue(today):
-            days = (today - follow_up.due_on).days
-            due += f" (overdue, {plural(days, 'day')})"
-        self.due_label.setText(due)
-        self.status_label.setText(follow_up.status.label)
-        self.booked_label.setText(format_appointment(follow_up.booked_at) or "Not booked")
-        self.notes_label.setText(follow_up.notes or "None")
-        status = follow_up.status
-        self.book_button.setText("Re&book…" if follow_up.booked_at is not None else "&Book…")
-        self.attended_button.setEnabled(status is not FollowUpStatus.ATTENDED)
-        self.did_not_attend_button.setEnabled(status is FollowUpStatus.BOOKED)
-        self.cancel_button.setEnabled(status is not FollowUpStatus.CANCELLED)
-
-    def _saved(self, saved: FollowUp, message: str) -> None:
-        self.follow_up = saved
-        self._show()
-        self.done_label.setText(message)
-        self.changed.emit(saved)
-
-    def _reload(self) -> None:
-        """Someone else changed it first: show its latest version (or close if it is gone)."""
-        try:
-            latest = self.service.follow_ups(self.user, self.follow_up.patient_id)
-        except UserError as exc:
-            show_user_error(self, exc)
-            return
-        fresh = next((f for f in latest if f.id == self.follow_up.id), None)
-        if fresh is None:
-            self.reject()
-            return
-        self.follow_up = fresh
-        self._show()
-        self.done_label.setText("")
-        self.changed.emit(fresh)
-
-    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
-
-    def _book_clicked(self) -> None:
-        self.follow_up_actions.open_booking(self.follow_up, self.patient_name)
-
-    def _attended_clicked(self) -> None:
-        self.follow_up_actions.set_status(
-            self.follow_up, self.patient_name, FollowUpStatus.ATTENDED
-        )
-
-    def _did_not_attend_clicked(self) -> None:
-        self.follow_up_actions.set_status(
-            self.follow_up, self.patient_name, FollowUpStatus.DID_NOT_ATTEND
-        )
-
-    def _cancel_clicked(self) -> None:
-        self.follow_up_actions.cancel(self.follow_up, self.patient_name)

@@ -60,7 +60,8 @@ from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.consents import Attachment
 from clinicdesk.services.context import ClinicServices, open_clinic
-from clinicdesk.services.documents import Document, Flavour, check_report_comment
+from clinicdesk.services.documents import Document, Flavour
+from clinicdesk.services.report_comment import check_report_comment
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.consent_dialogs import (
     AttachmentImageDialog,
@@ -69,10 +70,10 @@ from clinicdesk.ui.documents.consent_dialogs import (
     read_image,
 )
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
-from clinicdesk.ui.shell.idle_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 

@@ -66,9 +66,9 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.assessments import AssessmentService, read_assessment_csv
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.measurements.assessments import AssessmentDialog, CsvProblemsDialog
-from clinicdesk.ui.shell.idle_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
 if TYPE_CHECKING:
     from PySide6.QtCharts import QChart

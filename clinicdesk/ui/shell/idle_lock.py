@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -53,9 +54,12 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import message_line
+from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
 if TYPE_CHECKING:
-    from clinicdesk.ui.shell.main_window import MainWindow
+    from clinicdesk.domain.patient import Patient
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.ui.shell.patient_header import PatientHeader
 
 log = logging.getLogger(__name__)
 
@@ -270,16 +274,36 @@ class LockScreen(QWidget):
         self.switch_requested.emit(self.switch_username.text(), self.switch_password.text())
 
 
-# A dialog with this Qt property set to True holds typed work: the lock hides it and gives it
-# back on unlock instead of cancelling it. Only for dialogs shown with ``open()``: hiding one
-# running its own ``exec()`` loop would end that loop.
-KEEP_AT_LOCK = "clinicdesk_keep_at_lock"
+class LockableWindow(QMainWindow):
+    """What the idle lock needs of the window it locks; ``MainWindow`` is one (its layers
+    ``MenuWindow`` and ``RecordTabsWindow`` in between). Declared here so that the lock does
+    not import the window that makes it."""
+
+    services: ClinicServices
+    user: CurrentUser
+    patient: Patient | None
+    creating: bool
+    header: PatientHeader
+    quit_action: QAction
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        raise NotImplementedError
+
+    def show_signed_in(self) -> None:
+        raise NotImplementedError
+
+    def show_signed_out(self) -> None:
+        raise NotImplementedError
+
+    def switch_user(self, user: CurrentUser) -> None:
+        raise NotImplementedError
 
 
 class IdleLock(QObject):
     """Locks ``window`` after ``timeout_ms`` without input; see the module docstring."""
 
-    def __init__(self, window: MainWindow, timeout_ms: int) -> None:
+    def __init__(self, window: LockableWindow, timeout_ms: int) -> None:
         super().__init__(window)
         self._window = window
         self.locked = False

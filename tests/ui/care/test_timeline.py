@@ -32,7 +32,7 @@ from clinicdesk.ui.care.clinical_forms import (
     OverrideDialog,
     TreatmentForm,
 )
-from clinicdesk.ui.care.follow_ups import FollowUpDialog
+from clinicdesk.ui.care.follow_up_dialog import FollowUpDialog
 from clinicdesk.ui.care.timeline import TimelineTab
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog

@@ -16,7 +16,7 @@ from clinicdesk.domain.consent import MAX_ATTACHMENT_BYTES, ConsentKind, Consent
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Patient
 from clinicdesk.services.clinic_details import LOGO_MAX_BYTES
-from clinicdesk.services.documents import REPORT_COMMENT_MAX
+from clinicdesk.services.report_comment import REPORT_COMMENT_MAX
 from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
 from clinicdesk.ui.documents.tab import ProgressReportDialog
 from tests.conftest import Clinic
