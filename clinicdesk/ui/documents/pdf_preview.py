@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.errors import UserError
-from clinicdesk.storage.sealed_files import SaveFailed, write_durably
+from clinicdesk.services.files import save_copy
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 
@@ -320,7 +320,7 @@ class PdfPreviewDialog(QDialog):
         self.printer = printer or QPrinter(QPrinter.PrinterMode.HighResolution)
         self.print_task: BackgroundTask | None = None
         self.save_folder: Path | None = None
-        self._save = save or _write_copy
+        self._save = save or save_copy
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -636,13 +636,6 @@ class PdfPreviewDialog(QDialog):
     def show_status(self, text: str) -> None:
         self.status.setText(text)
         self.status.setVisible(True)
-
-
-def _write_copy(path: Path, pdf: bytes) -> None:
-    try:
-        write_durably(path, pdf)
-    except SaveFailed as exc:
-        raise UserError(f"{path.name} could not be saved. {exc.message}") from exc
 
 
 def _screen_pixels_per_point() -> float:

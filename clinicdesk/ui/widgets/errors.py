@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.errors import UserError
-from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
-from clinicdesk.storage.driver import sqlite3
+from clinicdesk.services.database_errors import database_failure_message
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +101,10 @@ def install_excepthook() -> None:
             log.info("user error %s", exc_type.__name__)
             show_user_error(QApplication.activeWindow(), exc)
             return
-        if isinstance(exc, sqlite3.Error) and is_expected_sqlite_error(exc):
+        if (message := database_failure_message(exc)) is not None:
             # A damaged file, a lock held too long, a full disk: say what to do, not "a bug".
             log.info("database error %s", exc_type.__name__)
-            show_user_error(QApplication.activeWindow(), UserError(describe_sqlite_error(exc)))
+            show_user_error(QApplication.activeWindow(), UserError(message))
             return
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.quit()
