@@ -18,7 +18,7 @@ from tests.conftest import VALID_PATIENT, Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 from tests.ui.conftest import WindowFactory, type_text
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_one_minute_is_singular(clinic: Clinic, open_window: WindowFactory) -> None:

@@ -12,7 +12,7 @@ from clinicdesk.ui.shell.user_guide import UserGuideDialog, guide_path
 from tests.conftest import Clinic
 from tests.ui.conftest import WindowFactory
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TOPICS = (
     "Signing in",
     "Finding and adding a patient",
