@@ -13,7 +13,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any, TextIO
 
-if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli/__init__.py)
     from clinicdesk.services.clinical import LotMatch
     from clinicdesk.services.context import ClinicServices
     from clinicdesk.services.session import CurrentUser

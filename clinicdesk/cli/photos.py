@@ -18,7 +18,7 @@ from clinicdesk.domain.dates import parse_date
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import ValidationError
 
-if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli/__init__.py)
     from clinicdesk.services.context import ClinicServices
     from clinicdesk.services.photos import ImportOutcome
     from clinicdesk.services.session import CurrentUser

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import UserError
 
-if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli.py)
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli/__init__.py)
     from clinicdesk.services.session import CurrentUser
     from clinicdesk.services.users import UserAccount, UserService
 

@@ -1,0 +1,8 @@
+"""Documents: the tab (``tab``: progress reports, consent forms, the documents log), the PDF
+preview with printing and saving a copy (``pdf_preview``), the consent dialogs
+(``consent_dialogs``) and the signature pad (``signature_pad``).
+
+May import: ``clinicdesk.ui.widgets``, services, domain; not the shell or another feature.
+
+Tests: tests/ui/documents/.
+"""

@@ -1,0 +1,15 @@
+"""The application's shell: what holds the features together.
+
+``application`` starts the GUI (first run or sign-in, then the window); ``sign_in`` and
+``first_run`` are their dialogs; ``main_window`` is the window, built in layers
+(``idle_lock.LockableWindow`` -> ``window_menus`` -> ``record_tabs`` -> ``record_saving`` ->
+``main_window``) with ``patient_header`` above the record; ``idle_lock`` hides the record when
+nobody is there and lets another user take over; ``window_layout`` remembers sizes;
+``storage_banner`` says when the database is read-only; ``user_guide`` is Help > User guide;
+``qt_check`` tells ``make run`` whether Qt can start.
+
+May import: every feature package (patients, care, measurements, photos, documents, admin),
+``widgets``, services, domain. Nothing imports the shell except ``clinicdesk.app``.
+
+Tests: tests/ui/shell/, tests/ui/test_switch_user.py, tests/ui/test_form_safety.py.
+"""
