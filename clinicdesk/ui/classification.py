@@ -124,12 +124,16 @@ class ClassificationTab(QWidget):
         self.grade.clear()
         self.grade.addItems(list(scale.grades))
         self.grade.setCurrentIndex(-1)
+        self._show_picture()
 
     def _show_picture(self, *_: object) -> None:
         scale = HairLossScale(self.scale.currentData())
         grade = self.grade.currentText()
         self.picture.set_grade(scale, grade)
-        self.picture_caption.setText(grade_title(scale, grade))
+        # No grade chosen yet (a grade starts empty): say how to see one.
+        self.picture_caption.setText(
+            grade_title(scale, grade) if grade else f"{scale.label}: choose a grade"
+        )
 
     def show_scale(self) -> None:
         """Every grade of the chosen scale; clicking one chooses it in the picker."""
