@@ -52,7 +52,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.storage.database import Database, StorageError, write_transaction
@@ -586,84 +586,81 @@ def pending_reason(db: Database) -> str | None:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _where(
-    *,
-    entity: str | None,
-    entity_id: str | None,
-    patient_ids: Sequence[str] | None,
-    user_id: str | None,
-    action: str | None,
-    since: str | None,
-    until: str | None,
-) -> tuple[str, list[Any]]:
+class AuditFilter(TypedDict, total=False):
+    """Which entries: every filter given must match. ``since``/``until`` are UTC timestamps in
+    the stored format (``until`` exclusive); ``patient_ids`` selects the entries about those
+    patients."""
+
+    entity: str | None
+    entity_id: str | None
+    patient_ids: Sequence[str] | None
+    user_id: str | None
+    action: str | None
+    since: str | None
+    until: str | None
+
+
+class AuditPage(TypedDict, total=False):
+    """In which order, and how many: ``before_seq`` with ``newest_first`` pages backwards
+    (keyset paging)."""
+
+    before_seq: int | None
+    limit: int | None
+    newest_first: bool
+
+
+class AuditQuery(AuditFilter, AuditPage, total=False):
+    """Which entries, in which order."""
+
+
+def _sql(select: str, query: AuditFilter, page: AuditPage | None = None) -> tuple[str, list[Any]]:
+    """The one query behind every reading of the trail: ``SELECT select FROM audit_log``
+    with the WHERE of the filters given and, for a ``page``, its order and limit."""
     where: list[str] = []
     params: list[Any] = []
-    if entity is not None:
-        where.append("entity = ?")
-        params.append(entity)
-    if entity_id is not None:
-        where.append("entity_id = ?")
-        params.append(entity_id)
+
+    def match(condition: str, *values: Any) -> None:
+        where.append(condition)
+        params.extend(values)
+
+    for column in ("entity", "entity_id", "user_id", "action"):
+        value = query.get(column)
+        if value is not None:
+            match(f"{column} = ?", value)
+    patient_ids = query.get("patient_ids")
     if patient_ids is not None:
         if not patient_ids:
-            where.append("0")
+            match("0")
         else:
             # A patient's entries name it as the entity (patient, medical history, a refusal)
             # or, for its child records such as a classification, in the detail.
             marks = ", ".join("?" for _ in patient_ids)
-            where.append(
-                f"(entity_id IN ({marks}) OR json_extract(detail, '$.patient') IN ({marks}))"
+            match(
+                f"(entity_id IN ({marks}) OR json_extract(detail, '$.patient') IN ({marks}))",
+                *patient_ids,
+                *patient_ids,
             )
-            params.extend([*patient_ids, *patient_ids])
-    if user_id is not None:
-        where.append("user_id = ?")
-        params.append(user_id)
-    if action is not None:
-        where.append("action = ?")
-        params.append(action)
-    if since is not None:
-        where.append("at >= ?")
-        params.append(since)
-    if until is not None:
-        where.append("at < ?")
-        params.append(until)
-    return (" WHERE " + " AND ".join(where) if where else ""), params
-
-
-def iter_entries(
-    db: Database,
-    *,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    patient_ids: Sequence[str] | None = None,
-    user_id: str | None = None,
-    action: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    before_seq: int | None = None,
-    limit: int | None = None,
-    newest_first: bool = False,
-) -> Iterator[AuditEntry]:
-    """Entries matching every filter given. ``since``/``until`` are UTC timestamps in the stored
-    format (``until`` exclusive); ``patient_ids`` selects the entries about those patients;
-    ``before_seq`` with ``newest_first`` pages backwards (keyset paging)."""
-    where, params = _where(
-        entity=entity,
-        entity_id=entity_id,
-        patient_ids=patient_ids,
-        user_id=user_id,
-        action=action,
-        since=since,
-        until=until,
-    )
-    if before_seq is not None:
-        where += (" AND " if where else " WHERE ") + "seq < ?"
-        params.append(before_seq)
-    sql = "SELECT seq, at, user_id, site_id, action, entity, entity_id, detail FROM audit_log"
-    sql += where + (" ORDER BY seq DESC" if newest_first else " ORDER BY seq")
+    for key, condition in (("since", "at >= ?"), ("until", "at < ?")):
+        value = query.get(key)
+        if value is not None:
+            match(condition, value)
+    if page is not None and page.get("before_seq") is not None:
+        match("seq < ?", page.get("before_seq"))
+    sql = f"SELECT {select} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
+    if page is None:
+        return sql, params
+    sql += " ORDER BY seq DESC" if page.get("newest_first") else " ORDER BY seq"
+    limit = page.get("limit")
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
+    return sql, params
+
+
+def iter_entries(db: Database, **query: Unpack[AuditQuery]) -> Iterator[AuditEntry]:
+    """Entries matching every filter given (``AuditQuery``), oldest first unless
+    ``newest_first``."""
+    sql, params = _sql("seq, at, user_id, site_id, action, entity, entity_id, detail", query, query)
     for r in db.execute(sql, params):
         yield AuditEntry(
             seq=r[0],
@@ -684,59 +681,14 @@ def _shown_detail(stored: str) -> dict[str, Any]:
     return detail
 
 
-def entries(
-    db: Database,
-    *,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    patient_ids: Sequence[str] | None = None,
-    user_id: str | None = None,
-    action: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    before_seq: int | None = None,
-    limit: int | None = None,
-    newest_first: bool = False,
-) -> list[AuditEntry]:
+def entries(db: Database, **query: Unpack[AuditQuery]) -> list[AuditEntry]:
     """``iter_entries`` as a list."""
-    return list(
-        iter_entries(
-            db,
-            entity=entity,
-            entity_id=entity_id,
-            patient_ids=patient_ids,
-            user_id=user_id,
-            action=action,
-            since=since,
-            until=until,
-            before_seq=before_seq,
-            limit=limit,
-            newest_first=newest_first,
-        )
-    )
+    return list(iter_entries(db, **query))
 
 
-def count(
-    db: Database,
-    *,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    patient_ids: Sequence[str] | None = None,
-    user_id: str | None = None,
-    action: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> int:
-    where, params = _where(
-        entity=entity,
-        entity_id=entity_id,
-        patient_ids=patient_ids,
-        user_id=user_id,
-        action=action,
-        since=since,
-        until=until,
-    )
-    return int(db.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0])
+def count(db: Database, **query: Unpack[AuditFilter]) -> int:
+    sql, params = _sql("count(*)", query)
+    return int(db.execute(sql, params).fetchone()[0])
 
 
 # -- checking -----------------------------------------------------------------------------------
