@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.clinical import (
     AdverseEvent,
     AdverseEventDetails,
@@ -51,6 +49,12 @@ from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.consents import treatment_consent_blockers
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.services.timeline import (
+    TimelineItem,
+    TimelineKind,
+    assessment_title,
+    clinical_timeline,
+)
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.clinic import ClinicRepository
@@ -73,51 +77,6 @@ __all__ = [
     "TreatmentSaved",
     "assessment_title",
 ]
-
-
-class TimelineKind(StrEnum):
-    CONSULTATION = "consultation"
-    TREATMENT = "treatment"
-    ADVERSE_EVENT = "adverse_event"
-    FOLLOW_UP = "follow_up"
-    ASSESSMENT = "assessment"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-
-TimelineRecord = Consultation | Treatment | AdverseEvent | FollowUp | Assessment
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    """One entry of a patient's clinical timeline; ``record`` opens it for editing."""
-
-    kind: TimelineKind
-    on: date
-    title: str
-    record: TimelineRecord
-
-
-def assessment_title(assessment: Assessment) -> str:
-    """``Trichoscopy assessment: frontal, vertex, occipital`` and the bedside scores, if any."""
-    details = assessment.details
-    regions = ", ".join(
-        _REGION_NAMES.get(m.region, m.region.label.lower()) for m in details.regions
-    )
-    title = f"Trichoscopy assessment: {regions or 'no regions'}"
-    scores = []
-    if details.satisfaction is not None:
-        scores.append(f"satisfaction {details.satisfaction}/10")
-    if details.global_photo_score is not None:
-        blinded = "blinded " if details.photo_score_blinded else ""
-        score = details.global_photo_score
-        scores.append(f"{blinded}photo score {score:+d}" if score else f"{blinded}photo score 0")
-    return f"{title} ({', '.join(scores)})" if scores else title
-
-
-_REGION_NAMES = {Region.OCCIPITAL: "occipital"}
 
 
 @dataclass(frozen=True)
@@ -603,57 +562,9 @@ class ClinicalService:
             entity_id=patient_id,
         )
         self._patient(patient_id)
-        items: list[tuple[str, TimelineItem]] = []
-        for c in self.repo.consultations(patient_id):
-            title = "Consultation" + (
-                f" ({c.details.classification_label})" if c.details.classification_scale else ""
-            )
-            items.append(
-                (
-                    c.info.created_at,
-                    TimelineItem(TimelineKind.CONSULTATION, c.details.consulted_on, title, c),
-                )
-            )
-        for t in self.repo.treatments(patient_id):
-            zones = ", ".join(z.label for z in t.details.treated_zones)
-            items.append(
-                (
-                    t.info.created_at,
-                    TimelineItem(
-                        TimelineKind.TREATMENT,
-                        t.details.treated_on,
-                        f"Micrograft treatment: {zones}",
-                        t,
-                    ),
-                )
-            )
-        for e in self.repo.adverse_events(patient_id):
-            title = (
-                f"Adverse event: {e.details.event_type.label} "
-                f"({e.details.severity.label.lower()}, {e.details.outcome.label.lower()})"
-            )
-            items.append(
-                (
-                    e.info.created_at,
-                    TimelineItem(TimelineKind.ADVERSE_EVENT, e.details.onset_on, title, e),
-                )
-            )
-        for f in self.repo.follow_ups(patient_id):
-            on = f.booked_at.date() if f.booked_at else f.due_on
-            title = f"Follow-up {f.kind.label}: {f.status.label.lower()}"
-            items.append((f.info.created_at, TimelineItem(TimelineKind.FOLLOW_UP, on, title, f)))
-        for a in self.assessments.for_patient(patient_id):
-            items.append(
-                (
-                    a.created_at,
-                    TimelineItem(
-                        TimelineKind.ASSESSMENT, a.details.visit_date, assessment_title(a), a
-                    ),
-                )
-            )
-        items.sort(key=lambda pair: (pair[1].on, pair[0]), reverse=True)
+        items = clinical_timeline(self.repo, self.assessments, patient_id)
         self._view(user, "clinical_timeline", patient_id, patient_id)
-        return [item for _, item in items]
+        return items
 
     # -- follow-ups -------------------------------------------------------------------------
 
