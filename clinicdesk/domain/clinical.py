@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from clinicdesk.domain.classification import HairLossScale
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, parse_date
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.medical import MedicalHistory, lab_warnings
@@ -42,157 +43,76 @@ Raw = Mapping[str, RawValue]
 # -- coded values --------------------------------------------------------------------------------
 
 
-class MaterialRisk(StrEnum):
+class MaterialRisk(Coded):
     """The risks on the consent form (CLINICAL.md "Consent"), as ticked in the discussion."""
 
     PAIN = "pain"
     BLEEDING = "bleeding"
     BRUISING = "bruising"
     INFECTION = "infection"
-    DONOR_SCARRING = "donor_scarring"
+    DONOR_SCARRING = "donor_scarring", "Donor-site scarring / keloid"
     SWELLING = "swelling"
     HEADACHE = "headache"
-    ANAESTHETIC_REACTION = "anaesthetic_reaction"
-    SHEDDING = "shedding"
-    FAILURE_OF_AIM = "failure_of_aim"
-
-    @property
-    def label(self) -> str:
-        return _RISK_LABELS[self]
+    ANAESTHETIC_REACTION = "anaesthetic_reaction", "Reaction to the anaesthetic"
+    SHEDDING = "shedding", "Temporary shedding"
+    FAILURE_OF_AIM = "failure_of_aim", "Failure to achieve the desired aim"
 
 
-_RISK_LABELS = {
-    MaterialRisk.PAIN: "Pain",
-    MaterialRisk.BLEEDING: "Bleeding",
-    MaterialRisk.BRUISING: "Bruising",
-    MaterialRisk.INFECTION: "Infection",
-    MaterialRisk.DONOR_SCARRING: "Donor-site scarring / keloid",
-    MaterialRisk.SWELLING: "Swelling",
-    MaterialRisk.HEADACHE: "Headache",
-    MaterialRisk.ANAESTHETIC_REACTION: "Reaction to the anaesthetic",
-    MaterialRisk.SHEDDING: "Temporary shedding",
-    MaterialRisk.FAILURE_OF_AIM: "Failure to achieve the desired aim",
-}
-
-
-class Alternative(StrEnum):
+class Alternative(Coded):
     """The reasonable alternatives on the consent form (CLINICAL.md "Consent")."""
 
     MINOXIDIL = "minoxidil"
-    FINASTERIDE_DUTASTERIDE = "finasteride_dutasteride"
-    ANTI_ANDROGENS = "anti_androgens"
-    PRP = "prp"
-    LASER = "laser"
-    TRANSPLANT = "transplant"
+    FINASTERIDE_DUTASTERIDE = "finasteride_dutasteride", "Finasteride / dutasteride"
+    ANTI_ANDROGENS = "anti_androgens", "Anti-androgens"
+    PRP = "prp", "PRP"
+    LASER = "laser", "Low-level laser"
+    TRANSPLANT = "transplant", "Hair transplant"
     CAMOUFLAGE = "camouflage"
     NO_TREATMENT = "no_treatment"
 
-    @property
-    def label(self) -> str:
-        return _ALTERNATIVE_LABELS[self]
 
-
-_ALTERNATIVE_LABELS = {
-    Alternative.MINOXIDIL: "Minoxidil",
-    Alternative.FINASTERIDE_DUTASTERIDE: "Finasteride / dutasteride",
-    Alternative.ANTI_ANDROGENS: "Anti-androgens",
-    Alternative.PRP: "PRP",
-    Alternative.LASER: "Low-level laser",
-    Alternative.TRANSPLANT: "Hair transplant",
-    Alternative.CAMOUFLAGE: "Camouflage",
-    Alternative.NO_TREATMENT: "No treatment",
-}
-
-
-class TreatedZone(StrEnum):
+class TreatedZone(Coded):
     FRONTAL = "frontal"
-    MID_SCALP = "mid_scalp"
+    MID_SCALP = "mid_scalp", "Mid-scalp"
     VERTEX = "vertex"
-    TEMPORAL_LEFT = "temporal_left"
-    TEMPORAL_RIGHT = "temporal_right"
-
-    @property
-    def label(self) -> str:
-        return {
-            "frontal": "Frontal",
-            "mid_scalp": "Mid-scalp",
-            "vertex": "Vertex",
-            "temporal_left": "Temporal (left)",
-            "temporal_right": "Temporal (right)",
-        }[self.value]
+    TEMPORAL_LEFT = "temporal_left", "Temporal (left)"
+    TEMPORAL_RIGHT = "temporal_right", "Temporal (right)"
 
 
-class DoseUnit(StrEnum):
-    ML = "mL"
-    MG = "mg"
-
-    @property
-    def label(self) -> str:
-        return self.value
+class DoseUnit(Coded):
+    ML = "mL", "mL"
+    MG = "mg", "mg"
 
 
-class AdverseEventType(StrEnum):
-    DONOR_SITE_INFECTION = "donor_site_infection"
-    SCARRING_KELOID = "scarring_keloid"
+class AdverseEventType(Coded):
+    DONOR_SITE_INFECTION = "donor_site_infection", "Donor-site infection"
+    SCARRING_KELOID = "scarring_keloid", "Scarring / keloid"
     SHEDDING = "shedding"
     HEADACHE = "headache"
     ANAESTHETIC_REACTION = "anaesthetic_reaction"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return {
-            "donor_site_infection": "Donor-site infection",
-            "scarring_keloid": "Scarring / keloid",
-            "shedding": "Shedding",
-            "headache": "Headache",
-            "anaesthetic_reaction": "Anaesthetic reaction",
-            "other": "Other",
-        }[self.value]
 
-
-class Severity(StrEnum):
+class Severity(Coded):
     MILD = "mild"
     MODERATE = "moderate"
     SEVERE = "severe"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class AdverseEventOutcome(StrEnum):
+class AdverseEventOutcome(Coded):
     ONGOING = "ongoing"
     RESOLVED = "resolved"
     RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
 
-    @property
-    def label(self) -> str:
-        return {
-            "ongoing": "Ongoing",
-            "resolved": "Resolved",
-            "resolved_with_sequelae": "Resolved with sequelae",
-        }[self.value]
 
-
-class FollowUpKind(StrEnum):
+class FollowUpKind(Coded):
     """The schedule from the treatment date (CLINICAL.md "Follow-up schedule")."""
 
-    DONOR_CHECK = "donor_check"
-    MONTH_1 = "month_1"
-    MONTH_3 = "month_3"
-    MONTH_6 = "month_6"
-    MONTH_12 = "month_12"
-
-    @property
-    def label(self) -> str:
-        return {
-            "donor_check": "Donor-site check (1 week)",
-            "month_1": "1 month",
-            "month_3": "3 months",
-            "month_6": "6 months (primary end point)",
-            "month_12": "12 months",
-        }[self.value]
+    DONOR_CHECK = "donor_check", "Donor-site check (1 week)"
+    MONTH_1 = "month_1", "1 month"
+    MONTH_3 = "month_3", "3 months"
+    MONTH_6 = "month_6", "6 months (primary end point)"
+    MONTH_12 = "month_12", "12 months"
 
     def due_after(self, treated_on: date) -> date:
         if self is FollowUpKind.DONOR_CHECK:
@@ -200,22 +120,12 @@ class FollowUpKind(StrEnum):
         return add_months(treated_on, int(self.value.removeprefix("month_")))
 
 
-class FollowUpStatus(StrEnum):
+class FollowUpStatus(Coded):
     NOT_BOOKED = "not_booked"
     BOOKED = "booked"
     ATTENDED = "attended"
     CANCELLED = "cancelled"
     DID_NOT_ATTEND = "did_not_attend"
-
-    @property
-    def label(self) -> str:
-        return {
-            "not_booked": "Not booked",
-            "booked": "Booked",
-            "attended": "Attended",
-            "cancelled": "Cancelled",
-            "did_not_attend": "Did not attend",
-        }[self.value]
 
     @property
     def open(self) -> bool:

@@ -18,7 +18,7 @@ import pytest
 import sqlite_utils
 
 from clinicdesk.app import main
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_check
 from tests.conftest import PASSWORD, Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 
@@ -32,7 +32,7 @@ def trail(
     for _ in range(3):
         services.patients.get(clinic.clinician, patient.id)
     monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
-    assert audit.verify_chain(services.db) == []
+    assert audit_check.verify_chain(services.db) == []
     return services.db
 
 
@@ -169,7 +169,7 @@ def test_a_cut_and_resealed_trail_is_reported_against_the_anchor(
         "UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 3",
     )
     reseal_from(trail, 3)
-    assert audit.verify_chain(trail) == [  # the database alone looks intact but the anchor
+    assert audit_check.verify_chain(trail) == [  # the database alone looks intact but the anchor
         f"the newest 2 entries are missing: the trail ends at entry {last - 2}, but entry "
         f"{last} was written"
     ]
