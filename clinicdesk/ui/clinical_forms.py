@@ -88,6 +88,7 @@ class FormContext:
     clinicians: Sequence[ClinicianChoice]
     today: date
     treatments: Sequence[tuple[str, str]] = ()  # (id, label), for adverse events
+    device: str = ""  # Admin > Clinic details' device: a new treatment's kit to start with
 
     @property
     def read_only(self) -> bool:
@@ -783,6 +784,7 @@ class TreatmentForm(ClinicalForm):
             "site_id": self.context.this_site_id,
             "clinician_id": mine,
             "consent_taken_by_id": mine,
+            "kit_name": self.context.device,
             "anaesthetic_dose_unit": DoseUnit.ML.value,
         }
 

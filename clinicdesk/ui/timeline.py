@@ -262,6 +262,7 @@ class TimelineTab(PatientTab):
             clinicians=self.services.clinical.clinicians(self.user),
             today=self.services.patients.today(),
             treatments=treatments,
+            device=self.services.clinic_details.details().device,
         )
 
     def _open_form(self, make: Callable[[FormContext], ClinicalForm]) -> ClinicalForm | None:
