@@ -45,6 +45,7 @@ from clinicdesk.ui.errors import show_user_error
 from clinicdesk.ui.fields import (
     FieldWithError,
     GuardedDialog,
+    clear_message_when_corrected,
     grow_to_fit,
     message_line,
     save_and_cancel,
@@ -163,6 +164,7 @@ class ClinicDetailsDialog(GuardedDialog):
         self.buttons, self.save_button = save_and_cancel(self, self.save)
         layout.addWidget(self.buttons)
         self._show_logo()
+        clear_message_when_corrected(self.message, self.fields)
         self.resize(620, self.sizeHint().height())
 
     def _add(self, key: str, label: str, editor: QWidget) -> None:

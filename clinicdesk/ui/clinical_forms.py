@@ -66,7 +66,9 @@ from clinicdesk.ui.fields import (
     DateEdit,
     FieldWithError,
     GuardedDialog,
+    clear_message_when_corrected,
     message_line,
+    name_as,
     save_and_cancel,
     show_field_errors,
     shown_errors,
@@ -259,6 +261,7 @@ class ClinicalForm(GuardedDialog):
         self._forms: list[QFormLayout] = []
         self._build()
         self._align_labels()
+        clear_message_when_corrected(self.message, self.fields)
         if record is None:
             self.load_values(self._defaults())
         else:
@@ -815,6 +818,7 @@ class TreatmentForm(ClinicalForm):
     def ask_override(self, reasons: Sequence[str]) -> str | None:
         """The override reason, or None when the user cancelled."""
         dialog = OverrideDialog(reasons, self)
+        name_as(dialog, self)
         self.override_dialog: OverrideDialog | None = dialog
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         dialog.deleteLater()

@@ -491,7 +491,7 @@ def test_double_clicking_a_follow_up_opens_it_to_book_and_mark_attended(
     qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
     booking = dialog.booking_dialog
     assert booking is not None and booking.isVisible()
-    assert booking.windowTitle() == "Book follow-up"
+    assert booking.windowTitle() == "Book follow-up — Siobhán O'Brien · born 03/07/1985"
     type_text(qtbot, booking.when_edit, "31/02/2027 10:30")
     qtbot.keyClick(booking.when_edit, Qt.Key.Key_Return)
     assert booking.isVisible()  # nothing saved: the message is at the field
