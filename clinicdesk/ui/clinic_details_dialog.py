@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -124,6 +125,8 @@ class ClinicDetailsDialog(GuardedDialog):
             self._add(key, LABELS[key], editor)
 
         logo_row = QWidget()
+        # Keeps its height when a message appears under it (the dialog grows instead).
+        logo_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         logo_layout = QHBoxLayout(logo_row)
         logo_layout.setContentsMargins(0, 0, 0, 0)
         self.logo_preview = QLabel()

@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
@@ -36,6 +45,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -43,6 +53,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QTextEdit,
     QVBoxLayout,
     QWidget,
@@ -71,12 +82,28 @@ def _on_edit(widget: QWidget, slot: Callable[..., None]) -> None:
     elif isinstance(widget, QComboBox):
         widget.currentIndexChanged.connect(slot)
         widget.editTextChanged.connect(slot)
+    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.textChanged.connect(slot)
     elif isinstance(widget, QAbstractSpinBox):
-        line = widget.findChild(QLineEdit)
-        if line is not None:
-            line.textChanged.connect(slot)
+        widget.editingFinished.connect(slot)
     elif isinstance(widget, QAbstractButton) and widget.isCheckable():
         widget.toggled.connect(slot)
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label never shorter than its wrapped text at the width it is given
+    (a form layout can otherwise leave it a line short, clipping the message)."""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width()) if self.wordWrap() and self.text() else 0
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+        elif needed <= 0 and self.minimumHeight():
+            self.setMinimumHeight(0)
+
+
+_ONE_LINE = (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)
 
 
 class FieldWithError(QWidget):
@@ -94,7 +121,7 @@ class FieldWithError(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
         layout.addWidget(editor)
-        self.error_label = QLabel()
+        self.error_label = WrappedLabel()
         self.error_label.setObjectName("field_error")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setStyleSheet(ERROR_STYLE)
@@ -114,9 +141,19 @@ class FieldWithError(QWidget):
             self.corrected.emit()
 
     def set_error(self, message: str | None) -> None:
+        editor = self.editor
+        if message and not editor.styleSheet():
+            # A style sheet border drops the native frame's padding: keep the inputs' height.
+            for widget in (editor, *editor.findChildren(QWidget)):
+                if isinstance(widget, _ONE_LINE) and widget.isVisibleTo(self):
+                    height = widget.sizeHint().height()
+                    widget.setMinimumHeight(max(widget.minimumHeight(), height))
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
-        self.editor.setStyleSheet(INVALID_STYLE if message else "")
+        if isinstance(editor, (*_ONE_LINE, QPlainTextEdit, QTextEdit)):
+            editor.setStyleSheet(INVALID_STYLE if message else "")
+        # A row of inputs (a container) is not outlined: a border there would reach every
+        # input and button inside it and change their size; its message says what is wrong.
         self.editor.setToolTip(message or "")
         _fit_after_change(self)
 
@@ -137,7 +174,7 @@ NOT_SAVED = "Not saved: correct the fields marked in red."
 def message_line(name: str) -> QLabel:
     """The red, plain-text line at the top of a form saying why it was not saved (hidden
     while empty)."""
-    label = QLabel()
+    label = WrappedLabel()
     label.setObjectName(name)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
