@@ -70,6 +70,7 @@ from clinicdesk.ui.fields import (
     message_line,
     name_as,
     save_and_cancel,
+    set_read_only,
     show_field_errors,
     shown_errors,
 )
@@ -484,12 +485,10 @@ class ClinicalForm(GuardedDialog):
     def _set_read_only(self) -> None:
         for field in self.fields.values():
             editor = field.editor
-            if isinstance(editor, (QLineEdit, QPlainTextEdit)):
-                editor.setReadOnly(True)
-            elif isinstance(editor, CheckList):
+            if isinstance(editor, CheckList):
                 editor.set_enabled_boxes(False)
             else:
-                editor.setEnabled(False)
+                set_read_only(editor, True)
 
     # -- saving ---------------------------------------------------------------------------
 

@@ -151,7 +151,8 @@ class FieldWithError(QWidget):
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
         if isinstance(editor, (*_ONE_LINE, QPlainTextEdit, QTextEdit)):
-            editor.setStyleSheet(INVALID_STYLE if message else "")
+            calm = READ_ONLY_STYLE if editor.styleSheet() == READ_ONLY_STYLE else ""
+            editor.setStyleSheet(INVALID_STYLE if message else calm)
         # A row of inputs (a container) is not outlined: a border there would reach every
         # input and button inside it and change their size; its message says what is wrong.
         self.editor.setToolTip(message or "")
@@ -396,6 +397,35 @@ class GuardedDialog(QDialog):
             event.ignore()
             return
         super().closeEvent(event)
+
+
+# -- read-only ------------------------------------------------------------------------------------
+
+READ_ONLY_STYLE = "background: #f0f2f5; color: #243b53; border: 1px solid #d9e2ec;"
+_PLACEHOLDER = "editable_placeholder"
+
+
+def set_read_only(widget: QWidget, read_only: bool) -> None:
+    """Make an input look as it behaves. Read-only, a text field is greyed flat (text still
+    selectable), shows no placeholder (a hint to type would say it can be typed in) and, a
+    date, no calendar button; a choice or tick box is disabled. Editable again, all is back."""
+    if isinstance(widget, (QLineEdit, QPlainTextEdit)):
+        if read_only and widget.placeholderText():
+            widget.setProperty(_PLACEHOLDER, widget.placeholderText())
+            widget.setPlaceholderText("")
+        elif not read_only:
+            kept = widget.property(_PLACEHOLDER)
+            if isinstance(kept, str) and kept:
+                widget.setPlaceholderText(kept)
+        widget.setReadOnly(read_only)
+        if read_only:
+            widget.setStyleSheet(READ_ONLY_STYLE)
+        elif widget.styleSheet() == READ_ONLY_STYLE:
+            widget.setStyleSheet("")
+        if isinstance(widget, DateEdit):
+            widget.calendar_action.setVisible(not read_only)
+    else:
+        widget.setEnabled(not read_only)
 
 
 # -- dates ----------------------------------------------------------------------------------------

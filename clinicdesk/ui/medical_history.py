@@ -37,7 +37,7 @@ from clinicdesk.domain.medical import (
     validate_medical_history,
 )
 from clinicdesk.domain.patient import Sex
-from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.fields import ERROR_STYLE, FieldWithError, set_read_only
 from clinicdesk.ui.item_table import Column, ItemTable
 
 TREATMENT_COLUMNS = (
@@ -312,15 +312,11 @@ class MedicalHistoryTab(QWidget):
         for box in self.flag_boxes.values():
             box.setEnabled(not read_only)
         for note in self.flag_notes.values():
-            note.setReadOnly(read_only)
+            set_read_only(note, read_only)
         for table in (self.treatments, self.allergies, self.medications, self.labs):
             table.set_read_only(read_only)
         for box in (self.pcos, self.iron, self.bdd):
             box.setEnabled(not read_only)
-        onset = self.age_at_onset.editor
-        assert isinstance(onset, QLineEdit)
-        onset.setReadOnly(read_only)
+        set_read_only(self.age_at_onset.editor, read_only)
         for field in self.texts.values():
-            editor = field.editor
-            assert isinstance(editor, QPlainTextEdit)
-            editor.setReadOnly(read_only)
+            set_read_only(field.editor, read_only)
