@@ -43,8 +43,10 @@ from clinicdesk.ui.item_table import Column, ItemTable
 TREATMENT_COLUMNS = (
     Column("drug", "Treatment", HairTreatmentDrug, width=190),
     Column("dose", "Dose", placeholder="e.g. 5% foam twice daily", width=150),
-    Column("started_on", "Started", placeholder="DD/MM/YYYY", width=90),
-    Column("stopped_on", "Stopped", placeholder="DD/MM/YYYY; blank if current", width=90),
+    Column("started_on", "Started", placeholder="DD/MM/YYYY", width=110, date=True),
+    Column(
+        "stopped_on", "Stopped", placeholder="DD/MM/YYYY; blank if current", width=110, date=True
+    ),
     Column("response", "Response", TreatmentResponse, width=130),
     Column("side_effects", "Side effects"),
 )
@@ -54,7 +56,7 @@ LAB_COLUMNS = (
     Column("test", "Test", LabTest, width=170),
     Column("value", "Result", placeholder="a number, in the unit shown beside it", width=80),
     Column("unit", "Unit", derived=True, width=60),
-    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY", width=90),
+    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY", width=110, date=True),
     Column("range", "Usual range", derived=True, width=190),
     Column("flag", "Outside range?", derived=True),
 )
