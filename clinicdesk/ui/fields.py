@@ -94,8 +94,15 @@ class WrappedLabel(QLabel):
     """A word-wrapped label never shorter than its wrapped text at the width it is given
     (a form layout can otherwise leave it a line short, clipping the message)."""
 
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()  # a longer message at the same width: no resize event to wait for
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
         needed = self.heightForWidth(self.width()) if self.wordWrap() and self.text() else 0
         if needed > 0 and needed != self.minimumHeight():
             self.setMinimumHeight(needed)
@@ -120,6 +127,11 @@ class FieldWithError(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
+        policy = editor.sizePolicy()
+        if policy.verticalPolicy() == QSizePolicy.Policy.Preferred:
+            # Never squeezed below its size to make room for a message (the form grows).
+            policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
+            editor.setSizePolicy(policy)
         layout.addWidget(editor)
         self.error_label = WrappedLabel()
         self.error_label.setObjectName("field_error")
@@ -145,8 +157,8 @@ class FieldWithError(QWidget):
         if message and not editor.styleSheet():
             # A style sheet border drops the native frame's padding: keep the inputs' height.
             for widget in (editor, *editor.findChildren(QWidget)):
-                if isinstance(widget, _ONE_LINE) and widget.isVisibleTo(self):
-                    height = widget.sizeHint().height()
+                if widget is editor or (isinstance(widget, _ONE_LINE) and widget.isVisibleTo(self)):
+                    height = min(widget.sizeHint().height(), widget.maximumHeight())
                     widget.setMinimumHeight(max(widget.minimumHeight(), height))
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))

@@ -81,7 +81,9 @@ def test_a_long_message_wraps_whole_under_its_field_which_keeps_its_height(
     assert fields
     for field in fields:
         editor_height = field.editor.height()
-        field.set_error(LONG)
+        field.set_error("is required")  # a one-line message first, as a save shows it
+        QApplication.processEvents()
+        field.set_error(LONG)  # then a long one in its place
         qtbot.waitUntil(lambda f=field: f.error_label.isVisible())  # type: ignore[misc]
         QApplication.processEvents()
         label = field.error_label
@@ -89,6 +91,11 @@ def test_a_long_message_wraps_whole_under_its_field_which_keeps_its_height(
         needed = label.heightForWidth(label.width())
         assert needed > label.fontMetrics().height()  # more than one line at this width
         assert label.height() >= needed, (field.editor.objectName(), label.height(), needed)
+        # ...and the field around it grows as tall (once laid out): nothing is cut off.
+        qtbot.waitUntil(
+            lambda f=field, lab=label: lab.geometry().bottom() <= f.rect().bottom(),  # type: ignore[misc]
+            timeout=1000,
+        )
         assert field.editor.height() == editor_height, field.editor.objectName()
         field.set_error(None)
     dialog.reject()
