@@ -26,7 +26,7 @@ from clinicdesk.domain.classification import Classification, HairLossScale
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ValidationError
-from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.fields import DateEdit, FieldWithError
 from clinicdesk.ui.scale_pictures import ScaleChartDialog, ScalePicture, grade_title
 
 AddHandler = Callable[[str, str, str, str], Sequence[Classification]]
@@ -71,7 +71,7 @@ class ClassificationTab(QWidget):
         self.grade.setPlaceholderText("Choose a grade")
         self.grade_field = FieldWithError(self.grade)
         self.scale.currentIndexChanged.connect(self._fill_grades)
-        self.assessed_on = FieldWithError(QLineEdit())
+        self.assessed_on = FieldWithError(DateEdit())
         self.assessed_on.editor.setObjectName("assessed_on")
         self.note = FieldWithError(QLineEdit())
         self.note.editor.setObjectName("classification_note")

@@ -70,7 +70,7 @@ from clinicdesk.ui.consent_dialogs import (
     read_image,
 )
 from clinicdesk.ui.errors import report_bug, show_user_error
-from clinicdesk.ui.fields import FieldWithError
+from clinicdesk.ui.fields import IDENTITY_PROPERTY, FieldWithError, name_the_patient
 from clinicdesk.ui.idle_lock import KEEP_AT_LOCK
 from clinicdesk.ui.patient_tab import PatientTab
 from clinicdesk.ui.pdf_preview import PdfPreviewDialog
@@ -246,6 +246,7 @@ class ProgressReportDialog(QDialog):
         self.setWindowTitle("Progress report")
         layout = QVBoxLayout(self)
         heading = QLabel(patient_name)
+        heading.setObjectName(IDENTITY_PROPERTY)  # name_the_patient adds date of birth, NHS no.
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setStyleSheet("font-size: 15px; font-weight: bold;")
         layout.addWidget(heading)
@@ -652,6 +653,7 @@ class DocumentsTab(PatientTab):
         if self.report_dialog is not None:
             self.report_dialog.deleteLater()  # closed by now: it is modal
         dialog = ProgressReportDialog(self.patient_name, self)
+        name_the_patient(dialog, self.identity)
         self.report_dialog = dialog
 
         def accepted() -> None:
@@ -819,6 +821,7 @@ class DocumentsTab(PatientTab):
         if self.sign_dialog is not None:
             self.sign_dialog.deleteLater()  # closed by now: it is modal
         self.sign_dialog = dialog
+        name_the_patient(dialog, self.identity)
         dialog.changed.connect(self._consent_changed)
         dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()
@@ -855,6 +858,7 @@ class DocumentsTab(PatientTab):
         if self.withdraw_dialog is not None:
             self.withdraw_dialog.deleteLater()
         self.withdraw_dialog = dialog
+        name_the_patient(dialog, self.identity)
         dialog.changed.connect(self._consent_changed)
         dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()

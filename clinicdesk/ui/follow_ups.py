@@ -54,7 +54,13 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.errors import show_user_error
-from clinicdesk.ui.fields import DateEdit, FieldWithError, GuardedDialog
+from clinicdesk.ui.fields import (
+    DateEdit,
+    FieldWithError,
+    GuardedDialog,
+    PatientIdentity,
+    name_the_patient,
+)
 from clinicdesk.ui.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
@@ -330,7 +336,10 @@ class FollowUpActions:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def open_booking(self, follow_up: FollowUp, patient_name: str) -> BookFollowUpDialog:
+    def open_booking(
+        self, follow_up: FollowUp, patient_name: str, who: PatientIdentity | None = None
+    ) -> BookFollowUpDialog:
+        """The booking dialog, naming ``who`` (title, top line)."""
         if self.booking_dialog is not None:
             self.booking_dialog.deleteLater()
 
@@ -338,6 +347,7 @@ class FollowUpActions:
             return self.book(follow_up, patient_name, when, notes)
 
         self.booking_dialog = BookFollowUpDialog(follow_up, patient_name, submit, self.parent)
+        name_the_patient(self.booking_dialog, who)
         self.booking_dialog.open()
         return self.booking_dialog
 
@@ -545,7 +555,10 @@ class FollowUpsDialog(QDialog):
         row = self.selected()
         if row is None:
             return None
-        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name)
+        who = PatientIdentity.named(
+            row.first_name, row.last_name, row.preferred_name, row.date_of_birth, row.nhs_number
+        )
+        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name, who)
 
     def set_status(self, status: FollowUpStatus) -> None:
         row = self.selected()
@@ -598,6 +611,11 @@ class FollowUpDialog(QDialog):
     to show the follow-up as saved; ``changed`` carries what the service returned."""
 
     changed = Signal(object)
+    identity: PatientIdentity | None = None  # set with name_the_patient; its booking names it
+
+    def name_patient(self, who: PatientIdentity | None) -> None:
+        self.identity = who
+        name_the_patient(self, who)
 
     def __init__(
         self,
@@ -725,7 +743,7 @@ class FollowUpDialog(QDialog):
     # -- slots (return None: see MainWindow._build_actions) ---------------------------------
 
     def _book_clicked(self) -> None:
-        self.follow_up_actions.open_booking(self.follow_up, self.patient_name)
+        self.follow_up_actions.open_booking(self.follow_up, self.patient_name, self.identity)
 
     def _attended_clicked(self) -> None:
         self.follow_up_actions.set_status(

@@ -63,6 +63,7 @@ from clinicdesk.ui.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.documents_tab import DocumentsTab
 from clinicdesk.ui.duplicate_patient import DuplicateChoice, DuplicatePatientDialog
 from clinicdesk.ui.errors import show_user_error
+from clinicdesk.ui.fields import HEADER_NAME, PatientIdentity
 from clinicdesk.ui.idle_lock import IdleLock
 from clinicdesk.ui.medical_history import MedicalHistoryTab
 from clinicdesk.ui.patient_form import GROUPS, DemographicsForm
@@ -101,6 +102,7 @@ class PatientHeader(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName(HEADER_NAME)  # forms open below it (fields.place_below_header)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.photo = QLabel()
@@ -641,6 +643,7 @@ class MainWindow(QMainWindow):
         self._version_override = None
         today = self.services.patients.today()
         self.header.show_patient(record.patient, record.patient.age(today), record.banner)
+        self._name_patient_in_forms(record.patient)
         self.demographics.load(record.patient.details)
         if record.medical_history is not None:
             self.medical.load(record.medical_history, today, record.patient.details.sex)
@@ -657,6 +660,14 @@ class MainWindow(QMainWindow):
         self._set_clinical_tabs_enabled(True)
         self._select_current_in_list()
         self._update_actions()
+
+    def _name_patient_in_forms(self, patient: Patient) -> None:
+        """The forms the record's tabs open name this patient (title and top line)."""
+        identity = PatientIdentity.of(patient)
+        self.timeline.identity = identity
+        self.measurements.identity = identity
+        self.photos.identity = identity
+        self.documents.identity = identity
 
     def new_patient(self) -> None:
         if not self.confirm_leave():
@@ -842,6 +853,7 @@ class MainWindow(QMainWindow):
         self.header.show_patient(
             patient, patient.age(today), self.services.patients.banner(self.user, patient.id)
         )
+        self._name_patient_in_forms(patient)
         self.model.replace_summary(_summary_of(patient))
         self.statusBar().showMessage("Saved.", 4000)
         self._update_actions()
