@@ -62,8 +62,9 @@ from clinicdesk.domain.assessments import (
     format_change,
     format_number,
 )
-from clinicdesk.domain.clinical import FollowUpKind, FollowUpStatus, TreatedZone
+from clinicdesk.domain.clinical import TreatedZone
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.photos import View
 
 Flavour = Literal["clinical", "patient"]

@@ -46,13 +46,9 @@ from datetime import date, datetime, time, timedelta
 from clinicdesk.documents.templates import TemplateLibrary
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.classification import HairLossScale
-from clinicdesk.domain.clinical import (
-    FollowUpKind,
-    FollowUpStatus,
-    RawValue,
-    TreatedZone,
-)
+from clinicdesk.domain.clinical import RawValue, TreatedZone
 from clinicdesk.domain.consent import ConsentKind
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.ids import SiteId
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory
 from clinicdesk.services.context import ClinicServices

@@ -32,7 +32,8 @@ from clinicdesk.domain.assessments import (
     RegionMeasurement,
     changes_from_baseline,
 )
-from clinicdesk.domain.clinical import FollowUpKind, FollowUpStatus, TreatedZone
+from clinicdesk.domain.clinical import TreatedZone
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import View
 from tests.media import images
