@@ -41,15 +41,9 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, KeepTogether, Table, TableStyle
 
-from clinicdesk.documents.layout import (
-    FONT,
-    FONT_BOLD,
-    ClinicDetails,
-    PatientIdentity,
-    Stamp,
-    build_pdf,
-    para,
-)
+from clinicdesk.documents.fonts import FONT, FONT_BOLD
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity, Stamp, build_pdf
+from clinicdesk.documents.text import para
 from clinicdesk.domain.assessments import (
     MEASURES,
     Assessment,
