@@ -12,6 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
+from clinicdesk.documents.plain_words import plain_change, plain_number
 from clinicdesk.documents.report import (
     DOCUMENT_ID,
     FollowUpLine,
@@ -19,8 +20,6 @@ from clinicdesk.documents.report import (
     PhotoPair,
     ProgressReportData,
     TreatmentLine,
-    plain_change,
-    plain_number,
     render_progress_report,
     report_hash,
 )
