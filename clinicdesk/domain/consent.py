@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from clinicdesk.domain.clinical import RecordInfo
 from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.photos import ConsentScope
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.domain.text import NAME_MAX, NOTE_MAX, TextError, clean_text
 from clinicdesk.errors import UserError, ValidationError
 

@@ -1,5 +1,6 @@
 """Clinical use cases: consultations, treatments (eligibility check, override, follow-ups),
-adverse events, the follow-up list and the lot look-up.
+adverse events and the clinical timeline. ``ClinicalService`` also offers the follow-up list
+and booking (``services.follow_ups``) and the lot look-up (``services.lots``), by inheritance.
 
 Every call takes the acting user and checks the role first (DESIGN.md "Security model":
 consultations, treatments and adverse events are the clinician's, which an administrator may
@@ -18,8 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Generic, Protocol, TypeVar
 
 from clinicdesk.domain.clinical import (
@@ -28,25 +28,24 @@ from clinicdesk.domain.clinical import (
     Consultation,
     ConsultationDetails,
     EligibilityBlocked,
-    FollowUp,
-    FollowUpStatus,
     Raw,
     Treatment,
     TreatmentDetails,
-    clean_notes,
     eligibility_blockers,
-    parse_appointment,
     validate_adverse_event,
     validate_consultation,
     validate_override_reason,
     validate_treatment,
 )
 from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.follow_ups import FollowUp
 from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.consents import treatment_consent_blockers
+from clinicdesk.services.follow_ups import FollowUpUseCases
+from clinicdesk.services.lots import LotLookup
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.services.timeline import (
@@ -61,7 +60,6 @@ from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository, DueFollowUp, LotMatch
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
-from clinicdesk.storage.recorded_files import place_recorded
 from clinicdesk.storage.records import Actor
 
 Today = Callable[[], date]
@@ -146,7 +144,11 @@ def _no_steps(patient: Patient, details: object, current: object) -> _Steps:
     return _Steps()
 
 
-class ClinicalService:
+class ClinicalService(FollowUpUseCases, LotLookup):
+    """Consultations, treatments and adverse events, their timeline and the clinicians to
+    choose from; follow-ups (``services.follow_ups``) and the lot look-up (``services.lots``)
+    are inherited."""
+
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
         self.repo = ClinicalRepository(db)
@@ -565,153 +567,6 @@ class ClinicalService:
         items = clinical_timeline(self.repo, self.assessments, patient_id)
         self._view(user, "clinical_timeline", patient_id, patient_id)
         return items
-
-    # -- follow-ups -------------------------------------------------------------------------
-
-    def follow_ups(self, user: CurrentUser, patient_id: str) -> list[FollowUp]:
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_ups", entity_id=patient_id)
-        self._patient(patient_id)
-        self._view(user, "follow_ups", patient_id, patient_id)
-        return self.repo.follow_ups(patient_id)
-
-    def book_follow_up(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        when: str,
-        notes: str | None = None,
-    ) -> FollowUp:
-        """Book (or rebook) a follow-up for the local date and time ``when``."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
-        booked_at = parse_appointment(when)
-        return self._set_follow_up(
-            user, follow_up_id, expected_version, FollowUpStatus.BOOKED, booked_at, notes, "book"
-        )
-
-    def set_follow_up_status(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        status: FollowUpStatus | str,
-        notes: str | None = None,
-    ) -> FollowUp:
-        """Mark a follow-up attended, cancelled or did not attend (booking: ``book_follow_up``).
-
-        The booked time is kept, so the record shows which appointment was missed."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
-        try:
-            new_status = FollowUpStatus(status)
-        except ValueError:
-            raise ValidationError({"status": "must be chosen from the list"}) from None
-        if new_status in (FollowUpStatus.BOOKED, FollowUpStatus.NOT_BOOKED):
-            raise ValidationError({"status": "is set by booking the follow-up"})
-        return self._set_follow_up(
-            user, follow_up_id, expected_version, new_status, None, notes, new_status.value
-        )
-
-    def _set_follow_up(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        status: FollowUpStatus,
-        booked_at: datetime | None,
-        notes: str | None,
-        action: str,
-    ) -> FollowUp:
-        with write_transaction(self.db):
-            current = self._must_follow_up(follow_up_id)
-            cleaned = current.notes if notes is None else clean_notes(notes)
-            when = booked_at or current.booked_at
-            if not self.repo.update_follow_up(
-                follow_up_id, expected_version, status, when, cleaned, user.actor
-            ):
-                raise ConcurrentEdit("follow-up", (status, when, cleaned), current)
-            audit.append(
-                self.db,
-                user.actor,
-                "update",
-                "follow_up",
-                follow_up_id,
-                {"patient": current.patient_id, "status": status.value, "step": action},
-            )
-        return self._must_follow_up(follow_up_id)
-
-    def due_and_overdue(
-        self, user: CurrentUser, today: date | None = None, within_days: int = 14
-    ) -> list[DueFollowUp]:
-        """Open follow-ups due within ``within_days`` of today or already overdue, earliest
-        first, with the patient's name and phone (reception's list; audited as one view)."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up_list")
-        day = today or self.today()
-        rows = self.repo.due_follow_ups(day + timedelta(days=max(within_days, 0)), day)
-        audit.record(
-            self.db,
-            user.actor,
-            "view",
-            "follow_up_list",
-            "",
-            {"rows": len(rows), "within_days": within_days},
-        )
-        return rows
-
-    def _must_follow_up(self, follow_up_id: str) -> FollowUp:
-        found = self.repo.follow_up(follow_up_id)
-        if found is None:
-            raise NotFound("That follow-up does not exist; it may have been removed.")
-        return found
-
-    # -- lot look-up ------------------------------------------------------------------------
-
-    def patients_for_lot(self, user: CurrentUser, lot: str) -> list[LotMatch]:
-        """Patients treated with kit or anaesthetic lot ``lot`` (exact, trimmed, any case):
-        the answer to a field safety notice. Clinical data: clinicians and administrators."""
-        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
-        matches = self.repo.patients_for_lot(lot)
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                "search",
-                "lot",
-                lot.strip()[:60],
-                {"treatments": len(matches), "patients": len({m.patient_id for m in matches})},
-            )
-        return matches
-
-    def lot_exported(
-        self,
-        user: CurrentUser,
-        lot: str,
-        treatments: int,
-        patients: int,
-        *,
-        staged: Path | None = None,
-        path: Path | None = None,
-    ) -> None:
-        """Record that the lot look-up's list left the program as a file (audited export).
-        Given the file written whole under a temporary name (``staged``) and where it goes
-        (``path``), it is renamed into place in the transaction that records it: the list is
-        on disk if and only if the export is audited (RELIABILITY row 37)."""
-        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
-
-        def record() -> None:
-            audit.append(
-                self.db,
-                user.actor,
-                "export",
-                "lot",
-                lot.strip()[:60],
-                {"treatments": treatments, "patients": patients, "format": "csv"},
-            )
-
-        if staged is not None and path is not None:
-            place_recorded(self.db, staged, path, record)
-            return
-        with write_transaction(self.db):
-            record()
 
 
 def _changed(before: _Details, after: _Details) -> list[str]:

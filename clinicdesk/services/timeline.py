@@ -10,7 +10,8 @@ from datetime import date
 from enum import StrEnum
 
 from clinicdesk.domain.assessments import Assessment, Region
-from clinicdesk.domain.clinical import AdverseEvent, Consultation, FollowUp, Treatment
+from clinicdesk.domain.clinical import AdverseEvent, Consultation, Treatment
+from clinicdesk.domain.follow_ups import FollowUp
 from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.clinical import ClinicalRepository
 

@@ -11,23 +11,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinicdesk.storage.audit import (
-    _COLUMNS,
-    _SEALED,
+from clinicdesk.storage.audit import _COLUMNS, _SEALED, SEALED_TABLES, _entry_mac, row_seal
+from clinicdesk.storage.audit_anchor import (
     ANCHOR_NAME,
     AUDIT_ANCHORED,
     GENESIS,
-    SEALED_TABLES,
-    _entry_mac,
-    _local,
-    _recorded_head,
-    _seal_at,
-    _trail_exists,
     anchor_path,
     head,
     load_anchor,
-    row_seal,
+    local_value,
+    recorded_head,
+    seal_at,
     stored_audit_key,
+    trail_exists,
 )
 from clinicdesk.storage.database import Database
 
@@ -67,11 +63,11 @@ def verify_chain(db: Database) -> list[str]:
     end or a missing head record (the head kept in ``local_state``). One pass over the trail
     holds one entry at a time; the links of every entry are read only if something failed.
     """
-    recorded = _recorded_head(db)
+    recorded = recorded_head(db)
     last_seq, last_seal = head(db)
     key = stored_audit_key(db)
     if key is None:
-        if not _trail_exists(db):
+        if not trail_exists(db):
             return []
         ends = f"the trail ends at entry {last_seq}" if last_seq else "the trail is empty"
         return [
@@ -163,7 +159,7 @@ def _anchor_claims(db: Database, key: bytes, last_seq: int) -> tuple[dict[int, s
     if problem is not None:
         return {}, [problem]
     if anchor is None:
-        if last_seq == 0 and _local(db, AUDIT_ANCHORED) is None:
+        if last_seq == 0 and local_value(db, AUDIT_ANCHORED) is None:
             return {}, []
         return {}, [
             f"the anchor file {ANCHOR_NAME} beside the database is missing, so entries cut from "
@@ -228,7 +224,7 @@ def _head_problems(
     for seq, seal in sorted(anchored.items()):
         if seq > last_seq or recorded == (seq, seal):
             continue  # cut from the end (said above), or the same fact as the recorded head
-        found = _seal_at(db, seq)
+        found = seal_at(db, seq)
         # A missing entry is already named as a gap; the newest is compared below as well.
         if found is not None and found != seal and not (seq == last_seq and moved_last):
             problems.append(

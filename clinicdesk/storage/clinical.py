@@ -22,20 +22,17 @@ from clinicdesk.domain.clinical import (
     Consultation,
     ConsultationDetails,
     DoseUnit,
-    FollowUp,
-    FollowUpKind,
-    FollowUpStatus,
     MaterialRisk,
-    RecordInfo,
     Severity,
     TreatedZone,
     Treatment,
     TreatmentDetails,
     TreatmentOverride,
-    follow_up_schedule,
     lot_key,
 )
+from clinicdesk.domain.follow_ups import FollowUp, FollowUpKind, FollowUpStatus, follow_up_schedule
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 

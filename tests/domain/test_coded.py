@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from clinicdesk.domain.clinical import DoseUnit, FollowUpStatus, MaterialRisk
+from clinicdesk.domain.clinical import DoseUnit, MaterialRisk
 from clinicdesk.domain.coded import Coded
+from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.roles import Role
 
 

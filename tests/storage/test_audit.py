@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from clinicdesk.storage import audit, audit_check
+from clinicdesk.storage import audit, audit_anchor, audit_check
 from clinicdesk.storage.database import open_database, write_transaction
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.migrations import migrate
@@ -42,7 +42,7 @@ def drop_guards(db: sqlite_utils.Database) -> None:
 
 def test_entries_chain_from_genesis(db: sqlite_utils.Database) -> None:
     rows = db.execute("SELECT seq, prev_hash, hash FROM audit_log ORDER BY seq").fetchall()
-    assert rows[0][0] == 1 and rows[0][1] == audit.GENESIS
+    assert rows[0][0] == 1 and rows[0][1] == audit_anchor.GENESIS
     for before, after in pairwise(rows):
         assert after[0] == before[0] + 1
         assert after[1] == before[2]
@@ -106,7 +106,7 @@ def test_an_entry_resealed_with_the_key_still_breaks_the_next_link(
     drop_guards(db)
     fields, prev = _fields(db, 5)
     fields["user_id"] = "someone-else"
-    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
+    forged = audit._entry_mac(audit_anchor.audit_key(db), prev, fields)
     db.execute("UPDATE audit_log SET user_id = 'someone-else', hash = ? WHERE seq = 5", [forged])
     assert audit_check.verify_chain(db) == ["entry 6 does not follow the entry before it"]
 
@@ -114,7 +114,7 @@ def test_an_entry_resealed_with_the_key_still_breaks_the_next_link(
 def test_the_seal_depends_on_the_clinic_key(db: sqlite_utils.Database) -> None:
     fields, prev = _fields(db, 2)
     stored = db.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
-    assert audit._entry_mac(audit.audit_key(db), prev, fields) == stored
+    assert audit._entry_mac(audit_anchor.audit_key(db), prev, fields) == stored
     assert audit._entry_mac(b"\x00" * 32, prev, fields) != stored
 
 
@@ -180,7 +180,7 @@ def test_reordered_entries_are_detected(db: sqlite_utils.Database, first: int, s
 def test_a_truncated_tail_is_detected_through_the_recorded_head(
     db: sqlite_utils.Database,
 ) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 3])
     assert audit_check.verify_chain(db) == [
@@ -192,12 +192,12 @@ def test_a_truncated_tail_is_detected_through_the_recorded_head(
 def test_after_a_truncation_the_next_entry_leaves_the_gap_visible(
     db: sqlite_utils.Database,
 ) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 2])
     with write_transaction(db):
         audit.append(db, ACTOR, "login", "user", "user-1")
-    assert audit.head(db)[0] == last + 1
+    assert audit_anchor.head(db)[0] == last + 1
     assert audit_check.verify_chain(db) == [
         f"entries {last - 1} to {last} are missing (next is {last + 1}): cut from the end of "
         f"the trail, where entry {last} had been anchored as the newest"
@@ -205,7 +205,7 @@ def test_after_a_truncation_the_next_entry_leaves_the_gap_visible(
 
 
 def test_an_emptied_trail_is_detected(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log")
     assert audit_check.verify_chain(db) == [
@@ -214,8 +214,8 @@ def test_an_emptied_trail_is_detected(db: sqlite_utils.Database) -> None:
 
 
 def test_a_missing_head_record_is_reported(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
-    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_HEAD])
+    last, _ = audit_anchor.head(db)
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit_anchor.AUDIT_HEAD])
     assert audit_check.verify_chain(db) == [
         "the record of the newest entry is missing, so entries cut from the end would go "
         f"unnoticed (the trail ends at entry {last})"
@@ -223,11 +223,11 @@ def test_a_missing_head_record_is_reported(db: sqlite_utils.Database) -> None:
 
 
 def test_a_replaced_newest_entry_is_reported(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     fields, prev = _fields(db, last)
     fields["action"] = "nothing"
-    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
+    forged = audit._entry_mac(audit_anchor.audit_key(db), prev, fields)
     db.execute("UPDATE audit_log SET action = 'nothing', hash = ? WHERE seq = ?", [forged, last])
     assert audit_check.verify_chain(db) == [
         f"entry {last} is not the entry recorded as the newest: it was replaced"
@@ -235,26 +235,26 @@ def test_a_replaced_newest_entry_is_reported(db: sqlite_utils.Database) -> None:
 
 
 def test_a_missing_key_is_reported_not_replaced(db: sqlite_utils.Database) -> None:
-    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_KEY])
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit_anchor.AUDIT_KEY])
     problems = audit_check.verify_chain(db)
     assert len(problems) == 1 and problems[0].startswith("the audit key is missing")
-    assert audit.stored_audit_key(db) is None  # checking wrote nothing
+    assert audit_anchor.stored_audit_key(db) is None  # checking wrote nothing
 
 
 def test_the_key_is_made_once_and_kept(clinic: Clinic) -> None:
     db = clinic.services.db
-    key = audit.audit_key(db)
+    key = audit_anchor.audit_key(db)
     assert len(key) == 32
-    assert audit.audit_key(db) == key == audit.stored_audit_key(db)
+    assert audit_anchor.audit_key(db) == key == audit_anchor.stored_audit_key(db)
 
 
 def test_head_names_the_newest_entry(db: sqlite_utils.Database) -> None:
-    seq, seal = audit.head(db)
+    seq, seal = audit_anchor.head(db)
     assert (seq, seal) == tuple(
         db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     )
     recorded = db.execute(
-        "SELECT value FROM local_state WHERE key = ?", [audit.AUDIT_HEAD]
+        "SELECT value FROM local_state WHERE key = ?", [audit_anchor.AUDIT_HEAD]
     ).fetchone()[0]
     assert recorded == f"{seq}:{seal}"
 
@@ -262,7 +262,7 @@ def test_head_names_the_newest_entry(db: sqlite_utils.Database) -> None:
 def test_an_empty_database_has_an_empty_head(tmp_path: Path) -> None:
     db = open_database(tmp_path / "empty.db")
     migrate(db, tmp_path / "backups")
-    assert audit.head(db) == (0, audit.GENESIS)
+    assert audit_anchor.head(db) == (0, audit_anchor.GENESIS)
     assert audit_check.verify_chain(db) == []
     db.close()
 
