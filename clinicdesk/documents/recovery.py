@@ -17,17 +17,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from clinicdesk.documents.layout import (
-    ACCENT,
-    CREATOR,
-    FONT,
-    FONT_BOLD,
-    INK,
-    MARGIN_X,
-    escape_text,
-    format_date,
-    register_fonts,
-)
+from clinicdesk.documents.fonts import FONT, FONT_BOLD, register_fonts
+from clinicdesk.documents.layout import CREATOR, MARGIN_X
+from clinicdesk.documents.text import ACCENT, INK, escape_text, format_date
 
 KEY_FONT = "Courier-Bold"
 KEY_SIZE = 22  # points: 19 characters a line, about 75 mm wide
