@@ -4,7 +4,7 @@
 pack reception hands over) as one PDF in which each document keeps its own title, stamp and page
 numbering. Placeholders are filled from ``fields`` (plus the patient's and the clinic's details,
 which always come from ``patient`` and ``clinic``); a placeholder with no value prints as a line
-to write on, never as ``{{name}}``. Values are printed literally (see ``layout.para``).
+to write on, never as ``{{name}}``. Values are printed literally (see ``text.para``).
 """
 
 from __future__ import annotations
@@ -16,22 +16,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 from reportlab.platypus.doctemplate import NotAtTopPageBreak
 
+from clinicdesk.documents.fonts import FONT_BOLD, text_width
 from clinicdesk.documents.layout import (
-    ACCENT,
-    BAND,
     CONTENT_WIDTH,
-    FONT_BOLD,
-    INK,
-    RULE,
     ClinicDetails,
     PatientIdentity,
     Stamp,
     build_pdf_sections,
-    check_length,
-    format_date,
-    para,
-    rich_para,
-    text_width,
 )
 from clinicdesk.documents.templates import (
     Bullets,
@@ -46,6 +37,16 @@ from clinicdesk.documents.templates import (
     Text,
     TickBoxes,
     WriteIn,
+)
+from clinicdesk.documents.text import (
+    ACCENT,
+    BAND,
+    INK,
+    RULE,
+    check_length,
+    format_date,
+    para,
+    rich_para,
 )
 from clinicdesk.domain.identifiers import format_nhs_number
 

@@ -1,4 +1,4 @@
-"""The page frame every ClinicDesk PDF shares, and the text styles inside it.
+"""The page frame every ClinicDesk PDF shares, and building and saving the PDF.
 
 Every page of every document carries, drawn by the frame rather than by the document: the
 clinic's name, address and logo at the top; the patient's name, date of birth and NHS number in
@@ -8,18 +8,9 @@ and "Page x of y". "y" is only known when the last page is laid out, so the page
 and numbered when the PDF is saved (``_NumberedCanvas``); a pack of several documents numbers
 each document's pages on their own.
 
-Text never goes into reportlab as markup: ``para`` escapes it (an unescaped ``<img src=...>`` in
-a name would embed that local file, and a lone ``<`` raises), and each text is capped at
-``TEXT_MAX`` characters so a pasted novel cannot stall a build (DESIGN.md: a 240 KB paragraph
-took 12.6 s). Output is invariant: the same input gives the same bytes (fixed creation date,
-fixed document id), and the fonts, bundled in resources/fonts, are embedded as subsets.
-
-DejaVu Sans has no Chinese, Japanese or Korean, and reportlab has no font fallback of its own:
-such a name would print as empty boxes. So every text is cut into runs (``font_runs``): the
-characters DejaVu lacks and the fallback font (Droid Sans Fallback) has are drawn in the
-fallback: in a paragraph, by ``<font>`` tags built around escaped runs; in the page frame, by
-changing font within the drawn line. The 3.4 MB fallback is read only when a text needs it, so
-a document in Latin script costs what it did and embeds no fallback font.
+The text inside the frame is ``documents.text`` (styles, escaping, ``para``) and its fonts
+``documents.fonts`` (DejaVu Sans with a fallback for Chinese, Japanese and Korean). Output is
+invariant: the same input gives the same bytes (fixed creation date, fixed document id).
 """
 
 from __future__ import annotations
@@ -27,27 +18,18 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import tempfile
-import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab import rl_config
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -56,26 +38,24 @@ from reportlab.platypus import (
     NextPageTemplate,
     PageBreak,
     PageTemplate,
-    Paragraph,
 )
 
-from clinicdesk.domain.dates import format_uk
+from clinicdesk.documents.fonts import FONT, FONT_BOLD, font_runs, register_fonts, text_width
+from clinicdesk.documents.text import (
+    ACCENT,
+    BAND,
+    CONTROLS,
+    INK,
+    MUTED,
+    RULE,
+    check_length,
+    format_date,
+    para,
+    visual_order,
+)
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.errors import UserError
-from clinicdesk.paths import resources_dir
 
-FONT = "ClinicDeskSans"
-FONT_BOLD = "ClinicDeskSans-Bold"
-FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
-# Chinese, Japanese (kana and kanji) and Korean (hangul), for the characters DejaVu lacks, in
-# regular and bold text alike (there is no bold). Not DroidSansFallbackFull.ttf: that file has
-# no precomposed hangul syllables, so a Korean name would still print as boxes.
-FONT_FALLBACK = "ClinicDeskFallback"
-FALLBACK_FILE = "DroidSansFallback.ttf"
-
-# The most characters one text (a field, a note) may have on a page. 20,000 characters is about
-# seven pages of notes and builds in well under a second; longer text is refused, not cut.
-TEXT_MAX = 20_000
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -90,11 +70,6 @@ FOOTER_RULE = 17 * mm
 FRAME_BOTTOM = FOOTER_RULE + 4 * mm
 LOGO_WIDTH, LOGO_HEIGHT = 45 * mm, 16 * mm
 
-INK = colors.HexColor("#1B1F23")
-ACCENT = colors.HexColor("#1F3A5F")
-MUTED = colors.HexColor("#5B6670")
-RULE = colors.HexColor("#9AA5B1")
-BAND = colors.HexColor("#EDF1F5")
 # The "produced by" line of the PDF's metadata (invariant mode pins the dates, not this).
 CREATOR = "ClinicDesk"
 
@@ -130,290 +105,6 @@ class Stamp:
         if self.text_hash:
             text += f" · sha256 {self.text_hash[:12]}"
         return text
-
-
-# -- fonts and styles ----------------------------------------------------------------------------
-
-_fonts_lock = threading.Lock()
-# For each font read so far, its character map (character code -> glyph; glyph 0 is the
-# "missing character" box, not a glyph for the character). reportlab's own, not a copy.
-_glyphs: dict[str, Mapping[int, int]] = {}
-# For FONT and FONT_BOLD, a pattern finding a run of characters the font has no glyph for: most
-# texts have none, and a regular expression says so at C speed.
-_lacking: dict[str, re.Pattern[str]] = {}
-
-
-def register_fonts() -> None:
-    """Register the bundled DejaVu fonts with reportlab (once per process; thread-safe). The
-    fallback font waits until a text needs it (``font_runs``)."""
-    with _fonts_lock:
-        if len(_lacking) == len(FONT_FILES):
-            return
-        for name, filename in FONT_FILES.items():
-            _glyphs[name] = _load_font(name, filename)
-        pdfmetrics.registerFontFamily(
-            FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
-        )
-        # reportlab's one process-wide switch (documents/ is its only user): streams are
-        # deflated only, not also ASCII85-encoded. That 7-bit armour costs about a fifth of the
-        # build time of a form in pure Python and makes the file a quarter larger.
-        rl_config.useA85 = 0
-        for name in FONT_FILES:  # last: it marks the fonts as ready
-            _lacking[name] = _lacking_pattern(_glyphs[name])
-
-
-def _load_font(name: str, filename: str) -> Mapping[int, int]:
-    """Register ``filename`` from resources/fonts as ``name``; its character map."""
-    folder = resources_dir() / "fonts"
-    try:
-        font = TTFont(name, str(folder / filename))
-        pdfmetrics.registerFont(font)
-    except Exception as error:  # reportlab raises TTFError, OSError...
-        raise UserError(
-            f"The font {filename} in {folder} cannot be read ({error}). Reinstall ClinicDesk."
-        ) from error
-    glyphs: Mapping[int, int] = font.face.charToGlyph
-    return glyphs
-
-
-def _lacking_pattern(glyphs: Mapping[int, int]) -> re.Pattern[str]:
-    """A pattern matching runs of characters that have no glyph in ``glyphs``."""
-    ranges: list[list[int]] = []
-    for code in sorted(code for code, glyph in glyphs.items() if glyph):
-        if ranges and code == ranges[-1][1] + 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    allowed = "".join(
-        re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last)))
-        for first, last in ranges
-    )
-    return re.compile(f"[^{allowed}]+")
-
-
-def _fallback_glyphs() -> Mapping[int, int]:
-    """The fallback font's character map, reading and registering the font on first use."""
-    glyphs = _glyphs.get(FONT_FALLBACK)
-    if glyphs is not None:
-        return glyphs
-    with _fonts_lock:
-        if FONT_FALLBACK not in _glyphs:
-            loaded = _load_font(FONT_FALLBACK, FALLBACK_FILE)
-            # <b> around a <font name=...> run asks reportlab for the family's bold.
-            pdfmetrics.registerFontFamily(
-                FONT_FALLBACK,
-                normal=FONT_FALLBACK,
-                bold=FONT_FALLBACK,
-                italic=FONT_FALLBACK,
-                boldItalic=FONT_FALLBACK,
-            )
-            _glyphs[FONT_FALLBACK] = loaded  # last: it marks the font as ready
-        return _glyphs[FONT_FALLBACK]
-
-
-def font_runs(text: str, font: str) -> list[tuple[str, str]]:
-    """``text`` cut into ``(characters, font name)`` runs to draw one after the other: ``font``
-    (FONT or FONT_BOLD) wherever it has the glyphs, ``FONT_FALLBACK`` for characters only the
-    fallback has. A character neither has stays in ``font`` (it prints as a box)."""
-    register_fonts()
-    if text.isascii() or _lacking[font].search(text) is None:
-        return [(text, font)]
-    glyphs, fallback = _glyphs[font], _fallback_glyphs()
-
-    def font_for(character: str) -> str:
-        code = ord(character)
-        return FONT_FALLBACK if not glyphs.get(code) and fallback.get(code) else font
-
-    return [("".join(run), name) for name, run in groupby(text, key=font_for)]
-
-
-def text_width(text: str, font: str, size: float) -> float:
-    """The width of ``text`` drawn in ``font`` with the fallback (``font_runs``), in points."""
-    width: float = 0.0
-    for run, run_font in font_runs(text, font):
-        width += pdfmetrics.stringWidth(run, run_font, size)
-    return width
-
-
-def _style(name: str, **overrides: Any) -> ParagraphStyle:
-    base: dict[str, Any] = {
-        "fontName": FONT,
-        "fontSize": 9,
-        "leading": 12.5,
-        "textColor": INK,
-        "spaceAfter": 4,
-        "splitLongWords": 1,
-    }
-    return ParagraphStyle(name, **(base | overrides))
-
-
-STYLES: dict[str, ParagraphStyle] = {
-    "title": _style(
-        "title", fontName=FONT_BOLD, fontSize=15, leading=19, textColor=ACCENT, spaceAfter=8
-    ),
-    "heading": _style(
-        "heading",
-        fontName=FONT_BOLD,
-        fontSize=11,
-        leading=14,
-        textColor=ACCENT,
-        spaceBefore=9,
-        spaceAfter=4,
-        keepWithNext=1,
-    ),
-    "subheading": _style(
-        "subheading",
-        fontName=FONT_BOLD,
-        fontSize=9.5,
-        leading=12.5,
-        spaceBefore=6,
-        spaceAfter=2,
-        keepWithNext=1,
-    ),
-    "body": _style("body"),
-    "lead": _style("lead", keepWithNext=1),
-    "bullet": _style("bullet", leftIndent=13, bulletIndent=3, spaceAfter=2.5),
-    "small": _style("small", fontSize=7.5, leading=9.5, textColor=MUTED, spaceAfter=2),
-    "table": _style("table", fontSize=8.5, leading=11, spaceAfter=0),
-    "table_bold": _style("table_bold", fontName=FONT_BOLD, fontSize=8.5, leading=11, spaceAfter=0),
-    "table_bold_centre": _style(
-        "table_bold_centre", fontName=FONT_BOLD, fontSize=8.5, leading=11, spaceAfter=0, alignment=1
-    ),
-    "field": _style("field", fontSize=9, leading=12.5, spaceAfter=2),
-    "callout": _style(
-        "callout",
-        fontName=FONT_BOLD,
-        fontSize=9,
-        leading=12.5,
-        textColor=ACCENT,
-        backColor=BAND,
-        borderColor=ACCENT,
-        borderWidth=0.6,
-        borderPadding=(5, 6, 5, 6),
-        spaceBefore=9,
-        spaceAfter=11,
-        leftIndent=6,
-        rightIndent=6,
-    ),
-}
-
-
-# -- text ----------------------------------------------------------------------------------------
-
-
-def check_length(text: str, what: str = "text") -> None:
-    """Refuse (with a message naming ``what``) text longer than ``TEXT_MAX`` characters."""
-    if len(text) > TEXT_MAX:
-        raise UserError(
-            f"The {what} is too long to print ({len(text):,} characters; the most is "
-            f"{TEXT_MAX:,}). Shorten it and try again."
-        )
-
-
-# Control characters (C0, DEL, C1) have no glyph, and NUL must never reach a PDF string. They
-# are refused when text is typed, but a document may be fed from elsewhere: drop them here.
-_CONTROLS: dict[int, str | None] = {code: None for code in [*range(0x20), *range(0x7F, 0xA0)]}
-# Bidirectional embedding, override and isolate controls too: refused at input ("Trojan
-# Source"), and meaningless to reportlab, which draws characters in stored order (see
-# ``visual_order``).
-_CONTROLS.update(
-    dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
-)
-_CONTROLS[ord("\t")] = " "
-del _CONTROLS[ord("\n")]
-
-
-def escape_text(text: str, font: str = FONT) -> str:
-    """``text`` as Paragraph markup that prints exactly those characters, newlines kept, in a
-    paragraph whose font is ``font``: what it lacks is put in the fallback with ``<font>``."""
-    lines = text.translate(_CONTROLS).split("\n")
-    return "<br/>".join(_line_markup(visual_order(line), font) for line in lines)
-
-
-def _line_markup(line: str, font: str) -> str:
-    # Only the escaped runs come from the text; the tags and the font name are ours.
-    return "".join(
-        escape(run) if run_font == font else f'<font name="{run_font}">{escape(run)}</font>'
-        for run, run_font in font_runs(line, font)
-    )
-
-
-# Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko... and their presentation forms).
-_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_MIRRORED = str.maketrans("()[]{}<>", ")(][}{><")
-
-
-def visual_order(line: str) -> str:
-    """``line`` in the order its characters are drawn, left to right, on an English page.
-
-    reportlab draws characters in the order they are stored, so a Hebrew or Arabic name would
-    print back to front. This is the part of the Unicode bidirectional algorithm that names
-    need, for a left-to-right page: each stretch that starts and ends with a right-to-left
-    letter (with spaces, punctuation and numbers inside it) is reversed, keeping numbers in it
-    readable left to right and marks after their letters, and mirroring brackets. Arabic
-    letters are not joined into their connected forms: that needs a shaping engine, which
-    reportlab only has with extra packages (uharfbuzz).
-    """
-    if not _RTL.search(line):
-        return line
-    kinds = [unicodedata.bidirectional(ch) for ch in line]
-    out: list[str] = []
-    i = 0
-    while i < len(line):
-        if kinds[i] not in ("R", "AL"):
-            out.append(line[i])
-            i += 1
-            continue
-        # The stretch runs to the last right-to-left letter before the next left-to-right one.
-        end = i
-        j = i
-        while j < len(line) and kinds[j] != "L":
-            if kinds[j] in ("R", "AL"):
-                end = j
-            j += 1
-        tokens: list[str] = []
-        for token in re.findall(r"\d+(?:[.,:/]\d+)*|.", line[i : end + 1], flags=re.DOTALL):
-            if tokens and unicodedata.category(token[0]) == "Mn":
-                tokens[-1] += token  # a vowel point or accent stays after its letter
-            else:
-                tokens.append(token)
-        out.append("".join(reversed(tokens)).translate(_MIRRORED))
-        i = end + 1
-    return "".join(out)
-
-
-def para(text: str, style: str = "body") -> Paragraph:
-    """A Paragraph printing ``text`` literally (never parsed as markup), newlines kept."""
-    check_length(text)
-    named = _named_style(style)
-    return Paragraph(escape_text(text, named.fontName), named)
-
-
-def rich_para(
-    runs: Sequence[tuple[str, bool]], style: str = "body", bullet: str | None = None
-) -> Paragraph:
-    """A Paragraph of ``(text, bold)`` runs, each escaped; optionally with a bullet."""
-    for text, _ in runs:
-        check_length(text)
-    named = _named_style(style)
-    markup = "".join(
-        f"<b>{escape_text(text, FONT_BOLD)}</b>" if bold else escape_text(text, named.fontName)
-        for text, bold in runs
-    )
-    return Paragraph(markup, named, bulletText=bullet)
-
-
-def _named_style(style: str) -> ParagraphStyle:
-    register_fonts()
-    try:
-        return STYLES[style]
-    except KeyError:
-        raise ValueError(f"unknown paragraph style {style!r}; one of {sorted(STYLES)}") from None
-
-
-def format_date(value: date | None) -> str:
-    """UK form, 03/07/1985; an unknown date is an empty string."""
-    return format_uk(value) if value is not None else ""
 
 
 # -- the page frame ------------------------------------------------------------------------------
@@ -510,7 +201,7 @@ def _draw(canvas: Canvas, x: float, y: float, text: str, font: str, size: float)
 def _plain(text: str) -> str:
     """One line of text for the frame: control characters out, lines joined."""
     lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
-    return visual_order(", ".join(line for line in lines if line).translate(_CONTROLS))
+    return visual_order(", ".join(line for line in lines if line).translate(CONTROLS))
 
 
 def _logo_reader(logo_png: bytes | None) -> ImageReader | None:

@@ -6,8 +6,10 @@ It is rendered from plain data, ``ProgressReportData``, that ``services.reports`
 nothing here reads the database. The numbers are the domain's own: the baseline and every
 change come from ``changes_from_baseline`` (the assessment service's baseline report) and are
 written with ``format_number`` / ``format_change``, exactly as the Measurements tab shows them.
-This module only lays them out. Every region measured appears and so does every visit after
-the baseline: nothing is left out for looking bad (CLINICAL.md: "no cherry-picked regions").
+This module only lays them out (the charts are ``documents.charts``; the patient flavour's
+wording of numbers and dates is ``documents.plain_words``). Every region measured appears and
+so does every visit after the baseline: nothing is left out for looking bad (CLINICAL.md: "no
+cherry-picked regions").
 
 Two flavours. ``clinical`` is the full record: the treatments, the follow-ups, a table per
 region of every measure at the baseline and each later visit with its absolute and per cent
@@ -26,44 +28,38 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Group, String
-from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, KeepTogether, Table, TableStyle
 
-from clinicdesk.documents.layout import (
-    FONT,
-    FONT_BOLD,
-    ClinicDetails,
-    PatientIdentity,
-    Stamp,
-    build_pdf,
-    para,
+from clinicdesk.documents.charts import chart_section
+from clinicdesk.documents.fonts import FONT, FONT_BOLD
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity, Stamp, build_pdf
+from clinicdesk.documents.plain_words import (
+    join_words,
+    long_date,
+    went,
 )
+from clinicdesk.documents.text import para
 from clinicdesk.domain.assessments import (
     MEASURES,
     Assessment,
     BaselineReport,
-    Change,
     Measure,
     Region,
-    SeriesPoint,
-    chart_series,
     format_change,
     format_number,
 )
-from clinicdesk.domain.clinical import FollowUpKind, FollowUpStatus, TreatedZone
+from clinicdesk.domain.clinical import TreatedZone
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.photos import View
 
 Flavour = Literal["clinical", "patient"]
@@ -75,21 +71,10 @@ VISITS_PER_TABLE = 4  # later visits beside the baseline per table: 1, 3, 6 and 
 PAGE_WIDTH = 174 * mm  # the layout's frame: A4 less two 18 mm margins
 LABEL_WIDTH = 50 * mm
 PHOTO_BOX = (80 * mm, 54 * mm)  # three pairs to a page
-CHART_HEIGHT = 70 * mm
 GRID = colors.HexColor("#b8c2cc")
 HEADER_FILL = colors.HexColor("#e9eef3")
 BASELINE_FILL = colors.HexColor("#f5f7f9")
 
-# One colour per region, the same in every chart; the untreated reference region is grey and
-# dashed, so it reads as the comparison line it is.
-REGION_COLOURS = {
-    Region.FRONTAL: colors.HexColor("#1f6fb2"),
-    Region.MID_SCALP: colors.HexColor("#d9822b"),
-    Region.VERTEX: colors.HexColor("#2a9d5c"),
-    Region.TEMPORAL_LEFT: colors.HexColor("#8e44ad"),
-    Region.TEMPORAL_RIGHT: colors.HexColor("#c0392b"),
-    Region.OCCIPITAL: colors.HexColor("#7f8c8d"),
-}
 
 # Plain words for the patient flavour: "your hair density at the crown".
 PLACES = {
@@ -99,14 +84,6 @@ PLACES = {
     Region.TEMPORAL_LEFT: "at your left temple",
     Region.TEMPORAL_RIGHT: "at your right temple",
     Region.OCCIPITAL: "at the back of your head",
-}
-PLAIN_REGION_NAMES = {
-    Region.FRONTAL: "Front",
-    Region.MID_SCALP: "Middle of the scalp",
-    Region.VERTEX: "Crown",
-    Region.TEMPORAL_LEFT: "Left temple",
-    Region.TEMPORAL_RIGHT: "Right temple",
-    Region.OCCIPITAL: "Back of the head (not treated)",
 }
 PLAIN_VIEWS = {
     View.FRONTAL: "Front",
@@ -124,20 +101,6 @@ PLAIN_ZONES = {
     TreatedZone.TEMPORAL_LEFT: "the left temple",
     TreatedZone.TEMPORAL_RIGHT: "the right temple",
 }
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # CLINICAL.md "What the published studies found": the largest series, said once, honestly.
 CONTEXT_CLINICAL = (
@@ -292,7 +255,7 @@ def _clinical_story(data: ProgressReportData) -> list[Flowable]:
     story += _treatment_section(data)
     story += _follow_up_section(data)
     story += _measurement_section(data)
-    story += _chart_section(data, plain=False)
+    story += chart_section(_shown_visits(data), plain=False, width=PAGE_WIDTH)
     story += _photo_section(data, plain=False)
     story += _comment_section(data, plain=False)
     story += [para("Context", "heading"), para(CONTEXT_CLINICAL, "body")]
@@ -512,7 +475,7 @@ def _patient_story(data: ProgressReportData) -> list[Flowable]:
     story: list[Flowable] = [
         para(
             f"This report shows how your hair has changed since your treatment. It was prepared "
-            f"for you on {_long_date(data.prepared_on)} by {data.prepared_by}.",
+            f"for you on {long_date(data.prepared_on)} by {data.prepared_by}.",
             "body",
         ),
         para("Your treatment", "heading"),
@@ -520,21 +483,11 @@ def _patient_story(data: ProgressReportData) -> list[Flowable]:
     story += [para(text, "body") for text in _plain_treatments(data)]
     story += [para("Your results", "heading")]
     story += [para(text, "body") for text in _plain_results(data)]
-    story += _chart_section(data, plain=True)
+    story += chart_section(_shown_visits(data), plain=True, width=PAGE_WIDTH)
     story += _photo_section(data, plain=True)
     story += _comment_section(data, plain=True)
     story += [para("What to expect", "heading"), para(CONTEXT_PATIENT, "body")]
     return story
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def _join(words: Sequence[str]) -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _plain_treatments(data: ProgressReportData) -> list[str]:
@@ -542,36 +495,15 @@ def _plain_treatments(data: ProgressReportData) -> list[str]:
         return ["No treatment has been recorded yet."]
     lines = []
     for t in data.treatments:
-        zones = _join([PLAIN_ZONES[z] for z in t.zones])
+        zones = join_words([PLAIN_ZONES[z] for z in t.zones])
         lines.append(
-            f"You had a micrograft treatment on {_long_date(t.treated_on)} at {t.site}, "
+            f"You had a micrograft treatment on {long_date(t.treated_on)} at {t.site}, "
             f"with {t.clinician}, to {zones}."
         )
     attended, due = _attendance(data)
     if due:
         lines.append(f"You have come to {attended} of the {due} check-ups due so far.")
     return lines
-
-
-def plain_number(value: float) -> str:
-    """One decimal place, without a trailing ``.0``: 120, 58.5."""
-    text = f"{value:.1f}"
-    return text.removesuffix(".0")
-
-
-def plain_change(change: Change) -> str:
-    """``up 9%``, ``down 4%``, ``no change``: the per cent change to the nearest whole number
-    (halves rounded up), or the absolute change when the starting value was 0."""
-    absolute, percent = change.absolute, change.percent
-    if absolute is None:
-        return ""
-    if absolute == 0:
-        return "no change"
-    direction = "up" if absolute > 0 else "down"
-    if percent is None:
-        return f"{direction} {plain_number(abs(absolute))}"
-    whole = math.floor(abs(percent) + 0.5)
-    return f"{direction} {whole}%" if whole else f"{direction} less than 1%"
 
 
 def _plain_results(data: ProgressReportData) -> list[str]:
@@ -585,13 +517,13 @@ def _plain_results(data: ProgressReportData) -> list[str]:
         ]
     if not report.visits:
         return [
-            f"Your scalp was measured on {_long_date(report.baseline.visit_date)}, before your "
+            f"Your scalp was measured on {long_date(report.baseline.visit_date)}, before your "
             "treatment. There has been no measurement since, so there is no change to show yet."
         ]
     latest = report.visits[-1].assessment.visit_date
     lines = [
-        f"These compare your measurements of {_long_date(report.baseline.visit_date)}, before "
-        f"your treatment, with your latest, on {_long_date(latest)}. Density is the number of "
+        f"These compare your measurements of {long_date(report.baseline.visit_date)}, before "
+        f"your treatment, with your latest, on {long_date(latest)}. Density is the number of "
         "hairs in one square centimetre of scalp; thickness is the average width of a hair, in "
         "micrometres (µm, thousandths of a millimetre)."
     ]
@@ -622,25 +554,12 @@ def _plain_region(data: ProgressReportData, region: Region, latest: date) -> str
     when, last = changes[-1]
     density, thickness = last.changes["total_density"], last.changes["mean_diameter_um"]
     text = (
-        f"Your hair density {place} {_went(density, 'hairs per cm²')}, and the average "
-        f"thickness of your hairs {_went(thickness, 'µm')}."
+        f"Your hair density {place} {went(density, 'hairs per cm²')}, and the average "
+        f"thickness of your hairs {went(thickness, 'µm')}."
     )
     if when != latest:
-        text += f" (This area was last measured on {_long_date(when)}.)"
+        text += f" (This area was last measured on {long_date(when)}.)"
     return text
-
-
-def _went(change: Change, unit: str) -> str:
-    """``went from 120 to 131 hairs per cm² (up 9%)``, or ``stayed at 200 hairs per cm²``."""
-    before, after = plain_number(_known(change.baseline)), plain_number(_known(change.value))
-    if change.absolute == 0:
-        return f"stayed at {after} {unit}"
-    return f"went from {before} to {after} {unit} ({plain_change(change)})"
-
-
-def _known(value: float | None) -> float:
-    assert value is not None  # density and diameter are required measures
-    return value
 
 
 # -- shared sections ------------------------------------------------------------------------
@@ -652,118 +571,6 @@ def _comment_section(data: ProgressReportData, *, plain: bool) -> list[Flowable]
     heading = "A note from your clinician" if plain else "Clinician's comment"
     lines = [line for line in data.comment.splitlines() if line.strip()]
     return [para(heading, "heading"), *(para(line, "body") for line in lines)]
-
-
-def _chart_section(data: ProgressReportData, *, plain: bool) -> list[Flowable]:
-    visits = _shown_visits(data)
-    series = chart_series(visits)
-    if not series or len(visits) < 2:
-        return []
-    names = PLAIN_REGION_NAMES if plain else {r: r.label for r in Region}
-    if plain:
-        charts = [
-            ("Hair density", "hairs per cm²", lambda p: p.total_density),
-            ("Average hair thickness", "µm", lambda p: p.mean_diameter_um),
-        ]
-    else:
-        charts = [
-            ("Total density", "hairs/cm²", lambda p: p.total_density),
-            ("Mean shaft diameter", "µm", lambda p: p.mean_diameter_um),
-        ]
-    heading: list[Flowable] = [para("Over time" if plain else "Charts", "heading")]
-    out: list[Flowable] = []
-    for title, unit, value in charts:
-        chart = [para(f"{title} ({unit})", "subheading"), _line_chart(series, value, unit, names)]
-        # The section heading goes in its first block, so it never ends a page on its own.
-        out.append(KeepTogether([*([] if out else heading), *chart]))
-    return out
-
-
-def _line_chart(
-    series: dict[Region, tuple[SeriesPoint, ...]],
-    value: Callable[[SeriesPoint], float],
-    unit: str,
-    names: dict[Region, str],
-) -> Drawing:
-    """One line per region against the visit date (x: days, labelled with dates)."""
-    width, height = PAGE_WIDTH, CHART_HEIGHT
-    drawing = Drawing(width, height)
-    plot = LinePlot()
-    plot.x, plot.y = 16 * mm, 19 * mm  # room below for the slanted dates
-    plot.width, plot.height = width - plot.x - 46 * mm, height - plot.y - 4 * mm
-    regions = list(series)
-    plot.data = [[(p.visit_date.toordinal(), value(p)) for p in series[r]] for r in regions]
-    days = sorted({p.visit_date.toordinal() for points in series.values() for p in points})
-    span = max(days[-1] - days[0], 1)
-    plot.xValueAxis.valueMin = days[0] - span * 0.04
-    plot.xValueAxis.valueMax = days[-1] + span * 0.04
-    plot.xValueAxis.valueSteps = _spaced(days, span)
-    plot.xValueAxis.labelTextFormat = lambda day: format_uk(date.fromordinal(round(day)))
-    low, high, step = _value_range([value(p) for points in series.values() for p in points])
-    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = low, high
-    plot.yValueAxis.valueStep = step
-    plot.yValueAxis.labelTextFormat = "%g"
-    plot.yValueAxis.visibleGrid = True
-    plot.yValueAxis.gridStrokeColor = colors.HexColor("#e3e7eb")
-    plot.yValueAxis.gridStrokeWidth = 0.5
-    for axis in (plot.xValueAxis, plot.yValueAxis):
-        axis.labels.fontName, axis.labels.fontSize = FONT, 7
-        axis.strokeColor = colors.HexColor("#555555")
-    plot.xValueAxis.labels.angle = 40
-    plot.xValueAxis.labels.boxAnchor = "ne"
-    for index, region in enumerate(regions):
-        line = plot.lines[index]
-        line.strokeColor = REGION_COLOURS[region]
-        line.strokeWidth = 1.6
-        line.symbol = makeMarker("FilledCircle", size=3.5, fillColor=REGION_COLOURS[region])
-        line.symbol.strokeColor = REGION_COLOURS[region]
-        if region.is_reference:
-            line.strokeDashArray = (3, 2)
-    drawing.add(plot)
-    y_label = Group(String(0, 0, unit, fontName=FONT, fontSize=7.5, textAnchor="middle"))
-    y_label.transform = (0, 1, -1, 0, 4 * mm, plot.y + plot.height / 2)
-    drawing.add(y_label)
-    drawing.add(
-        String(
-            plot.x + plot.width / 2,
-            1 * mm,
-            "Visit date",
-            fontName=FONT,
-            fontSize=7.5,
-            textAnchor="middle",
-        )
-    )
-    legend = Legend()
-    legend.x, legend.y = plot.x + plot.width + 6 * mm, plot.y + plot.height
-    legend.alignment = "right"
-    legend.fontName, legend.fontSize = FONT, 7.5
-    legend.deltay, legend.columnMaximum = 11, 10
-    legend.dx, legend.dy = 12, 2.5
-    legend.strokeColor = None  # a plain swatch in the line's colour, no outline
-    legend.colorNamePairs = [(REGION_COLOURS[r], names[r]) for r in regions]
-    drawing.add(legend)
-    return drawing
-
-
-def _spaced(days: list[int], span: int) -> list[int]:
-    """The visit dates to label, skipping any too close to the previous label to read."""
-    shown: list[int] = []
-    for day in days:
-        if not shown or day - shown[-1] >= span * 0.09:
-            shown.append(day)
-    return shown
-
-
-def _value_range(values: Sequence[float]) -> tuple[float, float, float]:
-    """A y range with round ends and a round step, a little wider than the values."""
-    low, high = min(values), max(values)
-    spread = max(high - low, max(abs(high) * 0.05, 1.0))
-    raw_step = spread / 4
-    magnitude = 10 ** math.floor(math.log10(raw_step))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
-    bottom = math.floor((low - spread * 0.15) / step) * step
-    top = math.ceil((high + spread * 0.15) / step) * step
-    return max(bottom, 0.0), top, step
 
 
 def _photo_section(data: ProgressReportData, *, plain: bool) -> list[Flowable]:

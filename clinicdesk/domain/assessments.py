@@ -25,8 +25,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
@@ -38,32 +38,18 @@ PERCENT_TOLERANCE = 0.5  # anagen % + telogen % may exceed 100 by this much (rou
 PULL_TEST_DEFAULT_OF = 60
 
 
-class Region(StrEnum):
+class Region(Coded):
     FRONTAL = "frontal"
-    MID_SCALP = "mid_scalp"
+    MID_SCALP = "mid_scalp", "Mid-scalp"
     VERTEX = "vertex"
     TEMPORAL_LEFT = "temporal_left"
     TEMPORAL_RIGHT = "temporal_right"
-    OCCIPITAL = "occipital"
-
-    @property
-    def label(self) -> str:
-        return _REGION_LABELS[self]
+    OCCIPITAL = "occipital", "Occipital (reference)"
 
     @property
     def is_reference(self) -> bool:
         """The occipital scalp is the (donor) reference region, not a treated one."""
         return self is Region.OCCIPITAL
-
-
-_REGION_LABELS = {
-    Region.FRONTAL: "Frontal",
-    Region.MID_SCALP: "Mid-scalp",
-    Region.VERTEX: "Vertex",
-    Region.TEMPORAL_LEFT: "Temporal left",
-    Region.TEMPORAL_RIGHT: "Temporal right",
-    Region.OCCIPITAL: "Occipital (reference)",
-}
 
 
 def parse_region(text: str) -> Region:
@@ -154,13 +140,9 @@ GLOBAL_PHOTO_SCORES: Mapping[int, str] = {
 }
 
 
-class AssessmentSource(StrEnum):
-    TYPED = "typed"
-    CSV = "csv"
-
-    @property
-    def label(self) -> str:
-        return {"typed": "Typed in", "csv": "Imported from CSV"}[self.value]
+class AssessmentSource(Coded):
+    TYPED = "typed", "Typed in"
+    CSV = "csv", "Imported from CSV"
 
 
 @dataclass(frozen=True)

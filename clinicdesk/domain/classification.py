@@ -8,27 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, parse_date
 from clinicdesk.domain.text import SHORT_TEXT_MAX, TextError, clean_text
 from clinicdesk.errors import ValidationError
 
 
-class HairLossScale(StrEnum):
-    NORWOOD_HAMILTON = "norwood_hamilton"
+class HairLossScale(Coded):
+    NORWOOD_HAMILTON = "norwood_hamilton", "Norwood-Hamilton"
     LUDWIG = "ludwig"
     SINCLAIR = "sinclair"
     SAVIN = "savin"
-
-    @property
-    def label(self) -> str:
-        return {
-            "norwood_hamilton": "Norwood-Hamilton",
-            "ludwig": "Ludwig",
-            "sinclair": "Sinclair",
-            "savin": "Savin",
-        }[self.value]
 
     @property
     def grades(self) -> tuple[str, ...]:

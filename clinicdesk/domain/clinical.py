@@ -1,6 +1,7 @@
-"""The clinical course of care: consultations, micrograft treatments, adverse events, follow-ups.
+"""The clinical course of care: consultations, micrograft treatments and adverse events.
 
-Field names, codes, bounds and the follow-up schedule come from CLINICAL.md. As elsewhere in
+Field names, codes and bounds come from CLINICAL.md; the follow-ups a treatment schedules are
+``domain.follow_ups`` (their names can still be imported from here). As elsewhere in
 the domain, a form hands a ``validate_*`` function the raw text of each field (coded lists may
 also come as a list of codes) and gets back a details object in stored form, or a
 ``ValidationError`` with one message per offending field. Checks that need the database (does
@@ -13,20 +14,28 @@ blocks the save unless the clinician overrides it with a written reason.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
 from clinicdesk.domain.classification import HairLossScale
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, parse_date
+from clinicdesk.domain.follow_ups import FollowUp as FollowUp
+from clinicdesk.domain.follow_ups import FollowUpKind as FollowUpKind
+from clinicdesk.domain.follow_ups import FollowUpStatus as FollowUpStatus
+from clinicdesk.domain.follow_ups import parse_appointment as parse_appointment
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.medical import MedicalHistory, lab_warnings
+from clinicdesk.domain.record_info import RecordInfo as RecordInfo
 from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
 from clinicdesk.errors import UserError, ValidationError
+
+# The names imported ``as`` themselves live in ``domain.follow_ups`` and ``domain.record_info``;
+# the user interface and the command line still import them from here.
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -42,203 +51,66 @@ Raw = Mapping[str, RawValue]
 # -- coded values --------------------------------------------------------------------------------
 
 
-class MaterialRisk(StrEnum):
+class MaterialRisk(Coded):
     """The risks on the consent form (CLINICAL.md "Consent"), as ticked in the discussion."""
 
     PAIN = "pain"
     BLEEDING = "bleeding"
     BRUISING = "bruising"
     INFECTION = "infection"
-    DONOR_SCARRING = "donor_scarring"
+    DONOR_SCARRING = "donor_scarring", "Donor-site scarring / keloid"
     SWELLING = "swelling"
     HEADACHE = "headache"
-    ANAESTHETIC_REACTION = "anaesthetic_reaction"
-    SHEDDING = "shedding"
-    FAILURE_OF_AIM = "failure_of_aim"
-
-    @property
-    def label(self) -> str:
-        return _RISK_LABELS[self]
+    ANAESTHETIC_REACTION = "anaesthetic_reaction", "Reaction to the anaesthetic"
+    SHEDDING = "shedding", "Temporary shedding"
+    FAILURE_OF_AIM = "failure_of_aim", "Failure to achieve the desired aim"
 
 
-_RISK_LABELS = {
-    MaterialRisk.PAIN: "Pain",
-    MaterialRisk.BLEEDING: "Bleeding",
-    MaterialRisk.BRUISING: "Bruising",
-    MaterialRisk.INFECTION: "Infection",
-    MaterialRisk.DONOR_SCARRING: "Donor-site scarring / keloid",
-    MaterialRisk.SWELLING: "Swelling",
-    MaterialRisk.HEADACHE: "Headache",
-    MaterialRisk.ANAESTHETIC_REACTION: "Reaction to the anaesthetic",
-    MaterialRisk.SHEDDING: "Temporary shedding",
-    MaterialRisk.FAILURE_OF_AIM: "Failure to achieve the desired aim",
-}
-
-
-class Alternative(StrEnum):
+class Alternative(Coded):
     """The reasonable alternatives on the consent form (CLINICAL.md "Consent")."""
 
     MINOXIDIL = "minoxidil"
-    FINASTERIDE_DUTASTERIDE = "finasteride_dutasteride"
-    ANTI_ANDROGENS = "anti_androgens"
-    PRP = "prp"
-    LASER = "laser"
-    TRANSPLANT = "transplant"
+    FINASTERIDE_DUTASTERIDE = "finasteride_dutasteride", "Finasteride / dutasteride"
+    ANTI_ANDROGENS = "anti_androgens", "Anti-androgens"
+    PRP = "prp", "PRP"
+    LASER = "laser", "Low-level laser"
+    TRANSPLANT = "transplant", "Hair transplant"
     CAMOUFLAGE = "camouflage"
     NO_TREATMENT = "no_treatment"
 
-    @property
-    def label(self) -> str:
-        return _ALTERNATIVE_LABELS[self]
 
-
-_ALTERNATIVE_LABELS = {
-    Alternative.MINOXIDIL: "Minoxidil",
-    Alternative.FINASTERIDE_DUTASTERIDE: "Finasteride / dutasteride",
-    Alternative.ANTI_ANDROGENS: "Anti-androgens",
-    Alternative.PRP: "PRP",
-    Alternative.LASER: "Low-level laser",
-    Alternative.TRANSPLANT: "Hair transplant",
-    Alternative.CAMOUFLAGE: "Camouflage",
-    Alternative.NO_TREATMENT: "No treatment",
-}
-
-
-class TreatedZone(StrEnum):
+class TreatedZone(Coded):
     FRONTAL = "frontal"
-    MID_SCALP = "mid_scalp"
+    MID_SCALP = "mid_scalp", "Mid-scalp"
     VERTEX = "vertex"
-    TEMPORAL_LEFT = "temporal_left"
-    TEMPORAL_RIGHT = "temporal_right"
-
-    @property
-    def label(self) -> str:
-        return {
-            "frontal": "Frontal",
-            "mid_scalp": "Mid-scalp",
-            "vertex": "Vertex",
-            "temporal_left": "Temporal (left)",
-            "temporal_right": "Temporal (right)",
-        }[self.value]
+    TEMPORAL_LEFT = "temporal_left", "Temporal (left)"
+    TEMPORAL_RIGHT = "temporal_right", "Temporal (right)"
 
 
-class DoseUnit(StrEnum):
-    ML = "mL"
-    MG = "mg"
-
-    @property
-    def label(self) -> str:
-        return self.value
+class DoseUnit(Coded):
+    ML = "mL", "mL"
+    MG = "mg", "mg"
 
 
-class AdverseEventType(StrEnum):
-    DONOR_SITE_INFECTION = "donor_site_infection"
-    SCARRING_KELOID = "scarring_keloid"
+class AdverseEventType(Coded):
+    DONOR_SITE_INFECTION = "donor_site_infection", "Donor-site infection"
+    SCARRING_KELOID = "scarring_keloid", "Scarring / keloid"
     SHEDDING = "shedding"
     HEADACHE = "headache"
     ANAESTHETIC_REACTION = "anaesthetic_reaction"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return {
-            "donor_site_infection": "Donor-site infection",
-            "scarring_keloid": "Scarring / keloid",
-            "shedding": "Shedding",
-            "headache": "Headache",
-            "anaesthetic_reaction": "Anaesthetic reaction",
-            "other": "Other",
-        }[self.value]
 
-
-class Severity(StrEnum):
+class Severity(Coded):
     MILD = "mild"
     MODERATE = "moderate"
     SEVERE = "severe"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class AdverseEventOutcome(StrEnum):
+class AdverseEventOutcome(Coded):
     ONGOING = "ongoing"
     RESOLVED = "resolved"
     RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
-
-    @property
-    def label(self) -> str:
-        return {
-            "ongoing": "Ongoing",
-            "resolved": "Resolved",
-            "resolved_with_sequelae": "Resolved with sequelae",
-        }[self.value]
-
-
-class FollowUpKind(StrEnum):
-    """The schedule from the treatment date (CLINICAL.md "Follow-up schedule")."""
-
-    DONOR_CHECK = "donor_check"
-    MONTH_1 = "month_1"
-    MONTH_3 = "month_3"
-    MONTH_6 = "month_6"
-    MONTH_12 = "month_12"
-
-    @property
-    def label(self) -> str:
-        return {
-            "donor_check": "Donor-site check (1 week)",
-            "month_1": "1 month",
-            "month_3": "3 months",
-            "month_6": "6 months (primary end point)",
-            "month_12": "12 months",
-        }[self.value]
-
-    def due_after(self, treated_on: date) -> date:
-        if self is FollowUpKind.DONOR_CHECK:
-            return treated_on + timedelta(days=7)
-        return add_months(treated_on, int(self.value.removeprefix("month_")))
-
-
-class FollowUpStatus(StrEnum):
-    NOT_BOOKED = "not_booked"
-    BOOKED = "booked"
-    ATTENDED = "attended"
-    CANCELLED = "cancelled"
-    DID_NOT_ATTEND = "did_not_attend"
-
-    @property
-    def label(self) -> str:
-        return {
-            "not_booked": "Not booked",
-            "booked": "Booked",
-            "attended": "Attended",
-            "cancelled": "Cancelled",
-            "did_not_attend": "Did not attend",
-        }[self.value]
-
-    @property
-    def open(self) -> bool:
-        """Still to happen: on the due list and moved when the treatment date changes.
-
-        "Did not attend" stays open (it needs rebooking); "cancelled" means the follow-up will
-        not happen (booking it again reopens it)."""
-        return self in (
-            FollowUpStatus.NOT_BOOKED,
-            FollowUpStatus.BOOKED,
-            FollowUpStatus.DID_NOT_ATTEND,
-        )
-
-
-def add_months(start: date, months: int) -> date:
-    """``start`` plus whole calendar months, clamped to the month's end (31/01 + 1 = 28/02)."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def follow_up_schedule(treated_on: date) -> list[tuple[FollowUpKind, date]]:
-    return [(kind, kind.due_after(treated_on)) for kind in FollowUpKind]
 
 
 # -- records --------------------------------------------------------------------------------------
@@ -306,18 +178,6 @@ class AdverseEventDetails:
 
 
 @dataclass(frozen=True)
-class RecordInfo:
-    """The bookkeeping of a stored clinical record."""
-
-    version: int
-    site_id: SiteId
-    created_at: str
-    updated_at: str
-    created_by: UserId
-    updated_by: UserId
-
-
-@dataclass(frozen=True)
 class Consultation:
     id: str
     patient_id: PatientId
@@ -362,32 +222,6 @@ class AdverseEvent:
     @property
     def version(self) -> int:
         return self.info.version
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    id: str
-    patient_id: PatientId
-    treatment_id: str
-    kind: FollowUpKind
-    due_on: date
-    status: FollowUpStatus
-    booked_at: datetime | None
-    notes: str
-    info: RecordInfo
-
-    @property
-    def version(self) -> int:
-        return self.info.version
-
-    def overdue(self, today: date) -> bool:
-        """Past its due date with nothing arranged: not booked, missed, or booked for a day
-        already gone. Booked for today or later, it is in hand and no longer overdue."""
-        if not self.status.open or self.due_on >= today:
-            return False
-        if self.status is FollowUpStatus.BOOKED and self.booked_at is not None:
-            return self.booked_at.date() < today
-        return True
 
 
 # -- eligibility ----------------------------------------------------------------------------------
@@ -735,30 +569,6 @@ def validate_adverse_event(raw: Raw, *, today: date) -> AdverseEventDetails:
         action_taken=action_taken,
         outcome_on=outcome_on,
     )
-
-
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_appointment(text: str) -> datetime:
-    """An appointment's local date and time: ``DD/MM/YYYY HH:MM`` or ISO ``YYYY-MM-DDTHH:MM``.
-
-    Appointment times are the clinic's wall-clock time, so they are naive (not UTC)."""
-    value = text.strip().replace("T", " ")
-    day_text, _, time_text = value.rpartition(" ")
-    match = _TIME.match(time_text)
-    if not day_text or not match:
-        raise ValidationError(
-            {"booked_at": "needs a date and a time, for example 14/03/2026 10:30"}
-        )
-    try:
-        day = parse_date(day_text)
-    except DateError as exc:
-        raise ValidationError({"booked_at": str(exc)}) from None
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        raise ValidationError({"booked_at": "has a time that does not exist"})
-    return datetime(day.year, day.month, day.day, hour, minute)
 
 
 def clean_notes(text: str | None, key: str = "notes") -> str:

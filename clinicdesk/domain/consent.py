@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from clinicdesk.domain.clinical import RecordInfo
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.photos import ConsentScope
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.domain.text import NAME_MAX, NOTE_MAX, TextError, clean_text
 from clinicdesk.errors import UserError, ValidationError
 
@@ -60,27 +61,15 @@ NO_DISCUSSION = (
 )
 
 
-class ConsentKind(StrEnum):
-    PROCEDURE = "procedure"
-    PHOTO = "photo"
-
-    @property
-    def label(self) -> str:
-        return {"procedure": "Procedure consent", "photo": "Photo consent"}[self.value]
+class ConsentKind(Coded):
+    PROCEDURE = "procedure", "Procedure consent"
+    PHOTO = "photo", "Photo consent"
 
 
-class ConsentStatus(StrEnum):
-    PREPARED = "prepared"
+class ConsentStatus(Coded):
+    PREPARED = "prepared", "Prepared, not signed"
     SIGNED = "signed"
     WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return {
-            "prepared": "Prepared, not signed",
-            "signed": "Signed",
-            "withdrawn": "Withdrawn",
-        }[self.value]
 
 
 class AttachmentFormat(StrEnum):
@@ -91,15 +80,11 @@ class AttachmentFormat(StrEnum):
     PNG = "PNG"
 
 
-class DocumentKind(StrEnum):
+class DocumentKind(Coded):
     CONSENT_FORM = "consent_form"
     CONSENT_PACK = "consent_pack"
     PROGRESS_REPORT = "progress_report"
     INFORMATION_SHEET = "information_sheet"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class DocumentAction(StrEnum):

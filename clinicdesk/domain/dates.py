@@ -66,6 +66,26 @@ def try_parse_date(text: str) -> date | None:
         return None
 
 
+def search_date(text: str, today: date) -> date | None:
+    """A date of birth typed into the patient search: what ``try_parse_date`` reads, and also
+    DD/MM/YY, read as the latest such day that is not after ``today`` (a date of birth is
+    never in the future: in 2026, 26/10/63 is 26/10/1963 and 01/02/24 is 01/02/2024). Only for
+    finding a patient: forms still refuse a two-digit year (``SHORT_YEAR``)."""
+    value = text.strip()
+    if (match := _SHORT_YEAR.match(value)) is None:
+        return try_parse_date(value)
+    day, month, short = (int(part) for part in match.groups())
+    century = today.year - today.year % 100
+    for year in (century + short, century - 100 + short):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            continue
+        if found <= today:
+            return found
+    return None
+
+
 def format_uk(value: date) -> str:
     """The way dates are shown on screens and forms: 03/07/1985."""
     return value.strftime("%d/%m/%Y")

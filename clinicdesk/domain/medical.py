@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import BEFORE_BIRTH, DateError, parse_date
 from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
 from clinicdesk.errors import ValidationError
@@ -19,116 +20,65 @@ from clinicdesk.errors import ValidationError
 E = TypeVar("E", bound=StrEnum)
 
 
-class HairTreatmentDrug(StrEnum):
-    TOPICAL_MINOXIDIL = "topical_minoxidil"
-    ORAL_MINOXIDIL = "oral_minoxidil"
+class HairTreatmentDrug(Coded):
+    TOPICAL_MINOXIDIL = "topical_minoxidil", "Minoxidil (topical)"
+    ORAL_MINOXIDIL = "oral_minoxidil", "Minoxidil (oral)"
     FINASTERIDE = "finasteride"
     DUTASTERIDE = "dutasteride"
-    ANTI_ANDROGEN = "anti_androgen"
-    PRP = "prp"
-    LOW_LEVEL_LASER = "low_level_laser"
-    TRANSPLANT = "transplant"
-    MICROGRAFTING = "micrografting"
+    ANTI_ANDROGEN = "anti_androgen", "Spironolactone / anti-androgen"
+    PRP = "prp", "PRP"
+    LOW_LEVEL_LASER = "low_level_laser", "Low-level laser"
+    TRANSPLANT = "transplant", "Hair transplant"
+    MICROGRAFTING = "micrografting", "Previous micrografting"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return _DRUG_LABELS[self]
 
-
-_DRUG_LABELS = {
-    HairTreatmentDrug.TOPICAL_MINOXIDIL: "Minoxidil (topical)",
-    HairTreatmentDrug.ORAL_MINOXIDIL: "Minoxidil (oral)",
-    HairTreatmentDrug.FINASTERIDE: "Finasteride",
-    HairTreatmentDrug.DUTASTERIDE: "Dutasteride",
-    HairTreatmentDrug.ANTI_ANDROGEN: "Spironolactone / anti-androgen",
-    HairTreatmentDrug.PRP: "PRP",
-    HairTreatmentDrug.LOW_LEVEL_LASER: "Low-level laser",
-    HairTreatmentDrug.TRANSPLANT: "Hair transplant",
-    HairTreatmentDrug.MICROGRAFTING: "Previous micrografting",
-    HairTreatmentDrug.OTHER: "Other",
-}
-
-
-class TreatmentResponse(StrEnum):
-    NOT_KNOWN = "not_known"
-    NONE = "none"
-    PARTIAL = "partial"
-    GOOD = "good"
+class TreatmentResponse(Coded):
+    NOT_KNOWN = "not_known", "Not known yet"
+    NONE = "none", "No response"
+    PARTIAL = "partial", "Partial response"
+    GOOD = "good", "Good response"
     WORSE = "worse"
 
-    @property
-    def label(self) -> str:
-        return {
-            "not_known": "Not known yet",
-            "none": "No response",
-            "partial": "Partial response",
-            "good": "Good response",
-            "worse": "Worse",
-        }[self.value]
 
-
-class RedFlagCode(StrEnum):
-    ANTICOAGULANT = "anticoagulant"
+class RedFlagCode(Coded):
+    ANTICOAGULANT = "anticoagulant", "Anticoagulant / antiplatelet"
     BLEEDING_DISORDER = "bleeding_disorder"
-    PREGNANCY = "pregnancy"
-    SCALP_INFECTION = "scalp_infection"
+    PREGNANCY = "pregnancy", "Pregnant or breastfeeding"
+    SCALP_INFECTION = "scalp_infection", "Active scalp infection or scalp disease"
     SCARRING_ALOPECIA = "scarring_alopecia"
-    KELOID = "keloid"
-    ANAESTHETIC_ALLERGY = "anaesthetic_allergy"
-    CHLORHEXIDINE_ALLERGY = "chlorhexidine_allergy"
-    LATEX_ALLERGY = "latex_allergy"
-    UNCONTROLLED_THYROID = "uncontrolled_thyroid"
-    INFECTION_STATUS = "infection_status"
-
-    @property
-    def label(self) -> str:
-        return _FLAG_LABELS[self]
+    KELOID = "keloid", "Keloid tendency"
+    ANAESTHETIC_ALLERGY = "anaesthetic_allergy", "Allergy to local anaesthetic"
+    CHLORHEXIDINE_ALLERGY = "chlorhexidine_allergy", "Allergy to chlorhexidine"
+    LATEX_ALLERGY = "latex_allergy", "Allergy to latex"
+    UNCONTROLLED_THYROID = "uncontrolled_thyroid", "Uncontrolled thyroid disease"
+    INFECTION_STATUS = "infection_status", "Infection status relevant to tissue handling"
 
 
-_FLAG_LABELS = {
-    RedFlagCode.ANTICOAGULANT: "Anticoagulant / antiplatelet",
-    RedFlagCode.BLEEDING_DISORDER: "Bleeding disorder",
-    RedFlagCode.PREGNANCY: "Pregnant or breastfeeding",
-    RedFlagCode.SCALP_INFECTION: "Active scalp infection or scalp disease",
-    RedFlagCode.SCARRING_ALOPECIA: "Scarring alopecia",
-    RedFlagCode.KELOID: "Keloid tendency",
-    RedFlagCode.ANAESTHETIC_ALLERGY: "Allergy to local anaesthetic",
-    RedFlagCode.CHLORHEXIDINE_ALLERGY: "Allergy to chlorhexidine",
-    RedFlagCode.LATEX_ALLERGY: "Allergy to latex",
-    RedFlagCode.UNCONTROLLED_THYROID: "Uncontrolled thyroid disease",
-    RedFlagCode.INFECTION_STATUS: "Infection status relevant to tissue handling",
-}
-
-
-class LabTest(StrEnum):
+class LabTest(Coded):
     FERRITIN = "ferritin"
-    TSH = "tsh"
-    VITAMIN_D = "vitamin_d"
+    TSH = "tsh", "TSH"
+    VITAMIN_D = "vitamin_d", "Vitamin D (25-OH)"
     TESTOSTERONE = "testosterone"
-    SHBG = "shbg"
-    DHEAS = "dheas"
-
-    @property
-    def label(self) -> str:
-        return _LAB_INFO[self][0]
+    SHBG = "shbg", "SHBG"
+    DHEAS = "dheas", "DHEAS"
 
     @property
     def unit(self) -> str:
-        return _LAB_INFO[self][1]
+        return _LAB_INFO[self][0]
 
     @property
     def bounds(self) -> tuple[float, float]:
-        return _LAB_INFO[self][2]
+        return _LAB_INFO[self][1]
 
 
-_LAB_INFO: dict[LabTest, tuple[str, str, tuple[float, float]]] = {
-    LabTest.FERRITIN: ("Ferritin", "µg/L", (0.0, 5000.0)),
-    LabTest.TSH: ("TSH", "mU/L", (0.0, 200.0)),
-    LabTest.VITAMIN_D: ("Vitamin D (25-OH)", "nmol/L", (0.0, 1000.0)),
-    LabTest.TESTOSTERONE: ("Testosterone", "nmol/L", (0.0, 100.0)),
-    LabTest.SHBG: ("SHBG", "nmol/L", (0.0, 500.0)),
-    LabTest.DHEAS: ("DHEAS", "µmol/L", (0.0, 50.0)),
+_LAB_INFO: dict[LabTest, tuple[str, tuple[float, float]]] = {
+    LabTest.FERRITIN: ("µg/L", (0.0, 5000.0)),
+    LabTest.TSH: ("mU/L", (0.0, 200.0)),
+    LabTest.VITAMIN_D: ("nmol/L", (0.0, 1000.0)),
+    LabTest.TESTOSTERONE: ("nmol/L", (0.0, 100.0)),
+    LabTest.SHBG: ("nmol/L", (0.0, 500.0)),
+    LabTest.DHEAS: ("µmol/L", (0.0, 50.0)),
 }
 
 

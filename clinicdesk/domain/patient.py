@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
-from enum import StrEnum
 
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, age_on, format_uk, parse_date
 from clinicdesk.domain.identifiers import (
     normalise_email,
@@ -29,14 +29,10 @@ OLDEST_AGE = 125
 DUPLICATE_REASON_MIN = 10
 
 
-class Sex(StrEnum):
-    FEMALE = "F"
-    MALE = "M"
-    OTHER = "X"
-
-    @property
-    def label(self) -> str:
-        return {"F": "Female", "M": "Male", "X": "Other / not stated"}[self.value]
+class Sex(Coded):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    OTHER = "X", "Other / not stated"
 
 
 TITLES = ("", "Mr", "Mrs", "Miss", "Ms", "Mx", "Dr", "Prof")

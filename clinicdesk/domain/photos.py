@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import BEFORE_BIRTH
 
 
-class View(StrEnum):
+class View(Coded):
     """The standard views, in the order the per-visit checklist shows them."""
 
     FRONTAL = "frontal"
@@ -25,22 +26,7 @@ class View(StrEnum):
     TEMPORAL_LEFT = "temporal_left"
     TEMPORAL_RIGHT = "temporal_right"
     OCCIPITAL_DONOR = "occipital_donor"
-    TRICHOSCOPY = "trichoscopy"
-
-    @property
-    def label(self) -> str:
-        return _VIEW_LABELS[self]
-
-
-_VIEW_LABELS = {
-    View.FRONTAL: "Frontal",
-    View.VERTEX: "Vertex",
-    View.MIDLINE_PART: "Midline part",
-    View.TEMPORAL_LEFT: "Temporal left",
-    View.TEMPORAL_RIGHT: "Temporal right",
-    View.OCCIPITAL_DONOR: "Occipital donor",
-    View.TRICHOSCOPY: "Trichoscopy close-up",
-}
+    TRICHOSCOPY = "trichoscopy", "Trichoscopy close-up"
 
 
 class ConsentScope(StrEnum):

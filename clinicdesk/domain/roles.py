@@ -12,15 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from clinicdesk.domain.coded import Coded
 
-class Role(StrEnum):
+
+class Role(Coded):
     ADMIN = "admin"
     CLINICIAN = "clinician"
     RECEPTION = "reception"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class Permission(StrEnum):

@@ -28,7 +28,7 @@ from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import PermissionDenied, UserError
 from clinicdesk.services.session import CurrentUser, require
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_anchor, audit_check
 from clinicdesk.storage.audit import AuditEntry
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
@@ -209,7 +209,7 @@ class AuditService:
         entries = audit.count(self.db)
         # The chain (seals, links, the head in the database and in the anchor file), then the
         # records it sealed (patients, consultations, treatments, adverse events).
-        problems = audit.verify_chain(self.db) + audit.verify_records(self.db)
+        problems = audit_check.verify_chain(self.db) + audit_check.verify_records(self.db)
         audit.record(self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(problems)})
         return ChainCheck(entries, problems)
 
@@ -218,7 +218,7 @@ class AuditService:
         holds it (administrators only; audited). Returns the entry anchored. A sound anchor is
         never replaced: that would hide entries cut from the end."""
         require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
-        seq = audit.reanchor(self.db)
+        seq = audit_anchor.reanchor(self.db)
         audit.record(self.db, user.actor, "anchor", AUDIT_ENTITY, "", {"entry": seq})
         return seq
 

@@ -1,5 +1,6 @@
 """Clinical use cases: consultations, treatments (eligibility check, override, follow-ups),
-adverse events, the follow-up list and the lot look-up.
+adverse events and the clinical timeline. ``ClinicalService`` also offers the follow-up list
+and booking (``services.follow_ups``) and the lot look-up (``services.lots``), by inheritance.
 
 Every call takes the acting user and checks the role first (DESIGN.md "Security model":
 consultations, treatments and adverse events are the clinician's, which an administrator may
@@ -16,48 +17,50 @@ consent in force and the cooling-off period from the consent discussion.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
-from enum import StrEnum
-from pathlib import Path
-from typing import Protocol, TypeVar
+from datetime import date
+from typing import Generic, Protocol, TypeVar
 
-from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.clinical import (
     AdverseEvent,
     AdverseEventDetails,
     Consultation,
     ConsultationDetails,
     EligibilityBlocked,
-    FollowUp,
-    FollowUpStatus,
     Raw,
     Treatment,
     TreatmentDetails,
-    clean_notes,
     eligibility_blockers,
-    parse_appointment,
     validate_adverse_event,
     validate_consultation,
     validate_override_reason,
     validate_treatment,
 )
 from clinicdesk.domain.dates import BEFORE_BIRTH
-from clinicdesk.domain.ids import UserId
+from clinicdesk.domain.follow_ups import FollowUp
+from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.consents import treatment_consent_blockers
+from clinicdesk.services.follow_ups import FollowUpUseCases
+from clinicdesk.services.lots import LotLookup
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.services.timeline import (
+    TimelineItem,
+    TimelineKind,
+    assessment_title,
+    clinical_timeline,
+)
 from clinicdesk.storage import audit
 from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository, DueFollowUp, LotMatch
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import PatientRepository
-from clinicdesk.storage.recorded_files import place_recorded
+from clinicdesk.storage.records import Actor
 
 Today = Callable[[], date]
 
@@ -72,51 +75,6 @@ __all__ = [
     "TreatmentSaved",
     "assessment_title",
 ]
-
-
-class TimelineKind(StrEnum):
-    CONSULTATION = "consultation"
-    TREATMENT = "treatment"
-    ADVERSE_EVENT = "adverse_event"
-    FOLLOW_UP = "follow_up"
-    ASSESSMENT = "assessment"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-
-TimelineRecord = Consultation | Treatment | AdverseEvent | FollowUp | Assessment
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    """One entry of a patient's clinical timeline; ``record`` opens it for editing."""
-
-    kind: TimelineKind
-    on: date
-    title: str
-    record: TimelineRecord
-
-
-def assessment_title(assessment: Assessment) -> str:
-    """``Trichoscopy assessment: frontal, vertex, occipital`` and the bedside scores, if any."""
-    details = assessment.details
-    regions = ", ".join(
-        _REGION_NAMES.get(m.region, m.region.label.lower()) for m in details.regions
-    )
-    title = f"Trichoscopy assessment: {regions or 'no regions'}"
-    scores = []
-    if details.satisfaction is not None:
-        scores.append(f"satisfaction {details.satisfaction}/10")
-    if details.global_photo_score is not None:
-        blinded = "blinded " if details.photo_score_blinded else ""
-        score = details.global_photo_score
-        scores.append(f"{blinded}photo score {score:+d}" if score else f"{blinded}photo score 0")
-    return f"{title} ({', '.join(scores)})" if scores else title
-
-
-_REGION_NAMES = {Region.OCCIPITAL: "occipital"}
 
 
 @dataclass(frozen=True)
@@ -144,9 +102,53 @@ class _PatientRecord(Protocol):
 
 _Record = TypeVar("_Record", bound=_PatientRecord)
 _T = TypeVar("_T")
+_Details = ConsultationDetails | TreatmentDetails | AdverseEventDetails
+_D = TypeVar("_D", bound=_Details)
 
 
-class ClinicalService:
+class _StoredRecord(_PatientRecord, Protocol):
+    @property
+    def details(self) -> _Details: ...
+
+
+_R = TypeVar("_R", bound=_StoredRecord)
+
+
+@dataclass(frozen=True)
+class _Kind(Generic[_R, _D]):
+    """How the shared create and update steps reach one kind of clinical record."""
+
+    entity: str  # in the audit trail and permission checks
+    noun: str  # in the concurrent-edit message
+    check: Callable[[Patient, Raw], _D]  # the form, validated against the patient and clinic
+    insert: Callable[[PatientId, _D, Actor], str]
+    update: Callable[[str, int, _D, Actor], bool]  # False: the version was stale
+    must: Callable[[str], _R]
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A kind's own steps inside the save's transaction: after the save (returning more for
+    the audit entry) and after the audit entry."""
+
+    after_save: Callable[[str], Mapping[str, object]] = lambda record_id: {}
+    after_audit: Callable[[str], None] = lambda record_id: None
+
+
+# Run after the form is checked and before the save (the stored record, when changing one);
+# may refuse the save by raising.
+_OwnSteps = Callable[[Patient, _D, _R | None], _Steps]
+
+
+def _no_steps(patient: Patient, details: object, current: object) -> _Steps:
+    return _Steps()
+
+
+class ClinicalService(FollowUpUseCases, LotLookup):
+    """Consultations, treatments and adverse events, their timeline and the clinicians to
+    choose from; follow-ups (``services.follow_ups``) and the lot look-up (``services.lots``)
+    are inherited."""
+
     def __init__(self, db: Database, today: Today = date.today) -> None:
         self.db = db
         self.repo = ClinicalRepository(db)
@@ -154,6 +156,30 @@ class ClinicalService:
         self.patients = PatientRepository(db)
         self.clinic = ClinicRepository(db)
         self.today = today
+        self._consultations = _Kind(
+            "consultation",
+            "consultation",
+            self._checked_consultation,
+            self.repo.insert_consultation,
+            self.repo.update_consultation,
+            self._must_consultation,
+        )
+        self._treatments = _Kind(
+            "treatment",
+            "treatment record",
+            self._checked_treatment,
+            self.repo.insert_treatment,
+            self.repo.update_treatment,
+            self._must_treatment,
+        )
+        self._events = _Kind(
+            "adverse_event",
+            "adverse event",
+            self._checked_event,
+            self.repo.insert_adverse_event,
+            self.repo.update_adverse_event,
+            self._must_event,
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -201,6 +227,62 @@ class ClinicalService:
         self._view(user, entity, patient_id, patient_id)
         return fetch(patient_id)
 
+    def _create(
+        self,
+        user: CurrentUser,
+        kind: _Kind[_R, _D],
+        patient_id: str,
+        raw: Raw,
+        steps: _OwnSteps[_D, _R] = _no_steps,
+    ) -> _R:
+        """Check the permission and the form, store a new record, audit its creation."""
+        require(
+            self.db,
+            user,
+            Permission.EDIT_CLINICAL_RECORDS,
+            entity=kind.entity,
+            entity_id=patient_id,
+        )
+        with write_transaction(self.db):
+            patient = self._patient(patient_id)
+            details = kind.check(patient, raw)
+            own = steps(patient, details, None)
+            new_id = kind.insert(patient.id, details, user.actor)
+            detail = {"patient": patient_id, **own.after_save(new_id)}
+            audit.append(self.db, user.actor, "create", kind.entity, new_id, detail)
+            own.after_audit(new_id)
+        return kind.must(new_id)
+
+    def _update(
+        self,
+        user: CurrentUser,
+        kind: _Kind[_R, _D],
+        record_id: str,
+        expected_version: int,
+        raw: Raw,
+        steps: _OwnSteps[_D, _R] = _no_steps,
+    ) -> _R:
+        """Check the permission, load the record, check the form, save it if nobody else has
+        since (``ConcurrentEdit`` otherwise), audit the fields that changed."""
+        require(
+            self.db, user, Permission.EDIT_CLINICAL_RECORDS, entity=kind.entity, entity_id=record_id
+        )
+        with write_transaction(self.db):
+            current = kind.must(record_id)
+            patient = self._patient(current.patient_id)
+            details = kind.check(patient, raw)
+            own = steps(patient, details, current)
+            if not kind.update(record_id, expected_version, details, user.actor):
+                raise ConcurrentEdit(kind.noun, details, current)
+            detail = {
+                "patient": current.patient_id,
+                "fields": _changed(current.details, details),
+                **own.after_save(record_id),
+            }
+            audit.append(self.db, user.actor, "update", kind.entity, record_id, detail)
+            own.after_audit(record_id)
+        return kind.must(record_id)
+
     def clinicians(self, user: CurrentUser) -> list[ClinicianChoice]:
         """The clinic's clinicians, active and disabled (an older record may name one who has
         left), by name. For whoever may see clinical records: listing user accounts needs
@@ -235,48 +317,12 @@ class ClinicalService:
         return details
 
     def add_consultation(self, user: CurrentUser, patient_id: str, raw: Raw) -> Consultation:
-        require(
-            self.db,
-            user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="consultation",
-            entity_id=patient_id,
-        )
-        with write_transaction(self.db):
-            patient = self._patient(patient_id)
-            details = self._checked_consultation(patient, raw)
-            new_id = self.repo.insert_consultation(patient.id, details, user.actor)
-            audit.append(
-                self.db, user.actor, "create", "consultation", new_id, {"patient": patient_id}
-            )
-        return self._must_consultation(new_id)
+        return self._create(user, self._consultations, patient_id, raw)
 
     def update_consultation(
         self, user: CurrentUser, consultation_id: str, expected_version: int, raw: Raw
     ) -> Consultation:
-        require(
-            self.db,
-            user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="consultation",
-            entity_id=consultation_id,
-        )
-        with write_transaction(self.db):
-            current = self._must_consultation(consultation_id)
-            details = self._checked_consultation(self._patient(current.patient_id), raw)
-            if not self.repo.update_consultation(
-                consultation_id, expected_version, details, user.actor
-            ):
-                raise ConcurrentEdit("consultation", details, current)
-            audit.append(
-                self.db,
-                user.actor,
-                "update",
-                "consultation",
-                consultation_id,
-                {"patient": current.patient_id, "fields": _changed(current.details, details)},
-            )
-        return self._must_consultation(consultation_id)
+        return self._update(user, self._consultations, consultation_id, expected_version, raw)
 
     def consultation(self, user: CurrentUser, consultation_id: str) -> Consultation:
         return self._view_one(user, "consultation", consultation_id, self._must_consultation)
@@ -340,18 +386,49 @@ class ClinicalService:
             raise ValidationError(errors)
         return details
 
-    def _check_eligibility(
-        self, patient: Patient, details: TreatmentDetails, override_reason: str
-    ) -> tuple[list[str], str]:
-        """Raise ``EligibilityBlocked`` unless eligible or overridden; returns the reasons that
-        were overridden (empty when none) and the cleaned override reason."""
-        reason = validate_override_reason(override_reason)
-        blockers = self._blockers(
-            patient.id, details.treated_on, details.consent_taken_by_id == details.clinician_id
-        )
-        if blockers and not reason:
-            raise EligibilityBlocked(blockers)
-        return blockers, reason
+    def _treatment_steps(
+        self,
+        user: CurrentUser,
+        patient: Patient,
+        details: TreatmentDetails,
+        current: Treatment | None,
+        override_reason: str,
+    ) -> _Steps:
+        """A treatment's own steps: the eligibility check before the save (raises
+        ``EligibilityBlocked`` unless eligible or overridden; on a change, only when the date
+        or who took consent changes: a typo fix does not re-open a decision already made),
+        then its follow-ups (created, or moved with the date), then the override, if any."""
+        blockers: list[str] = []
+        reason = ""
+        before = None if current is None else current.details
+        if before is None or (
+            details.treated_on,
+            details.clinician_id,
+            details.consent_taken_by_id,
+        ) != (before.treated_on, before.clinician_id, before.consent_taken_by_id):
+            reason = validate_override_reason(override_reason)
+            blockers = self._blockers(
+                patient.id, details.treated_on, details.consent_taken_by_id == details.clinician_id
+            )
+            if blockers and not reason:
+                raise EligibilityBlocked(blockers)
+
+        def follow_ups(treatment_id: str) -> dict[str, object]:
+            if before is None:
+                created = self.repo.create_follow_ups(
+                    patient.id, treatment_id, details.treated_on, user.actor
+                )
+                return {"follow_ups": created}
+            moved = 0
+            if details.treated_on != before.treated_on:
+                moved = self.repo.move_follow_ups(treatment_id, details.treated_on, user.actor)
+            return {"follow_ups_moved": moved}
+
+        def override(treatment_id: str) -> None:
+            if blockers:
+                self._record_override(user, patient, treatment_id, blockers, reason)
+
+        return _Steps(after_save=follow_ups, after_audit=override)
 
     def _record_override(
         self,
@@ -383,32 +460,16 @@ class ClinicalService:
 
         Raises ``EligibilityBlocked`` (nothing saved) when the check finds reasons and no
         ``override_reason`` was given; with one, the override is stored and audited."""
-        require(
-            self.db,
+        saved = self._create(
             user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="treatment",
-            entity_id=patient_id,
+            self._treatments,
+            patient_id,
+            raw,
+            lambda patient, details, current: self._treatment_steps(
+                user, patient, details, current, override_reason
+            ),
         )
-        with write_transaction(self.db):
-            patient = self._patient(patient_id)
-            details = self._checked_treatment(patient, raw)
-            blockers, reason = self._check_eligibility(patient, details, override_reason)
-            new_id = self.repo.insert_treatment(patient.id, details, user.actor)
-            created = self.repo.create_follow_ups(
-                patient.id, new_id, details.treated_on, user.actor
-            )
-            audit.append(
-                self.db,
-                user.actor,
-                "create",
-                "treatment",
-                new_id,
-                {"patient": patient_id, "follow_ups": created},
-            )
-            if blockers:
-                self._record_override(user, patient, new_id, blockers, reason)
-        return self._saved(new_id)
+        return self._saved(saved.id)
 
     def update_treatment(
         self,
@@ -422,45 +483,16 @@ class ClinicalService:
         """Change a treatment record. The eligibility check runs again only when the date or
         who took consent changes (a typo fix does not re-open a decision already made); a new
         date moves the follow-ups that have not been attended."""
-        require(
-            self.db,
+        self._update(
             user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="treatment",
-            entity_id=treatment_id,
+            self._treatments,
+            treatment_id,
+            expected_version,
+            raw,
+            lambda patient, details, current: self._treatment_steps(
+                user, patient, details, current, override_reason
+            ),
         )
-        with write_transaction(self.db):
-            current = self._must_treatment(treatment_id)
-            patient = self._patient(current.patient_id)
-            details = self._checked_treatment(patient, raw)
-            before = current.details
-            blockers: list[str] = []
-            reason = ""
-            if (details.treated_on, details.clinician_id, details.consent_taken_by_id) != (
-                before.treated_on,
-                before.clinician_id,
-                before.consent_taken_by_id,
-            ):
-                blockers, reason = self._check_eligibility(patient, details, override_reason)
-            if not self.repo.update_treatment(treatment_id, expected_version, details, user.actor):
-                raise ConcurrentEdit("treatment record", details, current)
-            moved = 0
-            if details.treated_on != before.treated_on:
-                moved = self.repo.move_follow_ups(treatment_id, details.treated_on, user.actor)
-            audit.append(
-                self.db,
-                user.actor,
-                "update",
-                "treatment",
-                treatment_id,
-                {
-                    "patient": current.patient_id,
-                    "fields": _changed(before, details),
-                    "follow_ups_moved": moved,
-                },
-            )
-            if blockers:
-                self._record_override(user, patient, treatment_id, blockers, reason)
         return self._saved(treatment_id)
 
     def treatment(self, user: CurrentUser, treatment_id: str) -> Treatment:
@@ -492,51 +524,20 @@ class ClinicalService:
         return details
 
     def add_adverse_event(self, user: CurrentUser, patient_id: str, raw: Raw) -> AdverseEvent:
-        require(
-            self.db,
+        return self._create(
             user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="adverse_event",
-            entity_id=patient_id,
+            self._events,
+            patient_id,
+            raw,
+            lambda patient, details, current: _Steps(
+                after_save=lambda _: {"treatment": details.treatment_id}
+            ),
         )
-        with write_transaction(self.db):
-            patient = self._patient(patient_id)
-            details = self._checked_event(patient, raw)
-            new_id = self.repo.insert_adverse_event(patient.id, details, user.actor)
-            audit.append(
-                self.db,
-                user.actor,
-                "create",
-                "adverse_event",
-                new_id,
-                {"patient": patient_id, "treatment": details.treatment_id},
-            )
-        return self._must_event(new_id)
 
     def update_adverse_event(
         self, user: CurrentUser, event_id: str, expected_version: int, raw: Raw
     ) -> AdverseEvent:
-        require(
-            self.db,
-            user,
-            Permission.EDIT_CLINICAL_RECORDS,
-            entity="adverse_event",
-            entity_id=event_id,
-        )
-        with write_transaction(self.db):
-            current = self._must_event(event_id)
-            details = self._checked_event(self._patient(current.patient_id), raw)
-            if not self.repo.update_adverse_event(event_id, expected_version, details, user.actor):
-                raise ConcurrentEdit("adverse event", details, current)
-            audit.append(
-                self.db,
-                user.actor,
-                "update",
-                "adverse_event",
-                event_id,
-                {"patient": current.patient_id, "fields": _changed(current.details, details)},
-            )
-        return self._must_event(event_id)
+        return self._update(user, self._events, event_id, expected_version, raw)
 
     def adverse_event(self, user: CurrentUser, event_id: str) -> AdverseEvent:
         return self._view_one(user, "adverse_event", event_id, self._must_event)
@@ -563,208 +564,10 @@ class ClinicalService:
             entity_id=patient_id,
         )
         self._patient(patient_id)
-        items: list[tuple[str, TimelineItem]] = []
-        for c in self.repo.consultations(patient_id):
-            title = "Consultation" + (
-                f" ({c.details.classification_label})" if c.details.classification_scale else ""
-            )
-            items.append(
-                (
-                    c.info.created_at,
-                    TimelineItem(TimelineKind.CONSULTATION, c.details.consulted_on, title, c),
-                )
-            )
-        for t in self.repo.treatments(patient_id):
-            zones = ", ".join(z.label for z in t.details.treated_zones)
-            items.append(
-                (
-                    t.info.created_at,
-                    TimelineItem(
-                        TimelineKind.TREATMENT,
-                        t.details.treated_on,
-                        f"Micrograft treatment: {zones}",
-                        t,
-                    ),
-                )
-            )
-        for e in self.repo.adverse_events(patient_id):
-            title = (
-                f"Adverse event: {e.details.event_type.label} "
-                f"({e.details.severity.label.lower()}, {e.details.outcome.label.lower()})"
-            )
-            items.append(
-                (
-                    e.info.created_at,
-                    TimelineItem(TimelineKind.ADVERSE_EVENT, e.details.onset_on, title, e),
-                )
-            )
-        for f in self.repo.follow_ups(patient_id):
-            on = f.booked_at.date() if f.booked_at else f.due_on
-            title = f"Follow-up {f.kind.label}: {f.status.label.lower()}"
-            items.append((f.info.created_at, TimelineItem(TimelineKind.FOLLOW_UP, on, title, f)))
-        for a in self.assessments.for_patient(patient_id):
-            items.append(
-                (
-                    a.created_at,
-                    TimelineItem(
-                        TimelineKind.ASSESSMENT, a.details.visit_date, assessment_title(a), a
-                    ),
-                )
-            )
-        items.sort(key=lambda pair: (pair[1].on, pair[0]), reverse=True)
+        items = clinical_timeline(self.repo, self.assessments, patient_id)
         self._view(user, "clinical_timeline", patient_id, patient_id)
-        return [item for _, item in items]
-
-    # -- follow-ups -------------------------------------------------------------------------
-
-    def follow_ups(self, user: CurrentUser, patient_id: str) -> list[FollowUp]:
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_ups", entity_id=patient_id)
-        self._patient(patient_id)
-        self._view(user, "follow_ups", patient_id, patient_id)
-        return self.repo.follow_ups(patient_id)
-
-    def book_follow_up(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        when: str,
-        notes: str | None = None,
-    ) -> FollowUp:
-        """Book (or rebook) a follow-up for the local date and time ``when``."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
-        booked_at = parse_appointment(when)
-        return self._set_follow_up(
-            user, follow_up_id, expected_version, FollowUpStatus.BOOKED, booked_at, notes, "book"
-        )
-
-    def set_follow_up_status(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        status: FollowUpStatus | str,
-        notes: str | None = None,
-    ) -> FollowUp:
-        """Mark a follow-up attended, cancelled or did not attend (booking: ``book_follow_up``).
-
-        The booked time is kept, so the record shows which appointment was missed."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up", entity_id=follow_up_id)
-        try:
-            new_status = FollowUpStatus(status)
-        except ValueError:
-            raise ValidationError({"status": "must be chosen from the list"}) from None
-        if new_status in (FollowUpStatus.BOOKED, FollowUpStatus.NOT_BOOKED):
-            raise ValidationError({"status": "is set by booking the follow-up"})
-        return self._set_follow_up(
-            user, follow_up_id, expected_version, new_status, None, notes, new_status.value
-        )
-
-    def _set_follow_up(
-        self,
-        user: CurrentUser,
-        follow_up_id: str,
-        expected_version: int,
-        status: FollowUpStatus,
-        booked_at: datetime | None,
-        notes: str | None,
-        action: str,
-    ) -> FollowUp:
-        with write_transaction(self.db):
-            current = self._must_follow_up(follow_up_id)
-            cleaned = current.notes if notes is None else clean_notes(notes)
-            when = booked_at or current.booked_at
-            if not self.repo.update_follow_up(
-                follow_up_id, expected_version, status, when, cleaned, user.actor
-            ):
-                raise ConcurrentEdit("follow-up", (status, when, cleaned), current)
-            audit.append(
-                self.db,
-                user.actor,
-                "update",
-                "follow_up",
-                follow_up_id,
-                {"patient": current.patient_id, "status": status.value, "step": action},
-            )
-        return self._must_follow_up(follow_up_id)
-
-    def due_and_overdue(
-        self, user: CurrentUser, today: date | None = None, within_days: int = 14
-    ) -> list[DueFollowUp]:
-        """Open follow-ups due within ``within_days`` of today or already overdue, earliest
-        first, with the patient's name and phone (reception's list; audited as one view)."""
-        require(self.db, user, Permission.FOLLOW_UPS, entity="follow_up_list")
-        day = today or self.today()
-        rows = self.repo.due_follow_ups(day + timedelta(days=max(within_days, 0)), day)
-        audit.record(
-            self.db,
-            user.actor,
-            "view",
-            "follow_up_list",
-            "",
-            {"rows": len(rows), "within_days": within_days},
-        )
-        return rows
-
-    def _must_follow_up(self, follow_up_id: str) -> FollowUp:
-        found = self.repo.follow_up(follow_up_id)
-        if found is None:
-            raise NotFound("That follow-up does not exist; it may have been removed.")
-        return found
-
-    # -- lot look-up ------------------------------------------------------------------------
-
-    def patients_for_lot(self, user: CurrentUser, lot: str) -> list[LotMatch]:
-        """Patients treated with kit or anaesthetic lot ``lot`` (exact, trimmed, any case):
-        the answer to a field safety notice. Clinical data: clinicians and administrators."""
-        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
-        matches = self.repo.patients_for_lot(lot)
-        with write_transaction(self.db):
-            audit.append(
-                self.db,
-                user.actor,
-                "search",
-                "lot",
-                lot.strip()[:60],
-                {"treatments": len(matches), "patients": len({m.patient_id for m in matches})},
-            )
-        return matches
-
-    def lot_exported(
-        self,
-        user: CurrentUser,
-        lot: str,
-        treatments: int,
-        patients: int,
-        *,
-        staged: Path | None = None,
-        path: Path | None = None,
-    ) -> None:
-        """Record that the lot look-up's list left the program as a file (audited export).
-        Given the file written whole under a temporary name (``staged``) and where it goes
-        (``path``), it is renamed into place in the transaction that records it: the list is
-        on disk if and only if the export is audited (RELIABILITY row 37)."""
-        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="lot")
-
-        def record() -> None:
-            audit.append(
-                self.db,
-                user.actor,
-                "export",
-                "lot",
-                lot.strip()[:60],
-                {"treatments": treatments, "patients": patients, "format": "csv"},
-            )
-
-        if staged is not None and path is not None:
-            place_recorded(self.db, staged, path, record)
-            return
-        with write_transaction(self.db):
-            record()
+        return items
 
 
-def _changed(
-    before: ConsultationDetails | TreatmentDetails | AdverseEventDetails,
-    after: ConsultationDetails | TreatmentDetails | AdverseEventDetails,
-) -> list[str]:
+def _changed(before: _Details, after: _Details) -> list[str]:
     return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]

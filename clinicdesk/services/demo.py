@@ -34,10 +34,10 @@ from clinicdesk.services.demo_care import (
     DemoCourse,
     ResponderDeck,
     plan_course,
-    record_course,
     with_course_labs,
 )
 from clinicdesk.services.demo_photos import PHOTO_PATIENTS, add_demo_photos
+from clinicdesk.services.demo_record import record_course
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 

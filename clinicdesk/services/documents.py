@@ -352,3 +352,12 @@ def check_flavour(value: str) -> Flavour:
     if value == "patient":
         return "patient"
     raise ValidationError({"flavour": "must be clinical or patient"})
+
+
+def recovery_key_pdf(clinic_name: str, recovery_key: str, printed_on: date) -> bytes:
+    """The printed recovery key (one A4 page: the clinic's name, the date, the key in large
+    monospaced type). Neither recorded nor audited: the key itself must never be stored."""
+    from clinicdesk import APP_NAME
+    from clinicdesk.documents.recovery import render_recovery_key
+
+    return render_recovery_key(clinic_name, recovery_key, printed_on, APP_NAME)

@@ -22,20 +22,17 @@ from clinicdesk.domain.clinical import (
     Consultation,
     ConsultationDetails,
     DoseUnit,
-    FollowUp,
-    FollowUpKind,
-    FollowUpStatus,
     MaterialRisk,
-    RecordInfo,
     Severity,
     TreatedZone,
     Treatment,
     TreatmentDetails,
     TreatmentOverride,
-    follow_up_schedule,
     lot_key,
 )
+from clinicdesk.domain.follow_ups import FollowUp, FollowUpKind, FollowUpStatus, follow_up_schedule
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 
@@ -267,6 +264,9 @@ class DueFollowUp:
     first_name: str
     phone: str
     overdue: bool
+    preferred_name: str = ""
+    date_of_birth: date | None = None
+    nhs_number: str = ""
 
     @property
     def patient_id(self) -> PatientId:
@@ -581,7 +581,7 @@ class ClinicalRepository:
         rows = self.db.execute(
             f"SELECT f.id, f.patient_id, {', '.join('f.' + c for c in _INFO.split(', '))}, "
             f"{', '.join('f.' + c.strip() for c in _FOLLOW_UP_COLUMNS.split(','))}, "
-            "p.first_name, p.preferred_name, p.last_name, p.phone "
+            "p.first_name, p.preferred_name, p.last_name, p.phone, p.date_of_birth, p.nhs_number "
             "FROM follow_ups f "
             "JOIN patients p ON p.id = f.patient_id "
             "JOIN treatments t ON t.id = f.treatment_id "
@@ -593,9 +593,21 @@ class ClinicalRepository:
         due = []
         for row in rows:
             follow_up = _follow_up(row[:14])
-            first, preferred, last, phone = row[14:]
+            first, preferred, last, phone, born, nhs = row[14:]
             name = f"{preferred or first} {last}".strip()
-            due.append(DueFollowUp(follow_up, name, last, first, phone, follow_up.overdue(today)))
+            due.append(
+                DueFollowUp(
+                    follow_up,
+                    name,
+                    last,
+                    first,
+                    phone,
+                    follow_up.overdue(today),
+                    preferred or "",
+                    date.fromisoformat(born) if born else None,
+                    nhs or "",
+                )
+            )
         return due
 
     def has_cared_for(self, clinician_id: str, patient_id: str) -> bool:

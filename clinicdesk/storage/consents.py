@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clinicdesk.domain.clinical import RecordInfo
 from clinicdesk.domain.consent import (
     AttachmentFormat,
     Consent,
@@ -26,6 +25,7 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import ConsentScope
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
 

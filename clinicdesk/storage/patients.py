@@ -150,14 +150,20 @@ class PatientRepository:
         return [_summary(row) for row in self.db.execute(sql, params)]
 
     def search(
-        self, text: str, *, limit: int = 200, include_archived: bool = False
+        self,
+        text: str,
+        *,
+        limit: int = 200,
+        include_archived: bool = False,
+        today: date | None = None,
     ) -> list[PatientSummary]:
-        """Whole-word matches first, then prefix matches; each group in name order.
+        """Whole-word matches first, then prefix matches; each group in name order. With
+        ``today``, a date of birth typed with a two-digit year is found (see ``parse_query``).
 
         The FTS query is unranked so SQLite streams matches and stops at ``limit`` (a
         three-letter prefix can match thousands of rows); the page is sorted here.
         """
-        terms = parse_query(text)
+        terms = parse_query(text, today)
         if not terms:
             return []
         archived = "" if include_archived else " AND p.deleted_at IS NULL"

@@ -5,7 +5,8 @@ gives meaning to words such as ``AND`` and ``NEAR``. So user input is never pass
 is split into terms here, each term is quoted as an FTS5 string (inner quotes doubled), and terms
 are joined with implicit AND. A term with no letter or digit is dropped; no term, no search.
 
-Dates typed the UK way (03/07/1985) or ISO become the compact ``19850703`` we index; a query that
+Dates typed the UK way (03/07/1985) or ISO become the compact ``19850703`` we index (with
+today's date given, 03/07/85 too: a date of birth is in the past, so it is 1985); a query that
 is only digits with spaces, ``+`` or brackets (a phone or NHS number) becomes its digits, with
 +44 turned into the national 0.
 """
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
-from clinicdesk.domain.dates import try_parse_date
+from clinicdesk.domain.dates import search_date, try_parse_date
 from clinicdesk.domain.identifiers import phone_digits
 from clinicdesk.domain.text import strip_invisible
 
@@ -78,21 +80,27 @@ def dob_token(iso_date: str) -> str:
     return iso_date.replace("-", "")
 
 
-def parse_query(text: str) -> SearchTerms:
+def parse_query(text: str, today: date | None = None) -> SearchTerms:
+    """``today`` given, a date typed with a two-digit year (26/10/63) finds the date of birth
+    it can only be (``search_date``: 1963, as a date of birth is never in the future)."""
+
+    def as_date(word: str) -> date | None:
+        return try_parse_date(word) if today is None else search_date(word, today)
+
     # Invisible formatting characters (a zero-width space pasted with a name) are not part of
     # what is stored either (``domain.text``): "Ann\u200bie" looks for Annie.
     query = _CONTROL.sub(" ", strip_invisible(text, bidi=True)[:MAX_QUERY_CHARS]).strip()
     if not query:
         return SearchTerms(())
     if _NUMBERISH.match(query) and sum(ch.isdigit() for ch in query) >= 3:
-        if parsed := try_parse_date(query):
+        if parsed := as_date(query):
             return SearchTerms((dob_token(parsed.isoformat()),), complete=True)
         digits = phone_digits(query).lstrip("+")
         return SearchTerms((digits,), complete=len(digits) >= COMPLETE_NUMBER_DIGITS)
     terms: list[str] = []
     dates = 0
     for word in query.split():
-        if parsed := try_parse_date(word):
+        if parsed := as_date(word):
             terms.append(dob_token(parsed.isoformat()))
             dates += 1
         elif _WORD.search(word):

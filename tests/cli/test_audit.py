@@ -13,7 +13,7 @@ import pytest
 import sqlite_utils
 
 from clinicdesk.app import main
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_anchor, audit_check
 from tests.conftest import PASSWORD, Clinic
 
 
@@ -109,7 +109,7 @@ def test_reordered_entries_are_named(
 def test_a_truncated_tail_is_named(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(trail, f"DELETE FROM audit_log WHERE seq > {last - 3}")
     code, out, err = verify(clinic, capsys)
     assert (code, out) == (2, "")
@@ -132,9 +132,9 @@ def test_a_truncated_tail_is_named(
 def test_a_truncated_tail_is_named_before_anything_else_is_written(
     trail: sqlite_utils.Database, clinic: Clinic
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(trail, f"DELETE FROM audit_log WHERE seq > {last - 3}")
-    assert audit.verify_chain(trail) == [
+    assert audit_check.verify_chain(trail) == [
         f"the newest 3 entries are missing: the trail ends at entry {last - 3}, "
         f"but entry {last} was written"
     ]

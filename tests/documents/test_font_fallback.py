@@ -17,19 +17,17 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase.ttfonts import TTFont
 
-from clinicdesk.documents.forms import render_form, render_pack
-from clinicdesk.documents.layout import (
+from clinicdesk.documents.fonts import (
     FALLBACK_FILE,
     FONT,
     FONT_BOLD,
     FONT_FALLBACK,
     FONT_FILES,
-    ClinicDetails,
-    PatientIdentity,
-    _split_lines,
     font_runs,
     text_width,
 )
+from clinicdesk.documents.forms import render_form, render_pack
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity, _split_lines
 from clinicdesk.documents.report import Flavour, render_progress_report
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.paths import resources_dir
@@ -170,7 +168,8 @@ import hashlib, json, sys
 from datetime import date
 from reportlab.pdfbase import pdfmetrics
 from clinicdesk.documents.forms import render_form
-from clinicdesk.documents.layout import FONT_FALLBACK, PatientIdentity
+from clinicdesk.documents.layout import PatientIdentity
+from clinicdesk.documents.fonts import FONT_FALLBACK
 from clinicdesk.documents.templates import TemplateLibrary
 from tests.documents.pdf_helpers import CLINIC, FIELDS
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from clinicdesk.documents.forms import render_form, render_pack
-from clinicdesk.documents.layout import TEXT_MAX, ClinicDetails, PatientIdentity
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
+from clinicdesk.documents.text import TEXT_MAX
 from clinicdesk.errors import UserError
 from tests.documents.pdf_helpers import (
     CLINIC,

@@ -10,20 +10,16 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase.ttfonts import TTFont
 
+from clinicdesk.documents.fonts import FONT, FONT_BOLD, FONT_FILES
 from clinicdesk.documents.layout import (
-    FONT,
-    FONT_BOLD,
-    FONT_FILES,
-    TEXT_MAX,
     ClinicDetails,
     PatientIdentity,
     Stamp,
     build_pdf,
     build_pdf_sections,
-    para,
-    visual_order,
     write_pdf_atomically,
 )
+from clinicdesk.documents.text import TEXT_MAX, para, visual_order
 from clinicdesk.errors import UserError
 from clinicdesk.paths import resources_dir
 from tests.documents.pdf_helpers import CLINIC, PATIENT, image_count, page_numbers, pages_text, png

@@ -12,6 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
+from clinicdesk.documents.plain_words import plain_change, plain_number
 from clinicdesk.documents.report import (
     DOCUMENT_ID,
     FollowUpLine,
@@ -19,8 +20,6 @@ from clinicdesk.documents.report import (
     PhotoPair,
     ProgressReportData,
     TreatmentLine,
-    plain_change,
-    plain_number,
     render_progress_report,
     report_hash,
 )
@@ -32,7 +31,8 @@ from clinicdesk.domain.assessments import (
     RegionMeasurement,
     changes_from_baseline,
 )
-from clinicdesk.domain.clinical import FollowUpKind, FollowUpStatus, TreatedZone
+from clinicdesk.domain.clinical import TreatedZone
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import View
 from tests.media import images

@@ -11,21 +11,23 @@ from clinicdesk.domain.clinical import (
     Alternative,
     DoseUnit,
     EligibilityBlocked,
-    FollowUpKind,
-    FollowUpStatus,
     MaterialRisk,
     RawValue,
     TreatedZone,
-    add_months,
     clean_lot,
     eligibility_blockers,
-    follow_up_schedule,
     lot_key,
-    parse_appointment,
     validate_adverse_event,
     validate_consultation,
     validate_override_reason,
     validate_treatment,
+)
+from clinicdesk.domain.follow_ups import (
+    FollowUpKind,
+    FollowUpStatus,
+    add_months,
+    follow_up_schedule,
+    parse_appointment,
 )
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.errors import UserError, ValidationError

@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 
-from clinicdesk.domain.clinical import RecordInfo
 from clinicdesk.domain.consent import (
     MAX_ATTACHMENT_BYTES,
     NO_DISCUSSION,
@@ -35,6 +34,7 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import ConsentScope
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.errors import ValidationError
 
 TODAY = date(2025, 6, 1)

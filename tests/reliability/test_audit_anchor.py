@@ -18,7 +18,7 @@ import pytest
 import sqlite_utils
 
 from clinicdesk.app import main
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_anchor, audit_check
 from tests.conftest import PASSWORD, Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 
@@ -32,7 +32,7 @@ def trail(
     for _ in range(3):
         services.patients.get(clinic.clinician, patient.id)
     monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
-    assert audit.verify_chain(services.db) == []
+    assert audit_check.verify_chain(services.db) == []
     return services.db
 
 
@@ -74,11 +74,11 @@ def sign_in_and_search(clinic: Clinic, capsys: pytest.CaptureFixture[str]) -> No
 def test_cut_tail_and_deleted_head_are_reported_after_a_sign_in(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(
         trail,
         f"DELETE FROM audit_log WHERE seq > {last - 3}",
-        f"DELETE FROM local_state WHERE key = '{audit.AUDIT_HEAD}'",
+        f"DELETE FROM local_state WHERE key = '{audit_anchor.AUDIT_HEAD}'",
     )
     sign_in_and_search(clinic, capsys)
     code, problems = verify(clinic, capsys)
@@ -95,11 +95,11 @@ def test_cut_tail_and_deleted_head_are_reported_after_a_sign_in(
 def test_an_emptied_trail_and_head_are_reported_after_a_sign_in(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(
         trail,
         "DELETE FROM audit_log",
-        f"DELETE FROM local_state WHERE key = '{audit.AUDIT_HEAD}'",
+        f"DELETE FROM local_state WHERE key = '{audit_anchor.AUDIT_HEAD}'",
     )
     sign_in_and_search(clinic, capsys)
     code, problems = verify(clinic, capsys)
@@ -113,7 +113,7 @@ def test_an_emptied_trail_and_head_are_reported_after_a_sign_in(
 def test_a_deleted_audit_key_is_reported_and_never_replaced(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tamper(trail, f"DELETE FROM local_state WHERE key = '{audit.AUDIT_KEY}'")
+    tamper(trail, f"DELETE FROM local_state WHERE key = '{audit_anchor.AUDIT_KEY}'")
     code, out, err = cli(clinic, capsys, "reception", "patients", "search", "O'Brien")
     assert code == 0 and "O'BRIEN" in out  # reading still works
     assert err.startswith(
@@ -123,20 +123,20 @@ def test_a_deleted_audit_key_is_reported_and_never_replaced(
     code, problems = verify(clinic, capsys)
     assert code == 2
     assert len(problems) == 1 and problems[0].startswith("the audit key is missing")
-    assert audit.stored_audit_key(trail) is None  # no new key was made
+    assert audit_anchor.stored_audit_key(trail) is None  # no new key was made
     # A change cannot be saved without its entry, so it is refused, plainly.
     code, _, err = cli(
         clinic, capsys, "reception", "patients", "add", "--first", "A", "--last", "B",
         "--dob", "1990-01-01",
     )  # fmt: skip
     assert code == 2 and "audit key is missing" in err
-    assert audit.stored_audit_key(trail) is None
+    assert audit_anchor.stored_audit_key(trail) is None
 
 
 def reseal_from(db: sqlite_utils.Database, first: int) -> None:
     """Someone with a password recomputes every seal from entry ``first`` with the key in the
     database, and sets the head in ``local_state`` to match: the chain alone looks perfect."""
-    key = audit.stored_audit_key(db)
+    key = audit_anchor.stored_audit_key(db)
     assert key is not None
     rows = db.execute(
         "SELECT id, seq, at, user_id, site_id, action, entity, entity_id, detail, prev_hash "
@@ -154,7 +154,8 @@ def reseal_from(db: sqlite_utils.Database, first: int) -> None:
         prev = seal
     last = rows[-1][1] if rows else first - 1
     db.execute(
-        "UPDATE local_state SET value = ? WHERE key = ?", [f"{last}:{prev}", audit.AUDIT_HEAD]
+        "UPDATE local_state SET value = ? WHERE key = ?",
+        [f"{last}:{prev}", audit_anchor.AUDIT_HEAD],
     )
     db.conn.commit()
 
@@ -162,14 +163,14 @@ def reseal_from(db: sqlite_utils.Database, first: int) -> None:
 def test_a_cut_and_resealed_trail_is_reported_against_the_anchor(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(
         trail,
         f"DELETE FROM audit_log WHERE seq > {last - 2}",
         "UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 3",
     )
     reseal_from(trail, 3)
-    assert audit.verify_chain(trail) == [  # the database alone looks intact but the anchor
+    assert audit_check.verify_chain(trail) == [  # the database alone looks intact but the anchor
         f"the newest 2 entries are missing: the trail ends at entry {last - 2}, but entry "
         f"{last} was written"
     ]
@@ -185,7 +186,7 @@ def test_a_cut_and_resealed_trail_is_reported_against_the_anchor(
 def test_a_rewritten_trail_of_the_same_length_is_reported_against_the_anchor(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    last, _ = audit.head(trail)
+    last, _ = audit_anchor.head(trail)
     tamper(trail, "UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 3")
     reseal_from(trail, 3)
     sign_in_and_search(clinic, capsys)
@@ -200,14 +201,14 @@ def test_a_rewritten_trail_of_the_same_length_is_reported_against_the_anchor(
 def test_a_missing_anchor_is_reported_and_not_silently_remade(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    anchor = clinic.paths.data_dir / audit.ANCHOR_NAME
+    anchor = clinic.paths.data_dir / audit_anchor.ANCHOR_NAME
     anchor.unlink()
     sign_in_and_search(clinic, capsys)
     assert not anchor.exists()
     code, problems = verify(clinic, capsys)
     assert code == 2
     assert problems[0].startswith(
-        f"the anchor file {audit.ANCHOR_NAME} beside the database is missing"
+        f"the anchor file {audit_anchor.ANCHOR_NAME} beside the database is missing"
     )
     # The administrator's remedy, when no backup holds it: anchor the trail as it stands.
     code, out, _ = cli(clinic, capsys, "admin", "audit", "anchor")
@@ -221,13 +222,15 @@ def test_a_missing_anchor_is_reported_and_not_silently_remade(
 def test_a_forged_anchor_is_reported(
     trail: sqlite_utils.Database, clinic: Clinic, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = clinic.paths.data_dir / audit.ANCHOR_NAME
+    path = clinic.paths.data_dir / audit_anchor.ANCHOR_NAME
     data = json.loads(path.read_text())
     data["seq"] = 2  # someone without the key moves the anchor back before cutting the tail
     path.write_text(json.dumps(data))
     code, problems = verify(clinic, capsys)
     assert code == 2
-    assert problems[0].startswith(f"the anchor file {audit.ANCHOR_NAME} was altered or replaced")
+    assert problems[0].startswith(
+        f"the anchor file {audit_anchor.ANCHOR_NAME} was altered or replaced"
+    )
 
 
 @pytest.mark.parametrize(

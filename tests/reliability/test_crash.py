@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.database import integrity_ok, is_encrypted, open_database
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.keys import new_data_key
@@ -108,7 +108,7 @@ def test_patient_saves_survive_repeated_kill_9(
                 e.entity_id for e in audit.entries(db, entity="patient") if e.action == "create"
             ]
             assert sorted(created) == sorted(stored)
-            assert audit.verify_chain(db) == []
+            assert audit_check.verify_chain(db) == []
         finally:
             db.close()
     # Not a speed test: only proof that the kills landed while the writer was saving.

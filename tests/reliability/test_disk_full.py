@@ -22,7 +22,7 @@ from clinicdesk.domain.medical import MedicalHistory
 from clinicdesk.errors import UserError
 from clinicdesk.services.audit import AuditService
 from clinicdesk.services.context import open_clinic
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.database import StorageError, integrity_ok, write_transaction
 from tests.conftest import PASSWORD, Clinic, make_clinic
 
@@ -58,7 +58,7 @@ def test_disk_full_gives_a_clear_error_and_loses_nothing(clinic: Clinic) -> None
     stored = [r[0] for r in db.execute("SELECT id FROM patients ORDER BY id")]
     assert stored == sorted(saved)  # every save that returned is there, the failed one is not
     assert db.execute("SELECT count(*) FROM patient_search").fetchone()[0] == len(saved)
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
     creates = [e for e in audit.entries(db, entity="patient") if e.action == "create"]
     assert len(creates) == len(saved)
 
@@ -76,7 +76,7 @@ def test_disk_full_gives_a_clear_error_and_loses_nothing(clinic: Clinic) -> None
     assert service.medical_history(clinic.clinician, patient.id).notes == "after"
     assert service.count(clinic.reception) == len(saved) + 1
     assert integrity_ok(db)
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
 
 
 def fill(clinic: Clinic) -> list[str]:
@@ -133,7 +133,7 @@ def test_with_the_disk_full_signing_in_and_reading_go_on_and_the_entries_land_la
     ]
     assert [e.entity_id for e in written[1:4]] == saved[:3]
     assert all(e.detail.get("recorded_late") for e in written[:5])
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
     assert AuditService(db).verify(clinic.admin).intact
 
 

@@ -16,9 +16,10 @@ import pytest
 
 from clinicdesk.app import main
 from clinicdesk.documents.forms import render_pack
-from clinicdesk.documents.layout import TEXT_MAX, ClinicDetails, PatientIdentity
+from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.report import Flavour, PhotoPair, render_progress_report
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
+from clinicdesk.documents.text import TEXT_MAX
 from clinicdesk.domain.consent import DocumentAction
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import UserError, ValidationError

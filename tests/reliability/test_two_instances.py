@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.database import integrity_ok
 from tests.conftest import Clinic
 from tests.reliability.writers import DATA_KEY_ENV
@@ -78,6 +78,6 @@ def test_two_processes_writing_at_once_lose_nothing(clinic: Clinic) -> None:
         assert max(s["started"] for s in summaries) < min(s["finished"] for s in summaries)
         # create + view + update per call, chained without a gap or a fork.
         assert len(audit.entries(db)) == audit_before + 3 * 2 * PER_PROCESS
-        assert audit.verify_chain(db) == []
+        assert audit_check.verify_chain(db) == []
     finally:
         services.close()

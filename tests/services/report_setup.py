@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from clinicdesk.domain.clinical import FollowUpKind, FollowUpStatus
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.photos import View
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.media.images import BODY_SERIAL, DATE_TIME_ORIGINAL, EXIF_IFD, GPS_IFD

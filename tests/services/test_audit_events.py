@@ -11,7 +11,7 @@ from clinicdesk.domain.medical import Allergy, MedicalHistory
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import AuthenticationFailed, PermissionDenied, ValidationError
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.audit import AuditEntry
 from tests.conftest import PASSWORD, Clinic
 
@@ -67,7 +67,7 @@ def test_patient_lifecycle_is_audited_once_per_step(
 
     entry = one_entry(clinic, lambda: service.set_archived(clinic.reception, patient.id, 3, False))
     expect(entry, "restore", "patient", patient.id, clinic.reception)
-    assert audit.verify_chain(clinic.services.db) == []
+    assert audit_check.verify_chain(clinic.services.db) == []
 
 
 def test_medical_history_and_classification_changes_are_audited(

@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
-from clinicdesk.domain.clinical import (
-    EligibilityBlocked,
-    FollowUpKind,
-    FollowUpStatus,
-    MaterialRisk,
-)
+from clinicdesk.domain.clinical import EligibilityBlocked, MaterialRisk
 from clinicdesk.domain.consent import NO_DISCUSSION, NO_SIGNED_CONSENT
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.medical import MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import ConcurrentEdit, PermissionDenied, ValidationError

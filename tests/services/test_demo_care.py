@@ -14,12 +14,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from clinicdesk.domain.assessments import MEASURES, Region
-from clinicdesk.domain.clinical import (
-    AdverseEventOutcome,
-    FollowUpKind,
-    FollowUpStatus,
-    MaterialRisk,
-)
+from clinicdesk.domain.clinical import AdverseEventOutcome, MaterialRisk
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.patient import Sex
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service

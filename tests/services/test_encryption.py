@@ -34,7 +34,7 @@ from clinicdesk.services.context import (
     unlock_clinic,
 )
 from clinicdesk.services.demo import demo_history, demo_patient_form
-from clinicdesk.storage import audit, keys
+from clinicdesk.storage import audit, audit_check, keys
 from clinicdesk.storage.database import (
     StorageError,
     backup_to,
@@ -443,7 +443,7 @@ def assert_converted(
     finally:
         conn.close()
     assert integrity_ok(signed.services.db)
-    assert audit.verify_chain(signed.services.db) == []
+    assert audit_check.verify_chain(signed.services.db) == []
     user = signed.user
     assert [p.first_name for p in signed.services.patients.search(user, NAME)] == [NAME]
     # The plaintext is gone from the database, its WAL and every backup.

@@ -274,3 +274,30 @@ def test_any_text_at_all_is_a_safe_search(clinic: Clinic, text: str) -> None:
     results = clinic.services.patients.search(clinic.reception, text)
     assert isinstance(results, list)
     assert_intact(clinic, len(PEOPLE))
+
+
+def test_a_date_of_birth_typed_with_a_two_digit_year_finds_the_patient(
+    clinic: Clinic, people: dict[str, Patient]
+) -> None:
+    # A date of birth is never in the future, so 02/02/62 can only be 1962 and 01/01/00 is
+    # 2000; the search reads it as a receptionist would (forms still refuse a short year).
+    assert found(clinic, "02/02/62") == ["Ann"]
+    assert found(clinic, "5/5/82") == ["Łukasz"]
+    assert found(clinic, "01/01/00") == ["Zoë"]
+    assert found(clinic, "ann 02/02/62") == ["Ann"]
+    assert found(clinic, "02.02.62") == ["Ann"]
+
+
+def test_search_date_takes_the_latest_past_century() -> None:
+    from datetime import date
+
+    from clinicdesk.domain.dates import search_date
+
+    today = date(2026, 3, 14)
+    assert search_date("26/10/63", today) == date(1963, 10, 26)
+    assert search_date("01/02/24", today) == date(2024, 2, 1)
+    assert search_date("14/03/26", today) == date(2026, 3, 14)
+    assert search_date("15/03/26", today) == date(1926, 3, 15)  # tomorrow in 2026: the past
+    assert search_date("29/02/00", today) == date(2000, 2, 29)
+    assert search_date("31/02/63", today) is None
+    assert search_date("26/10/1963", today) == date(1963, 10, 26)

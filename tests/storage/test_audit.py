@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from clinicdesk.storage import audit
+from clinicdesk.storage import audit, audit_anchor, audit_check
 from clinicdesk.storage.database import open_database, write_transaction
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.migrations import migrate
@@ -30,7 +30,7 @@ def db(clinic: Clinic, patient_form: dict[str, str]) -> sqlite_utils.Database:
     services.patients.update(clinic.reception, patient.id, patient.version, patient_form)
     count = services.db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     assert count >= 8
-    assert audit.verify_chain(services.db) == []
+    assert audit_check.verify_chain(services.db) == []
     return services.db
 
 
@@ -42,7 +42,7 @@ def drop_guards(db: sqlite_utils.Database) -> None:
 
 def test_entries_chain_from_genesis(db: sqlite_utils.Database) -> None:
     rows = db.execute("SELECT seq, prev_hash, hash FROM audit_log ORDER BY seq").fetchall()
-    assert rows[0][0] == 1 and rows[0][1] == audit.GENESIS
+    assert rows[0][0] == 1 and rows[0][1] == audit_anchor.GENESIS
     for before, after in pairwise(rows):
         assert after[0] == before[0] + 1
         assert after[1] == before[2]
@@ -52,7 +52,7 @@ def test_update_is_refused(db: sqlite_utils.Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("UPDATE audit_log SET action = 'nothing' WHERE seq = 2")
     db.conn.rollback()
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
 
 
 def test_delete_is_refused(db: sqlite_utils.Database) -> None:
@@ -62,19 +62,19 @@ def test_delete_is_refused(db: sqlite_utils.Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("DELETE FROM audit_log")
     db.conn.rollback()
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
 
 
 def test_edited_entry_is_detected(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 4")
-    assert audit.verify_chain(db) == ["entry 4 was altered"]
+    assert audit_check.verify_chain(db) == ["entry 4 was altered"]
 
 
 def test_edited_detail_is_detected(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("UPDATE audit_log SET detail = '{\"fields\": []}' WHERE seq = 3")
-    assert "entry 3 was altered" in audit.verify_chain(db)
+    assert "entry 3 was altered" in audit_check.verify_chain(db)
 
 
 def _fields(db: sqlite_utils.Database, seq: int) -> tuple[dict[str, object], str]:
@@ -95,7 +95,7 @@ def test_an_unkeyed_hash_does_not_pass_as_a_seal(db: sqlite_utils.Database) -> N
     payload = json.dumps({"prev": prev, **fields}, sort_keys=True, ensure_ascii=False)
     forged = hashlib.sha256(payload.encode("utf-8")).hexdigest()
     db.execute("UPDATE audit_log SET user_id = 'someone-else', hash = ? WHERE seq = 5", [forged])
-    problems = audit.verify_chain(db)
+    problems = audit_check.verify_chain(db)
     assert "entry 5 was altered" in problems
     assert "entry 6 does not follow the entry before it" in problems
 
@@ -106,15 +106,15 @@ def test_an_entry_resealed_with_the_key_still_breaks_the_next_link(
     drop_guards(db)
     fields, prev = _fields(db, 5)
     fields["user_id"] = "someone-else"
-    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
+    forged = audit._entry_mac(audit_anchor.audit_key(db), prev, fields)
     db.execute("UPDATE audit_log SET user_id = 'someone-else', hash = ? WHERE seq = 5", [forged])
-    assert audit.verify_chain(db) == ["entry 6 does not follow the entry before it"]
+    assert audit_check.verify_chain(db) == ["entry 6 does not follow the entry before it"]
 
 
 def test_the_seal_depends_on_the_clinic_key(db: sqlite_utils.Database) -> None:
     fields, prev = _fields(db, 2)
     stored = db.execute("SELECT hash FROM audit_log WHERE seq = 2").fetchone()[0]
-    assert audit._entry_mac(audit.audit_key(db), prev, fields) == stored
+    assert audit._entry_mac(audit_anchor.audit_key(db), prev, fields) == stored
     assert audit._entry_mac(b"\x00" * 32, prev, fields) != stored
 
 
@@ -122,13 +122,13 @@ def test_deleted_entry_is_detected(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq = 3")
     # The broken link after the gap is the same fact; it is not reported twice.
-    assert audit.verify_chain(db) == ["entry 3 is missing (next is 4)"]
+    assert audit_check.verify_chain(db) == ["entry 3 is missing (next is 4)"]
 
 
 def test_deleted_first_entry_is_detected(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq = 1")
-    assert "entry 1 is missing (next is 2)" in audit.verify_chain(db)
+    assert "entry 1 is missing (next is 2)" in audit_check.verify_chain(db)
 
 
 def test_append_continues_the_chain_and_keeps_detail_as_json(db: sqlite_utils.Database) -> None:
@@ -144,7 +144,7 @@ def test_append_continues_the_chain_and_keeps_detail_as_json(db: sqlite_utils.Da
     assert last.detail == {"copies": 2, "name": "Zoë"}
     raw = db.execute("SELECT detail FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()[0]
     assert json.loads(raw) == last.detail
-    assert audit.verify_chain(db) == []
+    assert audit_check.verify_chain(db) == []
 
 
 def test_entries_filter_by_entity(db: sqlite_utils.Database) -> None:
@@ -157,7 +157,7 @@ def test_entries_filter_by_entity(db: sqlite_utils.Database) -> None:
 def test_deleted_entries_in_a_row_are_named_as_one_range(db: sqlite_utils.Database) -> None:
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq IN (3, 4, 5)")
-    assert audit.verify_chain(db) == ["entries 3 to 5 are missing (next is 6)"]
+    assert audit_check.verify_chain(db) == ["entries 3 to 5 are missing (next is 6)"]
 
 
 def swap(db: sqlite_utils.Database, first: int, second: int) -> None:
@@ -171,7 +171,7 @@ def swap(db: sqlite_utils.Database, first: int, second: int) -> None:
 def test_reordered_entries_are_detected(db: sqlite_utils.Database, first: int, second: int) -> None:
     drop_guards(db)
     swap(db, first, second)
-    assert audit.verify_chain(db) == [
+    assert audit_check.verify_chain(db) == [
         f"entry {first} is out of order: it was written as entry {second}",
         f"entry {second} is out of order: it was written as entry {first}",
     ]
@@ -180,10 +180,10 @@ def test_reordered_entries_are_detected(db: sqlite_utils.Database, first: int, s
 def test_a_truncated_tail_is_detected_through_the_recorded_head(
     db: sqlite_utils.Database,
 ) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 3])
-    assert audit.verify_chain(db) == [
+    assert audit_check.verify_chain(db) == [
         f"the newest 3 entries are missing: the trail ends at entry {last - 3}, "
         f"but entry {last} was written"
     ]
@@ -192,69 +192,69 @@ def test_a_truncated_tail_is_detected_through_the_recorded_head(
 def test_after_a_truncation_the_next_entry_leaves_the_gap_visible(
     db: sqlite_utils.Database,
 ) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log WHERE seq > ?", [last - 2])
     with write_transaction(db):
         audit.append(db, ACTOR, "login", "user", "user-1")
-    assert audit.head(db)[0] == last + 1
-    assert audit.verify_chain(db) == [
+    assert audit_anchor.head(db)[0] == last + 1
+    assert audit_check.verify_chain(db) == [
         f"entries {last - 1} to {last} are missing (next is {last + 1}): cut from the end of "
         f"the trail, where entry {last} had been anchored as the newest"
     ]
 
 
 def test_an_emptied_trail_is_detected(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     db.execute("DELETE FROM audit_log")
-    assert audit.verify_chain(db) == [
+    assert audit_check.verify_chain(db) == [
         f"the newest {last} entries are missing: the trail is empty, but entry {last} was written"
     ]
 
 
 def test_a_missing_head_record_is_reported(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
-    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_HEAD])
-    assert audit.verify_chain(db) == [
+    last, _ = audit_anchor.head(db)
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit_anchor.AUDIT_HEAD])
+    assert audit_check.verify_chain(db) == [
         "the record of the newest entry is missing, so entries cut from the end would go "
         f"unnoticed (the trail ends at entry {last})"
     ]
 
 
 def test_a_replaced_newest_entry_is_reported(db: sqlite_utils.Database) -> None:
-    last, _ = audit.head(db)
+    last, _ = audit_anchor.head(db)
     drop_guards(db)
     fields, prev = _fields(db, last)
     fields["action"] = "nothing"
-    forged = audit._entry_mac(audit.audit_key(db), prev, fields)
+    forged = audit._entry_mac(audit_anchor.audit_key(db), prev, fields)
     db.execute("UPDATE audit_log SET action = 'nothing', hash = ? WHERE seq = ?", [forged, last])
-    assert audit.verify_chain(db) == [
+    assert audit_check.verify_chain(db) == [
         f"entry {last} is not the entry recorded as the newest: it was replaced"
     ]
 
 
 def test_a_missing_key_is_reported_not_replaced(db: sqlite_utils.Database) -> None:
-    db.execute("DELETE FROM local_state WHERE key = ?", [audit.AUDIT_KEY])
-    problems = audit.verify_chain(db)
+    db.execute("DELETE FROM local_state WHERE key = ?", [audit_anchor.AUDIT_KEY])
+    problems = audit_check.verify_chain(db)
     assert len(problems) == 1 and problems[0].startswith("the audit key is missing")
-    assert audit.stored_audit_key(db) is None  # checking wrote nothing
+    assert audit_anchor.stored_audit_key(db) is None  # checking wrote nothing
 
 
 def test_the_key_is_made_once_and_kept(clinic: Clinic) -> None:
     db = clinic.services.db
-    key = audit.audit_key(db)
+    key = audit_anchor.audit_key(db)
     assert len(key) == 32
-    assert audit.audit_key(db) == key == audit.stored_audit_key(db)
+    assert audit_anchor.audit_key(db) == key == audit_anchor.stored_audit_key(db)
 
 
 def test_head_names_the_newest_entry(db: sqlite_utils.Database) -> None:
-    seq, seal = audit.head(db)
+    seq, seal = audit_anchor.head(db)
     assert (seq, seal) == tuple(
         db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     )
     recorded = db.execute(
-        "SELECT value FROM local_state WHERE key = ?", [audit.AUDIT_HEAD]
+        "SELECT value FROM local_state WHERE key = ?", [audit_anchor.AUDIT_HEAD]
     ).fetchone()[0]
     assert recorded == f"{seq}:{seal}"
 
@@ -262,8 +262,8 @@ def test_head_names_the_newest_entry(db: sqlite_utils.Database) -> None:
 def test_an_empty_database_has_an_empty_head(tmp_path: Path) -> None:
     db = open_database(tmp_path / "empty.db")
     migrate(db, tmp_path / "backups")
-    assert audit.head(db) == (0, audit.GENESIS)
-    assert audit.verify_chain(db) == []
+    assert audit_anchor.head(db) == (0, audit_anchor.GENESIS)
+    assert audit_check.verify_chain(db) == []
     db.close()
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import pytest
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.documents import pdf_preview
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.fields import install_form_rules
 from tests.conftest import Clinic
@@ -22,6 +25,45 @@ WindowFactory = Callable[[CurrentUser], MainWindow]
 def form_rules(qapp: QApplication) -> None:
     """The application-wide form rules, installed as ``run_gui`` installs them."""
     install_form_rules(qapp)
+
+
+@dataclass
+class PrintDialogStandIn:
+    """Answers for the system's print dialog (``pdf_preview.choose_printer``) in every GUI
+    test, so that no test depends on the machine's printers or sends a job to one: as if Print
+    were pressed with the printer as it is (the test's PDF-file QPrinter), or, when told,
+    with "Current page" chosen, or Cancel. ``asked`` lists the titles it was asked about."""
+
+    cancel: bool = False
+    current_page: bool = False
+    asked: list[str] = field(default_factory=list)
+    real: Callable[..., QPrinter | None] = pdf_preview.choose_printer
+
+    def __call__(
+        self, printer: QPrinter, _parent: object, *, title: str, page_count: int = 1
+    ) -> QPrinter | None:
+        assert page_count >= 1
+        self.asked.append(title)
+        printer.setDocName(title)
+        if self.cancel:
+            return None
+        if self.current_page:
+            printer.setPrintRange(QPrinter.PrintRange.CurrentPage)
+        return printer
+
+
+@pytest.fixture(autouse=True)
+def print_dialog() -> Iterator[PrintDialogStandIn]:
+    """Every GUI test prints through ``PrintDialogStandIn``; a test of the real dialog calls
+    ``print_dialog.real`` (with a PDF-file QPrinter, which the dialog keeps). Not through
+    ``monkeypatch``, which a test may ``undo()`` halfway."""
+    real = pdf_preview.choose_printer
+    stand_in = PrintDialogStandIn(real=real)
+    pdf_preview.choose_printer = stand_in
+    try:
+        yield stand_in
+    finally:
+        pdf_preview.choose_printer = real
 
 
 @pytest.fixture

@@ -508,7 +508,7 @@ def test_an_empty_consultation_is_refused_and_starts_no_cooling_off_period(
                 "punches",
                 "punch_diameter_mm",
                 "donor_site",
-                "kit_name",
+                # the device kit starts as Admin > Clinic details' device (a test of its own)
                 "kit_lot",
                 "anaesthetic_name",
                 "anaesthetic_dose",

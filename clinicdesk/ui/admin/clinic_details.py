@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -45,6 +46,7 @@ from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import (
     FieldWithError,
     GuardedDialog,
+    clear_message_when_corrected,
     grow_to_fit,
     message_line,
     save_and_cancel,
@@ -123,6 +125,8 @@ class ClinicDetailsDialog(GuardedDialog):
             self._add(key, LABELS[key], editor)
 
         logo_row = QWidget()
+        # Keeps its height when a message appears under it (the dialog grows instead).
+        logo_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         logo_layout = QHBoxLayout(logo_row)
         logo_layout.setContentsMargins(0, 0, 0, 0)
         self.logo_preview = QLabel()
@@ -163,6 +167,7 @@ class ClinicDetailsDialog(GuardedDialog):
         self.buttons, self.save_button = save_and_cancel(self, self.save)
         layout.addWidget(self.buttons)
         self._show_logo()
+        clear_message_when_corrected(self.message, self.fields)
         self.resize(620, self.sizeHint().height())
 
     def _add(self, key: str, label: str, editor: QWidget) -> None:

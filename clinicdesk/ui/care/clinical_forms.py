@@ -66,8 +66,11 @@ from clinicdesk.ui.widgets.fields import (
     DateEdit,
     FieldWithError,
     GuardedDialog,
+    clear_message_when_corrected,
     message_line,
+    name_as,
     save_and_cancel,
+    set_read_only,
     show_field_errors,
     shown_errors,
 )
@@ -88,6 +91,7 @@ class FormContext:
     clinicians: Sequence[ClinicianChoice]
     today: date
     treatments: Sequence[tuple[str, str]] = ()  # (id, label), for adverse events
+    device: str = ""  # Admin > Clinic details' device: a new treatment's kit to start with
 
     @property
     def read_only(self) -> bool:
@@ -258,6 +262,7 @@ class ClinicalForm(GuardedDialog):
         self._forms: list[QFormLayout] = []
         self._build()
         self._align_labels()
+        clear_message_when_corrected(self.message, self.fields)
         if record is None:
             self.load_values(self._defaults())
         else:
@@ -480,12 +485,10 @@ class ClinicalForm(GuardedDialog):
     def _set_read_only(self) -> None:
         for field in self.fields.values():
             editor = field.editor
-            if isinstance(editor, (QLineEdit, QPlainTextEdit)):
-                editor.setReadOnly(True)
-            elif isinstance(editor, CheckList):
+            if isinstance(editor, CheckList):
                 editor.set_enabled_boxes(False)
             else:
-                editor.setEnabled(False)
+                set_read_only(editor, True)
 
     # -- saving ---------------------------------------------------------------------------
 
@@ -783,6 +786,7 @@ class TreatmentForm(ClinicalForm):
             "site_id": self.context.this_site_id,
             "clinician_id": mine,
             "consent_taken_by_id": mine,
+            "kit_name": self.context.device,
             "anaesthetic_dose_unit": DoseUnit.ML.value,
         }
 
@@ -813,6 +817,7 @@ class TreatmentForm(ClinicalForm):
     def ask_override(self, reasons: Sequence[str]) -> str | None:
         """The override reason, or None when the user cancelled."""
         dialog = OverrideDialog(reasons, self)
+        name_as(dialog, self)
         self.override_dialog: OverrideDialog | None = dialog
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         dialog.deleteLater()

@@ -32,6 +32,7 @@ from clinicdesk.ui.care.follow_ups import (
     whose,
 )
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import PatientIdentity, name_the_patient
 
 
 class FollowUpDialog(QDialog):
@@ -40,6 +41,11 @@ class FollowUpDialog(QDialog):
     to show the follow-up as saved; ``changed`` carries what the service returned."""
 
     changed = Signal(object)
+    identity: PatientIdentity | None = None  # set with name_the_patient; its booking names it
+
+    def name_patient(self, who: PatientIdentity | None) -> None:
+        self.identity = who
+        name_the_patient(self, who)
 
     def __init__(
         self,
@@ -167,7 +173,7 @@ class FollowUpDialog(QDialog):
     # -- slots (return None: see MainWindow._build_actions) ---------------------------------
 
     def _book_clicked(self) -> None:
-        self.follow_up_actions.open_booking(self.follow_up, self.patient_name)
+        self.follow_up_actions.open_booking(self.follow_up, self.patient_name, self.identity)
 
     def _attended_clicked(self) -> None:
         self.follow_up_actions.set_status(

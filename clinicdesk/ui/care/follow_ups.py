@@ -53,7 +53,13 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import DateEdit, FieldWithError, GuardedDialog
+from clinicdesk.ui.widgets.fields import (
+    DateEdit,
+    FieldWithError,
+    GuardedDialog,
+    PatientIdentity,
+    name_the_patient,
+)
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")
@@ -329,7 +335,10 @@ class FollowUpActions:
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def open_booking(self, follow_up: FollowUp, patient_name: str) -> BookFollowUpDialog:
+    def open_booking(
+        self, follow_up: FollowUp, patient_name: str, who: PatientIdentity | None = None
+    ) -> BookFollowUpDialog:
+        """The booking dialog, naming ``who`` (title, top line)."""
         if self.booking_dialog is not None:
             self.booking_dialog.deleteLater()
 
@@ -337,6 +346,7 @@ class FollowUpActions:
             return self.book(follow_up, patient_name, when, notes)
 
         self.booking_dialog = BookFollowUpDialog(follow_up, patient_name, submit, self.parent)
+        name_the_patient(self.booking_dialog, who)
         self.booking_dialog.open()
         return self.booking_dialog
 
@@ -544,7 +554,10 @@ class FollowUpsDialog(QDialog):
         row = self.selected()
         if row is None:
             return None
-        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name)
+        who = PatientIdentity.named(
+            row.first_name, row.last_name, row.preferred_name, row.date_of_birth, row.nhs_number
+        )
+        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name, who)
 
     def set_status(self, status: FollowUpStatus) -> None:
         row = self.selected()

@@ -58,6 +58,7 @@ from clinicdesk.ui.care.clinical_forms import (
 )
 from clinicdesk.ui.care.follow_up_dialog import FollowUpDialog
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import name_the_patient
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel
@@ -262,6 +263,7 @@ class TimelineTab(PatientTab):
             clinicians=self.services.clinical.clinicians(self.user),
             today=self.services.patients.today(),
             treatments=treatments,
+            device=self.services.clinic_details.details().device,
         )
 
     def _open_form(self, make: Callable[[FormContext], ClinicalForm]) -> ClinicalForm | None:
@@ -275,6 +277,7 @@ class TimelineTab(PatientTab):
         if self.form is not None:
             self.form.deleteLater()  # closed by now: forms are modal
         self.form = form
+        name_the_patient(form, self.identity)
         form.saved.connect(self._form_saved)
         form.setProperty(KEEP_AT_LOCK, True)  # what was typed survives the idle lock
         form.open()
@@ -333,6 +336,7 @@ class TimelineTab(PatientTab):
         dialog = FollowUpDialog(
             self.services.clinical, self.user, follow_up, self.patient_name, self
         )
+        dialog.name_patient(self.identity)
         dialog.changed.connect(self._follow_up_changed)
         self.follow_up_dialog = dialog
         dialog.open()

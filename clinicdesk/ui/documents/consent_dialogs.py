@@ -66,9 +66,11 @@ from clinicdesk.ui.widgets.chosen_file import ChosenFileError, read_chosen_file,
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import (
+    IDENTITY_PROPERTY,
     DateEdit,
     FieldWithError,
     GuardedDialog,
+    clear_message_when_corrected,
     grow_to_fit,
     message_line,
     save_and_cancel,
@@ -151,7 +153,7 @@ class _ConsentForm(GuardedDialog):
 
         self.outer = QVBoxLayout(self)
         heading = QLabel(patient_name)
-        heading.setObjectName("dialog_patient")
+        heading.setObjectName(IDENTITY_PROPERTY)  # name_the_patient adds date of birth, NHS no.
         heading.setTextFormat(Qt.TextFormat.PlainText)  # names are shown as typed
         heading.setStyleSheet("font-size: 15px; font-weight: bold;")
         self.outer.addWidget(heading)
@@ -172,6 +174,7 @@ class _ConsentForm(GuardedDialog):
         self.buttons, self.save_button = save_and_cancel(self, self.save, self.ACTION)
 
     def finish_layout(self, chosen_id: str | None) -> None:
+        clear_message_when_corrected(self.message, self.fields)
         self.outer.addStretch(1)
         self.outer.addWidget(self.buttons)
         index = self.consent_combo.findData(chosen_id) if chosen_id else -1

@@ -4,9 +4,17 @@ Documents arrive as bytes (the renderers in ``documents/`` never write temporary
 ``load_pdf`` opens them from memory with QtPdf, and so do the preview and the printing. QtPdf
 cannot draw a page as vectors onto a QPainter, only as an image, so ``print_pdf`` renders each
 page at the printer's resolution (capped at ``MAX_PRINT_DPI``, which keeps one page in memory
-at about 35 MB) and paints it, shrunk to fit the printable area, onto the QPrinter. It is a
-plain function with a progress callback and a cancel check, so the preview runs it on a worker
-thread (Qt allows painting on a QPrinter outside the GUI thread) and the window stays usable.
+at about 35 MB) and paints it onto the QPrinter. The paper follows the document: an A4 form
+goes to the printer as an A4 job and is printed at its real size, whatever paper the printer
+is set to by default (a printer left on US Letter would otherwise shrink every form), unless
+the person picked other paper in the print dialog; then each page is fitted to that paper. It
+is a plain function with a progress callback and a cancel check, so the preview runs it on a
+worker thread (Qt allows painting on a QPrinter outside the GUI thread) and the window stays
+usable.
+
+``choose_printer`` is the one place the app asks which printer (the system's print dialog).
+Tests replace it, so that no test depends on, or prints to, the printers of the machine it
+runs on.
 
 ``PdfPreviewDialog`` knows nothing of patients or services: callers connect ``printed`` and
 ``saved`` to record and audit what left the building.
@@ -38,6 +46,8 @@ from PySide6.QtGui import (
     QGuiApplication,
     QImage,
     QKeySequence,
+    QPageLayout,
+    QPageSize,
     QPainter,
     QPalette,
     QResizeEvent,
@@ -45,7 +55,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions, QPdfPageRenderer
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -114,11 +124,14 @@ def pdf_title(document: QPdfDocument) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _pages_to_print(printer: QPrinter, page_count: int) -> list[int]:
+def _pages_to_print(printer: QPrinter, page_count: int, current_page: int) -> list[int]:
     """0-based page numbers in the order they go to the printer: the range chosen in the
-    print dialog, last page first if asked, and the copies the printer cannot make itself."""
+    print dialog ("Current page" being ``current_page``), last page first if asked, and the
+    copies the printer cannot make itself."""
     first, last = 1, page_count
-    if printer.printRange() == QPrinter.PrintRange.PageRange and printer.fromPage() > 0:
+    if printer.printRange() == QPrinter.PrintRange.CurrentPage:
+        first = last = min(max(current_page, 0), page_count - 1) + 1
+    elif printer.printRange() == QPrinter.PrintRange.PageRange and printer.fromPage() > 0:
         first = printer.fromPage()
         last = min(printer.toPage() or page_count, page_count)
     if first > last:
@@ -135,6 +148,38 @@ def _pages_to_print(printer: QPrinter, page_count: int) -> list[int]:
     if printer.collateCopies():
         return pages * copies
     return [page for page in pages for _ in range(copies)]
+
+
+def paper_was_chosen(printer: QPrinter) -> bool:
+    """Whether the paper ``printer`` is set to was picked by the person (in the print dialog's
+    page settings) rather than set by the dialog on its own. Qt's dialog puts every printer it
+    selects on that printer's default paper, upright; anything else is a choice. (A person who
+    picks exactly the default paper cannot be told apart: they get the document's paper.)"""
+    layout = printer.pageLayout()
+    if layout.orientation() != QPageLayout.Orientation.Portrait:
+        return True
+    if printer.outputFormat() != QPrinter.OutputFormat.NativeFormat:
+        return False  # "Print to File (PDF)": a PDF of the document, on the document's paper
+    info = QPrinterInfo(printer)
+    return not info.isNull() and not layout.pageSize().isEquivalentTo(info.defaultPageSize())
+
+
+def _use_document_paper(printer: QPrinter, page_points: QSizeF) -> None:
+    """Set ``printer`` to paper the size and shape of a page of ``page_points``, the painter's
+    origin at the paper's corner, so the page prints at its real size (1:1)."""
+    width, height = page_points.width(), page_points.height()
+    landscape = width > height
+    size = QPageSize(
+        QSizeF(min(width, height), max(width, height)),
+        QPageSize.Unit.Point,
+        "",
+        QPageSize.SizeMatchPolicy.FuzzyMatch,  # reportlab's A4 is A4 to within a point
+    )
+    printer.setPageSize(size)
+    printer.setPageOrientation(
+        QPageLayout.Orientation.Landscape if landscape else QPageLayout.Orientation.Portrait
+    )
+    printer.setFullPage(True)
 
 
 def _page_target(page_points: QSizeF, printer: QPrinter) -> QRectF:
@@ -165,23 +210,33 @@ def print_pdf(
     pdf: bytes,
     printer: QPrinter,
     *,
+    fit_to_paper: bool = False,
+    current_page: int = 0,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> int:
     """Print ``pdf`` on ``printer`` as configured (by a QPrintDialog or by code): its page
-    range, page order and copies, each page fitted to the printable area with its shape kept.
+    range ("Current page" being ``current_page``, counting from 0), page order and copies.
+    The job's paper is the document's (the size and shape of the first page printed) and each
+    page prints at its real size; with ``fit_to_paper`` (the person picked the paper) the paper
+    is the printer's and each page is fitted to its printable area, its shape kept. The
+    printer's paper settings are as before when the function returns.
+
     Returns how many pages were sent (copies included). ``progress(done, total)`` reports each
     page; when ``cancelled()`` turns true the job is aborted and ``PrintCancelled`` raised.
     ``UserError`` when the document is unreadable, the range is empty or the printer does not
     start. Needs the QApplication; safe to call on a worker thread (Qt allows painting on a
     QPrinter there, and the function opens its own copy of the document)."""
     document = load_pdf(pdf)
-    pages = _pages_to_print(printer, document.pageCount())
+    pages = _pages_to_print(printer, document.pageCount(), current_page)
+    layout, full_page = printer.pageLayout(), printer.fullPage()
+    if not fit_to_paper:
+        _use_document_paper(printer, document.pagePointSize(pages[0]))
     painter = QPainter()
-    if not painter.begin(printer):
-        name = printer.printerName() or printer.outputFileName() or "the printer"
-        raise UserError(f"Printing could not start on {name}; nothing was printed.")
     try:
+        if not painter.begin(printer):
+            name = printer.printerName() or printer.outputFileName() or "the printer"
+            raise UserError(f"Printing could not start on {name}; nothing was printed.")
         render_dpi = min(printer.resolution(), MAX_PRINT_DPI)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for done, page in enumerate(pages):
@@ -204,7 +259,44 @@ def print_pdf(
     finally:
         if painter.isActive():
             painter.end()
+        printer.setFullPage(full_page)
+        printer.setPageLayout(layout)
     return len(pages)
+
+
+def choose_printer(
+    printer: QPrinter, parent: QWidget | None, *, title: str, page_count: int = 1
+) -> QPrinter | None:
+    """Ask which printer, pages and copies in the system's print dialog, which sets them on
+    ``printer``; returns it, or None when the person cancels. The one place the app opens the
+    print dialog: tests replace this function (so none depends on the machine's printers).
+
+    Qt's Unix dialog selects the system's default printer as it is made, which turns a printer
+    last set to "Print to File (PDF)" into the default printer; the file is put back, so the
+    dialog offers what was chosen the time before."""
+    output_format, file_name = printer.outputFormat(), printer.outputFileName()
+    printer.setDocName(title)
+    dialog = QPrintDialog(printer, parent)
+    if (
+        output_format == QPrinter.OutputFormat.PdfFormat
+        and file_name
+        and printer.outputFormat() != output_format
+    ):
+        printer.setOutputFormat(output_format)
+        printer.setOutputFileName(file_name)
+    dialog.setObjectName("print_dialog")
+    dialog.setWindowTitle(f"Print {title}")
+    dialog.setMinMax(1, max(page_count, 1))
+    option = QAbstractPrintDialog.PrintDialogOption
+    dialog.setOption(option.PrintPageRange, page_count > 1)
+    dialog.setOption(option.PrintCurrentPage, page_count > 1)
+    dialog.setOption(option.PrintCollateCopies, True)
+    dialog.setOption(option.PrintSelection, False)
+    try:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    finally:
+        dialog.deleteLater()
+    return printer if accepted else None
 
 
 def suggested_file_name(title: str) -> str:
@@ -540,37 +632,31 @@ class PdfPreviewDialog(QDialog):
 
     def print_document(self) -> None:
         """Ask which printer and pages (the system's print dialog), then send the pages in
-        the background; ``printed`` fires when they have all gone."""
+        the background; ``printed`` fires when they have all gone. What was picked stays on
+        the printer, so the next Print… starts from it."""
         if self.print_task is not None:
             return
-        printer = self.printer
-        printer.setDocName(self.title)
-        dialog = QPrintDialog(printer, self)
-        dialog.setObjectName("print_dialog")
-        dialog.setWindowTitle(f"Print {self.title}")
-        dialog.setMinMax(1, self.page_count)
-        option = QAbstractPrintDialog.PrintDialogOption
-        dialog.setOption(option.PrintPageRange, True)
-        dialog.setOption(option.PrintCurrentPage, True)
-        dialog.setOption(option.PrintCollateCopies, True)
-        dialog.setOption(option.PrintSelection, False)
-        try:
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-        finally:
-            dialog.deleteLater()
-        if printer.printRange() == QPrinter.PrintRange.CurrentPage:
-            page = self.current_page() + 1
-            printer.setPrintRange(QPrinter.PrintRange.PageRange)
-            printer.setFromTo(page, page)
+        chosen = choose_printer(self.printer, self, title=self.title, page_count=self.page_count)
+        if chosen is None:
+            return
+        self.printer = chosen
         self.start_printing()
 
     def start_printing(self) -> None:
-        """Send the document to ``self.printer`` as it is configured, in the background."""
-        pdf, printer = self._pdf, self.printer
+        """Send the document to ``self.printer`` as it is configured, in the background: on
+        the document's paper at its real size, unless other paper was picked."""
+        pdf, printer, page = self._pdf, self.printer, self.current_page()
+        fit = paper_was_chosen(printer)
 
         def work(progress: Progress, cancelled: Cancelled) -> int:
-            return print_pdf(pdf, printer, progress=progress, cancelled=cancelled)
+            return print_pdf(
+                pdf,
+                printer,
+                fit_to_paper=fit,
+                current_page=page,
+                progress=progress,
+                cancelled=cancelled,
+            )
 
         self.print_action.setEnabled(False)
         self.print_task = BackgroundTask(

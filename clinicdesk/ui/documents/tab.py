@@ -72,7 +72,7 @@ from clinicdesk.ui.documents.consent_dialogs import (
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import IDENTITY_PROPERTY, FieldWithError, name_the_patient
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
@@ -247,6 +247,7 @@ class ProgressReportDialog(QDialog):
         self.setWindowTitle("Progress report")
         layout = QVBoxLayout(self)
         heading = QLabel(patient_name)
+        heading.setObjectName(IDENTITY_PROPERTY)  # name_the_patient adds date of birth, NHS no.
         heading.setTextFormat(Qt.TextFormat.PlainText)
         heading.setStyleSheet("font-size: 15px; font-weight: bold;")
         layout.addWidget(heading)
@@ -653,6 +654,7 @@ class DocumentsTab(PatientTab):
         if self.report_dialog is not None:
             self.report_dialog.deleteLater()  # closed by now: it is modal
         dialog = ProgressReportDialog(self.patient_name, self)
+        name_the_patient(dialog, self.identity)
         self.report_dialog = dialog
 
         def accepted() -> None:
@@ -820,6 +822,7 @@ class DocumentsTab(PatientTab):
         if self.sign_dialog is not None:
             self.sign_dialog.deleteLater()  # closed by now: it is modal
         self.sign_dialog = dialog
+        name_the_patient(dialog, self.identity)
         dialog.changed.connect(self._consent_changed)
         dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()
@@ -856,6 +859,7 @@ class DocumentsTab(PatientTab):
         if self.withdraw_dialog is not None:
             self.withdraw_dialog.deleteLater()
         self.withdraw_dialog = dialog
+        name_the_patient(dialog, self.identity)
         dialog.changed.connect(self._consent_changed)
         dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
         dialog.open()

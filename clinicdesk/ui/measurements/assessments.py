@@ -58,6 +58,7 @@ from clinicdesk.ui.widgets.fields import (
     DateEdit,
     FieldWithError,
     GuardedDialog,
+    set_read_only,
 )
 
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
@@ -293,11 +294,16 @@ class AssessmentDialog(GuardedDialog):
         self.show_errors({})
         if self.read_only:
             self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            for editor in (self._line(self.visit_date), self.pull_pulled, self.pull_of):
-                editor.setReadOnly(True)
-            self.notes.setReadOnly(True)
-            for widget in (self.satisfaction_box, self.photo_score_box, self.blinded):
-                widget.setEnabled(False)
+            for widget in (
+                self._line(self.visit_date),
+                self.pull_pulled,
+                self.pull_of,
+                self.notes,
+                self.satisfaction_box,
+                self.photo_score_box,
+                self.blinded,
+            ):
+                set_read_only(widget, True)
 
     # -- reading the form -----------------------------------------------------------------
 

@@ -68,6 +68,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.measurements.assessments import AssessmentDialog, CsvProblemsDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.fields import PatientIdentity, name_the_patient
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ class MeasurementsTab(QWidget):
     """The patient record's Measurements tab (see the module docstring)."""
 
     LABEL = "Mea&surements"
+    # Whose record this is, for the assessment form to name (set by the main window).
+    identity: PatientIdentity | None = None
     changed = Signal()  # an assessment was saved or imported here
 
     def __init__(self, service: AssessmentService, user: CurrentUser, tabs: QTabWidget) -> None:
@@ -425,6 +428,7 @@ class MeasurementsTab(QWidget):
             read_only=not self.may_edit,
             parent=self,
         )
+        name_the_patient(self.dialog, self.identity)
         self.dialog.accepted.connect(self._dialog_accepted)
         self.dialog.setProperty(KEEP_AT_LOCK, True)  # typed values survive the idle lock
         self.dialog.open()

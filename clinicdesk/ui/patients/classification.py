@@ -27,7 +27,7 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ValidationError
 from clinicdesk.ui.patients.scale_pictures import ScaleChartDialog, ScalePicture, grade_title
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import DateEdit, FieldWithError
 
 AddHandler = Callable[[str, str, str, str], Sequence[Classification]]
 RemoveHandler = Callable[[Classification], Sequence[Classification]]
@@ -71,7 +71,7 @@ class ClassificationTab(QWidget):
         self.grade.setPlaceholderText("Choose a grade")
         self.grade_field = FieldWithError(self.grade)
         self.scale.currentIndexChanged.connect(self._fill_grades)
-        self.assessed_on = FieldWithError(QLineEdit())
+        self.assessed_on = FieldWithError(DateEdit())
         self.assessed_on.editor.setObjectName("assessed_on")
         self.note = FieldWithError(QLineEdit())
         self.note.editor.setObjectName("classification_note")
@@ -124,12 +124,16 @@ class ClassificationTab(QWidget):
         self.grade.clear()
         self.grade.addItems(list(scale.grades))
         self.grade.setCurrentIndex(-1)
+        self._show_picture()
 
     def _show_picture(self, *_: object) -> None:
         scale = HairLossScale(self.scale.currentData())
         grade = self.grade.currentText()
         self.picture.set_grade(scale, grade)
-        self.picture_caption.setText(grade_title(scale, grade))
+        # No grade chosen yet (a grade starts empty): say how to see one.
+        self.picture_caption.setText(
+            grade_title(scale, grade) if grade else f"{scale.label}: choose a grade"
+        )
 
     def show_scale(self) -> None:
         """Every grade of the chosen scale; clicking one chooses it in the picker."""

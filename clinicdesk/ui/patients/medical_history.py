@@ -37,14 +37,16 @@ from clinicdesk.domain.medical import (
     validate_medical_history,
 )
 from clinicdesk.domain.patient import Sex
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError, set_read_only
 from clinicdesk.ui.widgets.item_table import Column, ItemTable
 
 TREATMENT_COLUMNS = (
     Column("drug", "Treatment", HairTreatmentDrug, width=190),
     Column("dose", "Dose", placeholder="e.g. 5% foam twice daily", width=150),
-    Column("started_on", "Started", placeholder="DD/MM/YYYY", width=90),
-    Column("stopped_on", "Stopped", placeholder="DD/MM/YYYY; blank if current", width=90),
+    Column("started_on", "Started", placeholder="DD/MM/YYYY", width=110, date=True),
+    Column(
+        "stopped_on", "Stopped", placeholder="DD/MM/YYYY; blank if current", width=110, date=True
+    ),
     Column("response", "Response", TreatmentResponse, width=130),
     Column("side_effects", "Side effects"),
 )
@@ -54,7 +56,7 @@ LAB_COLUMNS = (
     Column("test", "Test", LabTest, width=170),
     Column("value", "Result", placeholder="a number, in the unit shown beside it", width=80),
     Column("unit", "Unit", derived=True, width=60),
-    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY", width=90),
+    Column("taken_on", "Date taken", placeholder="DD/MM/YYYY", width=110, date=True),
     Column("range", "Usual range", derived=True, width=190),
     Column("flag", "Outside range?", derived=True),
 )
@@ -312,15 +314,11 @@ class MedicalHistoryTab(QWidget):
         for box in self.flag_boxes.values():
             box.setEnabled(not read_only)
         for note in self.flag_notes.values():
-            note.setReadOnly(read_only)
+            set_read_only(note, read_only)
         for table in (self.treatments, self.allergies, self.medications, self.labs):
             table.set_read_only(read_only)
         for box in (self.pcos, self.iron, self.bdd):
             box.setEnabled(not read_only)
-        onset = self.age_at_onset.editor
-        assert isinstance(onset, QLineEdit)
-        onset.setReadOnly(read_only)
+        set_read_only(self.age_at_onset.editor, read_only)
         for field in self.texts.values():
-            editor = field.editor
-            assert isinstance(editor, QPlainTextEdit)
-            editor.setReadOnly(read_only)
+            set_read_only(field.editor, read_only)

@@ -47,6 +47,7 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import set_title
 
 ZOOM_STEP = 1.25
 MIN_SCALE = 0.02
@@ -225,7 +226,7 @@ class ViewerDialog(QDialog):
     def set_photo(self, photo: Photo) -> None:
         self.photo = photo
         self.photos = [photo if p.id == photo.id else p for p in self.photos]
-        self.setWindowTitle(f"Photo — {photo_caption(photo)}")
+        set_title(self, f"Photo — {photo_caption(photo)}")  # and the patient, once named
         taken = f"taken {photo.taken_at:%d/%m/%Y %H:%M}"
         self.caption.setText(f"{photo_caption(photo)}   ({photo.original_name}, {taken})")
         self._update_position()

@@ -82,6 +82,7 @@ from clinicdesk.ui.photos.importing import (
 )
 from clinicdesk.ui.widgets.background import BackgroundTask
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 
 __all__ = [
@@ -376,6 +377,7 @@ class PhotosTab(PatientTab):
             visit_date=self.selected_visit(),
         )
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        name_the_patient(dialog, self.identity)
         files = list(paths)
 
         def accepted() -> None:
@@ -515,6 +517,7 @@ class PhotosTab(PatientTab):
         self.viewer_dialog = ViewerDialog(
             photo, image, self, photos=self.model.photos, load=self._viewer_image
         )
+        name_the_patient(self.viewer_dialog, self.identity)
         self.viewer_dialog.details_requested.connect(self._viewer_details_requested)
         self.viewer_dialog.moved.connect(self.select_photo)  # the grid follows the viewer
         self.viewer_dialog.open()
@@ -541,6 +544,7 @@ class PhotosTab(PatientTab):
             self.details_dialog.deleteLater()
         dialog = PhotoDetailsDialog(self.services.photos, self.user, photo, parent or self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        name_the_patient(dialog, self.identity)
         dialog.saved.connect(self._details_saved)
         self.details_dialog = dialog
         dialog.open()
@@ -573,6 +577,7 @@ class PhotosTab(PatientTab):
         self.compare_dialog = CompareDialog(
             self.services.photos, self.user, self.photos, photo, self, baseline=self.baseline_date()
         )
+        name_the_patient(self.compare_dialog, self.identity)
         self.compare_dialog.open()
 
     def _archive_clicked(self, _checked: bool = False) -> None:

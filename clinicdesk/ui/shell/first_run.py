@@ -7,6 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -26,6 +27,8 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
 from clinicdesk.services.context import SignedIn, create_clinic_storage
 from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
+from clinicdesk.services.documents import recovery_key_pdf
+from clinicdesk.ui.documents import pdf_preview
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError
@@ -134,7 +137,12 @@ class FirstRunDialog(QDialog):
         finally:
             QGuiApplication.restoreOverrideCursor()
         assert self.signed.recovery_key is not None
-        RecoveryKeyDialog(self.signed.recovery_key, self).exec()
+        RecoveryKeyDialog(
+            self.signed.recovery_key,
+            self.signed.services.clinic.clinic_name(),
+            self.today(),
+            self,
+        ).exec()
         self.accept()
 
     def open_demo(self) -> None:
@@ -172,12 +180,24 @@ class FirstRunDialog(QDialog):
 
 
 class RecoveryKeyDialog(QDialog):
-    """The recovery key, shown once at clinic creation: print it, keep it in the safe."""
+    """The recovery key, shown once at clinic creation: print it, keep it in the safe. The
+    printed page has the clinic's name, the date and the key in large monospaced type."""
 
-    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        recovery_key: str,
+        clinic_name: str,
+        today: date,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("recovery_key_dialog")
         self.setWindowTitle("Your recovery key")
+        self.clinic_name = clinic_name
+        self.today = today
+        # One printer for the dialog (made at the first Print…), so a second Print… starts
+        # from the first one's choices.
+        self.printer: QPrinter | None = None
         layout = QVBoxLayout(self)
         text = QLabel(
             "ClinicDesk encrypts all clinic data. If every administrator forgets their "
@@ -195,12 +215,18 @@ class RecoveryKeyDialog(QDialog):
         )
         self.key_label.setWordWrap(True)
         layout.addWidget(self.key_label)
+        self.status = QLabel()
+        self.status.setObjectName("recovery_key_status")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
         self.kept = QCheckBox("I have printed or written down the recovery key")
         self.kept.setObjectName("recovery_key_kept")
         layout.addWidget(self.kept)
         buttons = QHBoxLayout()
         self.print_button = QPushButton("Print…")
-        self.print_button.clicked.connect(self._print)
+        self.print_button.setObjectName("recovery_key_print")
+        self.print_button.clicked.connect(self.print_key)
         self.done_button = QPushButton("Continue")
         self.done_button.setObjectName("recovery_key_done")
         self.done_button.setEnabled(False)
@@ -212,18 +238,33 @@ class RecoveryKeyDialog(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(520)
 
-    def _print(self) -> None:
-        from PySide6.QtGui import QTextDocument
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+    def key_pdf(self) -> bytes:
+        """The page that is printed (never saved: anyone holding the key opens the data)."""
+        return recovery_key_pdf(self.clinic_name, self.key_label.text(), self.today)
 
-        printer = QPrinter()
-        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
-            document = QTextDocument()
-            document.setPlainText(
-                f"{APP_NAME} recovery key\n\n{self.key_label.text()}\n\n"
-                "Keep this in the practice safe. Anyone holding it can open the clinic's data."
+    def print_key(self) -> None:
+        """Ask which printer, then print the key's page (one page: done here, quickly)."""
+        if self.printer is None:
+            self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer = pdf_preview.choose_printer(
+            self.printer, self, title=f"{APP_NAME} recovery key", page_count=1
+        )
+        if printer is None:
+            return
+        self.printer = printer
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            pdf_preview.print_pdf(
+                self.key_pdf(), printer, fit_to_paper=pdf_preview.paper_was_chosen(printer)
             )
-            document.print_(printer)
+        except UserError as exc:
+            self.status.setText("The recovery key was not printed.")
+            show_user_error(self, exc, "Print")
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        where = printer.printerName() or printer.outputFileName() or "the printer"
+        self.status.setText(f"Sent to {where}. Check that the page came out, and keep it safe.")
 
     def reject(self) -> None:
         # Closing without confirming would lose the only copy: insist.

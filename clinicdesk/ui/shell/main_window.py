@@ -362,6 +362,7 @@ class MainWindow(RecordSavingWindow):
         self._version_override = None
         today = self.services.patients.today()
         self.header.show_patient(record.patient, record.patient.age(today), record.banner)
+        self._name_patient_in_forms(record.patient)
         self.demographics.load(record.patient.details)
         if record.medical_history is not None:
             self.medical.load(record.medical_history, today, record.patient.details.sex)

@@ -148,6 +148,7 @@ class RecordSavingWindow(RecordTabsWindow):
         self.header.show_patient(
             patient, patient.age(today), self.services.patients.banner(self.user, patient.id)
         )
+        self._name_patient_in_forms(patient)
         self.model.replace_summary(_summary_of(patient))
         self.statusBar().showMessage("Saved.", 4000)
         self._update_actions()

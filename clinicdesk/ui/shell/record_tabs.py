@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTabWidget
 
 from clinicdesk.domain.assessments import Assessment
 from clinicdesk.domain.clinical import FollowUp, Treatment
+from clinicdesk.domain.patient import Patient
 from clinicdesk.errors import UserError
 from clinicdesk.services.audit import NOT_OWN_PATIENT
 from clinicdesk.services.clinical import TimelineItem, TimelineKind, TreatmentSaved
@@ -23,6 +24,7 @@ from clinicdesk.ui.admin.access_log import AccessLogTab
 from clinicdesk.ui.patients.classification import ClassificationTab
 from clinicdesk.ui.shell.window_menus import MenuWindow
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import PatientIdentity
 
 if TYPE_CHECKING:
     from clinicdesk.ui.care.timeline import TimelineTab
@@ -89,6 +91,14 @@ class RecordTabsWindow(MenuWindow):
     @property
     def photos(self) -> PhotosTab:
         return self.record_tabs().photos
+
+    def _name_patient_in_forms(self, patient: Patient) -> None:
+        """The forms the record's tabs open name this patient (title and top line)."""
+        identity = PatientIdentity.of(patient)
+        self.timeline.identity = identity
+        self.measurements.identity = identity
+        self.photos.identity = identity
+        self.documents.identity = identity
 
     def _show_access_log_tab(self, allowed: bool) -> None:
         """The access log tab for clinicians and admins only; emptied whenever roles apply."""

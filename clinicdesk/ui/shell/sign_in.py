@@ -113,7 +113,12 @@ class LoginDialog(QDialog):
         if self.signed.recovery_key:  # a database from before encryption was just converted
             from clinicdesk.ui.shell.first_run import RecoveryKeyDialog
 
-            RecoveryKeyDialog(self.signed.recovery_key, self).exec()
+            RecoveryKeyDialog(
+                self.signed.recovery_key,
+                self.signed.services.clinic.clinic_name(),
+                self.today(),
+                self,
+            ).exec()
         if not self._own_password_chosen(self.signed):
             self.signed.services.close()
             self.signed = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -138,6 +138,19 @@ def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
         window.move(max(x, available.x()), max(y, available.y()))
 
 
+# A screen no larger than this in either direction opens the first window maximised.
+ROOMY_SCREEN = QSize(1600, 1000)
+
+
+def _screen_is_small(window: QWidget, available: QRect | None) -> bool:
+    if available is None:
+        screen = window.screen()
+        if screen is None:
+            return False
+        available = screen.availableGeometry()
+    return available.width() < ROOMY_SCREEN.width() or available.height() < ROOMY_SCREEN.height()
+
+
 class WindowLayout:
     """Remembers ``window``'s place and size (and whether it was maximised) and ``splitter``'s
     sizes in ``data_dir/window.ini``. The place is stored as a plain rectangle and fitted to
@@ -154,6 +167,11 @@ class WindowLayout:
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QRect) and geometry.isValid():
             self.window.setGeometry(geometry)
+        elif _screen_is_small(self.window, available):
+            # First start on a laptop or a 1440 px monitor: the default size would squeeze the
+            # patient list's columns beside an open record, so use the whole screen.
+            self.window.showMaximized()
+            return
         sizes = self.settings.value(SPLITTER_KEY)
         if isinstance(sizes, QByteArray) and not sizes.isEmpty():
             self.splitter.restoreState(sizes)

@@ -10,41 +10,116 @@ Also the rules every form obeys, kept here so a new form gets them by using thes
   a calendar pop-up.
 - ``install_form_rules``: on the QApplication, a wheel over a combo box, spin box or date field
   that does not have the keyboard focus scrolls the form instead of changing the value.
+- ``FieldWithError``: a message under a field wraps (the form grows, the field keeps its
+  height) and goes as soon as the field is edited; ``clear_message_when_corrected`` takes the
+  form's "Not saved" line away with the last of them. A form opens with its first field
+  focused (``focus_first_field``; ``GuardedDialog`` does it).
+- ``name_the_patient``: every form about one patient names them (name, date of birth, NHS
+  number where known: ``PatientIdentity``) in its title and on a line at its top, and opens
+  below the main window's patient header, so the record's identity stays in view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeyEvent, QPainter, QPixmap
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
     QApplication,
+    QBoxLayout,
     QCalendarWidget,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
+    QSpinBox,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from clinicdesk.domain.dates import format_uk, try_parse_date
+from clinicdesk.domain.identifiers import format_nhs_number
+from clinicdesk.domain.patient import Patient
 
 ERROR_STYLE = "color: #b00020;"
 INVALID_STYLE = "border: 1px solid #b00020;"
 
 
+def _input_widgets(root: QWidget) -> list[QWidget]:
+    """``root`` itself when it is an input, else the inputs inside it (a row of fields)."""
+    inputs = (QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox, QAbstractButton)
+    if isinstance(root, inputs):
+        return [root]
+    return [w for w in root.findChildren(QWidget) if isinstance(w, inputs)]
+
+
+def _on_edit(widget: QWidget, slot: Callable[..., None]) -> None:
+    """Call ``slot`` whenever what ``widget`` holds changes (typed, chosen, ticked)."""
+    if isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)):
+        widget.textChanged.connect(slot)
+    elif isinstance(widget, QComboBox):
+        widget.currentIndexChanged.connect(slot)
+        widget.editTextChanged.connect(slot)
+    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.textChanged.connect(slot)
+    elif isinstance(widget, QAbstractSpinBox):
+        widget.editingFinished.connect(slot)
+    elif isinstance(widget, QAbstractButton) and widget.isCheckable():
+        widget.toggled.connect(slot)
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label never shorter than its wrapped text at the width it is given
+    (a form layout can otherwise leave it a line short, clipping the message)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()  # a longer message at the same width: no resize event to wait for
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        needed = self.heightForWidth(self.width()) if self.wordWrap() and self.text() else 0
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+        elif needed <= 0 and self.minimumHeight():
+            self.setMinimumHeight(0)
+
+
+_ONE_LINE = (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)
+
+
 class FieldWithError(QWidget):
-    """Wraps an input widget and a red, plain-text message label under it."""
+    """Wraps an input widget and a red, plain-text message label under it.
+
+    The message wraps onto as many lines as it needs (the field grows; the input keeps its
+    height) and goes as soon as the input is edited (``corrected`` is then emitted)."""
+
+    corrected = Signal()
 
     def __init__(self, editor: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,19 +127,48 @@ class FieldWithError(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
+        policy = editor.sizePolicy()
+        if policy.verticalPolicy() == QSizePolicy.Policy.Preferred:
+            # Never squeezed below its size to make room for a message (the form grows).
+            policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
+            editor.setSizePolicy(policy)
         layout.addWidget(editor)
-        self.error_label = QLabel()
+        self.error_label = WrappedLabel()
+        self.error_label.setObjectName("field_error")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
+        # As tall as its wrapped lines, never squeezed to one clipped line.
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.error_label.setSizePolicy(policy)
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)
+        for widget in _input_widgets(editor):
+            _on_edit(widget, self._edited)
+
+    def _edited(self, *_: object) -> None:
+        if self.error:
+            self.set_error(None)
+            self.corrected.emit()
 
     def set_error(self, message: str | None) -> None:
+        editor = self.editor
+        if message and not editor.styleSheet():
+            # A style sheet border drops the native frame's padding: keep the inputs' height.
+            for widget in (editor, *editor.findChildren(QWidget)):
+                if widget is editor or (isinstance(widget, _ONE_LINE) and widget.isVisibleTo(self)):
+                    height = min(widget.sizeHint().height(), widget.maximumHeight())
+                    widget.setMinimumHeight(max(widget.minimumHeight(), height))
         self.error_label.setText(message or "")
         self.error_label.setVisible(bool(message))
-        self.editor.setStyleSheet(INVALID_STYLE if message else "")
+        if isinstance(editor, (*_ONE_LINE, QPlainTextEdit, QTextEdit)):
+            calm = READ_ONLY_STYLE if editor.styleSheet() == READ_ONLY_STYLE else ""
+            editor.setStyleSheet(INVALID_STYLE if message else calm)
+        # A row of inputs (a container) is not outlined: a border there would reach every
+        # input and button inside it and change their size; its message says what is wrong.
         self.editor.setToolTip(message or "")
+        _fit_after_change(self)
 
     def text(self) -> str:
         """What was typed, for a field whose editor is a line edit."""
@@ -83,13 +187,35 @@ NOT_SAVED = "Not saved: correct the fields marked in red."
 def message_line(name: str) -> QLabel:
     """The red, plain-text line at the top of a form saying why it was not saved (hidden
     while empty)."""
-    label = QLabel()
+    label = WrappedLabel()
     label.setObjectName(name)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
     label.setStyleSheet(ERROR_STYLE)
     label.setVisible(False)
     return label
+
+
+def _fit_after_change(widget: QWidget) -> None:
+    """A message appeared or went: the window re-lays out and grows to show it whole."""
+    window = widget.window()
+    if window is not widget and isinstance(window, QDialog) and window.isVisible():
+        grow_to_fit(window)
+
+
+def clear_message_when_corrected(message: QLabel, fields: Mapping[str, FieldWithError]) -> None:
+    """Once the last field message is corrected, the form's "Not saved: correct the fields"
+    line goes too (a message that belongs to no field stays)."""
+
+    def corrected() -> None:
+        if shown_errors(fields) or not message.text().startswith(NOT_SAVED):
+            return
+        rest = message.text()[len(NOT_SAVED) :].strip("\n")
+        message.setText(rest)
+        message.setVisible(bool(rest))
+
+    for field in fields.values():
+        field.corrected.connect(corrected)
 
 
 def show_field_errors(
@@ -143,13 +269,43 @@ def save_and_cancel(
 
 
 def grow_to_fit(form: QWidget) -> None:
-    """Grow taller to show what was added (messages, a picture) rather than squeeze it."""
+    """Grow taller to show what was added (messages, a picture) rather than squeeze it (as
+    far as the screen allows: a form with a scroll area scrolls instead)."""
     layout = form.layout()
     if layout is not None:
         layout.activate()
     wanted = form.sizeHint().height()
+    if layout is not None and layout.hasHeightForWidth():
+        wanted = max(wanted, layout.totalHeightForWidth(form.width()))
+    screen = form.screen()
+    if screen is not None:
+        wanted = min(wanted, max(form.height(), screen.availableGeometry().height() - 40))
     if wanted > form.height():
         form.resize(form.width(), wanted)
+
+
+def focus_first_field(root: QWidget) -> QWidget | None:
+    """Give the keyboard focus to the first input of ``root`` one can type in or choose from
+    (in tab order); None when there is none (a read-only form)."""
+    inputs = (QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox)
+    widget: QWidget | None = root.nextInFocusChain()
+    for _ in range(500):  # the chain is a ring through ``root``; this only bounds it
+        if widget is None or widget is root:
+            break
+        if (
+            isinstance(widget, inputs)
+            and widget.isVisibleTo(root)
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and not (
+                isinstance(widget, (QLineEdit, QPlainTextEdit, QTextEdit)) and widget.isReadOnly()
+            )
+            and not isinstance(widget.parentWidget(), (QComboBox, QAbstractSpinBox))
+        ):
+            widget.setFocus(Qt.FocusReason.TabFocusReason)
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
 
 
 # -- asking before typed work is thrown away ------------------------------------------------------
@@ -231,9 +387,12 @@ class GuardedDialog(QDialog):
             self.reject()
 
     def showEvent(self, event: object) -> None:
-        if self._clean is None:
+        first = self._clean is None
+        if first:
             self.mark_clean()
         super().showEvent(event)  # type: ignore[arg-type]
+        if first:
+            focus_first_field(self)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and event.modifiers() in (
@@ -250,6 +409,35 @@ class GuardedDialog(QDialog):
             event.ignore()
             return
         super().closeEvent(event)
+
+
+# -- read-only ------------------------------------------------------------------------------------
+
+READ_ONLY_STYLE = "background: #f0f2f5; color: #243b53; border: 1px solid #d9e2ec;"
+_PLACEHOLDER = "editable_placeholder"
+
+
+def set_read_only(widget: QWidget, read_only: bool) -> None:
+    """Make an input look as it behaves. Read-only, a text field is greyed flat (text still
+    selectable), shows no placeholder (a hint to type would say it can be typed in) and, a
+    date, no calendar button; a choice or tick box is disabled. Editable again, all is back."""
+    if isinstance(widget, (QLineEdit, QPlainTextEdit)):
+        if read_only and widget.placeholderText():
+            widget.setProperty(_PLACEHOLDER, widget.placeholderText())
+            widget.setPlaceholderText("")
+        elif not read_only:
+            kept = widget.property(_PLACEHOLDER)
+            if isinstance(kept, str) and kept:
+                widget.setPlaceholderText(kept)
+        widget.setReadOnly(read_only)
+        if read_only:
+            widget.setStyleSheet(READ_ONLY_STYLE)
+        elif widget.styleSheet() == READ_ONLY_STYLE:
+            widget.setStyleSheet("")
+        if isinstance(widget, DateEdit):
+            widget.calendar_action.setVisible(not read_only)
+    else:
+        widget.setEnabled(not read_only)
 
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -373,3 +561,164 @@ def install_form_rules(app: QApplication) -> WheelGuard:
     guard.setObjectName(_WHEEL_GUARD)
     app.installEventFilter(guard)
     return guard
+
+
+# -- which patient ---------------------------------------------------------------------------------
+
+IDENTITY_PROPERTY = "patient_identity"
+IDENTITY_STYLE = (
+    "background: #e8eef5; color: #102a43; border: 1px solid #bcccdc; padding: 4px 6px;"
+    " font-weight: bold;"
+)
+HEADER_NAME = "patient_header"  # the main window's record header (name, born, NHS number)
+HEADER_GAP = 8
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    """Whose record a form is about: the name, date of birth and NHS number (where known)."""
+
+    name: str
+    date_of_birth: date | None = None
+    nhs_number: str = ""
+
+    @classmethod
+    def of(cls, patient: Patient) -> PatientIdentity:
+        d = patient.details
+        return cls.named(d.first_name, d.last_name, d.preferred_name, d.date_of_birth, d.nhs_number)
+
+    @classmethod
+    def named(
+        cls,
+        first_name: str,
+        last_name: str,
+        preferred_name: str = "",
+        date_of_birth: date | None = None,
+        nhs_number: str = "",
+    ) -> PatientIdentity:
+        name = " ".join(part for part in (first_name, last_name) if part)
+        if preferred_name and preferred_name != first_name:
+            name += f' ("{preferred_name}")'
+        return cls(name, date_of_birth, nhs_number)
+
+    def text(self) -> str:
+        """``Siobhán O'Brien · born 03/07/1985 · NHS 943 476 5919`` (no NHS part without
+        one), as typed: shown only as plain text."""
+        parts = [self.name or "Unnamed patient"]
+        if self.date_of_birth is not None:
+            parts.append(f"born {format_uk(self.date_of_birth)}")
+        if self.nhs_number:
+            parts.append(f"NHS {format_nhs_number(self.nhs_number)}")
+        return " · ".join(parts)
+
+
+def identity_title(title: str, who: PatientIdentity | None) -> str:
+    return f"{title} — {who.text()}" if who is not None else title
+
+
+def set_title(dialog: QWidget, title: str) -> None:
+    """``title`` for ``dialog``, followed by the patient it names (``name_the_patient``)."""
+    text = dialog.property(IDENTITY_PROPERTY)
+    dialog.setWindowTitle(f"{title} — {text}" if isinstance(text, str) and text else title)
+
+
+def identity_line(text: str) -> QLabel:
+    """The line at the top of a form naming its patient (``PatientIdentity.text``; plain
+    text: a name may hold ``<``)."""
+    label = QLabel(text)
+    label.setObjectName(IDENTITY_PROPERTY)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setStyleSheet(IDENTITY_STYLE)
+    label.setAccessibleName("Patient")
+    return label
+
+
+def name_the_patient(dialog: QWidget, who: PatientIdentity | None) -> None:
+    """Name ``who`` in ``dialog``'s title (after what it says now) and on a line at the top of
+    its layout, and open it below the main window's patient header (``keep_header_in_view``).
+    Call it once the dialog's layout is built; again with another patient to change both."""
+    if who is not None:
+        _name(dialog, who.text())
+
+
+def name_as(dialog: QWidget, other: QWidget) -> None:
+    """Name in ``dialog`` the patient ``other`` names (a question a form asks)."""
+    text = other.property(IDENTITY_PROPERTY)
+    if isinstance(text, str) and text:
+        _name(dialog, text)
+
+
+def _name(dialog: QWidget, text: str) -> None:
+    base = dialog.windowTitle()
+    old = dialog.property(IDENTITY_PROPERTY)
+    if isinstance(old, str) and old and base.endswith(f" — {old}"):
+        base = base[: -len(f" — {old}")]
+    dialog.setProperty(IDENTITY_PROPERTY, text)
+    set_title(dialog, base)
+    line = dialog.findChild(QLabel, IDENTITY_PROPERTY)
+    if line is not None:
+        line.setText(text)
+        line.setStyleSheet(IDENTITY_STYLE)
+    else:
+        line = identity_line(text)
+        layout = dialog.layout()
+        if isinstance(layout, QBoxLayout):
+            layout.insertWidget(0, line)
+        elif isinstance(layout, QFormLayout):
+            layout.insertRow(0, line)
+    keep_header_in_view(dialog)
+
+
+def available_area(widget: QWidget) -> QRect | None:
+    """The screen area (taskbar excluded) where ``widget`` opens."""
+    screen = widget.screen()
+    return screen.availableGeometry() if screen is not None else None
+
+
+def patient_header() -> QWidget | None:
+    """The main window's patient header, when a record is on screen."""
+    for top in QApplication.topLevelWidgets():
+        if not top.isVisible():
+            continue
+        header = top.findChild(QWidget, HEADER_NAME)
+        if header is not None and header.isVisible():
+            return header
+    return None
+
+
+def place_below_header(dialog: QWidget) -> None:
+    """Move ``dialog`` (and shorten it, as far as its minimum allows) so it starts below the
+    main window's patient header: the record's name, date of birth and NHS number stay in
+    view while the form is open. Horizontally it stays centred on its parent window."""
+    header = patient_header()
+    area = available_area(dialog)
+    if header is None or area is None:
+        return
+    top = header.mapToGlobal(QPoint(0, header.height())).y() + HEADER_GAP
+    frame = dialog.frameGeometry()
+    extra = frame.height() - dialog.height()
+    room = area.bottom() + 1 - top - extra
+    if room < dialog.height():
+        dialog.resize(dialog.width(), max(room, dialog.minimumSizeHint().height(), 120))
+    parent = dialog.parentWidget()
+    anchor = parent.window() if parent is not None else header.window()
+    x = anchor.frameGeometry().center().x() - frame.width() // 2
+    x = max(area.left(), min(x, area.right() + 1 - frame.width()))
+    y = min(top, area.bottom() + 1 - dialog.height() - extra)
+    dialog.move(x, max(y, area.top()))
+
+
+class _BelowHeader(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
+            place_below_header(watched)
+        return False
+
+
+def keep_header_in_view(dialog: QWidget) -> None:
+    """Each time ``dialog`` is shown, place it below the patient header (``place_below_header``)."""
+    if dialog.findChild(_BelowHeader, "below_header") is None:
+        keeper = _BelowHeader(dialog)
+        keeper.setObjectName("below_header")
+        dialog.installEventFilter(keeper)

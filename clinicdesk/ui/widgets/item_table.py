@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,13 +26,15 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from clinicdesk.ui.widgets.fields import ERROR_STYLE
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, DateEdit
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
@@ -42,6 +50,42 @@ class Column:
     # Shown, never typed: filled by the form from the other cells (``set_derived``), and
     # left out of ``rows``.
     derived: bool = False
+    # Typed in a ``DateEdit`` (kept as typed, with its calendar pop-up), as in every form.
+    date: bool = False
+
+
+class DateDelegate(QStyledItemDelegate):
+    """Edits a date cell in the forms' ``DateEdit``: nothing typed is corrected (the save
+    refuses a date that is not real, at the cell), and its calendar writes the day picked."""
+
+    def createEditor(
+        self,
+        parent: QWidget,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QWidget:
+        editor = DateEdit(parent)
+        editor.setObjectName("cell_date")
+        editor.setMaximumWidth(16_777_215)  # as wide as the column
+        editor.setFrame(False)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        if isinstance(editor, DateEdit):
+            editor.setText(str(index.data() or ""))
+        else:
+            super().setEditorData(editor, index)
+
+    def setModelData(
+        self,
+        editor: QWidget,
+        model: QAbstractItemModel,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        if isinstance(editor, DateEdit):
+            model.setData(index, editor.text())
+        else:
+            super().setModelData(editor, model, index)
 
 
 class ItemTable(QWidget):
@@ -72,6 +116,8 @@ class ItemTable(QWidget):
         for i, column in enumerate(self.columns):
             if column.width:
                 self.table.setColumnWidth(i, column.width)
+            if column.date:
+                self.table.setItemDelegateForColumn(i, DateDelegate(self.table))
         self.table.itemChanged.connect(self._item_changed)
         layout.addWidget(self.table)
         buttons = QHBoxLayout()

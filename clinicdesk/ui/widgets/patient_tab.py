@@ -12,8 +12,13 @@ from __future__ import annotations
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
+from clinicdesk.ui.widgets.fields import PatientIdentity
+
 
 class PatientTab(QWidget):
+    # Whose record this is, for the forms the tab opens to name (set by the main window).
+    identity: PatientIdentity | None = None
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.patient_id: str | None = None

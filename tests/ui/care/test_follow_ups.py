@@ -153,7 +153,7 @@ def test_reception_books_a_follow_up_by_typing_a_date_and_time(
     click(qtbot, dialog.book_button)
     rebooking = dialog.booking_dialog
     assert rebooking is not None and rebooking is not booking
-    assert rebooking.windowTitle() == "Rebook follow-up"
+    assert rebooking.windowTitle() == "Rebook follow-up — Siobhán O'Brien · born 03/07/1985"
     type_text(qtbot, rebooking.when_edit, "21/01/2027 09:00")
     click(qtbot, rebooking.book_button)
     assert shown(dialog)[1]["Booked for"] == "21/01/2027 09:00"

@@ -253,6 +253,29 @@ def test_recording_a_treatment_shows_it_and_its_five_follow_ups_in_the_timeline(
     assert tab.adverse_event_button.isEnabled()
 
 
+def test_a_new_treatment_starts_with_the_clinics_device_kit_and_a_saved_one_keeps_its_own(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    clinic.services.clinic_details.update(clinic.admin, {"device": "Acme MicroKit 3 (CE)"})
+    patient = eligible_patient(clinic)
+    _window, tab = open_timeline(open_window, clinic.clinician, patient)
+    form = treatment_form_of(tab)
+    assert form.raw()["kit_name"] == "Acme MicroKit 3 (CE)"  # Admin > Clinic details
+    fill_treatment(qtbot, form, kit_name="Rigenera HBW")  # another kit this time
+    form.save_button.click()  # type: ignore[union-attr]
+    assert not form.isVisible()
+
+    # A saved treatment shows the kit it was recorded with, not the clinic's current one.
+    row = next(
+        r for r in range(tab.model.rowCount()) if tab.model.index(r, 1).data() == "Treatment"
+    )
+    tab.open_row(row)
+    saved = tab.form
+    assert isinstance(saved, TreatmentForm) and saved.record is not None
+    assert saved.raw()["kit_name"] == "Rigenera HBW"
+    saved.reject()
+
+
 def test_a_bad_field_shows_its_message_at_the_field_and_saves_nothing(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:
@@ -468,7 +491,7 @@ def test_double_clicking_a_follow_up_opens_it_to_book_and_mark_attended(
     qtbot.mouseClick(dialog.book_button, Qt.MouseButton.LeftButton)
     booking = dialog.booking_dialog
     assert booking is not None and booking.isVisible()
-    assert booking.windowTitle() == "Book follow-up"
+    assert booking.windowTitle() == "Book follow-up — Siobhán O'Brien · born 03/07/1985"
     type_text(qtbot, booking.when_edit, "31/02/2027 10:30")
     qtbot.keyClick(booking.when_edit, Qt.Key.Key_Return)
     assert booking.isVisible()  # nothing saved: the message is at the field

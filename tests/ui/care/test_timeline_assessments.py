@@ -90,7 +90,7 @@ def test_an_assessment_is_listed_and_opens_for_correction_from_the_timeline(
     double_click_row(qtbot, tab, row)
     dialog = window.measurements.dialog
     assert dialog is not None and dialog.isVisible()
-    assert dialog.windowTitle() == "Assessment of 01/03/2025"
+    assert dialog.windowTitle() == "Assessment of 01/03/2025 — Siobhán O'Brien · born 03/07/1985"
     assert dialog.cell(Region.VERTEX, "total_density").text() == "120"
     dialog.satisfaction_box.setCurrentIndex(dialog.satisfaction_box.findData("6"))
     dialog.set_cell(Region.VERTEX, "total_density", "125")

@@ -19,7 +19,6 @@ from tests.reliability.test_recorded_outputs import full
 from tests.ui.care.test_lots import open_finder, treat
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 from tests.ui.documents.test_documents_tab import (
-    accept_print_dialog,
     booked_patient,
     open_documents,
     pdf_printer,
@@ -70,7 +69,8 @@ def test_printing_that_cannot_be_recorded_says_it_was_printed_but_not_recorded(
 ) -> None:
     patient = booked_patient(clinic)
     _window, tab = open_documents(open_window, clinic.reception, patient)
-    tab.printer = pdf_printer(tmp_path / "printed.pdf")
+    printed = tmp_path / "printed.pdf"
+    tab.printer = pdf_printer(printed)
     tab.make_consent_pack()
     preview = wait_for_preview(qtbot, tab)
     monkeypatch.setattr(clinic.services.consents, "record_document", full)
@@ -85,13 +85,13 @@ def test_printing_that_cannot_be_recorded_says_it_was_printed_but_not_recorded(
         else:
             QTimer.singleShot(20, answer_the_message)
 
-    when_modal(accept_print_dialog)
     preview.print_action.trigger()
     QTimer.singleShot(20, answer_the_message)
     qtbot.waitUntil(lambda: bool(seen), timeout=30000)
     qtbot.waitUntil(lambda: preview.print_task is None)
     assert seen[0].startswith("“Consent pack” was printed, but that could not be recorded")
     assert "disk is full" in seen[0]
+    assert printed.read_bytes().startswith(b"%PDF")  # printed, on the printer it was given
 
 
 def test_a_lot_list_whose_export_cannot_be_audited_is_not_left_behind(

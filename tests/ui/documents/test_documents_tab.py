@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -26,7 +26,7 @@ from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.documents.pdf_helpers import pages_text
 from tests.services.clinical_setup import consultation_form, signature_png
-from tests.ui.conftest import WindowFactory, type_text, when_modal
+from tests.ui.conftest import WindowFactory, type_text
 
 DISCUSSED_DAYS_AGO = 3  # inside the default 14-day cooling-off period
 
@@ -87,14 +87,9 @@ def wait_for_preview(qtbot: QtBot, tab: DocumentsTab) -> PdfPreviewDialog:
     return tab.preview
 
 
-def accept_print_dialog(modal: QWidget) -> None:
-    assert isinstance(modal, QPrintDialog), f"expected the print dialog, got {modal!r}"
-    modal.accept()
-
-
 def print_preview(qtbot: QtBot, preview: PdfPreviewDialog) -> None:
-    """Print… in the preview, OK in the system's print dialog, and wait for the pages."""
-    when_modal(accept_print_dialog)
+    """Print… in the preview, Print in the print dialog (the tests' stand-in, which keeps
+    the test's PDF-file printer), and wait for the pages."""
     with qtbot.waitSignal(preview.printed, timeout=30000):
         preview.print_action.trigger()
     qtbot.waitUntil(lambda: preview.print_task is None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
-from PySide6.QtGui import QImage, QPageLayout, QPainter
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfPageRenderer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton, QWidget
@@ -27,10 +27,16 @@ from clinicdesk.ui.documents.pdf_preview import (
     PdfPreviewDialog,
     PrintCancelled,
     load_pdf,
+    paper_was_chosen,
     print_pdf,
     suggested_file_name,
 )
-from tests.ui.conftest import click_message_button, close_dialog, when_modal
+from tests.ui.conftest import (
+    PrintDialogStandIn,
+    click_message_button,
+    close_dialog,
+    when_modal,
+)
 
 PreviewFactory = Callable[..., PdfPreviewDialog]
 TITLE = "Consent form – Zoë Ó Súilleabháin"
@@ -81,6 +87,17 @@ def rendered_pages(pdf: bytes, width: int = 300) -> list[QImage]:
     return pages
 
 
+def ink_box(image: QImage, threshold: int = 240) -> tuple[int, int, int, int]:
+    """Left, top, right and bottom of the ink on ``image``, in pixels."""
+    gray = image.convertToFormat(QImage.Format.Format_Grayscale8)
+    row_bytes, width = gray.bytesPerLine(), gray.width()
+    data = bytes(gray.constBits())
+    rows = [data[y * row_bytes : y * row_bytes + width] for y in range(gray.height())]
+    inked_rows = [y for y, row in enumerate(rows) if min(row) < threshold]
+    inked_columns = [x for x in range(width) if any(rows[y][x] < threshold for y in inked_rows)]
+    return inked_columns[0], inked_rows[0], inked_columns[-1], inked_rows[-1]
+
+
 def pdf_printer(path: Path, dpi: int | None = None) -> QPrinter:
     """A printer that writes a PDF file (1200 dpi, rendered at 300, unless ``dpi`` is given:
     tests that only count and order pages print coarser, to stay quick)."""
@@ -125,11 +142,11 @@ def test_print_pdf_sends_every_page_with_its_ink(pdf: bytes, tmp_path: Path) -> 
     reader = PdfReader(out)
     assert len(reader.pages) == len(PdfReader(io.BytesIO(pdf)).pages) == 3
     for page in reader.pages:
-        assert round(float(page.mediabox.width)) == 595  # A4, as the printer's paper
+        assert round(float(page.mediabox.width)) == 595  # A4, as the document
         xobjects = page["/Resources"]["/XObject"]
         assert any(xobjects[name]["/Subtype"] == "/Image" for name in xobjects)
-    # Rendered back, each printed page carries about the ink of the page it came from (it is
-    # shrunk a little into the printable area), so no page is blank, dropped or swapped.
+    # Rendered back, each printed page carries about the ink of the page it came from, so no
+    # page is blank, dropped or swapped.
     for printed, original in zip(
         rendered_pages(out.read_bytes()), rendered_pages(pdf), strict=True
     ):
@@ -167,11 +184,34 @@ def test_print_pdf_honours_the_page_range_and_copies(pdf: bytes, tmp_path: Path)
     assert [closest(v) for v in inks(tmp_path / "grouped.pdf")] == [2, 2, 1, 1, 0, 0]
 
 
-def test_print_pdf_fits_a_portrait_page_on_landscape_paper(pdf: bytes, tmp_path: Path) -> None:
+def test_an_a4_form_prints_on_a4_at_its_real_size_on_a_printer_set_to_letter(
+    pdf: bytes, tmp_path: Path
+) -> None:
+    out = tmp_path / "letter printer.pdf"
+    printer = pdf_printer(out, dpi=150)
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))  # a printer left on Letter
+    assert not paper_was_chosen(printer)  # nobody picked it: the printer's default
+    assert print_pdf(pdf, printer) == 3
+    for page in PdfReader(out).pages:  # the job asks for A4 paper, upright
+        size = (round(float(page.mediabox.width)), round(float(page.mediabox.height)))
+        assert size == (595, 842)
+    # At its real size (1:1), not shrunk into the printable area: the ink is where it is on
+    # the form, to within a pixel or two at 1 pixel per point.
+    printed = rendered_pages(out.read_bytes(), width=595)
+    for copy, original in zip(printed, rendered_pages(pdf, width=595), strict=True):
+        box, expected = ink_box(copy), ink_box(original)
+        assert all(abs(a - b) <= 2 for a, b in zip(box, expected, strict=True)), (box, expected)
+    # The printer is left on its own paper for whatever prints next.
+    assert printer.pageLayout().pageSize().id() == QPageSize.PageSizeId.Letter
+    assert not printer.fullPage()
+
+
+def test_paper_picked_in_the_print_dialog_is_honoured(pdf: bytes, tmp_path: Path) -> None:
     out = tmp_path / "landscape.pdf"
     printer = pdf_printer(out)
-    printer.setPageOrientation(QPageLayout.Orientation.Landscape)
-    assert print_pdf(pdf, printer) == 3
+    printer.setPageOrientation(QPageLayout.Orientation.Landscape)  # picked by the person
+    assert paper_was_chosen(printer)
+    assert print_pdf(pdf, printer, fit_to_paper=True) == 3
     page = PdfReader(out).pages[0]
     assert float(page.mediabox.width) > float(page.mediabox.height)
     image = rendered_pages(out.read_bytes(), width=400)[0]
@@ -180,6 +220,7 @@ def test_print_pdf_fits_a_portrait_page_on_landscape_paper(pdf: bytes, tmp_path:
     third = image.width() // 3
     assert ink(image.copy(0, 0, third - 20, image.height())) == 0
     assert ink(image.copy(2 * third + 20, 0, third - 20, image.height())) == 0
+    assert printer.pageLayout().orientation() == QPageLayout.Orientation.Landscape
 
 
 def test_print_pdf_refuses_bad_input_and_stops_when_cancelled(pdf: bytes, tmp_path: Path) -> None:
@@ -383,27 +424,18 @@ def test_a_failed_save_names_the_file_and_keeps_the_old_copy(
         dialog.save_to(tmp_path / "no such folder" / "missing.pdf")
 
 
-def _accept_print_dialog(choose_current_page: bool = False) -> Callable[[QWidget], None]:
-    def handle(modal: QWidget) -> None:
-        assert isinstance(modal, QPrintDialog), f"expected the print dialog, got {modal!r}"
-        if choose_current_page:
-            button = next(
-                b for b in modal.findChildren(QRadioButton) if "current" in b.text().lower()
-            )
-            button.click()
-        modal.accept()
-
-    return handle
-
-
 def test_print_action_prints_through_the_print_dialog_and_signals_printed(
-    qtbot: QtBot, open_preview: PreviewFactory, pdf: bytes, tmp_path: Path
+    qtbot: QtBot,
+    open_preview: PreviewFactory,
+    pdf: bytes,
+    tmp_path: Path,
+    print_dialog: PrintDialogStandIn,
 ) -> None:
     out = tmp_path / "printed.pdf"
     dialog = open_preview(pdf, printer=pdf_printer(out))
-    when_modal(_accept_print_dialog())
     with qtbot.waitSignal(dialog.printed, timeout=30000):
         qtbot.keyClick(dialog.view, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert print_dialog.asked == [TITLE]
     assert len(PdfReader(out).pages) == 3
     assert dialog.printer.docName() == TITLE
     assert dialog.status.text() == f"Sent 3 pages to {out}."
@@ -411,25 +443,74 @@ def test_print_action_prints_through_the_print_dialog_and_signals_printed(
 
     # Cancelled at the print dialog: nothing is printed and nothing is signalled.
     out.unlink()
-    when_modal(close_dialog)
+    print_dialog.cancel = True
     with qtbot.assertNotEmitted(dialog.printed, wait=200):
         dialog.print_action.trigger()
+    assert len(print_dialog.asked) == 2
     assert not out.exists()
 
 
-def test_print_current_page_prints_the_page_in_view(
-    qtbot: QtBot, open_preview: PreviewFactory, pdf: bytes, tmp_path: Path
+def test_print_current_page_prints_the_page_in_view_and_stays_chosen(
+    qtbot: QtBot,
+    open_preview: PreviewFactory,
+    pdf: bytes,
+    tmp_path: Path,
+    print_dialog: PrintDialogStandIn,
 ) -> None:
     out = tmp_path / "page2.pdf"
-    dialog = open_preview(pdf, printer=pdf_printer(out))
+    dialog = open_preview(pdf, printer=pdf_printer(out, dpi=100))
+    originals = [ink(page) for page in rendered_pages(pdf)]
+
+    def printed_page() -> int:
+        assert len(PdfReader(out).pages) == 1
+        printed = ink(rendered_pages(out.read_bytes())[0])
+        return min(range(3), key=lambda i: abs(originals[i] - printed))
+
     dialog.go_to_page(1)
-    when_modal(_accept_print_dialog(choose_current_page=True))
+    print_dialog.current_page = True
     with qtbot.waitSignal(dialog.printed, timeout=30000):
         dialog.print_document()
-    assert len(PdfReader(out).pages) == 1
-    printed = ink(rendered_pages(out.read_bytes())[0])
-    originals = [ink(page) for page in rendered_pages(pdf)]
-    assert min(range(3), key=lambda i: abs(originals[i] - printed)) == 1
+    assert printed_page() == 1
+    qtbot.waitUntil(lambda: dialog.print_task is None)
+    # "Current page" is still what the printer has: the next Print… offers it again (not
+    # "pages 2 to 2"), and on the third page prints the third page.
+    assert dialog.printer.printRange() == QPrinter.PrintRange.CurrentPage
+    print_dialog.current_page = False  # Print pressed, the choice as it was
+    dialog.go_to_page(2)
+    with qtbot.waitSignal(dialog.printed, timeout=30000):
+        dialog.print_document()
+    assert printed_page() == 2
+
+
+def test_the_print_dialog_keeps_the_print_to_file_chosen_before(
+    qapp: QApplication, pdf: bytes, tmp_path: Path, print_dialog: PrintDialogStandIn
+) -> None:
+    """The system's own print dialog (this machine's printers, if any, are listed): a printer
+    last set to "Print to File (PDF)" is offered as it was, not replaced by the default
+    printer, and pages, the current page and copies can be chosen."""
+    out = tmp_path / "to file.pdf"
+    printer = pdf_printer(out)
+    seen: list[str] = []
+
+    def accept(modal: QWidget) -> None:
+        assert isinstance(modal, QPrintDialog), f"expected the print dialog, got {modal!r}"
+        seen.append(modal.windowTitle())
+        option = QPrintDialog.PrintDialogOption
+        assert modal.testOption(option.PrintPageRange)
+        assert modal.testOption(option.PrintCurrentPage)
+        assert any("current" in b.text().lower() for b in modal.findChildren(QRadioButton))
+        modal.accept()
+
+    when_modal(accept)
+    assert print_dialog.real(printer, None, title=TITLE, page_count=3) is printer
+    assert seen == [f"Print {TITLE}"]
+    assert printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
+    assert printer.outputFileName() == str(out)
+    assert printer.docName() == TITLE
+
+    when_modal(close_dialog)
+    assert print_dialog.real(printer, None, title=TITLE, page_count=3) is None
+    assert printer.outputFileName() == str(out)
 
 
 @pytest.mark.qt_log_ignore(r"QPainter::begin\(\): Returned false", extend=True)

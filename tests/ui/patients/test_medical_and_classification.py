@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit, QMessageBox
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.medical import RedFlagCode
+from clinicdesk.ui.widgets.fields import DateEdit
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 
@@ -165,3 +170,53 @@ def test_new_patient_has_the_clinical_tabs_disabled_until_saved(
     medical = window.tabs.indexOf(window.medical)
     assert not window.tabs.isTabEnabled(medical)
     assert window.tabs.tabToolTip(medical) == "Save the new patient first"
+
+
+# The calendar is a popup: on the offscreen platform these two are what it cannot do.
+@pytest.mark.qt_log_ignore(
+    r"This plugin does not support raise\(\)",
+    "This plugin does not support grabbing the keyboard",
+)
+def test_a_date_typed_in_a_history_cell_is_kept_as_typed_and_has_a_calendar(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window, patient_id = open_registered(clinic, open_window)
+    tab = window.medical
+    window.tabs.setCurrentWidget(tab)
+    tab.treatments.add_button.click()
+    tab.treatments.set_cell(0, "drug", "finasteride")
+    column = [c.key for c in tab.treatments.columns].index("started_on")
+    table = tab.treatments.table
+
+    def edit_cell() -> DateEdit:
+        item = table.item(0, column)
+        assert item is not None
+        table.setCurrentItem(item)
+        table.editItem(item)
+        [editor] = [e for e in table.findChildren(DateEdit, "cell_date") if e.isVisible()]
+        return editor
+
+    def commit(editor: DateEdit) -> None:
+        qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn
+        qtbot.waitUntil(lambda: table.state() != QAbstractItemView.State.EditingState)
+
+    editor = edit_cell()  # the forms' date input, with its calendar button
+    assert editor.calendar_action.isVisible()
+    type_text(qtbot, editor, "31/02/2022")
+    commit(editor)
+    assert tab.treatments.cell_text(0, "started_on") == "31/02/2022"  # not corrected
+    window.save_action.trigger()
+    assert "Row 1, Started: is not a real date" in tab.treatments.error_label.text()
+
+    editor = edit_cell()
+    editor.calendar_action.trigger()
+    calendar = editor.calendar
+    assert calendar is not None and calendar.isVisible()
+    assert table.state() == QAbstractItemView.State.EditingState  # still editing
+    calendar.clicked.emit(QDate(2022, 2, 28))
+    assert editor.text() == "28/02/2022"
+    commit(editor)
+    assert tab.treatments.cell_text(0, "started_on") == "28/02/2022"
+    window.save_action.trigger()
+    history = clinic.services.patients.medical_history(clinic.clinician, patient_id)
+    assert [t.started_on for t in history.treatments] == [date(2022, 2, 28)]

@@ -31,15 +31,22 @@ def make_tab(qtbot: QtBot, sex: Sex) -> ClassificationTab:
 def test_the_picture_follows_the_chosen_grade(qtbot: QtBot) -> None:
     tab = make_tab(qtbot, Sex.MALE)
     assert tab.picture.isVisible()
+    # A grade starts empty: the caption says to choose one, and no head is drawn yet.
+    assert (tab.picture.scale, tab.picture.grade) == (HairLossScale.NORWOOD_HAMILTON, "")
+    assert tab.picture_caption.text() == "Norwood-Hamilton: choose a grade"
+    empty = rendered(tab.picture)
+    tab.grade.setCurrentIndex(tab.grade.findText("I"))
     assert (tab.picture.scale, tab.picture.grade) == (HairLossScale.NORWOOD_HAMILTON, "I")
     assert tab.picture_caption.text() == "Norwood-Hamilton I"
     first = rendered(tab.picture)
+    assert first != empty
     tab.grade.setCurrentIndex(tab.grade.findText("VII"))
     assert tab.picture.grade == "VII"
     assert tab.picture_caption.text() == "Norwood-Hamilton VII"
     assert rendered(tab.picture) != first
     tab.scale.setCurrentIndex(tab.scale.findData(HairLossScale.LUDWIG.value))
-    assert (tab.picture.scale, tab.picture.grade) == (HairLossScale.LUDWIG, "I")
+    assert (tab.picture.scale, tab.picture.grade) == (HairLossScale.LUDWIG, "")
+    assert tab.picture_caption.text() == "Ludwig: choose a grade"
 
 
 def test_every_grade_of_every_scale_has_its_own_picture(qtbot: QtBot) -> None:
@@ -78,7 +85,7 @@ def test_a_womans_record_starts_on_ludwig_with_three_grades_in_the_chart(qtbot: 
     tab.show_scale()
     assert tab.scale_chart is not None
     assert [label.text() for label in tab.scale_chart.labels.values()] == [
-        "Grade I (chosen)",
+        "Grade I",
         "Grade II",
         "Grade III",
     ]

@@ -20,6 +20,9 @@ from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, when_modal
 from tests.ui.gallery_setup import import_plan, open_photos
 
+# The viewer names the patient after the photo (VALID_PATIENT).
+WHO = "Siobhán O'Brien · born 03/07/1985 · NHS 943 476 5919"
+
 
 @pytest.fixture
 def patient_id(clinic: Clinic) -> str:
@@ -160,7 +163,9 @@ def test_the_viewer_opens_photo_details_and_shows_the_correction(
     dialog.region_box.setCurrentIndex(dialog.region_box.findText("Vertex"))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert viewer.caption.text().startswith(f"{visit:%d/%m/%Y} · Trichoscopy close-up (vertex)")
-    assert viewer.windowTitle() == f"Photo — {visit:%d/%m/%Y} · Trichoscopy close-up (vertex)"
+    assert viewer.windowTitle() == (
+        f"Photo — {visit:%d/%m/%Y} · Trichoscopy close-up (vertex) — {WHO}"
+    )
     assert str(tab.model.index_of(photo.id).data()) == "Trichoscopy close-up (vertex)"
     viewer.reject()
 

@@ -21,6 +21,9 @@ from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory
 from tests.ui.gallery_setup import import_plan, open_photos, wait_for_thumbnails
 
+# The viewer names the patient after the photo (VALID_PATIENT).
+WHO = "Siobhán O'Brien · born 03/07/1985 · NHS 943 476 5919"
+
 
 @pytest.fixture
 def patient_id(clinic: Clinic) -> str:
@@ -166,7 +169,7 @@ def test_the_arrow_keys_go_from_photo_to_photo_across_visits_and_enter_opens_the
     qtbot.keyClick(grid, Qt.Key.Key_Return)
     dialog = tab.viewer_dialog
     assert dialog is not None and dialog.isVisible()
-    assert dialog.windowTitle() == f"Photo — {baseline:%d/%m/%Y} · Vertex"
+    assert dialog.windowTitle() == f"Photo — {baseline:%d/%m/%Y} · Vertex — {WHO}"
     dialog.reject()
 
 

@@ -62,6 +62,18 @@ def test_typing_in_the_search_box_shows_the_matching_patient(
     assert window.result_label.text() == "No patient matches."
 
 
+def test_a_date_of_birth_with_a_two_digit_year_in_the_search_box_finds_the_patient(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    register(clinic, date_of_birth="26/10/1963", nhs_number="")
+    register(clinic, first_name="Ann", last_name="Zed", date_of_birth="26/10/2000", nhs_number="")
+    window = open_window(clinic.reception)
+    # 63 can only be 1963 for a date of birth (2063 is in the future).
+    assert search(qtbot, window, "26/10/63") == ["O'BRIEN, Siobhán"]
+    assert window.result_label.text() == "1 match"
+    assert search(qtbot, window, "26/10/00") == ["ZED, Ann"]
+
+
 def test_ctrl_f_focuses_search_and_enter_opens_the_first_match(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -132,6 +132,24 @@ def test_a_restored_window_fits_a_1366_by_768_laptop_with_its_status_bar(
     status = window.statusBar()
     assert status.isVisible()
     assert window.rect().contains(status.geometry())
+
+
+def test_the_first_window_on_a_laptop_or_1440_monitor_opens_maximised(
+    qtbot: QtBot, clinic: Clinic, tmp_path: Path
+) -> None:
+    # Nothing saved yet: the default size would squeeze the patient list beside a record.
+    for screen in (QRect(0, 0, 1366, 728), QRect(0, 0, 1440, 870)):
+        window = MainWindow(clinic.services, clinic.reception)
+        qtbot.addWidget(window)
+        window.show()
+        WindowLayout(window, window.splitter, tmp_path / f"first{screen.width()}").restore(screen)
+        assert window.windowState() & Qt.WindowState.WindowMaximized
+    # A large monitor keeps the default size, and a saved size wins over maximising.
+    roomy = MainWindow(clinic.services, clinic.reception)
+    qtbot.addWidget(roomy)
+    roomy.show()
+    WindowLayout(roomy, roomy.splitter, tmp_path / "roomy").restore(QRect(0, 0, 2560, 1400))
+    assert not roomy.windowState() & Qt.WindowState.WindowMaximized
 
 
 def chart_with(points: tuple[SeriesPoint, ...], qtbot: QtBot) -> MeasurementsChart:

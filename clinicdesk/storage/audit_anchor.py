@@ -1,0 +1,304 @@
+"""Where the audit trail ends, kept in three places: the key, the head and the anchor file.
+
+The key seals every entry (``audit_key``, made on first use; ``stored_audit_key`` for checks,
+which never write). The *head* is the newest entry's number and seal: the table holds it
+(``head``), ``local_state`` keeps it a second time (``AUDIT_HEAD``, updated in the same
+transaction as each entry, and later in each backup's manifest via ``head``), so a cut-off tail
+is seen. A new entry continues from the highest head any place knows (``next_position``), so
+entries cut from the end stay visible afterwards as a gap instead of being papered over.
+
+The anchor. Whoever can open the database can also delete the tail *and* the head in
+``local_state``, so the head is kept a third time outside the database (DESIGN.md, "Security
+model"): ``audit_anchor.json`` beside the database file holds the newest entry's number and
+seal, sealed with the audit key, replaced atomically (temp file, fsync, rename) after each
+commit that added entries. When the anchored entry is no longer in the trail the new anchor
+keeps it in its ``broken`` list, so later entries never heal a cut or a rewrite: the check
+(``storage.audit_check``) finds every anchored entry still where it was. A missing anchor
+file, once one was written (``audit_anchored`` in ``local_state``), is reported and not
+silently re-created. Known limit: the anchor is sealed with the audit key, which is in the
+database, so someone who can open the database (a password) can forge it too; backups and the
+hub keep further copies of the head.
+
+Writing entries is ``storage.audit``; this module never imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from clinicdesk.storage.database import Database, StorageError, write_transaction
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+AUDIT_KEY = "audit_key"  # local_state key: the HMAC key, hex (until it derives from the data key)
+AUDIT_HEAD = "audit_head"  # local_state key: "seq:seal" of the newest entry written
+AUDIT_ANCHORED = "audit_anchored"  # local_state key: an anchor file was written for this trail
+ANCHOR_NAME = "audit_anchor.json"  # beside the database file
+ANCHOR_FORMAT = 1
+KEY_BYTES = 32
+
+
+class AuditUnavailable(StorageError):
+    """No audit entry can be written now (the disk is full, or the audit key is missing)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class AuditKeyMissing(AuditUnavailable):
+    """The audit key was removed from a database whose trail already has entries."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The audit key is missing from the database, so nothing can be saved (every change "
+            "is audited); reading still works. Restore the latest backup and run "
+            "`clinicdesk audit verify`.",
+            "the audit key is missing",
+        )
+
+
+# -- the key and the head ---------------------------------------------------------------------
+
+
+def local_value(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM local_state WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_local_value(db: Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO local_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def stored_audit_key(db: Database) -> bytes | None:
+    """The clinic's audit key if it exists; ``None`` if it was never made (or was removed).
+
+    ``verify_chain`` uses this rather than ``audit_key`` so that checking never writes, and a
+    removed key is reported instead of silently replaced.
+    """
+    value = local_value(db, AUDIT_KEY)
+    if value is None:
+        return None
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        return None
+    return key if len(key) == KEY_BYTES else None
+
+
+def audit_key(db: Database) -> bytes:
+    """The key that seals audit entries: 32 random bytes, made on first use.
+
+    Every caller goes through here, so the key can later be derived from the clinic's data
+    key (encryption at rest) by changing this function and ``stored_audit_key`` alone.
+    """
+    key = stored_audit_key(db)
+    if key is not None:
+        return key
+    with write_transaction(db):  # joins the caller's transaction when there is one
+        key = stored_audit_key(db)
+        if key is None:
+            if trail_exists(db):
+                # A new key would seal new entries that pass while hiding that the old ones
+                # can no longer be checked: say so instead (RELIABILITY rows 15 and 35).
+                raise AuditKeyMissing()
+            key = secrets.token_bytes(KEY_BYTES)
+            set_local_value(db, AUDIT_KEY, key.hex())
+    return key
+
+
+def trail_exists(db: Database) -> bool:
+    """Whether this database ever had audit entries (so its key may not be made anew)."""
+    if head(db)[0] or local_value(db, AUDIT_HEAD) is not None or local_value(db, AUDIT_ANCHORED):
+        return True
+    path = anchor_path(db)
+    return path is not None and path.exists()
+
+
+def recorded_head(db: Database) -> tuple[int, str] | None:
+    """The head kept in ``local_state``; ``None`` when absent or unreadable."""
+    value = local_value(db, AUDIT_HEAD)
+    if value is None:
+        return None
+    seq, _, seal = value.partition(":")
+    if not seq.isdigit() or len(seal) != len(GENESIS):
+        return None
+    return int(seq), seal
+
+
+def head(db: Database) -> tuple[int, str]:
+    """The newest entry's number and seal as the table holds them, ``(0, GENESIS)`` when empty
+    (for backup manifests: a later check can tell whether entries were cut from the end)."""
+    row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+# -- the anchor file ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The head as last anchored outside the database, and earlier anchored heads that the
+    trail no longer held when an entry was next added (each must still be found at verify)."""
+
+    seq: int
+    seal: str
+    broken: tuple[tuple[int, str], ...] = ()
+
+
+def anchor_path(db: Database) -> Path | None:
+    """``audit_anchor.json`` beside the database file; ``None`` for a database in memory."""
+    for row in db.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return Path(row[2]).parent / ANCHOR_NAME if row[2] else None
+    return None
+
+
+def _anchor_mac(key: bytes, anchor: Anchor) -> str:
+    payload = json.dumps(
+        {"seq": anchor.seq, "hash": anchor.seal, "broken": [list(b) for b in anchor.broken]},
+        sort_keys=True,
+    )
+    return hmac.new(key, b"clinicdesk audit anchor " + payload.encode(), hashlib.sha256).hexdigest()
+
+
+def load_anchor(path: Path, key: bytes) -> tuple[Anchor | None, str | None]:
+    """``(anchor, None)``; ``(None, None)`` when there is no file; ``(None, problem)`` when the
+    file is unreadable, damaged, or not sealed with this trail's key (altered or replaced)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        anchor = Anchor(
+            int(data["seq"]),
+            str(data["hash"]),
+            tuple((int(seq), str(seal)) for seq, seal in data.get("broken", [])),
+        )
+        mac = str(data["mac"])
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"the anchor file {path.name} cannot be read ({exc.strerror or exc})"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, f"the anchor file {path.name} is damaged, so the trail's end cannot be checked"
+    if not hmac.compare_digest(mac, _anchor_mac(key, anchor)):
+        return None, (
+            f"the anchor file {path.name} was altered or replaced: its seal does not match "
+            "the audit key"
+        )
+    return anchor, None
+
+
+def _write_anchor(path: Path, key: bytes, anchor: Anchor) -> bool:
+    data = {
+        "format": ANCHOR_FORMAT,
+        "seq": anchor.seq,
+        "hash": anchor.seal,
+        "broken": [list(b) for b in anchor.broken],
+        "mac": _anchor_mac(key, anchor),
+    }
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        with temp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+    except OSError as exc:
+        # The previous anchor stays: an older head, still a true one. Tried again next commit.
+        log.warning("audit anchor not updated: %s", exc.strerror or type(exc).__name__)
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        return False
+    return True
+
+
+def seal_at(db: Database, seq: int) -> str | None:
+    row = db.execute("SELECT hash FROM audit_log WHERE seq = ?", [seq]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def update_anchor(db: Database) -> None:
+    """Anchor the trail's current end (after each commit that added entries).
+
+    An anchored entry that is no longer in the trail (cut off, or rewritten) is kept in the
+    new anchor's ``broken`` list, so the next anchor never hides it. A damaged or forged anchor
+    file is left as it is for ``verify_chain`` to report, and a removed one is not re-created
+    (``audit_anchored``): an administrator restores it from a backup.
+    """
+    path = anchor_path(db)
+    key = stored_audit_key(db)
+    last_seq, last_seal = head(db)
+    if path is None or key is None or last_seq == 0:
+        return
+    anchor, problem = load_anchor(path, key)
+    if problem is not None:
+        return
+    if anchor is None:
+        if local_value(db, AUDIT_ANCHORED) is not None:
+            return
+        broken: tuple[tuple[int, str], ...] = ()
+    else:
+        if (anchor.seq, anchor.seal) == (last_seq, last_seal):
+            return
+        broken = anchor.broken
+        if seal_at(db, anchor.seq) != anchor.seal and (anchor.seq, anchor.seal) not in broken:
+            broken = (*broken, (anchor.seq, anchor.seal))
+    if _write_anchor(path, key, Anchor(last_seq, last_seal, broken)) and anchor is None:
+        with contextlib.suppress(StorageError), write_transaction(db):
+            set_local_value(db, AUDIT_ANCHORED, "1")
+
+
+def reanchor(db: Database) -> int:
+    """Write a new anchor for the trail as it stands; only when the file is missing or cannot
+    be trusted (an administrator's decision, audited by the caller). Returns the entry anchored.
+    """
+    path = anchor_path(db)
+    key = stored_audit_key(db)
+    if path is None or key is None:
+        raise StorageError("The audit trail cannot be anchored: its key is missing.")
+    anchor, problem = load_anchor(path, key)
+    if anchor is not None:
+        raise StorageError(
+            f"The anchor file {path.name} is sound, so it was kept: replacing it would hide "
+            "entries cut from the end."
+        )
+    last_seq, last_seal = head(db)
+    if not _write_anchor(path, key, Anchor(last_seq, last_seal)):
+        raise StorageError(f"The anchor file {path} could not be written (is the disk full?).")
+    with write_transaction(db):
+        set_local_value(db, AUDIT_ANCHORED, "1")
+    log.warning("audit trail re-anchored at entry %d (%s)", last_seq, problem or "file missing")
+    return last_seq
+
+
+def next_position(db: Database, key: bytes) -> tuple[int, str]:
+    """The number and seal the next entry follows: the highest head the table, ``local_state``
+    and the anchor file know, so entries cut from the end stay a visible gap."""
+    seq, prev_hash = head(db)
+    recorded = recorded_head(db)
+    if recorded is not None and recorded[0] > seq:
+        seq, prev_hash = recorded
+    path = anchor_path(db)
+    if path is not None:
+        anchor, _ = load_anchor(path, key)
+        if anchor is not None and anchor.seq > seq:
+            seq, prev_hash = anchor.seq, anchor.seal
+    return seq, prev_hash
