@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents import pdf_preview
 from clinicdesk.ui.shell.main_window import MainWindow
-from clinicdesk.ui.widgets.fields import install_form_rules
+from clinicdesk.ui.widgets.guarded_dialog import install_form_rules
 from tests.conftest import Clinic
 
 WindowFactory = Callable[[CurrentUser], MainWindow]

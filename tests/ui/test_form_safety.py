@@ -45,7 +45,8 @@ from clinicdesk.ui.measurements.assessments import AssessmentDialog
 from clinicdesk.ui.photos.details import PhotoDetailsDialog
 from clinicdesk.ui.photos.importing import ImportOptionsDialog
 from clinicdesk.ui.shell.main_window import MainWindow
-from clinicdesk.ui.widgets.fields import DISCARD_TEXT, DateEdit, GuardedDialog
+from clinicdesk.ui.widgets.dates import DateEdit
+from clinicdesk.ui.widgets.guarded_dialog import DISCARD_TEXT, GuardedDialog
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal

@@ -45,7 +45,6 @@ from clinicdesk.ui.widgets.chosen_file import ChosenFileError, read_chosen_file,
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import (
     FieldWithError,
-    GuardedDialog,
     clear_message_when_corrected,
     grow_to_fit,
     message_line,
@@ -53,6 +52,7 @@ from clinicdesk.ui.widgets.fields import (
     show_field_errors,
     shown_errors,
 )
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 # (field, several lines, hint)
 TEXT_FIELDS: tuple[tuple[str, bool, str], ...] = (

@@ -61,19 +61,19 @@ from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, ClinicianChoice, TreatmentSaved
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog, compare_rows
+from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import (
-    DateEdit,
     FieldWithError,
-    GuardedDialog,
     clear_message_when_corrected,
     message_line,
-    name_as,
     save_and_cancel,
     set_read_only,
     show_field_errors,
     shown_errors,
 )
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.patient_identity import name_as
 
 Values = dict[str, RawValue]
 NOTE_HEIGHT = 58

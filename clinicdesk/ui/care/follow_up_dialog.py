@@ -32,7 +32,7 @@ from clinicdesk.ui.care.follow_ups import (
     whose,
 )
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import PatientIdentity, name_the_patient
+from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 
 
 class FollowUpDialog(QDialog):

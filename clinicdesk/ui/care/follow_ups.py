@@ -52,14 +52,11 @@ from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import (
-    DateEdit,
-    FieldWithError,
-    GuardedDialog,
-    PatientIdentity,
-    name_the_patient,
-)
+from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Due", "Overdue", "Patient", "Phone", "Follow-up", "Status", "Booked for")

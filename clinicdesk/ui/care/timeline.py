@@ -58,8 +58,8 @@ from clinicdesk.ui.care.clinical_forms import (
 )
 from clinicdesk.ui.care.follow_up_dialog import FollowUpDialog
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import name_the_patient
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
+from clinicdesk.ui.widgets.patient_identity import name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel
 

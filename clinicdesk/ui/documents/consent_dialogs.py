@@ -64,12 +64,10 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.signature_pad import SignatureDialog
 from clinicdesk.ui.widgets.chosen_file import ChosenFileError, read_chosen_file, size_text
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog
+from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import (
-    IDENTITY_PROPERTY,
-    DateEdit,
     FieldWithError,
-    GuardedDialog,
     clear_message_when_corrected,
     grow_to_fit,
     message_line,
@@ -77,6 +75,8 @@ from clinicdesk.ui.widgets.fields import (
     show_field_errors,
     shown_errors,
 )
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY
 
 SCAN_FILTER = "Scans of the signed form (*.pdf *.jpg *.jpeg *.png);;All files (*)"
 NOTE_STYLE = "color: #52606d;"

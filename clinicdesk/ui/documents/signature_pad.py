@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.ui.widgets.fields import GuardedDialog
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 INK = QColor("#14213d")  # dark blue-black, as a pen on paper
 PAPER = QColor("white")

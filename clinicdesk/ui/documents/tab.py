@@ -72,8 +72,9 @@ from clinicdesk.ui.documents.consent_dialogs import (
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import IDENTITY_PROPERTY, FieldWithError, name_the_patient
+from clinicdesk.ui.widgets.fields import FieldWithError
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
+from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY, name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 

@@ -51,15 +51,10 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import (
-    ERROR_STYLE,
-    INVALID_STYLE,
-    DateEdit,
-    FieldWithError,
-    GuardedDialog,
-    set_read_only,
-)
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, FieldWithError, set_read_only
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1

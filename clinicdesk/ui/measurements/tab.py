@@ -68,8 +68,8 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.measurements.assessments import AssessmentDialog, CsvProblemsDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import PatientIdentity, name_the_patient
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
+from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 
 if TYPE_CHECKING:
     from PySide6.QtCharts import QChart

@@ -27,7 +27,8 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Sex
 from clinicdesk.errors import ValidationError
 from clinicdesk.ui.patients.scale_pictures import ScaleChartDialog, ScalePicture, grade_title
-from clinicdesk.ui.widgets.fields import DateEdit, FieldWithError
+from clinicdesk.ui.widgets.dates import DateEdit
+from clinicdesk.ui.widgets.fields import FieldWithError
 
 AddHandler = Callable[[str, str, str, str], Sequence[Classification]]
 RemoveHandler = Callable[[Classification], Sequence[Classification]]

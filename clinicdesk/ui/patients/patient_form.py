@@ -23,7 +23,8 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import TITLES, PatientDetails, Sex
 from clinicdesk.domain.text import NAME_MAX, SHORT_TEXT_MAX
-from clinicdesk.ui.widgets.fields import DateEdit, FieldWithError
+from clinicdesk.ui.widgets.dates import DateEdit
+from clinicdesk.ui.widgets.fields import FieldWithError
 
 # (field, label, placeholder, max length) in the order they appear, grouped.
 GROUPS: tuple[tuple[str, tuple[tuple[str, str, str, int], ...]], ...] = (

@@ -47,7 +47,7 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import set_title
+from clinicdesk.ui.widgets.patient_identity import set_title
 
 ZOOM_STEP = 1.25
 MIN_SCALE = 0.02

@@ -82,7 +82,7 @@ from clinicdesk.ui.photos.importing import (
 )
 from clinicdesk.ui.widgets.background import BackgroundTask
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import name_the_patient
+from clinicdesk.ui.widgets.patient_identity import name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
 
 __all__ = [

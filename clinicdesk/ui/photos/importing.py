@@ -42,8 +42,10 @@ from clinicdesk.services.context import ClinicServices, open_clinic
 from clinicdesk.services.photos import ImportOutcome
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import DateEdit, FieldWithError, GuardedDialog
+from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"})
 MAX_FOLDER_FILES = 2000  # a dropped folder is searched for at most this many photos

@@ -21,7 +21,7 @@ from clinicdesk.ui.shell.first_run import FirstRunDialog
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
-from clinicdesk.ui.widgets.fields import install_form_rules
+from clinicdesk.ui.widgets.guarded_dialog import install_form_rules
 
 if TYPE_CHECKING:
     from clinicdesk.ui.shell.main_window import MainWindow

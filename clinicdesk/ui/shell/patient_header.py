@@ -14,7 +14,7 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.medical import BannerItem
 from clinicdesk.domain.patient import Patient
-from clinicdesk.ui.widgets.fields import HEADER_NAME
+from clinicdesk.ui.widgets.patient_identity import HEADER_NAME
 
 
 class PatientHeader(QWidget):
@@ -22,7 +22,7 @@ class PatientHeader(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName(HEADER_NAME)  # forms open below it (fields.place_below_header)
+        self.setObjectName(HEADER_NAME)  # forms open below it (patient_identity.place_below_header)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.photo = QLabel()

@@ -24,7 +24,7 @@ from clinicdesk.ui.admin.access_log import AccessLogTab
 from clinicdesk.ui.patients.classification import ClassificationTab
 from clinicdesk.ui.shell.window_menus import MenuWindow
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import PatientIdentity
+from clinicdesk.ui.widgets.patient_identity import PatientIdentity
 
 if TYPE_CHECKING:
     from clinicdesk.ui.care.timeline import TimelineTab

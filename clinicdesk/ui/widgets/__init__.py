@@ -1,5 +1,6 @@
-"""Shared pieces every GUI package may use: fields that show their own messages and the form
-rules (``fields``), table models and views (``table_model``, ``item_table``), the background
+"""Shared pieces every GUI package may use: fields that show their own messages (``fields``),
+the form rules (``guarded_dialog``), the date input (``dates``), forms naming their patient
+(``patient_identity``), table models and views (``table_model``, ``item_table``), the background
 runner with delayed progress (``background``), error and bug dialogs (``errors``), reading a
 chosen file (``chosen_file``), the base of a record tab (``patient_tab``), the "someone else
 saved this" dialog (``concurrent_edit``) and the idle lock's mark on dialogs that hold typed

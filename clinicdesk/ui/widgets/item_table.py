@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, DateEdit
+from clinicdesk.ui.widgets.dates import DateEdit
+from clinicdesk.ui.widgets.fields import ERROR_STYLE
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))

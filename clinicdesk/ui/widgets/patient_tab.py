@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from clinicdesk.ui.widgets.fields import PatientIdentity
+from clinicdesk.ui.widgets.patient_identity import PatientIdentity
 
 
 class PatientTab(QWidget):

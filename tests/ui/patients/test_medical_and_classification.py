@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.medical import RedFlagCode
-from clinicdesk.ui.widgets.fields import DateEdit
+from clinicdesk.ui.widgets.dates import DateEdit
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
 

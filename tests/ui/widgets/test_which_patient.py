@@ -1,6 +1,6 @@
 """Every form about one patient names them (issue 11, item 8): the name, date of birth and NHS
 number (where known) in its window title and on a line at its top, built by one helper
-(``fields.PatientIdentity``), and it opens below the main window's patient header so the
+(``patient_identity.PatientIdentity``), and it opens below the main window's patient header so the
 record's identity stays in view."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.photos import View
 from clinicdesk.services.clinical import TimelineKind
 from clinicdesk.ui.shell.main_window import MainWindow
-from clinicdesk.ui.widgets import fields
-from clinicdesk.ui.widgets.fields import IDENTITY_PROPERTY, PatientIdentity
+from clinicdesk.ui.widgets import patient_identity
+from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY, PatientIdentity
 from tests.conftest import Clinic
 from tests.services.clinical_setup import (
     PROCEDURE_TEMPLATE,
@@ -245,7 +245,7 @@ def test_every_form_names_the_patient_in_its_title_and_top_line(
     assert dialog.windowTitle().endswith(f" — {expected}")
     line = identity_line(dialog)
     assert line.text() == expected
-    assert line.isVisible() and line.textFormat() is fields.Qt.TextFormat.PlainText
+    assert line.isVisible() and line.textFormat() is patient_identity.Qt.TextFormat.PlainText
     assert at_the_top(dialog, line)
     if not nhs:
         assert "NHS" not in dialog.windowTitle() and "NHS" not in line.text()
@@ -256,7 +256,7 @@ def test_the_identity_text_is_built_in_one_place() -> None:
     who = PatientIdentity.named("Siobhán", "O'Brien", "Shiv", date(1985, 7, 3), "9434765919")
     assert who.text() == 'Siobhán O\'Brien ("Shiv") · born 03/07/1985 · NHS 943 476 5919'
     assert PatientIdentity("A <b>B</b>").text() == "A <b>B</b>"
-    assert fields.identity_title("Consultation", None) == "Consultation"
+    assert patient_identity.identity_title("Consultation", None) == "Consultation"
 
 
 @pytest.mark.parametrize(
@@ -283,7 +283,7 @@ def test_a_form_opens_below_the_patient_header_so_the_identity_stays_visible(
     screen: QRect,
     open_form: Opener,
 ) -> None:
-    monkeypatch.setattr(fields, "available_area", lambda _widget: screen)
+    monkeypatch.setattr(patient_identity, "available_area", lambda _widget: screen)
     patient = the_patient(clinic)
     window = open_window(clinic.clinician)
     window.setGeometry(screen)  # as maximised on a laptop screen
