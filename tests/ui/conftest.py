@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.documents import pdf_preview
+from clinicdesk.ui.documents import printing
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.guarded_dialog import install_form_rules
 from tests.conftest import Clinic
@@ -29,7 +29,7 @@ def form_rules(qapp: QApplication) -> None:
 
 @dataclass
 class PrintDialogStandIn:
-    """Answers for the system's print dialog (``pdf_preview.choose_printer``) in every GUI
+    """Answers for the system's print dialog (``printing.choose_printer``) in every GUI
     test, so that no test depends on the machine's printers or sends a job to one: as if Print
     were pressed with the printer as it is (the test's PDF-file QPrinter), or, when told,
     with "Current page" chosen, or Cancel. ``asked`` lists the titles it was asked about."""
@@ -37,7 +37,7 @@ class PrintDialogStandIn:
     cancel: bool = False
     current_page: bool = False
     asked: list[str] = field(default_factory=list)
-    real: Callable[..., QPrinter | None] = pdf_preview.choose_printer
+    real: Callable[..., QPrinter | None] = printing.choose_printer
 
     def __call__(
         self, printer: QPrinter, _parent: object, *, title: str, page_count: int = 1
@@ -57,13 +57,13 @@ def print_dialog() -> Iterator[PrintDialogStandIn]:
     """Every GUI test prints through ``PrintDialogStandIn``; a test of the real dialog calls
     ``print_dialog.real`` (with a PDF-file QPrinter, which the dialog keeps). Not through
     ``monkeypatch``, which a test may ``undo()`` halfway."""
-    real = pdf_preview.choose_printer
+    real = printing.choose_printer
     stand_in = PrintDialogStandIn(real=real)
-    pdf_preview.choose_printer = stand_in
+    printing.choose_printer = stand_in
     try:
         yield stand_in
     finally:
-        pdf_preview.choose_printer = real
+        printing.choose_printer = real
 
 
 @pytest.fixture

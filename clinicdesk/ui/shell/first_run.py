@@ -28,7 +28,7 @@ from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH, NewClinic
 from clinicdesk.services.context import SignedIn, create_clinic_storage
 from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
 from clinicdesk.services.documents import recovery_key_pdf
-from clinicdesk.ui.documents import pdf_preview
+from clinicdesk.ui.documents import printing
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError
@@ -246,7 +246,7 @@ class RecoveryKeyDialog(QDialog):
         """Ask which printer, then print the key's page (one page: done here, quickly)."""
         if self.printer is None:
             self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer = pdf_preview.choose_printer(
+        printer = printing.choose_printer(
             self.printer, self, title=f"{APP_NAME} recovery key", page_count=1
         )
         if printer is None:
@@ -254,8 +254,8 @@ class RecoveryKeyDialog(QDialog):
         self.printer = printer
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            pdf_preview.print_pdf(
-                self.key_pdf(), printer, fit_to_paper=pdf_preview.paper_was_chosen(printer)
+            printing.print_pdf(
+                self.key_pdf(), printer, fit_to_paper=printing.paper_was_chosen(printer)
             )
         except UserError as exc:
             self.status.setText("The recovery key was not printed.")

@@ -23,14 +23,8 @@ from reportlab.pdfgen import canvas
 from clinicdesk.errors import UserError
 from clinicdesk.storage import sealed_files
 from clinicdesk.ui.documents import pdf_preview
-from clinicdesk.ui.documents.pdf_preview import (
-    PdfPreviewDialog,
-    PrintCancelled,
-    load_pdf,
-    paper_was_chosen,
-    print_pdf,
-    suggested_file_name,
-)
+from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog, suggested_file_name
+from clinicdesk.ui.documents.printing import PrintCancelled, load_pdf, paper_was_chosen, print_pdf
 from tests.ui.conftest import (
     PrintDialogStandIn,
     click_message_button,

@@ -26,7 +26,7 @@ from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QApplication
 
-from clinicdesk.ui.documents.pdf_preview import print_pdf
+from clinicdesk.ui.documents.printing import print_pdf
 from tests.ui.documents.test_pdf_preview import make_pdf
 
 QUEUE = os.environ.get("CLINICDESK_TEST_PRINTER", "")
