@@ -18,25 +18,16 @@ Double-clicking a signed consent shows the signed form; a prepared one opens the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QDialog,
-    QDialogButtonBox,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
-    QRadioButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -44,24 +35,19 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.domain.consent import (
-    PHOTO_SCOPES,
     AttachmentFormat,
     Consent,
     ConsentKind,
     ConsentStatus,
-    DocumentAction,
     DocumentKind,
     DocumentRecord,
     attachment_format,
 )
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.photos import ConsentScope
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.errors import UserError
 from clinicdesk.services.consents import Attachment
-from clinicdesk.services.context import ClinicServices, open_clinic
-from clinicdesk.services.documents import Document, Flavour
-from clinicdesk.services.report_comment import check_report_comment
+from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.consent_dialogs import (
     AttachmentImageDialog,
@@ -69,265 +55,43 @@ from clinicdesk.ui.documents.consent_dialogs import (
     WithdrawConsentDialog,
     read_image,
 )
+from clinicdesk.ui.documents.consent_table import (
+    CONSENT_WIDTHS,
+    KIND_SHORT,
+    LOG_WIDTHS,
+    STATUS_SHORT,
+    ConsentLine,
+    ConsentTableModel,
+    DocumentLogModel,
+    LogLine,
+    group_log,
+    local_time,
+    scopes_text,
+    withdrawal_text,
+    witness_text,
+)
+from clinicdesk.ui.documents.making import DocumentMakingTab
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
-from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
-from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY, name_the_patient
-from clinicdesk.ui.widgets.patient_tab import PatientTab
-from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
+from clinicdesk.ui.widgets.patient_identity import name_the_patient
+from clinicdesk.ui.widgets.table_model import list_table_view
 
 TAB_LABEL = "D&ocuments"
-# What is read at a glance first (where each consent stands); the rest scrolls into view.
-CONSENT_COLUMNS = (
-    "Consent",
-    "Status",
-    "Signed",
-    "Taken by",
-    "Photo scopes",
-    "Withdrawn",
-    "Witness",
-    "Prepared",
-    "Wording",
-)
-CONSENT_WIDTHS = (82, 78, 84, 130, 420, 220, 140, 84)
-LOG_COLUMNS = ("When", "Action", "Document", "By", "Wording")
-LOG_WIDTHS = (120, 80, 220, 130)
-KIND_SHORT = {ConsentKind.PROCEDURE: "Procedure", ConsentKind.PHOTO: "Photo"}
-SCOPE_SHORT = {
-    ConsentScope.CLINICAL_RECORD: "Clinical record",
-    ConsentScope.TEACHING: "Teaching",
-    ConsentScope.MARKETING: "Marketing",
-}
-STATUS_SHORT = {
-    ConsentStatus.PREPARED: "Prepared",
-    ConsentStatus.SIGNED: "Signed",
-    ConsentStatus.WITHDRAWN: "Withdrawn",
-}
-_STATUS_COLOURS = {
-    ConsentStatus.PREPARED: QColor("#8a5300"),
-    ConsentStatus.SIGNED: QColor("#1e6b34"),
-    ConsentStatus.WITHDRAWN: QColor("#8a1c1c"),
-}
-_MUTED = QColor("#6b7785")
 NO_PATIENT = "Open a patient to print their documents."
 
 
-# -- what the tables show -----------------------------------------------------------------------
-
-
-def scopes_text(consent: Consent) -> str:
-    """The photo consent's scopes as read at a glance:
-    ``Clinical record ✓ · Teaching ✓ · Marketing ✗ (withdrawn 03/04/2026)``."""
-    if consent.kind is not ConsentKind.PHOTO or consent.status is ConsentStatus.PREPARED:
-        return ""
-    parts = []
-    for scope in PHOTO_SCOPES:
-        grant = consent.grant(scope)
-        name = SCOPE_SHORT[scope]
-        if grant is None or not grant.granted:
-            parts.append(f"{name} ✗")
-        elif grant.withdrawn_on is not None:
-            parts.append(f"{name} ✗ (withdrawn {format_uk(grant.withdrawn_on)})")
-        else:
-            parts.append(f"{name} ✓")
-    return " · ".join(parts)
-
-
-def withdrawal_text(consent: Consent) -> str:
-    """When and why the consent (or one of its scopes) was withdrawn."""
-    if consent.withdrawn_on is not None:
-        return f"{format_uk(consent.withdrawn_on)}: {consent.withdrawal_reason}"
-    return "; ".join(
-        f"{SCOPE_SHORT[g.scope]} {format_uk(g.withdrawn_on)}: {g.withdrawal_reason}"
-        for g in consent.scopes
-        if g.withdrawn_on is not None
-    )
-
-
-def witness_text(consent: Consent) -> str:
-    """The witness, and the interpreter when there was one."""
-    interpreter = consent.interpreter_name
-    if not interpreter:
-        return consent.witness_name
-    if not consent.witness_name:
-        return f"Interpreter: {interpreter}"
-    return f"{consent.witness_name} (interpreter: {interpreter})"
-
-
-@dataclass(frozen=True)
-class ConsentLine:
-    consent: Consent
-    values: tuple[str, ...]  # one per CONSENT_COLUMNS
-
-
-@dataclass(frozen=True)
-class LogLine:
-    records: tuple[DocumentRecord, ...]  # the rows of one document (a pack has several)
-    values: tuple[str, ...]  # one per LOG_COLUMNS
-
-
-class ConsentTableModel(ListTableModel[ConsentLine]):
-    COLUMNS = CONSENT_COLUMNS
-
-    def consent_at(self, row: int) -> Consent | None:
-        line = self.row_at(row)
-        return line.consent if line is not None else None
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        line = self.row_for(index)
-        if line is None:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            text = line.values[index.column()]
-            return text if role == Qt.ItemDataRole.DisplayRole or text else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if index.column() == CONSENT_COLUMNS.index("Status"):
-                return QBrush(_STATUS_COLOURS[line.consent.status])
-            if line.consent.status is ConsentStatus.WITHDRAWN:
-                return QBrush(_MUTED)
-        return None
-
-
-class DocumentLogModel(ListTableModel[LogLine]):
-    COLUMNS = LOG_COLUMNS
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        line = self.row_for(index)
-        if line is None:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return line.values[index.column()]
-        return None
-
-
-def local_time(stamp: str) -> str:
-    """A stored UTC timestamp as the clinic reads it: ``26/11/2026 14:05`` (local time)."""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M")
-
-
-def group_log(records: Sequence[DocumentRecord]) -> list[list[DocumentRecord]]:
-    """The log's rows, one group per document: the service records a pack once per template
-    it holds (same PDF, action and person, one after the other); a template seen again
-    starts another document (the same pack printed twice)."""
-    groups: list[list[DocumentRecord]] = []
-    for record in records:
-        last = groups[-1] if groups else None
-        if (
-            last is not None
-            and record.kind is DocumentKind.CONSENT_PACK
-            and last[0].kind is DocumentKind.CONSENT_PACK
-            and (record.pdf_sha256, record.action, record.created_by)
-            == (last[0].pdf_sha256, last[0].action, last[0].created_by)
-            and record.template is not None
-            and all(r.template != record.template for r in last)
-        ):
-            last.append(record)
-        else:
-            groups.append([record])
-    return groups
-
-
-# -- the progress report's options --------------------------------------------------------------
-
-
-class ProgressReportDialog(QDialog):
-    """Which report (clinical or for the patient) and the clinician's comment. A comment the
-    report cannot print (too long, control characters) is refused under the field and the
-    dialog stays open with it: the report is made on a worker after the dialog has closed,
-    where a refusal would lose what was typed."""
-
-    def __init__(self, patient_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("progress_report_dialog")
-        self.setWindowTitle("Progress report")
-        layout = QVBoxLayout(self)
-        heading = QLabel(patient_name)
-        heading.setObjectName(IDENTITY_PROPERTY)  # name_the_patient adds date of birth, NHS no.
-        heading.setTextFormat(Qt.TextFormat.PlainText)
-        heading.setStyleSheet("font-size: 15px; font-weight: bold;")
-        layout.addWidget(heading)
-        box = QGroupBox("Report for")
-        choices = QVBoxLayout(box)
-        self.clinical = QRadioButton("&Clinical: full tables and charts, for the notes or the GP")
-        self.clinical.setObjectName("flavour_clinical")
-        self.patient = QRadioButton("The &patient: plain language, to take home")
-        self.patient.setObjectName("flavour_patient")
-        self.clinical.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.clinical)
-        group.addButton(self.patient)
-        choices.addWidget(self.clinical)
-        choices.addWidget(self.patient)
-        layout.addWidget(box)
-        label = QLabel("Your co&mment (optional, printed on the report):")
-        layout.addWidget(label)
-        self.comment = QPlainTextEdit()
-        self.comment.setObjectName("report_comment")
-        self.comment.setTabChangesFocus(True)
-        self.comment.setPlaceholderText("e.g. Good response at the vertex; continue minoxidil.")
-        self.comment.setMinimumHeight(90)
-        label.setBuddy(self.comment)
-        self.comment_field = FieldWithError(self.comment)
-        layout.addWidget(self.comment_field, 1)
-        buttons = QDialogButtonBox()
-        self.make_button = buttons.addButton("Make &report", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.make_button.setObjectName("make_report")
-        self.make_button.setDefault(True)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(520, 320)
-
-    def accept(self) -> None:
-        try:
-            check_report_comment(self.comment.toPlainText())
-        except ValidationError as exc:
-            self.comment_field.set_error(
-                f"Your comment {exc.errors.get('comment', 'cannot be printed')}."
-            )
-            self.comment.setFocus()
-            return
-        self.comment_field.set_error(None)
-        super().accept()
-
-    def flavour(self) -> Flavour:
-        return "patient" if self.patient.isChecked() else "clinical"
-
-    def comment_text(self) -> str:
-        return self.comment.toPlainText().strip()
-
-
-# -- the tab ------------------------------------------------------------------------------------
-
-
-class DocumentsTab(PatientTab):
+class DocumentsTab(DocumentMakingTab):
     # A consent signed or withdrawn here (the Consent as stored).
     changed = Signal(object)
 
     def __init__(self, services: ClinicServices, user: CurrentUser, tabs: QTabWidget) -> None:
-        super().__init__(tabs)
+        super().__init__(services, user, tabs)
         self.setObjectName("documents")
-        self.services = services
-        self.user = user
         self._tabs = tabs
-        self.patient_name = ""
         self.consents: list[Consent] = []
-        # One printer for every preview, so the second Print… starts from the first one's
-        # choices (printer, copies, paper). Made when first needed; tests put a PDF printer.
-        self.printer: QPrinter | None = None
-        self.preview: PdfPreviewDialog | None = None
-        self.task: BackgroundTask | None = None
-        self._task_cancelled = False
         self.sign_dialog: SignConsentDialog | None = None
         self.withdraw_dialog: WithdrawConsentDialog | None = None
-        self.report_dialog: ProgressReportDialog | None = None
         self.image_dialog: AttachmentImageDialog | None = None
 
         self._build()
@@ -385,11 +149,6 @@ class DocumentsTab(PatientTab):
         bar.addStretch(1)
         layout.addLayout(bar)
 
-        self.status = QLabel()
-        self.status.setObjectName("documents_status")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #52606d;")
         layout.addWidget(self.status)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -628,167 +387,6 @@ class DocumentsTab(PatientTab):
 
     def _selection_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._update_actions()
-
-    # -- making documents -----------------------------------------------------------------
-
-    def make_consent_pack(self) -> None:
-        user, patient_id = self.user, self.patient_id
-        if patient_id is None:
-            return
-        self._build_document(
-            "Preparing the consent pack…",
-            lambda own: own.documents.consent_pack(user, patient_id),
-        )
-
-    def make_form(self, template_id: str) -> None:
-        user, patient_id = self.user, self.patient_id
-        if patient_id is None:
-            return
-        self._build_document(
-            "Preparing the form…",
-            lambda own: own.documents.form(user, patient_id, template_id),
-        )
-
-    def ask_progress_report(self) -> None:
-        if self.patient_id is None or not self.user.may(Permission.PROGRESS_REPORT):
-            return
-        if self.report_dialog is not None:
-            self.report_dialog.deleteLater()  # closed by now: it is modal
-        dialog = ProgressReportDialog(self.patient_name, self)
-        name_the_patient(dialog, self.identity)
-        self.report_dialog = dialog
-
-        def accepted() -> None:
-            self.make_progress_report(dialog.flavour(), dialog.comment_text())
-
-        dialog.accepted.connect(accepted)
-        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
-        dialog.open()
-
-    def make_progress_report(self, flavour: Flavour, comment: str = "") -> None:
-        user, patient_id = self.user, self.patient_id
-        if patient_id is None:
-            return
-        self._build_document(
-            "Making the progress report (measurements, charts, photos)…",
-            lambda own: own.documents.progress_report(
-                user, patient_id, flavour=flavour, comment=comment
-            ),
-        )
-
-    def _build_document(self, label: str, make: Callable[[ClinicServices], Document]) -> None:
-        """Build a document on a worker with its own connection, then preview it."""
-        if self.task is not None:
-            return
-        services = self.services
-        paths, today = services.paths, services.patients.today
-        data_key, keyring = services.data_key, services.keyring
-
-        def work(progress: Progress, cancelled: Cancelled) -> Document | None:
-            own = open_clinic(paths, today, data_key=data_key, keyring=keyring)
-            try:
-                if cancelled():
-                    return None
-                progress(0, 1)
-                document = make(own)
-                progress(1, 1)
-                return document
-            finally:
-                own.close()
-
-        self._task_cancelled = False
-        task = BackgroundTask(self, label, work, self._document_built, self._build_failed)
-        task.dialog.canceled.connect(self._build_cancelled)
-        task.finished.connect(self._task_finished)
-        self.task = task
-        self._update_actions()
-        self.status.setText(label)
-        task.start()
-
-    def _build_cancelled(self) -> None:
-        self._task_cancelled = True
-
-    def _task_finished(self) -> None:
-        if self.task is not None:
-            self.task.dialog.deleteLater()
-            self.task.deleteLater()
-        self.task = None
-        self._update_actions()
-
-    def _document_built(self, result: object) -> None:
-        self.status.setText("")
-        if not isinstance(result, Document):
-            return
-        # Made and recorded (with its consents prepared): the tables show it either way.
-        self.refresh()
-        if self._task_cancelled or result.patient_id != self.patient_id:
-            return  # nobody is waiting for it any more
-        self.show_document(result)
-
-    def _build_failed(self, exc: BaseException) -> None:
-        self.status.setText("")
-        if isinstance(exc, UserError):
-            show_user_error(self, exc, "Documents")
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, self)
-
-    def show_document(self, document: Document) -> PdfPreviewDialog | None:
-        """Open ``document`` in the preview; printing or saving it there is recorded."""
-        title = f"{document.title} – {self.patient_name}" if self.patient_name else document.title
-        if self.printer is None:
-            self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        user = self.user
-
-        def save(path: Path, _pdf: bytes) -> None:
-            # Written and recorded as saved together: never a copy on disk the log lacks.
-            self.services.documents.save(user, document, path)
-
-        try:
-            preview = PdfPreviewDialog(
-                document.pdf,
-                title=title,
-                suggested_name=document.file_name,
-                printer=self.printer,
-                save=save,
-                parent=self,
-            )
-        except UserError as exc:
-            show_user_error(self, exc, "Documents")
-            return None
-
-        def printed() -> None:
-            self._record_output(user, document, DocumentAction.PRINTED)
-
-        def saved(_path: str) -> None:
-            if document.patient_id == self.patient_id:
-                self.refresh()  # the log shows the saving
-
-        preview.printed.connect(printed)
-        preview.saved.connect(saved)
-        self._replace_preview(preview)
-        preview.show()
-        preview.activateWindow()
-        return preview
-
-    def _replace_preview(self, preview: PdfPreviewDialog | None) -> None:
-        if self.preview is not None and self.preview.print_task is None:
-            self.preview.close()
-            self.preview.deleteLater()
-        self.preview = preview
-
-    def _record_output(self, user: CurrentUser, document: Document, action: DocumentAction) -> None:
-        try:
-            self.services.documents.record_output(user, document, action)
-        except UserError as exc:
-            # The pages have gone to the printer: say so, and that the log lacks them.
-            happened = UserError(
-                f"“{document.title}” was {action.value}, but that could not be recorded in "
-                f"the patient's document log. {exc.message}"
-            )
-            show_user_error(self, happened, "Documents")
-            return
-        if document.patient_id == self.patient_id:
-            self.refresh()
 
     # -- consents -------------------------------------------------------------------------
 

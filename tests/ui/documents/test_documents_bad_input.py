@@ -18,7 +18,7 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.services.clinic_details import LOGO_MAX_BYTES
 from clinicdesk.services.report_comment import REPORT_COMMENT_MAX
 from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
-from clinicdesk.ui.documents.tab import ProgressReportDialog
+from clinicdesk.ui.documents.progress_report import ProgressReportDialog
 from tests.conftest import Clinic
 from tests.services.clinical_setup import signature_png
 from tests.ui.admin.test_clinic_details_dialog import logo_png, open_details, retype

@@ -21,7 +21,8 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.consent_dialogs import AttachmentImageDialog
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
-from clinicdesk.ui.documents.tab import DocumentsTab, ProgressReportDialog
+from clinicdesk.ui.documents.progress_report import ProgressReportDialog
+from clinicdesk.ui.documents.tab import DocumentsTab
 from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.documents.pdf_helpers import pages_text
