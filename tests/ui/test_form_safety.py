@@ -34,12 +34,10 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.domain.photos import View
 from clinicdesk.ui.admin.clinic_details import ClinicDetailsDialog
 from clinicdesk.ui.admin.users_dialog import NewUserDialog
-from clinicdesk.ui.care.clinical_forms import (
-    AdverseEventForm,
-    ClinicalForm,
-    ConsultationForm,
-    TreatmentForm,
-)
+from clinicdesk.ui.care.adverse_event_form import AdverseEventForm
+from clinicdesk.ui.care.clinical_forms import ClinicalForm
+from clinicdesk.ui.care.consultation_form import ConsultationForm
+from clinicdesk.ui.care.treatment_form import TreatmentForm
 from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
 from clinicdesk.ui.measurements.assessments import AssessmentDialog
 from clinicdesk.ui.photos.details import PhotoDetailsDialog

@@ -49,14 +49,11 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import TimelineItem, TimelineKind
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.care.clinical_forms import (
-    AdverseEventForm,
-    ClinicalForm,
-    ConsultationForm,
-    FormContext,
-    TreatmentForm,
-)
+from clinicdesk.ui.care.adverse_event_form import AdverseEventForm
+from clinicdesk.ui.care.clinical_forms import ClinicalForm, FormContext
+from clinicdesk.ui.care.consultation_form import ConsultationForm
 from clinicdesk.ui.care.follow_up_dialog import FollowUpDialog
+from clinicdesk.ui.care.treatment_form import TreatmentForm
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import name_the_patient

@@ -23,17 +23,13 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.services.clinical import TimelineKind
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import audit
-from clinicdesk.ui.care.clinical_forms import (
-    AdverseEventForm,
-    CheckList,
-    ClinicalForm,
-    CodeCombo,
-    ConsultationForm,
-    OverrideDialog,
-    TreatmentForm,
-)
+from clinicdesk.ui.care.adverse_event_form import AdverseEventForm
+from clinicdesk.ui.care.clinical_forms import ClinicalForm
+from clinicdesk.ui.care.consultation_form import ConsultationForm
 from clinicdesk.ui.care.follow_up_dialog import FollowUpDialog
+from clinicdesk.ui.care.form_inputs import CheckList, CodeCombo
 from clinicdesk.ui.care.timeline import TimelineTab
+from clinicdesk.ui.care.treatment_form import OverrideDialog, TreatmentForm
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog
 from tests.conftest import Clinic

@@ -13,8 +13,8 @@ from clinicdesk.domain.patient import Patient
 from clinicdesk.services.clinical import TimelineKind
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import audit
-from clinicdesk.ui.care.clinical_forms import TreatmentForm
 from clinicdesk.ui.care.timeline import TimelineTab
+from clinicdesk.ui.care.treatment_form import TreatmentForm
 from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import Clinic
 from tests.domain.test_assessments import region_row

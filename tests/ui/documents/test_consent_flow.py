@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.domain.consent import ConsentKind, ConsentStatus
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import ConsentScope
-from clinicdesk.ui.care.clinical_forms import OverrideDialog
+from clinicdesk.ui.care.treatment_form import OverrideDialog
 from clinicdesk.ui.documents import consent_dialogs
 from clinicdesk.ui.documents.consent_dialogs import (
     MARKETING_NOTE,

@@ -407,7 +407,7 @@ def test_a_record_form_open_at_the_lock_comes_back_with_what_was_typed(
 def test_a_consultation_being_written_survives_the_lock(
     qtbot: QtBot, clinic: Clinic, idle_window: WindowFactory
 ) -> None:
-    from clinicdesk.ui.care.clinical_forms import ConsultationForm
+    from clinicdesk.ui.care.consultation_form import ConsultationForm
     from tests.ui.conftest import type_text
 
     patient_id = register_with_red_flag(clinic)

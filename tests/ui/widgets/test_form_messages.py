@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.ui.care.clinical_forms import ConsultationForm
+from clinicdesk.ui.care.consultation_form import ConsultationForm
 from clinicdesk.ui.widgets.fields import NOT_SAVED, FieldWithError
 from tests.conftest import Clinic
 from tests.ui.conftest import WindowFactory, type_text

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.ui.care.clinical_forms import TreatmentForm
+from clinicdesk.ui.care.treatment_form import TreatmentForm
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.fields import READ_ONLY_STYLE
