@@ -38,7 +38,8 @@ from clinicdesk.ui.care.adverse_event_form import AdverseEventForm
 from clinicdesk.ui.care.clinical_forms import ClinicalForm
 from clinicdesk.ui.care.consultation_form import ConsultationForm
 from clinicdesk.ui.care.treatment_form import TreatmentForm
-from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
+from clinicdesk.ui.documents.sign_consent import SignConsentDialog
+from clinicdesk.ui.documents.withdraw_consent import WithdrawConsentDialog
 from clinicdesk.ui.measurements.assessments import AssessmentDialog
 from clinicdesk.ui.photos.details import PhotoDetailsDialog
 from clinicdesk.ui.photos.importing import ImportOptionsDialog

@@ -49,12 +49,6 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.consents import Attachment
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.documents.consent_dialogs import (
-    AttachmentImageDialog,
-    SignConsentDialog,
-    WithdrawConsentDialog,
-    read_image,
-)
 from clinicdesk.ui.documents.consent_table import (
     CONSENT_WIDTHS,
     KIND_SHORT,
@@ -72,6 +66,9 @@ from clinicdesk.ui.documents.consent_table import (
 )
 from clinicdesk.ui.documents.making import DocumentMakingTab
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
+from clinicdesk.ui.documents.sign_consent import SignConsentDialog
+from clinicdesk.ui.documents.signed_form import AttachmentImageDialog, read_image
+from clinicdesk.ui.documents.withdraw_consent import WithdrawConsentDialog
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import name_the_patient

@@ -18,14 +18,11 @@ from clinicdesk.domain.consent import ConsentKind, ConsentStatus
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import ConsentScope
 from clinicdesk.ui.care.treatment_form import OverrideDialog
-from clinicdesk.ui.documents import consent_dialogs
-from clinicdesk.ui.documents.consent_dialogs import (
-    MARKETING_NOTE,
-    SignConsentDialog,
-    WithdrawConsentDialog,
-)
+from clinicdesk.ui.documents import sign_consent
+from clinicdesk.ui.documents.sign_consent import SignConsentDialog
 from clinicdesk.ui.documents.signature_pad import SignatureDialog, SignaturePad
 from clinicdesk.ui.documents.tab import DocumentsTab
+from clinicdesk.ui.documents.withdraw_consent import MARKETING_NOTE, WithdrawConsentDialog
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog
 from tests.conftest import Clinic
 from tests.services.clinical_setup import signature_png
@@ -62,7 +59,7 @@ def choose_scan(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     monkeypatch.setattr(
         QFileDialog,
         "getOpenFileName",
-        lambda *_args: (str(path), consent_dialogs.SCAN_FILTER),
+        lambda *_args: (str(path), sign_consent.SCAN_FILTER),
     )
 
 

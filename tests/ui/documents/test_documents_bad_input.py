@@ -17,8 +17,9 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Patient
 from clinicdesk.services.clinic_details import LOGO_MAX_BYTES
 from clinicdesk.services.report_comment import REPORT_COMMENT_MAX
-from clinicdesk.ui.documents.consent_dialogs import SignConsentDialog, WithdrawConsentDialog
 from clinicdesk.ui.documents.progress_report import ProgressReportDialog
+from clinicdesk.ui.documents.sign_consent import SignConsentDialog
+from clinicdesk.ui.documents.withdraw_consent import WithdrawConsentDialog
 from tests.conftest import Clinic
 from tests.services.clinical_setup import signature_png
 from tests.ui.admin.test_clinic_details_dialog import logo_png, open_details, retype

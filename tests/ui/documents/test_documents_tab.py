@@ -19,9 +19,9 @@ from clinicdesk.domain.consent import ConsentKind, ConsentStatus
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory
 from clinicdesk.domain.patient import Patient
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.documents.consent_dialogs import AttachmentImageDialog
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.documents.progress_report import ProgressReportDialog
+from clinicdesk.ui.documents.signed_form import AttachmentImageDialog
 from clinicdesk.ui.documents.tab import DocumentsTab
 from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import VALID_PATIENT, Clinic
