@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from clinicdesk.services.clinical import ClinicalService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.care.follow_ups import (
     BookFollowUpDialog,
+    ChosenFollowUp,
     FollowUpActions,
     format_appointment,
     whose,
@@ -94,16 +94,12 @@ class FollowUpDialog(QDialog):
         layout.addWidget(self.done_label)
 
         actions = QHBoxLayout()
-        self.book_button = QPushButton("&Book…")
-        self.book_button.setObjectName("follow_up_book")
-        self.attended_button = QPushButton("&Attended")
-        self.attended_button.setObjectName("follow_up_attended")
-        self.did_not_attend_button = QPushButton("Did &not attend")
-        self.did_not_attend_button.setObjectName("follow_up_did_not_attend")
-        self.did_not_attend_button.setToolTip("The patient missed the booked appointment")
-        self.cancel_button = QPushButton("&Cancel appointment…")
-        self.cancel_button.setObjectName("follow_up_cancel")
-        self.cancel_button.setToolTip("This follow-up will not happen")
+        (
+            self.book_button,
+            self.attended_button,
+            self.did_not_attend_button,
+            self.cancel_button,
+        ) = self.follow_up_actions.buttons(self._chosen, "This follow-up will not happen")
         for button in (
             self.book_button,
             self.attended_button,
@@ -119,10 +115,6 @@ class FollowUpDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-        self.book_button.clicked.connect(self._book_clicked)
-        self.attended_button.clicked.connect(self._attended_clicked)
-        self.did_not_attend_button.clicked.connect(self._did_not_attend_clicked)
-        self.cancel_button.clicked.connect(self._cancel_clicked)
         self.setMinimumWidth(480)
         self._show()
 
@@ -170,20 +162,5 @@ class FollowUpDialog(QDialog):
         self.done_label.setText("")
         self.changed.emit(fresh)
 
-    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
-
-    def _book_clicked(self) -> None:
-        self.follow_up_actions.open_booking(self.follow_up, self.patient_name, self.identity)
-
-    def _attended_clicked(self) -> None:
-        self.follow_up_actions.set_status(
-            self.follow_up, self.patient_name, FollowUpStatus.ATTENDED
-        )
-
-    def _did_not_attend_clicked(self) -> None:
-        self.follow_up_actions.set_status(
-            self.follow_up, self.patient_name, FollowUpStatus.DID_NOT_ATTEND
-        )
-
-    def _cancel_clicked(self) -> None:
-        self.follow_up_actions.cancel(self.follow_up, self.patient_name)
+    def _chosen(self) -> ChosenFollowUp:
+        return self.follow_up, self.patient_name, self.identity

@@ -254,10 +254,14 @@ class BookFollowUpDialog(GuardedDialog):
             self.accept()
 
 
+# What an action acts on: the follow-up, its patient's name and who they are (for the booking).
+ChosenFollowUp = tuple[FollowUp, str, PatientIdentity | None]
+
+
 class FollowUpActions:
     """What the due list and the Timeline's follow-up dialog both do to one follow-up: book or
     rebook it (``BookFollowUpDialog``), mark it attended or did not attend, cancel it (after
-    asking).
+    asking). ``buttons`` makes the buttons both windows show for these.
 
     What the service returns goes to ``saved`` with a line saying what was done. When someone
     else changed the follow-up first nothing is changed: the user is told and
@@ -277,6 +281,59 @@ class FollowUpActions:
         self._saved = saved
         self._changed_elsewhere = changed_elsewhere
         self.booking_dialog: BookFollowUpDialog | None = None
+        self._chosen: Callable[[], ChosenFollowUp | None] = lambda: None
+
+    def buttons(
+        self, chosen: Callable[[], ChosenFollowUp | None], cancel_tip: str
+    ) -> tuple[QPushButton, QPushButton, QPushButton, QPushButton]:
+        """The buttons Book…, Attended, Did not attend and Cancel appointment…, acting on the
+        follow-up ``chosen`` returns when clicked (nothing when it returns None)."""
+        self._chosen = chosen
+        book = QPushButton("&Book…")
+        book.setObjectName("follow_up_book")
+        attended = QPushButton("&Attended")
+        attended.setObjectName("follow_up_attended")
+        did_not_attend = QPushButton("Did &not attend")
+        did_not_attend.setObjectName("follow_up_did_not_attend")
+        did_not_attend.setToolTip("The patient missed the booked appointment")
+        cancel = QPushButton("&Cancel appointment…")
+        cancel.setObjectName("follow_up_cancel")
+        cancel.setToolTip(cancel_tip)
+        book.clicked.connect(self._book_clicked)
+        attended.clicked.connect(self._attended_clicked)
+        did_not_attend.clicked.connect(self._did_not_attend_clicked)
+        cancel.clicked.connect(self._cancel_clicked)
+        return book, attended, did_not_attend, cancel
+
+    def open_chosen_booking(self) -> BookFollowUpDialog | None:
+        chosen = self._chosen()
+        return self.open_booking(*chosen) if chosen is not None else None
+
+    def set_chosen_status(self, status: FollowUpStatus) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.set_status(chosen[0], chosen[1], status)
+
+    def cancel_chosen(self) -> None:
+        chosen = self._chosen()
+        if chosen is not None:
+            self.cancel(chosen[0], chosen[1])
+
+    # -- slots (return None: see MainWindow._build_actions) ---------------------------------
+
+    def _book_clicked(self) -> None:
+        self.open_chosen_booking()
+
+    def _attended_clicked(self) -> None:
+        self.set_chosen_status(FollowUpStatus.ATTENDED)
+
+    def _did_not_attend_clicked(self) -> None:
+        self.set_chosen_status(FollowUpStatus.DID_NOT_ATTEND)
+
+    def _cancel_clicked(self) -> None:
+        self.cancel_chosen()
+
+    # -- the actions ------------------------------------------------------------------------
 
     def _concurrent_edit(self) -> None:
         QMessageBox.warning(
@@ -437,16 +494,14 @@ class FollowUpsDialog(QDialog):
         layout.addLayout(status_row)
 
         actions = QHBoxLayout()
-        self.book_button = QPushButton("&Book…")
-        self.book_button.setObjectName("follow_up_book")
-        self.attended_button = QPushButton("&Attended")
-        self.attended_button.setObjectName("follow_up_attended")
-        self.did_not_attend_button = QPushButton("Did &not attend")
-        self.did_not_attend_button.setObjectName("follow_up_did_not_attend")
-        self.did_not_attend_button.setToolTip("The patient missed the booked appointment")
-        self.cancel_button = QPushButton("&Cancel appointment…")
-        self.cancel_button.setObjectName("follow_up_cancel")
-        self.cancel_button.setToolTip("This follow-up will not happen: it leaves the list")
+        (
+            self.book_button,
+            self.attended_button,
+            self.did_not_attend_button,
+            self.cancel_button,
+        ) = self.follow_up_actions.buttons(
+            self._chosen, "This follow-up will not happen: it leaves the list"
+        )
         self.open_button = QPushButton("&Open patient")
         self.open_button.setObjectName("follow_up_open_patient")
         for button in (
@@ -472,10 +527,6 @@ class FollowUpsDialog(QDialog):
         self.refresh_button.clicked.connect(self._refresh_clicked)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(self._row_activated)
-        self.book_button.clicked.connect(self._book_clicked)
-        self.attended_button.clicked.connect(self._attended_clicked)
-        self.did_not_attend_button.clicked.connect(self._did_not_attend_clicked)
-        self.cancel_button.clicked.connect(self._cancel_clicked)
         self.open_button.clicked.connect(self._open_clicked)
         self.resize(1000, 560)
         self.reload()
@@ -547,24 +598,17 @@ class FollowUpsDialog(QDialog):
         ``ValidationError`` for the dialog to show at its fields."""
         return self.follow_up_actions.book(row.follow_up, row.patient_name, when, notes)
 
-    def open_booking(self) -> BookFollowUpDialog | None:
+    def _chosen(self) -> ChosenFollowUp | None:
         row = self.selected()
         if row is None:
             return None
         who = PatientIdentity.named(
             row.first_name, row.last_name, row.preferred_name, row.date_of_birth, row.nhs_number
         )
-        return self.follow_up_actions.open_booking(row.follow_up, row.patient_name, who)
+        return row.follow_up, row.patient_name, who
 
-    def set_status(self, status: FollowUpStatus) -> None:
-        row = self.selected()
-        if row is not None:
-            self.follow_up_actions.set_status(row.follow_up, row.patient_name, status)
-
-    def cancel_selected(self) -> None:
-        row = self.selected()
-        if row is not None:
-            self.follow_up_actions.cancel(row.follow_up, row.patient_name)
+    def open_booking(self) -> BookFollowUpDialog | None:
+        return self.follow_up_actions.open_chosen_booking()
 
     def open_selected_patient(self) -> None:
         row = self.selected()
@@ -584,18 +628,6 @@ class FollowUpsDialog(QDialog):
 
     def _row_activated(self, _index: QModelIndex) -> None:
         self.open_selected_patient()
-
-    def _book_clicked(self) -> None:
-        self.open_booking()
-
-    def _attended_clicked(self) -> None:
-        self.set_status(FollowUpStatus.ATTENDED)
-
-    def _did_not_attend_clicked(self) -> None:
-        self.set_status(FollowUpStatus.DID_NOT_ATTEND)
-
-    def _cancel_clicked(self) -> None:
-        self.cancel_selected()
 
     def _open_clicked(self) -> None:
         self.open_selected_patient()
