@@ -11,18 +11,16 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
     QLabel,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from clinicdesk.services.audit import ACCESS_LOG_LIMIT, AccessEvent
-from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Opened", "By", "Role")
+ACCESS_LOG_WIDTHS = (130, 220)
 
 
 class AccessLogModel(ListTableModel[AccessEvent]):
@@ -53,18 +51,9 @@ class AccessLogTab(QWidget):
         self.summary.setWordWrap(True)  # a long line would widen the whole record
         layout.addWidget(self.summary)
         self.model = AccessLogModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("access_log_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 130)
-        self.table.setColumnWidth(1, 220)
+        self.table = list_table_view(
+            self.model, "access_log_table", ACCESS_LOG_WIDTHS, wrapped_rows=True
+        )
         layout.addWidget(self.table, 1)
         self.clear()
 

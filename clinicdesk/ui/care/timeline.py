@@ -26,12 +26,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -58,9 +55,10 @@ from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
-from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 
 COLUMNS = ("Date", "Kind", "Details")
+TIMELINE_WIDTHS = (96, 120)
 TAB_LABEL = "&Timeline"
 Opener = Callable[[TimelineItem], None]
 
@@ -156,19 +154,9 @@ class TimelineTab(PatientTab):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.summary)
         self.model = TimelineModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("timeline_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setColumnWidth(0, 96)
-        self.table.setColumnWidth(1, 120)
+        self.table = list_table_view(
+            self.model, "timeline_table", TIMELINE_WIDTHS, single_selection=True, wrapped_rows=True
+        )
         self.table.activated.connect(self._activated)  # double-click or Enter
         layout.addWidget(self.table, 1)
         self.set_user(user)

@@ -68,8 +68,11 @@ def list_table_view(
     *,
     single_selection: bool = False,
     alternating_rows: bool = True,
+    wrapped_rows: bool = False,
 ) -> QTableView:
-    """A read-only, row-selecting table over ``model`` in the look the list windows share."""
+    """A read-only, row-selecting table over ``model`` in the look the list windows share.
+    A long cell is cut short with "…", or with ``wrapped_rows`` wrapped at word breaks (the
+    record's own tables, whose titles and names are read in full)."""
     table = QTableView()
     table.setObjectName(name)
     table.setModel(model)
@@ -78,7 +81,7 @@ def list_table_view(
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setAlternatingRowColors(alternating_rows)
-    table.setWordWrap(False)
+    table.setWordWrap(wrapped_rows)
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setDefaultSectionSize(22)
     header = table.horizontalHeader()
