@@ -117,6 +117,15 @@ class FormDialog(GuardedDialog):
         if first is not None:
             first.editor.setFocus()
 
+    def add_password_fields(self, key: str, label: str, repeat_label: str) -> None:
+        """A password field and ``repeat_password`` to type it again (``passwords_match``)."""
+        self.add_field(key, label, line_edit(key, password=True))
+        self.add_field(
+            "repeat_password",
+            repeat_label,
+            line_edit("repeat_password", "type it again", password=True),
+        )
+
     def passwords_match(self, key: str, repeat_key: str) -> bool:
         if self.text(key) != self.text(repeat_key):
             self.fields[repeat_key].set_error("does not match the password above")

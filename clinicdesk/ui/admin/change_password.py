@@ -62,12 +62,7 @@ class ChangePasswordDialog(FormDialog):
             cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
             cancel.setText("Sign out")
             cancel.setObjectName("sign_out_button")
-        self.add_field("new_password", "New password", line_edit("new_password", password=True))
-        self.add_field(
-            "repeat_password",
-            "New password again",
-            line_edit("repeat_password", "type it again", password=True),
-        )
+        self.add_password_fields("new_password", "New password", "New password again")
         first = "old_password" if current_password is None else "new_password"
         self.fields[first].editor.setFocus()
 

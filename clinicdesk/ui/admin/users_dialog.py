@@ -164,12 +164,7 @@ class NewUserDialog(FormDialog):
             "Registration number",
             line_edit("registration_number", REGISTRATION_HINT),
         )
-        self.add_field("password", "Password", line_edit("password", password=True))
-        self.add_field(
-            "repeat_password",
-            "Password again",
-            line_edit("repeat_password", "type it again", password=True),
-        )
+        self.add_password_fields("password", "Password", "Password again")
 
     def submit(self) -> bool:
         if not self.passwords_match("password", "repeat_password"):
@@ -241,12 +236,7 @@ class ResetPasswordDialog(FormDialog):
         self.acting = acting
         self.original = account
         self.account: UserAccount | None = None
-        self.add_field("password", "New password", line_edit("password", password=True))
-        self.add_field(
-            "repeat_password",
-            "Password again",
-            line_edit("repeat_password", "type it again", password=True),
-        )
+        self.add_password_fields("password", "New password", "Password again")
 
     def submit(self) -> bool:
         if not self.passwords_match("password", "repeat_password"):
