@@ -53,6 +53,7 @@ from clinicdesk.storage.migrations import migrate, pending_migration_names
 
 if TYPE_CHECKING:
     from clinicdesk.services.reports import ReportService
+    from clinicdesk.services.start_up_check import StartUpCheck
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ class ClinicServices:
     # their own connections with it), and the key ring it is wrapped in.
     data_key: bytes | None = None
     keyring: KeyRing | None = None
+    # The start-up check still to run on a worker (``open_clinic(..., defer_check=True)``;
+    # writes are held until it passes), or None.
+    start_up_check: StartUpCheck | None = None
 
     def set_key_slot(self, username: str, password: str) -> None:
         """Wrap the data key for ``username``'s (new) password, so they can sign in."""
@@ -157,10 +161,23 @@ class ClinicServices:
     @property
     def read_only(self) -> str | None:
         """Why nothing can be saved (read-only storage, a damaged database), for a banner;
-        None normally."""
-        return self.db.read_only
+        None normally, and while the start-up check still runs (writes wait only for it)."""
+        return None if self.db.writes_held else self.db.read_only
+
+    @property
+    def checking(self) -> bool:
+        """The start-up check still runs; writes are refused until it passes."""
+        return self.db.writes_held
+
+    def check_now(self) -> list[str]:
+        """Finish the start-up check here and now if it has not (before a write that cannot
+        wait, e.g. the password a user must choose at sign-in); the problems found."""
+        check = self.start_up_check
+        return [] if check is None else check.finish(None)
 
     def close(self) -> None:
+        if self.start_up_check is not None:
+            self.start_up_check.cancel()
         # Audit entries still waiting (the disk was full) get a last chance to be written.
         with contextlib.suppress(UserError):
             audit.flush(self.db)
@@ -180,10 +197,14 @@ def check_db(db: Database, path: Path) -> list[str]:
     found are returned (empty when the file is sound)."""
     problems = check_database(db)
     if problems:
-        log.error("database check found %d problem(s); opened read-only", len(problems))
-        if db.read_only is None:
-            db.refuse_writes(damaged_read_only_message(path))
+        _refuse_damaged(db, path, problems)
     return problems
+
+
+def _refuse_damaged(db: Database, path: Path, problems: list[str]) -> None:
+    log.error("database check found %d problem(s); opened read-only", len(problems))
+    if db.read_only is None or db.writes_held:
+        db.refuse_writes(damaged_read_only_message(path))
 
 
 def open_clinic(
@@ -192,6 +213,7 @@ def open_clinic(
     *,
     data_key: bytes | None = None,
     keyring: KeyRing | None = None,
+    defer_check: bool = False,
 ) -> ClinicServices:
     """Open the clinic's database (encrypted with ``data_key``) and build the services.
 
@@ -201,15 +223,31 @@ def open_clinic(
     Another program's database is refused unchanged (``NotClinicDatabase``). On read-only
     storage, or when the start-up check (``check_db``) finds damage, the clinic opens for
     reading only: every write is refused with the reason (``ClinicServices.read_only``).
+
+    With ``defer_check`` (the GUI: the check's time grows with the clinic and would hold up
+    the window) a writable clinic with no migration due is not checked here: writes are held
+    until ``ClinicServices.start_up_check`` has run, on a worker, and passed.
     """
     paths.ensure()
     read_only = read_only_reason(paths.database)
     db = open_database(paths.database, data_key, read_only=read_only, clinic=True)
+    deferred = None
     try:
         claim_database(db, paths.database)
-        if check_db(db, paths.database) and pending_migration_names(db):
+        if defer_check and read_only is None and not pending_migration_names(db):
+            from clinicdesk.services.start_up_check import CHECKING_MESSAGE, StartUpCheck
+
+            db.hold_writes(CHECKING_MESSAGE)
+            deferred = StartUpCheck(
+                db,
+                paths.database,
+                data_key,
+                lambda held, problems: _refuse_damaged(held, paths.database, problems),
+            )
+        elif check_db(db, paths.database) and pending_migration_names(db):
             log.error("damaged database not migrated")
             raise StorageError(damaged_database_message(paths.database))
+        # With the check deferred nothing is due: this only refuses a newer program's file.
         backup = migrate(db, paths.backups_dir)
     except BaseException:
         db.close()
@@ -217,6 +255,7 @@ def open_clinic(
     services = ClinicServices(
         paths, db, ClinicService(db), PatientService(db, today), backup, data_key, keyring
     )
+    services.start_up_check = deferred
     services.clinic.on_password_set = services.set_key_slot
     services.clinic.throttle = services.login_throttle
     return services
@@ -272,12 +311,18 @@ def create_clinic_storage(
 
 
 def unlock_clinic(
-    paths: Paths, username: str, password: str, today: Callable[[], date] = date.today
+    paths: Paths,
+    username: str,
+    password: str,
+    today: Callable[[], date] = date.today,
+    *,
+    defer_check: bool = False,
 ) -> SignedIn:
     """Sign in: unwrap the data key with the password, open the database, check and audit.
 
     A database from before encryption (no key ring yet) is converted on the way in, keeping
-    every record; the new recovery key is returned for printing.
+    every record; the new recovery key is returned for printing. ``defer_check``: see
+    ``open_clinic`` (the sign-in's audit entries then wait in memory until the check passes).
     """
     username = username.strip().lower()
     if not paths.keyring.exists():
@@ -304,7 +349,9 @@ def unlock_clinic(
     if finishing:
         # A conversion stopped after the key ring was written: finish it with the same key.
         _encrypt_database_file(paths, data_key)
-    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    services = open_clinic(
+        paths, today, data_key=data_key, keyring=ring, defer_check=defer_check and not finishing
+    )
     try:
         user = services.clinic.login(username, password)
         # What an import stopped by a crash left in the photo store (cheap; never raises).

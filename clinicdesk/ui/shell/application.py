@@ -53,6 +53,16 @@ def open_main_window(signed: SignedIn) -> MainWindow:
     return window
 
 
+def check_database_later(window: MainWindow, signed: SignedIn) -> None:
+    """The start-up check deferred at sign-in, on a worker now that the window is up; a
+    damaged file gets the read-only banner when it is found."""
+    from clinicdesk.ui.shell.database_check import check_in_background
+
+    check_in_background(
+        window, signed.services, lambda reason: add_read_only_banner(window, reason)
+    )
+
+
 def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     """Sign in, then the main window until it is closed; ``started`` is called once the main
     window is on screen (the composition root ends its start-up arrangements there)."""
@@ -74,6 +84,7 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
         window.show()
         layout.restore()  # where the user left it; shown, so its frame is known and fitted
         started()
+        check_database_later(window, signed)
         code = app.exec()
         layout.save()
         return code
