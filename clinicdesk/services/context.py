@@ -24,17 +24,10 @@ from typing import TYPE_CHECKING
 
 from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
-from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService, NewClinic
-from clinicdesk.services.clinic_details import ClinicDetailsService
-from clinicdesk.services.clinical import ClinicalService
-from clinicdesk.services.consents import ConsentService
-from clinicdesk.services.documents import DocumentService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
-from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.services.users import UserService
 from clinicdesk.storage import audit
 from clinicdesk.storage.database import (
     Database,
@@ -51,9 +44,18 @@ from clinicdesk.storage.database import (
 from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
 from clinicdesk.storage.migrations import migrate, pending_migration_names
 
+# Built on first use, each imported then (with the domain and storage modules it brings):
+# opening the clinic and showing the patient list need only the clinic and patient services.
 if TYPE_CHECKING:
+    from clinicdesk.services.assessments import AssessmentService
+    from clinicdesk.services.clinic_details import ClinicDetailsService
+    from clinicdesk.services.clinical import ClinicalService
+    from clinicdesk.services.consents import ConsentService
+    from clinicdesk.services.documents import DocumentService
+    from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
     from clinicdesk.services.start_up_check import StartUpCheck
+    from clinicdesk.services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -90,33 +92,45 @@ class ClinicServices:
 
     @cached_property
     def assessments(self) -> AssessmentService:
+        from clinicdesk.services.assessments import AssessmentService
+
         return AssessmentService(self.db, self.patients.today)
 
     @cached_property
     def clinical(self) -> ClinicalService:
         """Consultations, treatments, adverse events, follow-ups and the lot look-up."""
+        from clinicdesk.services.clinical import ClinicalService
+
         return ClinicalService(self.db, self.patients.today)
 
     @cached_property
     def consents(self) -> ConsentService:
         """Consent records (signed forms sealed in ``paths.consent_files_dir``) and the log of
         documents made for patients."""
+        from clinicdesk.services.consents import ConsentService
+
         return ConsentService(self.db, self.paths, self.data_key, self.patients.today)
 
     @cached_property
     def photos(self) -> PhotoService:
         """Treatment photos: files in ``paths.photos_dir``, sealed with the data key's subkey."""
+        from clinicdesk.services.photos import PhotoService
+
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
 
     @cached_property
     def clinic_details(self) -> ClinicDetailsService:
         """What documents print about the clinic (name, address, phones, logo...)."""
+        from clinicdesk.services.clinic_details import ClinicDetailsService
+
         return ClinicDetailsService(self.clinic)
 
     @cached_property
     def documents(self) -> DocumentService:
         """Consent forms, information sheets, the consent pack and the progress report, each
         recorded in the document log."""
+        from clinicdesk.services.documents import DocumentService
+
         return DocumentService(
             self.db,
             self.clinic_details,
@@ -149,6 +163,8 @@ class ClinicServices:
 
     @cached_property
     def users(self) -> UserService:
+        from clinicdesk.services.users import UserService
+
         return UserService(
             self.db,
             throttle=self.login_throttle,
