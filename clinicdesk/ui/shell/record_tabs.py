@@ -217,6 +217,7 @@ class RecordTabsWindow(MenuWindow):
         assert isinstance(record, Assessment)
         if self.measurements.patient_id != record.patient_id:
             return
+        self.measurements.ensure_loaded()  # its list takes the correction in when saved
         try:
             fresh = self.services.assessments.get(self.user, record.id)  # its latest version
         except UserError as exc:
