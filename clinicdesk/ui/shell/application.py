@@ -16,8 +16,6 @@ from PySide6.QtWidgets import QApplication, QDialog
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import SignedIn, clinic_exists
-from clinicdesk.services.demo import DEMO_PASSWORD
-from clinicdesk.ui.shell.first_run import FirstRunDialog
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
@@ -31,6 +29,11 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
     """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
     hint = ""
     if not clinic_exists(paths):
+        # Imported only on an empty data folder: the demo clinic brings the clinical records,
+        # consents and synthetic photos with it.
+        from clinicdesk.services.demo import DEMO_PASSWORD
+        from clinicdesk.ui.shell.first_run import FirstRunDialog
+
         first_run = FirstRunDialog(paths, today)
         if first_run.exec() != QDialog.DialogCode.Accepted:
             return None
