@@ -88,6 +88,7 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
         layout.restore()  # where the user left it; shown, so its frame is known and fitted
         started()
         check_database_later(window, signed)
+        window.warm_up()  # the record's tabs, in idle time
         code = app.exec()
         layout.save()
         return code
