@@ -493,11 +493,14 @@ def test_damage_found_after_the_window_is_up_leaves_it_read_only_with_the_banner
     signed, window = sign_in_to_the_window(qtbot, paths)
     try:
         assert window.findChild(QLabel, "read_only_banner") is None
-        qtbot.waitUntil(
-            lambda: window.findChild(QLabel, "read_only_banner") is not None, timeout=20_000
-        )
+
+        def banner_shown() -> bool:
+            banner = window.findChild(QLabel, "read_only_banner")
+            return banner is not None and banner.isVisible()
+
+        qtbot.waitUntil(banner_shown, timeout=20_000)
         banner = window.findChild(QLabel, "read_only_banner")
-        assert banner is not None and banner.isVisible()
+        assert banner is not None
         assert "damaged" in banner.text() and "Restore the latest backup" in banner.text()
         assert not signed.services.checking
         with pytest.raises(StorageError, match="damaged"):
