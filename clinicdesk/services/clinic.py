@@ -10,11 +10,6 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from clinicdesk.domain.consent import (
-    COOLING_OFF_DAYS_DEFAULT,
-    COOLING_OFF_DAYS_MAX,
-    check_cooling_off_days,
-)
 from clinicdesk.domain.ids import SiteId, UserId, uuid7
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
@@ -88,6 +83,10 @@ def validate_password(value: str, errors: dict[str, str], field: str = "admin_pa
 def cooling_off_days_of(repo: ClinicRepository) -> int:
     """The cooling-off setting; the default (14) if unset or not a whole number from 0 to 60
     (a damaged setting must not shorten the time a patient gets to reflect)."""
+    # Imported here: the consent rules (and the clinical records they bring) are not needed
+    # to open the clinic and show the patient list.
+    from clinicdesk.domain.consent import COOLING_OFF_DAYS_DEFAULT, COOLING_OFF_DAYS_MAX
+
     value = (repo.setting(COOLING_OFF_DAYS_KEY) or "").strip()
     if value.isdecimal() and value.isascii() and 0 <= int(value) <= COOLING_OFF_DAYS_MAX:
         return int(value)
@@ -142,6 +141,8 @@ class ClinicService:
 
     def set_cooling_off_days(self, acting: CurrentUser, days: int) -> int:
         """Change the cooling-off period, 0 to 60 days (administrators only; audited)."""
+        from clinicdesk.domain.consent import check_cooling_off_days
+
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
         check_cooling_off_days(days)
         with write_transaction(self.db):

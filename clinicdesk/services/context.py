@@ -24,17 +24,10 @@ from typing import TYPE_CHECKING
 
 from clinicdesk.errors import AuthenticationFailed, UserError
 from clinicdesk.paths import Paths
-from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.clinic import ClinicService, NewClinic
-from clinicdesk.services.clinic_details import ClinicDetailsService
-from clinicdesk.services.clinical import ClinicalService
-from clinicdesk.services.consents import ConsentService
-from clinicdesk.services.documents import DocumentService
 from clinicdesk.services.lockout import LoginThrottle
 from clinicdesk.services.patients import PatientService
-from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.services.users import UserService
 from clinicdesk.storage import audit
 from clinicdesk.storage.database import (
     Database,
@@ -51,8 +44,18 @@ from clinicdesk.storage.database import (
 from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
 from clinicdesk.storage.migrations import migrate, pending_migration_names
 
+# Built on first use, each imported then (with the domain and storage modules it brings):
+# opening the clinic and showing the patient list need only the clinic and patient services.
 if TYPE_CHECKING:
+    from clinicdesk.services.assessments import AssessmentService
+    from clinicdesk.services.clinic_details import ClinicDetailsService
+    from clinicdesk.services.clinical import ClinicalService
+    from clinicdesk.services.consents import ConsentService
+    from clinicdesk.services.documents import DocumentService
+    from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
+    from clinicdesk.services.start_up_check import StartUpCheck
+    from clinicdesk.services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,9 @@ class ClinicServices:
     # their own connections with it), and the key ring it is wrapped in.
     data_key: bytes | None = None
     keyring: KeyRing | None = None
+    # The start-up check still to run on a worker (``open_clinic(..., defer_check=True)``;
+    # writes are held until it passes), or None.
+    start_up_check: StartUpCheck | None = None
 
     def set_key_slot(self, username: str, password: str) -> None:
         """Wrap the data key for ``username``'s (new) password, so they can sign in."""
@@ -86,33 +92,45 @@ class ClinicServices:
 
     @cached_property
     def assessments(self) -> AssessmentService:
+        from clinicdesk.services.assessments import AssessmentService
+
         return AssessmentService(self.db, self.patients.today)
 
     @cached_property
     def clinical(self) -> ClinicalService:
         """Consultations, treatments, adverse events, follow-ups and the lot look-up."""
+        from clinicdesk.services.clinical import ClinicalService
+
         return ClinicalService(self.db, self.patients.today)
 
     @cached_property
     def consents(self) -> ConsentService:
         """Consent records (signed forms sealed in ``paths.consent_files_dir``) and the log of
         documents made for patients."""
+        from clinicdesk.services.consents import ConsentService
+
         return ConsentService(self.db, self.paths, self.data_key, self.patients.today)
 
     @cached_property
     def photos(self) -> PhotoService:
         """Treatment photos: files in ``paths.photos_dir``, sealed with the data key's subkey."""
+        from clinicdesk.services.photos import PhotoService
+
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
 
     @cached_property
     def clinic_details(self) -> ClinicDetailsService:
         """What documents print about the clinic (name, address, phones, logo...)."""
+        from clinicdesk.services.clinic_details import ClinicDetailsService
+
         return ClinicDetailsService(self.clinic)
 
     @cached_property
     def documents(self) -> DocumentService:
         """Consent forms, information sheets, the consent pack and the progress report, each
         recorded in the document log."""
+        from clinicdesk.services.documents import DocumentService
+
         return DocumentService(
             self.db,
             self.clinic_details,
@@ -145,6 +163,8 @@ class ClinicServices:
 
     @cached_property
     def users(self) -> UserService:
+        from clinicdesk.services.users import UserService
+
         return UserService(
             self.db,
             throttle=self.login_throttle,
@@ -157,10 +177,23 @@ class ClinicServices:
     @property
     def read_only(self) -> str | None:
         """Why nothing can be saved (read-only storage, a damaged database), for a banner;
-        None normally."""
-        return self.db.read_only
+        None normally, and while the start-up check still runs (writes wait only for it)."""
+        return None if self.db.writes_held else self.db.read_only
+
+    @property
+    def checking(self) -> bool:
+        """The start-up check still runs; writes are refused until it passes."""
+        return self.db.writes_held
+
+    def check_now(self) -> list[str]:
+        """Finish the start-up check here and now if it has not (before a write that cannot
+        wait, e.g. the password a user must choose at sign-in); the problems found."""
+        check = self.start_up_check
+        return [] if check is None else check.finish(None)
 
     def close(self) -> None:
+        if self.start_up_check is not None:
+            self.start_up_check.cancel()
         # Audit entries still waiting (the disk was full) get a last chance to be written.
         with contextlib.suppress(UserError):
             audit.flush(self.db)
@@ -180,10 +213,14 @@ def check_db(db: Database, path: Path) -> list[str]:
     found are returned (empty when the file is sound)."""
     problems = check_database(db)
     if problems:
-        log.error("database check found %d problem(s); opened read-only", len(problems))
-        if db.read_only is None:
-            db.refuse_writes(damaged_read_only_message(path))
+        _refuse_damaged(db, path, problems)
     return problems
+
+
+def _refuse_damaged(db: Database, path: Path, problems: list[str]) -> None:
+    log.error("database check found %d problem(s); opened read-only", len(problems))
+    if db.read_only is None or db.writes_held:
+        db.refuse_writes(damaged_read_only_message(path))
 
 
 def open_clinic(
@@ -192,6 +229,7 @@ def open_clinic(
     *,
     data_key: bytes | None = None,
     keyring: KeyRing | None = None,
+    defer_check: bool = False,
 ) -> ClinicServices:
     """Open the clinic's database (encrypted with ``data_key``) and build the services.
 
@@ -201,15 +239,31 @@ def open_clinic(
     Another program's database is refused unchanged (``NotClinicDatabase``). On read-only
     storage, or when the start-up check (``check_db``) finds damage, the clinic opens for
     reading only: every write is refused with the reason (``ClinicServices.read_only``).
+
+    With ``defer_check`` (the GUI: the check's time grows with the clinic and would hold up
+    the window) a writable clinic with no migration due is not checked here: writes are held
+    until ``ClinicServices.start_up_check`` has run, on a worker, and passed.
     """
     paths.ensure()
     read_only = read_only_reason(paths.database)
     db = open_database(paths.database, data_key, read_only=read_only, clinic=True)
+    deferred = None
     try:
         claim_database(db, paths.database)
-        if check_db(db, paths.database) and pending_migration_names(db):
+        if defer_check and read_only is None and not pending_migration_names(db):
+            from clinicdesk.services.start_up_check import CHECKING_MESSAGE, StartUpCheck
+
+            db.hold_writes(CHECKING_MESSAGE)
+            deferred = StartUpCheck(
+                db,
+                paths.database,
+                data_key,
+                lambda held, problems: _refuse_damaged(held, paths.database, problems),
+            )
+        elif check_db(db, paths.database) and pending_migration_names(db):
             log.error("damaged database not migrated")
             raise StorageError(damaged_database_message(paths.database))
+        # With the check deferred nothing is due: this only refuses a newer program's file.
         backup = migrate(db, paths.backups_dir)
     except BaseException:
         db.close()
@@ -217,6 +271,7 @@ def open_clinic(
     services = ClinicServices(
         paths, db, ClinicService(db), PatientService(db, today), backup, data_key, keyring
     )
+    services.start_up_check = deferred
     services.clinic.on_password_set = services.set_key_slot
     services.clinic.throttle = services.login_throttle
     return services
@@ -272,12 +327,18 @@ def create_clinic_storage(
 
 
 def unlock_clinic(
-    paths: Paths, username: str, password: str, today: Callable[[], date] = date.today
+    paths: Paths,
+    username: str,
+    password: str,
+    today: Callable[[], date] = date.today,
+    *,
+    defer_check: bool = False,
 ) -> SignedIn:
     """Sign in: unwrap the data key with the password, open the database, check and audit.
 
     A database from before encryption (no key ring yet) is converted on the way in, keeping
-    every record; the new recovery key is returned for printing.
+    every record; the new recovery key is returned for printing. ``defer_check``: see
+    ``open_clinic`` (the sign-in's audit entries then wait in memory until the check passes).
     """
     username = username.strip().lower()
     if not paths.keyring.exists():
@@ -304,7 +365,9 @@ def unlock_clinic(
     if finishing:
         # A conversion stopped after the key ring was written: finish it with the same key.
         _encrypt_database_file(paths, data_key)
-    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    services = open_clinic(
+        paths, today, data_key=data_key, keyring=ring, defer_check=defer_check and not finishing
+    )
     try:
         user = services.clinic.login(username, password)
         # What an import stopped by a crash left in the photo store (cheap; never raises).

@@ -81,6 +81,7 @@ class AuditEntry:
 
 
 DISK_FULL = "the disk is full"
+CHECK_RUNNING = "the database is still being checked"
 
 
 def unwritable_reason(exc: BaseException) -> str | None:
@@ -139,6 +140,10 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
     recorded: reading goes on, the log says entries were skipped, and any change in the same
     transaction fails on its own.
     """
+    if db.writes_held:
+        # For a moment only (the start-up check runs): record_all keeps them in memory.
+        assert db.read_only is not None
+        raise AuditUnavailable(db.read_only, CHECK_RUNNING)
     if db.read_only is not None:
         log.info("%d audit entries not recorded (database read-only)", len(entries))
         return
@@ -264,7 +269,7 @@ def record_all(db: Database, events: Sequence[Event]) -> bool:
         _pending.setdefault(db, []).extend(entries)
         _unwritable[db] = reason
         log.warning(
-            "%d audit entr%s kept in memory until %s is fixed (%s)",
+            "%d audit entr%s kept in memory, to be written later: %s (%s)",
             len(entries),
             "y" if len(entries) == 1 else "ies",
             reason,

@@ -74,6 +74,9 @@ class Database:
         # Why nothing may be written (read-only storage, a damaged file), or None. Set by
         # ``refuse_writes``; every write then fails with this message.
         self.read_only: str | None = None
+        # True while the refusal is only for now (``hold_writes``): the start-up check of a
+        # large file still runs on a worker; ``release_writes`` ends it.
+        self.writes_held = False
         # Run once after the current write transaction commits (then forgotten; a rollback
         # forgets them too): the audit trail writes its anchor file beside the database here.
         self.after_commit: list[Callable[[], None]] = []
@@ -82,7 +85,24 @@ class Database:
         """From now on every write fails (SQLite's ``query_only``) with ``reason`` as its
         message; reads go on. Audit entries are not written either (see audit.append)."""
         self.read_only = reason
+        self.writes_held = False
         self.conn.execute("PRAGMA query_only = ON")
+
+    def hold_writes(self, reason: str) -> None:
+        """Refuse writes with ``reason`` as ``refuse_writes`` does, until ``release_writes``:
+        for the time the start-up check runs on a worker. Audit entries of reads wait in
+        memory meanwhile (see audit.record_all) rather than being skipped."""
+        self.refuse_writes(reason)
+        self.writes_held = True
+
+    def release_writes(self) -> None:
+        """End ``hold_writes`` (the check passed); a refusal for good (``refuse_writes``:
+        read-only storage, a damaged file) stays."""
+        if not self.writes_held:
+            return
+        self.conn.execute("PRAGMA query_only = OFF")
+        self.read_only = None
+        self.writes_held = False
 
     @property
     def utils(self) -> sqlite_utils.Database:

@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from argon2 import PasswordHasher
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
 from sqlite_utils.migrations import Migrations
 
 from clinicdesk.app import main
@@ -34,7 +36,7 @@ from clinicdesk.domain.ids import SiteId, UserId
 from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
-from clinicdesk.services.context import check_db, open_clinic
+from clinicdesk.services.context import SignedIn, check_db, open_clinic
 from clinicdesk.services.demo import DEMO_PASSWORD
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import keys
@@ -42,6 +44,9 @@ from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import StorageError, check_database, open_database
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.migrations import MIGRATION_SET, known_migration_names
+from clinicdesk.ui.shell.application import check_database_later, open_main_window
+from clinicdesk.ui.shell.main_window import MainWindow
+from clinicdesk.ui.shell.sign_in import LoginDialog
 
 DEMO_PATIENTS = "30"
 DAMAGED = "is damaged or is not a ClinicDesk database. Restore the latest backup."
@@ -451,3 +456,71 @@ def test_sqlcipher_logs_nothing_of_its_own_on_stderr(
     assert "ERROR CORE" not in done.stderr and "hmac" not in done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("clinicdesk: ") and "damaged" in lines[0]
+
+
+# -- the GUI: the check runs on a worker once the window is up -------------------------------
+
+
+def sign_in_to_the_window(qtbot: QtBot, paths: Paths) -> tuple[SignedIn, MainWindow]:
+    """As ``run_gui`` does: the sign-in dialog (which defers the check), the main window shown,
+    then the check started on a worker."""
+    login = LoginDialog(paths)
+    qtbot.addWidget(login)
+    login.username.setText("admin")
+    login.password.setText(DEMO_PASSWORD)
+    login.try_sign_in()
+    assert login.signed is not None, login.error.text()
+    signed = login.signed
+    assert signed.services.checking  # writes wait for the check
+    window = open_main_window(signed)
+    qtbot.addWidget(window)
+    window.show()
+    check_database_later(window, signed)
+    return signed, window
+
+
+def test_damage_found_after_the_window_is_up_leaves_it_read_only_with_the_banner(
+    qtbot: QtBot, sound_clinic: Sound, tmp_path: Path
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    # Pages the window does not read at start-up: only the check finds the damage.
+    scribble(
+        paths.database,
+        sound_clinic.key,
+        [root_page(paths.database, sound_clinic.key, "assessments")],
+        7,
+    )
+    signed, window = sign_in_to_the_window(qtbot, paths)
+    try:
+        assert window.findChild(QLabel, "read_only_banner") is None
+
+        def banner_shown() -> bool:
+            banner = window.findChild(QLabel, "read_only_banner")
+            return banner is not None and banner.isVisible()
+
+        qtbot.waitUntil(banner_shown, timeout=20_000)
+        banner = window.findChild(QLabel, "read_only_banner")
+        assert banner is not None
+        assert "damaged" in banner.text() and "Restore the latest backup" in banner.text()
+        assert not signed.services.checking
+        with pytest.raises(StorageError, match="damaged"):
+            signed.services.clinic.set_idle_lock_minutes(signed.user, 7)
+    finally:
+        signed.services.close()
+    assert list(paths.backups_dir.iterdir()) == []
+
+
+def test_a_sound_file_gets_its_writes_back_once_the_check_has_passed(
+    qtbot: QtBot, sound_clinic: Sound, tmp_path: Path
+) -> None:
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    signed, window = sign_in_to_the_window(qtbot, paths)
+    try:
+        with pytest.raises(StorageError, match="still being checked"):
+            signed.services.clinic.set_idle_lock_minutes(signed.user, 7)
+        qtbot.waitUntil(lambda: not signed.services.checking, timeout=20_000)
+        signed.services.clinic.set_idle_lock_minutes(signed.user, 7)
+        assert signed.services.clinic.idle_lock_minutes() == 7
+        assert window.findChild(QLabel, "read_only_banner") is None
+    finally:
+        signed.services.close()

@@ -321,10 +321,27 @@ class MeasurementsTab(QWidget):
         self._refresh()
 
     def load(self, patient_id: str) -> None:
-        """The patient's assessments (when this tab is shown for the user's role)."""
+        """The patient's assessments (when this tab is shown for the user's role): read now
+        if the tab is on screen, else when it is shown (``ensure_loaded``). Reading them is
+        an audited view, and filling the table and chart is a good part of opening a record:
+        a tab nobody looked at costs neither."""
         if self._tabs.indexOf(self) < 0:
             self.clear()
             return
+        if not self.isVisible():
+            self.clear()
+            self.patient_id = patient_id
+            self._stale = True
+            return
+        self._read(patient_id)
+
+    def ensure_loaded(self) -> None:
+        """Read the patient's assessments now if they were left for when the tab is shown
+        (e.g. an assessment is opened from the Timeline)."""
+        if self._stale and self.patient_id is not None:
+            self._read(self.patient_id)
+
+    def _read(self, patient_id: str) -> None:
         try:
             assessments = self.service.list_for_patient(self.user, patient_id)
             report = self.service.baseline_report(self.user, patient_id)
@@ -346,12 +363,11 @@ class MeasurementsTab(QWidget):
             return
         self._stale = True
         if self.isVisible():
-            self.load(self.patient_id)
+            self._read(self.patient_id)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self._stale and self.patient_id is not None:
-            self.load(self.patient_id)
+        self.ensure_loaded()
 
     def _refresh(self) -> None:
         """Table and chart derived again from ``self.assessments``."""

@@ -257,10 +257,12 @@ class MedicalHistoryTab(QWidget):
             column = [c.key for c in LAB_COLUMNS].index("flag")
             item = self.labs.table.item(row, column)
             if item is not None:
-                font = item.font()
-                font.setBold(bool(flag))
-                item.setFont(font)
-                item.setForeground(FLAG_BRUSH if flag else QBrush())
+                # Its look is not an edit (nor a reason to work the ranges out again).
+                with self.labs.quietly():
+                    font = item.font()
+                    font.setBold(bool(flag))
+                    item.setFont(font)
+                    item.setForeground(FLAG_BRUSH if flag else QBrush())
 
     def collect(self, today: date) -> MedicalHistory:
         """The edited history, validated; raises ``ValidationError`` keyed by row and cell."""

@@ -16,8 +16,6 @@ from PySide6.QtWidgets import QApplication, QDialog
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import SignedIn, clinic_exists
-from clinicdesk.services.demo import DEMO_PASSWORD
-from clinicdesk.ui.shell.first_run import FirstRunDialog
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
@@ -31,6 +29,11 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
     """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
     hint = ""
     if not clinic_exists(paths):
+        # Imported only on an empty data folder: the demo clinic brings the clinical records,
+        # consents and synthetic photos with it.
+        from clinicdesk.services.demo import DEMO_PASSWORD
+        from clinicdesk.ui.shell.first_run import FirstRunDialog
+
         first_run = FirstRunDialog(paths, today)
         if first_run.exec() != QDialog.DialogCode.Accepted:
             return None
@@ -51,6 +54,16 @@ def open_main_window(signed: SignedIn) -> MainWindow:
     window = MainWindow(signed.services, signed.user)
     add_read_only_banner(window, signed.services.read_only)
     return window
+
+
+def check_database_later(window: MainWindow, signed: SignedIn) -> None:
+    """The start-up check deferred at sign-in, on a worker now that the window is up; a
+    damaged file gets the read-only banner when it is found."""
+    from clinicdesk.ui.shell.database_check import check_in_background
+
+    check_in_background(
+        window, signed.services, lambda reason: add_read_only_banner(window, reason)
+    )
 
 
 def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
@@ -74,6 +87,8 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
         window.show()
         layout.restore()  # where the user left it; shown, so its frame is known and fitted
         started()
+        check_database_later(window, signed)
+        window.warm_up()  # the record's tabs, in idle time
         code = app.exec()
         layout.save()
         return code

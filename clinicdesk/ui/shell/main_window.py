@@ -43,21 +43,12 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk import APP_NAME
-from clinicdesk.domain.classification import Classification
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.medical import MedicalHistory
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError, ValidationError
-from clinicdesk.services.audit import AuditService
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.admin.access_log import AccessLogTab
-from clinicdesk.ui.documents.tab import DocumentsTab
-from clinicdesk.ui.patients.classification import ClassificationTab
-from clinicdesk.ui.patients.duplicate_patient import DuplicatePatientDialog
-from clinicdesk.ui.patients.medical_history import MedicalHistoryTab
-from clinicdesk.ui.patients.patient_form import DemographicsForm
 from clinicdesk.ui.patients.patient_list import PatientListModel
 from clinicdesk.ui.shell.idle_lock import IdleLock
 from clinicdesk.ui.shell.patient_header import PatientHeader
@@ -72,9 +63,13 @@ from clinicdesk.ui.shell.window_layout import (
 )
 from clinicdesk.ui.widgets.errors import show_user_error
 
-# The audit trail dialog is imported when first opened (window_menus), not at start-up.
+# Imported when first needed (a record opened, a dialog opened), not at start-up.
 if TYPE_CHECKING:
+    from clinicdesk.domain.classification import Classification
+    from clinicdesk.domain.medical import MedicalHistory
+    from clinicdesk.services.audit import AuditService
     from clinicdesk.ui.admin.audit_view import AuditTrailDialog
+    from clinicdesk.ui.patients.duplicate_patient import DuplicatePatientDialog
 
 log = logging.getLogger(__name__)
 
@@ -170,30 +165,9 @@ class MainWindow(RecordSavingWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("record_tabs")
         keep_tabs_whole(self.tabs)
-        sites = [(site.id, site.name) for site in self.services.clinic.sites()]
-        self.demographics = DemographicsForm(sites)
-        self.demographics.changed.connect(self._demographics_changed)
-        self.medical = MedicalHistoryTab()
-        self.medical.changed.connect(self._medical_changed)
-        self.classification = ClassificationTab()
-        self.classification.set_handlers(
-            self._add_classification, self._remove_classification, self.services.patients.today
-        )
-        self.tabs.addTab(self.demographics, "&Demographics")
-        self.tabs.addTab(self.medical, "&Medical history")
-        self.tabs.addTab(self.classification, "C&lassification")
-        self.audit = AuditService(self.services.db)
+        self._audit: AuditService | None = None
         self.audit_dialog: AuditTrailDialog | None = None
-        # A tab only for those allowed (see _apply_role). Parented from the start and hidden:
-        # a parentless widget owned by Python could be garbage-collected on a worker thread
-        # after the window is gone, which crashes Qt.
-        self.access_log = AccessLogTab(self.tabs)
-        self.access_log.hide()
         self._record_tabs: RecordTabs | None = None  # see record_tabs
-        # Made with the window (every role has it, and its Consent pack action, Ctrl+Shift+P,
-        # is the window's from the start). Deferring it like the record tabs would save ~20 ms.
-        self.documents = DocumentsTab(self.services, self.user, self.tabs)
-        self.documents.hide()
         record_layout.addWidget(self.tabs, 1)
         self.stack.addWidget(record)
         splitter.addWidget(self.stack)
@@ -213,33 +187,14 @@ class MainWindow(RecordSavingWindow):
 
     def _apply_role(self) -> None:
         """Show what the user's role may use; again when another user takes the window over."""
-        clinical = self.user.may(Permission.VIEW_MEDICAL)
-        tabs = ((self.medical, "&Medical history"), (self.classification, "C&lassification"))
-        for position, (widget, label) in enumerate(tabs, start=1):
-            # Reception sees the red-flag banner only, never the clinical tabs.
-            shown = self.tabs.indexOf(widget) >= 0
-            if clinical and not shown:
-                self.tabs.insertTab(position, widget, label)
-            elif shown and not clinical:
-                self.tabs.removeTab(self.tabs.indexOf(widget))
-        read_only = not self.user.may(Permission.EDIT_MEDICAL)
-        self.medical.set_read_only(read_only)
-        self.classification.set_read_only(read_only)
         self.users_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
         self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.clinic_details_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
-        made = self._record_tabs
-        if made is not None:
-            made.measurements.apply_role(self.user, after=self.classification)
-            made.photos.apply_role(self.user, after=made.measurements)
-        self._show_access_log_tab(self.user.may(Permission.PATIENT_ACCESS_LOG))
-        if made is not None:
-            made.timeline.set_user(self.user)
-            made.timeline.attach(self.tabs, before=self.access_log)
-        self.documents.apply_role(self.user, before=self.access_log)
+        if self._record_tabs is not None:
+            self.apply_role_to_tabs(self._record_tabs)
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
             any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
@@ -261,8 +216,11 @@ class MainWindow(RecordSavingWindow):
         unsaved changes discarded after asking): their role, the whole list, no record open."""
         self.user = user
         self._version_override = None
-        self.demographics.load(None)
-        self.medical.load(MedicalHistory(), self.services.patients.today())
+        if self._record_tabs is not None:
+            from clinicdesk.domain.medical import MedicalHistory
+
+            self.demographics.load(None)
+            self.medical.load(MedicalHistory(), self.services.patients.today())
         self.show_placeholder()
         self._apply_role()
         self._search_timer.stop()
@@ -345,7 +303,7 @@ class MainWindow(RecordSavingWindow):
         if self._record_tabs is not None:
             self.timeline.set_patient(None)
             self.photos.set_patient(None)
-        self.documents.set_patient(None)
+            self.documents.set_patient(None)
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
 
@@ -384,6 +342,8 @@ class MainWindow(RecordSavingWindow):
         if not self.confirm_leave():
             return
         self.record_tabs()
+        from clinicdesk.domain.medical import MedicalHistory
+
         self.patient = None
         self.creating = True
         self.history = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocumentFragment
@@ -12,9 +13,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
-from clinicdesk.domain.medical import BannerItem
-from clinicdesk.domain.patient import Patient
 from clinicdesk.ui.widgets.patient_identity import HEADER_NAME
+
+if TYPE_CHECKING:
+    from clinicdesk.domain.medical import BannerItem
+    from clinicdesk.domain.patient import Patient
 
 
 class PatientHeader(QWidget):

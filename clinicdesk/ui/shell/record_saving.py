@@ -6,33 +6,36 @@ here and made by ``MainWindow``."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
 )
 
 from clinicdesk.domain.identifiers import format_nhs_number
-from clinicdesk.domain.medical import MedicalHistory
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
-from clinicdesk.ui.patients.duplicate_patient import DuplicateChoice, DuplicatePatientDialog
-from clinicdesk.ui.patients.medical_history import MedicalHistoryTab
-from clinicdesk.ui.patients.patient_form import GROUPS, DemographicsForm
 from clinicdesk.ui.patients.patient_list import PatientListModel
 from clinicdesk.ui.shell.record_tabs import RecordTabsWindow
-from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.widgets.errors import show_user_error
 
-FIELD_LABELS = {
-    name: (label or "Address line 2") for _, specs in GROUPS for name, label, _, _ in specs
-}
+# Imported when a save first needs them (the record's forms are made on first need too).
+if TYPE_CHECKING:
+    from clinicdesk.domain.medical import MedicalHistory
+    from clinicdesk.ui.patients.duplicate_patient import DuplicateChoice, DuplicatePatientDialog
+
+
+def field_labels() -> dict[str, str]:
+    """The demographics form's labels by field name, for the side-by-side of two versions."""
+    from clinicdesk.ui.patients.patient_form import GROUPS
+
+    return {name: (label or "Address line 2") for _, specs in GROUPS for name, label, _, _ in specs}
 
 
 class RecordSavingWindow(RecordTabsWindow):
     """Saving the record (see the module docstring)."""
 
-    demographics: DemographicsForm
-    medical: MedicalHistoryTab
     model: PatientListModel
     search_box: QLineEdit
     history: MedicalHistory | None
@@ -68,6 +71,8 @@ class RecordSavingWindow(RecordTabsWindow):
         return ok
 
     def _save_new(self, *, duplicate_reason: str = "") -> bool:
+        from clinicdesk.ui.patients.duplicate_patient import DuplicateChoice
+
         raw = self.demographics.raw()
         try:
             patient = self.services.patients.register(
@@ -108,6 +113,8 @@ class RecordSavingWindow(RecordTabsWindow):
     ) -> tuple[DuplicateChoice, str]:
         """Another live patient has the NHS number: open theirs, go ahead with a written
         reason, or go back to the form as typed."""
+        from clinicdesk.ui.patients.duplicate_patient import DuplicatePatientDialog
+
         dialog = DuplicatePatientDialog(exc, registering=registering, parent=self)
         self.duplicate_dialog = dialog
         dialog.exec()
@@ -116,6 +123,8 @@ class RecordSavingWindow(RecordTabsWindow):
         return dialog.choice, dialog.reason_text()
 
     def _save_demographics(self, *, duplicate_reason: str = "") -> bool:
+        from clinicdesk.ui.patients.duplicate_patient import DuplicateChoice
+
         assert self.patient is not None
         version = self._version_override or self.patient.version
         try:
@@ -168,6 +177,8 @@ class RecordSavingWindow(RecordTabsWindow):
             )
             return False
         except ConcurrentEdit as exc:
+            from clinicdesk.domain.medical import MedicalHistory
+
             theirs = exc.theirs
             assert isinstance(theirs, MedicalHistory)
             answer = QMessageBox.question(
@@ -203,6 +214,8 @@ class RecordSavingWindow(RecordTabsWindow):
         self.statusBar().showMessage("Not saved: correct the fields marked in red.", 8000)
 
     def _resolve_concurrent_edit(self, exc: ConcurrentEdit) -> None:
+        from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog, compare_rows
+
         theirs = exc.theirs
         assert isinstance(theirs, Patient)
         mine_form = self.demographics.raw()
@@ -210,7 +223,10 @@ class RecordSavingWindow(RecordTabsWindow):
         editor = self.services.clinic.repo.user_by_id(theirs.updated_by)
         who = editor.display_name if editor else "another user"
         dialog = ConcurrentEditDialog(
-            exc.message, compare_rows(FIELD_LABELS, _display_raw(mine_form), theirs_form), who, self
+            exc.message,
+            compare_rows(field_labels(), _display_raw(mine_form), theirs_form),
+            who,
+            self,
         )
         self.concurrent_dialog = dialog
         dialog.exec()

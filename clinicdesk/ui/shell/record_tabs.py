@@ -1,84 +1,209 @@
-"""The record's tabs that the main window makes on first need (Measurements, Timeline, Photos)
-and keeps in step with each other, and the access log tab. ``RecordTabsWindow`` is the layer of
-``MainWindow`` that owns them.
+"""The record's tabs, made when a record is first opened or a new patient begun, and kept in
+step with each other. ``RecordTabsWindow`` is the layer of ``MainWindow`` that owns them.
 
-They and what they import (the photo grid and viewers, the clinical forms) are a good part of
-start-up, so they are made when a record is first opened or a new patient begun
-(``record_tabs``), not with the window.
+Until a record is opened only the search and the patient list are on screen, so none of the
+tabs (and none of what they import: the forms, the clinical and document services, the photo
+grid and viewers, PDF previews) is made with the window: they are a good part of start-up.
+``record_tabs`` makes them all at once on first need (``MainWindow.warm_up`` may do it earlier,
+in idle time after the window is up); the properties below (``demographics``, ``medical``, ...)
+make them when something asks for one.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QTabWidget
 
-from clinicdesk.domain.assessments import Assessment
-from clinicdesk.domain.clinical import FollowUp, Treatment
-from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
-from clinicdesk.services.audit import NOT_OWN_PATIENT
-from clinicdesk.services.clinical import TimelineItem, TimelineKind, TreatmentSaved
-from clinicdesk.ui.admin.access_log import AccessLogTab
-from clinicdesk.ui.patients.classification import ClassificationTab
 from clinicdesk.ui.shell.window_menus import MenuWindow
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.patient_identity import PatientIdentity
 
 if TYPE_CHECKING:
+    from clinicdesk.domain.classification import Classification
+    from clinicdesk.domain.patient import Patient
+    from clinicdesk.services.clinical import TimelineItem
+    from clinicdesk.ui.admin.access_log import AccessLogTab
     from clinicdesk.ui.care.timeline import TimelineTab
+    from clinicdesk.ui.documents.tab import DocumentsTab
     from clinicdesk.ui.measurements.tab import MeasurementsTab
+    from clinicdesk.ui.patients.classification import ClassificationTab
+    from clinicdesk.ui.patients.medical_history import MedicalHistoryTab
+    from clinicdesk.ui.patients.patient_form import DemographicsForm
     from clinicdesk.ui.photos.gallery import PhotosTab
+
+
+# What making the record's tabs imports, heaviest last; ``warm_up`` imports one a turn.
+WARM_UP_MODULES = (
+    "clinicdesk.ui.patients.patient_form",
+    "clinicdesk.ui.patients.medical_history",
+    "clinicdesk.ui.patients.classification",
+    "clinicdesk.ui.measurements.tab",
+    "clinicdesk.ui.admin.access_log",
+    "clinicdesk.ui.photos.gallery",
+    "clinicdesk.ui.care.timeline",
+    "clinicdesk.ui.documents.tab",
+)
+WARM_UP_AFTER_MS = 1500  # after the window is up: the list is painted, the user looks at it
+WARM_UP_STEP_MS = 40  # between steps: keys typed meanwhile are handled in between
 
 
 @dataclass(frozen=True)
 class RecordTabs:
+    demographics: DemographicsForm
+    medical: MedicalHistoryTab
+    classification: ClassificationTab
     measurements: MeasurementsTab
     timeline: TimelineTab
     photos: PhotosTab
+    documents: DocumentsTab
+    access_log: AccessLogTab
 
 
 class RecordTabsWindow(MenuWindow):
     """The record tabs made on first need (see the module docstring)."""
 
     tabs: QTabWidget
-    classification: ClassificationTab
-    access_log: AccessLogTab
     _record_tabs: RecordTabs | None
 
+    # Made by MainWindow.
+    def _demographics_changed(self) -> None:
+        raise NotImplementedError
+
+    def _medical_changed(self) -> None:
+        raise NotImplementedError
+
+    def _add_classification(
+        self, scale: str, grade: str, assessed_on: str, note: str
+    ) -> list[Classification]:
+        raise NotImplementedError
+
+    def _remove_classification(self, entry: Classification) -> list[Classification]:
+        raise NotImplementedError
+
+    @property
+    def record_tabs_made(self) -> bool:
+        return self._record_tabs is not None
+
+    def warm_up(self, after_ms: int = WARM_UP_AFTER_MS) -> None:
+        """Make the record's tabs in idle time once the window is up, so that the first record
+        opens as quickly as the next (making them takes far longer than opening a record):
+        one module imported per turn of the event loop, ``WARM_UP_STEP_MS`` apart, then the
+        tabs. Nothing is read or audited; a record opened meanwhile makes them at once."""
+        steps: list[Callable[[], object]] = [
+            functools.partial(importlib.import_module, name) for name in WARM_UP_MODULES
+        ]
+        steps.append(self.record_tabs)
+        self._warm_up_steps = steps
+        QTimer.singleShot(after_ms, self, self._warm_up_step)
+
+    def _warm_up_step(self) -> None:
+        steps = getattr(self, "_warm_up_steps", [])
+        if not steps or self._record_tabs is not None:
+            return
+        steps.pop(0)()
+        QTimer.singleShot(WARM_UP_STEP_MS, self, self._warm_up_step)
+
     def record_tabs(self) -> RecordTabs:
-        """The Measurements, Timeline and Photos tabs, made on first use: when a record is
-        first opened or a new patient begun (or something asks for one of them)."""
+        """Every tab of the record, made on first use: when a record is first opened or a new
+        patient begun (or something asks for one of them)."""
         if self._record_tabs is not None:
             return self._record_tabs
+        from clinicdesk.services.clinical import TimelineKind
+        from clinicdesk.ui.admin.access_log import AccessLogTab
         from clinicdesk.ui.care.timeline import TimelineTab
+        from clinicdesk.ui.documents.tab import DocumentsTab
         from clinicdesk.ui.measurements.tab import MeasurementsTab
+        from clinicdesk.ui.patients.classification import ClassificationTab
+        from clinicdesk.ui.patients.medical_history import MedicalHistoryTab
+        from clinicdesk.ui.patients.patient_form import DemographicsForm
         from clinicdesk.ui.photos.gallery import PhotosTab
 
+        services, tabs = self.services, self.tabs
+        sites = [(site.id, site.name) for site in services.clinic.sites()]
+        demographics = DemographicsForm(sites)
+        demographics.changed.connect(self._demographics_changed)
+        medical = MedicalHistoryTab()
+        medical.changed.connect(self._medical_changed)
+        classification = ClassificationTab()
+        classification.set_handlers(
+            self._add_classification, self._remove_classification, services.patients.today
+        )
         made = RecordTabs(
-            MeasurementsTab(self.services.assessments, self.user, self.tabs),
-            TimelineTab(self.services, self.user, self.tabs),
-            PhotosTab(self.services, self.user, self.tabs),
+            demographics,
+            medical,
+            classification,
+            MeasurementsTab(services.assessments, self.user, tabs),
+            TimelineTab(services, self.user, tabs),
+            PhotosTab(services, self.user, tabs),
+            # Every role has it. Its Consent pack action (Ctrl+Shift+P) is the window's too,
+            # so that it works from any tab of the record (and the idle lock disables it).
+            DocumentsTab(services, self.user, tabs),
+            # Parented from the start and hidden until placed: a parentless widget owned by
+            # Python could be garbage-collected on a worker thread after the window is gone,
+            # which crashes Qt.
+            AccessLogTab(tabs),
         )
         self._record_tabs = made
-        for tab in (made.measurements, made.timeline, made.photos):
+        for tab in (made.measurements, made.timeline, made.photos, made.documents):
             tab.hide()
+        made.access_log.hide()
+        stand_in = self.consent_pack_stand_in
+        self.insertAction(stand_in, made.documents.consent_pack_action)
+        self.removeAction(stand_in)
+        stand_in.setShortcut(QKeySequence())  # gone at once: no two actions share the keys
+        stand_in.deleteLater()
         # The two tabs show the same assessments (and the baseline hangs on the treatments):
         # a save in one brings the other in step.
         made.timeline.openers[TimelineKind.ASSESSMENT.value] = self._open_timeline_assessment
         made.measurements.changed.connect(self._measurements_changed)
         made.timeline.changed.connect(self._timeline_changed)
-        # Placed as _apply_role places them: the Timeline comes just before Documents (or the
-        # access log, or last, when those are not there).
-        made.measurements.apply_role(self.user, after=self.classification)
-        made.photos.apply_role(self.user, after=made.measurements)
-        made.timeline.set_user(self.user)
-        documents_shown = self.tabs.indexOf(self.documents) >= 0
-        made.timeline.attach(
-            self.tabs, before=self.documents if documents_shown else self.access_log
-        )
+        tabs.addTab(demographics, "&Demographics")
+        self.apply_role_to_tabs(made)
         return made
+
+    def apply_role_to_tabs(self, made: RecordTabs) -> None:
+        """Show the tabs the user's role may use, in their order: Demographics, Medical
+        history, Classification, Measurements, Photos, Timeline, Documents, Access log."""
+        user = self.user
+        clinical = user.may(Permission.VIEW_MEDICAL)
+        pairs = ((made.medical, "&Medical history"), (made.classification, "C&lassification"))
+        for position, (widget, label) in enumerate(pairs, start=1):
+            # Reception sees the red-flag banner only, never the clinical tabs.
+            shown = self.tabs.indexOf(widget) >= 0
+            if clinical and not shown:
+                self.tabs.insertTab(position, widget, label)
+            elif shown and not clinical:
+                self.tabs.removeTab(self.tabs.indexOf(widget))
+        read_only = not user.may(Permission.EDIT_MEDICAL)
+        made.medical.set_read_only(read_only)
+        made.classification.set_read_only(read_only)
+        made.measurements.apply_role(user, after=made.classification)
+        made.photos.apply_role(user, after=made.measurements)
+        self._show_access_log_tab(made.access_log, user.may(Permission.PATIENT_ACCESS_LOG))
+        made.timeline.set_user(user)
+        made.timeline.attach(self.tabs, before=made.access_log)
+        made.documents.apply_role(user, before=made.access_log)
+
+    @property
+    def demographics(self) -> DemographicsForm:
+        return self.record_tabs().demographics
+
+    @property
+    def medical(self) -> MedicalHistoryTab:
+        return self.record_tabs().medical
+
+    @property
+    def classification(self) -> ClassificationTab:
+        return self.record_tabs().classification
 
     @property
     def measurements(self) -> MeasurementsTab:
@@ -100,12 +225,20 @@ class RecordTabsWindow(MenuWindow):
         self.photos.identity = identity
         self.documents.identity = identity
 
-    def _show_access_log_tab(self, allowed: bool) -> None:
+    @property
+    def documents(self) -> DocumentsTab:
+        return self.record_tabs().documents
+
+    @property
+    def access_log(self) -> AccessLogTab:
+        return self.record_tabs().access_log
+
+    def _show_access_log_tab(self, access_log: AccessLogTab, allowed: bool) -> None:
         """The access log tab for clinicians and admins only; emptied whenever roles apply."""
-        self.access_log.clear()
-        index = self.tabs.indexOf(self.access_log)
+        access_log.clear()
+        index = self.tabs.indexOf(access_log)
         if allowed and index < 0:
-            self.tabs.addTab(self.access_log, "Acc&ess log")
+            self.tabs.addTab(access_log, "Acc&ess log")
         elif not allowed and index >= 0:
             self.tabs.removeTab(index)
 
@@ -113,6 +246,8 @@ class RecordTabsWindow(MenuWindow):
         if self.tabs.indexOf(self.access_log) < 0:
             return
         if not self.audit.may_see_access_log(self.user, patient_id):
+            from clinicdesk.services.audit import NOT_OWN_PATIENT
+
             self.access_log.show_restricted(NOT_OWN_PATIENT)
             return
         try:
@@ -124,10 +259,13 @@ class RecordTabsWindow(MenuWindow):
     def _open_timeline_assessment(self, item: TimelineItem) -> None:
         """A Timeline assessment opens in the Measurements tab's dialog (read-only for those
         who may only view), so saving it updates both tabs."""
+        from clinicdesk.domain.assessments import Assessment
+
         record = item.record
         assert isinstance(record, Assessment)
         if self.measurements.patient_id != record.patient_id:
             return
+        self.measurements.ensure_loaded()  # its list takes the correction in when saved
         try:
             fresh = self.services.assessments.get(self.user, record.id)  # its latest version
         except UserError as exc:
@@ -139,6 +277,9 @@ class RecordTabsWindow(MenuWindow):
         self.timeline.refresh()
 
     def _timeline_changed(self, saved: object) -> None:
+        from clinicdesk.domain.clinical import FollowUp, Treatment
+        from clinicdesk.services.clinical import TreatmentSaved
+
         # Only a treatment matters to the Measurements tab: it moves the baseline.
         if isinstance(saved, (Treatment, TreatmentSaved)):
             self.measurements.refresh()

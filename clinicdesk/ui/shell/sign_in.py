@@ -100,8 +100,13 @@ class LoginDialog(QDialog):
             return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
+            # The database check runs once the window is up (it grows with the clinic).
             self.signed = unlock_clinic(
-                self.paths, self.username.text(), self.password.text(), self.today
+                self.paths,
+                self.username.text(),
+                self.password.text(),
+                self.today,
+                defer_check=True,
             )
         except UserError as exc:
             self.error.setText(exc.message)
@@ -135,6 +140,8 @@ class LoginDialog(QDialog):
         """A password an administrator set must be replaced before the window opens."""
         from clinicdesk.ui.admin.change_password import choose_own_password
 
+        if signed.user.must_change_password:
+            signed.services.check_now()  # the new password is a write: it cannot wait
         user = choose_own_password(signed.services.users, signed.user, self.password.text(), self)
         if user is None:
             return False

@@ -17,28 +17,27 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 from clinicdesk import APP_NAME
 from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
-from clinicdesk.services.audit import AuditService
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
 from clinicdesk.ui.shell.idle_lock import IdleLock, LockableWindow
 from clinicdesk.ui.widgets.errors import show_user_error
 
 if TYPE_CHECKING:
+    from clinicdesk.services.audit import AuditService
     from clinicdesk.ui.admin.audit_view import AuditTrailDialog
-    from clinicdesk.ui.documents.tab import DocumentsTab
 
 # File menu: leaving the desk (README.md lists them; no other action of the window uses them).
 LOCK_SHORTCUT = "Ctrl+Shift+L"
 SWITCH_USER_SHORTCUT = "Ctrl+Shift+W"
 SIGN_OUT_SHORTCUT = "Ctrl+Shift+O"
+CONSENT_PACK_SHORTCUT = "Ctrl+Shift+P"  # the Documents tab's, made with the record's tabs
 
 
 class MenuWindow(LockableWindow):
     """The menus, their actions and the dialogs they open (see the module docstring)."""
 
     idle_lock: IdleLock
-    audit: AuditService
+    _audit: AuditService | None
     audit_dialog: AuditTrailDialog | None
-    documents: DocumentsTab
     clinic_menu: QMenu
     admin_menu: QMenu
 
@@ -63,6 +62,16 @@ class MenuWindow(LockableWindow):
 
     def _follow_ups_changed(self, patient_id: str) -> None:
         raise NotImplementedError
+
+    @property
+    def audit(self) -> AuditService:
+        """The audit trail's reading side (the access log, the audit trail dialog), made on
+        first use."""
+        if self._audit is None:
+            from clinicdesk.services.audit import AuditService
+
+            self._audit = AuditService(self.services.db)
+        return self._audit
 
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -159,8 +168,13 @@ class MenuWindow(LockableWindow):
         )
         self.admin_menu.addAction(self.clinic_details_action)
         # Ctrl+Shift+P prints the consent pack from anywhere in the record (and the idle lock
-        # disables it with the window's other actions).
-        self.addAction(self.documents.consent_pack_action)
+        # disables it with the window's other actions). It is the Documents tab's action, which
+        # takes this stand-in's place when the record's tabs are made (record_tabs); until
+        # then no record is open, so it is greyed out as the tab's is without a record.
+        self.consent_pack_stand_in = QAction("Consent &pack…", self)
+        self.consent_pack_stand_in.setShortcut(QKeySequence(CONSENT_PACK_SHORTCUT))
+        self.consent_pack_stand_in.setEnabled(False)
+        self.addAction(self.consent_pack_stand_in)
         self.follow_ups_action = action(
             "&Follow-ups due…", "Ctrl+D", self.open_follow_ups, "Follow-ups due and overdue"
         )

@@ -7,7 +7,8 @@ returns the raw text of every cell, and the domain validates it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -240,12 +241,19 @@ class ItemTable(QWidget):
         item = self.table.item(row, col)
         if item is None:
             return
-        self._loading = True
-        try:
+        with self.quietly():
             item.setText(text)
             item.setToolTip(tip or text)
+
+    @contextlib.contextmanager
+    def quietly(self) -> Iterator[None]:
+        """What is changed inside (a derived cell's look, marks) is not an edit: no
+        ``changed``."""
+        was_loading, self._loading = self._loading, True
+        try:
+            yield
         finally:
-            self._loading = False
+            self._loading = was_loading
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -253,19 +261,22 @@ class ItemTable(QWidget):
         """``errors`` keyed like ``treatments[1].started_on`` (only this table's are used)."""
         messages = []
         keys = [c.key for c in self.columns]
-        for row in range(self.table.rowCount()):
-            for col, key in enumerate(keys):
-                message = errors.get(f"{self.name}[{row}].{key}")
-                item = self.table.item(row, col)
-                if item is None:
-                    continue
-                item.setBackground(INVALID_BRUSH if message else QBrush())
-                item.setToolTip(message or self.columns[col].placeholder)
-                widget = self.table.cellWidget(row, col)
-                if widget is not None:
-                    widget.setStyleSheet("background: #f8d7da;" if message else "")
-                if message:
-                    messages.append(f"Row {row + 1}, {self.columns[col].header}: {message}")
+        # Marking cells is no edit: their itemChanged must not count as one (nor make the
+        # lab ranges be worked out again for every cell marked).
+        with self.quietly():
+            for row in range(self.table.rowCount()):
+                for col, key in enumerate(keys):
+                    message = errors.get(f"{self.name}[{row}].{key}")
+                    item = self.table.item(row, col)
+                    if item is None:
+                        continue
+                    item.setBackground(INVALID_BRUSH if message else QBrush())
+                    item.setToolTip(message or self.columns[col].placeholder)
+                    widget = self.table.cellWidget(row, col)
+                    if widget is not None:
+                        widget.setStyleSheet("background: #f8d7da;" if message else "")
+                    if message:
+                        messages.append(f"Row {row + 1}, {self.columns[col].header}: {message}")
         self.error_label.setText("\n".join(messages))
         self.error_label.setVisible(bool(messages))
 

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.assessment_csv import CSV_HEADER
 from clinicdesk.domain.assessments import Region
+from clinicdesk.storage import audit
 from clinicdesk.ui.measurements.assessments import INVALID_BRUSH, AssessmentDialog
 from clinicdesk.ui.measurements.tab import FIXED_COLUMNS, MeasurementsTab
 from clinicdesk.ui.shell.main_window import MainWindow
@@ -268,3 +269,29 @@ def test_reception_has_no_measurements_tab_and_admin_only_views(
     assert dialog is not None and dialog.isVisible()
     assert dialog.buttons.button(QDialogButtonBox.StandardButton.Save) is None
     assert dialog.cell(Region.FRONTAL, "total_density").text() == "120"
+
+
+def test_opening_a_record_is_one_audited_view_and_measurements_are_read_when_shown(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """Opening a record audits the one view of it; the assessments (another audited view,
+    and the table and chart to fill) are read only when the Measurements tab is shown."""
+    patient = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT))
+    clinic.services.assessments.add(
+        clinic.clinician, patient.id, {"visit_date": "12/03/2024"}, [region_row()]
+    )
+    window = open_window(clinic.clinician)
+
+    def views() -> list[tuple[str, str]]:
+        entries = audit.entries(clinic.services.db, user_id=clinic.clinician.id, action="view")
+        return [(e.entity, e.entity_id) for e in entries]
+
+    before = len(views())
+    window.open_patient(patient.id)
+    assert views()[before:] == [("patient", patient.id)]
+    tab = window.measurements
+    assert tab.model.columnCount() == len(FIXED_COLUMNS)  # nothing read yet
+
+    window.tabs.setCurrentWidget(tab)
+    assert tab.model.columnCount() == len(FIXED_COLUMNS) + 1
+    assert len(views()) > before + 1  # the assessments were read (and audited) now

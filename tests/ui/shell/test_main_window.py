@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services.context import unlock_clinic
+from clinicdesk.storage import audit
 from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.ui.conftest import WindowFactory, click_message_button, type_text, when_modal
@@ -327,3 +328,28 @@ def test_a_new_patient_beyond_the_first_page_is_shown_selected_in_the_list(
     window.save_action.trigger()
     selected = window.list_view.selectionModel().selectedRows()
     assert [window.model.data(index) for index in selected] == ["ZYGMUNT, Zed"]
+
+
+def test_the_record_tabs_are_made_in_idle_time_after_the_window_is_up_and_audit_nothing(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """Start-up shows the list alone; the record's tabs are made in idle time afterwards (one
+    module a turn, then the tabs), so the first record opens as quickly as the next."""
+    patient = clinic.services.patients.register(clinic.admin, dict(VALID_PATIENT))
+    window = open_window(clinic.clinician)
+    assert not window.record_tabs_made  # not with the window
+    entries = audit.count(clinic.services.db)
+    window.warm_up(after_ms=0)
+    qtbot.waitUntil(lambda: window.record_tabs_made, timeout=20_000)
+    assert audit.count(clinic.services.db) == entries  # made, nothing read or audited
+    labels = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert labels[:3] == ["&Demographics", "&Medical history", "C&lassification"]
+    assert window.stack.currentWidget() is window.placeholder  # still no record on screen
+    [pack] = [a for a in window.actions() if a.shortcut().toString() == "Ctrl+Shift+P"]
+    assert pack is window.documents.consent_pack_action and not pack.isEnabled()
+
+    window.search_box.setText("O'Brien")
+    window.run_search()
+    qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
+    assert window.patient is not None and window.patient.id == patient.id
+    assert window.header.name.text().endswith("O'Brien")
