@@ -6,9 +6,10 @@ Lists hold items that keep their id across saves, so a save changes only what ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from clinicdesk.domain.checks import FieldChecker
 from clinicdesk.domain.coded import Coded
@@ -273,6 +274,27 @@ def dates_before_birth(history: MedicalHistory, date_of_birth: date) -> dict[str
 _NOT_CHOSEN = "must be chosen from the list"
 
 RawRows = Sequence[Mapping[str, str | None]]
+_Row = TypeVar("_Row", Allergy, Medication)
+
+
+def _named_rows(
+    c: FieldChecker,
+    list_name: str,
+    rows: RawRows,
+    columns: tuple[str, str],
+    make: Callable[[str, str, str | None], _Row],
+) -> list[_Row]:
+    """The rows of a list whose items are a required name and a short note (allergies:
+    substance and reaction; medications: name and dose), each keeping its id."""
+    name_column, note_column = columns
+    out = []
+    for i, row in enumerate(rows):
+        key = f"{list_name}[{i}]"
+        name = c.text(f"{key}.{name_column}", row.get(name_column), required=True)
+        note = c.text(f"{key}.{note_column}", row.get(note_column))
+        if name:
+            out.append(make(name, note, row.get("id") or None))
+    return out
 
 
 def validate_medical_history(
@@ -322,20 +344,8 @@ def validate_medical_history(
         elif code:
             seen_flags.add(code)
             out_flags.append(RedFlag(code, note, row.get("id") or None))
-    out_allergies = []
-    for i, row in enumerate(allergies):
-        key = f"allergies[{i}]"
-        substance = c.text(f"{key}.substance", row.get("substance"), required=True)
-        reaction = c.text(f"{key}.reaction", row.get("reaction"))
-        if substance:
-            out_allergies.append(Allergy(substance, reaction, row.get("id") or None))
-    out_medications = []
-    for i, row in enumerate(medications):
-        key = f"medications[{i}]"
-        name = c.text(f"{key}.name", row.get("name"), required=True)
-        dose = c.text(f"{key}.dose", row.get("dose"))
-        if name:
-            out_medications.append(Medication(name, dose, row.get("id") or None))
+    out_allergies = _named_rows(c, "allergies", allergies, ("substance", "reaction"), Allergy)
+    out_medications = _named_rows(c, "medications", medications, ("name", "dose"), Medication)
     out_labs = []
     for i, row in enumerate(labs):
         key = f"labs[{i}]"
