@@ -171,6 +171,33 @@ def message_line(name: str) -> QLabel:
     return label
 
 
+def notice_label(text: str, name: str, style: str) -> QLabel:
+    """A boxed, wrapped notice at the top of a dialog (``style`` gives its colours); plain text,
+    since what it lists may quote typed names and notes."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setStyleSheet(style)
+    return label
+
+
+def note_edit(
+    name: str, placeholder: str, *, min_height: int = 0, fixed_height: int = 0
+) -> QPlainTextEdit:
+    """A several-line text box for a written reason or note, with an example as its
+    placeholder; Tab moves on to the next field instead of typing a tab."""
+    edit = QPlainTextEdit()
+    edit.setObjectName(name)
+    edit.setTabChangesFocus(True)
+    edit.setPlaceholderText(placeholder)
+    if min_height:
+        edit.setMinimumHeight(min_height)
+    if fixed_height:
+        edit.setFixedHeight(fixed_height)
+    return edit
+
+
 def _fit_after_change(widget: QWidget) -> None:
     """A message appeared or went: the window re-lays out and grows to show it whole."""
     window = widget.window()
