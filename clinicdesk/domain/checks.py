@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from clinicdesk.domain.dates import DateError, parse_date
-from clinicdesk.domain.text import SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.domain.text import NAME_MAX, SHORT_TEXT_MAX, TextError, clean_text
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -98,3 +98,9 @@ class FieldChecker:
             self.errors[key] = f"must be between {bounds[0]:g} and {bounds[1]:g}{suffix}"
             return None
         return number
+
+
+def clean_name(field: str, value: str, errors: dict[str, str], *, required: bool = True) -> str:
+    """A name-like field (a clinic, site, user or registration number) cleaned to ``NAME_MAX``;
+    a message goes into ``errors`` under ``field``."""
+    return FieldChecker(errors).text(field, value, max_length=NAME_MAX, required=required)
