@@ -16,7 +16,6 @@ from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -38,10 +37,11 @@ from clinicdesk.services.audit import (
 )
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, close_buttons
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
     ListTableModel,
+    export_button,
     export_csv_as,
     list_table_view,
 )
@@ -213,19 +213,15 @@ class AuditTrailDialog(QDialog):
         self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verify_label.setVisible(False)
         layout.addWidget(self.verify_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.verify_button = QPushButton("&Verify chain")
         self.verify_button.setObjectName("audit_verify")
         self.verify_button.setToolTip(
             "Check that no entry was changed, removed, reordered or cut from the end"
         )
-        self.export_button = QPushButton("&Export CSV…")
-        self.export_button.setObjectName("audit_export")
-        self.export_button.setToolTip("Save the entries shown (all pages) as a CSV file")
-        buttons.addButton(self.verify_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.export_button = export_button(
+            "audit_export", "Save the entries shown (all pages) as a CSV file"
+        )
+        layout.addWidget(close_buttons(self, self.verify_button, self.export_button))
 
         self.show_button.clicked.connect(self._apply_clicked)
         self.clear_button.clicked.connect(self.clear_filters)

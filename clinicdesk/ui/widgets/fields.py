@@ -243,6 +243,15 @@ def show_field_errors(
     return "\n".join([NOT_SAVED, *others]) if errors else ""
 
 
+def close_buttons(dialog: QDialog, *actions: QPushButton) -> QDialogButtonBox:
+    """A window's bottom row: its ``actions`` buttons and Close (Esc too), which closes it."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    for button in actions:
+        buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 def shown_errors(fields: Mapping[str, FieldWithError]) -> dict[str, str]:
     """The messages now shown under the fields, by field."""
     return {key: field.error for key, field in fields.items() if field.error}

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from clinicdesk.errors import UserError
 from clinicdesk.ui.widgets.errors import show_user_error
@@ -90,6 +97,14 @@ def list_table_view(
     for column, width in enumerate(widths):
         table.setColumnWidth(column, width)
     return table
+
+
+def export_button(name: str, tip: str) -> QPushButton:
+    """A list window's "Export CSV…" button (``tip`` says what is saved)."""
+    button = QPushButton("&Export CSV…")
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
 
 
 def export_csv_as(
