@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from clinicdesk.domain.dates import DateError, parse_date
-from clinicdesk.domain.text import NAME_MAX, SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.domain.text import NAME_MAX, NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.errors import ValidationError
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -104,3 +105,15 @@ def clean_name(field: str, value: str, errors: dict[str, str], *, required: bool
     """A name-like field (a clinic, site, user or registration number) cleaned to ``NAME_MAX``;
     a message goes into ``errors`` under ``field``."""
     return FieldChecker(errors).text(field, value, max_length=NAME_MAX, required=required)
+
+
+def written_reason(key: str, text: str | None, minimum: int) -> str:
+    """A written reason for going ahead despite a check, cleaned as a note: "" when none was
+    given, else at least ``minimum`` characters; a ``ValidationError`` under ``key`` if not."""
+    try:
+        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
+    except TextError as exc:
+        raise ValidationError({key: str(exc)}) from None
+    if reason and len(reason) < minimum:
+        raise ValidationError({key: f"is too short; write at least {minimum} characters"})
+    return reason

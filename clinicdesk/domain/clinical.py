@@ -21,7 +21,7 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from clinicdesk.domain.checks import FieldChecker
+from clinicdesk.domain.checks import FieldChecker, written_reason
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.follow_ups import FollowUp as FollowUp
@@ -263,15 +263,7 @@ class EligibilityBlocked(UserError):
 
 def validate_override_reason(text: str | None) -> str:
     """The written reason for overriding the eligibility check ("" when none was given)."""
-    try:
-        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
-    except TextError as exc:
-        raise ValidationError({"override_reason": str(exc)}) from None
-    if reason and len(reason) < OVERRIDE_REASON_MIN:
-        raise ValidationError(
-            {"override_reason": f"is too short; write at least {OVERRIDE_REASON_MIN} characters"}
-        )
-    return reason
+    return written_reason("override_reason", text, OVERRIDE_REASON_MIN)
 
 
 # -- validation -----------------------------------------------------------------------------------
