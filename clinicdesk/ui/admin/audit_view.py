@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -40,7 +40,7 @@ from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, close_buttons
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
-    ListTableModel,
+    PagedTableModel,
     export_button,
     export_csv_as,
     list_table_view,
@@ -52,10 +52,11 @@ INTACT_STYLE = "color: #1b6e20; font-weight: bold;"
 PROBLEMS_SHOWN = 8
 
 
-class AuditTrailModel(ListTableModel[AuditRow]):
+class AuditTrailModel(PagedTableModel[AuditRow]):
     """The entries the filters select, newest first, fetched a page at a time."""
 
     COLUMNS = COLUMNS
+    PAGE_ROWS = PAGE_SIZE
 
     def __init__(
         self, service: AuditService, user: CurrentUser, parent: QObject | None = None
@@ -64,7 +65,6 @@ class AuditTrailModel(ListTableModel[AuditRow]):
         self._service = service
         self._user = user
         self._filters = AuditFilter()
-        self._exhausted = True
         self.total = 0
 
     @property
@@ -82,22 +82,10 @@ class AuditTrailModel(ListTableModel[AuditRow]):
 
     # -- lazy fetching --------------------------------------------------------------------
 
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or not self._rows:
-            self._exhausted = True
-            return
-        page = self._service.entries(
-            self._user, self._filters, before_seq=self._rows[-1].seq, limit=PAGE_SIZE
+    def next_page(self, last: AuditRow) -> list[AuditRow]:
+        return self._service.entries(
+            self._user, self._filters, before_seq=last.seq, limit=PAGE_SIZE
         )
-        self._exhausted = len(page) < PAGE_SIZE
-        if page:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows.extend(page)
-            self.endInsertRows()
 
     # -- QAbstractTableModel --------------------------------------------------------------
 
