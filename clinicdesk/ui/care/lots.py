@@ -20,7 +20,6 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,6 +34,7 @@ from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.care.patient_rows import PatientRowsDialog
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons
 from clinicdesk.ui.widgets.table_model import (
@@ -153,7 +153,7 @@ class LotMatchesModel(ListTableModel[LotMatch]):
         return None
 
 
-class LotFinderDialog(QDialog):
+class LotFinderDialog(PatientRowsDialog):
     def __init__(
         self,
         service: ClinicalService,
@@ -161,10 +161,7 @@ class LotFinderDialog(QDialog):
         open_patient: Callable[[str], None],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.service = service
-        self.user = user
-        self._open_patient = open_patient
+        super().__init__(service, user, open_patient, parent)
         self.lot = ""  # the lot the rows shown were found for
         self.setObjectName("lot_finder")
         self.setWindowTitle("Find patients by lot number")
@@ -257,6 +254,10 @@ class LotFinderDialog(QDialog):
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
 
+    def selected_patient_id(self) -> str | None:
+        match = self.selected()
+        return match.patient_id if match else None
+
     def _update(self) -> None:
         self.open_button.setEnabled(self.selected() is not None)
         self.export_button.setEnabled(self.model.rowCount() > 0)
@@ -293,9 +294,7 @@ class LotFinderDialog(QDialog):
             self._open_patient(match.patient_id)
 
     def _open_clicked(self) -> None:
-        match = self.selected()
-        if match is not None:
-            self._open_patient(match.patient_id)
+        self.open_selected_patient()
 
     def _export_clicked(self) -> None:
         default = Path.home() / self.default_export_name()
