@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -51,7 +52,6 @@ from clinicdesk.domain.words import plural
 from clinicdesk.errors import ConcurrentEdit, UserError, ValidationError
 from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.care.patient_rows import PatientRowsDialog
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError, close_buttons
@@ -435,7 +435,7 @@ class FollowUpActions:
             self.set_status(follow_up, patient_name, FollowUpStatus.CANCELLED)
 
 
-class FollowUpsDialog(PatientRowsDialog):
+class FollowUpsDialog(QDialog):
     # The patient whose follow-up was changed here (the window's Timeline reads it again).
     changed = Signal(str)
 
@@ -446,7 +446,10 @@ class FollowUpsDialog(PatientRowsDialog):
         open_patient: Callable[[str], None],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(service, user, open_patient, parent)
+        super().__init__(parent)
+        self.service = service
+        self.user = user
+        self._open_patient = open_patient
         self.follow_up_actions = FollowUpActions(service, user, self, self._saved, self.reload)
         self.setObjectName("follow_ups_due")
         self.setWindowTitle("Follow-ups due and overdue")
@@ -605,9 +608,10 @@ class FollowUpsDialog(PatientRowsDialog):
     def open_booking(self) -> BookFollowUpDialog | None:
         return self.follow_up_actions.open_chosen_booking()
 
-    def selected_patient_id(self) -> str | None:
+    def open_selected_patient(self) -> None:
         row = self.selected()
-        return row.patient_id if row else None
+        if row is not None:
+            self._open_patient(row.patient_id)
 
     # -- slots (return None: see MainWindow._build_actions) ---------------------------------
 

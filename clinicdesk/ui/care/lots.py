@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,7 +35,6 @@ from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.care.patient_rows import PatientRowsDialog
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons
 from clinicdesk.ui.widgets.table_model import (
@@ -153,7 +153,7 @@ class LotMatchesModel(ListTableModel[LotMatch]):
         return None
 
 
-class LotFinderDialog(PatientRowsDialog):
+class LotFinderDialog(QDialog):
     def __init__(
         self,
         service: ClinicalService,
@@ -161,7 +161,10 @@ class LotFinderDialog(PatientRowsDialog):
         open_patient: Callable[[str], None],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(service, user, open_patient, parent)
+        super().__init__(parent)
+        self.service = service
+        self.user = user
+        self._open_patient = open_patient
         self.lot = ""  # the lot the rows shown were found for
         self.setObjectName("lot_finder")
         self.setWindowTitle("Find patients by lot number")
@@ -254,10 +257,6 @@ class LotFinderDialog(PatientRowsDialog):
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
 
-    def selected_patient_id(self) -> str | None:
-        match = self.selected()
-        return match.patient_id if match else None
-
     def _update(self) -> None:
         self.open_button.setEnabled(self.selected() is not None)
         self.export_button.setEnabled(self.model.rowCount() > 0)
@@ -294,7 +293,9 @@ class LotFinderDialog(PatientRowsDialog):
             self._open_patient(match.patient_id)
 
     def _open_clicked(self) -> None:
-        self.open_selected_patient()
+        match = self.selected()
+        if match is not None:
+            self._open_patient(match.patient_id)
 
     def _export_clicked(self) -> None:
         default = Path.home() / self.default_export_name()
