@@ -37,7 +37,7 @@ from clinicdesk.services.audit import (
 )
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, close_buttons
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, close_buttons, plain_label
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
     PagedTableModel,
@@ -194,10 +194,7 @@ class AuditTrailDialog(QDialog):
         self.count_label.setObjectName("audit_count")
         layout.addWidget(self.count_label)
 
-        self.verify_label = QLabel()
-        self.verify_label.setObjectName("audit_verify_result")
-        self.verify_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.verify_label.setWordWrap(True)
+        self.verify_label = plain_label("audit_verify_result")
         self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verify_label.setVisible(False)
         layout.addWidget(self.verify_label)

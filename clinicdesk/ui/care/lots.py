@@ -36,7 +36,7 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons, plain_label
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
     ListTableModel,
@@ -200,10 +200,7 @@ class LotFinderDialog(QDialog):
         self.model = LotMatchesModel(self)
         self.table = list_table_view(self.model, "lot_table", COLUMN_WIDTHS, single_selection=True)
         layout.addWidget(self.table, 1)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("lot_count")
-        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.count_label.setWordWrap(True)
+        self.count_label = plain_label("lot_count")
         layout.addWidget(self.count_label)
 
         self.open_button = QPushButton("&Open patient")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -34,7 +33,7 @@ from clinicdesk.ui.care.clinical_forms import (
     number_text,
 )
 from clinicdesk.ui.care.form_inputs import CodeCombo, enum_choices
-from clinicdesk.ui.widgets.fields import note_edit, notice_label
+from clinicdesk.ui.widgets.fields import note_edit, notice_label, plain_label
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 from clinicdesk.ui.widgets.patient_identity import name_as
 
@@ -137,10 +136,7 @@ class TreatmentForm(ClinicalForm):
         self.add(closing, "aftercare_sheet_given", "", aftercare)
         self.field_labels["aftercare_sheet_given"] = "Aftercare sheet given"
         self.note_field(closing, "immediate_complications", "Immediate complications", "none")
-        self.overrides = QLabel()
-        self.overrides.setObjectName("treatment_overrides")
-        self.overrides.setTextFormat(Qt.TextFormat.PlainText)
-        self.overrides.setWordWrap(True)
+        self.overrides = plain_label("treatment_overrides")
         self.overrides.setStyleSheet("color: #8a5300;")
         self.overrides.setVisible(False)
         self.body.addWidget(self.overrides)

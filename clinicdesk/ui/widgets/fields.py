@@ -171,13 +171,19 @@ def message_line(name: str) -> QLabel:
     return label
 
 
-def notice_label(text: str, name: str, style: str) -> QLabel:
-    """A boxed, wrapped notice at the top of a dialog (``style`` gives its colours); plain text,
-    since what it lists may quote typed names and notes."""
+def plain_label(name: str, text: str = "") -> QLabel:
+    """A named, word-wrapped label shown as plain text (what it says may quote typed names and
+    notes, which must never be read as rich text)."""
     label = QLabel(text)
     label.setObjectName(name)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
+    return label
+
+
+def notice_label(text: str, name: str, style: str) -> QLabel:
+    """A boxed, wrapped notice at the top of a dialog (``style`` gives its colours)."""
+    label = plain_label(name, text)
     label.setStyleSheet(style)
     return label
 
