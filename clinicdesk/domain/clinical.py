@@ -21,9 +21,9 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
+from clinicdesk.domain.checks import FieldChecker, written_reason
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.coded import Coded
-from clinicdesk.domain.dates import DateError, parse_date
 from clinicdesk.domain.follow_ups import FollowUp as FollowUp
 from clinicdesk.domain.follow_ups import FollowUpKind as FollowUpKind
 from clinicdesk.domain.follow_ups import FollowUpStatus as FollowUpStatus
@@ -263,15 +263,7 @@ class EligibilityBlocked(UserError):
 
 def validate_override_reason(text: str | None) -> str:
     """The written reason for overriding the eligibility check ("" when none was given)."""
-    try:
-        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
-    except TextError as exc:
-        raise ValidationError({"override_reason": str(exc)}) from None
-    if reason and len(reason) < OVERRIDE_REASON_MIN:
-        raise ValidationError(
-            {"override_reason": f"is too short; write at least {OVERRIDE_REASON_MIN} characters"}
-        )
-    return reason
+    return written_reason("override_reason", text, OVERRIDE_REASON_MIN)
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -295,7 +287,11 @@ class _Checker:
 
     raw: Raw
     today: date
-    errors: dict[str, str] = field(default_factory=dict)
+    fields: FieldChecker = field(default_factory=FieldChecker)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.fields.errors
 
     def _text_of(self, key: str) -> str:
         value = self.raw.get(key)
@@ -306,18 +302,13 @@ class _Checker:
         return ",".join(value)
 
     def text(self, key: str, *, required: bool = False, note: bool = False) -> str:
-        try:
-            value = clean_text(
-                self._text_of(key),
-                max_length=NOTE_MAX if note else SHORT_TEXT_MAX,
-                multiline=note,
-            )
-        except TextError as exc:
-            self.errors[key] = str(exc)
-            return ""
-        if required and not value:
-            self.errors[key] = "is required"
-        return value
+        return self.fields.text(
+            key,
+            self._text_of(key),
+            max_length=NOTE_MAX if note else SHORT_TEXT_MAX,
+            multiline=note,
+            required=required,
+        )
 
     def lot(self, key: str) -> str:
         try:
@@ -336,36 +327,12 @@ class _Checker:
         return value
 
     def date(self, key: str, *, required: bool = False, past: bool = True) -> date | None:
-        text = self._text_of(key).strip()
-        if not text:
-            if required:
-                self.errors[key] = "is required"
-            return None
-        try:
-            parsed = parse_date(text)
-        except DateError as exc:
-            self.errors[key] = str(exc)
-            return None
-        if past and parsed > self.today:
-            self.errors[key] = "is in the future"
-            return None
-        return parsed
+        today = self.today if past else None
+        return self.fields.date(key, self._text_of(key), required=required, today=today)
 
     def number(self, key: str, low: float, high: float, unit: str = "") -> float | None:
-        text = self._text_of(key).strip().replace(",", ".")
-        if not text:
-            self.errors[key] = "is required"
-            return None
-        try:
-            value = float(text)
-        except ValueError:
-            self.errors[key] = "must be a number"
-            return None
-        if not low <= value <= high:
-            suffix = f" {unit}" if unit else ""
-            self.errors[key] = f"must be between {low:g} and {high:g}{suffix}"
-            return None
-        return value
+        text = self._text_of(key).replace(",", ".")
+        return self.fields.number(key, text, (low, high), unit)
 
     def whole(self, key: str, low: int, high: int, unit: str = "") -> int | None:
         text = self._text_of(key).strip()
@@ -383,14 +350,7 @@ class _Checker:
         return value
 
     def choice(self, key: str, enum: type[E], default: E | None = None) -> E | None:
-        text = self._text_of(key).strip()
-        if not text and default is not None:
-            return default
-        try:
-            return enum(text)
-        except ValueError:
-            self.errors[key] = "must be chosen from the list" if text else "is required"
-            return None
+        return self.fields.choice(key, self._text_of(key), enum, default=default)
 
     def codes(self, key: str, enum: type[E]) -> tuple[E, ...]:
         value = self.raw.get(key)

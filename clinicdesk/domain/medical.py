@@ -6,18 +6,16 @@ Lists hold items that keep their id across saves, so a save changes only what ch
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import TypeVar
 
+from clinicdesk.domain.checks import FieldChecker
 from clinicdesk.domain.coded import Coded
-from clinicdesk.domain.dates import BEFORE_BIRTH, DateError, parse_date
-from clinicdesk.domain.text import NOTE_MAX, SHORT_TEXT_MAX, TextError, clean_text
+from clinicdesk.domain.dates import BEFORE_BIRTH
+from clinicdesk.domain.text import NOTE_MAX
 from clinicdesk.errors import ValidationError
-
-E = TypeVar("E", bound=StrEnum)
 
 
 class HairTreatmentDrug(Coded):
@@ -272,57 +270,31 @@ def dates_before_birth(history: MedicalHistory, date_of_birth: date) -> dict[str
     return errors
 
 
-@dataclass
-class _Checker:
-    """Collects per-field messages while converting raw form text."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def text(
-        self,
-        key: str,
-        value: str | None,
-        *,
-        max_length: int = SHORT_TEXT_MAX,
-        multiline: bool = False,
-        required: bool = False,
-    ) -> str:
-        try:
-            cleaned = clean_text(value or "", max_length=max_length, multiline=multiline)
-        except TextError as exc:
-            self.errors[key] = str(exc)
-            return ""
-        if required and not cleaned:
-            self.errors[key] = "is required"
-        return cleaned
-
-    def date(
-        self, key: str, value: str | None, *, required: bool = False, today: date | None = None
-    ) -> date | None:
-        text = (value or "").strip()
-        if not text:
-            if required:
-                self.errors[key] = "is required"
-            return None
-        try:
-            parsed = parse_date(text)
-        except DateError as exc:
-            self.errors[key] = str(exc)
-            return None
-        if today is not None and parsed > today:
-            self.errors[key] = "is in the future"
-            return None
-        return parsed
-
-    def choice(self, key: str, value: str | None, enum: type[E]) -> E | None:
-        try:
-            return enum((value or "").strip())
-        except ValueError:
-            self.errors[key] = "must be chosen from the list"
-            return None
-
+# A blank code is refused in the same words as an unknown one.
+_NOT_CHOSEN = "must be chosen from the list"
 
 RawRows = Sequence[Mapping[str, str | None]]
+_Row = TypeVar("_Row", Allergy, Medication)
+
+
+def _named_rows(
+    c: FieldChecker,
+    list_name: str,
+    rows: RawRows,
+    columns: tuple[str, str],
+    make: Callable[[str, str, str | None], _Row],
+) -> list[_Row]:
+    """The rows of a list whose items are a required name and a short note (allergies:
+    substance and reaction; medications: name and dose), each keeping its id."""
+    name_column, note_column = columns
+    out = []
+    for i, row in enumerate(rows):
+        key = f"{list_name}[{i}]"
+        name = c.text(f"{key}.{name_column}", row.get(name_column), required=True)
+        note = c.text(f"{key}.{note_column}", row.get(note_column))
+        if name:
+            out.append(make(name, note, row.get("id") or None))
+    return out
 
 
 def validate_medical_history(
@@ -340,17 +312,20 @@ def validate_medical_history(
 
     Field keys in the errors look like ``treatments[1].started_on`` so a form can mark the cell.
     """
-    c = _Checker()
+    c = FieldChecker()
     out_treatments = []
     for i, row in enumerate(treatments):
         key = f"treatments[{i}]"
-        drug = c.choice(f"{key}.drug", row.get("drug"), HairTreatmentDrug)
+        drug = c.choice(f"{key}.drug", row.get("drug"), HairTreatmentDrug, blank=_NOT_CHOSEN)
         started = c.date(f"{key}.started_on", row.get("started_on"), today=today)
         stopped = c.date(f"{key}.stopped_on", row.get("stopped_on"), today=today)
         if started and stopped and stopped < started:
             c.errors[f"{key}.stopped_on"] = "is before the start date"
         response = c.choice(
-            f"{key}.response", row.get("response") or TreatmentResponse.NOT_KNOWN, TreatmentResponse
+            f"{key}.response",
+            row.get("response") or TreatmentResponse.NOT_KNOWN,
+            TreatmentResponse,
+            blank=_NOT_CHOSEN,
         )
         dose = c.text(f"{key}.dose", row.get("dose"))
         side = c.text(f"{key}.side_effects", row.get("side_effects"))
@@ -362,43 +337,22 @@ def validate_medical_history(
     seen_flags: set[RedFlagCode] = set()
     for i, row in enumerate(red_flags):
         key = f"red_flags[{i}]"
-        code = c.choice(f"{key}.code", row.get("code"), RedFlagCode)
+        code = c.choice(f"{key}.code", row.get("code"), RedFlagCode, blank=_NOT_CHOSEN)
         note = c.text(f"{key}.note", row.get("note"))
         if code in seen_flags:
             c.errors[f"{key}.code"] = "is listed twice"
         elif code:
             seen_flags.add(code)
             out_flags.append(RedFlag(code, note, row.get("id") or None))
-    out_allergies = []
-    for i, row in enumerate(allergies):
-        key = f"allergies[{i}]"
-        substance = c.text(f"{key}.substance", row.get("substance"), required=True)
-        reaction = c.text(f"{key}.reaction", row.get("reaction"))
-        if substance:
-            out_allergies.append(Allergy(substance, reaction, row.get("id") or None))
-    out_medications = []
-    for i, row in enumerate(medications):
-        key = f"medications[{i}]"
-        name = c.text(f"{key}.name", row.get("name"), required=True)
-        dose = c.text(f"{key}.dose", row.get("dose"))
-        if name:
-            out_medications.append(Medication(name, dose, row.get("id") or None))
+    out_allergies = _named_rows(c, "allergies", allergies, ("substance", "reaction"), Allergy)
+    out_medications = _named_rows(c, "medications", medications, ("name", "dose"), Medication)
     out_labs = []
     for i, row in enumerate(labs):
         key = f"labs[{i}]"
-        test = c.choice(f"{key}.test", row.get("test"), LabTest)
+        test = c.choice(f"{key}.test", row.get("test"), LabTest, blank=_NOT_CHOSEN)
         taken = c.date(f"{key}.taken_on", row.get("taken_on"), required=True, today=today)
-        value_text = (row.get("value") or "").strip()
-        value: float | None = None
-        try:
-            value = float(value_text)
-        except ValueError:
-            c.errors[f"{key}.value"] = "must be a number" if value_text else "is required"
-        if test and value is not None:
-            low, high = test.bounds
-            if not low <= value <= high:
-                c.errors[f"{key}.value"] = f"must be between {low:g} and {high:g} {test.unit}"
-                value = None
+        bounds, unit = (test.bounds, test.unit) if test else (None, "")
+        value = c.number(f"{key}.value", row.get("value"), bounds, unit)
         if test and taken and value is not None:
             out_labs.append(LabResult(test, value, taken, row.get("id") or None))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 
+from clinicdesk.domain.checks import written_reason
 from clinicdesk.domain.coded import Coded
 from clinicdesk.domain.dates import DateError, age_on, format_uk, parse_date
 from clinicdesk.domain.identifiers import (
@@ -20,7 +21,7 @@ from clinicdesk.domain.identifiers import (
     normalise_postcode,
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
-from clinicdesk.domain.text import NAME_MAX, NOTE_MAX, TextError, clean_text
+from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
 from clinicdesk.errors import ValidationError
 
 OLDEST_AGE = 125
@@ -214,12 +215,4 @@ def validate_patient(raw: Mapping[str, str | None], *, today: date) -> PatientDe
 def validate_duplicate_reason(text: str | None) -> str:
     """The written reason for giving a second live record an NHS number another patient
     already has ("" when none was given)."""
-    try:
-        reason = clean_text(text or "", max_length=NOTE_MAX, multiline=True)
-    except TextError as exc:
-        raise ValidationError({"duplicate_reason": str(exc)}) from None
-    if reason and len(reason) < DUPLICATE_REASON_MIN:
-        raise ValidationError(
-            {"duplicate_reason": f"is too short; write at least {DUPLICATE_REASON_MIN} characters"}
-        )
-    return reason
+    return written_reason("duplicate_reason", text, DUPLICATE_REASON_MIN)

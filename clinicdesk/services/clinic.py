@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from clinicdesk.domain.checks import clean_name
 from clinicdesk.domain.ids import SiteId, UserId, uuid7
 from clinicdesk.domain.roles import Permission, Role
-from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
 from clinicdesk.errors import AuthenticationFailed, UserError, ValidationError
 from clinicdesk.services.lockout import FailedSignIns, LoginThrottle
 from clinicdesk.services.session import CurrentUser, require
@@ -57,19 +57,8 @@ class NewClinic:
     admin_password: str
 
 
-def _clean(field: str, value: str, errors: dict[str, str], *, required: bool = True) -> str:
-    try:
-        text = clean_text(value, max_length=NAME_MAX)
-    except TextError as exc:
-        errors[field] = str(exc)
-        return ""
-    if required and not text:
-        errors[field] = "is required"
-    return text
-
-
 def validate_username(value: str, errors: dict[str, str], field: str = "admin_username") -> str:
-    name = _clean(field, value, errors).lower()
+    name = clean_name(field, value, errors).lower()
     if name and (not name.replace(".", "").replace("-", "").replace("_", "").isalnum()):
         errors[field] = "may contain only letters, digits, dots, dashes and underscores"
     return name
@@ -167,15 +156,15 @@ class ClinicService:
         if self.is_initialised():
             raise UserError("This data folder already holds a clinic; nothing was changed.")
         errors: dict[str, str] = {}
-        name = _clean("clinic_name", clinic.clinic_name, errors)
-        main = _clean("main_site", clinic.main_site, errors)
+        name = clean_name("clinic_name", clinic.clinic_name, errors)
+        main = clean_name("main_site", clinic.main_site, errors)
         satellites = [
             s
             for i, raw in enumerate(clinic.satellite_sites)
-            if (s := _clean(f"satellite_sites[{i}]", raw, errors, required=False))
+            if (s := clean_name(f"satellite_sites[{i}]", raw, errors, required=False))
         ]
         username = validate_username(clinic.admin_username, errors)
-        display = _clean("admin_display_name", clinic.admin_display_name or username, errors)
+        display = clean_name("admin_display_name", clinic.admin_display_name or username, errors)
         validate_password(clinic.admin_password, errors)
         if errors:
             raise ValidationError(errors)
@@ -310,8 +299,10 @@ class ClinicService:
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user")
         errors: dict[str, str] = {}
         name = validate_username(username, errors, "username")
-        display = _clean("display_name", display_name or name, errors)
-        registration = _clean("registration_number", registration_number, errors, required=False)
+        display = clean_name("display_name", display_name or name, errors)
+        registration = clean_name(
+            "registration_number", registration_number, errors, required=False
+        )
         validate_password(password, errors, "password")
         if name and self.repo.user_by_name(name) is not None:
             errors["username"] = "is already taken"

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from clinicdesk.domain.checks import clean_name
 from clinicdesk.domain.ids import UserId
 from clinicdesk.domain.roles import Permission, Role
-from clinicdesk.domain.text import NAME_MAX, TextError, clean_text
 from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from clinicdesk.services.clinic import (
     hash_password,
@@ -79,19 +79,8 @@ def _account(row: UserRow, last_sign_in: str | None = None) -> UserAccount:
     )
 
 
-def _clean(field: str, value: str, errors: dict[str, str], *, required: bool) -> str:
-    try:
-        text = clean_text(value, max_length=NAME_MAX)
-    except TextError as exc:
-        errors[field] = str(exc)
-        return ""
-    if required and not text:
-        errors[field] = "is required"
-    return text
-
-
 def _registration(value: str, role: Role, errors: dict[str, str]) -> str:
-    number = _clean("registration_number", value, errors, required=False)
+    number = clean_name("registration_number", value, errors, required=False)
     if role is Role.CLINICIAN and not number and "registration_number" not in errors:
         errors["registration_number"] = "is required for clinicians (GMC, NMC or GDC number)"
     return number
@@ -138,7 +127,7 @@ class UserService:
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="user")
         errors: dict[str, str] = {}
         name = validate_username(new.username, errors, "username")
-        display = _clean("display_name", new.display_name or name, errors, required=True)
+        display = clean_name("display_name", new.display_name or name, errors, required=True)
         registration = _registration(new.registration_number, new.role, errors)
         validate_password(new.password, errors, "password")
         if name and "username" not in errors and self.repo.user_by_name(name) is not None:

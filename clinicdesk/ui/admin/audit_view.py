@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -38,10 +37,11 @@ from clinicdesk.services.audit import (
 )
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, close_buttons, plain_label
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
-    ListTableModel,
+    PagedTableModel,
+    export_button,
     export_csv_as,
     list_table_view,
 )
@@ -52,10 +52,11 @@ INTACT_STYLE = "color: #1b6e20; font-weight: bold;"
 PROBLEMS_SHOWN = 8
 
 
-class AuditTrailModel(ListTableModel[AuditRow]):
+class AuditTrailModel(PagedTableModel[AuditRow]):
     """The entries the filters select, newest first, fetched a page at a time."""
 
     COLUMNS = COLUMNS
+    PAGE_ROWS = PAGE_SIZE
 
     def __init__(
         self, service: AuditService, user: CurrentUser, parent: QObject | None = None
@@ -64,7 +65,6 @@ class AuditTrailModel(ListTableModel[AuditRow]):
         self._service = service
         self._user = user
         self._filters = AuditFilter()
-        self._exhausted = True
         self.total = 0
 
     @property
@@ -82,22 +82,10 @@ class AuditTrailModel(ListTableModel[AuditRow]):
 
     # -- lazy fetching --------------------------------------------------------------------
 
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or not self._rows:
-            self._exhausted = True
-            return
-        page = self._service.entries(
-            self._user, self._filters, before_seq=self._rows[-1].seq, limit=PAGE_SIZE
+    def next_page(self, last: AuditRow) -> list[AuditRow]:
+        return self._service.entries(
+            self._user, self._filters, before_seq=last.seq, limit=PAGE_SIZE
         )
-        self._exhausted = len(page) < PAGE_SIZE
-        if page:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows.extend(page)
-            self.endInsertRows()
 
     # -- QAbstractTableModel --------------------------------------------------------------
 
@@ -206,26 +194,19 @@ class AuditTrailDialog(QDialog):
         self.count_label.setObjectName("audit_count")
         layout.addWidget(self.count_label)
 
-        self.verify_label = QLabel()
-        self.verify_label.setObjectName("audit_verify_result")
-        self.verify_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.verify_label.setWordWrap(True)
+        self.verify_label = plain_label("audit_verify_result")
         self.verify_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verify_label.setVisible(False)
         layout.addWidget(self.verify_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.verify_button = QPushButton("&Verify chain")
         self.verify_button.setObjectName("audit_verify")
         self.verify_button.setToolTip(
             "Check that no entry was changed, removed, reordered or cut from the end"
         )
-        self.export_button = QPushButton("&Export CSV…")
-        self.export_button.setObjectName("audit_export")
-        self.export_button.setToolTip("Save the entries shown (all pages) as a CSV file")
-        buttons.addButton(self.verify_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.export_button = export_button(
+            "audit_export", "Save the entries shown (all pages) as a CSV file"
+        )
+        layout.addWidget(close_buttons(self, self.verify_button, self.export_button))
 
         self.show_button.clicked.connect(self._apply_clicked)
         self.clear_button.clicked.connect(self.clear_filters)

@@ -182,7 +182,28 @@ class NewUserDialog(FormDialog):
         return True
 
 
-class ChangeRoleDialog(FormDialog):
+class _AccountDialog(FormDialog):
+    """A change an administrator makes to someone else's account (``original``); after a
+    successful submit, ``account`` is the account as stored."""
+
+    def __init__(
+        self,
+        users: UserService,
+        acting: CurrentUser,
+        account: UserAccount,
+        texts: tuple[str, str, str],  # the title, the intro and the action button
+        name: str,
+        parent: QWidget | None,
+    ) -> None:
+        super().__init__(*texts, parent)
+        self.setObjectName(name)
+        self.users = users
+        self.acting = acting
+        self.original = account
+        self.account: UserAccount | None = None
+
+
+class ChangeRoleDialog(_AccountDialog):
     def __init__(
         self,
         users: UserService,
@@ -190,17 +211,9 @@ class ChangeRoleDialog(FormDialog):
         account: UserAccount,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(
-            "Change role",
-            f"What may {account.display_name} ({account.username}) do?",
-            "Change role",
-            parent,
-        )
-        self.setObjectName("change_role_dialog")
-        self.users = users
-        self.acting = acting
-        self.original = account
-        self.account: UserAccount | None = None
+        intro = f"What may {account.display_name} ({account.username}) do?"
+        texts = ("Change role", intro, "Change role")
+        super().__init__(users, acting, account, texts, "change_role_dialog", parent)
         self.role = _add_role_field(self, account.role)
         registration = line_edit("registration_number", REGISTRATION_HINT)
         registration.setText(account.registration_number)
@@ -216,7 +229,7 @@ class ChangeRoleDialog(FormDialog):
         return True
 
 
-class ResetPasswordDialog(FormDialog):
+class ResetPasswordDialog(_AccountDialog):
     def __init__(
         self,
         users: UserService,
@@ -224,18 +237,12 @@ class ResetPasswordDialog(FormDialog):
         account: UserAccount,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(
-            "Reset password",
+        intro = (
             f"Set a new password for {account.display_name} ({account.username}). Give it to "
-            "them in person, and ask them to change it when they next sign in.",
-            "Set password",
-            parent,
+            "them in person, and ask them to change it when they next sign in."
         )
-        self.setObjectName("reset_password_dialog")
-        self.users = users
-        self.acting = acting
-        self.original = account
-        self.account: UserAccount | None = None
+        texts = ("Reset password", intro, "Set password")
+        super().__init__(users, acting, account, texts, "reset_password_dialog", parent)
         self.add_password_fields("password", "New password", "Password again")
 
     def submit(self) -> bool:

@@ -9,7 +9,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -32,6 +31,7 @@ from clinicdesk.ui.care.follow_ups import (
     whose,
 )
 from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import close_buttons
 from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 
 
@@ -111,9 +111,7 @@ class FollowUpDialog(QDialog):
             actions.addWidget(button)
         actions.addStretch(1)
         layout.addLayout(actions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(close_buttons(self))
 
         self.setMinimumWidth(480)
         self._show()

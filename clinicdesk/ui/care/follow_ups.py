@@ -54,7 +54,7 @@ from clinicdesk.services.clinical import ClinicalService, DueFollowUp
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError, close_buttons
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
@@ -514,9 +514,7 @@ class FollowUpsDialog(QDialog):
         actions.addStretch(1)
         actions.addWidget(self.open_button)
         layout.addLayout(actions)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(close_buttons(self))
         # Enter in the list opens the chosen row (``activated``) and nothing else: no button
         # is the dialog's default, so Enter does not also refresh the list or close it.
         for button in self.findChildren(QPushButton):

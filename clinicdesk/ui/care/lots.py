@@ -21,7 +21,6 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -37,10 +36,11 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons, plain_label
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
     ListTableModel,
+    export_button,
     export_csv_as,
     list_table_view,
 )
@@ -200,22 +200,13 @@ class LotFinderDialog(QDialog):
         self.model = LotMatchesModel(self)
         self.table = list_table_view(self.model, "lot_table", COLUMN_WIDTHS, single_selection=True)
         layout.addWidget(self.table, 1)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("lot_count")
-        self.count_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.count_label.setWordWrap(True)
+        self.count_label = plain_label("lot_count")
         layout.addWidget(self.count_label)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.open_button = QPushButton("&Open patient")
         self.open_button.setObjectName("lot_open_patient")
-        self.export_button = QPushButton("&Export CSV…")
-        self.export_button.setObjectName("lot_export")
-        self.export_button.setToolTip("Save the treatments listed as a CSV file")
-        buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        self.export_button = export_button("lot_export", "Save the treatments listed as a CSV file")
+        layout.addWidget(close_buttons(self, self.open_button, self.export_button))
 
         self.find_button.clicked.connect(self._find_clicked)
         self.lot_edit.returnPressed.connect(self._find_clicked)

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +33,7 @@ from clinicdesk.ui.care.clinical_forms import (
     number_text,
 )
 from clinicdesk.ui.care.form_inputs import CodeCombo, enum_choices
+from clinicdesk.ui.widgets.fields import note_edit, notice_label, plain_label
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 from clinicdesk.ui.widgets.patient_identity import name_as
 
@@ -51,12 +50,10 @@ class OverrideDialog(GuardedDialog):
         layout = QVBoxLayout(self)
         intro = QLabel("This treatment cannot be saved yet:")
         layout.addWidget(intro)
-        self.reasons = QLabel("\n".join(f"•  {reason}" for reason in reasons))
-        self.reasons.setObjectName("override_reasons")
-        self.reasons.setTextFormat(Qt.TextFormat.PlainText)  # reasons quote typed notes
-        self.reasons.setWordWrap(True)
-        self.reasons.setStyleSheet(
-            "background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; padding: 6px;"
+        self.reasons = notice_label(
+            "\n".join(f"•  {reason}" for reason in reasons),
+            "override_reasons",
+            "background: #fde8e8; color: #8a1c1c; border: 1px solid #f5b5b5; padding: 6px;",
         )
         layout.addWidget(self.reasons)
         ask = QLabel(
@@ -66,13 +63,11 @@ class OverrideDialog(GuardedDialog):
         )
         ask.setWordWrap(True)
         layout.addWidget(ask)
-        self.reason = QPlainTextEdit()
-        self.reason.setObjectName("override_reason")
-        self.reason.setTabChangesFocus(True)
-        self.reason.setPlaceholderText(
-            "e.g. Apixaban paused 48 h before treatment on the haematologist's advice"
+        self.reason = note_edit(
+            "override_reason",
+            "e.g. Apixaban paused 48 h before treatment on the haematologist's advice",
+            min_height=90,
         )
-        self.reason.setMinimumHeight(90)
         self.reason.textChanged.connect(self._reason_changed)
         layout.addWidget(self.reason, 1)
         self.buttons = QDialogButtonBox()
@@ -141,10 +136,7 @@ class TreatmentForm(ClinicalForm):
         self.add(closing, "aftercare_sheet_given", "", aftercare)
         self.field_labels["aftercare_sheet_given"] = "Aftercare sheet given"
         self.note_field(closing, "immediate_complications", "Immediate complications", "none")
-        self.overrides = QLabel()
-        self.overrides.setObjectName("treatment_overrides")
-        self.overrides.setTextFormat(Qt.TextFormat.PlainText)
-        self.overrides.setWordWrap(True)
+        self.overrides = plain_label("treatment_overrides")
         self.overrides.setStyleSheet("color: #8a5300;")
         self.overrides.setVisible(False)
         self.body.addWidget(self.overrides)

@@ -48,6 +48,7 @@ from clinicdesk.ui.widgets.fields import (
     clear_message_when_corrected,
     grow_to_fit,
     message_line,
+    notice_label,
     save_and_cancel,
     show_field_errors,
     shown_errors,
@@ -71,11 +72,7 @@ def consent_choice_label(consent: Consent) -> str:
 
 
 def consent_note(text: str, name: str, width: int = 420) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setStyleSheet(NOTE_STYLE)
+    label = notice_label(text, name, NOTE_STYLE)
     # QFormLayout sizes a word-wrapped label for its narrowest width and hands the rows that
     # much height (it has no height-for-width): a minimum width keeps that to the lines needed.
     label.setMinimumWidth(width)

@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import (
-    QLabel,
-    QTabWidget,
-)
+from PySide6.QtWidgets import QTabWidget
 
 from clinicdesk.domain.consent import (
     DocumentAction,
@@ -28,6 +24,7 @@ from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.documents.progress_report import ProgressReportDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.fields import plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import name_the_patient
 from clinicdesk.ui.widgets.patient_tab import PatientTab
@@ -50,10 +47,7 @@ class DocumentMakingTab(PatientTab):
         self.task: BackgroundTask | None = None
         self._task_cancelled = False
         self.report_dialog: ProgressReportDialog | None = None
-        self.status = QLabel()
-        self.status.setObjectName("documents_status")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = plain_label("documents_status")
         self.status.setStyleSheet("color: #52606d;")
 
     def _update_actions(self) -> None:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGroupBox,
     QLabel,
-    QPlainTextEdit,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 from clinicdesk.errors import ValidationError
 from clinicdesk.services.documents import Flavour
 from clinicdesk.services.report_comment import check_report_comment
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError, note_edit
 from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY
 
 
@@ -54,11 +53,9 @@ class ProgressReportDialog(QDialog):
         layout.addWidget(box)
         label = QLabel("Your co&mment (optional, printed on the report):")
         layout.addWidget(label)
-        self.comment = QPlainTextEdit()
-        self.comment.setObjectName("report_comment")
-        self.comment.setTabChangesFocus(True)
-        self.comment.setPlaceholderText("e.g. Good response at the vertex; continue minoxidil.")
-        self.comment.setMinimumHeight(90)
+        self.comment = note_edit(
+            "report_comment", "e.g. Good response at the vertex; continue minoxidil.", min_height=90
+        )
         label.setBuddy(self.comment)
         self.comment_field = FieldWithError(self.comment)
         layout.addWidget(self.comment_field, 1)

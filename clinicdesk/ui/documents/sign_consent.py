@@ -52,6 +52,7 @@ from clinicdesk.ui.documents.consent_dialogs import (
 )
 from clinicdesk.ui.documents.signature_pad import SignatureDialog
 from clinicdesk.ui.widgets.chosen_file import ChosenFileError, read_chosen_file, size_text
+from clinicdesk.ui.widgets.fields import plain_label
 
 SCAN_FILTER = "Scans of the signed form (*.pdf *.jpg *.jpeg *.png);;All files (*)"
 SCOPE_HINTS = {
@@ -174,10 +175,7 @@ class SignConsentDialog(ConsentForm):
         buttons.addWidget(self.draw_button)
         buttons.addStretch(1)
         row.addLayout(buttons)
-        self.scan_label = QLabel()
-        self.scan_label.setObjectName("scan_attached")
-        self.scan_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.scan_label.setWordWrap(True)
+        self.scan_label = plain_label("scan_attached")
         row.addWidget(self.scan_label)
         signature_row = QHBoxLayout()
         self.signature_label = QLabel()

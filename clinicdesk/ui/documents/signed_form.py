@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.errors import UserError
+from clinicdesk.ui.widgets.fields import plain_label
 
 
 def read_image(data: bytes) -> QImage:
@@ -42,10 +43,7 @@ class AttachmentImageDialog(QDialog):
         self.setWindowTitle(title)
         self.image = image
         layout = QVBoxLayout(self)
-        self.caption = QLabel(caption)
-        self.caption.setObjectName("attachment_caption")
-        self.caption.setTextFormat(Qt.TextFormat.PlainText)
-        self.caption.setWordWrap(True)
+        self.caption = plain_label("attachment_caption", caption)
         layout.addWidget(self.caption)
         self.picture = QLabel()
         self.picture.setObjectName("attachment_picture")

@@ -11,7 +11,6 @@ from datetime import date
 from typing import ClassVar
 
 from PySide6.QtWidgets import (
-    QPlainTextEdit,
     QWidget,
 )
 
@@ -31,6 +30,7 @@ from clinicdesk.ui.documents.consent_dialogs import (
     consent_date_edit,
     consent_note,
 )
+from clinicdesk.ui.widgets.fields import note_edit
 
 MARKETING_NOTE = "Withdrawing marketing consent marks this patient's photos as not for marketing."
 PROCEDURE_NOTE = (
@@ -78,11 +78,11 @@ class WithdrawConsentDialog(ConsentForm):
         self.form.addRow("", self.note)
         self.note_row = self.form.rowCount() - 1
 
-        self.reason = QPlainTextEdit()
-        self.reason.setObjectName("withdrawal_reason")
-        self.reason.setTabChangesFocus(True)
-        self.reason.setPlaceholderText("In the patient's words, e.g. no longer wishes to appear …")
-        self.reason.setFixedHeight(72)
+        self.reason = note_edit(
+            "withdrawal_reason",
+            "In the patient's words, e.g. no longer wishes to appear …",
+            fixed_height=72,
+        )
         self.add_field("reason", "Reason", self.reason)
 
         self.finish_layout(chosen_id)

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPlainTextEdit,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
@@ -53,7 +52,13 @@ from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE, FieldWithError, set_read_only
+from clinicdesk.ui.widgets.fields import (
+    ERROR_STYLE,
+    INVALID_STYLE,
+    FieldWithError,
+    note_edit,
+    set_read_only,
+)
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
@@ -151,11 +156,9 @@ class AssessmentDialog(GuardedDialog):
         self.visit_date = FieldWithError(DateEdit())
         self._line(self.visit_date).setObjectName("visit_date")
         visit_form.addRow("Visit &date", self.visit_date)
-        self.notes = QPlainTextEdit()
-        self.notes.setObjectName("notes")
-        self.notes.setPlaceholderText("Anything a later reader should know about this visit")
-        self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(70)
+        self.notes = note_edit(
+            "notes", "Anything a later reader should know about this visit", fixed_height=70
+        )
         self.notes_field = FieldWithError(self.notes)
         visit_form.addRow("&Notes", self.notes_field)
         top.addWidget(visit, 3)

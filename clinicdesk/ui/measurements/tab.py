@@ -68,6 +68,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.measurements.assessments import AssessmentDialog, CsvProblemsDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.fields import plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
 
@@ -214,10 +215,7 @@ class MeasurementsTab(QWidget):
         self.import_button.clicked.connect(self._import_clicked)
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.import_button)
-        self.status = QLabel()
-        self.status.setObjectName("measurements_status")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = plain_label("measurements_status")
         buttons.addWidget(self.status, 1)
         layout.addLayout(buttons)
 

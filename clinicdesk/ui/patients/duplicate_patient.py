@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from enum import Enum, auto
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.patient import DUPLICATE_REASON_MIN
 from clinicdesk.errors import DuplicatePatient
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError, note_edit, notice_label
 
 
 class DuplicateChoice(Enum):
@@ -48,15 +46,11 @@ class DuplicatePatientDialog(QDialog):
 
         holders = error.holders
         who = "another patient" if len(holders) == 1 else f"{len(holders)} other patients"
-        self.summary = QLabel(
+        self.summary = notice_label(
             f"NHS number {error.nhs_number} already belongs to {who}:\n"
-            + "\n".join(f"•  {holder.describe()}" for holder in holders)
-        )
-        self.summary.setObjectName("duplicate_holders")
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # names are typed text
-        self.summary.setWordWrap(True)
-        self.summary.setStyleSheet(
-            "background: #fff4e0; color: #6b3e00; border: 1px solid #f0c27a; padding: 6px;"
+            + "\n".join(f"•  {holder.describe()}" for holder in holders),
+            "duplicate_holders",
+            "background: #fff4e0; color: #6b3e00; border: 1px solid #f0c27a; padding: 6px;",
         )
         layout.addWidget(self.summary)
         advice = QLabel(
@@ -80,13 +74,11 @@ class DuplicatePatientDialog(QDialog):
         )
         ask.setWordWrap(True)
         panel.addWidget(ask)
-        self.reason = QPlainTextEdit()
-        self.reason.setObjectName("duplicate_reason")
-        self.reason.setTabChangesFocus(True)
-        self.reason.setPlaceholderText(
-            "e.g. Twin sharing the number on the GP letter; PDS query sent"
+        self.reason = note_edit(
+            "duplicate_reason",
+            "e.g. Twin sharing the number on the GP letter; PDS query sent",
+            min_height=70,
         )
-        self.reason.setMinimumHeight(70)
         self.reason_field = FieldWithError(self.reason)
         panel.addWidget(self.reason_field)
         self.reason_panel.setVisible(False)

@@ -8,7 +8,7 @@ shows the service's search results, exact matches first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 
 from clinicdesk.domain.dates import age_on, format_uk
@@ -16,7 +16,7 @@ from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import PatientSummary
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel
+from clinicdesk.ui.widgets.table_model import AnyIndex, PagedTableModel
 
 PAGE_SIZE = 100
 SEARCH_LIMIT = 200
@@ -25,8 +25,9 @@ COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode")
 COLUMN_TIPS = ("", "Date of birth", "Age in years", "NHS number", "", "")
 
 
-class PatientListModel(ListTableModel[PatientSummary]):
+class PatientListModel(PagedTableModel[PatientSummary]):
     COLUMNS = COLUMNS
+    PAGE_ROWS = PAGE_SIZE
 
     def __init__(
         self, patients: PatientService, user: CurrentUser, parent: QObject | None = None
@@ -36,7 +37,6 @@ class PatientListModel(ListTableModel[PatientSummary]):
         self._user = user
         self._query = ""
         self._include_archived = False
-        self._exhausted = False
         self._today = patients.today()
         self.reload()
 
@@ -94,27 +94,13 @@ class PatientListModel(ListTableModel[PatientSummary]):
 
     # -- lazy fetching --------------------------------------------------------------------
 
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted or not self._rows:
-            self._exhausted = True
-            return
-        last = self._rows[-1]
-        page = self._patients.list_page(
+    def next_page(self, last: PatientSummary) -> list[PatientSummary]:
+        return self._patients.list_page(
             self._user,
             (last.last_name, last.first_name, last.id),
             PAGE_SIZE,
             include_archived=self._include_archived,
         )
-        if len(page) < PAGE_SIZE:
-            self._exhausted = True
-        if page:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows.extend(page)
-            self.endInsertRows()
 
     # -- QAbstractTableModel --------------------------------------------------------------
 

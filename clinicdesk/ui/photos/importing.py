@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -44,7 +43,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError, plain_label
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"})
@@ -138,10 +137,9 @@ class ImportOptionsDialog(GuardedDialog):
         self.setObjectName("photo_import_options")
         self.setWindowTitle("Import photos")
         form = QFormLayout(self)
-        self.description = QLabel(description or f"{count} file{'s' if count != 1 else ''} chosen.")
-        self.description.setObjectName("import_description")
-        self.description.setTextFormat(Qt.TextFormat.PlainText)
-        self.description.setWordWrap(True)
+        self.description = plain_label(
+            "import_description", description or f"{count} file{'s' if count != 1 else ''} chosen."
+        )
         form.addRow(self.description)
         self.view_box = QComboBox()
         self.view_box.setObjectName("import_view")

@@ -31,7 +31,7 @@ from clinicdesk.services.documents import recovery_key_pdf
 from clinicdesk.ui.documents import printing
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
-from clinicdesk.ui.widgets.fields import FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError, plain_label
 
 CREATE_FIELDS = (
     ("clinic_name", "Clinic name", "e.g. Harley Hair Clinic"),
@@ -215,10 +215,7 @@ class RecoveryKeyDialog(QDialog):
         )
         self.key_label.setWordWrap(True)
         layout.addWidget(self.key_label)
-        self.status = QLabel()
-        self.status.setObjectName("recovery_key_status")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = plain_label("recovery_key_status")
         layout.addWidget(self.status)
         self.kept = QCheckBox("I have printed or written down the recovery key")
         self.kept.setObjectName("recovery_key_kept")

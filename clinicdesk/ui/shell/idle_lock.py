@@ -53,7 +53,7 @@ from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import message_line
+from clinicdesk.ui.widgets.fields import message_line, plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
 if TYPE_CHECKING:
@@ -153,19 +153,13 @@ class LockScreen(QWidget):
         self.title.setObjectName("lock_title")
         self.title.setStyleSheet("font-size: 20px; font-weight: bold; color: #102a43;")
         layout.addWidget(self.title)
-        self.user_label = QLabel()
-        self.user_label.setObjectName("lock_user")
-        self.user_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.user_label.setWordWrap(True)
+        self.user_label = plain_label("lock_user")
         self.user_label.setStyleSheet("font-size: 14px; color: #102a43;")
         layout.addWidget(self.user_label)
         self.hint = QLabel("Type your password to carry on where you left off.")
         self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
-        self.unsaved_note = QLabel()
-        self.unsaved_note.setObjectName("lock_unsaved_note")
-        self.unsaved_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.unsaved_note.setWordWrap(True)
+        self.unsaved_note = plain_label("lock_unsaved_note")
         self.unsaved_note.setStyleSheet("color: #486581;")
         layout.addWidget(self.unsaved_note)
         self.password = QLineEdit()

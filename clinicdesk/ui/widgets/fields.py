@@ -171,6 +171,39 @@ def message_line(name: str) -> QLabel:
     return label
 
 
+def plain_label(name: str, text: str = "") -> QLabel:
+    """A named, word-wrapped label shown as plain text (what it says may quote typed names and
+    notes, which must never be read as rich text)."""
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
+def notice_label(text: str, name: str, style: str) -> QLabel:
+    """A boxed, wrapped notice at the top of a dialog (``style`` gives its colours)."""
+    label = plain_label(name, text)
+    label.setStyleSheet(style)
+    return label
+
+
+def note_edit(
+    name: str, placeholder: str, *, min_height: int = 0, fixed_height: int = 0
+) -> QPlainTextEdit:
+    """A several-line text box for a written reason or note, with an example as its
+    placeholder; Tab moves on to the next field instead of typing a tab."""
+    edit = QPlainTextEdit()
+    edit.setObjectName(name)
+    edit.setTabChangesFocus(True)
+    edit.setPlaceholderText(placeholder)
+    if min_height:
+        edit.setMinimumHeight(min_height)
+    if fixed_height:
+        edit.setFixedHeight(fixed_height)
+    return edit
+
+
 def _fit_after_change(widget: QWidget) -> None:
     """A message appeared or went: the window re-lays out and grows to show it whole."""
     window = widget.window()
@@ -214,6 +247,15 @@ def show_field_errors(
         messages = shown.get(key)
         widget.set_error("; ".join(messages) if messages else None)
     return "\n".join([NOT_SAVED, *others]) if errors else ""
+
+
+def close_buttons(dialog: QDialog, *actions: QPushButton) -> QDialogButtonBox:
+    """A window's bottom row: its ``actions`` buttons and Close (Esc too), which closes it."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    for button in actions:
+        buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
 
 
 def shown_errors(fields: Mapping[str, FieldWithError]) -> dict[str, str]:

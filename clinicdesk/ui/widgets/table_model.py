@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from clinicdesk.errors import UserError
 from clinicdesk.ui.widgets.errors import show_user_error
@@ -61,6 +68,37 @@ class ListTableModel(QAbstractTableModel, Generic[Row]):
         return None
 
 
+class PagedTableModel(ListTableModel[Row]):
+    """A list fetched a page of ``PAGE_ROWS`` at a time: the view asks for more as the user
+    scrolls (``canFetchMore``/``fetchMore``), and ``next_page`` fetches the rows after the
+    last one shown. A subclass loads the first page and sets ``_exhausted`` when it was short."""
+
+    PAGE_ROWS = 100
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._exhausted = True
+
+    def next_page(self, last: Row) -> Sequence[Row]:
+        raise NotImplementedError
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or self._exhausted or not self._rows:
+            self._exhausted = True
+            return
+        page = self.next_page(self._rows[-1])
+        if len(page) < self.PAGE_ROWS:
+            self._exhausted = True
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows.extend(page)
+            self.endInsertRows()
+
+
 def list_table_view(
     model: QAbstractTableModel,
     name: str,
@@ -90,6 +128,14 @@ def list_table_view(
     for column, width in enumerate(widths):
         table.setColumnWidth(column, width)
     return table
+
+
+def export_button(name: str, tip: str) -> QPushButton:
+    """A list window's "Export CSV…" button (``tip`` says what is saved)."""
+    button = QPushButton("&Export CSV…")
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
 
 
 def export_csv_as(
