@@ -295,6 +295,7 @@ class MainWindow(RecordSavingWindow):
     # -- opening records ------------------------------------------------------------------
 
     def show_placeholder(self) -> None:
+        self.forget_later_loads()
         self.patient = None
         self.creating = False
         self.history = None
@@ -313,25 +314,38 @@ class MainWindow(RecordSavingWindow):
         except UserError as exc:
             show_user_error(self, exc)
             return
-        self.record_tabs()
+        made = self.record_tabs()
         self.patient = record.patient
         self.creating = False
         self.history = record.medical_history
         self._version_override = None
         today = self.services.patients.today()
-        self.header.show_patient(record.patient, record.patient.age(today), record.banner)
-        self._name_patient_in_forms(record.patient)
-        self.demographics.load(record.patient.details)
-        if record.medical_history is not None:
-            self.medical.load(record.medical_history, today, record.patient.details.sex)
-            self.medical.set_read_only(not self.user.may(Permission.EDIT_MEDICAL))
-        if record.classifications is not None:
-            self.classification.load(record.classifications, record.patient.details.sex, today)
-        self._load_access_log(record.patient.id)
-        self.measurements.load(record.patient.id)
-        self.timeline.set_patient(record.patient.id, record.patient.display_name)
-        self.photos.set_patient(record.patient.id)
-        self.documents.set_patient(record.patient.id, record.patient.display_name)
+        patient, sex = record.patient, record.patient.details.sex
+        self.header.show_patient(patient, patient.age(today), record.banner)
+        self._name_patient_in_forms(patient)
+        made.demographics.load(patient.details)
+        # The tabs not on screen are filled on the next turns of the event loop (the one on
+        # screen at once): the record shows without waiting for them (see load_later).
+        self.forget_later_loads()
+        history = record.medical_history
+        if history is not None:
+            may_edit = self.user.may(Permission.EDIT_MEDICAL)
+
+            def load_medical() -> None:
+                made.medical.load(history, today, sex)
+                made.medical.set_read_only(not may_edit)
+
+            self.load_later(made.medical, load_medical)
+        classifications = record.classifications
+        if classifications is not None:
+            self.load_later(
+                made.classification, lambda: made.classification.load(classifications, sex, today)
+            )
+        self.load_later(made.access_log, lambda: self._load_access_log(patient.id))
+        made.measurements.load(patient.id)
+        made.timeline.set_patient(patient.id, patient.display_name)
+        made.photos.set_patient(patient.id)
+        made.documents.set_patient(patient.id, patient.display_name)
         self._set_clean()
         self.stack.setCurrentIndex(1)
         self._set_clinical_tabs_enabled(True)
@@ -344,6 +358,7 @@ class MainWindow(RecordSavingWindow):
         self.record_tabs()
         from clinicdesk.domain.medical import MedicalHistory
 
+        self.forget_later_loads()
         self.patient = None
         self.creating = True
         self.history = None
@@ -359,14 +374,15 @@ class MainWindow(RecordSavingWindow):
         self._update_actions()
 
     def _set_clinical_tabs_enabled(self, enabled: bool) -> None:
+        made = self.record_tabs()
         if not enabled:
-            self.access_log.clear()
-            self.measurements.clear()
-            self.timeline.set_patient(None)
-            self.photos.set_patient(None)
-            self.documents.set_patient(None)
-        clinical_tabs = (self.medical, self.classification, self.access_log, self.measurements)
-        for widget in (*clinical_tabs, self.timeline, self.photos, self.documents):
+            made.access_log.clear()
+            made.measurements.clear()
+            made.timeline.set_patient(None)
+            made.photos.set_patient(None)
+            made.documents.set_patient(None)
+        clinical_tabs = (made.medical, made.classification, made.access_log, made.measurements)
+        for widget in (*clinical_tabs, made.timeline, made.photos, made.documents):
             index = self.tabs.indexOf(widget)
             if index >= 0:
                 self.tabs.setTabEnabled(index, enabled)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
@@ -73,6 +73,8 @@ class RecordTabsWindow(MenuWindow):
 
     tabs: QTabWidget
     _record_tabs: RecordTabs | None
+    _later: dict[QWidget, Callable[[], None]]  # see load_later
+    _later_scheduled: bool
 
     # Made by MainWindow.
     def _demographics_changed(self) -> None:
@@ -92,6 +94,53 @@ class RecordTabsWindow(MenuWindow):
     @property
     def record_tabs_made(self) -> bool:
         return self._record_tabs is not None
+
+    # -- filling the tabs not on screen after the record is shown -------------------------
+
+    def load_later(self, tab: QWidget, load: Callable[[], None]) -> None:
+        """Fill ``tab`` with the open record: now if it is the tab on screen, else on a later
+        turn of the event loop (one tab a turn), so that opening a record never holds the
+        window for long at a time. Asking for the tab (``medical``, ``classification``,
+        ``access_log``) or showing it fills it at once."""
+        if self.tabs.currentWidget() is tab:
+            load()
+            return
+        self._later_loads()[tab] = load
+        if not self._later_scheduled:
+            self._later_scheduled = True
+            QTimer.singleShot(0, self, self._load_next_later)
+
+    def forget_later_loads(self) -> None:
+        """The record is left (another opened, a new patient, none): its fills are dropped."""
+        self._later_loads().clear()
+
+    def _later_loads(self) -> dict[QWidget, Callable[[], None]]:
+        if not hasattr(self, "_later"):
+            self._later = {}
+            self._later_scheduled = False
+            self.tabs.currentChanged.connect(self._tab_shown)
+        return self._later
+
+    def _load_next_later(self) -> None:
+        self._later_scheduled = False
+        later = self._later_loads()
+        if not later:
+            return
+        tab = next(iter(later))
+        later.pop(tab)()
+        if later:
+            self._later_scheduled = True
+            QTimer.singleShot(0, self, self._load_next_later)
+
+    def _filled(self, tab: QWidget) -> None:
+        load = self._later_loads().pop(tab, None)
+        if load is not None:
+            load()
+
+    def _tab_shown(self, index: int) -> None:
+        tab = self.tabs.widget(index)
+        if tab is not None:
+            self._filled(tab)
 
     def warm_up(self, after_ms: int = WARM_UP_AFTER_MS) -> None:
         """Make the record's tabs in idle time once the window is up, so that the first record
@@ -199,11 +248,15 @@ class RecordTabsWindow(MenuWindow):
 
     @property
     def medical(self) -> MedicalHistoryTab:
-        return self.record_tabs().medical
+        tab = self.record_tabs().medical
+        self._filled(tab)
+        return tab
 
     @property
     def classification(self) -> ClassificationTab:
-        return self.record_tabs().classification
+        tab = self.record_tabs().classification
+        self._filled(tab)
+        return tab
 
     @property
     def measurements(self) -> MeasurementsTab:
@@ -231,7 +284,9 @@ class RecordTabsWindow(MenuWindow):
 
     @property
     def access_log(self) -> AccessLogTab:
-        return self.record_tabs().access_log
+        tab = self.record_tabs().access_log
+        self._filled(tab)
+        return tab
 
     def _show_access_log_tab(self, access_log: AccessLogTab, allowed: bool) -> None:
         """The access log tab for clinicians and admins only; emptied whenever roles apply."""

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from clinicdesk.domain.medical import Allergy, MedicalHistory
 from clinicdesk.services.context import unlock_clinic
 from clinicdesk.storage import audit
 from clinicdesk.ui.shell.main_window import MainWindow
@@ -353,3 +354,35 @@ def test_the_record_tabs_are_made_in_idle_time_after_the_window_is_up_and_audit_
     qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
     assert window.patient is not None and window.patient.id == patient.id
     assert window.header.name.text().endswith("O'Brien")
+
+
+def test_the_tabs_not_on_screen_are_filled_after_the_record_is_shown(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """Opening a record fills the tab on screen at once and the others on the next turns of
+    the event loop, so the record shows without waiting for them; asking for one (or
+    showing it) fills it at once."""
+    patient = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT))
+    history = MedicalHistory(allergies=(Allergy("Penicillin", "rash"),))
+    clinic.services.patients.save_medical_history(clinic.clinician, patient.id, history)
+    window = open_window(clinic.clinician)
+
+    window.open_patient(patient.id)
+    made = window.record_tabs()
+    assert window.tabs.currentWidget() is made.demographics
+    assert made.demographics.raw()["last_name"] == "O'Brien"  # on screen: filled at once
+    assert "Penicillin" in window.header.banner_text()
+    assert made.medical.allergies.table.rowCount() == 0  # not yet: the record is shown first
+    qtbot.waitUntil(lambda: made.medical.allergies.table.rowCount() == 1)
+
+    other = clinic.services.patients.register(
+        clinic.clinician, dict(VALID_PATIENT, nhs_number="", last_name="Byrne")
+    )
+    other_history = MedicalHistory(allergies=(Allergy("Latex", ""), Allergy("Iodine", "")))
+    clinic.services.patients.save_medical_history(clinic.clinician, other.id, other_history)
+    window.open_patient(other.id)
+    assert window.medical.allergies.cell_text(1, "substance") == "Iodine"  # asked: filled
+
+    window.open_patient(patient.id)
+    window.tabs.setCurrentWidget(made.medical)  # shown: filled
+    assert made.medical.allergies.table.rowCount() == 1
