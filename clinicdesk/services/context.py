@@ -191,6 +191,23 @@ class ClinicServices:
         check = self.start_up_check
         return [] if check is None else check.finish(None)
 
+    def open_for_job(self) -> ClinicServices:
+        """Another connection to this clinic, for a background job (photo import, a document).
+        The file was checked when this session opened it; once that check has passed a job's
+        connection is not checked again (on a large clinic that costs a second or more per
+        job). While it still runs, or when it found damage, the job checks for itself."""
+        check = self.start_up_check
+        passed = self.db.read_only is None and (
+            check is None or (check.done and not check.problems)
+        )
+        return open_clinic(
+            self.paths,
+            self.patients.today,
+            data_key=self.data_key,
+            keyring=self.keyring,
+            checked=passed,
+        )
+
     def close(self) -> None:
         if self.start_up_check is not None:
             self.start_up_check.cancel()
@@ -230,6 +247,7 @@ def open_clinic(
     data_key: bytes | None = None,
     keyring: KeyRing | None = None,
     defer_check: bool = False,
+    checked: bool = False,
 ) -> ClinicServices:
     """Open the clinic's database (encrypted with ``data_key``) and build the services.
 
@@ -242,7 +260,9 @@ def open_clinic(
 
     With ``defer_check`` (the GUI: the check's time grows with the clinic and would hold up
     the window) a writable clinic with no migration due is not checked here: writes are held
-    until ``ClinicServices.start_up_check`` has run, on a worker, and passed.
+    until ``ClinicServices.start_up_check`` has run, on a worker, and passed. With ``checked``
+    (``ClinicServices.open_for_job``: this session already checked the file and it passed) no
+    check is made.
     """
     paths.ensure()
     read_only = read_only_reason(paths.database)
@@ -260,7 +280,7 @@ def open_clinic(
                 data_key,
                 lambda held, problems: _refuse_damaged(held, paths.database, problems),
             )
-        elif check_db(db, paths.database) and pending_migration_names(db):
+        elif not checked and check_db(db, paths.database) and pending_migration_names(db):
             log.error("damaged database not migrated")
             raise StorageError(damaged_database_message(paths.database))
         # With the check deferred nothing is due: this only refuses a newer program's file.

@@ -92,3 +92,39 @@ def test_check_now_finishes_the_check_before_a_write_that_cannot_wait(clinic: Cl
         assert services.clinic.idle_lock_minutes() == 7
     finally:
         services.close()
+
+
+def test_a_background_job_checks_the_file_only_while_the_sessions_check_has_not_passed(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job (photo import, a document) opens its own connection: re-checking a file this
+    # session has already checked would cost a second or more per job on a large clinic.
+    import clinicdesk.services.context as context
+
+    checks: list[object] = []
+    real_check = context.check_db
+
+    def counting_check(db: object, path: object) -> list[str]:
+        checks.append(path)
+        return real_check(db, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(context, "check_db", counting_check)
+    signed = signed_in_with_check_deferred(clinic)
+    services = signed.services
+    try:
+        job = services.open_for_job()  # the session's check still runs: the job checks
+        job.close()
+        assert len(checks) == 1
+        check = services.start_up_check
+        assert check is not None
+        assert check.finish(check.run()) == []
+        job = services.open_for_job()  # passed: trusted, and the job can write
+        try:
+            assert len(checks) == 1
+            assert job.read_only is None
+            job.patients.register(signed.user, VALID_PATIENT)
+        finally:
+            job.close()
+        assert services.patients.count(signed.user) == 1
+    finally:
+        services.close()

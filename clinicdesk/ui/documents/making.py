@@ -17,7 +17,7 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.documents import Document, Flavour
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
@@ -103,11 +103,9 @@ class DocumentMakingTab(PatientTab):
         if self.task is not None:
             return
         services = self.services
-        paths, today = services.paths, services.patients.today
-        data_key, keyring = services.data_key, services.keyring
 
         def work(progress: Progress, cancelled: Cancelled) -> Document | None:
-            own = open_clinic(paths, today, data_key=data_key, keyring=keyring)
+            own = services.open_for_job()
             try:
                 if cancelled():
                     return None

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import UserError
-from clinicdesk.services.context import ClinicServices, open_clinic
+from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.photos import ImportOutcome
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
@@ -248,11 +248,9 @@ def start_import(
     """Run the import in the background; ``on_done`` gets the outcomes on the GUI thread.
     Errors (a visit date in the future, the clinic locked) are shown to the user."""
     files = [Path(p) for p in paths]
-    clinic_paths, today = services.paths, services.patients.today
-    data_key, keyring = services.data_key, services.keyring
 
     def work(progress: Progress, cancelled: Cancelled) -> list[ImportOutcome]:
-        own = open_clinic(clinic_paths, today, data_key=data_key, keyring=keyring)
+        own = services.open_for_job()
         try:
             return own.photos.import_photos(
                 user,
