@@ -8,10 +8,7 @@ saving work again once space is freed.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.database import StorageError, integrity_ok, write_transaction
 from tests.conftest import PASSWORD, Clinic, make_clinic
+from tests.reliability.mounts import tmpfs
 
 
 def form(n: int) -> dict[str, str]:
@@ -139,22 +137,9 @@ def test_with_the_disk_full_signing_in_and_reading_go_on_and_the_entries_land_la
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs (Linux, as root); skipped where mounting is not allowed."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if sys.platform != "linux" or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs Linux and root")
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    """A 4 MiB tmpfs; skipped where mounting is not allowed."""
+    with tmpfs(tmp_path / "tiny", "4m") as mount_point:
+        yield mount_point
 
 
 def fill_disk(path: Path) -> None:

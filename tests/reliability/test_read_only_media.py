@@ -9,8 +9,6 @@ tests are skipped.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,35 +21,23 @@ from clinicdesk.paths import Paths
 from clinicdesk.ui.shell.application import open_main_window
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from tests.conftest import PASSWORD, VALID_PATIENT, make_clinic
+from tests.reliability.mounts import mount, tmpfs
 from tests.ui.conftest import type_text
 
 READ_ONLY = "is read-only, so nothing can be saved"
 
 
-def _mount(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["mount", *argv], capture_output=True, text=True, check=False)
-
-
 @pytest.fixture
 def read_only_clinic(tmp_path: Path) -> Iterator[Paths]:
     """A clinic with one patient, made on a tmpfs that is then remounted read-only."""
-    mount_point = tmp_path / f"media-{uuid.uuid4().hex[:8]}"
-    mount_point.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command on this machine")
-    made = _mount("-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point))
-    if made.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {made.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / f"media-{uuid.uuid4().hex[:8]}", "64m") as mount_point:
         clinic = make_clinic(mount_point / "clinic")
         clinic.services.patients.register(clinic.admin, dict(VALID_PATIENT))
         clinic.services.close()
-        remounted = _mount("-o", "remount,ro", str(mount_point))
+        remounted = mount("-o", "remount,ro", str(mount_point))
         if remounted.returncode != 0:
             pytest.skip(f"remounting read-only is not permitted: {remounted.stderr.strip()}")
         yield clinic.paths
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def run(paths: Paths, *argv: str) -> int:
@@ -89,9 +75,9 @@ def test_a_wal_left_on_read_only_storage_is_named_with_what_to_do(
     cannot open that read-only, so the message says to copy the folder to writable storage."""
     paths = read_only_clinic
     media = paths.data_dir.parent
-    _mount("-o", "remount,rw", str(media))
+    mount("-o", "remount,rw", str(media))
     Path(f"{paths.database}-wal").write_bytes(b"\0" * 4096)
-    _mount("-o", "remount,ro", str(media))
+    mount("-o", "remount,ro", str(media))
     monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
     assert run(paths, "patients", "search", "a") == 2
     lines = capsys.readouterr().err.splitlines()
