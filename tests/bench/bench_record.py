@@ -5,8 +5,8 @@ and no single turn of the event loop longer than 16 ms meanwhile (one frame: the
 looks frozen).
 
 The patient has a full course of care, recorded through the services as the demo does
-(``demo_care.plan_course`` / ``record_course``, a seeded course picked for having it all): a
-consultation, the procedure and photo consents signed, a treatment with its follow-ups, five
+(``demo_care.plan_course`` / ``demo_record.record_course``, a seeded course picked for having it
+all): a consultation, the procedure and photo consents signed, a treatment with its follow-ups, five
 trichoscopy visits of six regions each, and 40 synthetic photos (drawn shapes, no real person)
 imported through ``PhotoService.import_photos``; an allergy puts a line in the red-flag banner.
 The main window is built offscreen as a clinician on the bench clinic, the patient's (unique)
@@ -45,9 +45,9 @@ from clinicdesk.services.demo_care import (
     DemoCourse,
     ResponderDeck,
     plan_course,
-    record_course,
     with_course_labs,
 )
+from clinicdesk.services.demo_record import record_course
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.database import write_transaction
 from tests.bench.common import Outcome, note, report
