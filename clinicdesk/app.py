@@ -122,15 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.build_parser()
     args = parser.parse_args(cli.dash_safe(parser, sys.argv[1:] if argv is None else argv))
     paths = resolve_paths(args.data_dir)
-    try:
-        paths.ensure()
-    except OSError as exc:
-        print(
-            f"clinicdesk: cannot use the data folder {paths.data_dir}: {exc.strerror}",
-            file=sys.stderr,
-        )
-        return 2
-    setup_logging(paths)
+    if args.command == "restore":
+        # The target folder must be new or empty: nothing (not even the log) is made in it
+        # before the restore has been checked and put in place; errors go to stderr.
+        logging.getLogger("clinicdesk").addHandler(_stderr_handler())
+    else:
+        try:
+            paths.ensure()
+        except OSError as exc:
+            print(
+                f"clinicdesk: cannot use the data folder {paths.data_dir}: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return 2
+        setup_logging(paths)
     log.info("%s %s starting (%s)", APP_NAME, __version__, args.command or "gui")
     if args.command is None:
         pause_garbage_collection()

@@ -7,7 +7,8 @@ Exit status: 0 success; 2 a user error (one line on stderr, no traceback); 3 per
 What lives here: this module holds the whole parser (``build_parser``, ``dash_safe``) and
 ``run``, which hands each subcommand to its group's module: ``clinic`` (init, demo),
 ``patients``, ``users``, ``audit``, ``lots``, ``photos`` (import-photos), ``documents`` (report,
-letters, consent forms); ``session`` signs in. Each group module adds its own subparsers
+letters, consent forms), ``backup`` (backup, restore: the one command run without signing in to
+a clinic); ``session`` signs in. Each group module adds its own subparsers
 (``add_*_commands``) and runs them (``run_*``).
 
 May import: ``clinicdesk.services``, ``clinicdesk.domain``, ``clinicdesk.errors`` and
@@ -27,6 +28,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli.audit import add_audit_commands, run_audit
+from clinicdesk.cli.backup import (
+    NO_SIGN_IN_COMMANDS,
+    add_backup_commands,
+    run_backup,
+    run_restore,
+)
 from clinicdesk.cli.clinic import CLINIC_COMMANDS, add_clinic_commands, run_clinic
 from clinicdesk.cli.documents import DOCUMENT_COMMANDS, add_document_commands, run_documents
 from clinicdesk.cli.lots import add_lot_commands, run_lots
@@ -59,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lot_commands(commands)
     add_photo_commands(commands)
     add_document_commands(commands)
+    add_backup_commands(commands)
     return parser
 
 
@@ -124,6 +132,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
     out = sys.stdout if out is None else out
     if args.command in CLINIC_COMMANDS:
         return run_clinic(args, paths, out)
+    if args.command in NO_SIGN_IN_COMMANDS:
+        return run_restore(args, paths, out)
     signed = sign_in(paths, args)
     services, user = signed.services, signed.user
     try:
@@ -139,6 +149,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_import_photos(services, user, args, out)
         elif args.command in DOCUMENT_COMMANDS:
             return run_documents(services, user, args, out)
+        elif args.command == "backup":
+            return run_backup(services, user, args, out)
     finally:
         services.close()
         warn_unrecorded(services)

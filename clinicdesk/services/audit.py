@@ -49,6 +49,7 @@ ACTION_LABELS: dict[str, str] = {
     "update": "Changed",
     "archive": "Archived",
     "restore": "Restored",
+    "backup": "Backed up",
     "denied": "Refused",  # the detail says which permission was missing
     "print": "Printed",
     "generate": "Document made",

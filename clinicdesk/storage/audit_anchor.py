@@ -302,3 +302,17 @@ def next_position(db: Database, key: bytes) -> tuple[int, str]:
         if anchor is not None and anchor.seq > seq:
             seq, prev_hash = anchor.seq, anchor.seal
     return seq, prev_hash
+
+
+def anchor_restored_trail(
+    db: Database, seq: int, seal: str, broken: tuple[tuple[int, str], ...]
+) -> None:
+    """Write the anchor file beside a database restored from a backup: the head the backup's
+    manifest recorded (and the broken heads the clinic's anchor kept), sealed with the restored
+    trail's own key. Without it ``verify_chain`` would report the anchor missing."""
+    path = anchor_path(db)
+    key = stored_audit_key(db)
+    if path is None or key is None:
+        return
+    if not _write_anchor(path, key, Anchor(seq, seal, broken)):
+        raise StorageError(f"The anchor file {path} could not be written (is the disk full?).")

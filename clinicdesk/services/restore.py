@@ -1,0 +1,301 @@
+"""Restoring a backup archive into a new or empty data folder (a new PC, or after a disk died).
+
+API (the command line, and "Restore from a backup" on the first-run screen, on a worker)::
+
+    restore_backup(archive, paths, username, *, password=None, recovery_key=None,
+                   progress=None, cancelled=None) -> RestoreResult
+
+``paths.data_dir`` must be new or empty. ``username`` is an administrator of the backed-up
+clinic; either their ``password`` or the clinic's ``recovery_key`` unlocks the data key from
+the archive's own key ring. Everything is first written to a hidden folder beside the target
+and checked there (every member's hash, the database's integrity, the audit chain against the
+manifest's head); only then is that folder renamed to the target. Any refusal (a damaged or
+truncated archive, a newer ClinicDesk's archive, a wrong password or recovery key, a target
+that holds files, someone who is not an administrator) is a ``UserError`` that says why, and
+leaves the target as it was. The restore is audited in the restored clinic's trail.
+
+``RestoreResult.notes()`` says when the backup was made and names any newer backup of the same
+clinic found beside the archive or beside the target folder: restoring an older archive is
+never silent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+from clinicdesk.domain.roles import Role
+from clinicdesk.errors import DatabaseTooNew, UserError
+from clinicdesk.paths import DATABASE_NAME, Paths
+from clinicdesk.services.backup import (
+    KEYRING_NAME,
+    MEMBER_NAME,
+    ArchiveInfo,
+    Cancelled,
+    Progress,
+    check_database_copy,
+    header_info,
+    newer_archives,
+    open_archive,
+)
+from clinicdesk.services.context import open_clinic
+from clinicdesk.storage import audit, audit_check
+from clinicdesk.storage.archive import ArchiveDamaged, ArchiveHeader, ArchiveTooNew, read_members
+from clinicdesk.storage.clinic import ClinicRepository
+from clinicdesk.storage.database import open_database
+from clinicdesk.storage.keys import KeyRing, KeyRingError
+from clinicdesk.storage.migrations import known_migration_names
+from clinicdesk.storage.sealed_files import fsync_directory
+
+log = logging.getLogger(__name__)
+
+NOTHING_CHANGED = "Nothing was restored and the folder was not changed."
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    data_dir: Path
+    archive: ArchiveInfo
+    counts: dict[str, int]
+    files: int  # photo and consent files restored
+    newer: list[ArchiveInfo] = field(default_factory=list)
+    audit_problems: list[str] = field(default_factory=list)
+    missing_files: list[str] = field(default_factory=list)  # already missing when backed up
+
+    def notes(self) -> list[str]:
+        """What the person must be told, beyond the counts."""
+        made = self.archive.created.strftime("%d/%m/%Y %H:%M UTC")
+        lines = [f"Restored the backup made on {made} (ClinicDesk {self.archive.app_version})."]
+        for other in self.newer:
+            when = other.created.strftime("%d/%m/%Y %H:%M UTC")
+            lines.append(
+                f"A newer backup of this clinic exists: {other.path} (made {when}). Anything "
+                "recorded after this backup was made is not in the restored clinic."
+            )
+        if self.missing_files:
+            lines.append(
+                f"{len(self.missing_files)} photo or consent file(s) were already missing from "
+                "the clinic when this backup was made; an older backup may hold them."
+            )
+        lines.extend(f"Audit trail: {problem}" for problem in self.audit_problems)
+        return lines
+
+
+def _refuse(message: str) -> UserError:
+    return UserError(f"{message} {NOTHING_CHANGED}")
+
+
+def _check_target(target: Path) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise UserError(f"{target} is a file, not a folder: choose a new or empty folder.")
+    inside = list(target.iterdir())
+    if inside:
+        raise UserError(
+            f"The folder {target} is not empty ({len(inside)} item(s) in it): a backup is only "
+            "restored into a new or empty folder, so that nothing there is overwritten. Choose "
+            "another folder. Nothing was changed."
+        )
+
+
+def _check_versions(header: ArchiveHeader) -> None:
+    known = known_migration_names()
+    names = header.fields.get("migrations")
+    unknown = [n for n in names if n not in known] if isinstance(names, list) else []
+    version = header.fields.get("schema_version")
+    if unknown or (isinstance(version, int) and version > len(known)):
+        made_by = header.fields.get("app_version", "a newer version")
+        raise DatabaseTooNew(
+            f"This backup was made by a newer version of ClinicDesk ({made_by}), whose records "
+            "this version cannot read. Install that version (or a later one) to restore it. "
+            f"{NOTHING_CHANGED}"
+        )
+
+
+class _Sink:
+    """Where each member's bytes go in the staging folder; each file is synced when done."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.current: IO[bytes] | None = None
+        self.files = 0
+
+    def open(self, name: str) -> IO[bytes]:
+        self.close()
+        if name != DATABASE_NAME and not MEMBER_NAME.fullmatch(name):
+            raise ArchiveDamaged(f"The backup holds an unexpected file ({name!r}).")
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.current = path.open("xb")
+        self.files += name != DATABASE_NAME
+        return self.current
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.flush()
+            os.fsync(self.current.fileno())
+            self.current.close()
+            self.current = None
+
+
+def _unlock(ring: KeyRing, username: str, password: str | None, recovery_key: str | None) -> bytes:
+    try:
+        if recovery_key is not None:
+            return ring.unlock_with_recovery_key(recovery_key)
+        if password is None:
+            raise UserError("Give an administrator's password or the recovery key.")
+        return ring.unlock(username, password)
+    except KeyRingError as exc:
+        raise _refuse(f"{exc.message.removesuffix(' Try again.')} (for this backup).") from None
+
+
+def _require_admin(staged_db: Path, data_key: bytes, username: str) -> None:
+    db = open_database(staged_db, data_key)
+    try:
+        user = ClinicRepository(db).user_by_name(username)
+    finally:
+        db.close()
+    if user is None or not user.active or user.role != Role.ADMIN:
+        raise _refuse(f"{username} is not an administrator of the clinic in this backup.")
+
+
+def restore_backup(
+    archive: Path,
+    paths: Paths,
+    username: str,
+    *,
+    password: str | None = None,
+    recovery_key: str | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    today: Callable[[], date] = date.today,
+) -> RestoreResult:
+    """Restore ``archive`` into ``paths.data_dir`` (see the module docstring)."""
+    archive = Path(archive)
+    target = paths.data_dir
+    username = username.strip().lower()
+    _check_target(target)
+    try:
+        handle, header = open_archive(archive)
+    except ArchiveTooNew:
+        raise
+    except ArchiveDamaged as exc:
+        raise _refuse(exc.message) from exc
+    with handle:
+        info = header_info(archive, header)
+        _check_versions(header)
+        keyring_text = header.fields.get("keyring")
+        if not isinstance(keyring_text, str):
+            raise _refuse("The backup holds no key ring, so it cannot be opened.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.parent / f".{target.name}.restoring-{secrets.token_hex(6)}"
+            staging.mkdir()
+        except OSError as exc:
+            raise _refuse(
+                f"The folder {target.parent} cannot be written "
+                f"({exc.strerror or type(exc).__name__})."
+            ) from exc
+        try:
+            result = _restore_into(
+                handle, header, info, staging, username, password, recovery_key, progress, cancelled
+            )
+            if target.exists():
+                target.rmdir()  # checked empty above
+            os.replace(staging, target)
+            fsync_directory(target.parent)
+        except OSError as exc:
+            raise _refuse(
+                f"Writing to {target.parent} failed ({exc.strerror or type(exc).__name__})."
+            ) from exc
+        except ArchiveDamaged as exc:
+            raise _refuse(exc.message.removesuffix(" Nothing was changed.")) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    data_key, counts, files, missing = result
+    problems = _audit_restore(paths, data_key, username, info, today)
+    log.info("backup restored (%d files)", files)
+    return RestoreResult(
+        target,
+        info,
+        counts,
+        files,
+        newer_archives(archive, [archive.parent, target.parent]),
+        problems,
+        missing,
+    )
+
+
+def _restore_into(
+    handle: IO[bytes],
+    header: ArchiveHeader,
+    info: ArchiveInfo,
+    staging: Path,
+    username: str,
+    password: str | None,
+    recovery_key: str | None,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> tuple[bytes, dict[str, int], int, list[str]]:
+    keyring_text = str(header.fields["keyring"])
+    keyring_path = staging / KEYRING_NAME
+    keyring_path.write_text(keyring_text, encoding="utf-8")
+    ring = KeyRing.load(keyring_path)
+    if ring.clinic_id != info.clinic_id:
+        raise ArchiveDamaged("The backup's key ring belongs to another clinic.")
+    data_key = _unlock(ring, username, password, recovery_key)
+    total = info.path.stat().st_size
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(min(done, total), total)
+
+    sink = _Sink(staging)
+    try:
+        manifest = read_members(
+            handle, header, data_key, sink.open, on_bytes=advance, cancelled=cancelled
+        )
+    finally:
+        sink.close()
+    if not (staging / DATABASE_NAME).exists():
+        raise ArchiveDamaged("The backup holds no database.")
+    check_database_copy(staging / DATABASE_NAME, data_key, manifest)
+    _require_admin(staging / DATABASE_NAME, data_key, username)
+    with contextlib.suppress(OSError), keyring_path.open("rb") as synced:
+        os.fsync(synced.fileno())
+    fsync_directory(staging)
+    missing = [str(name) for name in manifest.get("missing_files", [])]
+    return data_key, dict(manifest["counts"]), sink.files, missing
+
+
+def _audit_restore(
+    paths: Paths, data_key: bytes, username: str, info: ArchiveInfo, today: Callable[[], date]
+) -> list[str]:
+    """Open the restored clinic (migrating an older backup's schema, as any opening does),
+    audit the restore, and check the trail as it now stands."""
+    services = open_clinic(paths, today, data_key=data_key, keyring=KeyRing.load(paths.keyring))
+    try:
+        user = services.clinic.user(username)
+        audit.record(
+            services.db,
+            user.actor,
+            "restore",
+            "clinic",
+            "",
+            {"archive_id": info.archive_id, "archive_created_at": info.created_at},
+        )
+        return audit_check.verify_chain(services.db)
+    finally:
+        services.close()
