@@ -18,10 +18,11 @@ with their own subkeys; a missing or unreadable cache entry is simply made again
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 ENTITY = "photo"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # far above any camera's photo; bounds memory per file
 THUMBNAIL_SIZE = 256
+CACHE_KINDS = ("thumbnail", "display")  # folders of paths.cache_dir
 # A stored original with no row is an orphan only after this long: the row follows the file
 # within a second, so an import under way (in this instance or another) is never touched.
 ORPHAN_GRACE_SECONDS = 3600
@@ -458,10 +460,37 @@ class PhotoService:
         return data
 
     def _cache_place(self, photo: Photo, kind: str) -> tuple[bytes, Path, bytes]:
+        return self._cache_entry(kind, photo.sha256, photo.patient_id)
+
+    def _cache_entry(self, kind: str, sha256: str, patient_id: str) -> tuple[bytes, Path, bytes]:
         key = self._key(f"{kind}-cache")
-        path = self.paths.cache_dir / kind / photo.sha256[:2] / photo.sha256
-        associated = f"clinicdesk {kind}\x00{photo.sha256}\x00{photo.patient_id}".encode()
+        path = self.paths.cache_dir / kind / sha256[:2] / sha256
+        associated = f"clinicdesk {kind}\x00{sha256}\x00{patient_id}".encode()
         return key, path, associated
+
+    def drop_bad_cache_entries(self, owners: Mapping[str, str]) -> int:
+        """Remove every thumbnail and display copy in the cache that does not open (damaged,
+        truncated) or that belongs to no photo file (``owners``: each photo file's sha256 and
+        its patient id); each is made again from its original when next shown, so nothing of
+        the clinic's is lost. Returns how many were removed (for the clinic data check)."""
+        dropped = 0
+        for kind in CACHE_KINDS:
+            listing = ContentStore.scan(self.paths.cache_dir / kind)
+            for sha256, path in listing.originals.items():
+                owner = owners.get(sha256)
+                if owner is not None:
+                    key, _, associated = self._cache_entry(kind, sha256, owner)
+                    try:
+                        read_sealed(path, key, associated)
+                        continue
+                    except SealedFileError:
+                        pass
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    dropped += 1
+        if dropped:
+            log.info("photo cache: %d damaged or stale entries removed", dropped)
+        return dropped
 
     def _cache(self, photo: Photo, kind: str, data: bytes) -> None:
         """Keep a derivative in the cache; failing to is logged, not raised."""
