@@ -43,7 +43,7 @@ from clinicdesk.domain.photos import (
     photo_visits,
 )
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image, read_image_file
 from clinicdesk.media.ingest import thumbnail as make_thumbnail
 from clinicdesk.paths import Paths
@@ -58,7 +58,9 @@ from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.photos import PhotoRepository
 from clinicdesk.storage.sealed_files import (
     ContentStore,
+    SealBroken,
     SealedFileError,
+    SealedFileMissing,
     read_sealed,
     write_sealed,
 )
@@ -557,9 +559,26 @@ class ThumbnailReader:
         """A small JPEG of ``photo`` (raises ``UserError`` when its file cannot be read)."""
         if photo.patient_id != self.patient_id:
             raise NotFound("That photo belongs to another patient record.")
+        store = self._service.store
+        if not store.exists(photo.sha256):
+            # A thumbnail still in the cache would hide that the photo itself is gone.
+            raise SealedFileMissing(
+                "The photo's file is missing from the photos folder; restore it from a backup "
+                "(Admin > Check the clinic's data names every missing file)."
+            )
         return self._service._derived(
             photo, "thumbnail", lambda data: make_thumbnail(data, THUMBNAIL_SIZE)
         )
+
+
+def why_unreadable(exc: UserError) -> str:
+    """Why a photo cannot be shown, in a few words for its place in the gallery (the message
+    itself says what to do)."""
+    if isinstance(exc, SealedFileMissing):
+        return "File missing"
+    if isinstance(exc, SealBroken):
+        return "File damaged"
+    return "Cannot be shown"
 
 
 def _duplicate(name: str, existing: Photo) -> str:
