@@ -79,6 +79,7 @@ ENTITY_LABELS: dict[str, str] = {
     "documents": "Document log",
     "consent": "Consent",
     "photo": "Photo",
+    "clinic_data": "Clinic data",
 }
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CSV_COLUMNS = ("Entry", "Time", "User", "Action", "Entity", "Record", "Details", "UTC time")

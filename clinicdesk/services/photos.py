@@ -18,10 +18,11 @@ with their own subkeys; a missing or unreadable cache entry is simply made again
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -42,7 +43,7 @@ from clinicdesk.domain.photos import (
     photo_visits,
 )
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
+from clinicdesk.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from clinicdesk.media.ingest import ImageRejected, display_copy, inspect_image, read_image_file
 from clinicdesk.media.ingest import thumbnail as make_thumbnail
 from clinicdesk.paths import Paths
@@ -57,7 +58,9 @@ from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.photos import PhotoRepository
 from clinicdesk.storage.sealed_files import (
     ContentStore,
+    SealBroken,
     SealedFileError,
+    SealedFileMissing,
     read_sealed,
     write_sealed,
 )
@@ -67,6 +70,7 @@ log = logging.getLogger(__name__)
 ENTITY = "photo"
 MAX_FILE_BYTES = 200 * 1024 * 1024  # far above any camera's photo; bounds memory per file
 THUMBNAIL_SIZE = 256
+CACHE_KINDS = ("thumbnail", "display")  # folders of paths.cache_dir
 # A stored original with no row is an orphan only after this long: the row follows the file
 # within a second, so an import under way (in this instance or another) is never touched.
 ORPHAN_GRACE_SECONDS = 3600
@@ -458,10 +462,37 @@ class PhotoService:
         return data
 
     def _cache_place(self, photo: Photo, kind: str) -> tuple[bytes, Path, bytes]:
+        return self._cache_entry(kind, photo.sha256, photo.patient_id)
+
+    def _cache_entry(self, kind: str, sha256: str, patient_id: str) -> tuple[bytes, Path, bytes]:
         key = self._key(f"{kind}-cache")
-        path = self.paths.cache_dir / kind / photo.sha256[:2] / photo.sha256
-        associated = f"clinicdesk {kind}\x00{photo.sha256}\x00{photo.patient_id}".encode()
+        path = self.paths.cache_dir / kind / sha256[:2] / sha256
+        associated = f"clinicdesk {kind}\x00{sha256}\x00{patient_id}".encode()
         return key, path, associated
+
+    def drop_bad_cache_entries(self, owners: Mapping[str, str]) -> int:
+        """Remove every thumbnail and display copy in the cache that does not open (damaged,
+        truncated) or that belongs to no photo file (``owners``: each photo file's sha256 and
+        its patient id); each is made again from its original when next shown, so nothing of
+        the clinic's is lost. Returns how many were removed (for the clinic data check)."""
+        dropped = 0
+        for kind in CACHE_KINDS:
+            listing = ContentStore.scan(self.paths.cache_dir / kind)
+            for sha256, path in listing.originals.items():
+                owner = owners.get(sha256)
+                if owner is not None:
+                    key, _, associated = self._cache_entry(kind, sha256, owner)
+                    try:
+                        read_sealed(path, key, associated)
+                        continue
+                    except SealedFileError:
+                        pass
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    dropped += 1
+        if dropped:
+            log.info("photo cache: %d damaged or stale entries removed", dropped)
+        return dropped
 
     def _cache(self, photo: Photo, kind: str, data: bytes) -> None:
         """Keep a derivative in the cache; failing to is logged, not raised."""
@@ -528,9 +559,26 @@ class ThumbnailReader:
         """A small JPEG of ``photo`` (raises ``UserError`` when its file cannot be read)."""
         if photo.patient_id != self.patient_id:
             raise NotFound("That photo belongs to another patient record.")
+        store = self._service.store
+        if not store.exists(photo.sha256):
+            # A thumbnail still in the cache would hide that the photo itself is gone.
+            raise SealedFileMissing(
+                "The photo's file is missing from the photos folder; restore it from a backup "
+                "(Admin > Check the clinic's data names every missing file)."
+            )
         return self._service._derived(
             photo, "thumbnail", lambda data: make_thumbnail(data, THUMBNAIL_SIZE)
         )
+
+
+def why_unreadable(exc: UserError) -> str:
+    """Why a photo cannot be shown, in a few words for its place in the gallery (the message
+    itself says what to do)."""
+    if isinstance(exc, SealedFileMissing):
+        return "File missing"
+    if isinstance(exc, SealBroken):
+        return "File damaged"
+    return "Cannot be shown"
 
 
 def _duplicate(name: str, existing: Photo) -> str:

@@ -61,13 +61,9 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.photos.compare import CompareDialog, ViewerDialog, load_image, photo_caption
 from clinicdesk.ui.photos.details import PhotoDetailsDialog
 from clinicdesk.ui.photos.grid import (
-    CACHE_SIZE,
-    ICON_SIZE,
     PHOTO_ID_ROLE,
     GalleryModel,
     GalleryView,
-    ThumbnailCache,
-    ThumbnailLoader,
     VisitHeading,
     checklist_text,
     photo_count_text,
@@ -80,6 +76,7 @@ from clinicdesk.ui.photos.importing import (
     start_import,
     summary_text,
 )
+from clinicdesk.ui.photos.thumbnails import CACHE_SIZE, ICON_SIZE, ThumbnailCache, ThumbnailLoader
 from clinicdesk.ui.widgets.background import BackgroundTask
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.patient_identity import name_the_patient

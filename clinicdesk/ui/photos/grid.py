@@ -7,22 +7,14 @@ and the visit's thumbnails wrap beneath it. Headings are neither enabled nor sel
 the arrow keys step from photo to photo across visits (QListView skips disabled rows) and
 Enter activates only photos; Home, End and the page keys are taught the same.
 
-Thumbnails are decoded off the GUI thread. The model asks ``ThumbnailLoader`` for a thumbnail
-only when the delegate paints that photo (only visible rows are painted) and paints a
-placeholder meanwhile; the loader's workers read the sealed thumbnail through a
-``ThumbnailReader`` (no database connection is needed: the permission was checked when the
-reader was made), decode it into a ``QImage`` scaled to the icon size, and hand it back by a
-queued signal. The GUI thread turns it into a pixmap in a bounded LRU cache. Requests wait in
-a short queue (the oldest are dropped when the user scrolls past many photos quickly: they are
-asked for again if painted again), and each patient change starts a new generation, so a
-result that arrives late for the previous patient is ignored.
+Thumbnails are decoded off the GUI thread (``thumbnails``): the model asks the loader for a
+thumbnail only when the delegate paints that photo (only visible rows are painted) and paints
+a placeholder meanwhile; a photo that cannot be shown gets a placeholder saying why ("File
+missing", "File damaged"), with the whole message in its tooltip.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,11 +25,8 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRect,
-    QRunnable,
     QSize,
     Qt,
-    QThreadPool,
-    Signal,
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -51,16 +40,15 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.photos import Photo, PhotoVisit, View, view_caption
-from clinicdesk.errors import UserError
-from clinicdesk.services.photos import ThumbnailReader
-
-log = logging.getLogger(__name__)
+from clinicdesk.ui.photos.thumbnails import (
+    CANNOT_DECODE,
+    ICON_SIZE,
+    ThumbnailCache,
+    ThumbnailLoader,
+    Unreadable,
+)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-ICON_SIZE = 150
-CACHE_SIZE = 200  # decoded thumbnails kept: at most 150x150x4 bytes each, about 18 MB in all
-QUEUE_SIZE = 96  # thumbnail requests waiting; more than a screenful of the largest window
-WORKERS = 2
 SPACING = 6
 # Each photo's box is 4:3, as a clinic camera's landscape photo (a portrait one is drawn
 # smaller in it, rather than every row being as tall as a portrait photo).
@@ -72,6 +60,7 @@ CHECKLIST_ROLE = Qt.ItemDataRole.UserRole + 2
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 3
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 4
 TAKEN_ROLE = Qt.ItemDataRole.UserRole + 5
+UNREADABLE_ROLE = Qt.ItemDataRole.UserRole + 6  # why a photo cannot be shown, or None
 
 PLACEHOLDER = QColor("#d9e2ec")
 HEADING_BACKGROUND = QColor("#e8eef4")
@@ -88,176 +77,6 @@ def checklist_text(missing: Sequence[View]) -> str:
 
 def photo_count_text(count: int) -> str:
     return f"{count} photo{'s' if count != 1 else ''}"
-
-
-# -- the cache ------------------------------------------------------------------------------
-
-
-class ThumbnailCache:
-    """Least recently used pixmaps, at most ``capacity`` of them. A null pixmap stands for a
-    thumbnail that could not be read (so it is not asked for again and again)."""
-
-    def __init__(self, capacity: int = CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, QPixmap] = OrderedDict()
-
-    def get(self, key: str) -> QPixmap | None:
-        pixmap = self._items.get(key)
-        if pixmap is not None:
-            self._items.move_to_end(key)
-        return pixmap
-
-    def put(self, key: str, pixmap: QPixmap) -> None:
-        self._items[key] = pixmap
-        self._items.move_to_end(key)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-# -- decoding on workers --------------------------------------------------------------------
-
-_Request = tuple[int, ThumbnailReader, Photo]  # (generation, reader, photo)
-
-
-class _Queue:
-    """Requests shared by the GUI thread (which adds) and the workers (which take)."""
-
-    def __init__(self, workers: int) -> None:
-        self.lock = threading.Lock()
-        self.items: deque[_Request] = deque()
-        self.active = 0  # workers running
-        self.workers = workers
-
-    def push(self, request: _Request) -> tuple[bool, list[_Request]]:
-        """Add a request; say whether a new worker is wanted, and which old requests were
-        dropped to keep the queue short."""
-        with self.lock:
-            self.items.append(request)
-            dropped = []
-            while len(self.items) > QUEUE_SIZE:
-                dropped.append(self.items.popleft())
-            start = self.active < self.workers
-            if start:
-                self.active += 1
-            return start, dropped
-
-    def pop(self) -> _Request | None:
-        """The next request, or None: then the calling worker is done (counted under the same
-        lock, so a request pushed meanwhile starts a new worker)."""
-        with self.lock:
-            if self.items:
-                return self.items.popleft()
-            self.active -= 1
-            return None
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-
-
-class _LoaderSignals(QObject):
-    decoded = Signal(int, str, object)  # generation, photo id, QImage (null if unreadable)
-
-
-def decode_thumbnail(reader: ThumbnailReader, photo: Photo, size: int) -> QImage:
-    """Read and decode one thumbnail, scaled to fit ``size`` (a null image when the file
-    cannot be read). Runs on a worker: QImage, unlike QPixmap, may be made off the GUI thread."""
-    try:
-        image = QImage.fromData(reader.read(photo))
-    except UserError:
-        return QImage()
-    except Exception:  # a bug must not kill the worker; the photo shows as unreadable
-        log.exception("decoding a thumbnail failed")
-        return QImage()
-    if not image.isNull() and (image.width() > size or image.height() > size):
-        image = image.scaled(
-            size,
-            size,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    return image
-
-
-class _DecodeJob(QRunnable):
-    def __init__(self, queue: _Queue, signals: _LoaderSignals, size: int) -> None:
-        super().__init__()
-        self.queue = queue
-        self.signals = signals
-        self.size = size
-        self.done = False
-
-    def run(self) -> None:
-        try:
-            while (request := self.queue.pop()) is not None:
-                generation, reader, photo = request
-                image = decode_thumbnail(reader, photo, self.size)
-                self.signals.decoded.emit(generation, photo.id, image)
-        finally:
-            self.done = True
-
-
-class ThumbnailLoader(QObject):
-    """Decodes thumbnails on its own small thread pool; ``loaded`` brings each one to the GUI
-    thread. ``set_reader`` starts a new generation (another patient, or none): requests not
-    yet started are dropped and results of the old generation that still arrive are ignored.
-    The pool is a child of the loader, so destroying the loader waits for the workers."""
-
-    loaded = Signal(str, object)  # photo id, QImage (null if it could not be read)
-
-    def __init__(self, parent: QObject, size: int = ICON_SIZE, workers: int = WORKERS) -> None:
-        super().__init__(parent)
-        self.size = size
-        self.reader: ThumbnailReader | None = None
-        self.generation = 0
-        self._pending: set[str] = set()  # asked for and not delivered yet (GUI thread only)
-        self._queue = _Queue(workers)
-        self._jobs: list[_DecodeJob] = []  # kept so Python does not collect a running job
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(workers)
-        self._signals = _LoaderSignals()
-        self._signals.decoded.connect(self._decoded)
-
-    def set_reader(self, reader: ThumbnailReader | None) -> None:
-        self.generation += 1
-        self.reader = reader
-        self._queue.clear()
-        self._pending.clear()
-
-    def request(self, photo: Photo) -> None:
-        """Decode ``photo``'s thumbnail unless it is already on its way."""
-        if self.reader is None or photo.id in self._pending:
-            return
-        self._pending.add(photo.id)
-        start, dropped = self._queue.push((self.generation, self.reader, photo))
-        for _generation, _reader, old in dropped:
-            self._pending.discard(old.id)
-        if start:
-            self._jobs = [job for job in self._jobs if not job.done]
-            job = _DecodeJob(self._queue, self._signals, self.size)
-            job.setAutoDelete(False)
-            self._jobs.append(job)
-            self._pool.start(job)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def wait_for_done(self, msecs: int = 10_000) -> bool:
-        """Wait for the workers (tests, and closing); results still arrive as queued signals."""
-        return self._pool.waitForDone(msecs)
-
-    def _decoded(self, generation: int, photo_id: str, image: object) -> None:
-        if generation != self.generation:
-            return  # for a patient no longer shown
-        self._pending.discard(photo_id)
-        self.loaded.emit(photo_id, image)
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -301,6 +120,8 @@ class GalleryModel(QAbstractListModel):
         self.photos: list[Photo] = []  # the photos shown, in row order
         self._row_of: dict[str, int] = {}
         self.cache = ThumbnailCache()
+        # Photos whose thumbnail could not be made, and why.
+        self.unreadable: dict[str, Unreadable] = {}
         self.decoded = 0  # thumbnails delivered by the workers so far (tests check laziness)
         loader.loaded.connect(self._thumbnail_loaded)
 
@@ -317,6 +138,7 @@ class GalleryModel(QAbstractListModel):
 
     def clear_thumbnails(self) -> None:
         self.cache.clear()
+        self.unreadable.clear()
 
     def row_at(self, row: int) -> Row | None:
         return self.rows[row] if 0 <= row < len(self.rows) else None
@@ -375,22 +197,31 @@ class GalleryModel(QAbstractListModel):
             return self.thumbnail(photo)
         if role == TAKEN_ROLE:
             return f"{photo.taken_at:%d/%m/%Y %H:%M}"
+        reason = self.unreadable.get(photo.id)
+        if role == UNREADABLE_ROLE:
+            return reason.label if reason else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (
+            tip = (
                 f"{photo.original_name}\n{view_caption(photo.view, photo.region)}, visit of "
                 f"{format_uk(photo.visit_date)}\nTaken {photo.taken_at:%d/%m/%Y %H:%M}"
             )
+            return f"{tip}\n\n{reason.label}: {reason.message}" if reason else tip
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{view_caption(photo.view, photo.region)}, {photo.original_name}"
+            text = f"{view_caption(photo.view, photo.region)}, {photo.original_name}"
+            return f"{text}: {reason.label}" if reason else text
         if role == PHOTO_ID_ROLE:
             return photo.id
         if role == IS_HEADING_ROLE:
             return False
         return None
 
-    def _thumbnail_loaded(self, photo_id: str, image: object) -> None:
+    def _thumbnail_loaded(self, photo_id: str, image: object, reason: object) -> None:
         assert isinstance(image, QImage)
         self.decoded += 1
+        if isinstance(reason, Unreadable):
+            self.unreadable[photo_id] = reason
+        else:
+            self.unreadable.pop(photo_id, None)
         self.cache.put(photo_id, QPixmap.fromImage(image) if not image.isNull() else QPixmap())
         index = self.index_of(photo_id)
         if index.isValid():
@@ -402,6 +233,12 @@ class GalleryModel(QAbstractListModel):
 
 def is_heading(index: AnyIndex) -> bool:
     return bool(index.data(IS_HEADING_ROLE))
+
+
+def placeholder_text(index: AnyIndex) -> str:
+    """What a photo that cannot be shown says in its place: why, in a few words ("File
+    missing", "File damaged"); its tooltip has the whole message, with what to do."""
+    return str(index.data(UNREADABLE_ROLE) or CANNOT_DECODE.label)
 
 
 class GalleryDelegate(QStyledItemDelegate):
@@ -504,7 +341,7 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(box, 4, 4)
             if isinstance(pixmap, QPixmap):  # decoded, but the file could not be read
                 painter.setPen(MISSING_COLOUR)
-                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "Cannot be shown")
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, placeholder_text(index))
         metrics = self.view.fontMetrics()
         line = metrics.height()
         text_width = rect.width() - 8

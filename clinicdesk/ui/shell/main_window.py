@@ -191,6 +191,7 @@ class MainWindow(RecordSavingWindow):
         self.audit_action.setVisible(self.user.may(Permission.AUDIT_TRAIL))
         self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.clinic_details_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
+        self.data_check_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         if self._record_tabs is not None:

@@ -1,7 +1,7 @@
 """The main window's menus and toolbar (File, Clinic, Admin, Help) and the dialogs they open:
-users, audit trail, idle lock time, clinic details, follow-ups due, lot finder, change password,
-about. ``MenuWindow`` is the layer of ``MainWindow`` that owns them; what it needs from the rest
-of the window is declared here and made by ``MainWindow``.
+users, audit trail, idle lock time, clinic details, the clinic data check, follow-ups due, lot
+finder, change password, about. ``MenuWindow`` is the layer of ``MainWindow`` that owns them;
+what it needs from the rest of the window is declared here and made by ``MainWindow``.
 
 The dialogs are imported when first opened, not at start-up.
 """
@@ -23,7 +23,9 @@ from clinicdesk.ui.widgets.errors import show_user_error
 
 if TYPE_CHECKING:
     from clinicdesk.services.audit import AuditService
+    from clinicdesk.services.verify import VerifyReport
     from clinicdesk.ui.admin.audit_view import AuditTrailDialog
+    from clinicdesk.ui.widgets.background import BackgroundTask
 
 # File menu: leaving the desk (README.md lists them; no other action of the window uses them).
 LOCK_SHORTCUT = "Ctrl+Shift+L"
@@ -40,6 +42,7 @@ class MenuWindow(LockableWindow):
     audit_dialog: AuditTrailDialog | None
     clinic_menu: QMenu
     admin_menu: QMenu
+    data_check_task: BackgroundTask | None = None  # the clinic data check, while it runs
 
     # Made by MainWindow (the record, the list) and RecordTabsWindow.
     def new_patient(self) -> None:
@@ -167,6 +170,13 @@ class MenuWindow(LockableWindow):
             "Name, address, logo and cooling-off period printed on documents",
         )
         self.admin_menu.addAction(self.clinic_details_action)
+        self.data_check_action = action(
+            "Check the clinic's &data…",
+            None,
+            self.open_data_check,
+            "Check the database, every photo and consent file, and the audit trail",
+        )
+        self.admin_menu.addAction(self.data_check_action)
         # Ctrl+Shift+P prints the consent pack from anywhere in the record (and the idle lock
         # disables it with the window's other actions). It is the Documents tab's action, which
         # takes this stand-in's place when the record's tabs are made (record_tabs); until
@@ -245,6 +255,29 @@ class MenuWindow(LockableWindow):
         self.clinic_details_dialog = dialog
         dialog.accepted.connect(saved)
         dialog.open()
+
+    def open_data_check(self) -> None:
+        """Admin > Check the clinic's data: the check on a worker, then what it found (the
+        service refuses anyone but an administrator, should the menu ever show)."""
+        from clinicdesk.ui.admin.data_check import DataCheckDialog, check_clinic_data
+
+        if self.data_check_task is not None:
+            return  # one check at a time; its progress dialog is showing
+
+        def done(report: VerifyReport) -> None:
+            if (previous := getattr(self, "data_check_dialog", None)) is not None:
+                previous.deleteLater()
+            dialog = DataCheckDialog(report, self)
+            # It names patient and photo records: it closes when the window locks.
+            self.idle_lock.watcher.idle.connect(dialog.reject)
+            self.data_check_dialog = dialog
+            dialog.open()
+
+        def finished() -> None:
+            self.data_check_task = None
+
+        self.data_check_task = check_clinic_data(self, self.services, self.user, done)
+        self.data_check_task.finished.connect(finished)
 
     def set_idle_lock_time(self, minutes: int | None = None) -> None:
         """Admin > Idle lock time: ask for the minutes (``minutes`` given skips the question)."""

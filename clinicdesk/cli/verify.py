@@ -1,0 +1,64 @@
+"""``clinicdesk verify [--json]``: check the clinic's data (administrators).
+
+The same check as Admin > Check the clinic's data (``services.verify``): the database's
+integrity and foreign keys, every photo and consent file present with the right hash, files no
+record names, the cache, the audit chain. All well: one line on stdout ("All is well: ..."),
+exit 0. Otherwise a summary line and then each problem on a line of its own on stdout (what,
+which record or file, what to do), exit ``PROBLEMS_EXIT``. ``--json`` prints one object
+(``all_well``, the counts, and ``problems``: each with ``kind``, ``what``, ``where``,
+``action``, ``patient_id``, ``record_id``, ``file``). Other roles exit 3, as every refused
+command. The run is audited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli/__init__.py)
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
+    from clinicdesk.services.verify import VerifyReport
+
+PROBLEMS_EXIT = 4  # not 2 (a user error) nor 3 (refused): the check ran and found problems
+
+
+def add_verify_commands(commands: Any) -> None:
+    """Add ``verify`` to the subcommands (``commands`` is argparse's subparsers object)."""
+    parser = commands.add_parser(
+        "verify",
+        help="check the clinic's data: database, photo and consent files, audit chain (admin)",
+    )
+    parser.add_argument("--json", action="store_true")
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "all_well": report.all_well,
+        "patients": report.patients,
+        "photos": report.photos,
+        "consent_files": report.consent_files,
+        "audit_entries": report.audit_entries,
+        "cache_entries_rebuilt": report.cache_entries_rebuilt,
+        "problems": [asdict(problem) for problem in report.problems],
+    }
+
+
+def run_verify(
+    services: ClinicServices, user: CurrentUser, args: argparse.Namespace, out: TextIO
+) -> int:
+    from clinicdesk.services.verify import VerifyService
+
+    report = VerifyService(services.db, services.paths, services.data_key).verify(user)
+    code = 0 if report.all_well else PROBLEMS_EXIT
+    if args.json:
+        out.write(json.dumps(report_json(report), ensure_ascii=False) + "\n")
+        return code
+    out.write(report.summary() + "\n")
+    for problem in report.problems:
+        out.write(f"  {problem.line()}\n")
+    if note := report.rebuilt_note():
+        out.write(note + "\n")
+    return code
