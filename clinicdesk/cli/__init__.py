@@ -7,8 +7,8 @@ Exit status: 0 success; 2 a user error (one line on stderr, no traceback); 3 per
 What lives here: this module holds the whole parser (``build_parser``, ``dash_safe``) and
 ``run``, which hands each subcommand to its group's module: ``clinic`` (init, demo),
 ``patients``, ``users``, ``audit``, ``lots``, ``photos`` (import-photos), ``documents`` (report,
-letters, consent forms); ``session`` signs in. Each group module adds its own subparsers
-(``add_*_commands``) and runs them (``run_*``).
+letters, consent forms), ``subject_access`` (export-patient); ``session`` signs in. Each group
+module adds its own subparsers (``add_*_commands``) and runs them (``run_*``).
 
 May import: ``clinicdesk.services``, ``clinicdesk.domain``, ``clinicdesk.errors`` and
 ``clinicdesk.paths``; never Qt, sqlite-utils or reportlab, nor ``clinicdesk.storage`` (all
@@ -33,6 +33,7 @@ from clinicdesk.cli.lots import add_lot_commands, run_lots
 from clinicdesk.cli.patients import add_patient_commands, run_patients
 from clinicdesk.cli.photos import add_photo_commands, run_import_photos
 from clinicdesk.cli.session import sign_in, warn_unrecorded
+from clinicdesk.cli.subject_access import EXPORT_COMMANDS, add_export_commands, run_export
 from clinicdesk.cli.users import add_user_commands, run_users
 
 # The GUI (``clinicdesk`` with no subcommand) needs only the parser from here: the services
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lot_commands(commands)
     add_photo_commands(commands)
     add_document_commands(commands)
+    add_export_commands(commands)
     return parser
 
 
@@ -139,6 +141,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_import_photos(services, user, args, out)
         elif args.command in DOCUMENT_COMMANDS:
             return run_documents(services, user, args, out)
+        elif args.command in EXPORT_COMMANDS:
+            return run_export(services, user, args, out)
     finally:
         services.close()
         warn_unrecorded(services)

@@ -160,6 +160,11 @@ class SubjectAccessService:
             self.db, user, Permission.INFORMATION_GOVERNANCE, entity="patient", entity_id=patient_id
         )
         out_zip = Path(out_zip)
+        if out_zip.is_dir():
+            raise UserError(
+                f"{out_zip} is a folder: give the name of the zip file to write, such as "
+                f"{out_zip / 'subject-access.zip'}. Nothing was saved."
+            )
         if not out_zip.parent.is_dir():
             raise UserError(
                 f"The folder {out_zip.parent} does not exist: choose another place for the "
