@@ -8,8 +8,9 @@ What lives here: this module holds the whole parser (``build_parser``, ``dash_sa
 ``run``, which hands each subcommand to its group's module: ``clinic`` (init, demo),
 ``patients``, ``users``, ``audit``, ``lots``, ``photos`` (import-photos), ``documents`` (report,
 letters, consent forms), ``backup`` (backup, restore: the one command run without signing in to
-a clinic), ``verify`` (the clinic data check); ``session`` signs in. Each group module adds its
-own subparsers (``add_*_commands``) and runs them (``run_*``).
+a clinic), ``verify`` (the clinic data check), ``subject_access`` (export-patient); ``session``
+signs in. Each group module adds its own subparsers (``add_*_commands``) and runs them
+(``run_*``).
 
 May import: ``clinicdesk.services``, ``clinicdesk.domain``, ``clinicdesk.errors`` and
 ``clinicdesk.paths``; never Qt, sqlite-utils or reportlab, nor ``clinicdesk.storage`` (all
@@ -40,6 +41,7 @@ from clinicdesk.cli.lots import add_lot_commands, run_lots
 from clinicdesk.cli.patients import add_patient_commands, run_patients
 from clinicdesk.cli.photos import add_photo_commands, run_import_photos
 from clinicdesk.cli.session import sign_in, warn_unrecorded
+from clinicdesk.cli.subject_access import EXPORT_COMMANDS, add_export_commands, run_export
 from clinicdesk.cli.users import add_user_commands, run_users
 from clinicdesk.cli.verify import add_verify_commands, run_verify
 
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_document_commands(commands)
     add_backup_commands(commands)
     add_verify_commands(commands)
+    add_export_commands(commands)
     return parser
 
 
@@ -155,6 +158,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_backup(services, user, args, out)
         elif args.command == "verify":
             return run_verify(services, user, args, out)
+        elif args.command in EXPORT_COMMANDS:
+            return run_export(services, user, args, out)
     finally:
         services.close()
         warn_unrecorded(services)

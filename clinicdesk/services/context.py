@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
     from clinicdesk.services.start_up_check import StartUpCheck
+    from clinicdesk.services.subject_access import SubjectAccessService
     from clinicdesk.services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,15 @@ class ClinicServices:
             self.assessments,
             self.photos,
             self.patients.today,
+        )
+
+    @cached_property
+    def subject_access(self) -> SubjectAccessService:
+        """Subject access export: everything held about one patient in a zip (admins)."""
+        from clinicdesk.services.subject_access import SubjectAccessService
+
+        return SubjectAccessService(
+            self.db, self.clinic_details, self.photos, self.consents, self.patients.today
         )
 
     @cached_property

@@ -3,9 +3,10 @@
     python -m tests.bench [--patients N] [--fresh] [NAME ...]
 
 NAME picks benchmarks to run (default all): search, list, startup, record, photos, documents,
-report. The clinic of synthetic patients is built once and kept in the system's temporary
-folder (``tests.bench.data.cached_clinic``; rebuilt when the code that shapes it changes, or
-with ``--fresh``); each run works on a copy in its own temporary folder, removed afterwards.
+report, subject-access. The clinic of synthetic patients is built once and kept in the system's
+temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that shapes it
+changes, or with ``--fresh``); each run works on a copy in its own temporary folder, removed
+afterwards.
 Prints one line per measurement: the budget, the measured value, the baseline measured in this
 same run, the ratio, and whether it is within budget. Nothing here fails on time; the exit
 status is 0 unless a benchmark itself breaks.
@@ -31,6 +32,7 @@ from tests.bench import (
     bench_report,
     bench_search,
     bench_startup,
+    bench_subject_access,
 )
 from tests.bench.common import Outcome
 from tests.bench.data import BenchClinic, cache_dir, cached_clinic
@@ -46,6 +48,7 @@ BENCHMARKS: dict[str, Bench] = {
     "photos": bench_photos.run,
     "documents": lambda clinic, results, temp: bench_documents.run(results),
     "report": bench_report.run,
+    "subject-access": bench_subject_access.run,
 }
 
 

@@ -194,6 +194,7 @@ class MainWindow(RecordSavingWindow):
         self.data_check_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
+        self.subject_access_action.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
         if self._record_tabs is not None:
             self.apply_role_to_tabs(self._record_tabs)
         # The Admin menu shows only while it holds something this user may use.
@@ -413,6 +414,7 @@ class MainWindow(RecordSavingWindow):
             return
         self.save_action.setEnabled(self.has_unsaved_changes or self.creating)
         self.archive_action.setEnabled(self.patient is not None)
+        self.subject_access_action.setEnabled(self.patient is not None)
         archived = self.patient is not None and self.patient.archived
         self.archive_action.setText("&Restore patient" if archived else "&Archive patient")
         self.setWindowModified(self.has_unsaved_changes)

@@ -32,6 +32,11 @@ LOCK_SHORTCUT = "Ctrl+Shift+L"
 SWITCH_USER_SHORTCUT = "Ctrl+Shift+W"
 SIGN_OUT_SHORTCUT = "Ctrl+Shift+O"
 CONSENT_PACK_SHORTCUT = "Ctrl+Shift+P"  # the Documents tab's, made with the record's tabs
+SUBJECT_ACCESS_TEXT = "Export everything &held (subject access)…"
+SUBJECT_ACCESS_TIP = (
+    "A zip of everything the clinic holds about this patient, for a subject access request: "
+    "a summary PDF, every record, photos without metadata, consent scans, the access log"
+)
 
 
 class MenuWindow(LockableWindow):
@@ -122,6 +127,12 @@ class MenuWindow(LockableWindow):
         for act in (self.new_action, self.save_action, self.archive_action):
             toolbar.addAction(act)
             file_menu.addAction(act)
+        # The open record's subject access zip: administrators only (``_apply_role``).
+        self.subject_access_action = action(
+            SUBJECT_ACCESS_TEXT, None, self.export_subject_access, SUBJECT_ACCESS_TIP
+        )
+        self.subject_access_action.setToolTip(SUBJECT_ACCESS_TIP)
+        file_menu.addAction(self.subject_access_action)
         file_menu.addAction(self.find_action)
         self.change_password_action = action(
             "Change my &password…", None, self.change_password, "Change your own password"
@@ -202,6 +213,22 @@ class MenuWindow(LockableWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
         self._update_actions()
+
+    def export_subject_access(self) -> None:
+        """File > Export everything held (subject access): the open record's zip, on a worker
+        (the service refuses anyone but an administrator, should the action ever show)."""
+        patient = getattr(self, "patient", None)
+        if patient is None:
+            return
+        from clinicdesk.ui.admin.subject_access import SubjectAccessExporter
+
+        exporter = getattr(self, "subject_access", None)
+        if exporter is None or exporter.user != self.user:
+            if exporter is not None and exporter.running:
+                return
+            exporter = SubjectAccessExporter(self, self.services, self.user)
+            self.subject_access = exporter
+        exporter.ask_and_export(patient.id)
 
     def lock_now(self) -> None:
         """File > Lock now: the idle lock, without the wait."""
