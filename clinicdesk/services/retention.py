@@ -17,9 +17,12 @@ An erasure request, at once:
 Nothing is destroyed on its own. ``destroy`` (an administrator, once the date has passed)
 removes every row of the patient except the audit log's, their search entry, photo originals,
 consent scans and signatures, and the cached display copies and thumbnails, with
-``secure_delete`` on; then the database is compacted (``VACUUM``) and checkpointed, so the
-name is in no free page and no write-ahead log. A stub (``destroyed_records``) and an audit
-entry say that record id was destroyed under the retention schedule, and nothing more.
+``secure_delete`` on (SQLCipher's default for an encrypted database; set here all the same),
+so what is freed is overwritten with zeros, the search index merged and the write-ahead log
+checkpointed and emptied: the name is in no free page and no old log frame
+(tests/reliability/test_erasure_residue.py decrypts every page to check). A stub
+(``destroyed_records``) and audit entries say which record ids were destroyed under the
+retention schedule, and nothing more.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class DestroyOutcome:
     rows: int
     files: int
     files_left: list[str]  # files that could not be removed (with why)
-    compacted: bool  # VACUUM and the checkpoint ran to the end
+    compacted: bool  # the write-ahead log was checkpointed and emptied
 
 
 class RetentionService:
@@ -259,11 +262,10 @@ class RetentionService:
         return removed, left
 
     def _compact(self) -> bool:
-        """Rewrite the database without free pages and fold the write-ahead log into it.
-        False when another connection kept either from finishing (a later destruction, or
-        closing every window, finishes it)."""
+        """Fold the write-ahead log into the database and empty it: its frames still hold
+        the pages as they were before the destruction. False when another connection kept it
+        from finishing (SQLite finishes it when the last connection closes)."""
         try:
-            self.db.execute("VACUUM")
             busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except (sqlite3.OperationalError, StorageError) as exc:
             log.warning("could not compact the database after a destruction: %s", exc)
