@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.documents import DocumentService
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
+    from clinicdesk.services.retention import RetentionService
     from clinicdesk.services.start_up_check import StartUpCheck
     from clinicdesk.services.subject_access import SubjectAccessService
     from clinicdesk.services.users import UserService
@@ -118,6 +119,13 @@ class ClinicServices:
         from clinicdesk.services.photos import PhotoService
 
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """Erasure requests, restricted records and the retention schedule."""
+        from clinicdesk.services.retention import RetentionService
+
+        return RetentionService(self.db, self.paths, self.patients.today)
 
     @cached_property
     def clinic_details(self) -> ClinicDetailsService:

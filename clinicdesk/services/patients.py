@@ -41,8 +41,13 @@ from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import ListKey, PatientRepository
+from clinicdesk.storage.retention import RetentionRepository
 
 Today = Callable[[], date]
+RESTRICTED = (
+    "This record is restricted after the patient's erasure request: only an administrator "
+    "can open it (Admin > Records due for destruction)."
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class PatientService:
         self.db = db
         self.repo = PatientRepository(db)
         self.sites = ClinicRepository(db)
+        self.restrictions = RetentionRepository(db)
         self.today = today
 
     # -- patients -------------------------------------------------------------------------
@@ -166,6 +172,11 @@ class PatientService:
             self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient", entity_id=patient_id
         )
         patient = self._must_get(patient_id)
+        if not user.may(Permission.INFORMATION_GOVERNANCE) and self.restrictions.is_restricted(
+            patient.id
+        ):
+            audit.record(self.db, user.actor, "denied", "patient", patient_id, {"restricted": True})
+            raise NotFound(RESTRICTED)
         audit.record(self.db, user.actor, "view", "patient", patient_id, {})
         return patient
 

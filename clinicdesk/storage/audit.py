@@ -61,6 +61,9 @@ SEALED_TABLES = {
     "treatment": "treatments",
     "adverse_event": "adverse_events",
 }
+# A record destroyed under the retention schedule (``services.retention``): verify expects it
+# gone. The entry names the record's id only.
+DESTROY_ACTION = "destroy"
 _SEALING_ACTIONS = frozenset({"create", "update", "archive", "restore", "override"})
 
 # The columns a seal covers (with the previous seal), then the two seals.

@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinicdesk.storage.audit import _COLUMNS, _SEALED, SEALED_TABLES, _entry_mac, row_seal
+from clinicdesk.storage.audit import (
+    _COLUMNS,
+    _SEALED,
+    DESTROY_ACTION,
+    SEALED_TABLES,
+    _entry_mac,
+    row_seal,
+)
 from clinicdesk.storage.audit_anchor import (
     ANCHOR_NAME,
     AUDIT_ANCHORED,
@@ -275,6 +282,12 @@ def verify_records(db: Database) -> list[str]:
             [entity],
         ):
             newest[str(entity_id)] = (int(seq), str(sealed))
+        # Destroyed under the retention schedule, with its own entry: gone as recorded.
+        for (entity_id,) in db.execute(
+            "SELECT entity_id FROM audit_log WHERE entity = ? AND action = ?",
+            [entity, DESTROY_ACTION],
+        ):
+            newest.pop(str(entity_id), None)
         for record_id, (seq, sealed) in newest.items():
             now = row_seal(db, key, table, record_id)
             if now is None:

@@ -35,6 +35,7 @@ from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, update_record
+from clinicdesk.storage.retention import NOT_RESTRICTED
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
 
@@ -586,7 +587,7 @@ class ClinicalRepository:
             "JOIN patients p ON p.id = f.patient_id "
             "JOIN treatments t ON t.id = f.treatment_id "
             f"WHERE f.due_on <= ? AND f.status IN ({marks}) AND f.deleted_at IS NULL "
-            "AND t.deleted_at IS NULL AND p.deleted_at IS NULL "
+            f"AND t.deleted_at IS NULL AND p.deleted_at IS NULL{NOT_RESTRICTED} "
             "ORDER BY f.due_on, p.last_name COLLATE NOCASE, p.first_name COLLATE NOCASE, f.id",
             [until.isoformat(), *open_codes],
         ).fetchall()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
+from clinicdesk.storage import retention
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -533,6 +534,12 @@ def _password_change_required(db: sqlite_utils.Database) -> None:
         "ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 "
         "CHECK (must_change_password IN (0, 1))"
     )
+
+
+@migrations(name="0009_erasure_and_retention")
+def _erasure_and_retention(db: sqlite_utils.Database) -> None:
+    for statement in retention.schema(_record_table):
+        db.execute(statement)
 
 
 def known_migration_names() -> list[str]:

@@ -192,6 +192,8 @@ class MainWindow(RecordSavingWindow):
         self.idle_setting_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.clinic_details_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.data_check_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
+        for act in (self.erasure_action, self.retention_action):
+            act.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         self.subject_access_action.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
@@ -415,6 +417,7 @@ class MainWindow(RecordSavingWindow):
         self.save_action.setEnabled(self.has_unsaved_changes or self.creating)
         self.archive_action.setEnabled(self.patient is not None)
         self.subject_access_action.setEnabled(self.patient is not None)
+        self.erasure_action.setEnabled(self.patient is not None and not self.creating)
         archived = self.patient is not None and self.patient.archived
         self.archive_action.setText("&Restore patient" if archived else "&Archive patient")
         self.setWindowModified(self.has_unsaved_changes)

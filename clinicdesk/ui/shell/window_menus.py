@@ -1,7 +1,8 @@
 """The main window's menus and toolbar (File, Clinic, Admin, Help) and the dialogs they open:
-users, audit trail, idle lock time, clinic details, the clinic data check, follow-ups due, lot
-finder, change password, about. ``MenuWindow`` is the layer of ``MainWindow`` that owns them;
-what it needs from the rest of the window is declared here and made by ``MainWindow``.
+users, audit trail, idle lock time, clinic details, the clinic data check, erasure request,
+records due for destruction, follow-ups due, lot finder, change password, about. ``MenuWindow``
+is the layer of ``MainWindow`` that owns them; what it needs from the rest of the window is
+declared here and made by ``MainWindow``.
 
 The dialogs are imported when first opened, not at start-up.
 """
@@ -15,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from clinicdesk import APP_NAME
+from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
 from clinicdesk.services.clinic import IDLE_LOCK_MINUTES_MAX
@@ -66,6 +68,15 @@ class MenuWindow(LockableWindow):
         raise NotImplementedError
 
     def _update_actions(self) -> None:
+        raise NotImplementedError
+
+    def show_placeholder(self) -> None:
+        raise NotImplementedError
+
+    def run_search(self) -> None:
+        raise NotImplementedError
+
+    def confirm_leave(self) -> bool:
         raise NotImplementedError
 
     def _follow_ups_changed(self, patient_id: str) -> None:
@@ -188,6 +199,21 @@ class MenuWindow(LockableWindow):
             "Check the database, every photo and consent file, and the audit trail",
         )
         self.admin_menu.addAction(self.data_check_action)
+        self.admin_menu.addSeparator()
+        self.erasure_action = action(
+            "&Erasure request for this patient…",
+            None,
+            self.request_erasure,
+            "Record the open patient's erasure request: marketing ends, the record is restricted",
+        )
+        self.admin_menu.addAction(self.erasure_action)
+        self.retention_action = action(
+            "&Records due for destruction…",
+            None,
+            self.open_retention,
+            "Restricted records and records past their retention date",
+        )
+        self.admin_menu.addAction(self.retention_action)
         # Ctrl+Shift+P prints the consent pack from anywhere in the record (and the idle lock
         # disables it with the window's other actions). It is the Documents tab's action, which
         # takes this stand-in's place when the record's tabs are made (record_tabs); until
@@ -367,6 +393,49 @@ class MenuWindow(LockableWindow):
             self.services.clinical, self.user, self.open_patient_from_list, self
         )
         self.lot_finder.show()
+
+    def request_erasure(self) -> None:
+        """Admin > Erasure request for this patient: the record on screen, once its changes
+        are saved or discarded; recorded, it is closed and leaves the list."""
+        patient = self.patient
+        if patient is None or not self.confirm_leave():
+            return
+        from clinicdesk.ui.admin.retention import ErasureRequestDialog
+
+        dialog = ErasureRequestDialog(self.services.retention, self.user, patient, self)
+        self.erasure_dialog = dialog
+        self.idle_lock.watcher.idle.connect(dialog.reject)
+
+        def recorded() -> None:
+            outcome = dialog.outcome
+            self.show_placeholder()
+            self.run_search()
+            if outcome is not None:
+                self.statusBar().showMessage(
+                    "Erasure request recorded: the record is restricted and kept until "
+                    f"{format_uk(outcome.due_on)}.",
+                    10000,
+                )
+
+        dialog.accepted.connect(recorded)
+        dialog.open()
+
+    def open_retention(self) -> None:
+        """Admin > Records due for destruction (the service refuses anyone else)."""
+        from clinicdesk.ui.admin.retention import RetentionDialog
+
+        try:
+            dialog = RetentionDialog(
+                self.services.retention, self.user, self.open_patient_from_list, self
+            )
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        if (previous := getattr(self, "retention_dialog", None)) is not None:
+            previous.deleteLater()
+        self.retention_dialog = dialog  # names: the idle lock closes it
+        self.idle_lock.watcher.idle.connect(dialog.reject)
+        dialog.show()
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""
