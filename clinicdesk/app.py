@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import logging.handlers
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,23 +55,43 @@ def _stderr_handler() -> logging.Handler:
     return handler
 
 
-class _LogFile(logging.handlers.RotatingFileHandler):
-    """The log file; once a record cannot be written (disk full, the file gone read-only), this
+class _LogFile(logging.FileHandler):
+    """The log file, rotated at ``LOG_FILE_BYTES`` into ``clinicdesk.log.1`` ... ``.5`` (the
+    oldest dropped). Once a record cannot be written (disk full, the file gone read-only), this
     and every later error go to stderr instead, with no "--- Logging error ---" traceback per
-    record."""
+    record.
+
+    Not ``logging.handlers.RotatingFileHandler``: that module brings in sockets, pickle and queues
+    for its other handlers, a tenth of the start-up budget, for a rename loop."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(
-            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
-        )
+        super().__init__(path, encoding="utf-8")
         self.setFormatter(logging.Formatter(_FORMAT))
         self._fallback: logging.Handler | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._fallback is None:
-            super().emit(record)
+            if self.stream is not None and self.stream.tell() >= LOG_FILE_BYTES:
+                try:
+                    self._rotate()
+                except OSError:
+                    self.handleError(record)
+            if self._fallback is None:
+                super().emit(record)
         if self._fallback is not None and record.levelno >= self._fallback.level:
             self._fallback.handle(record)
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        self.stream = None  # FileHandler reopens it on the next emit
+        path = Path(self.baseFilename)
+        path.with_name(f"{path.name}.{LOG_FILE_COUNT}").unlink(missing_ok=True)
+        for number in range(LOG_FILE_COUNT - 1, 0, -1):
+            older = path.with_name(f"{path.name}.{number}")
+            if older.exists():
+                os.replace(older, path.with_name(f"{path.name}.{number + 1}"))
+        os.replace(path, path.with_name(f"{path.name}.1"))
 
     def handleError(self, record: logging.LogRecord) -> None:
         if self._fallback is None:

@@ -33,6 +33,10 @@ NOT_AT_START_UP = (
     "cryptography",
     "sqlite_utils",
     "PySide6.QtCharts",
+    # The log file rotates itself (``app._LogFile``); the handlers module brings sockets and
+    # pickle. argon2 comes with the first password checked (sign-in), not with the window.
+    "logging.handlers",
+    "argon2",
     "clinicdesk.ui.measurements.tab",
     "clinicdesk.ui.care.timeline",
     "clinicdesk.ui.photos.gallery",

@@ -6,9 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from clinicdesk.domain.checks import clean_name
 from clinicdesk.domain.ids import SiteId, UserId, uuid7
@@ -21,6 +19,9 @@ from clinicdesk.storage.clinic import THIS_SITE_KEY, ClinicRepository, SiteRow, 
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.records import Actor
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
@@ -31,18 +32,32 @@ IDLE_LOCK_MINUTES_DEFAULT = 5
 IDLE_LOCK_MINUTES_MAX = 24 * 60
 # Days between the consent discussion and the earliest treatment (CLINICAL.md "Consent").
 COOLING_OFF_DAYS_KEY = "cooling_off_days"
-# argon2id with the parameters RELIABILITY.md row 12 expects ($argon2id$v=19$m=65536,t=3,p=4).
-_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+# Made with the first password checked (``_password_hasher``), not at start-up: the main window
+# of a session already signed in has no use for argon2. Tests put a cheap one here.
+_hasher: PasswordHasher | None = None
+
+
+def _password_hasher() -> PasswordHasher:
+    """argon2id with the parameters RELIABILITY.md row 12 expects
+    ($argon2id$v=19$m=65536,t=3,p=4)."""
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+    return _hasher
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _password_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether ``password`` matches the stored argon2 hash (False for a damaged hash)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -203,10 +218,7 @@ class ClinicService:
         user = self.repo.user_by_name(name)
         ok = False
         if user is not None and user.active:
-            try:
-                ok = _hasher.verify(user.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
+            ok = verify_password(user.password_hash, password)
         earlier = None
         if self.throttle is not None:
             if ok:
@@ -231,7 +243,7 @@ class ClinicService:
             and ok
             and user is not None
             and self.db.read_only is None
-            and _hasher.check_needs_rehash(user.password_hash)
+            and _password_hasher().check_needs_rehash(user.password_hash)
         ):
             with write_transaction(self.db):
                 self.repo.set_password_hash(user, hash_password(password), actor)

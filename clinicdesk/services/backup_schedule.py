@@ -1,0 +1,181 @@
+"""Automatic backups: where they go, when one is due, which to keep, and what to warn about.
+
+The folder (a USB drive, a NAS share) belongs to this PC, not to the clinic's data: a satellite's
+laptop and the main clinic's PC back up to different places, and a restored clinic must not
+write to the old PC's drive letter. So it lives with the last outcome in a small JSON file in
+the data folder (``backup-schedule.json``), not in the database; a damaged or missing file
+reads as "not set up", never as an error.
+
+Kept (``to_remove``): the newest archive of each of the 7 most recent days that have one, and
+the newest of each of the 4 most recent weeks (ISO weeks) that have one. Only this clinic's
+archives in that folder are ever removed, never other files. Each archive is whole on its own,
+so whatever is kept restores without the others.
+
+Warned (``warning``), to every role on the main window: no backup folder set; the last attempt
+failed (with why); the last good backup older than ``WARN_AFTER``. Nothing here touches Qt or
+the database; the GUI runs the backup itself (``services.backup.make_backup``) on a worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from clinicdesk.domain.dates import format_uk
+from clinicdesk.paths import Paths
+from clinicdesk.storage.sealed_files import SaveFailed, write_durably
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_NAME = "backup-schedule.json"
+KEEP_DAILY = 7
+KEEP_WEEKLY = 4
+WARN_AFTER = timedelta(days=2)
+# After a failed attempt, how long before the next automatic one (a missing USB drive should
+# not be retried every few minutes all day, nor forgotten until tomorrow).
+RETRY_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class BackupSchedule:
+    folder: str = ""  # "" = automatic backups not set up
+    last_good_at: datetime | None = None  # UTC
+    last_good_archive: str = ""
+    last_attempt_at: datetime | None = None  # UTC
+    last_error: str = ""  # why the last attempt failed; "" when it succeeded
+
+    @property
+    def folder_path(self) -> Path | None:
+        return Path(self.folder) if self.folder else None
+
+    def succeeded(self, archive: Path, at: datetime) -> BackupSchedule:
+        return replace(
+            self,
+            last_good_at=at,
+            last_good_archive=str(archive),
+            last_attempt_at=at,
+            last_error="",
+        )
+
+    def failed(self, why: str, at: datetime) -> BackupSchedule:
+        return replace(self, last_attempt_at=at, last_error=why or "the backup failed")
+
+
+def _path(paths: Paths) -> Path:
+    return paths.data_dir / SCHEDULE_NAME
+
+
+def _when(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def load(paths: Paths) -> BackupSchedule:
+    """The schedule as saved; defaults when there is none or it cannot be read."""
+    try:
+        data = json.loads(_path(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return BackupSchedule()
+    if not isinstance(data, dict):
+        return BackupSchedule()
+
+    def text(key: str) -> str:
+        value = data.get(key, "")
+        return value if isinstance(value, str) else ""
+
+    return BackupSchedule(
+        folder=text("folder"),
+        last_good_at=_when(data.get("last_good_at")),
+        last_good_archive=text("last_good_archive"),
+        last_attempt_at=_when(data.get("last_attempt_at")),
+        last_error=text("last_error"),
+    )
+
+
+def save(paths: Paths, schedule: BackupSchedule) -> None:
+    """Written atomically; raises ``SaveFailed`` (a ``UserError``) naming the file."""
+    data = {
+        "folder": schedule.folder,
+        "last_good_at": schedule.last_good_at.isoformat() if schedule.last_good_at else "",
+        "last_good_archive": schedule.last_good_archive,
+        "last_attempt_at": schedule.last_attempt_at.isoformat() if schedule.last_attempt_at else "",
+        "last_error": schedule.last_error,
+    }
+    write_durably(_path(paths), json.dumps(data, indent=1).encode("utf-8"))
+
+
+def record_outcome(paths: Paths, schedule: BackupSchedule) -> None:
+    """``save`` for the outcome of an attempt, which must not itself fail loudly: with the data
+    folder read-only or full the warning still shows for this session (the caller keeps the
+    new schedule in memory)."""
+    with contextlib.suppress(SaveFailed):
+        save(paths, schedule)
+
+
+def _local_day(moment: datetime) -> datetime:
+    return moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def due(schedule: BackupSchedule, now: datetime) -> bool:
+    """Whether an automatic backup should run now: a folder is set, there is no good backup
+    from today (local time), and the last failure, if any, was over ``RETRY_AFTER`` ago."""
+    if not schedule.folder:
+        return False
+    if schedule.last_good_at is not None and _local_day(schedule.last_good_at) >= _local_day(now):
+        return False
+    return not (
+        schedule.last_error
+        and schedule.last_attempt_at is not None
+        and now - schedule.last_attempt_at < RETRY_AFTER
+    )
+
+
+def warning(schedule: BackupSchedule, now: datetime) -> str:
+    """What the main window shows everyone, or "" when backups are in order."""
+    if not schedule.folder:
+        return (
+            "Automatic backups are not set up, so the records are on this PC only. "
+            "An administrator can choose a backup folder in Admin > Backups."
+        )
+    since = (
+        f"The last good backup was on {format_uk(schedule.last_good_at.astimezone().date())}."
+        if schedule.last_good_at is not None
+        else "No backup has been made yet."
+    )
+    if schedule.last_error:
+        return f"The last backup failed: {schedule.last_error} {since}"
+    if schedule.last_good_at is None or now - schedule.last_good_at > WARN_AFTER:
+        return f"{since} Backups are overdue: check the backup folder {schedule.folder}."
+    return ""
+
+
+def to_remove(archives: Iterable[tuple[Path, datetime]]) -> list[Path]:
+    """Of this clinic's archives in the backup folder (path, when made), those outside the
+    7 daily and 4 weekly kept. The newest archive is always kept."""
+    ordered = sorted(archives, key=lambda item: item[1], reverse=True)
+    keep: set[Path] = set()
+    days: list[object] = []
+    weeks: list[object] = []
+    for path, made in ordered:
+        local = made.astimezone()
+        day = local.date()
+        week = local.isocalendar()[:2]
+        if day not in days and len(days) < KEEP_DAILY:
+            days.append(day)
+            keep.add(path)
+        if week not in weeks and len(weeks) < KEEP_WEEKLY:
+            weeks.append(week)
+            keep.add(path)
+    if ordered:
+        keep.add(ordered[0][0])
+    return [path for path, _made in ordered if path not in keep]
