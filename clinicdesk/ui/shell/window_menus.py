@@ -167,6 +167,10 @@ class MenuWindow(LockableWindow):
             "Name, address, logo and cooling-off period printed on documents",
         )
         self.admin_menu.addAction(self.clinic_details_action)
+        self.backups_action = action(
+            "&Backups…", None, self.open_backups, "Where backups go, how they stand, back up now"
+        )
+        self.admin_menu.addAction(self.backups_action)
         # Ctrl+Shift+P prints the consent pack from anywhere in the record (and the idle lock
         # disables it with the window's other actions). It is the Documents tab's action, which
         # takes this stand-in's place when the record's tabs are made (record_tabs); until
@@ -307,6 +311,22 @@ class MenuWindow(LockableWindow):
             self.services.clinical, self.user, self.open_patient_from_list, self
         )
         self.lot_finder.show()
+
+    def open_backups(self) -> None:
+        """Admin > Backups (the services refuse anyone else, should the menu ever show)."""
+        from clinicdesk.ui.admin.backups import BackupsDialog
+
+        auto_backup = getattr(self, "auto_backup", None)
+        dialog = BackupsDialog(
+            self.services,
+            self.user,
+            auto_backup.reload if auto_backup is not None else lambda: None,
+            self,
+        )
+        if (previous := getattr(self, "backups_dialog", None)) is not None:
+            previous.deleteLater()  # closed by now: it is modal
+        self.backups_dialog = dialog
+        dialog.open()
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""
