@@ -252,10 +252,14 @@ def make_backup(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    automatic: bool = False,
 ) -> BackupResult:
-    """Back up the clinic into ``dest_dir`` (see the module docstring)."""
+    """Back up the clinic into ``dest_dir`` (see the module docstring). ``automatic``: the
+    day's scheduled backup (``services.backup_schedule``), made in whoever's session is open
+    into the folder an administrator chose; otherwise only an administrator backs up."""
     db = services.db
-    require(db, user, Permission.MANAGE_CLINIC, entity=ENTITY)
+    if not automatic:
+        require(db, user, Permission.MANAGE_CLINIC, entity=ENTITY)
     if services.data_key is None or not services.paths.keyring.exists():
         raise UserError("Backups need an encrypted clinic; sign in first.")
     dest = Path(dest_dir)
@@ -283,7 +287,12 @@ def make_backup(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     audit.record(
-        db, user.actor, "backup", ENTITY, "", {"archive": result.path.name, "files": result.files}
+        db,
+        user.actor,
+        "backup",
+        ENTITY,
+        "",
+        {"archive": result.path.name, "files": result.files, "automatic": automatic},
     )
     log.info("backup written and verified (%d files, %d bytes)", result.files, result.size)
     return result

@@ -21,14 +21,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.paths import Paths
 from clinicdesk.storage.sealed_files import SaveFailed, write_durably
+
+if TYPE_CHECKING:
+    from clinicdesk.services.backup import BackupResult
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +185,92 @@ def to_remove(archives: Iterable[tuple[Path, datetime]]) -> list[Path]:
     if ordered:
         keep.add(ordered[0][0])
     return [path for path, _made in ordered if path not in keep]
+
+
+def clinic_archives(folder: Path, clinic_id: str) -> list[tuple[Path, datetime]]:
+    """This clinic's archives in ``folder`` with when each was made, newest first. Files that
+    are not readable archives (another program's, a damaged one) are left out, never touched."""
+    from clinicdesk.errors import UserError
+    from clinicdesk.services.backup import read_archive_info
+    from clinicdesk.storage.archive import SUFFIX
+
+    found: list[tuple[Path, datetime]] = []
+    with contextlib.suppress(OSError):
+        for candidate in folder.glob(f"*{SUFFIX}"):
+            with contextlib.suppress(UserError, ValueError, OSError):
+                info = read_archive_info(candidate)
+                if info.clinic_id == clinic_id:
+                    found.append((candidate, info.created))
+    return sorted(found, key=lambda item: item[1], reverse=True)
+
+
+def prune(folder: Path, newest: Path) -> list[Path]:
+    """After a good backup (``newest``): remove this clinic's archives in ``folder`` beyond the
+    7 daily and 4 weekly kept. Returns what was removed; one that cannot be removed stays."""
+    from clinicdesk.services.backup import read_archive_info
+
+    clinic_id = read_archive_info(newest).clinic_id
+    removed = []
+    for path in to_remove(clinic_archives(folder, clinic_id)):
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("an old backup could not be removed (%s)", type(exc).__name__)
+        else:
+            removed.append(path)
+    return removed
+
+
+def scheduled_backup(
+    services: ClinicServices,
+    user: CurrentUser,
+    folder: Path,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> BackupResult:
+    """The day's automatic backup into ``folder``, whoever is signed in (an administrator chose
+    the folder), then the old archives pruned. On a worker: ``services`` is the job's own
+    connection (``ClinicServices.open_for_job``)."""
+    from clinicdesk.services.backup import make_backup
+
+    result = make_backup(
+        services, user, folder, progress=progress, cancelled=cancelled, automatic=True
+    )
+    prune(folder, result.path)
+    return result
+
+
+def choose_folder(services: ClinicServices, user: CurrentUser, folder: Path) -> BackupSchedule:
+    """Admin > Backups: back up into ``folder`` from now on (administrators only, audited).
+    Refused with the reason: a folder that is not there, one ClinicDesk may not write in, and
+    one inside the clinic's own data folder (a backup on the same disk dies with it)."""
+    import tempfile
+
+    from clinicdesk.domain.roles import Permission
+    from clinicdesk.errors import UserError
+    from clinicdesk.services.session import require
+    from clinicdesk.storage import audit
+
+    require(services.db, user, Permission.MANAGE_CLINIC, entity="clinic")
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise UserError(f"The folder {folder} is not there. Plug in the drive or choose another.")
+    data_dir = services.paths.data_dir.resolve()
+    if folder.resolve() == data_dir or data_dir in folder.resolve().parents:
+        raise UserError(
+            f"{folder} is inside the clinic's own data folder: a backup there is lost with it. "
+            "Choose a folder on a USB drive or a network share."
+        )
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"ClinicDesk cannot write in {folder} ({exc.strerror or type(exc).__name__}). "
+            "Choose a folder you may write in."
+        ) from exc
+    chosen = replace(load(services.paths), folder=str(folder), last_error="")
+    save(services.paths, chosen)
+    audit.record(services.db, user.actor, "backup_folder_set", "clinic", "", {})
+    log.info("backup folder set")
+    return chosen

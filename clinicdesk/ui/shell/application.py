@@ -66,6 +66,13 @@ def check_database_later(window: MainWindow, signed: SignedIn) -> None:
     )
 
 
+def attach_auto_backup(window: MainWindow, signed: SignedIn) -> None:
+    """The day's backups for every role, and the banner when they are not in order."""
+    from clinicdesk.ui.shell.auto_backup import AutoBackup
+
+    window.auto_backup = AutoBackup(window, signed.services, lambda: window.user)
+
+
 def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     """Sign in, then the main window until it is closed; ``started`` is called once the main
     window is on screen (the composition root ends its start-up arrangements there)."""
@@ -89,6 +96,7 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
         started()
         check_database_later(window, signed)
         window.warm_up()  # the record's tabs, in idle time
+        attach_auto_backup(window, signed)
         code = app.exec()
         layout.save()
         return code

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.audit import AuditService
     from clinicdesk.ui.admin.audit_view import AuditTrailDialog
     from clinicdesk.ui.patients.duplicate_patient import DuplicatePatientDialog
+    from clinicdesk.ui.shell.auto_backup import AutoBackup
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class MainWindow(RecordSavingWindow):
         self.user = user
         self.patient: Patient | None = None
         self.creating = False
+        # The day's backups and their banner (``auto_backup``), attached by the application
+        # once the window is up; None in a window built without it (tests, the benches).
+        self.auto_backup: AutoBackup | None = None
         self.history: MedicalHistory | None = None
         self._demographics_dirty = False
         self._medical_dirty = False
@@ -194,6 +198,7 @@ class MainWindow(RecordSavingWindow):
         self.data_check_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         for act in (self.erasure_action, self.retention_action):
             act.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
+        self.backups_action.setVisible(self.user.may(Permission.MANAGE_CLINIC))
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         self.subject_access_action.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
@@ -441,14 +446,16 @@ class MainWindow(RecordSavingWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Locked, saving would act for an absent user: their changes are only ever discarded.
-        if (
+        if not (
             self.idle_lock.confirm_discard("If you quit, they are discarded.")
             if self.idle_lock.locked
             else self.confirm_leave()
         ):
-            event.accept()
-        else:
             event.ignore()
+        elif self.auto_backup is not None and self.auto_backup.backup_before_closing(self.close):
+            event.ignore()  # the day's backup first (with progress); it closes the window after
+        else:
+            event.accept()
 
     # -- saving ---------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""The banner across the top of the main window when the clinic is open for reading only
-(read-only storage, or a database the start-up check found damaged): what happened and what
-to do, before anyone tries to save."""
+"""Banners across the top of the main window, in plain words: what happened and what to do.
+The read-only one when the clinic is open for reading only (read-only storage, or a database
+the start-up check found damaged), before anyone tries to save; the backups one
+(``auto_backup``) when backups are not in order."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 
@@ -11,13 +13,23 @@ def add_read_only_banner(window: QMainWindow, reason: str | None) -> QLabel | No
     """Put ``reason`` in a banner above the window's contents; nothing when it is None."""
     if reason is None:
         return None
-    banner = QLabel(reason)
-    banner.setObjectName("read_only_banner")
-    banner.setWordWrap(True)
-    banner.setStyleSheet(
+    return add_banner(
+        window,
+        reason,
+        "read_only_banner",
         "QLabel { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; "
-        "padding: 6px; font-weight: bold; }"
+        "padding: 6px; font-weight: bold; }",
     )
+
+
+def add_banner(window: QMainWindow, text: str, name: str, style: str) -> QLabel:
+    """A line of plain text across the top of the window, above what was there (and above any
+    banner added before it)."""
+    banner = QLabel(text)
+    banner.setObjectName(name)
+    banner.setTextFormat(Qt.TextFormat.PlainText)
+    banner.setWordWrap(True)
+    banner.setStyleSheet(style)
     contents = window.takeCentralWidget()
     frame = QWidget()
     layout = QVBoxLayout(frame)
@@ -25,5 +37,8 @@ def add_read_only_banner(window: QMainWindow, reason: str | None) -> QLabel | No
     layout.addWidget(banner)
     if contents is not None:
         layout.addWidget(contents, 1)
+        contents.show()  # taken out of a shown window, it was hidden on the way
     window.setCentralWidget(frame)
+    if window.isVisible():
+        frame.show()  # at once, not at the next layout pass
     return banner

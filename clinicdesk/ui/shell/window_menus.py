@@ -192,6 +192,10 @@ class MenuWindow(LockableWindow):
             "Name, address, logo and cooling-off period printed on documents",
         )
         self.admin_menu.addAction(self.clinic_details_action)
+        self.backups_action = action(
+            "&Backups…", None, self.open_backups, "Where backups go, how they stand, back up now"
+        )
+        self.admin_menu.addAction(self.backups_action)
         self.data_check_action = action(
             "Check the clinic's &data…",
             None,
@@ -436,6 +440,22 @@ class MenuWindow(LockableWindow):
         self.retention_dialog = dialog  # names: the idle lock closes it
         self.idle_lock.watcher.idle.connect(dialog.reject)
         dialog.show()
+
+    def open_backups(self) -> None:
+        """Admin > Backups (the services refuse anyone else, should the menu ever show)."""
+        from clinicdesk.ui.admin.backups import BackupsDialog
+
+        auto_backup = getattr(self, "auto_backup", None)
+        dialog = BackupsDialog(
+            self.services,
+            self.user,
+            auto_backup.reload if auto_backup is not None else lambda: None,
+            self,
+        )
+        if (previous := getattr(self, "backups_dialog", None)) is not None:
+            previous.deleteLater()  # closed by now: it is modal
+        self.backups_dialog = dialog
+        dialog.open()
 
     def open_users(self) -> None:
         """Admin > Users (the service refuses anyone else, should the menu ever show)."""

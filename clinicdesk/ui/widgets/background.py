@@ -58,8 +58,13 @@ class BackgroundTask(QObject):
         work: Work,
         on_success: Callable[[Any], None],
         on_failure: Callable[[BaseException], None],
+        *,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: no progress dialog at all (work the person did not ask for, such as the
+        day's automatic backup, must not put a window in front of them)."""
         super().__init__(parent)
+        self.quiet = quiet
         self._cancel = threading.Event()
         self._on_success = on_success
         self._on_failure = on_failure
@@ -82,7 +87,8 @@ class BackgroundTask(QObject):
         self._job.setAutoDelete(False)
 
     def start(self) -> None:
-        self._show_timer.start(SHOW_AFTER_MS)
+        if not self.quiet:
+            self._show_timer.start(SHOW_AFTER_MS)
         QThreadPool.globalInstance().start(self._job)
 
     def _show_dialog(self) -> None:
