@@ -83,6 +83,7 @@ class Problem:
     patient_id: str | None = None
     record_id: str | None = None  # the photo's or consent's id
     file: str | None = None  # relative to the data folder
+    backup: str | None = None  # the backup holding a lost file, when one here does
 
     def line(self) -> str:
         if self.file and self.file != self.where:
@@ -365,18 +366,20 @@ class _Run:
             state, what = "damaged", f"The {stored.label} file cannot be read ({exc.message})"
         relative = self._relative(store.path_of(stored.sha256))
         owner = "photo" if kind == "photo" else "consent"
+        backup = self._which_backup_holds(stored.sha256)
         self._add(
             f"{kind}_{state}",
             what,
             f"{owner} {stored.record_id} of patient {stored.patient_id}",
-            self._restore_advice(stored.sha256),
+            self._restore_advice(backup),
             patient_id=stored.patient_id,
             record_id=stored.record_id,
             file=relative,
+            backup=backup,
         )
 
-    def _restore_advice(self, sha256: str) -> str:
-        backup = self._which_backup_holds(sha256)
+    @staticmethod
+    def _restore_advice(backup: str | None) -> str:
         if backup:
             return f"Restore this file from the backup {backup}, which holds it."
         return "Restore this file from your most recent backup."
@@ -447,5 +450,8 @@ class _Run:
         patient_id: str | None = None,
         record_id: str | None = None,
         file: str | None = None,
+        backup: str | None = None,
     ) -> None:
-        self.report.problems.append(Problem(kind, what, where, action, patient_id, record_id, file))
+        self.report.problems.append(
+            Problem(kind, what, where, action, patient_id, record_id, file, backup)
+        )

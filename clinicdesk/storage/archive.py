@@ -364,3 +364,32 @@ def _checked_manifest(plain: bytes, seen: list[Member]) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise ArchiveDamaged("The backup's list of contents cannot be read.")
     return manifest
+
+
+def member_names(handle: IO[bytes], header: ArchiveHeader, data_key: bytes) -> list[str]:
+    """The names of the archive's members, in order, read without reading their contents:
+    only each member's opening frame is decrypted, the chunks are stepped over. For finding
+    which backup holds a file; it does not check the chunks (``read_members`` does)."""
+    reader = _Reader(handle, header, archive_key(data_key))
+    names: list[str] = []
+    while True:
+        raw = handle.read(_FRAME.size)
+        if len(raw) < _FRAME.size:
+            reader.member_name = f"the end (after {len(names)} files)"
+            reader.truncated()
+        kind, flags, length = _FRAME.unpack(raw)
+        if kind == _MANIFEST:
+            return names
+        if kind == _CHUNK and OVERHEAD <= length <= CHUNK_BYTES + OVERHEAD:
+            handle.seek(length, 1)
+            continue
+        if kind != _MEMBER or not OVERHEAD <= length <= _MAX_NAME_FRAME:
+            raise ArchiveDamaged(
+                f"The backup is damaged near {reader.member_name}: the file was changed "
+                "after it was written, so it cannot be used."
+            )
+        blob = _read_exactly(handle, length, "reading a file's name")
+        aad = _aad(header.digest, _MEMBER, flags[0], len(names), 0, "")
+        name = str(json.loads(reader.open(blob, aad))["name"])
+        reader.member_name = name
+        names.append(name)

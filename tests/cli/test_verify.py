@@ -262,3 +262,27 @@ def test_json_lists_each_problem_with_its_ids(
     assert (problem["record_id"], problem["patient_id"]) == (photo_id, patient_id)
     assert problem["file"] == f"photos/{sha256[:2]}/{sha256}"
     assert problem["action"] == "Restore this file from your most recent backup."
+
+
+def test_restore_files_puts_lost_photos_back_from_the_backup_that_holds_them(
+    demo: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backups = demo.data_dir.parent / "usb"
+    backups.mkdir()
+    assert main(["--data-dir", str(demo.data_dir), "--user", "admin", "backup", str(backups)]) == 0
+    archive = next(backups.glob("*.cdbackup"))
+    photo = next(p for p in demo.photos_dir.rglob("*") if p.is_file())
+    original = photo.read_bytes()
+    photo.unlink()
+    capsys.readouterr()
+    # The backup is in neither known folder yet: the advice is the general one.
+    code, out, _err = run_verify(demo, capsys)
+    assert code == PROBLEMS_EXIT and "your most recent backup" in out
+    shutil.move(str(archive), demo.backups_dir / archive.name)
+    code, out, _err = run_verify(demo, capsys)
+    assert code == PROBLEMS_EXIT and f"from the backup {demo.backups_dir / archive.name}" in out
+    code, out, _err = run_verify(demo, capsys, "--restore-files")
+    assert code == 0, out
+    assert f"Put back 1 file(s) from the backup {demo.backups_dir / archive.name}." in out
+    assert "All is well" in out
+    assert photo.read_bytes() == original

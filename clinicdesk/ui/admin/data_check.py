@@ -48,12 +48,16 @@ def check_clinic_data(
     A refusal or a database that cannot be opened is shown to the user."""
 
     def work(progress: Progress, cancelled: Cancelled) -> VerifyReport:
+        from clinicdesk.services.backup_files import which_backup_holds
         from clinicdesk.services.verify import VerifyService
 
         own = services.open_for_job()
         try:
             return VerifyService(own.db, own.paths, own.data_key).verify(
-                user, progress=progress, cancelled=cancelled
+                user,
+                progress=progress,
+                cancelled=cancelled,
+                which_backup_holds=which_backup_holds(own),
             )
         finally:
             own.close()
@@ -82,10 +86,57 @@ def check_clinic_data(
     return task
 
 
-class DataCheckDialog(QDialog):
-    """What the check found (see the module docstring)."""
+def put_back_files(
+    parent: QWidget,
+    services: ClinicServices,
+    user: CurrentUser,
+    names: list[str],
+    on_done: Callable[[str], None],
+) -> BackgroundTask:
+    """Put the lost files ``names`` back from the backups holding them, on a worker;
+    ``on_done`` gets what was done, in words."""
 
-    def __init__(self, report: VerifyReport, parent: QWidget | None = None) -> None:
+    def work(progress: Progress, cancelled: Cancelled) -> str:
+        from clinicdesk.services.backup_files import restore_from_backups
+
+        own = services.open_for_job()
+        try:
+            done, nowhere = restore_from_backups(
+                own, user, names, progress=progress, cancelled=cancelled
+            )
+        finally:
+            own.close()
+        lines = [f"Put back {len(r.restored)} file(s) from the backup {r.archive}." for r in done]
+        lines.extend(f"No backup here holds {name}." for name in nowhere)
+        return "\n".join(lines)
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, UserError):
+            show_user_error(parent, exc)
+        else:
+            report_bug(type(exc), exc, exc.__traceback__, parent)
+
+    task = BackgroundTask(
+        parent,
+        "Putting files back from the backups…",
+        work,
+        lambda text: on_done(str(text)),
+        failed,
+    )
+    task.start()
+    return task
+
+
+class DataCheckDialog(QDialog):
+    """What the check found (see the module docstring). ``put_back(files)``, when given, is
+    offered for the missing or damaged files that a backup here holds."""
+
+    def __init__(
+        self,
+        report: VerifyReport,
+        parent: QWidget | None = None,
+        put_back: Callable[[list[str]], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.report = report
         self.setWindowTitle(TITLE)
@@ -126,7 +177,23 @@ class DataCheckDialog(QDialog):
         self.copy_button.clicked.connect(self.copy_list)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.setVisible(bool(report.problems))  # after addButton, which shows it
+        self.held = [p.file for p in report.problems if p.file and p.backup]
+        self.put_back_button = QPushButton("Put &back files from backups")
+        self.put_back_button.setObjectName("put_back_files")
+        self.put_back_button.setToolTip(
+            "Restore the missing or damaged photo and consent files from the backups that "
+            "hold them, then check again; nothing else is changed"
+        )
+        buttons.addButton(self.put_back_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.put_back_button.setVisible(bool(self.held) and put_back is not None)
+        self._put_back = put_back
+        self.put_back_button.clicked.connect(self.put_back)
         layout.addWidget(buttons)
+
+    def put_back(self) -> None:
+        if self._put_back is not None and self.held:
+            self.accept()
+            self._put_back(self.held)
 
     def text(self) -> str:
         """The summary and each problem on a line of its own, as ``clinicdesk verify`` prints."""

@@ -316,15 +316,26 @@ class MenuWindow(LockableWindow):
     def open_data_check(self) -> None:
         """Admin > Check the clinic's data: the check on a worker, then what it found (the
         service refuses anyone but an administrator, should the menu ever show)."""
-        from clinicdesk.ui.admin.data_check import DataCheckDialog, check_clinic_data
+        from clinicdesk.ui.admin.data_check import (
+            DataCheckDialog,
+            check_clinic_data,
+            put_back_files,
+        )
 
         if self.data_check_task is not None:
             return  # one check at a time; its progress dialog is showing
 
+        def put_back(names: list[str]) -> None:
+            def restored(text: str) -> None:
+                self.statusBar().showMessage(text.splitlines()[0] if text else "", 10000)
+                self.open_data_check()  # and check again
+
+            self.put_back_task = put_back_files(self, self.services, self.user, names, restored)
+
         def done(report: VerifyReport) -> None:
             if (previous := getattr(self, "data_check_dialog", None)) is not None:
                 previous.deleteLater()
-            dialog = DataCheckDialog(report, self)
+            dialog = DataCheckDialog(report, self, put_back)
             # It names patient and photo records: it closes when the window locks.
             self.idle_lock.watcher.idle.connect(dialog.reject)
             self.data_check_dialog = dialog

@@ -114,3 +114,36 @@ def test_only_administrators_have_the_check(clinic: Clinic, open_window: WindowF
     for user in (clinic.clinician, clinic.reception):
         assert not open_window(user).data_check_action.isVisible()
     assert open_window(clinic.admin).data_check_action.isVisible()
+
+
+def test_a_lost_photo_is_put_back_from_the_backup_that_holds_it(
+    qtbot: QtBot,
+    clinic: Clinic,
+    open_window: WindowFactory,
+    photo: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    from clinicdesk.services import backup_schedule
+    from clinicdesk.services.backup import make_backup
+
+    _photo_id, sha256 = photo
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    backup_schedule.choose_folder(clinic.services, clinic.admin, usb)
+    archive = make_backup(clinic.services, clinic.admin, usb).path
+    stored = clinic.paths.photos_dir / sha256[:2] / sha256
+    original = stored.read_bytes()
+    stored.unlink()
+    window = open_window(clinic.admin)
+    dialog = run_from_menu(qtbot, window)
+    item = dialog.problems.item(0).text().splitlines()
+    assert item[2].startswith(f"What to do: Restore this file from the backup {archive} (made ")
+    assert dialog.put_back_button.isVisible()
+    qtbot.mouseClick(dialog.put_back_button, Qt.MouseButton.LeftButton)
+    # Put back, then checked again: the new check's window says all is well.
+    qtbot.waitUntil(lambda: window.data_check_dialog is not dialog, timeout=20000)
+    again = window.data_check_dialog
+    qtbot.waitUntil(again.isVisible)
+    assert again.summary.text().startswith("All is well: 1 patient, 1 photo")
+    assert not again.put_back_button.isVisible()
+    assert stored.read_bytes() == original
