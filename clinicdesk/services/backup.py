@@ -89,6 +89,7 @@ NOT_IN_BACKUP = {
     "photos-unreferenced": "photo files no record points at, moved out of the store",
     "login_attempts.json": "failed sign-in counts on this PC",
     "window.ini": "the size and place of this PC's window",
+    "backup-schedule.json": "this PC's backup folder and the last backup's outcome",
     f"{DATABASE_NAME}-wal": "part of the live database; the copy in the archive includes it",
     f"{DATABASE_NAME}-shm": "SQLite's shared-memory index of the live database",
 }
