@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.retention import MAX_RETENTION_YEARS, MIN_RETENTION_YEARS
 from clinicdesk.errors import UserError
 from clinicdesk.services.retention import ErasureOutcome, RetentionService, ScheduleEntry
 from clinicdesk.services.session import CurrentUser
@@ -106,16 +108,28 @@ class RetentionDialog(QDialog):
         self.resize(760, 420)
         self.entries: list[ScheduleEntry] = []
         layout = QVBoxLayout(self)
-        years = service.retention_years()
-        layout.addWidget(
-            plain_label(
-                "retention_note",
-                f"Clinical records are kept {years} years after the last treatment or visit "
-                "(a child's until their 25th birthday). Listed: records restricted after an "
-                "erasure request, and every record whose date has passed. Nothing is "
-                "destroyed until you destroy it here.",
-            )
+        self.note = plain_label("retention_note")
+        layout.addWidget(self.note)
+        keep = QHBoxLayout()
+        keep.addWidget(QLabel("Keep clinical records for"))
+        self.years = QSpinBox()
+        self.years.setObjectName("retention_years")
+        self.years.setRange(MIN_RETENTION_YEARS, MAX_RETENTION_YEARS)
+        self.years.setSuffix(" years")
+        self.years.setValue(service.retention_years())
+        self.years.setToolTip(
+            f"After the last treatment or visit; at least {MIN_RETENTION_YEARS} years "
+            "(CLINICAL.md). Changing it moves every record's date."
         )
+        keep.addWidget(self.years)
+        keep.addWidget(QLabel("after the last treatment or visit."))
+        self.save_years_button = QPushButton("&Save")
+        self.save_years_button.setObjectName("save_retention_years")
+        self.save_years_button.clicked.connect(self.save_years)
+        keep.addWidget(self.save_years_button)
+        keep.addStretch(1)
+        layout.addLayout(keep)
+        self._show_note()
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("retention_table")
         self.table.setHorizontalHeaderLabels(HEADERS)
@@ -144,6 +158,25 @@ class RetentionDialog(QDialog):
         row.addWidget(close)
         layout.addLayout(row)
         self.reload()
+
+    def _show_note(self) -> None:
+        years = self.service.retention_years()
+        self.note.setText(
+            f"Clinical records are kept {years} years after the last treatment or visit "
+            "(a child's until their 25th birthday). Listed: records restricted after an "
+            "erasure request, and every record whose date has passed. Nothing is "
+            "destroyed until you destroy it here."
+        )
+
+    def save_years(self) -> None:
+        try:
+            years = self.service.set_retention_years(self.user, str(self.years.value()))
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self._show_note()
+        self.reload()
+        self.message.setText(f"Records are now kept {years} years; the dates below follow.")
 
     def reload(self) -> None:
         self.entries = self.service.schedule(self.user)

@@ -97,3 +97,25 @@ def test_the_schedule_opens_a_restricted_record_with_a_reason_and_destroys_when_
     assert clinic.services.db.execute("SELECT count(*) FROM patients").fetchone()[0] == 0
     assert table.rowCount() == 0
     assert dialog.message.text().startswith("The record was destroyed.")
+
+
+def test_the_retention_period_is_set_in_the_schedule_and_moves_the_dates(
+    qtbot: QtBot, open_window: WindowFactory, clinic: Clinic, tmp_path: Path
+) -> None:
+    patient = treated_patient(clinic, tmp_path)
+    clinic.services.retention.request_erasure(clinic.admin, patient.id, "Letter of 03/02/2026")
+    window = open_window(clinic.admin)
+    window.retention_action.trigger()
+    dialog = window.retention_dialog
+    qtbot.waitExposed(dialog)
+    assert dialog.years.value() == 8 and dialog.years.minimum() == 8
+    assert dialog.table.item(0, 3).text() == "10/03/2033"
+    dialog.years.setValue(10)
+    qtbot.mouseClick(dialog.save_years_button, Qt.MouseButton.LeftButton)
+    assert dialog.table.item(0, 3).text() == "10/03/2035"
+    assert "kept 10 years" in dialog.note.text()
+    assert clinic.services.retention.retention_years() == 10
+    changed = clinic.services.db.execute(
+        "SELECT entity_id FROM audit_log WHERE action = 'update' AND entity = 'setting'"
+    ).fetchall()
+    assert ("retention_years",) in changed
