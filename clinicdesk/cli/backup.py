@@ -45,9 +45,13 @@ def add_backup_commands(commands: argparse._SubParsersAction[Any]) -> None:
 def run_backup(
     services: ClinicServices, user: CurrentUser, args: argparse.Namespace, out: TextIO
 ) -> int:
-    from clinicdesk.services.backup import make_backup
+    from clinicdesk.services import backup_schedule
+    from clinicdesk.services.backup import make_backup, read_archive_info
 
     result = make_backup(services, user, Path(args.dest_dir))
+    backup_schedule.note_archive(
+        services.paths, result.path, read_archive_info(result.path).created
+    )
     for problem in result.audit_problems:
         print(
             f"clinicdesk: warning: the audit trail backed up has a problem: {problem}",

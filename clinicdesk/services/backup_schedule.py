@@ -274,3 +274,18 @@ def choose_folder(services: ClinicServices, user: CurrentUser, folder: Path) -> 
     audit.record(services.db, user.actor, "backup_folder_set", "clinic", "", {})
     log.info("backup folder set")
     return chosen
+
+
+def note_archive(paths: Paths, archive: Path, made: datetime) -> BackupSchedule:
+    """A good archive made in the automatic backup folder some other way (``clinicdesk backup``
+    into it, Back up now, a copy an administrator put there) counts as that day's backup."""
+    schedule = load(paths)
+    folder = schedule.folder_path
+    with contextlib.suppress(OSError):
+        if folder is None or archive.parent.resolve() != folder.resolve():
+            return schedule
+        if schedule.last_good_at is not None and schedule.last_good_at >= made:
+            return schedule
+        schedule = replace(schedule.succeeded(archive, made), last_attempt_at=made)
+        record_outcome(paths, schedule)
+    return schedule

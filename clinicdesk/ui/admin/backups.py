@@ -128,13 +128,6 @@ class BackupsDialog(QDialog):
 
     def refresh(self) -> None:
         schedule = backup_schedule.load(self.services.paths)
-        self.folder_edit.setText(schedule.folder)
-        warning = backup_schedule.warning(schedule, self.now())
-        if warning:
-            self.status.setText(warning)
-        elif schedule.last_good_at is not None:
-            made = schedule.last_good_at.astimezone().strftime("%d/%m/%Y %H:%M")
-            self.status.setText(f"Backups are in order. The last good backup was made {made}.")
         folder = schedule.folder_path
         rows: Sequence[Archive] = []
         if folder is not None:
@@ -143,6 +136,15 @@ class BackupsDialog(QDialog):
                 for path, made in backup_schedule.clinic_archives(folder, self._clinic_id())
                 if path.exists()
             ]
+        if rows:  # one made another way (the command line) counts as well
+            schedule = backup_schedule.note_archive(self.services.paths, rows[0][0], rows[0][1])
+        self.folder_edit.setText(schedule.folder)
+        warning = backup_schedule.warning(schedule, self.now())
+        if warning:
+            self.status.setText(warning)
+        elif schedule.last_good_at is not None:
+            made = schedule.last_good_at.astimezone().strftime("%d/%m/%Y %H:%M")
+            self.status.setText(f"Backups are in order. The last good backup was made {made}.")
         self.model.set_rows(rows)
         self.backup_button.setEnabled(folder is not None and not self._busy())
         self.check_button.setEnabled(bool(rows) and not self._busy())

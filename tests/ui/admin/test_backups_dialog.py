@@ -180,3 +180,24 @@ def test_closing_without_a_backup_today_makes_one_first(
     assert len(archives(usb)) == 1
     made = read_archive_info(archives(usb)[0])
     assert made.created.date() == datetime.now(UTC).date()
+
+
+def test_a_backup_made_from_the_command_line_into_the_folder_counts(
+    qtbot: QtBot,
+    clinic: Clinic,
+    open_window: WindowFactory,
+    usb: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clinicdesk.app import main
+    from tests.conftest import PASSWORD
+
+    monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
+    backup_schedule.choose_folder(clinic.services, clinic.admin, usb)
+    assert backup_schedule.load(clinic.paths).last_good_at is None
+    code = main(["--data-dir", str(clinic.paths.data_dir), "--user", "admin", "backup", str(usb)])
+    assert code == 0
+    assert backup_schedule.load(clinic.paths).last_good_archive == str(archives(usb)[0])
+    window = open_window(clinic.admin)
+    window.open_backups()
+    assert window.backups_dialog.status.text().startswith("Backups are in order.")
