@@ -70,6 +70,9 @@ NOT_AT_START_UP = (
     "clinicdesk.ui.shell.lock_screen",
     # uuid brings platform with it; ids are written out by hand (domain.ids).
     "uuid",
+    # The medical history and classifications, read and written with an open record.
+    "clinicdesk.domain.medical",
+    "clinicdesk.domain.classification",
 )
 
 # Beyond those, what the main window's first screen (the search, the list, the menus) does
