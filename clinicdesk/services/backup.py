@@ -69,7 +69,7 @@ from clinicdesk.storage.database import (
 from clinicdesk.storage.migrations import migrations
 from clinicdesk.storage.sealed_files import ContentStore, fsync_directory
 
-__all__ = ["ArchiveDamaged", "BackupStopped"]
+__all__ = ["SUFFIX", "ArchiveDamaged", "BackupStopped"]
 
 log = logging.getLogger(__name__)
 

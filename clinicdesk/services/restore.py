@@ -19,6 +19,10 @@ a wrong password or recovery key, a target that holds other files, someone who i
 administrator) is a ``UserError`` that says why, and leaves the target as it was. The restore
 is audited in the restored clinic's trail.
 
+``check_restored(paths, username, *, password=None, recovery_key=None, progress=None,
+cancelled=None) -> VerifyReport`` then runs the data check (``services.verify``) on the restored
+clinic as that administrator, as "Restore from a backup" does before the app opens on it.
+
 ``RestoreResult.notes()`` says when the backup was made and names any newer backup of the same
 clinic found beside the archive or beside the target folder: restoring an older archive is
 never silent.
@@ -36,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import DatabaseTooNew, UserError
@@ -69,6 +73,9 @@ from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing, KeyRingError
 from clinicdesk.storage.migrations import known_migration_names
 from clinicdesk.storage.sealed_files import fsync_directory
+
+if TYPE_CHECKING:
+    from clinicdesk.services.verify import VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -389,5 +396,31 @@ def _audit_restore(
             {"archive_id": info.archive_id, "archive_created_at": info.created_at},
         )
         return audit_check.verify_chain(services.db)
+    finally:
+        services.close()
+
+
+def check_restored(
+    paths: Paths,
+    username: str,
+    *,
+    password: str | None = None,
+    recovery_key: str | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    today: Callable[[], date] = date.today,
+) -> VerifyReport:
+    """The data check (``services.verify``: database, every file's hash, the audit chain) on
+    the clinic ``restore_backup`` just put in ``paths``, as ``username`` (the administrator who
+    restored it, with the same password or recovery key). Audited, as every check is."""
+    from clinicdesk.services.verify import VerifyService
+
+    ring = KeyRing.load(paths.keyring)
+    data_key = _unlock(ring, username.strip().lower(), password, recovery_key)
+    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    try:
+        user = services.clinic.user(username.strip().lower())
+        check = VerifyService(services.db, paths, data_key)
+        return check.verify(user, progress=progress, cancelled=cancelled)
     finally:
         services.close()
