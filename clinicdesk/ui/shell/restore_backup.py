@@ -182,6 +182,7 @@ class RestoreBackupDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(600)
+        self.choose_button.setFocus()
 
     def _show_secret(self) -> None:
         by_key = self.use_recovery_key.isChecked()
@@ -309,8 +310,9 @@ class RestoreBackupDialog(QDialog):
         self.outcome = outcome
         self.restored = True
         all_well = outcome.report is not None and outcome.report.all_well
+        plain = all_well and not outcome.result.newer  # an older backup is never restored quietly
         box = QMessageBox(
-            QMessageBox.Icon.Information if all_well else QMessageBox.Icon.Warning,
+            QMessageBox.Icon.Information if plain else QMessageBox.Icon.Warning,
             "Backup restored",
             outcome.text(),
             QMessageBox.StandardButton.Ok,
