@@ -24,7 +24,7 @@ from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.storage.database import open_database
 from clinicdesk.ui.shell import application
 from clinicdesk.ui.shell.first_run import FirstRunDialog
-from clinicdesk.ui.shell.restore_backup import RestoreBackupDialog
+from clinicdesk.ui.shell.restore_backup import CANCELLED, RestoreBackupDialog
 from clinicdesk.ui.shell.sign_in import RecoveryDialog
 from tests.services.backup_setup import (
     TODAY,
@@ -287,3 +287,39 @@ def test_a_wrong_recovery_key_is_refused_and_the_right_one_then_restores(
     assert dialog.restored and dialog.signed is not None
     dialog.signed.services.close()
     assert "Restored the backup made on " in seen[0]
+
+
+def test_cancel_stops_the_restore_and_leaves_the_folder_as_it_was(
+    qtbot: QtBot, dialog: RestoreBackupDialog, archive: Path
+) -> None:
+    before = folder_listing(dialog.paths.data_dir)
+    fill_restore(qtbot, archive, password="demo")(dialog)
+    assert dialog.task is not None and dialog.busy()
+    dialog.reject()  # Escape does not close it midway: the progress window's Cancel stops it
+    assert dialog.isVisible()
+    dialog.task.dialog.canceled.emit()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=30_000)
+    assert dialog.error.text() == CANCELLED
+    assert dialog.isVisible() and not dialog.restored
+    assert folder_listing(dialog.paths.data_dir) == before
+
+
+def test_not_choosing_the_new_password_leaves_the_clinic_restored_for_the_sign_in_screen(
+    qtbot: QtBot, copy: DemoCopy, archive: Path, tmp_path: Path
+) -> None:
+    with fresh_start(tmp_path / "pc") as paths:
+        first_run = FirstRunDialog(paths, lambda: TODAY)
+        qtbot.addWidget(first_run)
+        first_run.show()
+        failures = answer_in_turn(
+            [
+                (RestoreBackupDialog, fill_restore(qtbot, archive, recovery_key=copy.recovery_key)),
+                (QMessageBox, read_message([])),
+                (RecoveryDialog, lambda recovery: recovery.reject()),
+            ]
+        )
+        first_run.restore_button.click()
+        assert not failures, failures
+        assert first_run.restored and first_run.signed is None
+        assert first_run.result() == QDialog.DialogCode.Accepted
+        assert clinic_exists(paths)  # application.sign_in shows the sign-in screen next
