@@ -124,14 +124,15 @@ class PatientRepository:
         runs this at start-up and whenever the search box is cleared). The restricted are few,
         each found by its id."""
         total = "SELECT count(*) FROM patients"
-        restricted = f"{total} WHERE NOT ({_LISTED})"
         if include_archived:
-            sql = f"SELECT ({total}) - ({restricted})"
+            sql = f"SELECT ({total}) - (SELECT count(*) FROM erasure_requests)"
         else:
-            sql = (
-                f"SELECT ({total}) - ({total} WHERE deleted_at IS NOT NULL) "
-                f"- ({restricted} AND deleted_at IS NULL)"
+            # From the few restricted to their patients (CROSS JOIN keeps that order).
+            restricted = (
+                "SELECT count(*) FROM erasure_requests r CROSS JOIN patients p "
+                "ON p.id = r.patient_id WHERE p.deleted_at IS NULL"
             )
+            sql = f"SELECT ({total}) - ({total} WHERE deleted_at IS NOT NULL) - ({restricted})"
         return int(self.db.execute(sql).fetchone()[0])
 
     def list_page(
