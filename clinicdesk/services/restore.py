@@ -139,6 +139,7 @@ class _Sink:
         self.current_name = ""
         self.files = 0
         self.integrity: IntegrityCheck | None = None
+        self._folders: set[Path] = set()  # made already (500 photos share 256 folders)
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore-fsync")
         self._syncing: deque[Future[None]] = deque()
 
@@ -147,7 +148,9 @@ class _Sink:
         if name != DATABASE_NAME and not MEMBER_NAME.fullmatch(name):
             raise ArchiveDamaged(f"The backup holds an unexpected file ({name!r}).")
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         self.current = path.open("xb")
         self.current_name = name
         self.files += name != DATABASE_NAME
