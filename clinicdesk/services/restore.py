@@ -36,7 +36,9 @@ import os
 import re
 import secrets
 import shutil
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -52,6 +54,7 @@ from clinicdesk.services.backup import (
     WORK_PREFIX,
     ArchiveInfo,
     Cancelled,
+    IntegrityCheck,
     Progress,
     check_database_copy,
     header_info,
@@ -181,29 +184,74 @@ def _check_versions(header: ArchiveHeader) -> None:
 
 
 class _Sink:
-    """Where each member's bytes go in the staging folder; each file is synced when done."""
+    """Where each member's bytes go in the staging folder. Each file is fsynced when done, on
+    a worker thread so that the next file is decrypted and checked meanwhile (``finish``
+    waits for every sync and raises its error, if any). Once the database is whole its
+    integrity check starts (``integrity``), to run while the photos are written."""
 
-    def __init__(self, root: Path) -> None:
+    _PENDING = 16  # files written and waiting for their fsync, at most
+
+    def __init__(self, root: Path, data_key: bytes) -> None:
         self.root = root
+        self.data_key = data_key
         self.current: IO[bytes] | None = None
+        self.current_name = ""
         self.files = 0
+        self.integrity: IntegrityCheck | None = None
+        self._folders: set[Path] = set()  # made already (500 photos share 256 folders)
+        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore-fsync")
+        self._syncing: deque[Future[None]] = deque()
 
     def open(self, name: str) -> IO[bytes]:
         self.close()
         if name != DATABASE_NAME and not MEMBER_NAME.fullmatch(name):
             raise ArchiveDamaged(f"The backup holds an unexpected file ({name!r}).")
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         self.current = path.open("xb")
+        self.current_name = name
         self.files += name != DATABASE_NAME
         return self.current
 
     def close(self) -> None:
-        if self.current is not None:
-            self.current.flush()
-            os.fsync(self.current.fileno())
-            self.current.close()
-            self.current = None
+        handle, self.current = self.current, None
+        if handle is None:
+            return
+        try:
+            handle.flush()
+        except BaseException:
+            handle.close()
+            raise
+        if self.current_name == DATABASE_NAME and self.integrity is None:
+            self.integrity = IntegrityCheck(self.root / DATABASE_NAME, self.data_key)
+        while len(self._syncing) >= self._PENDING:
+            self._syncing.popleft().result()
+        self._syncing.append(self._syncer.submit(_sync_and_close, handle))
+
+    def finish(self) -> None:
+        """Close the last file and wait until every file is on the disk."""
+        try:
+            self.close()
+            while self._syncing:
+                self._syncing.popleft().result()
+        finally:
+            self._syncer.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """After a failure: stop the integrity check, close every file, raise nothing."""
+        if self.integrity is not None:
+            self.integrity.stop()
+        with contextlib.suppress(BaseException):
+            self.finish()
+
+
+def _sync_and_close(handle: IO[bytes]) -> None:
+    try:
+        os.fsync(handle.fileno())
+    finally:
+        handle.close()
 
 
 def _unlock(ring: KeyRing, username: str, password: str | None, recovery_key: str | None) -> bytes:
@@ -324,16 +372,18 @@ def _restore_into(
         if progress is not None:
             progress(min(done, total), total)
 
-    sink = _Sink(staging)
+    sink = _Sink(staging, data_key)
     try:
         manifest = read_members(
             handle, header, data_key, sink.open, on_bytes=advance, cancelled=cancelled
         )
-    finally:
-        sink.close()
-    if not (staging / DATABASE_NAME).exists():
-        raise ArchiveDamaged("The backup holds no database.")
-    check_database_copy(staging / DATABASE_NAME, data_key, manifest)
+        sink.finish()
+        if sink.integrity is None:
+            raise ArchiveDamaged("The backup holds no database.")
+        check_database_copy(staging / DATABASE_NAME, data_key, manifest, integrity=sink.integrity)
+    except BaseException:
+        sink.abandon()
+        raise
     _require_admin(staging / DATABASE_NAME, data_key, username)
     with contextlib.suppress(OSError), keyring_path.open("rb") as synced:
         os.fsync(synced.fileno())
@@ -384,7 +434,11 @@ def _audit_restore(
 ) -> list[str]:
     """Open the restored clinic (migrating an older backup's schema, as any opening does),
     audit the restore, and check the trail as it now stands."""
-    services = open_clinic(paths, today, data_key=data_key, keyring=KeyRing.load(paths.keyring))
+    # No start-up check: the file was just given SQLite's full integrity_check (which covers
+    # everything the start-up quick_check does) before it was moved into place.
+    services = open_clinic(
+        paths, today, data_key=data_key, keyring=KeyRing.load(paths.keyring), checked=True
+    )
     try:
         user = services.clinic.user(username)
         audit.record(

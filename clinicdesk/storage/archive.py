@@ -46,7 +46,7 @@ from typing import IO, Any
 
 from clinicdesk.errors import UserError
 from clinicdesk.storage.keys import derive_subkey
-from clinicdesk.storage.sealed_files import OVERHEAD, SealBroken, seal, unseal
+from clinicdesk.storage.sealed_files import OVERHEAD, SealBroken, Sealer
 
 MAGIC = b"CDBACKUP"
 FORMAT_VERSION = 1
@@ -113,7 +113,7 @@ class ArchiveWriter:
 
     def __init__(self, handle: IO[bytes], data_key: bytes, fields: dict[str, Any]) -> None:
         self._out = handle
-        self._key = archive_key(data_key)
+        self._sealer = Sealer(archive_key(data_key))
         body = {**fields, "archive_id": fields.get("archive_id") or secrets.token_hex(16)}
         text = json.dumps(body, sort_keys=True).encode("utf-8")
         prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(text)) + text
@@ -123,8 +123,10 @@ class ArchiveWriter:
         self.members: list[Member] = []
 
     def _frame(self, kind: bytes, flags: int, plain: bytes, aad: bytes) -> None:
-        blob = seal(plain, self._key, aad)
-        self._out.write(_FRAME.pack(kind, bytes([flags]), len(blob)) + blob)
+        head, body = self._sealer.seal_parts(plain, aad)
+        # Written in two parts: a chunk's megabyte is not copied again to join them.
+        self._out.write(_FRAME.pack(kind, bytes([flags]), len(head) + len(body)) + head)
+        self._out.write(body)
 
     def add(
         self,
@@ -227,7 +229,7 @@ class _Reader:
     def __init__(self, handle: IO[bytes], header: ArchiveHeader, key: bytes) -> None:
         self.handle = handle
         self.header = header
-        self.key = key
+        self.sealer = Sealer(key)
         self.member_name = "the start of the archive"
 
     def frame(self, limit: int) -> tuple[bytes, int, bytes] | None:
@@ -255,7 +257,7 @@ class _Reader:
 
     def open(self, blob: bytes, aad: bytes) -> bytes:
         try:
-            return unseal(blob, self.key, aad)
+            return self.sealer.unseal(blob, aad)
         except SealBroken:
             raise ArchiveDamaged(
                 f"The backup is damaged in {self.member_name}: its contents do not match what "

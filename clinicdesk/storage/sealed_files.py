@@ -103,31 +103,48 @@ def _new_nonce() -> bytes:
     return secrets.token_bytes(NONCE_BYTES)
 
 
+class Sealer:
+    """Seals and opens blobs under one key, with the cipher made once (a backup archive seals
+    one blob per chunk, thousands of them)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = _check_key(key)
+
+    def seal_parts(self, data: bytes, associated: bytes) -> tuple[bytes, bytes]:
+        """The sealed blob of ``data`` in two parts (header and nonce; ciphertext and tag),
+        for a caller that writes them one after the other without joining them."""
+        nonce = _new_nonce()
+        return HEADER + nonce, self._aead.encrypt(nonce, data, HEADER + associated)
+
+    def unseal(self, blob: bytes, associated: bytes, *, name: str | None = None) -> bytes:
+        """As ``unseal`` below."""
+        from cryptography.exceptions import InvalidTag
+
+        if len(blob) < OVERHEAD:
+            raise SealBroken(name, f"too short ({len(blob)} bytes)")
+        header = blob[: len(HEADER)]
+        if header[: len(MAGIC)] != MAGIC:
+            raise SealBroken(name, "not a sealed file")
+        if header[len(MAGIC)] != FORMAT:
+            raise SealBroken(name, f"unknown format {header[len(MAGIC)]}")
+        nonce = blob[len(HEADER) : len(HEADER) + NONCE_BYTES]
+        body = memoryview(blob)[len(HEADER) + NONCE_BYTES :]  # not copied
+        try:
+            return self._aead.decrypt(nonce, body, header + associated)
+        except InvalidTag:
+            raise SealBroken(name, "authentication failed") from None
+
+
 def seal(data: bytes, key: bytes, associated: bytes) -> bytes:
     """``data`` encrypted and authenticated under ``key``, bound to ``associated``."""
-    aead = _check_key(key)
-    nonce = _new_nonce()
-    return HEADER + nonce + aead.encrypt(nonce, data, HEADER + associated)
+    head, body = Sealer(key).seal_parts(data, associated)
+    return head + body
 
 
 def unseal(blob: bytes, key: bytes, associated: bytes, *, name: str | None = None) -> bytes:
     """The data sealed in ``blob``; ``SealBroken`` unless ``blob`` is exactly what ``seal``
     made with this key and this associated data. ``name`` goes into the message."""
-    from cryptography.exceptions import InvalidTag
-
-    aead = _check_key(key)
-    if len(blob) < OVERHEAD:
-        raise SealBroken(name, f"too short ({len(blob)} bytes)")
-    header = blob[: len(HEADER)]
-    if header[: len(MAGIC)] != MAGIC:
-        raise SealBroken(name, "not a sealed file")
-    if header[len(MAGIC)] != FORMAT:
-        raise SealBroken(name, f"unknown format {header[len(MAGIC)]}")
-    nonce = blob[len(HEADER) : len(HEADER) + NONCE_BYTES]
-    try:
-        return aead.decrypt(nonce, blob[len(HEADER) + NONCE_BYTES :], header + associated)
-    except InvalidTag:
-        raise SealBroken(name, "authentication failed") from None
+    return Sealer(key).unseal(blob, associated, name=name)
 
 
 # -- files --------------------------------------------------------------------------------

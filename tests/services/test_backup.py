@@ -12,6 +12,7 @@ import pytest
 
 from clinicdesk.errors import DatabaseTooNew, PermissionDenied, UserError
 from clinicdesk.paths import Paths
+from clinicdesk.services import backup as backup_module
 from clinicdesk.services import restore as restore_module
 from clinicdesk.services.audit import AuditService
 from clinicdesk.services.backup import (
@@ -25,7 +26,7 @@ from clinicdesk.services.backup import (
     verify_archive,
 )
 from clinicdesk.services.restore import restore_backup
-from clinicdesk.storage.database import integrity_ok, open_database
+from clinicdesk.storage.database import Database, integrity_ok, open_database
 from tests.services.backup_setup import (
     DemoCopy,
     DemoSource,
@@ -167,6 +168,41 @@ def test_a_truncated_archive_is_refused_and_nothing_changes(
         restore_backup(archive, Paths(tmp_path / "new"), "admin", password="demo")
     assert "Nothing was restored" in refused.value.message
     assert not (tmp_path / "new").exists()
+
+
+def _failing_integrity_check(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """integrity_check fails from now on (it runs on its own thread); the files it checked."""
+    checked: list[Path] = []
+
+    def fails(db: Database) -> bool:
+        checked.append(Path(db.conn.execute("PRAGMA database_list").fetchone()[2]))
+        return False
+
+    monkeypatch.setattr(backup_module, "integrity_ok", fails)
+    return checked
+
+
+def test_a_database_copy_failing_its_integrity_check_is_never_reported_as_a_backup(
+    copy: DemoCopy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _failing_integrity_check(monkeypatch)
+    usb = tmp_path / "usb"
+    with pytest.raises(UserError, match="fails SQLite's integrity check"):
+        backup(copy, usb)
+    assert [p.name for p in checked] == ["clinicdesk.db"]
+    assert list(usb.iterdir()) == []  # no archive, no work folder
+
+
+def test_a_restore_whose_database_fails_its_integrity_check_changes_nothing(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _failing_integrity_check(monkeypatch)
+    with pytest.raises(UserError, match="fails SQLite's integrity check") as refused:
+        restore_backup(archive, Paths(tmp_path / "new"), "admin", password="demo")
+    assert "Nothing was restored" in refused.value.message
+    assert len(checked) == 1 and checked[0].parent.name.startswith(".new.restoring")
+    assert not (tmp_path / "new").exists()
+    assert not any(p.name.startswith(".new.restoring") for p in tmp_path.iterdir())
 
 
 def test_a_verified_archive_reads_back_and_a_damaged_one_does_not(
