@@ -34,8 +34,8 @@ from clinicdesk.domain.follow_ups import FollowUp, FollowUpKind, FollowUpStatus,
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
+from clinicdesk.storage.patients import NOT_RESTRICTED
 from clinicdesk.storage.records import Actor, insert_record, update_record
-from clinicdesk.storage.retention import NOT_RESTRICTED
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
 

@@ -18,7 +18,6 @@ from clinicdesk.domain.patient import (
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.records import Actor, insert_record, update_record
-from clinicdesk.storage.retention import NOT_RESTRICTED
 from clinicdesk.storage.search import dob_token, folded_variant, parse_query
 
 # Read and written with an open record, not for the patient list (start-up does without them).
@@ -32,6 +31,8 @@ SUMMARY_COLUMNS = (
 )
 # Restricted records (an erasure request, ``storage.retention``) are left out of every list.
 _LISTED = "id NOT IN (SELECT patient_id FROM erasure_requests)"
+# The same, for queries that name the patients table ``p`` (storage.retention, storage.clinical).
+NOT_RESTRICTED = " AND p.id NOT IN (SELECT patient_id FROM erasure_requests)"
 _META = "id, version, site_id, created_at, updated_at, created_by, updated_by, deleted_at"
 ListKey = tuple[str, str, str]  # (last_name, first_name, id): the list's sort order
 

@@ -1,8 +1,9 @@
 """Erasure requests, restricted records, retention dates and the destruction of a record, in SQL.
 
 A patient with a row in ``erasure_requests`` is *restricted*: the patient list, search, counts,
-the follow-up list and the duplicate NHS number check leave them out (``NOT_RESTRICTED``). The
-lot look-up keeps them: a field safety notice must reach everyone treated with the lot.
+the follow-up list and the duplicate NHS number check leave them out
+(``storage.patients.NOT_RESTRICTED``). The lot look-up keeps them: a field safety notice must
+reach everyone treated with the lot.
 ``destroyed_records`` holds one stub per destroyed record: its id and when, nothing about the
 person.
 
@@ -26,7 +27,6 @@ from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record
 
 # Appended to a query over ``patients p``: leaves restricted records out.
-NOT_RESTRICTED = " AND p.id NOT IN (SELECT patient_id FROM erasure_requests)"
 
 # Never swept by ``destroy``: the audit chain, and the search index (handled on its own).
 _KEPT_TABLES = frozenset({"audit_log", "destroyed_records"})

@@ -116,7 +116,7 @@ class LoginDialog(QDialog):
         finally:
             QGuiApplication.restoreOverrideCursor()
         if self.signed.recovery_key:  # a database from before encryption was just converted
-            from clinicdesk.ui.shell.first_run import RecoveryKeyDialog
+            from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 
             RecoveryKeyDialog(
                 self.signed.recovery_key,

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.storage.keys import format_recovery_key, parse_recovery_key
-from clinicdesk.ui.shell.first_run import RecoveryKeyDialog
+from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 from tests.ui.conftest import PrintDialogStandIn, click_message_button, when_modal
 from tests.ui.documents.test_pdf_preview import ink, pdf_printer, rendered_pages
 

@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import clinic_exists
 from clinicdesk.ui.shell import application
-from clinicdesk.ui.shell.first_run import FirstRunDialog, RecoveryKeyDialog
+from clinicdesk.ui.shell.first_run import FirstRunDialog
+from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 from clinicdesk.ui.shell.sign_in import LoginDialog, RecoveryDialog
 from tests.conftest import PASSWORD, Clinic
 from tests.ui.conftest import type_text, when_modal
