@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLineEdit, QMessageBox
+from pytestqt.qtbot import QtBot
 
 from clinicdesk.app import main
 from clinicdesk.domain.medical import MedicalHistory
@@ -23,6 +25,15 @@ from clinicdesk.storage import audit, audit_check
 from clinicdesk.storage.database import StorageError, integrity_ok, write_transaction
 from tests.conftest import PASSWORD, Clinic, make_clinic
 from tests.reliability.mounts import tmpfs
+from tests.ui.conftest import (
+    WindowFactory,
+    click_message_button,
+    open_window,
+    type_text,
+    when_modal,
+)
+
+__all__ = ["open_window"]  # the GUI tests' fixture, used by name
 
 
 def form(n: int) -> dict[str, str]:
@@ -206,3 +217,32 @@ def test_a_really_full_disk_still_lets_the_command_line_read(
     code, out, err = run("admin", "audit", "verify")
     assert (code, err) == (0, "")
     assert out.startswith("Audit trail intact")
+
+
+def test_saving_a_record_on_a_full_disk_says_so_keeps_the_typing_and_saves_later(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """The same, as the receptionist sees it: a message naming the disk, the edit still in the
+    form (nothing typed is lost), and Save working once space is freed."""
+    patient_id = clinic.services.patients.register(clinic.reception, form(1)).id
+    window = open_window(clinic.reception)
+    window.open_patient(patient_id)
+    email = window.demographics.editor("email")
+    assert isinstance(email, QLineEdit)
+    email.selectAll()
+    type_text(qtbot, email, "typed.before.the.disk.filled@example.com")
+    db = clinic.services.db
+    fill(clinic)
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok))
+    window.save_action.trigger()
+    qtbot.waitUntil(lambda: bool(seen))
+    assert "disk is full" in seen[0] and str(clinic.paths.data_dir) in seen[0]
+    assert email.text() == "typed.before.the.disk.filled@example.com"
+    assert window.has_unsaved_changes
+    stored = clinic.services.patients.get(clinic.admin, patient_id)
+    assert stored.details.email == "full1@example.com"
+    db.execute("PRAGMA max_page_count = 1073741823")
+    window.save_action.trigger()
+    assert not window.has_unsaved_changes
+    stored = clinic.services.patients.get(clinic.admin, patient_id)
+    assert stored.details.email == "typed.before.the.disk.filled@example.com"
