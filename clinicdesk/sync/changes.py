@@ -19,7 +19,7 @@ from clinicdesk.sync.connection import replicated_tables
 # Which columns of which tables name a content-addressed file, the store it is in and the
 # column holding the id its seal is bound to (``sealed_files.ContentStore``).
 FILE_COLUMNS: dict[str, list[tuple[str, str, str]]] = {
-    "photos": [("sha256", "photos", "id")],
+    "photos": [("sha256", "photos", "patient_id")],
     "consents": [
         ("signature_sha256", "consents", "patient_id"),
         ("scan_sha256", "consents", "patient_id"),

@@ -29,8 +29,7 @@ def store(root: Path, name: str, data_key: bytes) -> ContentStore:
 
 
 def bound_id(conn: apsw.Connection, table: str, row_id: str, schema: str = "main") -> str:
-    """The id a file named by ``table``'s row ``row_id`` is sealed to (the photo's own id; a
-    consent's patient)."""
+    """The id a file named by ``table``'s row ``row_id`` is sealed to (its patient's)."""
     bound = FILE_COLUMNS[table][0][2]
     if bound == "id":
         return row_id

@@ -355,6 +355,36 @@ def apply_at_replica(
             f'SELECT * FROM {hub_schema}."{table}" WHERE id = ?',
             (row_id,),
         )
+    _reconcile(conn, pushed, columns, hub_schema)
     result.changes = sum(1 for _ in iterate(changeset))
     result.taken = result.changes - result.kept
     return result
+
+
+def _reconcile(
+    conn: apsw.Connection,
+    pushed: dict[tuple[str, str], int | None],
+    columns: dict[str, list[str]],
+    hub_schema: str,
+) -> None:
+    """Each row this sync sent and nobody changed here since takes the hub's row whole: the
+    hub merged it or parked part of it (an archive against an edit, a clashing field), and
+    what the hub kept is the clinic's record; the parked value waits in ``sync_conflicts``."""
+    for (table, row_id), version in pushed.items():
+        if version is None or "version" not in columns.get(table, []):
+            continue
+        names = ", ".join(f'"{c}"' for c in columns[table])
+        here = conn.execute(f'SELECT {names} FROM main."{table}" WHERE id = ?', (row_id,))
+        mine = here.fetchone()
+        theirs = conn.execute(
+            f'SELECT {names} FROM {hub_schema}."{table}" WHERE id = ?', (row_id,)
+        ).fetchone()
+        if mine is None or theirs is None or mine == theirs:
+            continue
+        if mine[columns[table].index("version")] != version:
+            continue  # changed here while the sync ran: sent next time
+        conn.execute(
+            f'UPDATE main."{table}" SET ({names}) = '
+            f'(SELECT {names} FROM {hub_schema}."{table}" WHERE id = ?) WHERE id = ?',
+            (row_id, row_id),
+        )

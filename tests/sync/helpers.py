@@ -22,7 +22,9 @@ class Site:
     data_dir: Path
     hub: Path
 
-    def run(self, capsys: pytest.CaptureFixture[str], *argv: str, user: str = "admin") -> tuple[int, str, str]:
+    def run(
+        self, capsys: pytest.CaptureFixture[str], *argv: str, user: str = "admin"
+    ) -> tuple[int, str, str]:
         code = main(["--data-dir", str(self.data_dir), "--user", user, *argv])
         out, err = capsys.readouterr()
         return code, out, err
@@ -50,7 +52,9 @@ def rows(database: Path, key: bytes, table: str = "patients") -> list[tuple[Any,
         db.close()
 
 
-def make_sites(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[Site, Site, Path]:
+def make_sites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Site, Site, Path]:
     """The main clinic's installation (which makes the hub) and the satellite's laptop."""
     monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
     clinic = make_clinic(tmp_path / "main")
