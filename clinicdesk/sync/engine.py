@@ -296,6 +296,7 @@ def sync_with_hub(
     hub = HubFolder(hub_dir)
     hub.check()
     progress("Reading this installation's changes", 0, 1)
+    check_schemas(data_dir, key, hub)
     push = read_push(data_dir, key)
     bundle_id = uuid7()
     pushed = push_to_hub(hub, data_dir, key, push, bundle_id, progress, cancelled)
@@ -316,6 +317,19 @@ def sync_with_hub(
     result.patients_changed |= patients
     progress("Done", 1, 1)
     return result
+
+
+def check_schemas(data_dir: Path, key: bytes, hub: HubFolder) -> None:
+    """Refuse (``SchemaMismatch``, naming the side to update) unless this installation and
+    the hub are at the same schema version."""
+    names = []
+    for path, wal in ((Paths(data_dir).database, True), (hub.database, False)):
+        conn = connection.connect(path, key, wal=wal)
+        try:
+            names.append(connection.migration_names(conn))
+        finally:
+            conn.close()
+    connection.check_same_schema(names[0], names[1], here_name="this installation")
 
 
 def snapshot_path(data_dir: Path) -> Path:

@@ -16,8 +16,8 @@ import apsw
 
 from clinicdesk.domain.ids import uuid7
 from clinicdesk.paths import Paths
-from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.audit_anchor import AUDIT_ANCHORED
+from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.sync_state import HUB_KEY, INSTALLATION_KEY, LAST_SYNC_KEY
 from clinicdesk.sync import connection, files
 from clinicdesk.sync.changes import FILE_COLUMNS

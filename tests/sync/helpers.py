@@ -47,7 +47,7 @@ def data_key(data_dir: Path) -> bytes:
 def rows(database: Path, key: bytes, table: str = "patients") -> list[tuple[Any, ...]]:
     db = open_database(database, key)
     try:
-        return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()]
+        return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()]
     finally:
         db.close()
 

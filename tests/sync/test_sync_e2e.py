@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import open_clinic
 from clinicdesk.storage.keys import KeyRing
@@ -75,8 +76,8 @@ def test_a_day_of_offline_work_at_both_sites_ends_identical_with_the_conflict_pa
         admin = services.clinic.repo.user_by_name("admin")
         assert admin is not None
         acting = CurrentUser(
-            admin.id, "admin", admin.display_name, "admin", services.clinic.this_site().id
-        )  # type: ignore[arg-type]
+            admin.id, "admin", admin.display_name, Role.ADMIN, services.clinic.this_site().id
+        )
         current = services.patients.get(acting, archived)
         services.patients.set_archived(acting, archived, current.version, True)
     finally:
@@ -139,7 +140,7 @@ def test_a_day_of_offline_work_at_both_sites_ends_identical_with_the_conflict_pa
 def test_joining_names_the_sites_when_the_site_is_unknown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _main, satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    _main, _satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
     other = Site(tmp_path / "elsewhere", hub)
     code, _out, err = other.run(capsys, "join", str(hub), "--site", "Harrogate")
     assert code == 2
