@@ -38,6 +38,9 @@ class ChangeSummary:
     # (table, id) -> the row's version as the changeset leaves it (None: deleted)
     versions: dict[tuple[str, str], int | None] = field(default_factory=dict)
     patients: set[str] = field(default_factory=set)
+    # (table, row id) of rows whose file was re-bound to another record (a merge of two
+    # patients): an update that names no file column, so the file is looked up in the row
+    rebound: set[tuple[str, str]] = field(default_factory=set)
 
 
 def diff_changeset(
@@ -86,10 +89,12 @@ def summarise(changeset: bytes, columns: dict[str, list[str]]) -> ChangeSummary:
             summary.patients.add(row_id)
         if change.op == "DELETE":
             continue
-        for column, store, _bound in FILE_COLUMNS.get(table, []):
+        for column, store, bound in FILE_COLUMNS.get(table, []):
             sha256 = value(row, names.index(column))
             if sha256:
                 summary.files.add((store, str(sha256), table, row_id))
+            elif change.op == "UPDATE" and bound in names and value(row, names.index(bound)):
+                summary.rebound.add((table, row_id))
     return summary
 
 

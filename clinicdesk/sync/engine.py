@@ -147,7 +147,7 @@ def read_push(data_dir: Path, key: bytes) -> Push:
             wanted = [
                 (store, sha, files.bound_id(conn, table, row_id))
                 for store, sha, table, row_id in summary.files
-            ]
+            ] + files.rebound_files(conn, summary.rebound)
             site_id = connection.local_value(conn, THIS_SITE_KEY) or ""
             installation = connection.local_value(conn, INSTALLATION_KEY) or site_id
         connection.detach(conn, "base")
@@ -244,7 +244,7 @@ def pull_from_snapshot(
         wanted = [
             (store, sha, files.bound_id(reader, table, row_id))
             for store, sha, table, row_id in summary.files
-        ]
+        ] + files.rebound_files(reader, summary.rebound)
         connection.detach(reader, "base")
     finally:
         reader.close()

@@ -39,6 +39,23 @@ def bound_id(conn: apsw.Connection, table: str, row_id: str, schema: str = "main
     return "" if row is None or row[0] is None else str(row[0])
 
 
+def rebound_files(
+    conn: apsw.Connection, rows: Iterable[tuple[str, str]], schema: str = "main"
+) -> list[tuple[str, str, str]]:
+    """(store, sha256, bound id) of the files named by ``rows`` (``ChangeSummary.rebound``),
+    read from the rows themselves."""
+    found = []
+    for table, row_id in rows:
+        bound = bound_id(conn, table, row_id, schema)
+        for column, name, _bound in FILE_COLUMNS[table]:
+            row = conn.execute(
+                f'SELECT "{column}" FROM {schema}."{table}" WHERE id = ?', (row_id,)
+            ).fetchone()
+            if row is not None and row[0] and bound:
+                found.append((name, str(row[0]), bound))
+    return found
+
+
 def copy_files(
     wanted: Iterable[tuple[str, str, str]],
     source_root: Path,
@@ -57,7 +74,10 @@ def copy_files(
         if cancelled is not None and cancelled():
             raise SyncCancelled()
         target = store(target_root, name, data_key)
-        if not target.exists(sha256):
+        # A file already there but bound to another record was re-bound where it comes from
+        # (two patient records merged): it travels again, so it opens for its new record.
+        there = target.exists(sha256)
+        if not there or (bound and not target.opens_for(sha256, bound)):
             source = store(source_root, name, data_key)
             try:
                 data = source.get(sha256, bound)
@@ -67,7 +87,10 @@ def copy_files(
                     "the rows naming it were not sent. Run `clinicdesk verify` there; nothing "
                     "was changed."
                 ) from exc
-            target.put(data, bound, sha256=sha256)
+            if there:
+                target.replace(data, bound, sha256)
+            else:
+                target.put(data, bound, sha256=sha256)
             target.get(sha256, bound)  # read back: the copy opens and hashes right
             copied += 1
         if progress is not None:
