@@ -8,9 +8,11 @@ unlocks it with their password (``CLINICDESK_PASSWORD`` or a prompt) or the reco
 
 ``sync --hub DIR`` prints the counts (sent, received, parked); with ``--json`` one object on
 stdout and each progress step as one JSON object per line on stderr (``step``, ``done``,
-``total``), which is what the GUI reads when it runs this command as a child process. SIGTERM
-(the GUI's Cancel) stops the sync cleanly between steps; it can also be killed outright, and
-the next sync completes it.
+``total``), which is what the GUI reads when it runs this command as a child process. The GUI
+gives its child the signed-in user's data key on stdin (``--key-from-stdin``, also taken by
+``hub create``): the window never keeps the password, and the key is never on a command
+line. SIGTERM (the GUI's Cancel) stops the sync cleanly between steps; it can also be killed
+outright, and the next sync completes it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def add_sync_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     create.add_argument("dir", metavar="DIR")
     create.add_argument("--json", action="store_true")
+    _key_option(create)
     join = commands.add_parser(
         "join",
         help="a new installation of the hub's clinic in --data-dir (new or empty), for one of "
@@ -66,9 +69,32 @@ def add_sync_commands(commands: argparse._SubParsersAction[Any]) -> None:
         "without: take the hub's reply bundle",
     )
     sync.add_argument("--json", action="store_true")
+    _key_option(sync)
     conflicts = commands.add_parser("conflicts", help="changes sync parked, with both values")
     conflicts.add_argument("--all", action="store_true", help="include resolved ones")
     conflicts.add_argument("--json", action="store_true")
+
+
+def _key_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key-from-stdin",
+        action="store_true",
+        help="read the clinic's data key (hex) from stdin instead of a password: for the "
+        "ClinicDesk window, which runs this command for its signed-in user",
+    )
+
+
+def _key_from_stdin() -> bytes:
+    """The data key the window writes to this child's stdin (one line of hex), never on the
+    command line or in the environment, where other programs could read it."""
+    text = sys.stdin.readline().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise UserError("--key-from-stdin needs the clinic's data key as 64 hex digits on stdin.")
+    return key
 
 
 def _progress(as_json: bool) -> Any:
@@ -108,7 +134,11 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
             f"Joined the hub as {joined.site_name}: {paths.data_dir} ({joined.files} files)",
         )
         return 0
-    password = ask_password(f"Password for {args.user}: ")
+    password: str | bytes = (
+        _key_from_stdin()
+        if getattr(args, "key_from_stdin", False)
+        else ask_password(f"Password for {args.user}: ")
+    )
     if args.command == "hub":
         made = sync.create_hub(paths, args.user, password, Path(args.dir))
         _emit(out, args.json, made.to_json(), f"Hub made at {made.hub_dir} ({made.files} files)")

@@ -26,7 +26,7 @@ from clinicdesk.domain.ids import SiteId
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import PermissionDenied, UserError
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import ClinicServices, open_clinic, unlock_clinic
+from clinicdesk.services.context import ClinicServices, SignedIn, open_clinic, unlock_clinic
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.database import write_transaction
@@ -42,11 +42,35 @@ Cancelled = Callable[[], bool]
 __all__ = ["SyncResult", "create_hub", "export_bundle", "import_bundle", "join_hub"]
 
 
+# A password, or (the GUI's child process, given it on stdin) the data key itself.
+Secret = str | bytes
+
+
+def _with_key(paths: Paths, username: str, key: bytes) -> SignedIn:
+    """The session of ``username`` (active) in a clinic opened with ``key``, as the window of
+    a signed-in user hands it to its sync child: the database opens only with the clinic's key
+    (anything else is refused, nothing changed)."""
+    if not paths.keyring.exists():
+        raise UserError("This data folder holds no clinic yet: create one first.")
+    services = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
+    try:
+        row = services.clinic.repo.user_by_name(username.strip().lower())
+        if row is None or not row.active:
+            raise UserError("The user name or data key is wrong.")
+        return SignedIn(services, services.clinic.user(row.username))
+    except BaseException:
+        services.close()
+        raise
+
+
 def _signed_in(
-    paths: Paths, username: str, password: str, permission: Permission
+    paths: Paths, username: str, password: Secret, permission: Permission
 ) -> tuple[CurrentUser, bytes]:
     """Sign in, check ``permission``, and close the ordinary connection again."""
-    signed = unlock_clinic(paths, username, password)
+    if isinstance(password, bytes):
+        signed = _with_key(paths, username, password)
+    else:
+        signed = unlock_clinic(paths, username, password)
     try:
         require(signed.services.db, signed.user, permission, entity="sync")
         key = signed.services.data_key
@@ -91,7 +115,7 @@ class HubCreated:
         return {"hub": str(self.hub_dir), "files": self.files}
 
 
-def create_hub(paths: Paths, username: str, password: str, hub_dir: Path) -> HubCreated:
+def create_hub(paths: Paths, username: str, password: Secret, hub_dir: Path) -> HubCreated:
     """Make ``hub_dir`` the clinic's hub from this installation (administrators)."""
     user, key = _signed_in(paths, username, password, Permission.MANAGE_CLINIC)
     copied = hub.create_hub(paths.data_dir, key, hub_dir)
@@ -170,7 +194,7 @@ class SyncDone:
 def sync_with_hub(
     paths: Paths,
     username: str,
-    password: str,
+    password: Secret,
     hub_dir: Path,
     *,
     progress: Progress | None = None,
@@ -189,7 +213,7 @@ def sync_with_hub(
     return SyncDone(result, open_conflicts)
 
 
-def export_bundle(paths: Paths, username: str, password: str, dest_dir: Path) -> bundle.Exported:
+def export_bundle(paths: Paths, username: str, password: Secret, dest_dir: Path) -> bundle.Exported:
     """This installation's changes, with their files, in one sealed bundle in ``dest_dir``."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
     exported = bundle.export_bundle(paths.data_dir, key, dest_dir)
@@ -198,7 +222,7 @@ def export_bundle(paths: Paths, username: str, password: str, dest_dir: Path) ->
 
 
 def import_bundle(
-    paths: Paths, username: str, password: str, bundle_file: Path, hub_dir: Path | None
+    paths: Paths, username: str, password: Secret, bundle_file: Path, hub_dir: Path | None
 ) -> bundle.Imported:
     """With ``hub_dir`` (at the hub's PC): apply a replica's bundle to the hub and write the
     reply bundle beside it. Without (at the replica): take a reply bundle's changes."""
