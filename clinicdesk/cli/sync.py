@@ -134,22 +134,22 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
             f"Joined the hub as {joined.site_name}: {paths.data_dir} ({joined.files} files)",
         )
         return 0
-    password: str | bytes = (
+    secret: str | bytes = (
         _key_from_stdin()
         if getattr(args, "key_from_stdin", False)
         else ask_password(f"Password for {args.user}: ")
     )
     if args.command == "hub":
-        made = sync.create_hub(paths, args.user, password, Path(args.dir))
+        made = sync.create_hub(paths, args.user, secret, Path(args.dir))
         _emit(out, args.json, made.to_json(), f"Hub made at {made.hub_dir} ({made.files} files)")
         return 0
     if args.export_bundle:
-        exported = sync.export_bundle(paths, args.user, password, Path(args.export_bundle))
+        exported = sync.export_bundle(paths, args.user, secret, Path(args.export_bundle))
         _emit(out, args.json, exported.to_json(), str(exported.path))
         return 0
     if args.import_bundle:
         hub_dir = Path(args.hub) if args.hub else None
-        imported = sync.import_bundle(paths, args.user, password, Path(args.import_bundle), hub_dir)
+        imported = sync.import_bundle(paths, args.user, secret, Path(args.import_bundle), hub_dir)
         data = imported.to_json()
         text = (
             f"sent {imported.sent}, parked {imported.parked}; reply: {imported.path}"
@@ -170,7 +170,7 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
         done = sync.sync_with_hub(
             paths,
             args.user,
-            password,
+            secret,
             Path(args.hub),
             progress=_progress(args.json),
             cancelled=lambda: stop["asked"],
