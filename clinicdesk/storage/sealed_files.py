@@ -334,6 +334,33 @@ class ContentStore:
         with contextlib.suppress(OSError):
             self.path_of(sha256).unlink()
 
+    def opens_for(self, sha256: str, record_id: str) -> bool:
+        """Whether the stored file opens for ``record_id`` (False when missing or bound to
+        another record)."""
+        try:
+            self.get(sha256, record_id)
+        except SealedFileError:
+            return False
+        return True
+
+    def reseal(self, sha256: str, from_id: str, to_id: str) -> None:
+        """Bind the stored file to ``to_id`` instead of ``from_id`` (a record merged into
+        another): opened and checked first, then rewritten whole (temp name, rename). A file
+        that already opens for ``to_id`` is left alone."""
+        if self.opens_for(sha256, to_id):
+            return
+        data = self.get(sha256, from_id)
+        write_sealed(self.path_of(sha256), data, self._key, self._associated(sha256, to_id))
+
+    def replace(self, data: bytes, record_id: str, sha256: str) -> None:
+        """Store ``data`` (checked against ``sha256``) for ``record_id`` over whatever file of
+        that content is there: sync bringing a file that was re-bound to another record."""
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise SealBroken(sha256, "content does not match its sha256")
+        path = self.path_of(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_sealed(path, data, self._key, self._associated(sha256, record_id))
+
     def get(self, sha256: str, record_id: str) -> bytes:
         """The original bytes; ``SealBroken`` unless the file opens for this sha256 and record
         and its content hashes to ``sha256``; ``SealedFileMissing`` if it is not there."""

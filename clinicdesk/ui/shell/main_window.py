@@ -103,6 +103,9 @@ class MainWindow(RecordSavingWindow):
         self.setWindowTitle(f"{title}[*]")  # [*] shows the unsaved-changes mark
         self._build()
         self._build_actions()
+        from clinicdesk.ui.sync.control import SyncControl
+
+        self.sync_control = SyncControl(self)  # the Sync button, conflicts, sites and sync
         self._apply_role()
         self.show_placeholder()
         self.show_signed_in()
@@ -233,6 +236,7 @@ class MainWindow(RecordSavingWindow):
         self.subject_access_action.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
         if self._record_tabs is not None:
             self.apply_role_to_tabs(self._record_tabs)
+        self.sync_control.apply_role()
         # The Admin menu shows only while it holds something this user may use.
         self.admin_menu.menuAction().setVisible(
             any(a.isVisible() and not a.isSeparator() for a in self.admin_menu.actions())
@@ -484,6 +488,8 @@ class MainWindow(RecordSavingWindow):
             else self.confirm_leave()
         ):
             event.ignore()
+        elif self.sync_control.sync_before_closing(self.close):
+            event.ignore()  # this site's changes to the hub first; it closes the window after
         elif self.auto_backup is not None and self.auto_backup.backup_before_closing(self.close):
             event.ignore()  # the day's backup first (with progress); it closes the window after
         else:

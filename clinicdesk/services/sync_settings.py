@@ -1,0 +1,62 @@
+"""This installation's sync settings and state, for the window (no sync engine here).
+
+Kept in ``local_state`` (this installation's own facts, never replicated): the hub's folder
+(``hub_dir``: set by ``hub create`` and ``join``, or chosen in Admin > Sites and sync), when the
+last sync succeeded (``last_sync_at``, written by the engine) and how often the window syncs in
+the background (``sync_every_minutes``; 0 = only when asked).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from clinicdesk.domain.roles import Permission
+from clinicdesk.errors import ValidationError
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.clinic import ClinicRepository
+from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.sync_state import HUB_KEY, LAST_SYNC_KEY
+
+EVERY_KEY = "sync_every_minutes"
+DEFAULT_EVERY_MINUTES = 5
+MAX_EVERY_MINUTES = 24 * 60
+
+
+class SyncSettings:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.repo = ClinicRepository(db)
+
+    def hub_dir(self) -> Path | None:
+        value = self.repo.local(HUB_KEY)
+        return Path(value) if value else None
+
+    def set_hub_dir(self, user: CurrentUser, folder: Path) -> None:
+        require(self.db, user, Permission.MANAGE_CLINIC, entity="sync")
+        with write_transaction(self.db):
+            self.repo.set_local(HUB_KEY, str(folder))
+            audit.append(self.db, user.actor, "update", "sync", "hub_dir", {})
+
+    def last_sync_at(self) -> datetime | None:
+        value = self.repo.local(LAST_SYNC_KEY)
+        try:
+            return datetime.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    def every_minutes(self) -> int:
+        value = self.repo.local(EVERY_KEY)
+        return int(value) if value and value.isdigit() else DEFAULT_EVERY_MINUTES
+
+    def set_every_minutes(self, user: CurrentUser, minutes: int) -> int:
+        require(self.db, user, Permission.MANAGE_CLINIC, entity="sync")
+        if not 0 <= minutes <= MAX_EVERY_MINUTES:
+            raise ValidationError(
+                {"sync_every_minutes": f"must be 0 (never) to {MAX_EVERY_MINUTES} minutes"}
+            )
+        with write_transaction(self.db):
+            self.repo.set_local(EVERY_KEY, str(minutes))
+            audit.append(self.db, user.actor, "update", "sync", EVERY_KEY, {"minutes": minutes})
+        return minutes
