@@ -67,6 +67,13 @@ class Paths:
         repeated failures holds before the (encrypted) database can be opened."""
         return self.data_dir / "login_attempts.json"
 
+    @property
+    def unfinished_restore(self) -> Path:
+        """Present while a restore moves a backup's files into a folder that already held a
+        fresh start's files (services.restore); with no database beside it, the folder holds
+        no clinic yet."""
+        return self.data_dir / "restore-unfinished.json"
+
     def ensure(self) -> None:
         """Create the data folder and its backups and logs folders. On read-only storage an
         existing data folder is used as it is (the clinic opens for reading only)."""

@@ -63,6 +63,42 @@ NOT_AT_START_UP = (
     # The first-run screen and the demo clinic, only on an empty data folder.
     "clinicdesk.ui.shell.first_run",
     "clinicdesk.services.demo",
+    # The record's side of the main window (its header, the forms' identity line) and the
+    # lock screen, made when a record is first opened or the window first locks.
+    "clinicdesk.ui.shell.patient_header",
+    "clinicdesk.ui.widgets.patient_identity",
+    "clinicdesk.ui.shell.lock_screen",
+    # uuid brings platform with it; ids are written out by hand (domain.ids).
+    "uuid",
+    # The medical history and classifications, read and written with an open record.
+    "clinicdesk.domain.medical",
+    "clinicdesk.domain.classification",
+)
+
+# Beyond those, what the main window's first screen (the search, the list, the menus) does
+# without: the forms' helpers (in the application the sign-in dialog has them first) and the
+# Qt classes it does not show. PySide makes a class's Python enums when the class is first
+# used, some 20 us a member; and meeting an object made inside Qt (a view's own viewport, the
+# objects an application-wide event filter sees) it looks through every class in turn, making
+# all their enums (QWizard and QProcess stand for those: nothing of ours uses them).
+MAIN_WINDOW_DOES_WITHOUT = (
+    "clinicdesk.ui.widgets.fields",
+    "clinicdesk.ui.widgets.dates",
+    "PySide6.QtWidgets.QMessageBox",
+    "PySide6.QtWidgets.QInputDialog",
+    "PySide6.QtWidgets.QFileDialog",
+    "PySide6.QtWidgets.QDialogButtonBox",
+    "PySide6.QtWidgets.QFormLayout",
+    "PySide6.QtWidgets.QPushButton",
+    "PySide6.QtWidgets.QPlainTextEdit",
+    "PySide6.QtWidgets.QTextBrowser",
+    "PySide6.QtWidgets.QTabWidget",
+    "PySide6.QtWidgets.QCalendarWidget",
+    "PySide6.QtWidgets.QStyle",
+    "PySide6.QtWidgets.QWizard",
+    "PySide6.QtGui.QIcon",
+    "PySide6.QtGui.QPainter",
+    "PySide6.QtCore.QProcess",
 )
 
 # Any module of a package loads the package itself, so the names are enough to look for.
@@ -91,12 +127,10 @@ def test_the_start_up_modules_do_not_import_what_only_later_actions_need() -> No
     assert _run(script) == "[]"
 
 
-def test_opening_the_clinic_and_showing_the_main_window_loads_none_of_them(
-    clinic: Clinic,
-) -> None:
+def _main_window_script(report: str) -> str:
     """As the start-up bench does: open the clinic with its key (the check deferred, as at
-    sign-in), build and show the window, let the event loop turn once."""
-    script = (
+    sign-in), build and show the window, let the event loop turn once; then ``report``."""
+    return (
         "import sys\n"
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -111,8 +145,31 @@ def test_opening_the_clinic_and_showing_the_main_window_loads_none_of_them(
         "window.show()\n"
         "QTimer.singleShot(0, app.quit)\n"
         "app.exec()\n"
-        "services.close()\n" + REPORT_NOT_LOADED
+        "services.close()\n" + report
     )
+
+
+def test_opening_the_clinic_and_showing_the_main_window_loads_none_of_them(
+    clinic: Clinic,
+) -> None:
+    script = _main_window_script(REPORT_NOT_LOADED)
+    assert _run(script, str(clinic.paths.data_dir), clinic.key.hex()) == "[]"
+
+
+def test_the_main_window_starts_without_the_record_forms_helpers_or_unused_qt_classes(
+    clinic: Clinic,
+) -> None:
+    """A Qt class is loaded once its name is in its module (``PySide6.QtWidgets`` and so on)."""
+    report = (
+        f"DOES_WITHOUT = {MAIN_WINDOW_DOES_WITHOUT!r}\n"
+        "def loaded(name):\n"
+        "    module, _, cls = name.rpartition('.')\n"
+        "    if module.startswith('PySide6.'):\n"
+        "        return cls in vars(sys.modules[module])\n"
+        "    return name in sys.modules\n"
+        "print(sorted(name for name in DOES_WITHOUT if loaded(name)))\n"
+    )
+    script = _main_window_script(report)
     assert _run(script, str(clinic.paths.data_dir), clinic.key.hex()) == "[]"
 
 

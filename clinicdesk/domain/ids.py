@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import NewType
 
@@ -35,7 +34,8 @@ def uuid7() -> str:
         _last_uuid7 = fresh
     millis, rand_a, rand_b = fresh >> _RANDOM_BITS, (fresh >> 62) & 0x0FFF, fresh & ((1 << 62) - 1)
     value = millis << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    digits = f"{value:032x}"  # as str(uuid.UUID(int=value)), without importing uuid (platform)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def utc_now() -> str:

@@ -69,7 +69,7 @@ from clinicdesk.storage.database import (
 from clinicdesk.storage.migrations import migrations
 from clinicdesk.storage.sealed_files import ContentStore, fsync_directory
 
-__all__ = ["ArchiveDamaged", "BackupStopped"]
+__all__ = ["SUFFIX", "ArchiveDamaged", "BackupStopped"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ NOT_IN_BACKUP = {
     "photos-unreferenced": "photo files no record points at, moved out of the store",
     "login_attempts.json": "failed sign-in counts on this PC",
     "window.ini": "the size and place of this PC's window",
-    "backup-schedule.json": "this PC's backup folder and the last backup's outcome",
+    "backup-schedule.json": "this PC's automatic backup folder and the last attempt",
+    "restore-unfinished.json": "only while a restore moves its files in (services.restore)",
     f"{DATABASE_NAME}-wal": "part of the live database; the copy in the archive includes it",
     f"{DATABASE_NAME}-shm": "SQLite's shared-memory index of the live database",
 }

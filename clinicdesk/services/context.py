@@ -328,7 +328,13 @@ class SignedIn:
 
 
 def clinic_exists(paths: Paths) -> bool:
-    return paths.keyring.exists() or paths.database.exists()
+    """A database, or a key ring (whose database is missing: sign-in says so). A key ring
+    that a restore stopped midway (``Paths.unfinished_restore``) had moved in before the
+    database is not a clinic: the first-run screen is shown, and the restore can be run
+    again."""
+    if paths.database.exists():
+        return True
+    return paths.keyring.exists() and not paths.unfinished_restore.exists()
 
 
 def _remove_database_files(paths: Paths) -> None:
@@ -344,6 +350,11 @@ def create_clinic_storage(
     ring holding it for the first admin and for the recovery key (returned for printing)."""
     if clinic_exists(paths):
         raise UserError("This data folder already holds a clinic; nothing was changed.")
+    if paths.unfinished_restore.exists():
+        raise UserError(
+            f'A restore into {paths.data_dir} stopped before it was finished: run "Restore '
+            'from a backup" again to finish it. Nothing was changed.'
+        )
     data_key = new_data_key()
     services = open_clinic(paths, today, data_key=data_key)
     try:

@@ -10,17 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from clinicdesk.domain.classification import Classification, validate_classification
 from clinicdesk.domain.dates import BEFORE_BIRTH, format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.ids import PatientId, SiteId
-from clinicdesk.domain.medical import (
-    BannerItem,
-    MedicalHistory,
-    banner_items,
-    dates_before_birth,
-)
 from clinicdesk.domain.patient import (
     Patient,
     PatientDetails,
@@ -42,6 +36,13 @@ from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import ListKey, PatientRepository
 from clinicdesk.storage.retention import RetentionRepository
+
+# The medical history and classifications come with an open record, not with the patient
+# list: imported where used, so that start-up does without them (their coded lists are slow
+# to make).
+if TYPE_CHECKING:
+    from clinicdesk.domain.classification import Classification
+    from clinicdesk.domain.medical import BannerItem, MedicalHistory
 
 Today = Callable[[], date]
 RESTRICTED = (
@@ -181,6 +182,8 @@ class PatientService:
         return patient
 
     def record(self, user: CurrentUser, patient_id: str) -> PatientRecord:
+        from clinicdesk.domain.medical import banner_items
+
         """The whole record as this user may see it (audited as one view)."""
         patient = self.get(user, patient_id)
         history = self.repo.get_medical_history(patient_id)
@@ -258,6 +261,8 @@ class PatientService:
     # -- medical history ------------------------------------------------------------------
 
     def banner(self, user: CurrentUser, patient_id: str) -> list[BannerItem]:
+        from clinicdesk.domain.medical import banner_items
+
         require(self.db, user, Permission.RED_FLAG_BANNER, entity="patient", entity_id=patient_id)
         return banner_items(self.repo.get_medical_history(patient_id))
 
@@ -274,6 +279,8 @@ class PatientService:
         require(
             self.db, user, Permission.EDIT_MEDICAL, entity="medical_history", entity_id=patient_id
         )
+        from clinicdesk.domain.medical import dates_before_birth
+
         with write_transaction(self.db):
             patient = self._must_get(patient_id)
             if errors := dates_before_birth(history, patient.details.date_of_birth):
@@ -317,6 +324,8 @@ class PatientService:
         require(
             self.db, user, Permission.EDIT_MEDICAL, entity="classification", entity_id=patient_id
         )
+        from clinicdesk.domain.classification import validate_classification
+
         classification = validate_classification(
             scale, grade, assessed_on, note, today=self.today()
         )

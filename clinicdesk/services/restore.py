@@ -5,14 +5,23 @@ API (the command line, and "Restore from a backup" on the first-run screen, on a
     restore_backup(archive, paths, username, *, password=None, recovery_key=None,
                    progress=None, cancelled=None) -> RestoreResult
 
-``paths.data_dir`` must be new or empty. ``username`` is an administrator of the backed-up
-clinic; either their ``password`` or the clinic's ``recovery_key`` unlocks the data key from
-the archive's own key ring. Everything is first written to a hidden folder beside the target
-and checked there (every member's hash, the database's integrity, the audit chain against the
-manifest's head); only then is that folder renamed to the target. Any refusal (a damaged or
-truncated archive, a newer ClinicDesk's archive, a wrong password or recovery key, a target
-that holds files, someone who is not an administrator) is a ``UserError`` that says why, and
-leaves the target as it was. The restore is audited in the restored clinic's trail.
+``paths.data_dir`` must be new or empty, or hold only what a first start leaves there (the
+first-run screen's folder: empty ``backups``, ``logs`` with the log file, the sign-in count and
+backup settings; never a database, key ring, photos or consents). ``username`` is an
+administrator of the backed-up clinic; either their ``password`` or the clinic's
+``recovery_key`` unlocks the data key from the archive's own key ring. Everything is first
+written to a hidden folder beside the target and checked there (every member's hash, the
+database's integrity, the audit chain against the manifest's head); only then is that folder
+renamed to the target, or, beside a first start's files, its contents moved in one by one
+with the database last (``_move_in``: a stop midway leaves a folder that is still new to the
+first-run screen). Any refusal (a damaged or truncated archive, a newer ClinicDesk's archive,
+a wrong password or recovery key, a target that holds other files, someone who is not an
+administrator) is a ``UserError`` that says why, and leaves the target as it was. The restore
+is audited in the restored clinic's trail.
+
+``check_restored(paths, username, *, password=None, recovery_key=None, progress=None,
+cancelled=None) -> VerifyReport`` then runs the data check (``services.verify``) on the restored
+clinic as that administrator, as "Restore from a backup" does before the app opens on it.
 
 ``RestoreResult.notes()`` says when the backup was made and names any newer backup of the same
 clinic found beside the archive or beside the target folder: restoring an older archive is
@@ -24,13 +33,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import DatabaseTooNew, UserError
@@ -38,6 +48,8 @@ from clinicdesk.paths import DATABASE_NAME, Paths
 from clinicdesk.services.backup import (
     KEYRING_NAME,
     MEMBER_NAME,
+    STORES,
+    WORK_PREFIX,
     ArchiveInfo,
     Cancelled,
     Progress,
@@ -48,16 +60,27 @@ from clinicdesk.services.backup import (
 )
 from clinicdesk.services.context import open_clinic
 from clinicdesk.storage import audit, audit_check
-from clinicdesk.storage.archive import ArchiveDamaged, ArchiveHeader, ArchiveTooNew, read_members
+from clinicdesk.storage.archive import (
+    SUFFIX,
+    ArchiveDamaged,
+    ArchiveHeader,
+    ArchiveTooNew,
+    read_members,
+)
+from clinicdesk.storage.audit_anchor import ANCHOR_NAME
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing, KeyRingError
 from clinicdesk.storage.migrations import known_migration_names
 from clinicdesk.storage.sealed_files import fsync_directory
 
+if TYPE_CHECKING:
+    from clinicdesk.services.verify import VerifyReport
+
 log = logging.getLogger(__name__)
 
 NOTHING_CHANGED = "Nothing was restored and the folder was not changed."
+UNFINISHED_NAME = Paths(Path()).unfinished_restore.name
 
 
 @dataclass(frozen=True)
@@ -93,18 +116,54 @@ def _refuse(message: str) -> UserError:
     return UserError(f"{message} {NOTHING_CHANGED}")
 
 
-def _check_target(target: Path) -> None:
+# What a fresh start leaves in a data folder before any clinic exists (``Paths.ensure`` and the
+# log file, a failed sign-in's count, the automatic backups' settings): a restore goes in beside
+# it. Anything else in the folder is refused.
+FRESH_START_FILES = frozenset({"login_attempts.json", "backup-schedule.json"})
+LOG_FILE = re.compile(r"clinicdesk\.log(?:\.\d+)?")
+BACKUP_FILE = re.compile(rf"clinicdesk-.+{re.escape(SUFFIX)}|{re.escape(WORK_PREFIX)}.+")
+# What a restore stopped midway may have moved in (never the database: it goes last).
+RESTORED_BEFORE_DATABASE = frozenset({KEYRING_NAME, ANCHOR_NAME, *STORES})
+
+
+def _fresh_start_item(entry: Path, unfinished: bool) -> bool:
+    """``entry`` (in the target folder) is something a fresh start leaves, or a restore stopped
+    midway had moved in before the database (``unfinished``: that restore's marker is there)."""
+    name = entry.name
+    if entry.is_symlink():
+        return False
+    if entry.is_dir():
+        if name == "logs":
+            pattern = LOG_FILE
+        elif name == "backups":
+            pattern = BACKUP_FILE
+        else:
+            return unfinished and name in STORES
+        return all(inner.is_file() and pattern.fullmatch(inner.name) for inner in entry.iterdir())
+    if name in FRESH_START_FILES or name == UNFINISHED_NAME:
+        return True
+    return unfinished and name in RESTORED_BEFORE_DATABASE
+
+
+def _check_target(paths: Paths) -> bool:
+    """Refuse a target that is a file or holds anything but a fresh start's files; True when
+    it holds such files (the restore then moves its files in beside them)."""
+    target = paths.data_dir
     if not target.exists():
-        return
+        return False
     if not target.is_dir():
         raise UserError(f"{target} is a file, not a folder: choose a new or empty folder.")
     inside = list(target.iterdir())
-    if inside:
+    unfinished = paths.unfinished_restore.exists() and not paths.database.exists()
+    others = [entry for entry in inside if not _fresh_start_item(entry, unfinished)]
+    if others:
         raise UserError(
-            f"The folder {target} is not empty ({len(inside)} item(s) in it): a backup is only "
-            "restored into a new or empty folder, so that nothing there is overwritten. Choose "
-            "another folder. Nothing was changed."
+            f"The folder {target} is not empty ({len(others)} item(s) in it that ClinicDesk "
+            f"did not make on a first start, e.g. {others[0].name}): a backup is only restored "
+            "into a new or empty folder, so that nothing there is overwritten. Choose another "
+            "folder. Nothing was changed."
         )
+    return bool(inside)
 
 
 def _check_versions(header: ArchiveHeader) -> None:
@@ -183,7 +242,7 @@ def restore_backup(
     archive = Path(archive)
     target = paths.data_dir
     username = username.strip().lower()
-    _check_target(target)
+    beside_fresh_start = _check_target(paths)
     try:
         handle, header = open_archive(archive)
     except ArchiveTooNew:
@@ -209,10 +268,13 @@ def restore_backup(
             result = _restore_into(
                 handle, header, info, staging, username, password, recovery_key, progress, cancelled
             )
-            if target.exists():
-                target.rmdir()  # checked empty above
-            os.replace(staging, target)
-            fsync_directory(target.parent)
+            if beside_fresh_start:
+                _move_in(staging, paths)
+            else:
+                if target.exists():
+                    target.rmdir()  # checked empty above
+                os.replace(staging, target)
+                fsync_directory(target.parent)
         except OSError as exc:
             raise _refuse(
                 f"Writing to {target.parent} failed ({exc.strerror or type(exc).__name__})."
@@ -280,6 +342,43 @@ def _restore_into(
     return data_key, dict(manifest["counts"]), sink.files, missing
 
 
+def _move_in(staging: Path, paths: Paths) -> None:
+    """Move the checked staging folder's contents into a target that holds a fresh start's
+    files (the first-run screen's folder: its log file is open), one item at a time, the
+    database LAST. The database's presence is what makes a clinic exist, and until it is in
+    place ``Paths.unfinished_restore`` marks the key ring and files moved in so far as a
+    restore's: if the program or the PC stops midway, the folder is still a new one to the
+    first-run screen (``context.clinic_exists``), and restoring again replaces those files.
+    If a move fails, the files moved in are taken out again."""
+    target = paths.data_dir
+    marker = paths.unfinished_restore
+    marker.write_text('{"restoring": true}\n', encoding="utf-8")
+    fsync_directory(target)
+    moved: list[Path] = []
+    try:
+        for item in sorted(staging.iterdir(), key=lambda p: (p.name == DATABASE_NAME, p.name)):
+            destination = target / item.name
+            if destination.is_dir():  # what a restore stopped midway had moved in (checked)
+                shutil.rmtree(destination)
+            os.replace(item, destination)
+            moved.append(destination)
+            if item.name != DATABASE_NAME:
+                fsync_directory(target)  # every other file is in place before the database
+    except OSError:
+        for destination in reversed(moved):
+            with contextlib.suppress(OSError):
+                if destination.is_dir():
+                    shutil.rmtree(destination)
+                else:
+                    destination.unlink()
+        with contextlib.suppress(OSError):
+            marker.unlink()
+        raise
+    fsync_directory(target)
+    marker.unlink()
+    fsync_directory(target)
+
+
 def _audit_restore(
     paths: Paths, data_key: bytes, username: str, info: ArchiveInfo, today: Callable[[], date]
 ) -> list[str]:
@@ -297,5 +396,31 @@ def _audit_restore(
             {"archive_id": info.archive_id, "archive_created_at": info.created_at},
         )
         return audit_check.verify_chain(services.db)
+    finally:
+        services.close()
+
+
+def check_restored(
+    paths: Paths,
+    username: str,
+    *,
+    password: str | None = None,
+    recovery_key: str | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    today: Callable[[], date] = date.today,
+) -> VerifyReport:
+    """The data check (``services.verify``: database, every file's hash, the audit chain) on
+    the clinic ``restore_backup`` just put in ``paths``, as ``username`` (the administrator who
+    restored it, with the same password or recovery key). Audited, as every check is."""
+    from clinicdesk.services.verify import VerifyService
+
+    ring = KeyRing.load(paths.keyring)
+    data_key = _unlock(ring, username.strip().lower(), password, recovery_key)
+    services = open_clinic(paths, today, data_key=data_key, keyring=ring)
+    try:
+        user = services.clinic.user(username.strip().lower())
+        check = VerifyService(services.db, paths, data_key)
+        return check.verify(user, progress=progress, cancelled=cancelled)
     finally:
         services.close()

@@ -463,7 +463,8 @@ def describe_sqlite_error(exc: sqlite3.Error, path: Path | str | None = None) ->
     if "locked" in text or "busy" in text:
         return "The database is busy in another ClinicDesk window. Wait a moment and try again."
     if "full" in text:
-        return "The disk is full, so nothing was saved. Free some space and save again."
+        on = f" ({Path(path).parent})" if path else ""
+        return f"The disk is full{on}, so nothing was saved. Free some space there and save again."
     if "readonly" in text or "read-only" in text:
         return f"The database{where} is on read-only storage, so it cannot be changed."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
@@ -528,7 +529,18 @@ def write_transaction(db: Database) -> Iterator[Database]:
 def _describe(db: Database, exc: sqlite3.Error) -> str:
     if db.read_only is not None and _is_read_only_error(exc):
         return db.read_only
-    return describe_sqlite_error(exc)
+    return describe_sqlite_error(exc, _file_of(db))
+
+
+def _file_of(db: Database) -> str | None:
+    """The database's file, to name its disk in a message (None for one in memory)."""
+    try:
+        for _seq, name, file in db.conn.execute("PRAGMA database_list"):
+            if name == "main":
+                return str(file) or None
+    except sqlite3.Error:
+        pass
+    return None
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

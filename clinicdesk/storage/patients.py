@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clinicdesk.domain.classification import Classification, HairLossScale
 from clinicdesk.domain.identifiers import phone_digits
 from clinicdesk.domain.ids import PatientId, SiteId, UserId, utc_now
-from clinicdesk.domain.medical import (
-    Allergy,
-    HairTreatment,
-    HairTreatmentDrug,
-    LabResult,
-    LabTest,
-    MedicalHistory,
-    Medication,
-    RedFlag,
-    RedFlagCode,
-    TreatmentResponse,
-)
 from clinicdesk.domain.patient import (
     PATIENT_FIELDS,
     Patient,
@@ -33,6 +20,11 @@ from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.records import Actor, insert_record, update_record
 from clinicdesk.storage.retention import NOT_RESTRICTED
 from clinicdesk.storage.search import dob_token, folded_variant, parse_query
+
+# Read and written with an open record, not for the patient list (start-up does without them).
+if TYPE_CHECKING:
+    from clinicdesk.domain.classification import Classification
+    from clinicdesk.domain.medical import MedicalHistory
 
 SUMMARY_COLUMNS = (
     "id, first_name, last_name, preferred_name, date_of_birth, sex, nhs_number, phone, "
@@ -284,6 +276,19 @@ class PatientRepository:
     # -- medical history ------------------------------------------------------------------
 
     def get_medical_history(self, patient_id: str) -> MedicalHistory:
+        from clinicdesk.domain.medical import (
+            Allergy,
+            HairTreatment,
+            HairTreatmentDrug,
+            LabResult,
+            LabTest,
+            MedicalHistory,
+            Medication,
+            RedFlag,
+            RedFlagCode,
+            TreatmentResponse,
+        )
+
         head = self.db.execute(
             "SELECT version, pcos, iron_deficiency, telogen_triggers, family_history, "
             "age_at_onset, expectations, body_dysmorphic_concern, notes "
@@ -480,6 +485,8 @@ class PatientRepository:
     # -- classification -------------------------------------------------------------------
 
     def classifications(self, patient_id: str) -> list[Classification]:
+        from clinicdesk.domain.classification import Classification, HairLossScale
+
         rows = self.db.execute(
             "SELECT id, version, scale, grade, assessed_on, note FROM classifications "
             "WHERE patient_id = ? AND deleted_at IS NULL "

@@ -137,7 +137,10 @@ def describe_write_error(exc: OSError, path: Path) -> str:
     """A message a receptionist can act on for a failed file write."""
     folder = path.parent
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "The disk is full, so nothing was saved. Free some space and try again."
+        return (
+            f"The disk is full ({folder}), so nothing was saved. Free some space there and "
+            "try again."
+        )
     if exc.errno == errno.EROFS:
         return f"The folder {folder} is on read-only storage, so nothing was saved."
     if exc.errno in (errno.EACCES, errno.EPERM):

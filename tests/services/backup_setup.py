@@ -4,7 +4,10 @@ made at creation, so an administrator's replacement is made here, as Admin would
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import logging
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
+from clinicdesk import app
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
 from clinicdesk.services.context import ClinicServices, open_clinic, unlock_clinic
@@ -115,3 +119,43 @@ def file_hashes(paths: Paths) -> dict[str, str]:
                 ).hexdigest()
     found["keyring.json"] = hashlib.sha256(paths.keyring.read_bytes()).hexdigest()
     return found
+
+
+@contextlib.contextmanager
+def fresh_start(data_dir: Path) -> Iterator[Paths]:
+    """The data folder as the first-run screen finds it on a new PC: ``Paths.ensure`` made
+    ``backups`` and ``logs``, and the log file is open and written, as ``app.main`` leaves it."""
+    paths = Paths(data_dir)
+    paths.ensure()
+    app.setup_logging(paths)
+    logging.getLogger("clinicdesk.test").info("ClinicDesk starting (gui)")
+    try:
+        yield paths
+    finally:
+        root = logging.getLogger("clinicdesk")
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+
+
+def folder_listing(folder: Path) -> dict[str, bytes | None]:
+    """Every file (with its bytes) and folder under ``folder``, by relative path."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def clinicdesk_verify(paths: Paths, username: str = "admin", password: str = DEMO_PASSWORD) -> str:
+    """``clinicdesk --data-dir DIR --user admin verify`` as an administrator types it: its output
+    when it exits 0 (all is well); otherwise the test fails with what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        mp.setenv("CLINICDESK_PASSWORD", password)
+        code = app.main(["--data-dir", str(paths.data_dir), "--user", username, "verify"])
+    assert code == 0, out.getvalue() + err.getvalue()
+    return out.getvalue()

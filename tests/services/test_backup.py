@@ -30,6 +30,7 @@ from tests.services.backup_setup import (
     DemoCopy,
     DemoSource,
     all_rows,
+    clinicdesk_verify,
     demo_source,
     file_hashes,
     schema,
@@ -102,6 +103,7 @@ def test_round_trip_restores_every_row_and_file_with_the_recovery_key(
     finally:
         reopened.close()
     assert restored.notes()[0].startswith("Restored the backup made on ")
+    assert clinicdesk_verify(new).startswith("All is well")
 
 
 def test_every_table_and_data_folder_is_backed_up_or_listed_as_left_out(

@@ -40,7 +40,13 @@ OTHER_KEY = bytes(range(1, 33))
 AAD = b"photo 0190-a"
 # A small JPEG-looking payload: the SOI/APP0 markers, then something identifying.
 FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"Patient Jane Example, crown view" * 4
-DISK_FULL = "The disk is full, so nothing was saved. Free some space and try again."
+
+
+def disk_full(folder: Path) -> str:
+    """The message, naming where space must be freed."""
+    return (
+        f"The disk is full ({folder}), so nothing was saved. Free some space there and try again."
+    )
 
 
 @pytest.fixture
@@ -198,7 +204,7 @@ def test_disk_full_leaves_no_file_and_no_temp(
     with pytest.raises(SaveFailed) as caught:
         write_sealed(tmp_path / "one", FAKE_JPEG, KEY, AAD)
     assert isinstance(caught.value, UserError)
-    assert caught.value.message == DISK_FULL
+    assert caught.value.message == disk_full(tmp_path)
     assert caught.value.errno == errno.ENOSPC
     assert files_under(tmp_path) == []
 
@@ -330,7 +336,8 @@ def test_store_disk_full_leaves_no_file_and_no_temp(
     monkeypatch.setattr(os, "write", disk_fills_after(30))
     with pytest.raises(SaveFailed) as caught:
         store.put(FAKE_JPEG, "photo-1")
-    assert caught.value.message == DISK_FULL
+    sha = hashlib.sha256(FAKE_JPEG).hexdigest()
+    assert caught.value.message == disk_full(store.path_of(sha).parent)
     monkeypatch.undo()
     sha = hashlib.sha256(FAKE_JPEG).hexdigest()
     assert not store.exists(sha)

@@ -39,7 +39,16 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
             return None
         if first_run.signed is not None:
             return first_run.signed
-        hint = f"Demo clinic ready. Users: admin, clinician, reception; password {DEMO_PASSWORD!r}."
+        if first_run.restored:
+            hint = (
+                "The clinic was restored from the backup: sign in. An administrator who has "
+                "only the recovery key: Forgotten password?"
+            )
+        else:
+            hint = (
+                "Demo clinic ready. Users: admin, clinician, reception; "
+                f"password {DEMO_PASSWORD!r}."
+            )
     login = LoginDialog(paths, hint, today)
     if login.exec() != QDialog.DialogCode.Accepted:
         return None

@@ -1,4 +1,5 @@
-"""First start on an empty data folder: create the clinic, or open the demo clinic."""
+"""First start on an empty data folder: create the clinic, restore it from a backup (a new PC:
+``restore_backup.RestoreBackupDialog``), or open the demo clinic."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from clinicdesk.services.context import SignedIn, create_clinic_storage
 from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
 from clinicdesk.services.documents import recovery_key_pdf
 from clinicdesk.ui.documents import printing
+from clinicdesk.ui.shell.restore_backup import RestoreBackupDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError, plain_label
@@ -46,8 +48,9 @@ CREATE_FIELDS = (
 
 class FirstRunDialog(QDialog):
     """``signed`` is set when a clinic was created (its admin is signed in, and the recovery
-    key has been shown); after the demo clinic is made, ``demo_created`` is True and the caller
-    asks for a sign-in."""
+    key has been shown) or restored from a backup (``restored``; ``signed`` is None if the
+    administrator did not finish choosing a new password); after the demo clinic is made,
+    ``demo_created`` is True. With no ``signed`` the caller asks for a sign-in."""
 
     def __init__(
         self,
@@ -60,13 +63,15 @@ class FirstRunDialog(QDialog):
         self.today = today
         self.signed: SignedIn | None = None
         self.demo_created = False
+        self.restored = False
+        self.restore_dialog: RestoreBackupDialog | None = None
         self.setObjectName("first_run_dialog")
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         layout = QVBoxLayout(self)
         intro = QLabel(
             f"<h2>Welcome to {APP_NAME}</h2>"
-            "<p>This computer holds no clinic yet. Create your clinic, or open a demo clinic "
-            "with made-up patients to try things out.</p>"
+            "<p>This computer holds no clinic yet. Create your clinic, restore it from a "
+            "backup, or open a demo clinic with made-up patients to try things out.</p>"
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -90,6 +95,20 @@ class FirstRunDialog(QDialog):
         self.create_button.clicked.connect(self.create_clinic)
         form.addRow(self.create_button)
         layout.addWidget(create_box)
+
+        restore_box = QGroupBox("Or restore your clinic from a backup")
+        restore_layout = QHBoxLayout(restore_box)
+        restore_text = QLabel(
+            "On a new computer, or after a disk failed: restore the clinic from its backup file "
+            "with an administrator's password or the recovery key."
+        )
+        restore_text.setWordWrap(True)
+        self.restore_button = QPushButton("Restore from a backup…")
+        self.restore_button.setObjectName("restore_backup")
+        self.restore_button.clicked.connect(self.open_restore)
+        restore_layout.addWidget(restore_text, 1)
+        restore_layout.addWidget(self.restore_button)
+        layout.addWidget(restore_box)
 
         demo_box = QGroupBox("Or try it out")
         demo_layout = QHBoxLayout(demo_box)
@@ -145,10 +164,25 @@ class FirstRunDialog(QDialog):
         ).exec()
         self.accept()
 
+    def open_restore(self) -> None:
+        """The restore dialog (modal); once a backup is restored the app opens on it."""
+        self.restore_dialog = dialog = RestoreBackupDialog(self.paths, self.today, self)
+        try:
+            dialog.exec()
+            if not dialog.restored:
+                return
+            self.restored = True
+            self.signed = dialog.signed
+            self.accept()
+        finally:
+            self.restore_dialog = None
+            dialog.deleteLater()
+
     def open_demo(self) -> None:
         """Make the demo clinic in the background (about a second), with progress if slow."""
         self.demo_button.setEnabled(False)
         self.create_button.setEnabled(False)
+        self.restore_button.setEnabled(False)
         paths, today = self.paths, self.today
 
         def work(progress: Progress, cancelled: Cancelled) -> int:
@@ -173,6 +207,7 @@ class FirstRunDialog(QDialog):
     def _demo_failed(self, exc: BaseException) -> None:
         self.demo_button.setEnabled(True)
         self.create_button.setEnabled(True)
+        self.restore_button.setEnabled(True)
         if isinstance(exc, UserError):
             show_user_error(self, exc)
         else:

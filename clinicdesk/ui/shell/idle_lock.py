@@ -29,56 +29,55 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QPushButton,
-    QStackedWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
-from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import message_line, plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
+# What only locking, unlocking and their questions use is imported then (see WATCH_AFTER_MS).
 if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QAction, QActionGroup
+    from PySide6.QtWidgets import QDialog
+
     from clinicdesk.domain.patient import Patient
     from clinicdesk.services.context import ClinicServices
+    from clinicdesk.ui.shell.lock_screen import LockScreen
     from clinicdesk.ui.shell.patient_header import PatientHeader
 
 log = logging.getLogger(__name__)
 
-# What a person at the keyboard does; timers, paints and the like are not activity.
-ACTIVITY = frozenset(
-    {
-        QEvent.Type.KeyPress,
-        QEvent.Type.MouseButtonPress,
-        QEvent.Type.MouseButtonDblClick,
-        QEvent.Type.MouseMove,
-        QEvent.Type.Wheel,
-        QEvent.Type.TouchBegin,
-        QEvent.Type.TabletPress,
-    }
-)
+# The watcher starts watching input this long after it is made (at most half the idle time),
+# once the window is up. The first event it sees for an object made inside Qt (the window's
+# own QWindow, say) has PySide look for that object's Python class among every Qt class,
+# making all their enums: some 20 ms, which would otherwise fall before the window is usable.
+# The idle time is counted afresh from then, so input it did not see never locks early.
+WATCH_AFTER_MS = 500
+
+
+def activity() -> frozenset[QEvent.Type]:
+    """What a person at the keyboard does; timers, paints and the like are not activity."""
+    from PySide6.QtCore import QEvent
+
+    return frozenset(
+        {
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseButtonDblClick,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+            QEvent.Type.TouchBegin,
+            QEvent.Type.TabletPress,
+        }
+    )
 
 
 class IdleWatcher(QObject):
-    """Emits ``idle`` after ``timeout_ms`` without input anywhere in the application."""
+    """Emits ``idle`` after ``timeout_ms`` without input anywhere in the application (input
+    counts from ``WATCH_AFTER_MS`` after it is made; see there)."""
 
     idle = Signal()
 
@@ -88,9 +87,26 @@ class IdleWatcher(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(timeout_ms)
         self._timer.timeout.connect(self.idle)
+        self._activity: frozenset[QEvent.Type] = frozenset()
+        assert QApplication.instance() is not None, "the idle watcher needs a QApplication"
+        later = QTimer(self)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
+        later.setSingleShot(True)
+        later.timeout.connect(self._watch)
+        later.start(min(WATCH_AFTER_MS, timeout_ms // 2))
+
+    @property
+    def watching(self) -> bool:
+        """Input is seen (``WATCH_AFTER_MS`` after the watcher was made)."""
+        return bool(self._activity)
+
+    def _watch(self) -> None:
         app = QApplication.instance()
-        assert app is not None, "the idle watcher needs a QApplication"
+        if app is None or self._activity:
+            return
+        self._activity = activity()
         app.installEventFilter(self)
+        if self._timer.isActive():
+            self._timer.start()  # input until now went unseen: the idle time starts now
 
     @property
     def timeout_ms(self) -> int:
@@ -115,157 +131,9 @@ class IdleWatcher(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Only input from the window system counts (QTest's events count as such): events the
         # application makes itself, such as a widget passing a key press on, are not a person.
-        if event.spontaneous() and event.type() in ACTIVITY and self._timer.isActive():
+        if event.spontaneous() and event.type() in self._activity and self._timer.isActive():
             self._timer.start()
         return False
-
-
-class LockScreen(QWidget):
-    """The page shown instead of the window's content while it is locked."""
-
-    unlock_requested = Signal(str)
-    switch_requested = Signal(str, str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("lock_screen")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(
-            "#lock_screen { background: #334e68; }"
-            "#lock_card { background: #ffffff; border-radius: 8px; }"
-        )
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        card = QFrame()
-        card.setObjectName("lock_card")
-        card.setFixedWidth(400)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
-
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(28, 24, 28, 24)
-        layout.setSpacing(8)
-        self.title = QLabel()
-        self.title.setObjectName("lock_title")
-        self.title.setStyleSheet("font-size: 20px; font-weight: bold; color: #102a43;")
-        layout.addWidget(self.title)
-        self.user_label = plain_label("lock_user")
-        self.user_label.setStyleSheet("font-size: 14px; color: #102a43;")
-        layout.addWidget(self.user_label)
-        self.hint = QLabel("Type your password to carry on where you left off.")
-        self.hint.setWordWrap(True)
-        layout.addWidget(self.hint)
-        self.unsaved_note = plain_label("lock_unsaved_note")
-        self.unsaved_note.setStyleSheet("color: #486581;")
-        layout.addWidget(self.unsaved_note)
-        self.password = QLineEdit()
-        self.password.setObjectName("lock_password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Password")
-        self.password.returnPressed.connect(self._unlock_clicked)
-        layout.addWidget(self.password)
-        self.error = message_line("lock_error")
-        layout.addWidget(self.error)
-        self.unlock_button = QPushButton("&Unlock")
-        self.unlock_button.setObjectName("unlock")
-        self.unlock_button.clicked.connect(self._unlock_clicked)
-        layout.addWidget(self.unlock_button)
-
-        self.line = QFrame()
-        self.line.setFrameShape(QFrame.Shape.HLine)
-        self.line.setFrameShadow(QFrame.Shadow.Sunken)
-        layout.addWidget(self.line)
-        self.switch_toggle = QPushButton("Sign in as someone &else…")
-        self.switch_toggle.setObjectName("switch_user_toggle")
-        self.switch_toggle.setFlat(True)
-        self.switch_toggle.setStyleSheet("text-align: left; color: #1f5fa8;")
-        self.switch_toggle.clicked.connect(self.show_switch_form)
-        layout.addWidget(self.switch_toggle)
-        self.switch_form = QWidget()
-        self.switch_form.setObjectName("switch_user_form")
-        form = QFormLayout(self.switch_form)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.switch_heading = QLabel("Sign in as someone else")
-        self.switch_heading.setStyleSheet("font-weight: bold;")
-        form.addRow(self.switch_heading)
-        self.switch_username = QLineEdit()
-        self.switch_username.setObjectName("switch_username")
-        self.switch_username.returnPressed.connect(self._focus_switch_password)
-        self.switch_password = QLineEdit()
-        self.switch_password.setObjectName("switch_password")
-        self.switch_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.switch_password.returnPressed.connect(self._switch_clicked)
-        form.addRow("User name", self.switch_username)
-        form.addRow("Password", self.switch_password)
-        self.switch_error = message_line("switch_error")
-        form.addRow(self.switch_error)
-        self.switch_button = QPushButton("&Sign in")
-        self.switch_button.setObjectName("switch_sign_in")
-        self.switch_button.clicked.connect(self._switch_clicked)
-        form.addRow(self.switch_button)
-        layout.addWidget(self.switch_form)
-        self.reset(None, unsaved=False)
-
-    def reset(self, user: CurrentUser | None, *, unsaved: bool) -> None:
-        """Empty every field and message, ready for ``user`` to come back."""
-        self.title.setText(f"{APP_NAME} is locked")
-        if user is not None:
-            self.user_label.setText(f"Signed in: {user.display_name} ({user.role.label})")
-        self.unsaved_note.setText("Changes not yet saved are kept until you unlock.")
-        self.unsaved_note.setVisible(unsaved)
-        for field in (self.password, self.switch_username, self.switch_password):
-            field.clear()
-        self.show_error("")
-        self.show_switch_error("")
-        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
-            part.setVisible(True)
-        self.switch_form.setVisible(False)
-        self.switch_toggle.setVisible(True)
-
-    def show_signed_out(self, user: CurrentUser, *, unsaved: bool) -> None:
-        """The sign-in screen after ``user`` signed out: anyone signs in with their own name
-        (``user`` too, who gets back what they left unsaved)."""
-        self.reset(None, unsaved=unsaved)
-        self.title.setText(f"Sign in to {APP_NAME}")
-        self.user_label.setText(f"{user.display_name} signed out.")
-        self.unsaved_note.setText(
-            f"Changes {user.display_name} had not saved are kept until they sign in again."
-        )
-        for part in (self.hint, self.password, self.unlock_button, self.line, self.switch_heading):
-            part.setVisible(False)  # the title says it
-        self.show_switch_form()
-
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        if message:
-            self.password.clear()
-            self.password.setFocus()
-
-    def show_switch_error(self, message: str) -> None:
-        self.switch_error.setText(message)
-        self.switch_error.setVisible(bool(message))
-        if message:
-            self.switch_password.clear()
-            self.switch_password.setFocus()
-
-    def _unlock_clicked(self) -> None:
-        self.unlock_requested.emit(self.password.text())
-
-    def show_switch_form(self) -> None:
-        self.switch_toggle.setVisible(False)
-        self.switch_form.setVisible(True)
-        self.switch_username.setFocus()
-
-    def _focus_switch_password(self) -> None:
-        self.switch_password.setFocus()
-
-    def _switch_clicked(self) -> None:
-        self.switch_requested.emit(self.switch_username.text(), self.switch_password.text())
 
 
 class LockableWindow(QMainWindow):
@@ -277,8 +145,17 @@ class LockableWindow(QMainWindow):
     user: CurrentUser
     patient: Patient | None
     creating: bool
-    header: PatientHeader
     quit_action: QAction
+
+    @property
+    def header(self) -> PatientHeader:
+        """The header above the record (made with the record's side of the window)."""
+        raise NotImplementedError
+
+    @property
+    def record_pane_made(self) -> bool:
+        """The record's side of the window is made (it is on first need, not at start-up)."""
+        raise NotImplementedError
 
     @property
     def has_unsaved_changes(self) -> bool:
@@ -312,14 +189,23 @@ class IdleLock(QObject):
         self.pages = QStackedWidget()
         self.pages.setObjectName("lock_pages")
         self.pages.addWidget(self.content)
-        self.screen = LockScreen()
-        self.pages.addWidget(self.screen)
+        self._screen: LockScreen | None = None  # made at the first lock
         window.setCentralWidget(self.pages)
-        self.screen.unlock_requested.connect(self._unlock)
-        self.screen.switch_requested.connect(self._switch_user)
         self.watcher = IdleWatcher(timeout_ms, self)
         self.watcher.idle.connect(self.lock)
         self.watcher.start()
+
+    @property
+    def screen(self) -> LockScreen:
+        """The lock screen, made when first needed (the first lock): not at start-up."""
+        if self._screen is None:
+            from clinicdesk.ui.shell.lock_screen import LockScreen
+
+            self._screen = LockScreen()
+            self.pages.addWidget(self._screen)
+            self._screen.unlock_requested.connect(self._unlock)
+            self._screen.switch_requested.connect(self._switch_user)
+        return self._screen
 
     # -- locking --------------------------------------------------------------------------
 
@@ -335,7 +221,8 @@ class IdleLock(QObject):
         self._focus = focus if focus is not None and self.content.isAncestorOf(focus) else None
         self._lock_actions()
         self._close_dialogs()
-        window.header.clear()
+        if window.record_pane_made:
+            window.header.clear()
         window.statusBar().clearMessage()
         self.screen.reset(window.user, unsaved=window.has_unsaved_changes or bool(self.kept))
         self.pages.setCurrentWidget(self.screen)
@@ -359,6 +246,8 @@ class IdleLock(QObject):
         """Cancel the window's open dialogs: left open over the lock screen, a passer-by could
         read or use them (the Users dialog, a question naming a patient). Cancel never saves
         or discards anything: each dialog's cancel keeps the window's state as it was."""
+        from PySide6.QtWidgets import QDialog
+
         window = self._window
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible() and _owned_by(window, widget):
@@ -391,6 +280,8 @@ class IdleLock(QObject):
     def _lockable_actions(self) -> list[QAction]:
         """The window's own actions, its toolbars' and those in its menus (submenus too), but
         not the menus' own title actions: those belong to their QMenu (see _unlock_actions)."""
+        from PySide6.QtWidgets import QMenu, QToolBar
+
         window = self._window
         found: dict[int, QAction] = {}
 
@@ -411,6 +302,8 @@ class IdleLock(QObject):
     def _lock_actions(self) -> None:
         # A disabled group keeps its actions disabled even if something calls setEnabled(True)
         # on one while locked, and on unlock each gets back the state it was last given.
+        from PySide6.QtGui import QActionGroup
+
         group = QActionGroup(self)
         group.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
         group.setEnabled(False)
@@ -500,7 +393,8 @@ class IdleLock(QObject):
             self._discard_kept()
             window.switch_user(new_user)
         self._focus = None
-        self.screen.reset(None, unsaved=False)
+        if self._screen is not None:
+            self._screen.reset(None, unsaved=False)
         self.watcher.start()
 
     def _show_header(self) -> None:
@@ -523,6 +417,8 @@ class IdleLock(QObject):
         window = self._window
         if not window.has_unsaved_changes and not self.kept:
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(window)
         box.setObjectName("discard_unsaved_changes")
         box.setIcon(QMessageBox.Icon.Warning)

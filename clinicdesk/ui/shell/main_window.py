@@ -26,34 +26,28 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTableView,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from clinicdesk import APP_NAME
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.patients.patient_list import PatientListModel
 from clinicdesk.ui.shell.idle_lock import IdleLock
-from clinicdesk.ui.shell.patient_header import PatientHeader
 from clinicdesk.ui.shell.record_saving import RecordSavingWindow
-from clinicdesk.ui.shell.record_tabs import RecordTabs
 from clinicdesk.ui.shell.window_layout import (
     EmptyListMessage,
     bring_to_front,
@@ -65,12 +59,18 @@ from clinicdesk.ui.widgets.errors import show_user_error
 
 # Imported when first needed (a record opened, a dialog opened), not at start-up.
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtWidgets import QTabWidget
+
     from clinicdesk.domain.classification import Classification
     from clinicdesk.domain.medical import MedicalHistory
+    from clinicdesk.domain.patient import Patient
     from clinicdesk.services.audit import AuditService
     from clinicdesk.ui.admin.audit_view import AuditTrailDialog
     from clinicdesk.ui.patients.duplicate_patient import DuplicatePatientDialog
     from clinicdesk.ui.shell.auto_backup import AutoBackup
+    from clinicdesk.ui.shell.patient_header import PatientHeader
+    from clinicdesk.ui.shell.record_tabs import RecordTabs
 
 log = logging.getLogger(__name__)
 
@@ -162,18 +162,11 @@ class MainWindow(RecordSavingWindow):
         )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack.addWidget(self.placeholder)
-        record = QWidget()
-        record_layout = QVBoxLayout(record)
-        self.header = PatientHeader()
-        record_layout.addWidget(self.header)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("record_tabs")
-        keep_tabs_whole(self.tabs)
+        # The record's side (header, tabs) is made when first needed: see record_pane.
+        self._record_pane: tuple[QWidget, PatientHeader, QTabWidget] | None = None
         self._audit: AuditService | None = None
         self.audit_dialog: AuditTrailDialog | None = None
         self._record_tabs: RecordTabs | None = None  # see record_tabs
-        record_layout.addWidget(self.tabs, 1)
-        self.stack.addWidget(record)
         splitter.addWidget(self.stack)
         margins = left_layout.contentsMargins()
         place_splitter(splitter, self.list_view, margins.left() + margins.right())
@@ -188,6 +181,42 @@ class MainWindow(RecordSavingWindow):
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.run_search)
         self._update_result_label()
+
+    def record_pane(self) -> tuple[QWidget, PatientHeader, QTabWidget]:
+        """The record's side of the window, its header above its tabs, made when first needed
+        (a record opened, a new patient begun, the tabs made in idle time): until then the
+        window shows only the search, the list and the placeholder."""
+        if self._record_pane is None:
+            from PySide6.QtWidgets import QTabWidget
+
+            from clinicdesk.ui.shell.patient_header import PatientHeader
+
+            record = QWidget()
+            record_layout = QVBoxLayout(record)
+            header = PatientHeader()
+            record_layout.addWidget(header)
+            tabs = QTabWidget()
+            tabs.setObjectName("record_tabs")
+            keep_tabs_whole(tabs)
+            record_layout.addWidget(tabs, 1)
+            self.stack.addWidget(record)
+            self._record_pane = (record, header, tabs)
+        return self._record_pane
+
+    @property
+    def record_pane_made(self) -> bool:
+        return self._record_pane is not None
+
+    @property
+    def header(self) -> PatientHeader:
+        return self.record_pane()[1]
+
+    @property
+    def tabs(self) -> QTabWidget:
+        return self.record_pane()[2]
+
+    def _show_record(self) -> None:
+        self.stack.setCurrentWidget(self.record_pane()[0])
 
     def _apply_role(self) -> None:
         """Show what the user's role may use; again when another user takes the window over."""
@@ -309,7 +338,8 @@ class MainWindow(RecordSavingWindow):
         self.creating = False
         self.history = None
         self._set_clean()
-        self.header.clear()
+        if self._record_pane is not None:
+            self.header.clear()
         if self._record_tabs is not None:
             self.timeline.set_patient(None)
             self.photos.set_patient(None)
@@ -356,7 +386,7 @@ class MainWindow(RecordSavingWindow):
         made.photos.set_patient(patient.id)
         made.documents.set_patient(patient.id, patient.display_name)
         self._set_clean()
-        self.stack.setCurrentIndex(1)
+        self._show_record()
         self._set_clinical_tabs_enabled(True)
         self._select_current_in_list()
         self._update_actions()
@@ -375,7 +405,7 @@ class MainWindow(RecordSavingWindow):
         self.demographics.load(None)
         self.medical.load(MedicalHistory(), self.services.patients.today())
         self._set_clean()
-        self.stack.setCurrentIndex(1)
+        self._show_record()
         self.tabs.setCurrentWidget(self.demographics)
         self._set_clinical_tabs_enabled(False)
         self.list_view.selectionModel().clearSelection()
@@ -431,6 +461,8 @@ class MainWindow(RecordSavingWindow):
         """True when it is fine to leave the current record (saved, discarded or unchanged)."""
         if not self.has_unsaved_changes:
             return True
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self,
             "Unsaved changes",
@@ -466,6 +498,8 @@ class MainWindow(RecordSavingWindow):
             return
         archived = not self.patient.archived
         if archived:
+            from PySide6.QtWidgets import QMessageBox
+
             answer = QMessageBox.question(
                 self,
                 "Archive patient",
@@ -507,6 +541,8 @@ class MainWindow(RecordSavingWindow):
 
     def _remove_classification(self, entry: Classification) -> list[Classification]:
         assert self.patient is not None
+        from PySide6.QtWidgets import QMessageBox
+
         answer = QMessageBox.question(
             self,
             "Remove classification",

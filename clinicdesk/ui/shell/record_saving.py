@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import (
-    QLineEdit,
-    QMessageBox,
-)
-
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient, PatientDetails, PatientSummary
 from clinicdesk.errors import ConcurrentEdit, DuplicatePatient, UserError, ValidationError
@@ -22,6 +17,8 @@ from clinicdesk.ui.widgets.errors import show_user_error
 
 # Imported when a save first needs them (the record's forms are made on first need too).
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QLineEdit
+
     from clinicdesk.domain.medical import MedicalHistory
     from clinicdesk.ui.patients.duplicate_patient import DuplicateChoice, DuplicatePatientDialog
 
@@ -177,6 +174,8 @@ class RecordSavingWindow(RecordTabsWindow):
             )
             return False
         except ConcurrentEdit as exc:
+            from PySide6.QtWidgets import QMessageBox
+
             from clinicdesk.domain.medical import MedicalHistory
 
             theirs = exc.theirs

@@ -19,15 +19,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QTabWidget, QWidget
+from PySide6.QtWidgets import QWidget
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.ui.shell.window_menus import MenuWindow
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.patient_identity import PatientIdentity
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTabWidget
+
     from clinicdesk.domain.classification import Classification
     from clinicdesk.domain.patient import Patient
     from clinicdesk.services.clinical import TimelineItem
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 # What making the record's tabs imports, heaviest last; ``warm_up`` imports one a turn.
 WARM_UP_MODULES = (
+    "clinicdesk.ui.shell.patient_header",
     "clinicdesk.ui.patients.patient_form",
     "clinicdesk.ui.patients.medical_history",
     "clinicdesk.ui.patients.classification",
@@ -71,12 +73,15 @@ class RecordTabs:
 class RecordTabsWindow(MenuWindow):
     """The record tabs made on first need (see the module docstring)."""
 
-    tabs: QTabWidget
     _record_tabs: RecordTabs | None
     _later: dict[QWidget, Callable[[], None]]  # see load_later
     _later_scheduled: bool
 
     # Made by MainWindow.
+    @property
+    def tabs(self) -> QTabWidget:
+        raise NotImplementedError
+
     def _demographics_changed(self) -> None:
         raise NotImplementedError
 
@@ -112,7 +117,8 @@ class RecordTabsWindow(MenuWindow):
 
     def forget_later_loads(self) -> None:
         """The record is left (another opened, a new patient, none): its fills are dropped."""
-        self._later_loads().clear()
+        if hasattr(self, "_later"):
+            self._later.clear()
 
     def _later_loads(self) -> dict[QWidget, Callable[[], None]]:
         if not hasattr(self, "_later"):
@@ -272,6 +278,8 @@ class RecordTabsWindow(MenuWindow):
 
     def _name_patient_in_forms(self, patient: Patient) -> None:
         """The forms the record's tabs open name this patient (title and top line)."""
+        from clinicdesk.ui.widgets.patient_identity import PatientIdentity
+
         identity = PatientIdentity.of(patient)
         self.timeline.identity = identity
         self.measurements.identity = identity

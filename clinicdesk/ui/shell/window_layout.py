@@ -15,18 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QHeaderView,
     QLabel,
+    QLayout,
     QMainWindow,
     QSplitter,
     QTableView,
-    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTabWidget  # made with the record's side, not at start-up
 
 SETTINGS_FILE = "window.ini"
 GEOMETRY_KEY = "main_window/geometry"
@@ -77,10 +83,13 @@ def place_splitter(splitter: QSplitter, view: QTableView, margins: int) -> None:
 
 
 class EmptyListMessage(QLabel):
-    """A grey line of text over a list's viewport while its model has no rows."""
+    """A grey line of text over a list's viewport while its model has no rows. A layout on
+    the viewport keeps it the viewport's size (no event filter: each filtered event costs a
+    call into Python, and the first ones make enums for every event class PySide meets)."""
 
     def __init__(self, view: QAbstractItemView, text: Callable[[], str]) -> None:
-        super().__init__(view.viewport())
+        viewport = own_viewport(view)
+        super().__init__(viewport)
         self.setObjectName("empty_list_message")
         self._view = view
         self._text = text
@@ -88,23 +97,29 @@ class EmptyListMessage(QLabel):
         self.setWordWrap(True)
         self.setStyleSheet("color: gray; padding-top: 24px;")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(viewport)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # the view sizes it
+        layout.addWidget(self)
         model = view.model()
         for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
             signal.connect(self._refresh)
-        view.viewport().installEventFilter(self)
         self._refresh()
 
     def _refresh(self, *_args: object) -> None:
         empty = self._view.model().rowCount() == 0
         if empty:
             self.setText(self._text())
-            self.setGeometry(self._view.viewport().rect())
         self.setVisible(empty)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self.setGeometry(self._view.viewport().rect())
-        return False
+
+def own_viewport(view: QAbstractScrollArea) -> QWidget:
+    """A new viewport for ``view``, made here (a plain widget, as Qt makes it). Asked for the
+    one Qt made, PySide meets an object new to it and looks for its Python class among every
+    widget class, making all their enums: some 8 ms, at start-up for the patient list."""
+    viewport = QWidget(view)
+    view.setViewport(viewport)
+    return viewport
 
 
 def keep_tabs_whole(tabs: QTabWidget) -> None:

@@ -14,17 +14,7 @@ import traceback
 from types import TracebackType
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QLabel,
-    QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
 from clinicdesk.errors import UserError
 from clinicdesk.services.database_errors import database_failure_message
@@ -34,6 +24,9 @@ log = logging.getLogger(__name__)
 
 class BugDialog(QDialog):
     def __init__(self, message: str, details: str, parent: QWidget | None = None) -> None:
+        # Imported here: start-up needs only show_user_error's name (see show_user_error).
+        from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit, QPushButton
+
         super().__init__(parent)
         self.setWindowTitle("ClinicDesk: something went wrong")
         self.setObjectName("bug_dialog")
@@ -76,6 +69,10 @@ class BugDialog(QDialog):
 
 
 def show_user_error(parent: QWidget | None, error: UserError, title: str = "ClinicDesk") -> None:
+    # Imported when first shown: each Qt class PySide loads makes its enums (~1 ms here), and
+    # nearly every window imports this function, so start-up would pay for a message box.
+    from PySide6.QtWidgets import QMessageBox
+
     QMessageBox.warning(parent, title, error.message)
 
 

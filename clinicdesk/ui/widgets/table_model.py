@@ -6,20 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFileDialog,
-    QHeaderView,
-    QPushButton,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from clinicdesk.errors import UserError
 from clinicdesk.ui.widgets.errors import show_user_error
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QPushButton
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Row = TypeVar("Row")
@@ -132,6 +128,8 @@ def list_table_view(
 
 def export_button(name: str, tip: str) -> QPushButton:
     """A list window's "Export CSV…" button (``tip`` says what is saved)."""
+    from PySide6.QtWidgets import QPushButton  # the patient list (start-up) has none
+
     button = QPushButton("&Export CSV…")
     button.setObjectName(name)
     button.setToolTip(tip)
@@ -143,6 +141,8 @@ def export_csv_as(
 ) -> None:
     """Ask where to save a list window's CSV (``.csv`` added when left off), then ``export``
     there; a refusal (a folder that cannot be written, say) is shown, nothing else changes."""
+    from PySide6.QtWidgets import QFileDialog
+
     chosen, _ = QFileDialog.getSaveFileName(parent, title, str(default), "CSV files (*.csv)")
     if not chosen:
         return

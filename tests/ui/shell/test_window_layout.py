@@ -59,6 +59,18 @@ def test_an_empty_list_says_so(qtbot: QtBot, clinic: Clinic, open_window: Window
     assert message.isVisible() and message.text() == "No patients match."
 
 
+def test_the_empty_list_message_covers_the_list_as_the_window_is_resized(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    window = open_window(clinic.reception)
+    message = window.empty_list_message
+    viewport = window.list_view.viewport()
+    for width, height in ((1300, 820), (900, 560)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda: message.geometry() == viewport.rect())
+        assert message.isVisible() and message.text() == "No patients."
+
+
 def test_an_archived_patient_is_marked_where_the_name_starts(
     clinic: Clinic, open_window: WindowFactory
 ) -> None:
