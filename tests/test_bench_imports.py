@@ -9,6 +9,14 @@ import importlib
 
 def test_every_benchmark_module_imports() -> None:
     runner = importlib.import_module("tests.bench.__main__")
-    assert set(runner.BENCHMARKS) >= {"search", "list", "startup", "record", "photos", "report"}
+    assert set(runner.BENCHMARKS) >= {
+        "search",
+        "list",
+        "startup",
+        "record",
+        "photos",
+        "report",
+        "sync",
+    }
     for name, bench in runner.BENCHMARKS.items():
         assert callable(bench), name

@@ -3,8 +3,8 @@
     python -m tests.bench [--patients N] [--fresh] [NAME ...]
 
 NAME picks benchmarks to run (default all): search, list, startup, record, photos, documents,
-report, subject-access. The clinic of synthetic patients is built once and kept in the system's
-temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that shapes it
+report, subject-access, sync. The clinic of synthetic patients is built once and kept in the
+system's temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that shapes it
 changes, or with ``--fresh``); each run works on a copy in its own temporary folder, removed
 afterwards.
 Prints one line per measurement: the budget, the measured value, the baseline measured in this
@@ -33,6 +33,7 @@ from tests.bench import (
     bench_search,
     bench_startup,
     bench_subject_access,
+    bench_sync,
 )
 from tests.bench.common import Outcome
 from tests.bench.data import BenchClinic, cache_dir, cached_clinic
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Bench] = {
     "documents": lambda clinic, results, temp: bench_documents.run(results),
     "report": bench_report.run,
     "subject-access": bench_subject_access.run,
+    "sync": bench_sync.run,
 }
 
 
