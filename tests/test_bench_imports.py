@@ -17,6 +17,7 @@ def test_every_benchmark_module_imports() -> None:
         "photos",
         "report",
         "backup",
+        "sync",
     }
     for name, bench in runner.BENCHMARKS.items():
         assert callable(bench), name

@@ -91,8 +91,13 @@ def _after(
     *,
     rebuild: bool = False,
 ) -> int:
-    """Re-index the patients sync changed, audit ``action``, and return the open conflicts."""
-    services: ClinicServices = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
+    """Re-index the patients sync changed, audit ``action``, and return the open conflicts.
+    The database's start-up check passed in this process moments ago (at sign-in, or when a
+    joined copy was first opened): it is not run again (on a large clinic it costs more than a
+    second)."""
+    services: ClinicServices = open_clinic(
+        paths, data_key=key, keyring=KeyRing.load(paths.keyring), checked=True
+    )
     try:
         with write_transaction(services.db):
             repo = PatientRepository(services.db)

@@ -347,6 +347,9 @@ def apply_at_replica(
     version of each row this sync sent (None: deleted). ``hub_schema`` is the hub's snapshot,
     attached, from which rows deleted here but kept at the hub are put back."""
     handler = _ReplicaHandler(columns, pushed)
+    # Read before the changeset is applied: a row the hub's changes are taken into (REPLACE
+    # sets only the columns the hub changed) is no longer at the version it was sent at.
+    unchanged = _unchanged_since_push(conn, pushed, columns)
     apsw.Changeset.apply(changeset, conn, conflict=handler)
     result = handler.result
     for table, row_id in result.restored:
@@ -355,34 +358,51 @@ def apply_at_replica(
             f'SELECT * FROM {hub_schema}."{table}" WHERE id = ?',
             (row_id,),
         )
-    _reconcile(conn, pushed, columns, hub_schema)
+    _reconcile(conn, unchanged, columns, hub_schema)
     result.changes = sum(1 for _ in iterate(changeset))
     result.taken = result.changes - result.kept
     return result
 
 
-def _reconcile(
+def _unchanged_since_push(
     conn: apsw.Connection,
     pushed: dict[tuple[str, str], int | None],
     columns: dict[str, list[str]],
-    hub_schema: str,
-) -> None:
-    """Each row this sync sent and nobody changed here since takes the hub's row whole: the
-    hub merged it or parked part of it (an archive against an edit, a clashing field), and
-    what the hub kept is the clinic's record; the parked value waits in ``sync_conflicts``."""
+) -> list[tuple[str, str]]:
+    """The rows this sync sent that are still at the version sent (nobody changed them here
+    while the sync ran)."""
+    unchanged: list[tuple[str, str]] = []
     for (table, row_id), version in pushed.items():
         if version is None or "version" not in columns.get(table, []):
             continue
+        found = conn.execute(
+            f'SELECT version FROM main."{table}" WHERE id = ?', (row_id,)
+        ).fetchone()
+        if found is not None and found[0] == version:
+            unchanged.append((table, row_id))
+    return unchanged
+
+
+def _reconcile(
+    conn: apsw.Connection,
+    unchanged: list[tuple[str, str]],
+    columns: dict[str, list[str]],
+    hub_schema: str,
+) -> None:
+    """Each row this sync sent and nobody changed here since (``unchanged``, read before the
+    hub's changes were applied) takes the hub's row whole: the hub merged it or parked part of
+    it (an archive against an edit, a clashing field), and what the hub kept is the clinic's
+    record; the parked value waits in ``sync_conflicts``."""
+    for table, row_id in unchanged:
         names = ", ".join(f'"{c}"' for c in columns[table])
-        here = conn.execute(f'SELECT {names} FROM main."{table}" WHERE id = ?', (row_id,))
-        mine = here.fetchone()
+        mine = conn.execute(
+            f'SELECT {names} FROM main."{table}" WHERE id = ?', (row_id,)
+        ).fetchone()
         theirs = conn.execute(
             f'SELECT {names} FROM {hub_schema}."{table}" WHERE id = ?', (row_id,)
         ).fetchone()
         if mine is None or theirs is None or mine == theirs:
             continue
-        if mine[columns[table].index("version")] != version:
-            continue  # changed here while the sync ran: sent next time
         conn.execute(
             f'UPDATE main."{table}" SET ({names}) = '
             f'(SELECT {names} FROM {hub_schema}."{table}" WHERE id = ?) WHERE id = ?',

@@ -3,10 +3,10 @@
     python -m tests.bench [--patients N] [--fresh] [NAME ...]
 
 NAME picks benchmarks to run (default all): search, list, startup, record, photos, documents,
-report, subject-access, backup. The clinic of synthetic patients is built once and kept in the
-system's temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that shapes it
-changes, or with ``--fresh``); each run works on a copy in its own temporary folder, removed
-afterwards.
+report, subject-access, backup, sync. The clinic of synthetic patients is built once and kept
+in the system's temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that
+shapes it changes, or with ``--fresh``); each run works on a copy in its own temporary folder,
+removed afterwards.
 Prints one line per measurement: the budget, the measured value, the baseline measured in this
 same run, the ratio, and whether it is within budget. Nothing here fails on time; the exit
 status is 0 unless a benchmark itself breaks.
@@ -34,6 +34,7 @@ from tests.bench import (
     bench_search,
     bench_startup,
     bench_subject_access,
+    bench_sync,
 )
 from tests.bench.common import Outcome
 from tests.bench.data import BenchClinic, cache_dir, cached_clinic
@@ -51,6 +52,7 @@ BENCHMARKS: dict[str, Bench] = {
     "report": bench_report.run,
     "subject-access": bench_subject_access.run,
     "backup": bench_backup.run,
+    "sync": bench_sync.run,
 }
 
 

@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from clinicdesk.paths import Paths
 from clinicdesk.storage.database import open_database
 from tests.conftest import PASSWORD
 from tests.sync.helpers import Site, data_key, make_sites, rows
@@ -140,3 +142,24 @@ def test_a_sync_killed_at_any_step_is_completed_by_the_next_losing_nothing(
     assert new_here in by_id and "07700 900222" in by_id[edited]
     assert len(at_hub) == 3
     assert json.loads(main.ok(capsys, "conflicts", "--json")) == []
+
+
+def test_a_sync_checks_the_database_once_not_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-up check costs more than a second on a large clinic: a sync runs it at
+    sign-in, and not again when it re-indexes after the engine."""
+    from clinicdesk.services import context
+    from clinicdesk.services import sync as sync_service
+
+    _main, satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    checks: list[Any] = []
+    real = context.check_database
+
+    def counted(db: Any) -> list[str]:
+        checks.append(db)
+        return real(db)
+
+    monkeypatch.setattr(context, "check_database", counted)
+    sync_service.sync_with_hub(Paths(satellite.data_dir), "admin", PASSWORD, hub)
+    assert len(checks) == 1
