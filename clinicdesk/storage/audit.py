@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.storage import audit_chains
 from clinicdesk.storage.audit_anchor import (
     AUDIT_HEAD,
     AuditUnavailable,
@@ -163,8 +164,16 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         if waiting
         else set()
     )
-    seq, prev_hash = next_position(db, key)
-    for entry in [*(e for e in waiting if e["id"] not in written), *entries]:
+    to_write = [*(e for e in waiting if e["id"] not in written), *entries]
+    hook = _after_commit_hook(db)
+    if hook not in db.after_commit:
+        db.after_commit.append(hook)
+    if not to_write:
+        return
+    # Every entry joins this installation's own site's chain (``storage.audit_chains``).
+    site = audit_chains.own_site(db) or to_write[0]["site_id"]
+    seq, prev_hash = next_position(db, key, site)
+    for entry in to_write:
         detail = dict(entry["detail"])
         table = SEALED_TABLES.get(entry["entity"])
         if table and entry["action"] in _SEALING_ACTIONS and entry["entity_id"]:
@@ -174,6 +183,7 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         seq += 1
         fields = {
             **entry,
+            "site_id": site,
             "seq": seq,
             "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False),
         }
@@ -186,9 +196,6 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         )
         prev_hash = seal
     set_local_value(db, AUDIT_HEAD, f"{seq}:{prev_hash}")
-    hook = _after_commit_hook(db)
-    if hook not in db.after_commit:
-        db.after_commit.append(hook)
 
 
 def _after_commit_hook(db: Database) -> Callable[[], None]:

@@ -305,6 +305,8 @@ class AuditTrailDialog(QDialog):
         lines += [f"  • {p}" for p in check.problems[:PROBLEMS_SHOWN]]
         if len(check.problems) > PROBLEMS_SHOWN:
             lines.append(f"  … and {len(check.problems) - PROBLEMS_SHOWN} more")
+        # Each site keeps its own chain: when the trail holds several, say how each one fared.
+        lines += [f"  {line}" for line in check.site_lines()]
         self.verify_label.setText("\n".join(lines))
         self.verify_label.setStyleSheet(INTACT_STYLE if check.intact else ERROR_STYLE)
         self.verify_label.setVisible(True)
