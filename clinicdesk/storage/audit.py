@@ -1,5 +1,9 @@
 """The audit trail: an append-only table whose entries are chained by a keyed hash (HMAC).
 
+One chain per site (``storage.audit_chains``): this installation appends only to its own
+site's chain, numbering and linking its entries within it; other sites' entries arrive by sync
+as they were sealed. Below, "the entry before it" means the one before it in the same chain.
+
 Triggers refuse UPDATE and DELETE. Each entry stores the seal (HMAC-SHA256 under the clinic's
 audit key) of the entry before it, and its own seal over all its fields plus that previous
 seal. Editing an entry breaks its seal; deleting or reordering entries breaks the links; and

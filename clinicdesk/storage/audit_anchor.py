@@ -1,23 +1,28 @@
-"""Where the audit trail ends, kept in three places: the key, the head and the anchor file.
+"""Where the audit trail ends, kept in three places: the key, the heads and the anchor file.
 
 The key seals every entry (``audit_key``, made on first use; ``stored_audit_key`` for checks,
-which never write). The *head* is the newest entry's number and seal: the table holds it
-(``head``), ``local_state`` keeps it a second time (``AUDIT_HEAD``, updated in the same
-transaction as each entry, and later in each backup's manifest via ``head``), so a cut-off tail
-is seen. A new entry continues from the highest head any place knows (``next_position``), so
-entries cut from the end stay visible afterwards as a gap instead of being papered over.
+which never write). It is the clinic's, shared by every site (a replica starts from a copy of
+the hub's database), so every site's seals can be checked everywhere. Each site keeps its own
+chain (``storage.audit_chains``); a chain's *head* is its newest entry's number and seal: the
+table holds it (``head``, ``heads``), ``local_state`` keeps it a second time (``AUDIT_HEAD``
+for this installation's own chain, updated in the same transaction as each entry;
+``SYNCED_HEAD`` + site for other sites' chains, as last received by sync) and each backup's
+manifest a third, so a cut-off tail is seen. A new entry continues from the highest head any
+place knows (``next_position``), so entries cut from the end stay visible afterwards as a gap
+instead of being papered over.
 
 The anchor. Whoever can open the database can also delete the tail *and* the head in
-``local_state``, so the head is kept a third time outside the database (DESIGN.md, "Security
-model"): ``audit_anchor.json`` beside the database file holds the newest entry's number and
-seal, sealed with the audit key, replaced atomically (temp file, fsync, rename) after each
-commit that added entries. When the anchored entry is no longer in the trail the new anchor
-keeps it in its ``broken`` list, so later entries never heal a cut or a rewrite: the check
-(``storage.audit_check``) finds every anchored entry still where it was. A missing anchor
-file, once one was written (``audit_anchored`` in ``local_state``), is reported and not
-silently re-created. Known limit: the anchor is sealed with the audit key, which is in the
-database, so someone who can open the database (a password) can forge it too; backups and the
-hub keep further copies of the head.
+``local_state``, so the heads are kept outside the database too (DESIGN.md, "Security
+model"): ``audit_anchor.json`` beside the database file holds each site's newest entry number
+and seal (format 2; a format 1 file, from before chains were per site, holds one head and is
+read as this installation's chain's), sealed with the audit key, replaced atomically (temp
+file, fsync, rename) after each commit that added entries. When an anchored entry is no longer
+in its chain the new anchor keeps it in that site's ``broken`` list, so later entries never heal
+a cut or a rewrite: the check (``storage.audit_check``) finds every anchored entry still where
+it was. A missing anchor file, once one was written (``audit_anchored`` in ``local_state``), is
+reported and not silently re-created. Known limit: the anchor is sealed with the audit key,
+which is in the database, so someone who can open the database (a password) can forge it too;
+backups and the hub keep further copies of the heads.
 
 Writing entries is ``storage.audit``; this module never imports it.
 """
