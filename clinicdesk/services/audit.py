@@ -29,7 +29,7 @@ from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import PermissionDenied, UserError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit, audit_anchor, audit_check
-from clinicdesk.storage.audit import AuditEntry
+from clinicdesk.storage.audit import AuditEntry, Position
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
 from clinicdesk.storage.database import Database
@@ -135,6 +135,7 @@ class AuditRow:
     entity_id: str
     record: str  # the patient's (or user's) name, when the entry is about one
     details: str
+    position: Position = ("", "", 0)  # where it stands in the trail (for paging)
 
     @property
     def when(self) -> str:
@@ -265,17 +266,18 @@ class AuditService:
         user: CurrentUser,
         filters: AuditFilter,
         *,
-        before_seq: int | None = None,
+        before: Position | None = None,
         limit: int = PAGE_SIZE,
     ) -> list[AuditRow]:
-        """Matching entries, newest first, ``limit`` at a time: pass the last ``seq`` shown as
-        ``before_seq`` for the next page. Reading the first page is audited as a view."""
+        """Matching entries, newest first (in time order across sites), ``limit`` at a time:
+        pass the last one's ``position`` as ``before`` for the next page. Reading the first
+        page is audited as a view."""
         require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
         found = audit.entries(
-            self.db, **self._query(filters), before_seq=before_seq, limit=limit, newest_first=True
+            self.db, **self._query(filters), before=before, limit=limit, newest_first=True
         )
         rows = self._rows(found)
-        if before_seq is None:
+        if before is None:
             audit.record(self.db, user.actor, "view", AUDIT_ENTITY, "", {"filters": filters.used()})
         return rows
 
@@ -457,6 +459,7 @@ class AuditService:
                     entity_id=entry.entity_id,
                     record=record,
                     details=_describe(detail),
+                    position=entry.position,
                 )
             )
         return rows

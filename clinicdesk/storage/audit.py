@@ -87,6 +87,16 @@ class AuditEntry:
     entity_id: str
     detail: dict[str, Any]
 
+    @property
+    def position(self) -> Position:
+        """Where the entry stands in the trail read across sites (time order)."""
+        return (self.at, self.site_id, self.seq)
+
+
+# (at, site_id, seq): the trail read across sites is in time order; entries of one site keep
+# their order, and entries of several sites written in the same millisecond have one too.
+Position = tuple[str, str, int]
+
 
 DISK_FULL = "the disk is full"
 CHECK_RUNNING = "the database is still being checked"
@@ -348,10 +358,10 @@ class AuditFilter(TypedDict, total=False):
 
 
 class AuditPage(TypedDict, total=False):
-    """In which order, and how many: ``before_seq`` with ``newest_first`` pages backwards
-    (keyset paging)."""
+    """In which order (time, across sites), and how many: ``before`` (the ``position`` of the
+    last entry shown) with ``newest_first`` pages backwards (keyset paging)."""
 
-    before_seq: int | None
+    before: Position | None
     limit: int | None
     newest_first: bool
 
@@ -391,12 +401,14 @@ def _sql(select: str, query: AuditFilter, page: AuditPage | None = None) -> tupl
         value = query.get(key)
         if value is not None:
             match(condition, value)
-    if page is not None and page.get("before_seq") is not None:
-        match("seq < ?", page.get("before_seq"))
+    before = page.get("before") if page is not None else None
+    if before is not None:
+        match("(at, site_id, seq) < (?, ?, ?)", *before)
     sql = f"SELECT {select} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
     if page is None:
         return sql, params
-    sql += " ORDER BY seq DESC" if page.get("newest_first") else " ORDER BY seq"
+    order = " DESC" if page.get("newest_first") else ""
+    sql += f" ORDER BY at{order}, site_id{order}, seq{order}"
     limit = page.get("limit")
     if limit is not None:
         sql += " LIMIT ?"

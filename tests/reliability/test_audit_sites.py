@@ -15,7 +15,7 @@ import pytest
 
 from clinicdesk.app import main
 from clinicdesk.paths import Paths
-from clinicdesk.storage import audit_anchor
+from clinicdesk.storage import audit, audit_anchor
 from clinicdesk.storage.database import Database
 from tests.conftest import PASSWORD, Clinic
 from tests.reliability.two_sites import Site, carry_audit, second_site
@@ -157,3 +157,21 @@ def test_the_whole_chain_of_the_other_site_deleted_is_reported(
         f"  Satellite clinic: the newest {last} entries are missing: the trail is empty, but "
         f"entry {last} was written"
     ) in err.splitlines()
+
+
+def test_the_trail_reads_every_sites_entries_once_page_by_page(
+    satellite: Site, clinic: Clinic
+) -> None:
+    """Admin > Audit trail pages through both sites' entries (numbers repeat across sites)."""
+    db = clinic.services.db
+    seen: list[tuple[str, int]] = []
+    page = audit.entries(db, newest_first=True, limit=3)
+    while page:
+        seen += [(e.site_id, e.seq) for e in page]
+        page = audit.entries(db, newest_first=True, limit=3, before=page[-1].position)
+    everything = db.execute("SELECT site_id, seq FROM audit_log").fetchall()
+    assert sorted(seen) == sorted((str(s), int(n)) for s, n in everything)
+    assert len(seen) == len(set(seen))
+    # Newest first, in time order across sites.
+    times = [e.at for e in audit.entries(db, newest_first=True)]
+    assert times == sorted(times, reverse=True)

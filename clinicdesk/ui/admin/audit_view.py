@@ -84,7 +84,7 @@ class AuditTrailModel(PagedTableModel[AuditRow]):
 
     def next_page(self, last: AuditRow) -> list[AuditRow]:
         return self._service.entries(
-            self._user, self._filters, before_seq=last.seq, limit=PAGE_SIZE
+            self._user, self._filters, before=last.position, limit=PAGE_SIZE
         )
 
     # -- QAbstractTableModel --------------------------------------------------------------
