@@ -1,12 +1,15 @@
 """``clinicdesk audit ...``: checking the audit trail from the command line (administrators).
 
-``audit verify`` checks every entry's keyed seal, the links between entries, the recorded
-newest entry (in the database and in the anchor file beside it), and the patients,
-consultations, treatments and adverse events each entry sealed. Intact: "Audit trail intact: N
-entries" on stdout, exit 0. Damaged: a summary line and one line per problem on stderr, naming
-the entries affected, exit 2. Any other role gets exit 3, like every refused command. The check
-is audited, as in Admin > Audit trail. ``audit anchor`` writes a new anchor file when it was
-lost (never over a sound one).
+``audit verify`` checks every site's chain separately (each site keeps its own; sync carries
+the others' entries): every entry's keyed seal, the links between entries, the recorded newest
+entry (in the database and in the anchor file beside it), and the patients, consultations,
+treatments and adverse events each entry sealed. Intact: "Audit trail intact: N entries" on
+stdout, then, when the trail holds several sites' chains, one line per site ("Main clinic:
+1,234 entries intact"), exit 0. Damaged: a summary line and one line per problem on stderr,
+naming the entries affected (and their site: "Satellite clinic: entry 57 was altered"), then
+the per-site lines after "By site:", exit 2. Any other role gets exit 3, like every refused
+command. The check is audited, as in Admin > Audit trail. ``audit anchor`` writes a new anchor
+file when it was lost (never over a sound one).
 """
 
 from __future__ import annotations
@@ -51,10 +54,17 @@ def run_audit(
         check = AuditService(services.db).verify(user)
         if check.intact:
             out.write(check.summary() + "\n")
+            for line in check.site_lines():
+                out.write(f"  {line}\n")
             return 0
         err.write(f"clinicdesk: {check.summary()}:\n")
         for problem in check.problems:
             err.write(f"  {problem}\n")
+        sites = check.site_lines()
+        if sites:
+            err.write("By site:\n")
+            for line in sites:
+                err.write(f"  {line}\n")
         return TAMPERED_EXIT
     if args.audit_command == "anchor":
         seq = AuditService(services.db).anchor(user)
