@@ -8,9 +8,9 @@ What lives here: this module holds the whole parser (``build_parser``, ``dash_sa
 ``run``, which hands each subcommand to its group's module: ``clinic`` (init, demo),
 ``patients``, ``users``, ``audit``, ``lots``, ``photos`` (import-photos), ``documents`` (report,
 letters, consent forms), ``backup`` (backup, restore: the one command run without signing in to
-a clinic), ``verify`` (the clinic data check), ``subject_access`` (export-patient); ``session``
-signs in. Each group module adds its own subparsers (``add_*_commands``) and runs them
-(``run_*``).
+a clinic), ``verify`` (the clinic data check), ``subject_access`` (export-patient), ``sync``
+(hub create, join, sync: each signs in itself; conflicts); ``session`` signs in. Each group
+module adds its own subparsers (``add_*_commands``) and runs them (``run_*``).
 
 May import: ``clinicdesk.services``, ``clinicdesk.domain``, ``clinicdesk.errors`` and
 ``clinicdesk.paths``; never Qt, sqlite-utils or reportlab, nor ``clinicdesk.storage`` (all
@@ -42,6 +42,12 @@ from clinicdesk.cli.patients import add_patient_commands, run_patients
 from clinicdesk.cli.photos import add_photo_commands, run_import_photos
 from clinicdesk.cli.session import sign_in, warn_unrecorded
 from clinicdesk.cli.subject_access import EXPORT_COMMANDS, add_export_commands, run_export
+from clinicdesk.cli.sync import (
+    SYNC_COMMANDS,
+    add_sync_commands,
+    run_conflicts,
+    run_sync_commands,
+)
 from clinicdesk.cli.users import add_user_commands, run_users
 from clinicdesk.cli.verify import add_verify_commands, run_verify
 
@@ -72,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(commands)
     add_verify_commands(commands)
     add_export_commands(commands)
+    add_sync_commands(commands)
     return parser
 
 
@@ -139,6 +146,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
         return run_clinic(args, paths, out)
     if args.command in NO_SIGN_IN_COMMANDS:
         return run_restore(args, paths, out)
+    if args.command in SYNC_COMMANDS:
+        return run_sync_commands(args, paths, out)
     signed = sign_in(paths, args)
     services, user = signed.services, signed.user
     try:
@@ -160,6 +169,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_verify(services, user, args, out)
         elif args.command in EXPORT_COMMANDS:
             return run_export(services, user, args, out)
+        elif args.command == "conflicts":
+            return run_conflicts(services, user, args, out)
     finally:
         services.close()
         warn_unrecorded(services)

@@ -1,5 +1,5 @@
-"""``clinicdesk patients add | search | show``: register, find and show patients; ``--json``
-gives the record with the clinical sections the user may see."""
+"""``clinicdesk patients add | search | show | edit``: register, find, show and edit patients;
+``--json`` gives the record with the clinical sections the user may see."""
 
 from __future__ import annotations
 
@@ -56,6 +56,38 @@ def add_patient_commands(commands: argparse._SubParsersAction[Any]) -> None:
     show = patient_commands.add_parser("show", help="one patient's record")
     show.add_argument("patient_id")
     show.add_argument("--json", action="store_true")
+    edit = patient_commands.add_parser(
+        "edit", help="change a patient's demographics (only the fields given; audited)"
+    )
+    edit.add_argument("patient_id")
+    for option, _field in EDIT_OPTIONS:
+        edit.add_argument(f"--{option}", metavar="TEXT")
+    edit.add_argument(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="refuse (exit 2) unless the record is still at version N",
+    )
+    edit.add_argument("--json", action="store_true")
+
+
+# ``patients edit`` options and the fields they set.
+EDIT_OPTIONS = (
+    ("first", "first_name"),
+    ("last", "last_name"),
+    ("dob", "date_of_birth"),
+    ("sex", "sex"),
+    ("nhs", "nhs_number"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("title", "title"),
+    ("preferred", "preferred_name"),
+    ("address1", "address_line1"),
+    ("address2", "address_line2"),
+    ("town", "town"),
+    ("postcode", "postcode"),
+    ("gp", "gp_practice"),
+)
 
 
 def summary_json(summary: PatientSummary) -> dict[str, Any]:
@@ -261,6 +293,20 @@ def run_patients(
         else:
             for summary in results:
                 _print_summary(summary, out)
+    elif args.patients_command == "edit":
+        current = services.patients.get(user, args.patient_id)
+        form: dict[str, str | None] = dict(current.details.as_form())
+        given = {f: getattr(args, o) for o, f in EDIT_OPTIONS if getattr(args, o) is not None}
+        if not given:
+            raise UserError("Nothing to change: give at least one field, e.g. --phone NUMBER.")
+        form.update(given)
+        version = current.version if args.expect_version is None else args.expect_version
+        patient = services.patients.update(user, current.id, version, form)
+        out.write(
+            json.dumps(patient_json(patient), ensure_ascii=False) + "\n"
+            if args.json
+            else f"{patient.id} version {patient.version}\n"
+        )
     elif args.patients_command == "show":
         record = services.patients.record(user, args.patient_id)
         clinical = clinical_json(services, user, record.patient.id)

@@ -1,7 +1,7 @@
 """The schema, as an append-only list of migrations (sqlite-utils ``Migrations``).
 
 Never edit or reorder a migration that has shipped: add a new one. Sync changesets are
-positional, so later migrations only add tables or append columns.
+positional: later migrations only add tables or append columns (0011: sync_state).
 
 Every record table follows the sync-ready conventions: a UUIDv7 ``id``, created/updated at/by,
 ``site_id`` (where the row was made), ``version`` for optimistic concurrency and ``deleted_at``
@@ -10,10 +10,8 @@ facts about this installation (which site it is) and is never replicated.
 
 Before applying anything to an existing database, ``migrate`` takes a ``VACUUM INTO`` backup;
 a database that has migrations this program does not know is refused (it is newer).
-
-Every opening of the clinic asks which migrations are pending, and nearly always none are: the
-list is kept by ``MigrationSet``, which answers that with one query, and sqlite-utils (about
-40 ms to import) is loaded only to apply some.
+``MigrationSet`` answers "which are pending?" (asked at every opening) with one query;
+sqlite-utils (40 ms to import) is loaded only to apply some.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import audit_chains, retention
+from clinicdesk.storage import audit_chains, retention, sync_state
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -549,6 +547,12 @@ def _per_site_audit_chains(db: sqlite_utils.Database) -> None:
     audit_chains.migrate_per_site(db)
 
 
+@migrations(name="0011_sync")
+def _sync(db: sqlite_utils.Database) -> None:
+    for statement in sync_state.schema(_record_table):
+        db.execute(statement)
+
+
 def known_migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 
@@ -559,10 +563,8 @@ def schema_version(db: Database) -> int:
 
 
 def pending_migration_names(db: Database) -> list[str]:
-    """The migrations this program would apply to ``db`` (none when it is up to date).
-
-    A file too damaged to read its list of applied migrations raises ``StorageError``.
-    """
+    """The migrations this program would apply to ``db`` (none when up to date);
+    ``StorageError`` for a file too damaged to read its list of applied migrations."""
     try:
         return [m.name for m in migrations.pending(db)]
     except sqlite3.DatabaseError as exc:
@@ -572,9 +574,8 @@ def pending_migration_names(db: Database) -> list[str]:
 def migrate(db: Database, backups_dir: Path) -> Path | None:
     """Bring ``db`` up to date. Returns the path of the backup taken first, if one was needed.
 
-    Raises ``DatabaseTooNew`` (and changes nothing) when the database has migrations this
-    program does not know, ``NotClinicDatabase`` for another program's database, and
-    ``StorageError`` when migrations are due but the database is read-only.
+    Raises ``DatabaseTooNew`` (nothing changed) when it has migrations this program does not
+    know, ``NotClinicDatabase`` for another program's, ``StorageError`` if due but read-only.
 
     The database's ``PRAGMA application_id`` is set (``claim_database``) without a migration:
     a new file or an older clinic's (which has our migrations table) gets it on its next open.

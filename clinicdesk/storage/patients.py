@@ -232,6 +232,16 @@ class PatientRepository:
             ],
         )
 
+    def reindex(self, patient_ids: Iterable[str]) -> int:
+        """Re-index the given patients (after sync changed them); returns how many exist."""
+        count = 0
+        for patient_id in patient_ids:
+            patient = self.get(patient_id)
+            if patient is not None:
+                self._index(patient.id, patient.details)
+                count += 1
+        return count
+
     def rebuild_search_index(self) -> int:
         """Re-index every patient (after a restore or sync); returns how many."""
         self.db.execute("DELETE FROM patient_search")

@@ -35,7 +35,8 @@ CONVENTION_COLUMNS = {
     "version": "INTEGER",
     "deleted_at": "TEXT",
 }
-NOT_RECORD_TABLES = {"local_state", "audit_log", "_sqlite_migrations"}
+# sync_bundles: the hub's list of applied bundles, never replicated (storage.sync_state).
+NOT_RECORD_TABLES = {"local_state", "audit_log", "_sqlite_migrations", "sync_bundles"}
 # This program's migrations, read before any test adds one of its own.
 SHIPPED_MIGRATIONS = known_migration_names()
 

@@ -1,0 +1,184 @@
+"""``clinicdesk hub create DIR``, ``join DIR --site NAME``, ``sync``, ``conflicts``.
+
+``hub create``, ``join`` and ``sync`` sign in themselves (``services.sync``): the sync engine
+opens the database with APSW, so the ordinary connection is closed first. ``join`` needs no
+clinic in ``--data-dir`` (it must be new or empty): an administrator of the hub's clinic
+unlocks it with their password (``CLINICDESK_PASSWORD`` or a prompt) or the recovery key
+(``CLINICDESK_RECOVERY_KEY``), as ``restore`` does.
+
+``sync --hub DIR`` prints the counts (sent, received, parked); with ``--json`` one object on
+stdout and each progress step as one JSON object per line on stderr (``step``, ``done``,
+``total``), which is what the GUI reads when it runs this command as a child process. SIGTERM
+(the GUI's Cancel) stops the sync cleanly between steps; it can also be killed outright, and
+the next sync completes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from clinicdesk.cli.backup import _secrets
+from clinicdesk.cli.session import ask_password
+from clinicdesk.errors import UserError
+
+if TYPE_CHECKING:
+    from clinicdesk.paths import Paths
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
+
+SYNC_COMMANDS = ("hub", "join", "sync")
+
+
+def add_sync_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    hub = commands.add_parser("hub", help="the clinic's hub for sync between sites (admins)")
+    hub_commands = hub.add_subparsers(dest="hub_command", metavar="ACTION")
+    hub_commands.required = True
+    create = hub_commands.add_parser(
+        "create", help="make DIR (new or empty) the clinic's hub from this installation"
+    )
+    create.add_argument("dir", metavar="DIR")
+    create.add_argument("--json", action="store_true")
+    join = commands.add_parser(
+        "join",
+        help="a new installation of the hub's clinic in --data-dir (new or empty), for one of "
+        "its sites (an administrator of that clinic)",
+    )
+    join.add_argument("dir", metavar="DIR", help="the hub's folder")
+    join.add_argument("--site", required=True, metavar="NAME", help="this installation's site")
+    join.add_argument("--json", action="store_true")
+    sync = commands.add_parser(
+        "sync", help="send this installation's changes to the hub and take the hub's"
+    )
+    how = sync.add_mutually_exclusive_group()
+    sync.add_argument("--hub", metavar="DIR", help="the hub's folder")
+    how.add_argument(
+        "--export-bundle", metavar="DIR", help="write this installation's changes to a bundle"
+    )
+    how.add_argument(
+        "--import-bundle",
+        metavar="FILE",
+        help="with --hub: apply a bundle at the hub and write its reply beside it; "
+        "without: take the hub's reply bundle",
+    )
+    sync.add_argument("--json", action="store_true")
+    conflicts = commands.add_parser("conflicts", help="changes sync parked, with both values")
+    conflicts.add_argument("--all", action="store_true", help="include resolved ones")
+    conflicts.add_argument("--json", action="store_true")
+
+
+def _progress(as_json: bool) -> Any:
+    def report(step: str, done: int, total: int) -> None:
+        if as_json:
+            line = json.dumps({"step": step, "done": done, "total": total})
+        else:
+            line = f"clinicdesk: {step} ({done}/{total})" if total > 1 else f"clinicdesk: {step}"
+        print(line, file=sys.stderr, flush=True)
+
+    return report
+
+
+def _emit(out: TextIO, as_json: bool, data: dict[str, Any], text: str) -> None:
+    out.write(json.dumps(data, ensure_ascii=False) + "\n" if as_json else text + "\n")
+
+
+def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
+    from clinicdesk.services import sync
+
+    if not args.user:
+        raise UserError(f"{args.command} needs a user: add --user NAME.")
+    if args.command == "join":
+        password, recovery_key = _secrets(args.user)
+        joined = sync.join_hub(
+            paths,
+            Path(args.dir),
+            args.user,
+            args.site,
+            password=password,
+            recovery_key=recovery_key,
+        )
+        _emit(
+            out,
+            args.json,
+            joined.to_json(),
+            f"Joined the hub as {joined.site_name}: {paths.data_dir} ({joined.files} files)",
+        )
+        return 0
+    password = ask_password(f"Password for {args.user}: ")
+    if args.command == "hub":
+        made = sync.create_hub(paths, args.user, password, Path(args.dir))
+        _emit(out, args.json, made.to_json(), f"Hub made at {made.hub_dir} ({made.files} files)")
+        return 0
+    if args.export_bundle:
+        exported = sync.export_bundle(paths, args.user, password, Path(args.export_bundle))
+        _emit(out, args.json, exported.to_json(), str(exported.path))
+        return 0
+    if args.import_bundle:
+        hub_dir = Path(args.hub) if args.hub else None
+        imported = sync.import_bundle(paths, args.user, password, Path(args.import_bundle), hub_dir)
+        data = imported.to_json()
+        text = (
+            f"sent {imported.sent}, parked {imported.parked}; reply: {imported.path}"
+            if hub_dir
+            else f"received {imported.received}, kept {imported.kept}"
+        )
+        _emit(out, args.json, data, text)
+        return 0
+    if not args.hub:
+        raise UserError("sync needs --hub DIR, --export-bundle DIR or --import-bundle FILE.")
+    stop = {"asked": False}
+
+    def cancel(_signum: int, _frame: object) -> None:
+        stop["asked"] = True
+
+    previous = signal.signal(signal.SIGTERM, cancel)
+    try:
+        done = sync.sync_with_hub(
+            paths,
+            args.user,
+            password,
+            Path(args.hub),
+            progress=_progress(args.json),
+            cancelled=lambda: stop["asked"],
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    r = done.result
+    _emit(
+        out,
+        args.json,
+        done.to_json(),
+        f"sent {r.sent}, received {r.received}, parked {r.parked}"
+        + (f", kept here for the next sync {r.kept}" if r.kept else "")
+        + f"; open conflicts: {done.open_conflicts}",
+    )
+    return 0
+
+
+def run_conflicts(
+    services: ClinicServices, user: CurrentUser, args: argparse.Namespace, out: TextIO
+) -> int:
+    from clinicdesk.services.conflicts import ConflictService
+
+    found = ConflictService(services.db).conflicts(user, include_resolved=args.all)
+    if args.json:
+        out.write(json.dumps([c.to_json() for c in found], ensure_ascii=False, default=str) + "\n")
+        return 0
+    if not found:
+        out.write("No parked sync conflicts.\n")
+    for c in found:
+        out.write(
+            f"{c.id}  {c.table_name} {c.row_id}  {c.kind}  {', '.join(c.columns)}  [{c.status}]\n"
+        )
+        for column in c.columns:
+            out.write(
+                f"    {column}: hub {c.hub_values.get(column)!r} "
+                f"({c.hub_updated_by} {c.hub_updated_at}) | incoming "
+                f"{c.incoming_values.get(column)!r} ({c.incoming_updated_by} "
+                f"{c.incoming_updated_at})\n"
+            )
+    return 0

@@ -1,0 +1,211 @@
+"""Sync as the command line runs it: signing in, permissions, audit, and the search index
+around the sync engine (``clinicdesk.sync``).
+
+The engine uses APSW, which brings its own SQLite library: this module is for the sync process
+only (``clinicdesk sync``, ``hub create``, ``join``), never the GUI process, which runs
+``clinicdesk sync --hub DIR --json`` as a child process instead (import-linter keeps
+``clinicdesk.ui`` from importing this module). Within this process the clinic's ordinary
+(sqlcipher3) connection is closed before the engine opens the database and opened again after
+it has closed it, so the two libraries never hold the same file at once.
+
+Entry points, each returning a result with ``to_json``:
+``create_hub`` (admins), ``join_hub`` (an admin of the hub's clinic, by password or recovery
+key), ``sync_with_hub``, ``export_bundle`` and ``import_bundle`` (admins and clinicians).
+``progress(step, done, total)`` is called as the sync goes; ``cancelled()`` is polled between
+files and steps (a cancelled sync stops cleanly; a killed one is completed by the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clinicdesk.domain.ids import SiteId
+from clinicdesk.domain.roles import Permission, Role
+from clinicdesk.errors import PermissionDenied, UserError
+from clinicdesk.paths import Paths
+from clinicdesk.services.context import ClinicServices, open_clinic, unlock_clinic
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.storage import audit
+from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.keys import KeyRing, WrongSecret
+from clinicdesk.storage.patients import PatientRepository
+from clinicdesk.storage.sync_state import SyncConflictRepository
+from clinicdesk.sync import bundle, engine, hub
+from clinicdesk.sync.engine import SyncResult
+
+Progress = Callable[[str, int, int], None]
+Cancelled = Callable[[], bool]
+
+__all__ = ["SyncResult", "create_hub", "export_bundle", "import_bundle", "join_hub"]
+
+
+def _signed_in(
+    paths: Paths, username: str, password: str, permission: Permission
+) -> tuple[CurrentUser, bytes]:
+    """Sign in, check ``permission``, and close the ordinary connection again."""
+    signed = unlock_clinic(paths, username, password)
+    try:
+        require(signed.services.db, signed.user, permission, entity="sync")
+        key = signed.services.data_key
+        if key is None:
+            raise UserError("Sync needs an encrypted clinic; sign in to the app once first.")
+    finally:
+        signed.services.close()
+    return signed.user, key
+
+
+def _after(
+    paths: Paths,
+    key: bytes,
+    user: CurrentUser,
+    action: str,
+    detail: dict[str, Any],
+    patients: set[str] | None = None,
+    *,
+    rebuild: bool = False,
+) -> int:
+    """Re-index the patients sync changed, audit ``action``, and return the open conflicts."""
+    services: ClinicServices = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
+    try:
+        with write_transaction(services.db):
+            repo = PatientRepository(services.db)
+            if rebuild:
+                repo.rebuild_search_index()
+            elif patients:
+                repo.reindex(sorted(patients))
+            audit.append(services.db, user.actor, action, "sync", user.site_id, detail)
+        return len(SyncConflictRepository(services.db).conflicts())
+    finally:
+        services.close()
+
+
+@dataclass
+class HubCreated:
+    hub_dir: Path
+    files: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hub": str(self.hub_dir), "files": self.files}
+
+
+def create_hub(paths: Paths, username: str, password: str, hub_dir: Path) -> HubCreated:
+    """Make ``hub_dir`` the clinic's hub from this installation (administrators)."""
+    user, key = _signed_in(paths, username, password, Permission.MANAGE_CLINIC)
+    copied = hub.create_hub(paths.data_dir, key, hub_dir)
+    _after(paths, key, user, "hub_create", {"files": copied})
+    return HubCreated(hub_dir, copied)
+
+
+@dataclass
+class Joined:
+    data_dir: Path
+    site_id: str
+    site_name: str
+    files: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "data_dir": str(self.data_dir),
+            "site_id": self.site_id,
+            "site": self.site_name,
+            "files": self.files,
+        }
+
+
+def join_hub(
+    paths: Paths,
+    hub_dir: Path,
+    username: str,
+    site_name: str,
+    *,
+    password: str | None = None,
+    recovery_key: str | None = None,
+) -> Joined:
+    """A new installation of the hub's clinic in ``paths.data_dir`` (new or empty), for the
+    site ``site_name``: an administrator of that clinic unlocks it with their password (or the
+    recovery key: then ``username`` must still name an administrator)."""
+    folder = engine.HubFolder(hub_dir)
+    folder.check()
+    ring = KeyRing.load(folder.keyring)
+    username = username.strip().lower()
+    try:
+        key = (
+            ring.unlock_with_recovery_key(recovery_key)
+            if recovery_key
+            else ring.unlock(username, password or "")
+        )
+    except WrongSecret:
+        raise UserError("The user name, password or recovery key is wrong. Try again.") from None
+    if hub.user_role(hub_dir, key, username) != Role.ADMIN:
+        raise PermissionDenied(
+            f"Only an administrator of the hub's clinic can join it; {username!r} is not one."
+        )
+    site_id, copied = hub.join_hub(hub_dir, key, paths.data_dir, site_name)
+    services = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
+    try:
+        actor_user = services.clinic.repo.user_by_name(username)
+        assert actor_user is not None
+        user = CurrentUser(
+            actor_user.id, username, actor_user.display_name, Role.ADMIN, SiteId(site_id)
+        )
+        name = services.clinic.this_site().name
+    finally:
+        services.close()
+    _after(paths, key, user, "join", {"site": site_id, "files": copied}, rebuild=True)
+    return Joined(paths.data_dir, site_id, name, copied)
+
+
+@dataclass
+class SyncDone:
+    result: SyncResult
+    open_conflicts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.result.to_json(), "open_conflicts": self.open_conflicts}
+
+
+def sync_with_hub(
+    paths: Paths,
+    username: str,
+    password: str,
+    hub_dir: Path,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> SyncDone:
+    """One sync with the hub at ``hub_dir`` (admins and clinicians): push, then pull."""
+    user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    result = engine.sync_with_hub(
+        paths.data_dir,
+        key,
+        hub_dir,
+        progress=progress or (lambda step, done, total: None),
+        cancelled=cancelled or (lambda: False),
+    )
+    open_conflicts = _after(paths, key, user, "sync", result.to_json(), result.patients_changed)
+    return SyncDone(result, open_conflicts)
+
+
+def export_bundle(paths: Paths, username: str, password: str, dest_dir: Path) -> bundle.Exported:
+    """This installation's changes, with their files, in one sealed bundle in ``dest_dir``."""
+    user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    exported = bundle.export_bundle(paths.data_dir, key, dest_dir)
+    _after(paths, key, user, "sync_export", exported.to_json())
+    return exported
+
+
+def import_bundle(
+    paths: Paths, username: str, password: str, bundle_file: Path, hub_dir: Path | None
+) -> bundle.Imported:
+    """With ``hub_dir`` (at the hub's PC): apply a replica's bundle to the hub and write the
+    reply bundle beside it. Without (at the replica): take a reply bundle's changes."""
+    user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    if hub_dir is not None:
+        imported = bundle.apply_to_hub(hub_dir, key, bundle_file)
+    else:
+        imported = bundle.take_reply(paths.data_dir, key, bundle_file)
+    _after(paths, key, user, "sync_import", imported.to_json(), imported.patients_changed)
+    return imported

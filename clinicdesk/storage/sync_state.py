@@ -1,0 +1,172 @@
+"""What sync keeps in the clinic database (migration 0011), read with the ordinary driver.
+
+``sync_conflicts`` holds the changes sync parked instead of overwriting anything: one row per
+record whose change met a different change made elsewhere (both values, who, when and at which
+site on each side). It is a record table, so it is replicated like any other: every site sees
+the conflicts, and a clinician resolves one with a normal, audited edit of the record, then
+marks the conflict resolved (``status``, ``resolved_by``, ``resolved_at``).
+
+``sync_bundles`` is the hub's list of the bundles it has applied (by bundle id, with the
+counts), so the same bundle applied twice changes nothing, and it says when each installation
+last synced. It is never replicated (``LOCAL_TABLES``).
+
+The sync engine itself (``clinicdesk.sync``) uses APSW in its own process; this module is what
+the GUI and the services read, through the sqlcipher3 connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from clinicdesk.storage.database import Database
+from clinicdesk.storage.records import Actor, update_record
+
+# Tables that hold facts about one installation or are derived from the others: never in a
+# changeset. ``patient_search*`` is the FTS index (rebuilt for the patients a sync changed).
+LOCAL_TABLES = frozenset(
+    {"_sqlite_migrations", "local_state", "patient_search_rows", "sync_bundles"}
+)
+LOCAL_PREFIXES = ("sqlite_", "patient_search")
+# local_state keys sync keeps at a replica.
+INSTALLATION_KEY = "installation_id"
+LAST_SYNC_KEY = "last_sync_at"
+HUB_KEY = "hub_dir"
+
+
+def schema(record_table: Callable[[str, str], str]) -> list[str]:
+    """Migration 0011's statements (``record_table`` adds the record columns)."""
+    return [
+        record_table(
+            "sync_conflicts",
+            """    table_name TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    patient_id TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('edit', 'delete', 'insert')),
+    columns TEXT NOT NULL CHECK (json_valid(columns)),
+    hub_values TEXT NOT NULL CHECK (json_valid(hub_values)),
+    incoming_values TEXT NOT NULL CHECK (json_valid(incoming_values)),
+    hub_site_id TEXT NOT NULL DEFAULT '',
+    hub_updated_by TEXT NOT NULL DEFAULT '',
+    hub_updated_at TEXT NOT NULL DEFAULT '',
+    incoming_site_id TEXT NOT NULL DEFAULT '',
+    incoming_updated_by TEXT NOT NULL DEFAULT '',
+    incoming_updated_at TEXT NOT NULL DEFAULT '',
+    bundle_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    resolved_by TEXT,
+    resolved_at TEXT""",
+        ),
+        "CREATE INDEX sync_conflicts_by_status ON sync_conflicts (status, created_at)",
+        "CREATE INDEX sync_conflicts_by_patient ON sync_conflicts (patient_id)",
+        """CREATE TABLE sync_bundles (
+    bundle_id TEXT PRIMARY KEY NOT NULL,
+    site_id TEXT NOT NULL,
+    installation_id TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    changes INTEGER NOT NULL,
+    applied INTEGER NOT NULL,
+    parked INTEGER NOT NULL
+) STRICT""",
+    ]
+
+
+def is_replicated(table: str) -> bool:
+    return table not in LOCAL_TABLES and not table.startswith(LOCAL_PREFIXES)
+
+
+@dataclass(frozen=True)
+class SyncConflict:
+    id: str
+    table_name: str
+    row_id: str
+    patient_id: str | None
+    kind: str
+    columns: list[str]
+    hub_values: dict[str, Any]
+    incoming_values: dict[str, Any]
+    hub_site_id: str
+    hub_updated_by: str
+    hub_updated_at: str
+    incoming_site_id: str
+    incoming_updated_by: str
+    incoming_updated_at: str
+    status: str
+    created_at: str
+    version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "table": self.table_name,
+            "row_id": self.row_id,
+            "patient_id": self.patient_id,
+            "kind": self.kind,
+            "columns": self.columns,
+            "hub": {
+                "values": self.hub_values,
+                "site_id": self.hub_site_id,
+                "updated_by": self.hub_updated_by,
+                "updated_at": self.hub_updated_at,
+            },
+            "incoming": {
+                "values": self.incoming_values,
+                "site_id": self.incoming_site_id,
+                "updated_by": self.incoming_updated_by,
+                "updated_at": self.incoming_updated_at,
+            },
+            "status": self.status,
+            "parked_at": self.created_at,
+        }
+
+
+_COLUMNS = (
+    "id, table_name, row_id, patient_id, kind, columns, hub_values, incoming_values, "
+    "hub_site_id, hub_updated_by, hub_updated_at, incoming_site_id, incoming_updated_by, "
+    "incoming_updated_at, status, created_at, version"
+)
+
+
+class SyncConflictRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def conflicts(self, *, include_resolved: bool = False) -> list[SyncConflict]:
+        where = "" if include_resolved else " WHERE status = 'open' AND deleted_at IS NULL"
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM sync_conflicts{where} ORDER BY created_at, id"
+        ).fetchall()
+        return [_conflict(row) for row in rows]
+
+    def conflict(self, conflict_id: str) -> SyncConflict | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM sync_conflicts WHERE id = ?", [conflict_id]
+        ).fetchone()
+        return None if row is None else _conflict(row)
+
+    def mark_resolved(self, conflict: SyncConflict, actor: Actor, at: str) -> bool:
+        return update_record(
+            self.db,
+            "sync_conflicts",
+            conflict.id,
+            conflict.version,
+            {"status": "resolved", "resolved_by": actor.user_id, "resolved_at": at},
+            actor,
+        )
+
+    def last_syncs(self) -> list[tuple[str, str, str]]:
+        """(site id, installation id, when) of each installation's latest bundle at a hub."""
+        rows = self.db.execute(
+            "SELECT site_id, installation_id, max(applied_at) FROM sync_bundles "
+            "GROUP BY site_id, installation_id ORDER BY 3 DESC"
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def _conflict(row: Any) -> SyncConflict:
+    values = list(row)
+    for index in (5, 6, 7):
+        values[index] = json.loads(values[index])
+    return SyncConflict(*values)

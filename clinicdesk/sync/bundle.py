@@ -1,0 +1,215 @@
+"""Sync through a file on a USB stick, for a site that never sees the hub's network.
+
+Two kinds of bundle, both in the backup archive's format (``storage.archive``: encrypted and
+authenticated chunk by chunk under the data key's archive subkey, with a manifest last), told
+apart by the header's ``kind``:
+
+- a **push** bundle (``export_bundle``, at the replica): the changeset since the base, the
+  files its rows name, and in its manifest the bundle id, site, schema version, counts, the
+  version of every row it carries and the files the replica already has;
+- a **reply** bundle (``apply_to_hub``, at the hub's PC, written beside the push bundle): the
+  hub's database as it stands after applying the push, and the files the replica lacks.
+
+Taking the reply at the replica (``take_reply``) is the pull of ``engine``: the same rules,
+the base refreshed last. Applying a push bundle twice changes nothing (its id is recorded).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from clinicdesk import __version__
+from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.storage import archive
+from clinicdesk.storage.sealed_files import ContentStore
+from clinicdesk.sync import changes, connection, engine, files, hub
+from clinicdesk.sync.connection import SyncError
+
+SUFFIX = ".cdsync"
+PUSH, REPLY = "sync-push", "sync-reply"
+
+
+@dataclass
+class Exported:
+    path: Path
+    changes: int
+    files: int
+    bundle_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle": str(self.path),
+            "bundle_id": self.bundle_id,
+            "changes": self.changes,
+            "files": self.files,
+        }
+
+
+@dataclass
+class Imported:
+    path: Path | None
+    sent: int = 0
+    parked: int = 0
+    received: int = 0
+    kept: int = 0
+    patients_changed: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reply": str(self.path) if self.path else None,
+            "sent": self.sent,
+            "parked": self.parked,
+            "received": self.received,
+            "kept": self.kept,
+        }
+
+
+def _store_members(root: Path, wanted: list[tuple[str, str, str]]) -> list[tuple[str, Path]]:
+    out = []
+    for store, sha, _bound in sorted(set(wanted)):
+        folder = files.STORES[store][0]
+        out.append((f"files/{store}/{sha}", root / folder / sha[:2] / sha))
+    return out
+
+
+def _write(
+    path: Path, key: bytes, kind: str, members: list[tuple[str, Path]], manifest: dict[str, Any]
+) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    with temp.open("wb") as out:
+        writer = archive.ArchiveWriter(
+            out, key, {"kind": kind, "clinicdesk": __version__, "created_at": utc_now()}
+        )
+        for name, source in members:
+            with source.open("rb") as handle:
+                writer.add(name, handle)
+        writer.finish(manifest)
+        out.flush()
+        connection.fsync_file(temp)
+    connection.replace_file(temp, path)
+
+
+def _read(path: Path, key: bytes, kind: str, into: Path) -> dict[str, Any]:
+    """Unpack ``path`` into ``into`` (files under their stores' folders, the rest by name)."""
+    opened: list[IO[bytes]] = []
+
+    def open_member(name: str) -> IO[bytes]:
+        if name.startswith("files/"):
+            _, store, sha = name.split("/")
+            target = into / files.STORES[store][0] / sha[:2] / sha
+        else:
+            target = into / Path(name).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = target.open("wb")
+        opened.append(handle)
+        return handle
+
+    try:
+        with path.open("rb") as source:
+            header = archive.read_header(source)
+            if header.fields.get("kind") != kind:
+                what = "a reply from the hub" if kind == REPLY else "a bundle from an installation"
+                raise SyncError(f"{path} is not {what}; nothing was changed.")
+            return archive.read_members(source, header, key, open_member)
+    finally:
+        for sink in opened:
+            sink.close()
+
+
+def _have(data_dir: Path) -> dict[str, list[str]]:
+    return {
+        store: sorted(ContentStore.scan(data_dir / folder).originals)
+        for store, (folder, _purpose) in files.STORES.items()
+    }
+
+
+def export_bundle(data_dir: Path, key: bytes, dest_dir: Path) -> Exported:
+    push = engine.read_push(data_dir, key)
+    bundle_id = uuid7()
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    path = dest_dir / f"clinicdesk-{bundle_id}{SUFFIX}"
+    with tempfile.TemporaryDirectory(dir=engine.sync_dir(data_dir)) as scratch:
+        changeset = Path(scratch) / "changeset"
+        changeset.write_bytes(push.changeset)
+        manifest = {
+            "bundle_id": bundle_id,
+            "site_id": push.site_id,
+            "installation_id": push.installation_id,
+            "schema": push.schema,
+            "columns": push.columns,
+            "changes": push.summary.changes,
+            "files": [list(f) for f in sorted(set(push.files))],
+            "versions": [[t, i, v] for (t, i), v in push.summary.versions.items()],
+            "have": _have(data_dir),
+        }
+        _write(
+            path,
+            key,
+            PUSH,
+            [("changeset", changeset), *_store_members(data_dir, push.files)],
+            manifest,
+        )
+    return Exported(path, push.summary.changes, len(set(push.files)), bundle_id)
+
+
+def apply_to_hub(hub_dir: Path, key: bytes, bundle_file: Path) -> Imported:
+    folder = engine.HubFolder(hub_dir)
+    folder.check()
+    with tempfile.TemporaryDirectory(dir=hub_dir) as scratch:
+        root = Path(scratch)
+        manifest = _read(bundle_file, key, PUSH, root)
+        changeset = (root / "changeset").read_bytes()
+        columns = {t: list(c) for t, c in manifest["columns"].items()}
+        push = engine.Push(
+            changeset,
+            columns,
+            changes.summarise(changeset, columns),
+            [(s, h, b) for s, h, b in manifest["files"]],
+            manifest["site_id"],
+            manifest["installation_id"],
+            list(manifest["schema"]),
+        )
+        result = engine.push_to_hub(
+            folder,
+            root,
+            key,
+            push,
+            manifest["bundle_id"],
+            engine._no_progress,
+            engine._never,
+            files_root=root,
+        )
+        snapshot = root / "hub.db"
+        engine.take_snapshot(folder, key, snapshot)
+        conn = connection.connect(snapshot, key, wal=False)
+        try:
+            wanted = hub.referenced_files(conn)
+        finally:
+            conn.close()
+        have = {(s, h) for s, shas in manifest["have"].items() for h in shas}
+        missing = [w for w in wanted if (w[0], w[1]) not in have]
+        reply = bundle_file.with_name(bundle_file.name.removesuffix(SUFFIX) + ".reply" + SUFFIX)
+        _write(
+            reply,
+            key,
+            REPLY,
+            [("hub.db", snapshot), *_store_members(hub_dir, missing)],
+            {"answers": manifest["bundle_id"], "versions": manifest["versions"]},
+        )
+    return Imported(reply, sent=result.applied, parked=len(result.parked))
+
+
+def take_reply(data_dir: Path, key: bytes, reply_file: Path) -> Imported:
+    with tempfile.TemporaryDirectory(dir=engine.sync_dir(data_dir)) as scratch:
+        root = Path(scratch)
+        manifest = _read(reply_file, key, REPLY, root)
+        snapshot = engine.snapshot_path(data_dir)
+        connection.replace_file(root / "hub.db", snapshot)
+        pushed = {(str(t), str(i)): v for t, i, v in manifest["versions"]}
+        applied, _fetched, patients = engine.pull_from_snapshot(
+            data_dir, key, snapshot, root, pushed, engine._no_progress, engine._never
+        )
+    return Imported(None, received=applied.taken, kept=applied.kept, patients_changed=patients)

@@ -1,0 +1,165 @@
+"""Making a hub from an installation, and joining a hub as a new installation.
+
+A hub is a folder: ``hub.db`` (the clinic's shared database, encrypted with the clinic's data
+key, in rollback-journal mode so it works on a network share), ``photos/`` and ``consents/``
+(content-addressed, sealed as in a data folder) and ``keyring.json`` (the clinic's wrapped data
+keys, so a new installation can be unlocked with an administrator's password or the recovery
+key). Nothing in it is readable without the data key.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import apsw
+
+from clinicdesk.domain.ids import uuid7
+from clinicdesk.paths import Paths
+from clinicdesk.storage.audit_anchor import AUDIT_ANCHORED
+from clinicdesk.storage.clinic import THIS_SITE_KEY
+from clinicdesk.storage.sync_state import HUB_KEY, INSTALLATION_KEY, LAST_SYNC_KEY
+from clinicdesk.sync import connection, files
+from clinicdesk.sync.changes import FILE_COLUMNS
+from clinicdesk.sync.connection import SyncError
+from clinicdesk.sync.engine import HubFolder, base_path
+
+
+def _empty_or_new(folder: Path, what: str) -> None:
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise SyncError(f"{what} {folder} is not empty: choose a new or empty folder.")
+
+
+def referenced_files(conn: apsw.Connection) -> list[tuple[str, str, str]]:
+    """Every (store, sha256, bound id) the database's rows name."""
+    wanted: list[tuple[str, str, str]] = []
+    for table, specs in FILE_COLUMNS.items():
+        for column, store, bound in specs:
+            rows = conn.execute(
+                f'SELECT "{column}", "{bound}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+            )
+            wanted.extend((store, str(sha), str(owner)) for sha, owner in rows)
+    return wanted
+
+
+def create_hub(data_dir: Path, key: bytes, hub_dir: Path) -> int:
+    """Make ``hub_dir`` (new or empty) the clinic's hub from this installation's data, which
+    becomes its first replica (its base copy is the hub as made). Returns the files copied."""
+    _empty_or_new(hub_dir, "The hub folder")
+    paths = Paths(data_dir)
+    hub = HubFolder(hub_dir)
+    hub_dir.mkdir(parents=True, exist_ok=True)
+    temp = hub_dir / "hub.db.tmp"
+    conn = connection.connect(paths.database, key)
+    try:
+        connection.copy_into(conn, temp)
+        wanted = referenced_files(conn)
+    finally:
+        conn.close()
+    made = connection.connect(temp, key, wal=False)
+    try:
+        with connection.transaction(made):
+            _forget_installation(made)  # the hub is no installation
+            made.execute("DELETE FROM sync_bundles")
+    finally:
+        made.close()
+    copied = files.copy_files(wanted, data_dir, hub_dir, key)
+    shutil.copyfile(paths.keyring, hub.keyring)
+    base = base_path(data_dir)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(temp, base.with_name("base.db.tmp"))
+    connection.fsync_file(base.with_name("base.db.tmp"))
+    connection.replace_file(base.with_name("base.db.tmp"), base)
+    connection.replace_file(temp, hub.database)
+    _mark_replica(paths.database, key, hub_dir, site_id=None)
+    return copied
+
+
+def _mark_replica(
+    database: Path, key: bytes, hub_dir: Path, *, site_id: str | None, wal: bool = True
+) -> None:
+    conn = connection.connect(database, key, wal=wal)
+    try:
+        with connection.transaction(conn):
+            if site_id is not None:
+                _forget_installation(conn)  # the hub's copy: a new installation
+                connection.set_local_value(conn, THIS_SITE_KEY, site_id)
+            if connection.local_value(conn, INSTALLATION_KEY) is None:
+                connection.set_local_value(conn, INSTALLATION_KEY, uuid7())
+            connection.set_local_value(conn, HUB_KEY, str(hub_dir.resolve()))
+    finally:
+        conn.close()
+
+
+def _forget_installation(conn: apsw.Connection) -> None:
+    """Drop the facts about the installation a database was copied from. The audit trail's
+    key and head stay: the copied trail is checked and continued with them (until each site
+    keeps its own chain)."""
+    keys = (THIS_SITE_KEY, INSTALLATION_KEY, HUB_KEY, LAST_SYNC_KEY, AUDIT_ANCHORED)
+    conn.execute(f"DELETE FROM local_state WHERE key IN ({', '.join('?' for _ in keys)})", keys)
+
+
+def hub_sites(hub_dir: Path, key: bytes) -> list[tuple[str, str]]:
+    """(id, name) of the live sites in the hub's clinic."""
+    hub = HubFolder(hub_dir)
+    hub.check()
+    conn = connection.connect(hub.database, key, wal=False)
+    try:
+        rows = conn.execute(
+            "SELECT id, name FROM sites WHERE deleted_at IS NULL ORDER BY kind = 'satellite', "
+            "created_at"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def user_role(hub_dir: Path, key: bytes, username: str) -> str | None:
+    conn = connection.connect(HubFolder(hub_dir).database, key, wal=False)
+    try:
+        row = conn.execute(
+            "SELECT role FROM users WHERE username = ? AND deleted_at IS NULL", (username,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def join_hub(hub_dir: Path, key: bytes, data_dir: Path, site_name: str) -> tuple[str, int]:
+    """A new installation of the hub's clinic in ``data_dir`` (new or empty) for the site
+    named ``site_name``: the hub's database, files and key ring, and its base copy. Returns
+    the site's id and the files copied. A name that is none of the clinic's sites is refused
+    with the list."""
+    hub = HubFolder(hub_dir)
+    hub.check()
+    sites = hub_sites(hub_dir, key)
+    wanted_name = site_name.strip().casefold()
+    matches = [sid for sid, name in sites if name.casefold() == wanted_name]
+    if not matches:
+        names = ", ".join(name for _, name in sites)
+        raise SyncError(
+            f"The clinic has no site called {site_name!r}; its sites are: {names}. Add a new "
+            "site at the main clinic first (Admin), sync, then join."
+        )
+    paths = Paths(data_dir)
+    if any(p.exists() for p in (paths.database, paths.keyring, paths.photos_dir)):
+        raise SyncError(
+            f"The data folder {data_dir} already holds a clinic: join into a new or empty folder."
+        )
+    paths.ensure()
+    temp = data_dir / "clinicdesk.db.tmp"
+    snapshot = base_path(data_dir).with_name("base.db.tmp")
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    conn = connection.connect(hub.database, key, wal=False)
+    try:
+        connection.copy_into(conn, temp)
+        connection.copy_into(conn, snapshot)
+        wanted = referenced_files(conn)
+    finally:
+        conn.close()
+    copied = files.copy_files(wanted, hub_dir, data_dir, key)
+    shutil.copyfile(hub.keyring, paths.keyring)
+    connection.replace_file(snapshot, base_path(data_dir))
+    _mark_replica(temp, key, hub_dir, site_id=matches[0], wal=False)
+    connection.replace_file(temp, paths.database)
+    return matches[0], copied

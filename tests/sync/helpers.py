@@ -1,0 +1,74 @@
+"""A hub and replicas in temporary folders, driven through the command line as people would."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from clinicdesk.app import main
+from clinicdesk.paths import Paths
+from clinicdesk.storage.database import open_database
+from clinicdesk.storage.keys import KeyRing
+from tests.conftest import PASSWORD, make_clinic
+
+
+@dataclass
+class Site:
+    data_dir: Path
+    hub: Path
+
+    def run(
+        self, capsys: pytest.CaptureFixture[str], *argv: str, user: str = "admin"
+    ) -> tuple[int, str, str]:
+        code = main(["--data-dir", str(self.data_dir), "--user", user, *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    def ok(self, capsys: pytest.CaptureFixture[str], *argv: str, user: str = "admin") -> str:
+        code, out, err = self.run(capsys, *argv, user=user)
+        assert code == 0, err
+        return out
+
+    def sync(self, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+        import json
+
+        return dict(json.loads(self.ok(capsys, "sync", "--hub", str(self.hub), "--json")))
+
+
+def data_key(data_dir: Path) -> bytes:
+    return KeyRing.load(Paths(data_dir).keyring).unlock("admin", PASSWORD)
+
+
+def rows(database: Path, key: bytes, table: str = "patients") -> list[tuple[Any, ...]]:
+    db = open_database(database, key)
+    try:
+        return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()]
+    finally:
+        db.close()
+
+
+def make_sites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Site, Site, Path]:
+    """The main clinic's installation (which makes the hub) and the satellite's laptop."""
+    monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
+    clinic = make_clinic(tmp_path / "main")
+    clinic.services.close()
+    hub = tmp_path / "hub"
+    main_site = Site(tmp_path / "main", hub)
+    main_site.ok(capsys, "hub", "create", str(hub))
+    satellite = Site(tmp_path / "satellite", hub)
+    satellite.ok(capsys, "join", str(hub), "--site", "Satellite clinic")
+    return main_site, satellite, hub
+
+
+def jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -1,0 +1,148 @@
+"""A hub and two installations (the main clinic, which made the hub, and the satellite's
+laptop) through a day of offline work on both sides, synced with ``clinicdesk sync``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clinicdesk.domain.roles import Role
+from clinicdesk.paths import Paths
+from clinicdesk.services.context import open_clinic
+from clinicdesk.storage.keys import KeyRing
+from tests.sync.helpers import Site, data_key, jpeg, make_sites, rows
+
+SYNCED_TABLES = ("patients", "photos", "sync_conflicts", "users", "sites", "settings")
+
+
+def add_patient(site: Site, capsys: pytest.CaptureFixture[str], first: str, last: str) -> str:
+    return site.ok(
+        capsys, "patients", "add", "--first", first, "--last", last, "--dob", "1980-02-03"
+    ).strip()
+
+
+def patient(site: Site, key: bytes, patient_id: str) -> dict[str, object]:
+    services = open_clinic(
+        Paths(site.data_dir), data_key=key, keyring=KeyRing.load(Paths(site.data_dir).keyring)
+    )
+    try:
+        row = services.db.execute("SELECT * FROM patients WHERE id = ?", [patient_id])
+        names = [d[0] for d in row.description]
+        return dict(zip(names, row.fetchone(), strict=True))
+    finally:
+        services.close()
+
+
+def assert_same_everywhere(hub: Path, key: bytes, *sites: Site) -> None:
+    for table in SYNCED_TABLES:
+        at_hub = rows(hub / "hub.db", key, table)
+        for site in sites:
+            assert rows(site.data_dir / "clinicdesk.db", key, table) == at_hub, (
+                table,
+                site.data_dir.name,
+            )
+
+
+def test_a_day_of_offline_work_at_both_sites_ends_identical_with_the_conflict_parked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    key = data_key(main.data_dir)
+    # Known to both sites before the day starts.
+    shared = add_patient(main, capsys, "Ann", "Shared")
+    both = add_patient(main, capsys, "Bea", "Both")
+    archived = add_patient(main, capsys, "Cal", "Archive")
+    main.sync(capsys)
+    satellite.sync(capsys)
+
+    # The day, offline: each site registers a patient and edits the shared ones.
+    at_main = add_patient(main, capsys, "Dee", "Main")
+    at_satellite = add_patient(satellite, capsys, "Eve", "Satellite")
+    main.ok(capsys, "patients", "edit", shared, "--phone", "07700 900111")
+    satellite.ok(capsys, "patients", "edit", shared, "--email", "ann@example.com")
+    main.ok(capsys, "patients", "edit", both, "--last", "Main-Spelling")
+    satellite.ok(capsys, "patients", "edit", both, "--last", "Satellite-Spelling")
+    main.ok(capsys, "patients", "edit", archived, "--town", "Leeds")
+    services = open_clinic(
+        Paths(satellite.data_dir),
+        data_key=key,
+        keyring=KeyRing.load(Paths(satellite.data_dir).keyring),
+    )
+    try:
+        from clinicdesk.services.session import CurrentUser
+
+        admin = services.clinic.repo.user_by_name("admin")
+        assert admin is not None
+        acting = CurrentUser(
+            admin.id, "admin", admin.display_name, Role.ADMIN, services.clinic.this_site().id
+        )
+        current = services.patients.get(acting, archived)
+        services.patients.set_archived(acting, archived, current.version, True)
+    finally:
+        services.close()
+    photo_file = jpeg(tmp_path / "frontal.jpg", (200, 120, 90))
+    imported = json.loads(
+        satellite.ok(
+            capsys,
+            "import-photos",
+            at_satellite,
+            str(photo_file),
+            "--view",
+            "frontal",
+            "--json",
+            user="clinician",
+        )
+    )
+    assert imported[0]["status"] == "imported"
+
+    first = main.sync(capsys)
+    second = satellite.sync(capsys)
+    third = main.sync(capsys)
+    assert first["parked"] == 0 and first["sent"] > 0
+    assert second["parked"] == 2  # the same field edited at both sites; the archive vs the edit
+    assert second["files_sent"] == 1 and third["files_received"] == 1
+    assert third["parked"] == 0
+
+    # Both sites' new patients everywhere; edits of different fields both kept.
+    got = patient(main, key, shared)
+    assert (got["phone"], got["email"]) == ("07700 900111", "ann@example.com")
+    assert patient(satellite, key, at_main)["first_name"] == "Dee"
+    assert patient(main, key, at_satellite)["first_name"] == "Eve"
+    # The same field: the hub's value (synced first) stays; the other is parked with both.
+    assert patient(satellite, key, both)["last_name"] == "Main-Spelling"
+    # Archive vs edit: the edit is kept and the record is not archived.
+    kept = patient(satellite, key, archived)
+    assert (kept["town"], kept["deleted_at"]) == ("Leeds", None)
+    assert_same_everywhere(hub, key, main, satellite)
+
+    for site in (main, satellite):
+        listed = json.loads(site.ok(capsys, "conflicts", "--json"))
+        by_row = {c["row_id"]: c for c in listed}
+        assert by_row[both]["columns"] == ["last_name"]
+        assert by_row[both]["hub"]["values"] == {"last_name": "Main-Spelling"}
+        assert by_row[both]["incoming"]["values"] == {"last_name": "Satellite-Spelling"}
+        assert by_row[archived]["kind"] == "delete"
+    # The photo reached the main clinic whole: its file opens and hashes right there.
+    services = open_clinic(
+        Paths(main.data_dir), data_key=key, keyring=KeyRing.load(Paths(main.data_dir).keyring)
+    )
+    try:
+        owner, sha256 = services.db.execute("SELECT patient_id, sha256 FROM photos").fetchone()
+        assert services.photos.store.get(sha256, owner) == photo_file.read_bytes()
+        # The search index was brought up to date for the patients sync changed.
+        assert [s.id for s in services.patients.repo.search("Satellite")] == [at_satellite]
+    finally:
+        services.close()
+
+
+def test_joining_names_the_sites_when_the_site_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _main, _satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    other = Site(tmp_path / "elsewhere", hub)
+    code, _out, err = other.run(capsys, "join", str(hub), "--site", "Harrogate")
+    assert code == 2
+    assert "Main clinic, Satellite clinic" in err
+    assert not (tmp_path / "elsewhere" / "clinicdesk.db").exists()
