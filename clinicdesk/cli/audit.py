@@ -8,7 +8,8 @@ stdout, then, when the trail holds several sites' chains, one line per site ("Ma
 1,234 entries intact"), exit 0. Damaged: a summary line and one line per problem on stderr,
 naming the entries affected (and their site: "Satellite clinic: entry 57 was altered"), then
 the per-site lines after "By site:", exit 2. Any other role gets exit 3, like every refused
-command. The check is audited, as in Admin > Audit trail. ``audit anchor`` writes a new anchor
+command. The check is audited, as in Admin > Audit trail. ``audit verify --hub DIR`` checks the
+hub's trail (read-only) in the same way. ``audit anchor`` writes a new anchor
 file when it was lost (never over a sound one).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the services are imported when the subcommand runs (see cli/__init__.py)
@@ -30,8 +32,13 @@ def add_audit_commands(commands: Any) -> None:
     trail = commands.add_parser("audit", help="the audit trail (administrators only)")
     actions = trail.add_subparsers(dest="audit_command", metavar="ACTION")
     actions.required = True
-    actions.add_parser(
+    verify = actions.add_parser(
         "verify", help="check that no entry was edited, removed, reordered or cut from the end"
+    )
+    verify.add_argument(
+        "--hub",
+        metavar="DIR",
+        help="check the trail of the clinic's hub in DIR instead of this installation's",
     )
     actions.add_parser(
         "anchor",
@@ -51,7 +58,11 @@ def run_audit(
 
     err = sys.stderr if err is None else err
     if args.audit_command == "verify":
-        check = AuditService(services.db).verify(user)
+        service = AuditService(services.db)
+        hub = getattr(args, "hub", None)
+        check = (
+            service.verify_hub(user, Path(hub), services.data_key) if hub else service.verify(user)
+        )
         if check.intact:
             out.write(check.summary() + "\n")
             for line in check.site_lines():

@@ -32,7 +32,7 @@ from clinicdesk.storage import audit, audit_anchor, audit_check
 from clinicdesk.storage.audit import AuditEntry, Position
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
-from clinicdesk.storage.database import Database
+from clinicdesk.storage.database import Database, open_database
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.recorded_files import place_recorded
 
@@ -66,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     "change_password": "Password changed",
     "change_password_failed": "Password change failed",
     "create_clinic": "Clinic created",
+    "sync_merge": "Merged by sync",
 }
 ENTITY_LABELS: dict[str, str] = {
     "patient": "Patient",
@@ -218,6 +219,19 @@ class NotOwnPatient(PermissionDenied):
     """A clinician asked for the access log of someone else's patient."""
 
 
+HUB_DATABASE = "hub.db"  # the hub's database in its folder (clinicdesk.sync.engine.HubFolder)
+
+
+def _check_trail(db: Database, entries: int) -> ChainCheck:
+    """Each site's chain (seals, links, its head in the database and in the anchor file),
+    then the records the entries sealed (patients, consultations, treatments, adverse
+    events)."""
+    trail = audit_check.verify_sites(db)
+    problems = trail.all_problems() + audit_check.verify_records(db)
+    sites = [SiteStatus(c.name, c.entries, len(c.problems)) for c in trail.sites]
+    return ChainCheck(entries, problems, sites)
+
+
 class AuditService:
     def __init__(self, db: Database, local_zone: tzinfo | None = None) -> None:
         self.db = db
@@ -235,11 +249,37 @@ class AuditService:
         # Each site's chain (seals, links, its head in the database and in the anchor file),
         # then the records the entries sealed (patients, consultations, treatments, adverse
         # events).
-        trail = audit_check.verify_sites(self.db)
-        problems = trail.all_problems() + audit_check.verify_records(self.db)
-        sites = [SiteStatus(c.name, c.entries, len(c.problems)) for c in trail.sites]
-        audit.record(self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(problems)})
-        return ChainCheck(entries, problems, sites)
+        check = _check_trail(self.db, entries)
+        audit.record(
+            self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(check.problems)}
+        )
+        return check
+
+    def verify_hub(self, user: CurrentUser, hub_dir: Path, data_key: bytes | None) -> ChainCheck:
+        """Check the trail of the clinic's hub in ``hub_dir`` (every site's chain, against the
+        hub's anchor file beside its database), read-only, as ``verify`` checks this
+        installation's; admins only; audited here."""
+        require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
+        database = hub_dir / HUB_DATABASE
+        if not database.is_file():
+            raise UserError(
+                f"No hub was found at {hub_dir} (it has no {HUB_DATABASE}): check that the "
+                "hub's folder is reachable (the network share is connected)."
+            )
+        hub = open_database(database, data_key, read_only="The hub is only being checked.")
+        try:
+            check = _check_trail(hub, audit.count(hub))
+        finally:
+            hub.close()
+        audit.record(
+            self.db,
+            user.actor,
+            "verify",
+            AUDIT_ENTITY,
+            "",
+            {"problems": len(check.problems), "hub": str(hub_dir)},
+        )
+        return check
 
     def anchor(self, user: CurrentUser) -> int:
         """Anchor the trail as it stands, when the anchor file was lost or damaged and no backup

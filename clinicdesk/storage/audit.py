@@ -69,7 +69,12 @@ SEALED_TABLES = {
 # A record destroyed under the retention schedule (``services.retention``): verify expects it
 # gone. The entry names the record's id only.
 DESTROY_ACTION = "destroy"
-_SEALING_ACTIONS = frozenset({"create", "update", "archive", "restore", "override"})
+# sync_merge: the hub seals a record as a sync left it (merged fields, or kept while the
+# other side's change was parked), so every copy's newest seal matches the row.
+SYNC_MERGE_ACTION = "sync_merge"
+_SEALING_ACTIONS = frozenset(
+    {"create", "update", "archive", "restore", "override", SYNC_MERGE_ACTION}
+)
 
 # The columns a seal covers (with the previous seal), then the two seals.
 _SEALED = ("id", "seq", "at", "user_id", "site_id", "action", "entity", "entity_id", "detail")

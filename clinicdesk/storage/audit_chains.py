@@ -51,6 +51,10 @@ MIGRATION_NAME = "0010_per_site_audit_chains"
 LEGACY_SETTING = "audit_legacy_trail"  # settings key: the legacy segment, as JSON
 THIS_SITE_KEY = "this_site_id"  # the same local_state key as storage.clinic.THIS_SITE_KEY
 GENESIS = "0" * 64
+# The hub's ``this_site_id`` (no site's id): its only entries seal records as a sync merged
+# them (``storage.audit.SYNC_MERGE_ACTION``), in a chain of its own.
+HUB_SITE = "hub"
+HUB_NAME = "Hub (sync)"
 
 _COLUMNS_SQL = """
     id TEXT PRIMARY KEY NOT NULL,
@@ -198,9 +202,10 @@ def iter_rows(db: Database, spec: Chain, columns: str) -> Iterator[tuple[Any, ..
 def site_names(db: Database) -> dict[str, str]:
     """Each site's name, by id (archived sites too)."""
     try:
-        return {str(i): str(n) for i, n in db.execute("SELECT id, name FROM sites")}
+        names = {str(i): str(n) for i, n in db.execute("SELECT id, name FROM sites")}
     except sqlite3.OperationalError:  # a bare database without the sites table
         return {}
+    return {HUB_SITE: HUB_NAME, **names}
 
 
 # -- migration 0010 ------------------------------------------------------------------------------
