@@ -29,10 +29,10 @@ from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import PermissionDenied, UserError
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit, audit_anchor, audit_check
-from clinicdesk.storage.audit import AuditEntry
+from clinicdesk.storage.audit import AuditEntry, Position
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.clinical import ClinicalRepository
-from clinicdesk.storage.database import Database
+from clinicdesk.storage.database import Database, open_database
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.recorded_files import place_recorded
 
@@ -66,6 +66,7 @@ ACTION_LABELS: dict[str, str] = {
     "change_password": "Password changed",
     "change_password_failed": "Password change failed",
     "create_clinic": "Clinic created",
+    "sync_merge": "Merged by sync",
 }
 ENTITY_LABELS: dict[str, str] = {
     "patient": "Patient",
@@ -135,6 +136,7 @@ class AuditRow:
     entity_id: str
     record: str  # the patient's (or user's) name, when the entry is about one
     details: str
+    position: Position = ("", "", 0)  # where it stands in the trail (for paging)
 
     @property
     def when(self) -> str:
@@ -165,11 +167,29 @@ class AccessEvent:
 
 
 @dataclass(frozen=True)
+class SiteStatus:
+    """One site's chain in a check: its name, how many entries, how many problems."""
+
+    name: str
+    entries: int
+    problems: int
+
+    def line(self) -> str:
+        """ "Main clinic: 1,234 entries intact" or "Satellite clinic: 57 entries, 2 problems"."""
+        if not self.problems:
+            return f"{self.name}: {self.entries:,} entries intact"
+        n = self.problems
+        return f"{self.name}: {self.entries:,} entries, {n} problem{'s' if n != 1 else ''}"
+
+
+@dataclass(frozen=True)
 class ChainCheck:
-    """The result of ``verify``: how many entries were checked and what is wrong."""
+    """The result of ``verify``: how many entries were checked and what is wrong. Each problem
+    of a site's chain names the site when the trail holds several (``sites``)."""
 
     entries: int
     problems: list[str] = field(default_factory=list)
+    sites: list[SiteStatus] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -177,12 +197,16 @@ class ChainCheck:
 
     def summary(self) -> str:
         if self.intact:
-            return f"Audit trail intact: {self.entries} entries"
+            return f"Audit trail intact: {self.entries:,} entries"
         n = len(self.problems)
         return (
             f"The audit trail has been tampered with: {n} problem{'s' if n != 1 else ''} "
-            f"in {self.entries} entries"
+            f"in {self.entries:,} entries"
         )
+
+    def site_lines(self) -> list[str]:
+        """One line per site's chain, when the trail holds more than one (else none)."""
+        return [site.line() for site in self.sites] if len(self.sites) > 1 else []
 
 
 NOT_OWN_PATIENT = (
@@ -193,6 +217,19 @@ NOT_OWN_PATIENT = (
 
 class NotOwnPatient(PermissionDenied):
     """A clinician asked for the access log of someone else's patient."""
+
+
+HUB_DATABASE = "hub.db"  # the hub's database in its folder (clinicdesk.sync.engine.HubFolder)
+
+
+def _check_trail(db: Database, entries: int) -> ChainCheck:
+    """Each site's chain (seals, links, its head in the database and in the anchor file),
+    then the records the entries sealed (patients, consultations, treatments, adverse
+    events)."""
+    trail = audit_check.verify_sites(db)
+    problems = trail.all_problems() + audit_check.verify_records(db)
+    sites = [SiteStatus(c.name, c.entries, len(c.problems)) for c in trail.sites]
+    return ChainCheck(entries, problems, sites)
 
 
 class AuditService:
@@ -209,11 +246,40 @@ class AuditService:
         """Check the whole trail (admins only); the check itself is audited afterwards."""
         require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
         entries = audit.count(self.db)
-        # The chain (seals, links, the head in the database and in the anchor file), then the
-        # records it sealed (patients, consultations, treatments, adverse events).
-        problems = audit_check.verify_chain(self.db) + audit_check.verify_records(self.db)
-        audit.record(self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(problems)})
-        return ChainCheck(entries, problems)
+        # Each site's chain (seals, links, its head in the database and in the anchor file),
+        # then the records the entries sealed (patients, consultations, treatments, adverse
+        # events).
+        check = _check_trail(self.db, entries)
+        audit.record(
+            self.db, user.actor, "verify", AUDIT_ENTITY, "", {"problems": len(check.problems)}
+        )
+        return check
+
+    def verify_hub(self, user: CurrentUser, hub_dir: Path, data_key: bytes | None) -> ChainCheck:
+        """Check the trail of the clinic's hub in ``hub_dir`` (every site's chain, against the
+        hub's anchor file beside its database), read-only, as ``verify`` checks this
+        installation's; admins only; audited here."""
+        require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
+        database = hub_dir / HUB_DATABASE
+        if not database.is_file():
+            raise UserError(
+                f"No hub was found at {hub_dir} (it has no {HUB_DATABASE}): check that the "
+                "hub's folder is reachable (the network share is connected)."
+            )
+        hub = open_database(database, data_key, read_only="The hub is only being checked.")
+        try:
+            check = _check_trail(hub, audit.count(hub))
+        finally:
+            hub.close()
+        audit.record(
+            self.db,
+            user.actor,
+            "verify",
+            AUDIT_ENTITY,
+            "",
+            {"problems": len(check.problems), "hub": str(hub_dir)},
+        )
+        return check
 
     def anchor(self, user: CurrentUser) -> int:
         """Anchor the trail as it stands, when the anchor file was lost or damaged and no backup
@@ -240,17 +306,18 @@ class AuditService:
         user: CurrentUser,
         filters: AuditFilter,
         *,
-        before_seq: int | None = None,
+        before: Position | None = None,
         limit: int = PAGE_SIZE,
     ) -> list[AuditRow]:
-        """Matching entries, newest first, ``limit`` at a time: pass the last ``seq`` shown as
-        ``before_seq`` for the next page. Reading the first page is audited as a view."""
+        """Matching entries, newest first (in time order across sites), ``limit`` at a time:
+        pass the last one's ``position`` as ``before`` for the next page. Reading the first
+        page is audited as a view."""
         require(self.db, user, Permission.AUDIT_TRAIL, entity=AUDIT_ENTITY)
         found = audit.entries(
-            self.db, **self._query(filters), before_seq=before_seq, limit=limit, newest_first=True
+            self.db, **self._query(filters), before=before, limit=limit, newest_first=True
         )
         rows = self._rows(found)
-        if before_seq is None:
+        if before is None:
             audit.record(self.db, user.actor, "view", AUDIT_ENTITY, "", {"filters": filters.used()})
         return rows
 
@@ -432,6 +499,7 @@ class AuditService:
                     entity_id=entry.entity_id,
                     record=record,
                     details=_describe(detail),
+                    position=entry.position,
                 )
             )
         return rows

@@ -49,7 +49,7 @@ from clinicdesk.errors import UserError
 from clinicdesk.paths import DATABASE_NAME, Paths
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser, require
-from clinicdesk.storage import audit, audit_anchor, audit_check
+from clinicdesk.storage import audit, audit_anchor, audit_chains, audit_check
 from clinicdesk.storage.archive import (
     SUFFIX,
     ArchiveDamaged,
@@ -200,23 +200,53 @@ def referenced_files(db: Database) -> set[str]:
 
 
 def _snapshot_facts(snapshot: Database) -> dict[str, Any]:
-    seq, seal = audit_anchor.head(snapshot)
     return {
         "counts": table_counts(snapshot.conn),
         "schema_version": len(migrations.applied(snapshot)),
         "migrations": [m.name for m in migrations.applied(snapshot)],
-        "audit_head": {"seq": seq, "hash": seal},
+        # Every site's chain head (per site since migration 0010; see _manifest_anchors).
+        "audit_heads": {
+            site: {"seq": seq, "hash": seal}
+            for site, (seq, seal) in audit_anchor.heads(snapshot).items()
+        },
     }
 
 
-def _broken_heads(db: Database) -> list[list[Any]]:
-    """The broken heads the clinic's anchor file keeps (carried into a restored anchor)."""
-    path = audit_anchor.anchor_path(db)
+def _broken_heads(db: Database) -> dict[str, list[list[Any]]]:
+    """The broken heads the clinic's anchor file keeps, by site (carried into a restored
+    anchor)."""
     key = audit_anchor.stored_audit_key(db)
-    if path is None or key is None:
-        return []
-    anchor, _problem = audit_anchor.load_anchor(path, key)
-    return [] if anchor is None else [list(b) for b in anchor.broken]
+    if key is None:
+        return {}
+    anchors, _problem = audit_anchor.load_anchors(db, key)
+    return {site: [list(b) for b in a.broken] for site, a in (anchors or {}).items() if a.broken}
+
+
+def _manifest_anchors(db: Database, manifest: dict[str, Any]) -> audit_anchor.Anchors:
+    """The heads a manifest recorded, by site. An archive made before the audit trail had one
+    chain per site recorded a single head (``audit_head``, ``audit_broken``): its trail is the
+    chain of the site that made it, as migration 0010 reads it."""
+    if "audit_heads" in manifest:
+        broken = manifest.get("audit_broken_heads", {})
+        return {
+            str(site): audit_anchor.Anchor(
+                int(head["seq"]),
+                str(head["hash"]),
+                tuple((int(s), str(h)) for s, h in broken.get(site, [])),
+            )
+            for site, head in manifest["audit_heads"].items()
+        }
+    head = manifest["audit_head"]
+    site = audit_chains.own_site(db)
+    if site is None:
+        return {}
+    return {
+        site: audit_anchor.Anchor(
+            int(head["seq"]),
+            str(head["hash"]),
+            tuple((int(s), str(h)) for s, h in manifest.get("audit_broken", [])),
+        )
+    }
 
 
 class IntegrityCheck:
@@ -298,10 +328,8 @@ def check_database_copy(
 
 
 def _anchored_chain_problems(db: Database, manifest: dict[str, Any]) -> list[str]:
-    """Write the anchor beside ``db`` from the manifest's head, then check the chain."""
-    head = manifest["audit_head"]
-    broken = tuple((int(s), str(h)) for s, h in manifest.get("audit_broken", []))
-    audit_anchor.anchor_restored_trail(db, int(head["seq"]), str(head["hash"]), broken)
+    """Write the anchor beside ``db`` from the manifest's heads, then check the chain."""
+    audit_anchor.anchor_restored_trail(db, _manifest_anchors(db, manifest))
     return audit_check.verify_chain(db)
 
 
@@ -380,7 +408,7 @@ def _write_and_verify(
             "created_at": moment.isoformat(),
             "clinic_name": services.clinic.clinic_name(),
             "site_name": services.clinic.this_site().name,
-            "audit_broken": _broken_heads(services.db),
+            "audit_broken_heads": _broken_heads(services.db),
             "missing_files": sorted(referenced_files(snapshot) - {name for name, _ in files}),
         }
         # The trail as backed up, checked against its head (the anchor goes beside the copy,

@@ -1,5 +1,9 @@
 """The audit trail: an append-only table whose entries are chained by a keyed hash (HMAC).
 
+One chain per site (``storage.audit_chains``): this installation appends only to its own
+site's chain, numbering and linking its entries within it; other sites' entries arrive by sync
+as they were sealed. Below, "the entry before it" means the one before it in the same chain.
+
 Triggers refuse UPDATE and DELETE. Each entry stores the seal (HMAC-SHA256 under the clinic's
 audit key) of the entry before it, and its own seal over all its fields plus that previous
 seal. Editing an entry breaks its seal; deleting or reordering entries breaks the links; and
@@ -39,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
 from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.storage import audit_chains
 from clinicdesk.storage.audit_anchor import (
     AUDIT_HEAD,
     AuditUnavailable,
@@ -64,7 +69,12 @@ SEALED_TABLES = {
 # A record destroyed under the retention schedule (``services.retention``): verify expects it
 # gone. The entry names the record's id only.
 DESTROY_ACTION = "destroy"
-_SEALING_ACTIONS = frozenset({"create", "update", "archive", "restore", "override"})
+# sync_merge: the hub seals a record as a sync left it (merged fields, or kept while the
+# other side's change was parked), so every copy's newest seal matches the row.
+SYNC_MERGE_ACTION = "sync_merge"
+_SEALING_ACTIONS = frozenset(
+    {"create", "update", "archive", "restore", "override", SYNC_MERGE_ACTION}
+)
 
 # The columns a seal covers (with the previous seal), then the two seals.
 _SEALED = ("id", "seq", "at", "user_id", "site_id", "action", "entity", "entity_id", "detail")
@@ -81,6 +91,16 @@ class AuditEntry:
     entity: str
     entity_id: str
     detail: dict[str, Any]
+
+    @property
+    def position(self) -> Position:
+        """Where the entry stands in the trail read across sites (time order)."""
+        return (self.at, self.site_id, self.seq)
+
+
+# (at, site_id, seq): the trail read across sites is in time order; entries of one site keep
+# their order, and entries of several sites written in the same millisecond have one too.
+Position = tuple[str, str, int]
 
 
 DISK_FULL = "the disk is full"
@@ -163,8 +183,16 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         if waiting
         else set()
     )
-    seq, prev_hash = next_position(db, key)
-    for entry in [*(e for e in waiting if e["id"] not in written), *entries]:
+    to_write = [*(e for e in waiting if e["id"] not in written), *entries]
+    hook = _after_commit_hook(db)
+    if hook not in db.after_commit:
+        db.after_commit.append(hook)
+    if not to_write:
+        return
+    # Every entry joins this installation's own site's chain (``storage.audit_chains``).
+    site = audit_chains.own_site(db) or to_write[0]["site_id"]
+    seq, prev_hash = next_position(db, key, site)
+    for entry in to_write:
         detail = dict(entry["detail"])
         table = SEALED_TABLES.get(entry["entity"])
         if table and entry["action"] in _SEALING_ACTIONS and entry["entity_id"]:
@@ -174,6 +202,7 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         seq += 1
         fields = {
             **entry,
+            "site_id": site,
             "seq": seq,
             "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False),
         }
@@ -186,9 +215,6 @@ def _write(db: Database, entries: Sequence[dict[str, Any]]) -> None:
         )
         prev_hash = seal
     set_local_value(db, AUDIT_HEAD, f"{seq}:{prev_hash}")
-    hook = _after_commit_hook(db)
-    if hook not in db.after_commit:
-        db.after_commit.append(hook)
 
 
 def _after_commit_hook(db: Database) -> Callable[[], None]:
@@ -337,10 +363,10 @@ class AuditFilter(TypedDict, total=False):
 
 
 class AuditPage(TypedDict, total=False):
-    """In which order, and how many: ``before_seq`` with ``newest_first`` pages backwards
-    (keyset paging)."""
+    """In which order (time, across sites), and how many: ``before`` (the ``position`` of the
+    last entry shown) with ``newest_first`` pages backwards (keyset paging)."""
 
-    before_seq: int | None
+    before: Position | None
     limit: int | None
     newest_first: bool
 
@@ -380,12 +406,14 @@ def _sql(select: str, query: AuditFilter, page: AuditPage | None = None) -> tupl
         value = query.get(key)
         if value is not None:
             match(condition, value)
-    if page is not None and page.get("before_seq") is not None:
-        match("seq < ?", page.get("before_seq"))
+    before = page.get("before") if page is not None else None
+    if before is not None:
+        match("(at, site_id, seq) < (?, ?, ?)", *before)
     sql = f"SELECT {select} FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
     if page is None:
         return sql, params
-    sql += " ORDER BY seq DESC" if page.get("newest_first") else " ORDER BY seq"
+    order = " DESC" if page.get("newest_first") else ""
+    sql += f" ORDER BY at{order}, site_id{order}, seq{order}"
     limit = page.get("limit")
     if limit is not None:
         sql += " LIMIT ?"

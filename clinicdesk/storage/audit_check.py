@@ -7,10 +7,11 @@ Writing and reading the trail is ``storage.audit``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clinicdesk.storage import audit_chains
 from clinicdesk.storage.audit import (
     _COLUMNS,
     _SEALED,
@@ -27,8 +28,7 @@ from clinicdesk.storage.audit_anchor import (
     head,
     load_anchor,
     local_value,
-    recorded_head,
-    seal_at,
+    recorded_heads,
     stored_audit_key,
     trail_exists,
 )
@@ -61,38 +61,114 @@ def _runs(numbers: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def verify_chain(db: Database) -> list[str]:
-    """Problems found in the trail, each naming the entries affected; empty when intact.
+@dataclass(frozen=True)
+class SiteChain:
+    """One site's chain as checked: its site, how many entries it holds, what is wrong."""
 
-    Finds an edited entry (its seal does not match), missing entries (a gap in the numbers),
-    entries moved to another place (each seal only matches under its original number), an
-    entry that does not follow the one before it (a link replaced), and entries cut from the
-    end or a missing head record (the head kept in ``local_state``). One pass over the trail
-    holds one entry at a time; the links of every entry are read only if something failed.
+    site_id: str
+    name: str
+    entries: int
+    problems: list[str]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class TrailCheck:
+    """Every site's chain, and what is wrong with the trail as a whole (its key, the anchor
+    file), which belongs to no one site."""
+
+    sites: list[SiteChain]
+    problems: list[str]
+
+    def all_problems(self) -> list[str]:
+        """Every problem, each chain's named after its site when the trail holds several."""
+        named = len(self.sites) > 1
+        return self.problems + [
+            f"{site.name}: {problem}" if named else problem
+            for site in self.sites
+            for problem in site.problems
+        ]
+
+
+def verify_chain(db: Database) -> list[str]:
+    """Problems found in the trail, each naming the entries affected (and, when the trail holds
+    several sites' chains, the site); empty when intact. See ``verify_sites``."""
+    return verify_sites(db).all_problems()
+
+
+def verify_sites(db: Database) -> TrailCheck:
+    """Check every site's chain separately (``storage.audit_chains``).
+
+    In each chain, finds an edited entry (its seal does not match), missing entries (a gap in
+    the numbers), entries moved to another place (each seal only matches under its original
+    number), an entry that does not follow the one before it (a link replaced), and entries cut
+    from the end (the heads kept in ``local_state`` and in the anchor file, per site). One pass
+    over each chain holds one entry at a time; the links of every entry are read only if
+    something failed. Another site's chain may run past the head last received from it (the
+    sync engine adds its entries): only this installation's own chain must end where
+    ``local_state`` says.
     """
-    recorded = recorded_head(db)
-    last_seq, last_seal = head(db)
     key = stored_audit_key(db)
     if key is None:
         if not trail_exists(db):
-            return []
+            return TrailCheck([], [])
+        last_seq = head(db)[0]
         ends = f"the trail ends at entry {last_seq}" if last_seq else "the trail is empty"
-        return [
-            "the audit key is missing, so no entry can be checked and no new key is made "
-            f"({ends}); restore the latest backup"
-        ]
-    anchored, anchor_problems = _anchor_claims(db, key, last_seq)
-    if last_seq == 0:
-        return anchor_problems + _head_problems(
-            db, 0, GENESIS, recorded, anchored, moved_last=False
+        return TrailCheck(
+            [],
+            [
+                "the audit key is missing, so no entry can be checked and no new key is made "
+                f"({ends}); restore the latest backup"
+            ],
         )
+    old = audit_chains.legacy(db)
+    own = audit_chains.own_site(db)
+    anchors, anchor_problems = _anchor_claims(db, key)
+    recorded = recorded_heads(db)
+    site_ids = audit_chains.sites(db, old)
+    for site in [*anchors, *recorded]:
+        if site not in site_ids:
+            site_ids.append(site)
+    names = audit_chains.site_names(db)
+    checked = []
+    for site in site_ids:
+        spec = audit_chains.chain(db, site, old)
+        entries, problems = _verify_one(
+            db,
+            key,
+            spec,
+            anchors.get(site, {}),
+            recorded.get(site),
+            own=site == own,
+            old=old,
+        )
+        checked.append(SiteChain(site, names.get(site, f"site {site}"), entries, problems))
+    return TrailCheck(checked, anchor_problems)
 
+
+def _verify_one(
+    db: Database,
+    key: bytes,
+    spec: audit_chains.Chain,
+    anchored: dict[int, str],
+    recorded: tuple[int, str] | None,
+    *,
+    own: bool,
+    old: audit_chains.Legacy | None,
+) -> tuple[int, list[str]]:
+    """One chain's entry count and problems."""
     problems: list[tuple[int, str]] = []
     failed: list[_Stored] = []
     broken_links: list[tuple[int, int]] = []  # (entry, the entry before it)
-    expected_seq, prev_seal, prev_seq = 1, GENESIS, 0
-    for r in db.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq"):
+    expected_seq, prev_seal, prev_seq = spec.first_seq, spec.first_prev, spec.first_seq - 1
+    last_seq, last_seal, entries = spec.first_seq - 1, spec.first_prev, 0
+    for r in audit_chains.iter_rows(db, spec, _COLUMNS):
+        entries += 1
         row = _Stored(dict(zip(_SEALED, r[:9], strict=True)), r[9], r[10])
+        last_seq, last_seal = row.seq, row.seal
         if _entry_mac(key, row.prev_hash, row.fields) != row.seal:
             failed.append(row)
         gap = row.seq != expected_seq
@@ -118,7 +194,7 @@ def verify_chain(db: Database) -> list[str]:
 
     moved: dict[int, int] = {}
     altered: list[int] = []
-    origins = _original_numbers(db, failed) if failed else {}
+    origins = _original_numbers(db, failed, spec.first_seq - 1) if failed else {}
     for row in failed:
         origin = origins.get(row.seal)
         if (
@@ -149,36 +225,45 @@ def verify_chain(db: Database) -> list[str]:
             )
         )
     problems.sort(key=lambda p: p[0])
-    return (
-        [text for _, text in problems]
-        + anchor_problems
-        + _head_problems(db, last_seq, last_seal, recorded, anchored, moved_last=last_seq in moved)
+    return entries, [text for _, text in problems] + _head_problems(
+        lambda seq: audit_chains.seal_at(db, spec.site_id, seq, old),
+        last_seq if entries else 0,
+        last_seal,
+        recorded,
+        anchored,
+        moved_last=last_seq in moved,
+        own=own,
     )
 
 
-def _anchor_claims(db: Database, key: bytes, last_seq: int) -> tuple[dict[int, str], list[str]]:
-    """The entries the anchor file says were written (its head and the broken heads it keeps)
-    by number, and what is wrong with the file itself."""
+def _anchor_claims(db: Database, key: bytes) -> tuple[dict[str, dict[int, str]], list[str]]:
+    """The entries the anchor file says were written (each chain's head and the broken heads
+    it keeps) by site and number, and what is wrong with the file itself."""
     path = anchor_path(db)
     if path is None:
         return {}, []
-    anchor, problem = load_anchor(path, key)
+    anchors, problem = load_anchor(path, key, audit_chains.own_site(db))
     if problem is not None:
         return {}, [problem]
-    if anchor is None:
-        if last_seq == 0 and local_value(db, AUDIT_ANCHORED) is None:
+    if anchors is None:
+        empty = db.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is None
+        if empty and local_value(db, AUDIT_ANCHORED) is None:
             return {}, []
         return {}, [
             f"the anchor file {ANCHOR_NAME} beside the database is missing, so entries cut from "
             "the end could go unnoticed: restore it from the latest backup of the data folder "
             "(an administrator can anchor the trail as it stands with `clinicdesk audit anchor`)"
         ]
-    return {seq: seal for seq, seal in (*anchor.broken, (anchor.seq, anchor.seal))}, []
+    return {
+        site: {seq: seal for seq, seal in (*a.broken, (a.seq, a.seal))}
+        for site, a in anchors.items()
+    }, []
 
 
-def _original_numbers(db: Database, rows: Sequence[_Stored]) -> dict[str, int]:
+def _original_numbers(db: Database, rows: Sequence[_Stored], before_first: int) -> dict[str, int]:
     """The number each of ``rows`` was written under, counted along the links back to the
-    first entry (a link points at the previous entry's seal); absent where a link is broken."""
+    chain's first entry (a link points at the previous entry's seal; the first follows
+    ``GENESIS`` and is numbered ``before_first + 1``); absent where a link is broken."""
     before = {
         str(seal): str(prev) for seal, prev in db.execute("SELECT hash, prev_hash FROM audit_log")
     }
@@ -196,7 +281,7 @@ def _original_numbers(db: Database, rows: Sequence[_Stored]) -> dict[str, int]:
             on_path.add(seal)
             prev = before.get(seal)
             if prev == GENESIS:
-                base = 0
+                base = before_first
                 break
             if prev is None or prev not in before or prev in on_path:
                 base = None
@@ -209,16 +294,18 @@ def _original_numbers(db: Database, rows: Sequence[_Stored]) -> dict[str, int]:
 
 
 def _head_problems(
-    db: Database,
+    seal_at: Callable[[int], str | None],
     last_seq: int,
     last_seal: str,
     recorded: tuple[int, str] | None,
     anchored: Mapping[int, str],
     *,
     moved_last: bool,
+    own: bool,
 ) -> list[str]:
-    """Compare the trail's last entry (``last_seq`` 0: the trail is empty) with the head
-    recorded in ``local_state`` and the entries anchored outside the database."""
+    """Compare a chain's last entry (``last_seq`` 0: the chain is empty) with the head recorded
+    in ``local_state`` and the entries anchored outside the database. Only this installation's
+    own chain must end exactly at its recorded head: other sites' chains grow by sync."""
     problems: list[str] = []
     newest = max([*anchored, recorded[0] if recorded else 0])
     if newest > last_seq:
@@ -231,7 +318,7 @@ def _head_problems(
     for seq, seal in sorted(anchored.items()):
         if seq > last_seq or recorded == (seq, seal):
             continue  # cut from the end (said above), or the same fact as the recorded head
-        found = seal_at(db, seq)
+        found = seal_at(seq)
         # A missing entry is already named as a gap; the newest is compared below as well.
         if found is not None and found != seal and not (seq == last_seq and moved_last):
             problems.append(
@@ -239,7 +326,7 @@ def _head_problems(
                 "up to there"
             )
     if recorded is None:
-        if last_seq == 0:
+        if last_seq == 0 or not own:
             return problems
         return [
             *problems,
@@ -247,7 +334,7 @@ def _head_problems(
             f"unnoticed (the trail ends at entry {last_seq})",
         ]
     head_seq, head_seal = recorded
-    if head_seq < last_seq:
+    if head_seq < last_seq and own:
         one = head_seq + 1 == last_seq
         problems.append(
             f"{_entries_spans(head_seq + 1, last_seq)} {'comes' if one else 'come'} after the "
@@ -257,6 +344,13 @@ def _head_problems(
         problems.append(
             f"entry {last_seq} is not the entry recorded as the newest: it was replaced"
         )
+    elif not own and head_seq < last_seq:
+        found = seal_at(head_seq)
+        if found is not None and found != head_seal:
+            problems.append(
+                f"entry {head_seq} is not the entry last received from this site: the trail "
+                "was rewritten up to there"
+            )
     return problems
 
 
@@ -278,7 +372,8 @@ def verify_records(db: Database) -> list[str]:
         newest: dict[str, tuple[int, str]] = {}
         for entity_id, seq, sealed in db.execute(
             "SELECT entity_id, seq, json_extract(detail, '$._row') FROM audit_log "
-            "WHERE entity = ? AND json_extract(detail, '$._row') IS NOT NULL ORDER BY seq",
+            "WHERE entity = ? AND json_extract(detail, '$._row') IS NOT NULL "
+            "ORDER BY at, site_id, seq",
             [entity],
         ):
             newest[str(entity_id)] = (int(seq), str(sealed))

@@ -17,6 +17,7 @@ dependencies takes about 40 ms, a tenth of a start.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -80,6 +81,25 @@ class Database:
         # Run once after the current write transaction commits (then forgotten; a rollback
         # forgets them too): the audit trail writes its anchor file beside the database here.
         self.after_commit: list[Callable[[], None]] = []
+        # How to open this file again as it was opened (``open_database`` sets it): see
+        # ``reconnect``.
+        self.reopen: Callable[[], Database] | None = None
+
+    def reconnect(self) -> None:
+        """Replace the connection with a fresh one to the same file (same key and pragmas;
+        writes still refused if they were). After a read meets a damaged page SQLCipher
+        leaves the connection failing every later read, sound pages too; a new connection
+        reads whatever is undamaged. Nothing happens without ``reopen`` (a bare connection)
+        or inside a transaction."""
+        if self.reopen is None or self.conn.in_transaction:
+            return
+        fresh = self.reopen()
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.conn = fresh.conn
+        self._utils = None
+        if self.read_only is not None:
+            self.conn.execute("PRAGMA query_only = ON")
 
     def refuse_writes(self, reason: str) -> None:
         """From now on every write fails (SQLite's ``query_only``) with ``reason`` as its
@@ -208,6 +228,7 @@ def open_database(
             conn = _connect(path, key, exclusive=True)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
+        db.reopen = functools.partial(open_database, path, key, read_only=read_only)
         if clinic and not (is_empty_database(db) or is_clinic_database(db)):
             conn.close()
             raise NotClinicDatabase(not_clinic_database_message(path))
@@ -561,6 +582,13 @@ def check_database(db: Database) -> list[str]:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
+        # The check stopped at a damaged page (its row checks read every row), and the
+        # connection now fails every read: a fresh one still reads the sound pages, so the
+        # clinic can open read-only and say what is wrong.
+        try:
+            db.reconnect()
+        except (sqlite3.Error, StorageError) as again:
+            log.error("no fresh connection after the check: %s", type(again).__name__)
         return [str(exc)]
     problems = [str(row[0]) for row in rows]
     return [] if problems == ["ok"] else problems

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import retention, sync_state
+from clinicdesk.storage import audit_chains, retention, sync_state
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -538,6 +538,13 @@ def _password_change_required(db: sqlite_utils.Database) -> None:
 def _erasure_and_retention(db: sqlite_utils.Database) -> None:
     for statement in retention.schema(_record_table):
         db.execute(statement)
+
+
+@migrations(name=audit_chains.MIGRATION_NAME)
+def _per_site_audit_chains(db: sqlite_utils.Database) -> None:
+    """One audit chain per site (sync carries each site's entries as sealed); every existing
+    entry and seal is kept. The table is rebuilt with the same columns in the same order."""
+    audit_chains.migrate_per_site(db)
 
 
 @migrations(name="0011_sync")

@@ -32,7 +32,7 @@ from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.paths import Paths
 from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.sync_state import INSTALLATION_KEY, LAST_SYNC_KEY
-from clinicdesk.sync import changes, connection, files, merge
+from clinicdesk.sync import audit_rows, changes, connection, files, merge
 from clinicdesk.sync.connection import SyncError
 from clinicdesk.sync.files import SyncCancelled
 
@@ -212,8 +212,11 @@ def push_to_hub(
                     len(result.parked),
                 ),
             )
+            audit_rows.seal_at_hub(conn, result.touched, bundle_id)
+            audit_rows.record_heads(conn)
             checkpoint("before-hub-commit")
         checkpoint("after-hub-commit")
+        audit_rows.update_anchor(conn)
         result.files = sent_files
         return result
     finally:
@@ -276,7 +279,9 @@ def pull_from_snapshot(
                     "missing here; nothing was changed. Report this to your IT support."
                 )
             connection.set_local_value(conn, LAST_SYNC_KEY, utc_now())
+            audit_rows.record_heads(conn)
         connection.detach(conn, "hub")
+        audit_rows.update_anchor(conn)
     finally:
         conn.close()
     checkpoint("before-base-refresh")

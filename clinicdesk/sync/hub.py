@@ -4,7 +4,13 @@ A hub is a folder: ``hub.db`` (the clinic's shared database, encrypted with the 
 key, in rollback-journal mode so it works on a network share), ``photos/`` and ``consents/``
 (content-addressed, sealed as in a data folder) and ``keyring.json`` (the clinic's wrapped data
 keys, so a new installation can be unlocked with an administrator's password or the recovery
-key). Nothing in it is readable without the data key.
+key), and ``audit_anchor.json`` (the hub's anchor of every site's audit chain, sealed with the
+clinic's audit key; see ``audit_rows``). Nothing in it is readable without the data key.
+
+The hub has no site of its own (``audit_rows.HUB_SITE``): the installation it is made from hands
+its chain's head over (``audit_anchor.hand_over_head``), as a joining installation does, whose
+copy keeps the audit key, the entries and the anchor file, so ``audit verify`` checks every
+site's chain everywhere.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import apsw
 
 from clinicdesk.domain.ids import uuid7
 from clinicdesk.paths import Paths
-from clinicdesk.storage.audit_anchor import AUDIT_ANCHORED
+from clinicdesk.storage import audit_anchor
+from clinicdesk.storage.audit_anchor import ANCHOR_NAME
 from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.sync_state import HUB_KEY, INSTALLATION_KEY, LAST_SYNC_KEY
-from clinicdesk.sync import connection, files
+from clinicdesk.sync import audit_rows, connection, files
 from clinicdesk.sync.changes import FILE_COLUMNS
 from clinicdesk.sync.connection import SyncError
 from clinicdesk.sync.engine import HubFolder, base_path
@@ -59,12 +66,15 @@ def create_hub(data_dir: Path, key: bytes, hub_dir: Path) -> int:
     made = connection.connect(temp, key, wal=False)
     try:
         with connection.transaction(made):
+            audit_anchor.hand_over_head(audit_rows.as_database(made))
             _forget_installation(made)  # the hub is no installation
+            connection.set_local_value(made, THIS_SITE_KEY, audit_rows.HUB_SITE)
             made.execute("DELETE FROM sync_bundles")
     finally:
         made.close()
     copied = files.copy_files(wanted, data_dir, hub_dir, key)
     shutil.copyfile(paths.keyring, hub.keyring)
+    _copy_anchor(paths.data_dir, hub_dir)
     base = base_path(data_dir)
     base.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(temp, base.with_name("base.db.tmp"))
@@ -82,7 +92,9 @@ def _mark_replica(
     try:
         with connection.transaction(conn):
             if site_id is not None:
-                _forget_installation(conn)  # the hub's copy: a new installation
+                # The hub's copy: a new installation, whose own audit chain starts empty.
+                audit_anchor.hand_over_head(audit_rows.as_database(conn))
+                _forget_installation(conn)
                 connection.set_local_value(conn, THIS_SITE_KEY, site_id)
             if connection.local_value(conn, INSTALLATION_KEY) is None:
                 connection.set_local_value(conn, INSTALLATION_KEY, uuid7())
@@ -92,11 +104,21 @@ def _mark_replica(
 
 
 def _forget_installation(conn: apsw.Connection) -> None:
-    """Drop the facts about the installation a database was copied from. The audit trail's
-    key and head stay: the copied trail is checked and continued with them (until each site
-    keeps its own chain)."""
-    keys = (THIS_SITE_KEY, INSTALLATION_KEY, HUB_KEY, LAST_SYNC_KEY, AUDIT_ANCHORED)
+    """Drop the facts about the installation a database was copied from. The audit key, the
+    heads received from each site and the fact that the trail was anchored stay (the anchor
+    file is copied with the database; the copied head was handed over first)."""
+    keys = (THIS_SITE_KEY, INSTALLATION_KEY, HUB_KEY, LAST_SYNC_KEY)
     conn.execute(f"DELETE FROM local_state WHERE key IN ({', '.join('?' for _ in keys)})", keys)
+
+
+def _copy_anchor(source_dir: Path, target_dir: Path) -> None:
+    """The audit anchor file beside one database copied beside the other (none: nothing)."""
+    source = source_dir / ANCHOR_NAME
+    if source.is_file():
+        temp = target_dir / f".{ANCHOR_NAME}.tmp"
+        shutil.copyfile(source, temp)
+        connection.fsync_file(temp)
+        connection.replace_file(temp, target_dir / ANCHOR_NAME)
 
 
 def hub_sites(hub_dir: Path, key: bytes) -> list[tuple[str, str]]:
@@ -159,6 +181,7 @@ def join_hub(hub_dir: Path, key: bytes, data_dir: Path, site_name: str) -> tuple
         conn.close()
     copied = files.copy_files(wanted, hub_dir, data_dir, key)
     shutil.copyfile(hub.keyring, paths.keyring)
+    _copy_anchor(hub_dir, data_dir)
     connection.replace_file(snapshot, base_path(data_dir))
     _mark_replica(temp, key, hub_dir, site_id=matches[0], wal=False)
     connection.replace_file(temp, paths.database)

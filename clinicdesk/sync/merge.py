@@ -32,6 +32,7 @@ from typing import Any
 import apsw
 
 from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.sync import audit_rows
 from clinicdesk.sync.changes import iterate, value
 from clinicdesk.sync.connection import SyncError
 
@@ -68,6 +69,10 @@ class HubApply:
     parked: list[Parked] = field(default_factory=list)
     foreign_key_problems: int = 0
     files: int = 0  # files copied into the hub's stores
+    skipped: int = 0  # audit entries not carried (audit_rows.carried)
+    # (table, id) of the rows merged, or kept while part of a change was parked: the hub seals
+    # them in its audit chain (audit_rows.seal_at_hub)
+    touched: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _row(names: list[str], values: Any) -> dict[str, Any]:
@@ -84,8 +89,9 @@ def _patient_of(table: str, row: dict[str, Any], row_id: str) -> str | None:
 
 
 class _HubHandler:
-    def __init__(self, columns: dict[str, list[str]]) -> None:
+    def __init__(self, columns: dict[str, list[str]], conn: apsw.Connection) -> None:
         self.columns = columns
+        self.conn = conn
         self.result = HubApply()
         self.merges: list[tuple[str, str, dict[str, Any]]] = []
         self.handled: set[tuple[str, str]] = set()
@@ -98,6 +104,12 @@ class _HubHandler:
         old, new = _row(names, change.old), _row(names, change.new)
         row_id = str((old or new)["id"])
         current = _row(names, change.conflict) if change.conflict is not None else {}
+        if table == audit_rows.TABLE:
+            if reason == apsw.SQLITE_CHANGESET_CONFLICT and _same(current, new):
+                self.result.already += 1
+                self.handled.add((table, row_id))
+                return OMIT
+            raise audit_rows.collision(self.conn, names, change.new)
         self.handled.add((table, row_id))
         if reason == apsw.SQLITE_CHANGESET_DATA and change.op == "UPDATE":
             self._merge(table, row_id, old, new, current)
@@ -208,9 +220,17 @@ def _same(current: dict[str, Any], new: dict[str, Any]) -> bool:
 def apply_at_hub(
     conn: apsw.Connection, changeset: bytes, columns: dict[str, list[str]], origin: Origin
 ) -> HubApply:
-    """Apply ``changeset`` (inside the caller's transaction); see the module."""
-    handler = _HubHandler(columns)
-    apsw.Changeset.apply(changeset, conn, conflict=handler)
+    """Apply ``changeset`` (inside the caller's transaction); see the module. Audit entries
+    follow ``audit_rows``: the caller records their heads before committing."""
+    handler = _HubHandler(columns, conn)
+    own = audit_rows.own_site(conn)
+    skipped = audit_rows.skipped(changeset, columns, own)
+    apsw.Changeset.apply(
+        changeset,
+        conn,
+        filter_change=lambda change: audit_rows.carried(change, columns[change.name], own),
+        conflict=handler,
+    )
     for table, row_id, values in handler.merges:
         assignments = ", ".join(f'"{c}" = ?' for c in values)
         conn.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', (*values.values(), row_id))
@@ -219,8 +239,10 @@ def apply_at_hub(
     result = handler.result
     result.changes = sum(1 for _ in iterate(changeset))
     parked_keys = {(p.table, p.row_id) for p in result.parked}
-    result.applied = result.changes - len(result.parked)
-    wrong = _check_applied(conn, changeset, columns, parked_keys | handler.handled)
+    result.touched = parked_keys | {(table, row_id) for table, row_id, _ in handler.merges}
+    result.skipped = len(skipped)
+    result.applied = result.changes - len(result.parked) - result.skipped
+    wrong = _check_applied(conn, changeset, columns, parked_keys | handler.handled | skipped)
     if wrong:
         raise SyncError(
             f"{len(wrong)} change(s) in the bundle were neither applied nor parked at the hub "
@@ -300,14 +322,21 @@ class ReplicaApply:
     changes: int = 0
     taken: int = 0
     kept: int = 0  # changed here after the push: kept, sent next time
+    skipped: int = 0  # audit entries not carried (audit_rows.carried)
     restored: list[tuple[str, str]] = field(default_factory=list)  # rows put back from the hub
     foreign_key_problems: int = 0
 
 
 class _ReplicaHandler:
-    def __init__(self, columns: dict[str, list[str]], pushed: dict[tuple[str, str], int | None]):
+    def __init__(
+        self,
+        columns: dict[str, list[str]],
+        pushed: dict[tuple[str, str], int | None],
+        conn: apsw.Connection,
+    ):
         self.columns = columns
         self.pushed = pushed
+        self.conn = conn
         self.result = ReplicaApply()
 
     def __call__(self, reason: int, change: apsw.TableChange) -> int:
@@ -318,6 +347,10 @@ class _ReplicaHandler:
         old, new = _row(names, change.old), _row(names, change.new)
         key = (change.name, str((old or new)["id"]))
         current = _row(names, change.conflict) if change.conflict is not None else {}
+        if change.name == audit_rows.TABLE:
+            if reason == apsw.SQLITE_CHANGESET_CONFLICT and _same(current, new):
+                return OMIT  # already here
+            raise audit_rows.collision(self.conn, names, change.new)
         if reason == apsw.SQLITE_CHANGESET_NOTFOUND:
             if change.op == "UPDATE" and key in self.pushed and self.pushed[key] is None:
                 self.result.restored.append(key)  # deleted here, kept at the hub
@@ -345,13 +378,21 @@ def apply_at_replica(
 ) -> ReplicaApply:
     """Apply the hub's ``changeset`` (inside the caller's transaction); ``pushed`` holds the
     version of each row this sync sent (None: deleted). ``hub_schema`` is the hub's snapshot,
-    attached, from which rows deleted here but kept at the hub are put back."""
-    handler = _ReplicaHandler(columns, pushed)
+    attached, from which rows deleted here but kept at the hub are put back. Audit entries
+    follow ``audit_rows``: the caller records their heads before committing."""
+    handler = _ReplicaHandler(columns, pushed, conn)
+    own = audit_rows.own_site(conn)
     # Read before the changeset is applied: a row the hub's changes are taken into (REPLACE
     # sets only the columns the hub changed) is no longer at the version it was sent at.
     unchanged = _unchanged_since_push(conn, pushed, columns)
-    apsw.Changeset.apply(changeset, conn, conflict=handler)
+    apsw.Changeset.apply(
+        changeset,
+        conn,
+        filter_change=lambda change: audit_rows.carried(change, columns[change.name], own),
+        conflict=handler,
+    )
     result = handler.result
+    result.skipped = len(audit_rows.skipped(changeset, columns, own))
     for table, row_id in result.restored:
         conn.execute(
             f'INSERT OR IGNORE INTO main."{table}" '
@@ -360,7 +401,7 @@ def apply_at_replica(
         )
     _reconcile(conn, unchanged, columns, hub_schema)
     result.changes = sum(1 for _ in iterate(changeset))
-    result.taken = result.changes - result.kept
+    result.taken = result.changes - result.kept - result.skipped
     return result
 
 

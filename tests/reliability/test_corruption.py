@@ -185,6 +185,28 @@ def test_damaged_patient_rows_are_reported_by_the_check(
         db.close()
 
 
+def test_the_check_leaves_the_connection_reading_what_is_undamaged(
+    sound_clinic: Sound, tmp_path: Path
+) -> None:
+    # quick_check stops with "malformed" when the damage reaches its row checks (fewer than
+    # 100 problems before them: any clinic's layout can give that); SQLCipher then leaves the
+    # connection that met the damaged page failing every later read, even of sound pages. So
+    # the start-up check could not be followed by what says the file is damaged and opens it
+    # read-only: the migrations list, the users, the settings.
+    paths = copy_of(sound_clinic, tmp_path / "copy")
+    damage_patient_rows(paths, sound_clinic.key)
+    db = open_database(paths.database, sound_clinic.key)
+    try:
+        assert check_database(db)
+        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert len(migrations_module.migrations.applied(db)) == len(SHIPPED_MIGRATIONS)
+        assert db.execute("SELECT count(*) FROM settings").fetchone()[0] > 0
+        with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+            db.execute("SELECT email FROM patients").fetchall()  # still damaged, still said
+    finally:
+        db.close()
+
+
 @pytest.mark.parametrize(
     "command",
     [("patients", "search", "a"), ("patients", "search", "a", "--json")],

@@ -289,7 +289,7 @@ def test_entries_filter_by_patient_user_action_and_time(
     ]
     newest = audit.entries(db, newest_first=True, limit=2)
     assert [e.seq for e in newest] == [about[-1].seq, about[-1].seq - 1]
-    older = audit.entries(db, newest_first=True, before_seq=newest[-1].seq, limit=1)
+    older = audit.entries(db, newest_first=True, before=newest[-1].position, limit=1)
     assert [e.seq for e in older] == [newest[-1].seq - 1]
     moment = about[1].at
     since = audit.entries(db, since=moment)

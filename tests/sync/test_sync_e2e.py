@@ -11,6 +11,7 @@ import pytest
 from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import open_clinic
+from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing
 from tests.sync.helpers import Site, data_key, jpeg, make_sites, rows
 
@@ -135,6 +136,75 @@ def test_a_day_of_offline_work_at_both_sites_ends_identical_with_the_conflict_pa
         assert [s.id for s in services.patients.repo.search("Satellite")] == [at_satellite]
     finally:
         services.close()
+
+    # Each site's audit chain travelled as sealed: intact at the hub and at both sites, each
+    # of them holding both sites' entries.
+    for site, where in ((main, ()), (satellite, ()), (main, ("--hub", str(hub)))):
+        out = site.ok(capsys, "audit", "verify", *where)
+        assert out.startswith("Audit trail intact"), (site.data_dir.name, where)
+        lines = {line.split(":")[0].strip(): line for line in out.splitlines()[1:]}
+        # The hub's own chain seals the records it merged (or kept against a parked change).
+        assert set(lines) == {"Main clinic", "Satellite clinic", "Hub (sync)"}, out
+        assert all(
+            "intact" in line and not line.split(": ")[1].startswith("0 ") for line in lines.values()
+        ), out
+
+
+def tamper_audit(data_dir: Path, key: bytes, statement: str) -> None:
+    """Change the audit trail behind ClinicDesk's back (its guards dropped first)."""
+    db = open_database(Paths(data_dir).database, key)
+    try:
+        db.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        db.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+        db.execute(statement)
+        db.conn.commit()
+    finally:
+        db.close()
+
+
+def site_id(data_dir: Path, key: bytes, name: str) -> str:
+    db = open_database(Paths(data_dir).database, key)
+    try:
+        return str(db.execute("SELECT id FROM sites WHERE name = ?", [name]).fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_an_edited_entry_of_the_other_sites_chain_is_named_there_and_goes_no_further(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    key = data_key(main.data_dir)
+    add_patient(satellite, capsys, "Fay", "Offline")
+    satellite.sync(capsys)
+    main.sync(capsys)
+    satellite_id = site_id(main.data_dir, key, "Satellite clinic")
+    db = open_database(Paths(main.data_dir).database, key)
+    try:
+        received = db.execute(
+            "SELECT count(*) FROM audit_log WHERE site_id = ?", [satellite_id]
+        ).fetchone()[0]
+    finally:
+        db.close()
+    assert received >= 2  # the satellite's patient registered, its sync
+    tamper_audit(
+        main.data_dir,
+        key,
+        "UPDATE audit_log SET at = '2000-01-01T09:00:00+00:00' WHERE seq = 2 "
+        f"AND site_id = '{satellite_id}'",
+    )
+
+    code, out, err = main.run(capsys, "audit", "verify")
+    assert code == 2 and out == ""
+    assert "Satellite clinic: entry 2 was altered" in err
+    assert "Main clinic:" in err and "Satellite clinic:" in err  # the lines by site
+    # The edit is never carried: the hub and the satellite keep the entry as it was sealed.
+    main.sync(capsys)
+    satellite.sync(capsys)
+    for site, where in ((satellite, ()), (main, ("--hub", str(hub)))):
+        assert site.ok(capsys, "audit", "verify", *where).startswith("Audit trail intact")
+    code, _out, err = main.run(capsys, "audit", "verify")
+    assert code == 2 and "Satellite clinic: entry 2 was altered" in err
 
 
 def test_joining_names_the_sites_when_the_site_is_unknown(

@@ -86,6 +86,8 @@ def test_sync_between_different_schema_versions_is_refused_naming_the_side_to_up
         if newer == "hub"
         else ("update the hub first" in err)
     )
+    assert "Nothing was changed" in err
+    assert "hub upgrade" not in err  # names no command that does not exist
     assert rows(hub / "hub.db", key) == before
 
 

@@ -84,7 +84,7 @@ class AuditTrailModel(PagedTableModel[AuditRow]):
 
     def next_page(self, last: AuditRow) -> list[AuditRow]:
         return self._service.entries(
-            self._user, self._filters, before_seq=last.seq, limit=PAGE_SIZE
+            self._user, self._filters, before=last.position, limit=PAGE_SIZE
         )
 
     # -- QAbstractTableModel --------------------------------------------------------------
@@ -305,6 +305,8 @@ class AuditTrailDialog(QDialog):
         lines += [f"  • {p}" for p in check.problems[:PROBLEMS_SHOWN]]
         if len(check.problems) > PROBLEMS_SHOWN:
             lines.append(f"  … and {len(check.problems) - PROBLEMS_SHOWN} more")
+        # Each site keeps its own chain: when the trail holds several, say how each one fared.
+        lines += [f"  {line}" for line in check.site_lines()]
         self.verify_label.setText("\n".join(lines))
         self.verify_label.setStyleSheet(INTACT_STYLE if check.intact else ERROR_STYLE)
         self.verify_label.setVisible(True)

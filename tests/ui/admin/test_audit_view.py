@@ -14,6 +14,7 @@ from clinicdesk.services.audit import PAGE_SIZE, AuditService
 from clinicdesk.ui.admin.audit_view import COLUMNS, AuditTrailDialog
 from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import VALID_PATIENT, Clinic
+from tests.reliability.two_sites import carry_audit, second_site
 from tests.ui.conftest import WindowFactory, type_text
 
 
@@ -238,3 +239,35 @@ def test_opening_the_trail_again_replaces_the_previous_dialog(
     assert second is not first
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert window.findChildren(AuditTrailDialog) == [second]
+
+
+def test_verify_chain_reports_each_sites_chain_and_names_the_other_sites_tampered_entry(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory, tmp_path: Path
+) -> None:
+    patient_id = register(clinic)
+    satellite = second_site(clinic, tmp_path / "satellite")
+    try:
+        for _ in range(3):
+            satellite.services.patients.get(satellite.clinician, patient_id)
+        carry_audit(satellite.services.db, clinic.services.db)
+    finally:
+        satellite.services.close()
+    dialog = open_trail(open_window(clinic.admin))
+    qtbot.mouseClick(dialog.verify_button, Qt.MouseButton.LeftButton)
+    lines = dialog.verify_label.text().splitlines()
+    assert lines[0].startswith("Audit trail intact: ")
+    assert any(line.strip().startswith("Main clinic: ") for line in lines[1:])
+    assert "  Satellite clinic: 6 entries intact" in lines  # three sign-ins, three views
+
+    db = clinic.services.db
+    db.execute("DROP TRIGGER audit_log_no_update")
+    db.execute(
+        "UPDATE audit_log SET action = 'print' WHERE seq = 2 AND site_id = "
+        "(SELECT id FROM sites WHERE name = 'Satellite clinic')"
+    )
+    db.conn.commit()
+    qtbot.mouseClick(dialog.verify_button, Qt.MouseButton.LeftButton)
+    text = dialog.verify_label.text()
+    assert text.startswith("The audit trail has been tampered with: 1 problem")
+    assert "  • Satellite clinic: entry 2 was altered" in text.splitlines()
+    assert "  Satellite clinic: 6 entries, 1 problem" in text.splitlines()
