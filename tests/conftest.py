@@ -111,3 +111,15 @@ VALID_PATIENT = {
 @pytest.fixture
 def patient_form() -> dict[str, str]:
     return dict(VALID_PATIENT)
+
+
+def _loads_apsw(item: pytest.Item) -> bool:
+    """The sync engine's tests, and those that build hubs with it, load APSW: a second SQLite
+    library in the process (the program itself only ever loads it in its own sync process)."""
+    parts = item.path.parts
+    return "sync" in parts or item.path.name == "test_bench_imports.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Those tests run last, so no other test runs beside APSW, as none does in the program."""
+    items.sort(key=_loads_apsw)  # stable: otherwise in the usual order

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -34,8 +35,17 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import keys
 from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing
-from clinicdesk.sync import connection, engine, hub
 from tests.conftest import PASSWORD
+
+
+def _sync() -> SimpleNamespace:
+    """The sync engine, imported when a test first runs it, not when the tests are collected:
+    it brings APSW (its own SQLite), which the rest of the suite's process should not hold
+    (tests/conftest.py runs the tests that load it last)."""
+    from clinicdesk.sync import connection, engine, hub
+
+    return SimpleNamespace(connection=connection, engine=engine, hub=hub)
+
 
 # The installations: the main clinic's (which made the hub) and two satellites' laptops.
 SITES = ("main", "north", "south")
@@ -77,9 +87,9 @@ def build_template(root: Path) -> Template:
     for n in range(SHARED_PATIENTS):
         created.services.patients.register(user, patient_form(f"Shared{letters(n)}"))
     created.services.close()
-    hub.create_hub(root / "main", key, root / "hub")
+    _sync().hub.create_hub(root / "main", key, root / "hub")
     for site, name in SITE_NAMES.items():
-        hub.join_hub(root / "hub", key, root / site, name)
+        _sync().hub.join_hub(root / "hub", key, root / site, name)
     return Template(root, key)
 
 
@@ -145,7 +155,7 @@ class World:
     def run(self, op: tuple[Any, ...]) -> None:
         kind, site = op[0], op[1]
         if kind == "sync":
-            engine.sync_with_hub(self.data_dir(site), self.key, self.root / "hub")
+            _sync().engine.sync_with_hub(self.data_dir(site), self.key, self.root / "hub")
             return
         services = self.services(site)
         try:
@@ -183,13 +193,13 @@ class World:
     def final_round(self) -> None:
         """Every installation syncs, then all but the last again: each has had every change."""
         for site in (*self.sites, *self.sites[:-1]):
-            engine.sync_with_hub(self.data_dir(site), self.key, self.root / "hub")
+            _sync().engine.sync_with_hub(self.data_dir(site), self.key, self.root / "hub")
 
 
 def replicated_tables(hub_db: Path, key: bytes) -> list[str]:
-    conn = connection.connect(hub_db, key, wal=False)
+    conn = _sync().connection.connect(hub_db, key, wal=False)
     try:
-        return connection.replicated_tables(conn)
+        return _sync().connection.replicated_tables(conn)
     finally:
         conn.close()
 
