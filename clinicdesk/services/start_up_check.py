@@ -60,6 +60,11 @@ class StartUpCheck:
             return None
         try:
             own.refuse_writes("the start-up check only reads")
+            # This connection is closed right after the check, and ``cancel`` may interrupt it
+            # from the GUI thread meanwhile: it must never be swapped for a fresh one
+            # (``Database.reconnect`` after damage), which would close the one being
+            # interrupted (a crash in SQLite's interrupt).
+            own.reopen = None
             with self._lock:
                 if self.cancelled:
                     return None

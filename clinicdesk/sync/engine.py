@@ -56,13 +56,15 @@ def _never() -> bool:
 class SyncResult:
     """What one sync did. ``sent``: changes this installation sent (applied at the hub or
     already there); ``parked``: sent changes parked as conflicts; ``received``: the hub's
-    changes taken here; ``kept``: hub changes not taken because the row changed here while
-    the sync ran (sent next time)."""
+    changes to records taken here (other sites' audit entries are ``audit_received``);
+    ``kept``: hub changes not taken because the row changed here while the sync ran (sent next
+    time)."""
 
     sent: int = 0
     parked: int = 0
     received: int = 0
     kept: int = 0
+    audit_received: int = 0
     files_sent: int = 0
     files_received: int = 0
     bundle_id: str = ""
@@ -74,6 +76,7 @@ class SyncResult:
             "received": self.received,
             "parked": self.parked,
             "kept": self.kept,
+            "audit_received": self.audit_received,
             "files_sent": self.files_sent,
             "files_received": self.files_received,
             "bundle_id": self.bundle_id,
@@ -317,6 +320,7 @@ def sync_with_hub(
         data_dir, key, snapshot, hub.root, push.summary.versions, progress, cancelled
     )
     result.received = applied.taken
+    result.audit_received = applied.audit_entries
     result.kept = applied.kept
     result.files_received = fetched
     result.patients_changed |= patients

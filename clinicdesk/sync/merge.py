@@ -70,6 +70,7 @@ class HubApply:
     foreign_key_problems: int = 0
     files: int = 0  # files copied into the hub's stores
     skipped: int = 0  # audit entries not carried (audit_rows.carried)
+    audit_entries: int = 0  # other sites' audit entries taken (not counted in ``taken``)
     # (table, id) of the rows merged, or kept while part of a change was parked: the hub seals
     # them in its audit chain (audit_rows.seal_at_hub)
     touched: set[tuple[str, str]] = field(default_factory=set)
@@ -323,6 +324,7 @@ class ReplicaApply:
     taken: int = 0
     kept: int = 0  # changed here after the push: kept, sent next time
     skipped: int = 0  # audit entries not carried (audit_rows.carried)
+    audit_entries: int = 0  # other sites' audit entries taken (not counted in ``taken``)
     restored: list[tuple[str, str]] = field(default_factory=list)  # rows put back from the hub
     foreign_key_problems: int = 0
 
@@ -400,8 +402,12 @@ def apply_at_replica(
             (row_id,),
         )
     _reconcile(conn, unchanged, columns, hub_schema)
-    result.changes = sum(1 for _ in iterate(changeset))
-    result.taken = result.changes - result.kept - result.skipped
+    audit = 0
+    for change in iterate(changeset):  # each change is valid only while it is the current one
+        result.changes += 1
+        audit += change.name == audit_rows.TABLE
+    result.audit_entries = audit - result.skipped
+    result.taken = result.changes - result.kept - audit
     return result
 
 

@@ -49,6 +49,9 @@ class SyncControl(QObject):
         super().__init__(window)
         self.window = window
         self.settings = SyncSettings(window.services.db)
+        # The hub folder as last read (``reload_hub``): closing the window asks whether the hub
+        # is reachable, and by then nothing may read the database, which can be closed.
+        self.hub: Path | None = self.settings.hub_dir()
         self._runner: SyncRunner | None = None  # made on first use (QProcess: not at start-up)
         self.quiet = False
         self.after: Callable[[], object] | None = None  # then (closing the window)
@@ -130,12 +133,17 @@ class SyncControl(QObject):
         else:
             self.timer.stop()
 
+    def reload_hub(self) -> None:
+        """The hub folder was chosen again (Admin > Sites and sync)."""
+        self.hub = self.settings.hub_dir()
+        self.show_state()
+
     def hub_reachable(self) -> bool:
-        hub = self.settings.hub_dir()
+        hub = self.hub
         return hub is not None and (hub / "hub.db").is_file()
 
     def show_state(self, text: str | None = None) -> None:
-        hub = self.settings.hub_dir()
+        hub = self.hub
         last = _clock(self.settings.last_sync_at())
         if text is None:
             if hub is None:
@@ -177,7 +185,7 @@ class SyncControl(QObject):
             if self.progress is not None and not quiet:
                 self.progress.show()
             return False
-        hub = self.settings.hub_dir()
+        hub = self.hub
         key = self.window.services.data_key
         if hub is None or key is None:
             if not quiet:
@@ -359,7 +367,7 @@ class SyncControl(QObject):
         runner = SyncRunner(self)
         runner.succeeded.connect(lambda _r: done(""))
         runner.failed.connect(done)
-        runner.finished.connect(self.show_state)
+        runner.finished.connect(self.reload_hub)  # the child recorded the new hub folder
         self.hub_runner = runner
         runner.start(
             self.window.services.paths.data_dir,

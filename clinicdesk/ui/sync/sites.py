@@ -83,6 +83,7 @@ class SitesDialog(QDialog):
     def set_hub(self, folder: Path) -> None:
         try:
             self.control.settings.set_hub_dir(self.user, folder)
+            self.control.reload_hub()
         except UserError as exc:
             show_user_error(self, exc)
             return

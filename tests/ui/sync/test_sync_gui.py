@@ -119,6 +119,7 @@ def test_an_unreachable_hub_is_named_in_the_status_bar(
     window = window_at(main, "admin")  # type: ignore[operator]
     control = window.sync_control
     control.settings.set_hub_dir(window.user, tmp_path / "share-gone")
+    control.reload_hub()  # as Admin > Sites and sync does once the folder is chosen
     control.background_sync()
     assert not control.runner.running
     text = control.status.text()
