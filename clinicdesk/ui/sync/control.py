@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.services.sync_settings import SyncSettings
@@ -27,10 +27,41 @@ from clinicdesk.services.sync_settings import SyncSettings
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
-    from clinicdesk.ui.shell.main_window import MainWindow
+    from clinicdesk.domain.patient import Patient
+    from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.session import CurrentUser
     from clinicdesk.ui.sync.runner import SyncRunner
 
 SYNC_SHORTCUT = "Ctrl+Shift+Y"
+
+
+class _Idle(Protocol):
+    locked: bool
+    watcher: Any  # its ``idle`` signal closes the dialogs that show patients
+
+
+class _ListModel(Protocol):
+    def reload(self) -> None: ...
+
+
+class SyncWindow(Protocol):
+    """What the control needs of the main window (the shell composes it; this package does
+    not import the shell). Qt's own methods are reached through the window as a QMainWindow."""
+
+    services: ClinicServices
+    user: CurrentUser
+    idle_lock: _Idle
+    patient: Patient | None
+    model: _ListModel
+    clinic_menu: QMenu
+    admin_menu: QMenu
+
+    @property
+    def has_unsaved_changes(self) -> bool: ...
+
+    def run_search(self) -> None: ...
+
+    def open_patient(self, patient_id: str) -> None: ...
 
 
 def _clock(when: datetime | None) -> str:
@@ -45,10 +76,11 @@ def _clock(when: datetime | None) -> str:
 
 
 class SyncControl(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
-        self.window = window
-        self.settings = SyncSettings(window.services.db)
+        self.qt_window = window
+        self.window: SyncWindow = window  # type: ignore[assignment]  # the shell's MainWindow
+        self.settings = SyncSettings(self.window.services.db)
         # The hub folder as last read (``reload_hub``): closing the window asks whether the hub
         # is reachable, and by then nothing may read the database, which can be closed.
         self.hub: Path | None = self.settings.hub_dir()
@@ -76,8 +108,8 @@ class SyncControl(QObject):
         if toolbar is not None:
             toolbar.addAction(self.sync_action)
         for act in (self.sync_action, self.conflicts_action, self.duplicates_action):
-            window.clinic_menu.addAction(act)
-        window.admin_menu.addAction(self.sites_action)
+            self.window.clinic_menu.addAction(act)
+        self.window.admin_menu.addAction(self.sites_action)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.background_sync)
         self.reschedule()
@@ -86,7 +118,7 @@ class SyncControl(QObject):
     def _action(
         self, text: str, shortcut: str | None, slot: Callable[[], None], tip: str
     ) -> QAction:
-        act = QAction(self.window)
+        act = QAction(self.qt_window)
         act.setText(text)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
@@ -96,7 +128,7 @@ class SyncControl(QObject):
             slot()
 
         act.triggered.connect(run)
-        self.window.addAction(act)
+        self.qt_window.addAction(act)
         return act
 
     @property
@@ -206,7 +238,7 @@ class SyncControl(QObject):
         if not quiet:
             from PySide6.QtWidgets import QProgressDialog
 
-            self.progress = QProgressDialog("Syncing with the hub…", "Cancel", 0, 0, self.window)
+            self.progress = QProgressDialog("Syncing with the hub…", "Cancel", 0, 0, self.qt_window)
             self.progress.setObjectName("sync_progress")
             self.progress.setMinimumDuration(0)
             self.progress.canceled.connect(self.cancel)
@@ -275,7 +307,7 @@ class SyncControl(QObject):
     def _tell(self, text: str) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        box = QMessageBox(QMessageBox.Icon.Information, "Sync", text, parent=self.window)
+        box = QMessageBox(QMessageBox.Icon.Information, "Sync", text, parent=self.qt_window)
         box.setObjectName("sync_message")
         self.summary = box
         box.open()
@@ -289,7 +321,7 @@ class SyncControl(QObject):
         if open_conflicts:
             lines.append(f"{open_conflicts} conflicts to look at.")
         box = QMessageBox(
-            QMessageBox.Icon.Information, "Sync", "\n".join(lines), parent=self.window
+            QMessageBox.Icon.Information, "Sync", "\n".join(lines), parent=self.qt_window
         )
         box.setObjectName("sync_summary")
         box.addButton(QMessageBox.StandardButton.Ok)
@@ -314,7 +346,7 @@ class SyncControl(QObject):
             return
         if window.has_unsaved_changes:
             if now.version != patient.version:
-                window.statusBar().showMessage(
+                self.qt_window.statusBar().showMessage(
                     "This record was changed at another site. Your changes are still on "
                     "screen: when you save, both versions are shown.",
                     20000,
@@ -333,7 +365,7 @@ class SyncControl(QObject):
     def open_conflicts(self) -> None:
         from clinicdesk.ui.sync.conflicts import ConflictsDialog
 
-        dialog = ConflictsDialog(self.window.services, self.window.user, self.window)
+        dialog = ConflictsDialog(self.window.services, self.window.user, self.qt_window)
         self.window.idle_lock.watcher.idle.connect(dialog.reject)
         dialog.finished.connect(lambda _code: self.refresh_window(1))
         self.conflicts_dialog = dialog
@@ -345,7 +377,7 @@ class SyncControl(QObject):
         def merged(_kept_id: str) -> None:
             self.refresh_window(1)
 
-        dialog = DuplicatesDialog(self.window.services, self.window.user, merged, self.window)
+        dialog = DuplicatesDialog(self.window.services, self.window.user, merged, self.qt_window)
         self.window.idle_lock.watcher.idle.connect(dialog.reject)
         self.duplicates_dialog = dialog
         dialog.open()
@@ -353,7 +385,7 @@ class SyncControl(QObject):
     def open_sites(self) -> None:
         from clinicdesk.ui.sync.sites import SitesDialog
 
-        dialog = SitesDialog(self, self.window)
+        dialog = SitesDialog(self, self.qt_window)
         self.sites_dialog = dialog
         dialog.open()
 

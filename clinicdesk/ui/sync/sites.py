@@ -6,7 +6,7 @@ the background. A new workstation or the satellite laptop joins a hub with ``cli
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,11 +26,31 @@ from clinicdesk.services.sync_settings import MAX_EVERY_MINUTES
 from clinicdesk.ui.widgets.errors import show_user_error
 
 if TYPE_CHECKING:
-    from clinicdesk.ui.sync.control import SyncControl
+    from collections.abc import Callable
+
+    from clinicdesk.services.sync_settings import SyncSettings
+
+
+class SyncControls(Protocol):
+    """What this dialog needs of the window's sync control (``control.SyncControl``, which
+    opens it: this module does not import it back)."""
+
+    settings: SyncSettings
+
+    @property
+    def window(self) -> Any: ...
+
+    def reload_hub(self) -> None: ...
+
+    def show_state(self, text: str | None = None) -> None: ...
+
+    def reschedule(self) -> None: ...
+
+    def make_hub(self, folder: Path, done: Callable[[str], None]) -> None: ...
 
 
 class SitesDialog(QDialog):
-    def __init__(self, control: SyncControl, parent: QWidget | None = None) -> None:
+    def __init__(self, control: SyncControls, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sites_dialog")
         self.setWindowTitle("Sites and sync")
