@@ -26,9 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.errors import UserError
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure
 
 if TYPE_CHECKING:
     from clinicdesk.services.context import ClinicServices
@@ -69,10 +68,7 @@ def check_clinic_data(
         on_done(result)
 
     def failed(exc: BaseException) -> None:
-        if isinstance(exc, UserError):
-            show_user_error(parent, exc)
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, parent)
+        show_failure(parent, exc)
 
     task = BackgroundTask(
         parent,
@@ -111,10 +107,7 @@ def put_back_files(
         return "\n".join(lines)
 
     def failed(exc: BaseException) -> None:
-        if isinstance(exc, UserError):
-            show_user_error(parent, exc)
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, parent)
+        show_failure(parent, exc)
 
     task = BackgroundTask(
         parent,

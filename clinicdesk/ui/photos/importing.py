@@ -36,13 +36,12 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.dates import DateError, format_uk, parse_date
 from clinicdesk.domain.photos import View
-from clinicdesk.errors import UserError
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.photos import ImportOutcome
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.dates import DateEdit
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure
 from clinicdesk.ui.widgets.fields import FieldWithError, plain_label
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
@@ -269,10 +268,7 @@ def start_import(
         on_done(result)
 
     def failed(exc: BaseException) -> None:
-        if isinstance(exc, UserError):
-            show_user_error(parent, exc)
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, parent)
+        show_failure(parent, exc)
 
     count = len(files)
     label = f"Importing {count} photo{'s' if count != 1 else ''} for the visit of "

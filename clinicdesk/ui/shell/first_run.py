@@ -29,7 +29,7 @@ from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_c
 from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 from clinicdesk.ui.shell.restore_backup import RestoreBackupDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError
 
 CREATE_FIELDS = (
@@ -205,7 +205,4 @@ class FirstRunDialog(QDialog):
         self.demo_button.setEnabled(True)
         self.create_button.setEnabled(True)
         self.restore_button.setEnabled(True)
-        if isinstance(exc, UserError):
-            show_user_error(self, exc)
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, self)
+        show_failure(self, exc)

@@ -76,6 +76,15 @@ def show_user_error(parent: QWidget | None, error: UserError, title: str = "Clin
     QMessageBox.warning(parent, title, error.message)
 
 
+def show_failure(parent: QWidget | None, exc: BaseException) -> None:
+    """How long work that failed is shown: a ``UserError`` as its message (what to do), anything
+    else as the bug report."""
+    if isinstance(exc, UserError):
+        show_user_error(parent, exc)
+    else:
+        report_bug(type(exc), exc, exc.__traceback__, parent)
+
+
 def report_bug(
     exc_type: type[BaseException],
     exc: BaseException,
