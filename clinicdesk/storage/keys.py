@@ -284,6 +284,19 @@ class KeyRing:
         name = _user_slot(username)
         self._slots[name] = _wrap(name, kek, data_key, salt, KDF)
 
+    def take_missing_slots(self, other: KeyRing) -> list[str]:
+        """Add the slots ``other`` (another installation's ring of the same clinic) has and this
+        one lacks: a user made at one site can then sign in at every site once it synced. Each
+        slot wraps the same data key, so nothing changes for anyone else. Slots both have are
+        left as they are (a password changed at one site stays there). Returns the added
+        slots' names; the caller saves."""
+        if other.clinic_id != self.clinic_id:
+            raise KeyRingError("These key rings belong to different clinics.")
+        added = sorted(name for name in other._slots if name not in self._slots)
+        for name in added:
+            self._slots[name] = other._slots[name]
+        return added
+
     def remove_user(self, username: str) -> None:
         self._slots.pop(_user_slot(username), None)
 

@@ -31,6 +31,7 @@ import apsw
 from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.paths import Paths
 from clinicdesk.storage.clinic import THIS_SITE_KEY
+from clinicdesk.storage.keys import KeyRing
 from clinicdesk.storage.sync_state import INSTALLATION_KEY, LAST_SYNC_KEY
 from clinicdesk.sync import audit_rows, changes, connection, files, merge
 from clinicdesk.sync.connection import SyncError
@@ -324,8 +325,20 @@ def sync_with_hub(
     result.kept = applied.kept
     result.files_received = fetched
     result.patients_changed |= patients
+    carry_key_slots(Paths(Path(data_dir)).keyring, hub.keyring)
     progress("Done", 1, 1)
     return result
+
+
+def carry_key_slots(local: Path, hub: Path) -> None:
+    """Users made at one installation sign in at every other after their syncs: each key ring
+    takes the slots the other has and it lacks (``KeyRing.take_missing_slots``). Written
+    atomically; a slot added twice (a sync stopped here, run again) changes nothing."""
+    here, there = KeyRing.load(local), KeyRing.load(hub)
+    if there.take_missing_slots(here):
+        there.save()
+    if here.take_missing_slots(there):
+        here.save()
 
 
 def check_schemas(data_dir: Path, key: bytes, hub: HubFolder) -> None:

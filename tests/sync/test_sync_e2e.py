@@ -216,3 +216,32 @@ def test_joining_names_the_sites_when_the_site_is_unknown(
     assert code == 2
     assert "Main clinic, Satellite clinic" in err
     assert not (tmp_path / "elsewhere" / "clinicdesk.db").exists()
+
+
+def test_a_user_added_at_one_site_signs_in_at_the_other_after_both_synced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinicdesk.services.context import unlock_clinic
+    from tests.conftest import PASSWORD
+
+    main_site, satellite, _hub = make_sites(tmp_path, capsys, monkeypatch)
+    signed = unlock_clinic(Paths(main_site.data_dir), "admin", PASSWORD)
+    try:
+        signed.services.clinic.add_user(
+            signed.user, "newnurse", "Nia New", Role.CLINICIAN, "a new password 1", "NMC 123"
+        )
+    finally:
+        signed.services.close()
+    main_site.sync(capsys)
+    satellite.sync(capsys)
+    assert KeyRing.load(Paths(satellite.data_dir).keyring).has_user("newnurse")
+    there = unlock_clinic(Paths(satellite.data_dir), "newnurse", "a new password 1")
+    try:
+        assert there.user.username == "newnurse"
+        assert there.services.clinic.this_site().name == "Satellite clinic"
+    finally:
+        there.services.close()
+    # Syncing again changes neither key ring.
+    before = Paths(satellite.data_dir).keyring.read_bytes()
+    satellite.sync(capsys)
+    assert Paths(satellite.data_dir).keyring.read_bytes() == before
