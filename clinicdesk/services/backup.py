@@ -20,6 +20,9 @@ on a worker with its own connection, ``ClinicServices.open_for_job``)::
         its audit chain against the manifest's head. ``ArchiveDamaged`` names the problem.
     newer_archives(archive, folders) -> list[ArchiveInfo]
         Backups of the same clinic made after ``archive`` in ``folders``.
+    clinic_archives(folders, clinic_id) -> list[ArchiveInfo]
+        A clinic's archives in ``folders``, newest first (pruning, the Backups window, finding
+        the backup that holds a lost file).
 
 Restoring is ``services.restore``. What a backup holds and leaves out is ``IN_BACKUP`` and
 ``NOT_IN_BACKUP`` below; a test fails when the data folder gains something on neither list.
@@ -582,18 +585,28 @@ def verify_archive(
     return ArchiveCheck(info, manifest)
 
 
-def newer_archives(archive: Path, folders: Iterable[Path]) -> list[ArchiveInfo]:
-    """Backups in ``folders`` of the same clinic as ``archive`` made after it (newest first);
-    unreadable files are skipped (this only warns)."""
-    mine = read_archive_info(archive)
+def clinic_archives(folders: Iterable[Path], clinic_id: str) -> list[ArchiveInfo]:
+    """This clinic's archives in ``folders``, newest first, each file once (a folder named
+    twice, a link). Files that are not readable archives of this clinic (another program's, a
+    damaged one, another clinic's) are left out, never touched."""
     found: dict[Path, ArchiveInfo] = {}
     for folder in folders:
         with contextlib.suppress(OSError):
             for candidate in Path(folder).glob(f"*{SUFFIX}"):
-                if candidate.resolve() == Path(archive).resolve():
-                    continue
-                with contextlib.suppress(UserError, ValueError):
-                    other = read_archive_info(candidate)
-                    if other.clinic_id == mine.clinic_id and other.created > mine.created:
-                        found[candidate.resolve()] = other
+                with contextlib.suppress(UserError, ValueError, OSError):
+                    info = read_archive_info(candidate)
+                    if info.clinic_id == clinic_id:
+                        found[candidate.resolve()] = info
     return sorted(found.values(), key=lambda info: info.created, reverse=True)
+
+
+def newer_archives(archive: Path, folders: Iterable[Path]) -> list[ArchiveInfo]:
+    """Backups in ``folders`` of the same clinic as ``archive`` made after it (newest first);
+    unreadable files are skipped (this only warns)."""
+    mine = read_archive_info(archive)
+    itself = Path(archive).resolve()
+    return [
+        info
+        for info in clinic_archives(folders, mine.clinic_id)
+        if info.path.resolve() != itself and info.created > mine.created
+    ]

@@ -29,11 +29,11 @@ from typing import IO
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.services import backup_schedule
-from clinicdesk.services.backup import MEMBER_NAME, ArchiveInfo, open_archive, read_archive_info
+from clinicdesk.services.backup import MEMBER_NAME, ArchiveInfo, clinic_archives, open_archive
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
-from clinicdesk.storage.archive import SUFFIX, member_names, read_members
+from clinicdesk.storage.archive import member_names, read_members
 from clinicdesk.storage.sealed_files import fsync_directory
 
 log = logging.getLogger(__name__)
@@ -62,15 +62,7 @@ class BackupIndex:
 
     def __init__(self, folders: Iterable[Path], clinic_id: str, data_key: bytes) -> None:
         self.data_key = data_key
-        found: dict[Path, ArchiveInfo] = {}
-        for folder in folders:
-            with contextlib.suppress(OSError):
-                for candidate in Path(folder).glob(f"*{SUFFIX}"):
-                    with contextlib.suppress(UserError, ValueError, OSError):
-                        info = read_archive_info(candidate)
-                        if info.clinic_id == clinic_id:
-                            found[candidate.resolve()] = info
-        self.archives = sorted(found.values(), key=lambda info: info.created, reverse=True)
+        self.archives = clinic_archives(folders, clinic_id)
         self._names: dict[Path, set[str]] = {}
 
     def names_in(self, info: ArchiveInfo) -> set[str]:

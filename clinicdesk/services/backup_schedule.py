@@ -132,12 +132,17 @@ def _local_day(moment: datetime) -> datetime:
     return moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def made_today(schedule: BackupSchedule, now: datetime) -> bool:
+    """Whether the last good backup is from today (local time)."""
+    return schedule.last_good_at is not None and _local_day(schedule.last_good_at) >= _local_day(
+        now
+    )
+
+
 def due(schedule: BackupSchedule, now: datetime) -> bool:
     """Whether an automatic backup should run now: a folder is set, there is no good backup
     from today (local time), and the last failure, if any, was over ``RETRY_AFTER`` ago."""
-    if not schedule.folder:
-        return False
-    if schedule.last_good_at is not None and _local_day(schedule.last_good_at) >= _local_day(now):
+    if not schedule.folder or made_today(schedule, now):
         return False
     return not (
         schedule.last_error
@@ -187,31 +192,15 @@ def to_remove(archives: Iterable[tuple[Path, datetime]]) -> list[Path]:
     return [path for path, _made in ordered if path not in keep]
 
 
-def clinic_archives(folder: Path, clinic_id: str) -> list[tuple[Path, datetime]]:
-    """This clinic's archives in ``folder`` with when each was made, newest first. Files that
-    are not readable archives (another program's, a damaged one) are left out, never touched."""
-    from clinicdesk.errors import UserError
-    from clinicdesk.services.backup import read_archive_info
-    from clinicdesk.storage.archive import SUFFIX
-
-    found: list[tuple[Path, datetime]] = []
-    with contextlib.suppress(OSError):
-        for candidate in folder.glob(f"*{SUFFIX}"):
-            with contextlib.suppress(UserError, ValueError, OSError):
-                info = read_archive_info(candidate)
-                if info.clinic_id == clinic_id:
-                    found.append((candidate, info.created))
-    return sorted(found, key=lambda item: item[1], reverse=True)
-
-
 def prune(folder: Path, newest: Path) -> list[Path]:
     """After a good backup (``newest``): remove this clinic's archives in ``folder`` beyond the
     7 daily and 4 weekly kept. Returns what was removed; one that cannot be removed stays."""
-    from clinicdesk.services.backup import read_archive_info
+    from clinicdesk.services.backup import clinic_archives, read_archive_info
 
     clinic_id = read_archive_info(newest).clinic_id
+    archives = [(info.path, info.created) for info in clinic_archives([folder], clinic_id)]
     removed = []
-    for path in to_remove(clinic_archives(folder, clinic_id)):
+    for path in to_remove(archives):
         try:
             path.unlink()
         except OSError as exc:

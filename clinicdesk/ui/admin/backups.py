@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.errors import UserError
 from clinicdesk.services import backup_schedule
+from clinicdesk.services.backup import clinic_archives
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.chosen_file import size_text
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import close_buttons, plain_label
 from clinicdesk.ui.widgets.table_model import AnyIndex, ListTableModel, list_table_view
 
@@ -53,13 +54,6 @@ class ArchivesModel(ListTableModel[Archive]):
         path, made, size = row
         values = (made.astimezone().strftime("%d/%m/%Y %H:%M"), size_text(size), path.name)
         return values[index.column()]
-
-
-def _failed(parent: QWidget, exc: BaseException) -> None:
-    if isinstance(exc, UserError):
-        show_user_error(parent, exc)
-    elif type(exc).__name__ != "BackupStopped":
-        report_bug(type(exc), exc, exc.__traceback__, parent)
 
 
 class BackupsDialog(QDialog):
@@ -132,9 +126,9 @@ class BackupsDialog(QDialog):
         rows: Sequence[Archive] = []
         if folder is not None:
             rows = [
-                (path, made, path.stat().st_size)
-                for path, made in backup_schedule.clinic_archives(folder, self._clinic_id())
-                if path.exists()
+                (info.path, info.created, info.path.stat().st_size)
+                for info in clinic_archives([folder], self._clinic_id())
+                if info.path.exists()
             ]
         if rows:  # one made another way (the command line) counts as well
             schedule = backup_schedule.note_archive(self.services.paths, rows[0][0], rows[0][1])
@@ -209,7 +203,7 @@ class BackupsDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.refresh()
-            _failed(self, exc)
+            show_failure(self, exc)
 
         self.task = BackgroundTask(self, "Backing up the clinic…", work, done, failed)
         self.backup_button.setEnabled(False)
@@ -232,7 +226,7 @@ class BackupsDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.refresh()
-            _failed(self, exc)
+            show_failure(self, exc)
 
         self.task = BackgroundTask(self, f"Checking {archive.name}…", work, done, failed)
         self.check_button.setEnabled(False)
