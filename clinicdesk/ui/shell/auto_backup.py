@@ -145,14 +145,8 @@ class AutoBackup(QObject):
             return False
         if self.running:
             return False  # a quiet one is under way; closing does not wait for it
-        if not self.schedule.folder or not _none_today(self.schedule, self.now()):
+        if not self.schedule.folder or backup_schedule.made_today(self.schedule, self.now()):
             return False
         self.closing_backup_done = True
         self.start(quietly=False, then=close)
         return True
-
-
-def _none_today(schedule: BackupSchedule, now: datetime) -> bool:
-    if schedule.last_good_at is None:
-        return True
-    return schedule.last_good_at.astimezone().date() < now.astimezone().date()
