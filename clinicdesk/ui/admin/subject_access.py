@@ -15,12 +15,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from clinicdesk.errors import UserError
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.subject_access import ExportCancelled, SubjectAccessExport
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure
 
 TITLE = "Subject access export"
 
@@ -115,10 +114,8 @@ class SubjectAccessExporter(QObject):
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, ExportCancelled):
             self._show(QMessageBox.Icon.Information, exc.message)
-        elif isinstance(exc, UserError):
-            show_user_error(self.window, exc, TITLE)
         else:
-            report_bug(type(exc), exc, exc.__traceback__, self.window)
+            show_failure(self.window, exc, TITLE)
 
     def _finished(self) -> None:
         if self.task is not None:

@@ -23,7 +23,7 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.documents.progress_report import ProgressReportDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import name_the_patient
@@ -147,10 +147,7 @@ class DocumentMakingTab(PatientTab):
 
     def _build_failed(self, exc: BaseException) -> None:
         self.status.setText("")
-        if isinstance(exc, UserError):
-            show_user_error(self, exc, "Documents")
-        else:
-            report_bug(type(exc), exc, exc.__traceback__, self)
+        show_failure(self, exc, "Documents")
 
     def show_document(self, document: Document) -> PdfPreviewDialog | None:
         """Open ``document`` in the preview; printing or saving it there is recorded."""

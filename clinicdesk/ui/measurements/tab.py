@@ -67,7 +67,7 @@ from clinicdesk.services.assessments import AssessmentService, read_assessment_c
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.measurements.assessments import AssessmentDialog, CsvProblemsDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
-from clinicdesk.ui.widgets.errors import report_bug, show_user_error
+from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import plain_label
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 from clinicdesk.ui.widgets.patient_identity import PatientIdentity, name_the_patient
@@ -501,10 +501,8 @@ class MeasurementsTab(QWidget):
             self.problems_dialog = CsvProblemsDialog(path.name, exc, self)
             self.problems_dialog.open()
             self.status.setText(f"Nothing was imported from {path.name}.")
-        elif isinstance(exc, UserError):
-            show_user_error(self, exc)
         else:
-            report_bug(type(exc), exc, exc.__traceback__, self)
+            show_failure(self, exc)
 
     def _store_imported(
         self, patient_id: str | None, path: Path, visits: list[ImportedVisit]

@@ -76,11 +76,11 @@ def show_user_error(parent: QWidget | None, error: UserError, title: str = "Clin
     QMessageBox.warning(parent, title, error.message)
 
 
-def show_failure(parent: QWidget | None, exc: BaseException) -> None:
+def show_failure(parent: QWidget | None, exc: BaseException, title: str = "ClinicDesk") -> None:
     """How long work that failed is shown: a ``UserError`` as its message (what to do), anything
     else as the bug report."""
     if isinstance(exc, UserError):
-        show_user_error(parent, exc)
+        show_user_error(parent, exc, title)
     else:
         report_bug(type(exc), exc, exc.__traceback__, parent)
 
