@@ -98,15 +98,21 @@ def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
             QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
 
 
-def when_modal(handle: Callable[[QWidget], None], timeout_ms: int = 5000) -> list[str]:
-    """Run ``handle`` on the next modal dialog that opens (a QMessageBox.question blocks the
-    test until it is answered). Returns a list that receives the dialog's text."""
+def when_modal(
+    handle: Callable[[QWidget], None],
+    timeout_ms: int = 5000,
+    kind: type[QWidget] = QWidget,
+) -> list[str]:
+    """Run ``handle`` on the next modal dialog of ``kind`` that opens (a QMessageBox.question
+    blocks the test until it is answered; ``kind=QMessageBox`` passes over a modal window already
+    open, or a progress dialog, for the message it shows). Returns a list that receives the
+    dialog's text."""
     seen: list[str] = []
     waited = [0]
 
     def poll() -> None:
         modal = QApplication.activeModalWidget()
-        if modal is None:
+        if not isinstance(modal, kind):
             waited[0] += 20
             if waited[0] < timeout_ms:
                 QTimer.singleShot(20, poll)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.services import backup_schedule
@@ -17,7 +17,7 @@ from clinicdesk.services.backup import read_archive_info
 from clinicdesk.ui.admin.backups import BackupsDialog
 from clinicdesk.ui.shell.auto_backup import AutoBackup
 from tests.conftest import Clinic
-from tests.ui.conftest import WindowFactory
+from tests.ui.conftest import WindowFactory, when_modal
 
 
 @pytest.fixture
@@ -31,22 +31,9 @@ def archives(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.cdbackup"))
 
 
-def next_message(timeout_ms: int = 30_000) -> list[str]:
+def next_message() -> list[str]:
     """Close the next message box (not the Backups window, itself modal) and keep its text."""
-    seen: list[str] = []
-    waited = [0]
-
-    def poll() -> None:
-        modal = QApplication.activeModalWidget()
-        if isinstance(modal, QMessageBox):
-            seen.append(modal.text())
-            modal.accept()
-        elif waited[0] < timeout_ms:
-            waited[0] += 20
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-    return seen
+    return when_modal(lambda modal: modal.accept(), 30_000, kind=QMessageBox)
 
 
 def wait_until_done(qtbot: QtBot, owner: BackupsDialog | AutoBackup) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.storage import audit
@@ -74,19 +74,9 @@ def test_printing_that_cannot_be_recorded_says_it_was_printed_but_not_recorded(
     tab.make_consent_pack()
     preview = wait_for_preview(qtbot, tab)
     monkeypatch.setattr(clinic.services.consents, "record_document", full)
-    seen: list[str] = []
-
-    def answer_the_message() -> None:
-        # The message opens once the pages have gone (``printed``), after the print dialog.
-        modal = QApplication.activeModalWidget()
-        if isinstance(modal, QMessageBox):
-            seen.append(modal.text())
-            modal.button(QMessageBox.StandardButton.Ok).click()
-        else:
-            QTimer.singleShot(20, answer_the_message)
-
+    # The message opens once the pages have gone (``printed``), after the print dialog.
+    seen = when_modal(click_message_button(QMessageBox.StandardButton.Ok), 30000, QMessageBox)
     preview.print_action.trigger()
-    QTimer.singleShot(20, answer_the_message)
     qtbot.waitUntil(lambda: bool(seen), timeout=30000)
     qtbot.waitUntil(lambda: preview.print_task is None)
     assert seen[0].startswith("“Consent pack” was printed, but that could not be recorded")
