@@ -90,11 +90,15 @@ def describe(info: ArchiveInfo) -> str:
 
 def which_backup_holds(services: ClinicServices) -> Callable[[str], str | None]:
     """For ``VerifyService.verify``: a file's sha256 -> the backup that holds it, in words."""
-    if services.data_key is None:
+    data_key = services.data_key
+    if data_key is None:
         return lambda _sha256: None
-    index = BackupIndex(backup_folders(services), _clinic_id(services), services.data_key)
+    made: list[BackupIndex] = []  # the archives are looked at only when a file is lost
 
     def holds(sha256: str) -> str | None:
+        if not made:
+            made.append(BackupIndex(backup_folders(services), _clinic_id(services), data_key))
+        index = made[0]
         for store in ("photos", "consents"):
             info = index.holding(f"{store}/{sha256[:2]}/{sha256}")
             if info is not None:
