@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.documents import DocumentService
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
+    from clinicdesk.services.response_settings import ResponseSettings
     from clinicdesk.services.retention import RetentionService
     from clinicdesk.services.start_up_check import StartUpCheck
     from clinicdesk.services.subject_access import SubjectAccessService
@@ -119,6 +120,13 @@ class ClinicServices:
         from clinicdesk.services.photos import PhotoService
 
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
+    def response_settings(self) -> ResponseSettings:
+        """The clinic's response threshold (reports and the outcomes audit)."""
+        from clinicdesk.services.response_settings import ResponseSettings
+
+        return ResponseSettings(self.db)
 
     @cached_property
     def retention(self) -> RetentionService:
