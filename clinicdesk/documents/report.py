@@ -28,7 +28,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
 from enum import Enum
@@ -47,20 +47,41 @@ from clinicdesk.documents.plain_words import (
     long_date,
     went,
 )
-from clinicdesk.documents.text import para
+from clinicdesk.documents.text import ACCENT, BAND, para
 from clinicdesk.domain.assessments import (
+    GLOBAL_PHOTO_SCORES,
     MEASURES,
     Assessment,
     BaselineReport,
+    Change,
     Measure,
     Region,
     format_change,
     format_number,
 )
-from clinicdesk.domain.clinical import TreatedZone
+from clinicdesk.domain.clinical import (
+    AdverseEventOutcome,
+    AdverseEventType,
+    Severity,
+    TreatedZone,
+)
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
+from clinicdesk.domain.follow_ups import (
+    FollowUpKind,
+    FollowUpStatus,
+    add_months,
+    time_since_treatment,
+)
 from clinicdesk.domain.photos import View
+from clinicdesk.domain.response import (
+    DEFAULT_THRESHOLD_PERCENT,
+    PUBLISHED_SOURCE,
+    PatientResponse,
+    ResponseCategory,
+    patient_response,
+    plain_rule_text,
+    rule_text,
+)
 
 Flavour = Literal["clinical", "patient"]
 FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
@@ -130,6 +151,20 @@ class TreatmentLine:
     punch_diameter_mm: float
     kit_name: str
     kit_lot: str
+    anaesthetic: str = ""  # name and dose as recorded: "Lidocaine 2% with adrenaline, 4 mL"
+    anaesthetic_lot: str = ""
+
+
+@dataclass(frozen=True)
+class AdverseEventLine:
+    treated_on: date  # the treatment it is recorded against
+    event_type: AdverseEventType
+    onset_on: date
+    severity: Severity
+    outcome: AdverseEventOutcome
+    outcome_on: date | None = None
+    description: str = ""
+    action_taken: str = ""
 
 
 @dataclass(frozen=True)
@@ -171,6 +206,9 @@ class ProgressReportData:
     photo_pairs: tuple[PhotoPair, ...] = ()
     missing_pairs: tuple[MissingPair, ...] = ()
     comment: str = ""
+    adverse_events: tuple[AdverseEventLine, ...] = ()  # by onset
+    # The clinic's response threshold (CLINICAL.md "Response categories"), in per cent.
+    threshold_percent: float = DEFAULT_THRESHOLD_PERCENT
 
 
 # -- the document ---------------------------------------------------------------------------
@@ -240,21 +278,67 @@ def _regions(visits: Iterable[Assessment]) -> list[Region]:
     return [r for r in Region if r in measured]
 
 
+def responses(data: ProgressReportData) -> list[tuple[TreatmentLine, PatientResponse]]:
+    """Each treatment (oldest first) with its response at the primary end point, by the
+    domain's rule and the clinic's threshold (``domain.response``)."""
+    return [
+        (
+            t,
+            patient_response(
+                data.assessments,
+                t.treated_on,
+                [zone.value for zone in t.zones],
+                data.threshold_percent,
+                data.prepared_on,
+            ),
+        )
+        for t in data.treatments
+    ]
+
+
+def visit_label(data: ProgressReportData, visit: Assessment) -> str:
+    """A visit named by the schedule and the time since the treatment before it ("3 months",
+    "6 months — primary end point"); the baseline as such. Without a treatment, the time since
+    the first assessment."""
+    baseline = data.changes.baseline
+    if baseline is not None and visit.id == baseline.id:
+        return "baseline"
+    before = [t.treated_on for t in data.treatments if t.treated_on <= visit.visit_date]
+    if not before:
+        if data.treatments:
+            return "before the treatment"
+        if baseline is None or visit.visit_date == baseline.visit_date:
+            return "same day" if baseline is not None else ""
+        return f"{time_since_treatment(baseline.visit_date, visit.visit_date)} later"
+    treated_on = max(before)
+    label = time_since_treatment(treated_on, visit.visit_date)
+    if len({t.treated_on for t in data.treatments}) > 1:
+        label += f" after the treatment of {format_uk(treated_on)}"
+    end_points = {r.end_point.id for _, r in responses(data) if r.end_point is not None}
+    if visit.id in end_points:
+        label += " — primary end point"
+    return label
+
+
 # -- clinical flavour -----------------------------------------------------------------------
 
 
 def _clinical_story(data: ProgressReportData) -> list[Flowable]:
     story: list[Flowable] = [
+        _box(_clinical_summary(data)),
         para(
             f"Prepared on {format_uk(data.prepared_on)} by {data.prepared_by}. Measurements are "
             "trichoscopy values as recorded; each later visit is compared with the baseline "
-            "(absolute change, then per cent).",
+            "(absolute change, then per cent; percentage points for measures that are "
+            "themselves percentages). Visits are named by the time since the treatment.",
             "body",
-        )
+        ),
     ]
     story += _treatment_section(data)
     story += _follow_up_section(data)
+    story += _adverse_event_section(data)
     story += _measurement_section(data)
+    story += _bedside_section(data)
     story += chart_section(_shown_visits(data), plain=False, width=PAGE_WIDTH)
     story += _photo_section(data, plain=False)
     story += _comment_section(data, plain=False)
@@ -266,24 +350,30 @@ def _treatment_section(data: ProgressReportData) -> list[Flowable]:
     out: list[Flowable] = [para("Treatment", "heading")]
     if not data.treatments:
         return [*out, para("No treatment has been recorded for this patient.", "body")]
-    rows = [
-        [
-            para(text, "table_bold")
-            for text in ("Date", "Site", "Clinician", "Zones treated", "Punches", "Kit and lot")
-        ]
-    ]
+    head = (
+        "Date",
+        "Site and clinician",
+        "Zones treated",
+        "Punches",
+        "Kit and lot",
+        "Anaesthetic and lot",
+    )
+    rows = [[para(text, "table_bold") for text in head]]
     for t in data.treatments:
+        anaesthetic = t.anaesthetic or "not recorded"
+        if t.anaesthetic_lot:
+            anaesthetic += f", lot {t.anaesthetic_lot}"
         rows.append(
             [
                 para(format_uk(t.treated_on), "table"),
-                para(t.site, "table"),
-                para(t.clinician, "table"),
+                para(", ".join(part for part in (t.site, t.clinician) if part), "table"),
                 para(", ".join(z.label for z in t.zones), "table"),
                 para(f"{t.punches} × {t.punch_diameter_mm:g} mm", "table"),
                 para(f"{t.kit_name}, lot {t.kit_lot}", "table"),
+                para(anaesthetic, "table"),
             ]
         )
-    widths = [21 * mm, 23 * mm, 29 * mm, 31 * mm, 22 * mm, 48 * mm]
+    widths = [20 * mm, 31 * mm, 25 * mm, 18 * mm, 40 * mm, 40 * mm]
     return [*out, _table(rows, widths)]
 
 
@@ -366,6 +456,9 @@ def _measurement_section(data: ProgressReportData) -> list[Flowable]:
             if number == 0 and (note := _site_note(data, region)):
                 block.append(para(note, "small"))
             out.append(KeepTogether(block))
+    shown = _shown_visits(data)
+    if any(_measures_for(r, shown)[-1].name == "hair_mass" for r in _regions(shown)):
+        out.append(para(HAIR_MASS_NOTE, "small"))
     return out or opening
 
 
@@ -396,18 +489,19 @@ def _region_table(data: ProgressReportData, region: Region, columns: Sequence[As
     measures = _measures_for(region, _shown_visits(data))
     head: list[Flowable] = [para("Measure", "table_bold")]
     for visit in columns:
-        label = format_uk(visit.visit_date)
-        if baseline is not None and visit.id == baseline.id:
-            label += "\nbaseline"
-        elif baseline is not None:
-            label += f"\nday {(visit.visit_date - baseline.visit_date).days}"
-        head.append(para(label, "table_bold"))
+        head.append(_visit_head(data, visit))
     rows: list[list[Flowable | list[Flowable]]] = [list(head)]
     for measure in measures:
         row: list[Flowable | list[Flowable]] = [para(_measure_label(measure), "table")]
         for visit in columns:
             row.append(_cell(data, region, measure, visit))
         rows.append(row)
+    ratio_row: list[Flowable | list[Flowable]] = [para("Terminal:vellus ratio", "table")]
+    for visit in columns:
+        measured = visit.details.region(region)
+        ratio = None if measured is None else measured.terminal_vellus_ratio
+        ratio_row.append(para(format_number(ratio, 2), "table"))
+    rows.append(ratio_row)
     value_width = min(24 * mm, (PAGE_WIDTH - LABEL_WIDTH) / len(columns))
     table = _table(rows, [LABEL_WIDTH] + [value_width] * len(columns))
     if baseline is not None and columns and columns[0].id == baseline.id:
@@ -415,7 +509,25 @@ def _region_table(data: ProgressReportData, region: Region, columns: Sequence[As
     return table
 
 
+def _visit_head(data: ProgressReportData, visit: Assessment) -> Flowable:
+    label = visit_label(data, visit)
+    text = format_uk(visit.visit_date) + (f"\n{label}" if label else "")
+    return para(text, "table_bold")
+
+
+# Hair mass has no unit of its own in the record: trichoscopy software reports cumulative
+# thickness in mm/cm² (density × mean diameter); a device's hair-mass index is stored as it is.
+HAIR_MASS_LABEL = "Hair mass, cumulative thickness (mm/cm²)"
+HAIR_MASS_NOTE = (
+    "Hair mass is the cumulative thickness, in mm of hair shaft per cm² of scalp (density × "
+    "mean diameter), as the trichoscopy software reports it; a device that reports its own "
+    "hair-mass index has that index recorded as it is."
+)
+
+
 def _measure_label(measure: Measure) -> str:
+    if measure.name == "hair_mass":
+        return HAIR_MASS_LABEL
     return f"{measure.label} ({measure.unit})" if measure.unit else measure.label
 
 
@@ -442,7 +554,8 @@ def _cell(
     region_change = None if later is None else later.region(region)
     if region_change is None:  # not measured at the baseline: nothing to compare with
         return [shown, para("no baseline", "small")]
-    return [shown, para(format_change(region_change.changes[measure.name]), "small")]
+    change = region_change.changes[measure.name]
+    return [shown, para(format_change(change, points=measure.is_percentage), "small")]
 
 
 def _site_note(data: ProgressReportData, region: Region) -> str:
@@ -468,19 +581,278 @@ def _site_note(data: ProgressReportData, region: Region) -> str:
     )
 
 
+def _clinical_summary(data: ProgressReportData) -> list[Flowable]:
+    """The summary box: the response category of each treatment at the primary end point,
+    per treated region, with the rule and the threshold; the adverse events in one line."""
+    out: list[Flowable] = [para("Summary", "subheading")]
+    if not data.treatments:
+        out.append(
+            para(
+                "No treatment has been recorded for this patient, so there is no response to "
+                "judge.",
+                "body",
+            )
+        )
+    else:
+        judged = responses(data)
+        for t, response in judged:
+            prefix = f"Treatment of {format_uk(t.treated_on)}: " if len(judged) > 1 else ""
+            out.append(
+                para(
+                    f"{prefix}Result at the primary end point (6 months): "
+                    f"{response.category.label}.",
+                    "table_bold",
+                )
+            )
+            out += [para(text, "body") for text in _clinical_category_lines(response)]
+        out.append(para(rule_text(data.threshold_percent), "small"))
+        out.append(para(f"Published comparison: {PUBLISHED_SOURCE}.", "small"))
+    out.append(para(f"Adverse events: {_adverse_event_count(data)}.", "body"))
+    return out
+
+
+def _clinical_category_lines(response: PatientResponse) -> list[str]:
+    start, end = (format_uk(day) for day in response.window)
+    category = response.category
+    if category is ResponseCategory.TOO_EARLY:
+        return [
+            f"Too early to tell: the main assessment is at 6 months, due on "
+            f"{format_uk(response.due)} (a visit from {start} to {end} counts)."
+        ]
+    if category is ResponseCategory.NO_END_POINT_VISIT:
+        return [
+            f"No 6-month visit: no assessment between {start} and {end} (due "
+            f"{format_uk(response.due)}), so the response cannot be judged."
+        ]
+    assert response.end_point is not None
+    when = response.end_point.visit_date
+    lines = [
+        f"End-point visit: {format_uk(when)} "
+        f"({time_since_treatment(response.treated_on, when)} after the treatment)."
+    ]
+    for region in response.regions:
+        name = region.region.label
+        if region.region == response.main_region:
+            name += " (main region)"
+        if region.category is ResponseCategory.NOT_MEASURED:
+            lines.append(
+                f"{name}: not measured both at the baseline and at the end-point visit, so "
+                "it cannot be judged."
+            )
+            continue
+        lines.append(
+            f"{name}: {region.category.label.lower()}. Terminal density "
+            f"{_from_to(region.density, 'hairs/cm²')}; mean shaft diameter "
+            f"{_from_to(region.diameter, 'µm')}."
+        )
+    return lines
+
+
+def _from_to(change: Change, unit: str) -> str:
+    return (
+        f"{format_number(change.baseline)} → {format_number(change.value)} {unit} "
+        f"({format_change(change)})"
+    )
+
+
+def _adverse_event_count(data: ProgressReportData) -> str:
+    events = data.adverse_events
+    if not events:
+        return "none recorded"
+    kinds = "; ".join(f"{e.event_type.label.lower()}, {e.outcome.label.lower()}" for e in events)
+    number = "1 recorded" if len(events) == 1 else f"{len(events)} recorded"
+    return f"{number} ({kinds}), listed below"
+
+
+def _adverse_event_section(data: ProgressReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Adverse events", "heading")]
+    if not data.adverse_events:
+        return [*out, para("None recorded.", "body")]
+    several = len({t.treated_on for t in data.treatments}) > 1
+    head = ("Event", "Onset", "Severity", "Outcome", "Description and action")
+    rows = [[para(text, "table_bold") for text in head]]
+    for event in data.adverse_events:
+        onset = format_uk(event.onset_on)
+        days = (event.onset_on - event.treated_on).days
+        onset += f"\nday {days} after the treatment"
+        if several:
+            onset += f" of {format_uk(event.treated_on)}"
+        outcome = event.outcome.label
+        if event.outcome_on is not None:
+            outcome += f", {format_uk(event.outcome_on)}"
+        details = " ".join(
+            text
+            for text in (event.description, event.action_taken and f"Action: {event.action_taken}")
+            if text
+        )
+        rows.append(
+            [
+                para(event.event_type.label, "table"),
+                para(onset, "table"),
+                para(event.severity.label, "table"),
+                para(outcome, "table"),
+                para(details or "—", "table"),
+            ]
+        )
+    out.append(_table(rows, [30 * mm, 32 * mm, 18 * mm, 30 * mm, 64 * mm]))
+    for event in data.adverse_events:
+        if (note := _shedding_note(data, event, plain=False)) is not None:
+            out.append(para(note, "small"))
+            break
+    return out
+
+
+# Shedding is expected in the first months (CLINICAL.md: "temporary shedding", a material
+# risk on the consent form); one still going on after this long is not the usual kind.
+EXPECTED_SHEDDING_MONTHS = 4
+
+
+def _shedding_note(data: ProgressReportData, event: AdverseEventLine, *, plain: bool) -> str | None:
+    """What an ongoing shedding event means: expected in the first months, to be looked at
+    after them. ``None`` for any other event."""
+    if event.event_type is not AdverseEventType.SHEDDING:
+        return None
+    if event.outcome is not AdverseEventOutcome.ONGOING:
+        return None
+    early = data.prepared_on <= add_months(event.treated_on, EXPECTED_SHEDDING_MONTHS)
+    if plain and early:
+        return (
+            "Some hair shedding in the first weeks and months after the treatment is expected. "
+            "It is usually temporary: the hairs that fall are in their resting phase, and new "
+            "hairs grow back in the months that follow. It does not mean the treatment has "
+            "failed. Tell us if it has not settled by your next check-up."
+        )
+    if plain:
+        return (
+            "Shedding that goes on for more than a few months after the treatment is not the "
+            "usual temporary shedding: please talk to your clinician about it."
+        )
+    if early:
+        return (
+            "Ongoing shedding within the first months after treatment is expected (temporary "
+            "telogen shedding, a risk on the consent form); review if it persists beyond "
+            f"{EXPECTED_SHEDDING_MONTHS} months."
+        )
+    return (
+        f"Shedding still ongoing more than {EXPECTED_SHEDDING_MONTHS} months after treatment is "
+        "beyond the expected temporary shedding: review."
+    )
+
+
+def _bedside_section(data: ProgressReportData) -> list[Flowable]:
+    """The bedside tests of each visit (pull test, satisfaction, global photographic score)
+    and the frontal/occipital diameter ratio, where recorded."""
+    rows_for: list[tuple[str, Callable[[Assessment], str | None]]] = [
+        ("Pull test (hairs pulled)", _pull_test),
+        ("Patient satisfaction (0-10)", lambda a: _whole(a.details.satisfaction)),
+        ("Global photographic score (-3 to +3)", _photo_score),
+        (
+            "Frontal/occipital diameter ratio",
+            lambda a: (
+                None
+                if (r := a.details.frontal_occipital_diameter_ratio) is None
+                else format_number(r, 2)
+            ),
+        ),
+    ]
+    visits = _shown_visits(data)
+    kept = [(label, value) for label, value in rows_for if any(value(a) for a in visits)]
+    if not kept:
+        return []
+    out: list[Flowable] = []
+    for number, columns in enumerate(_column_groups(data)):
+        head: list[Flowable] = [para("Test", "table_bold")]
+        head += [_visit_head(data, visit) for visit in columns]
+        rows: list[list[Flowable]] = [head]
+        for label, value in kept:
+            rows.append(
+                [para(label, "table")] + [para(value(visit) or "—", "table") for visit in columns]
+            )
+        value_width = min(24 * mm, (PAGE_WIDTH - LABEL_WIDTH) / len(columns))
+        title = "Bedside tests and ratios" + (", continued" if number else "")
+        out.append(
+            KeepTogether(
+                [
+                    para(title, "heading"),
+                    _table(rows, [LABEL_WIDTH] + [value_width] * len(columns)),
+                ]
+            )
+        )
+    out.append(
+        para(
+            "The photographic score is the 7-point global assessment (-3 greatly worse to +3 "
+            'greatly improved), marked "blinded" when scored without knowing the visit.',
+            "small",
+        )
+    )
+    return out
+
+
+def _whole(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _pull_test(visit: Assessment) -> str | None:
+    details = visit.details
+    if details.pull_test_pulled is None:
+        return None
+    if details.pull_test_of is None:
+        return str(details.pull_test_pulled)
+    return f"{details.pull_test_pulled} of {details.pull_test_of}"
+
+
+def _photo_score(visit: Assessment) -> str | None:
+    score = visit.details.global_photo_score
+    if score is None:
+        return None
+    blinded = "blinded" if visit.details.photo_score_blinded else "not blinded"
+    sign = f"{score:+d}" if score else "0"
+    return f"{sign} {GLOBAL_PHOTO_SCORES[score].lower()} ({blinded})"
+
+
+def _box(flowables: list[Flowable]) -> Table:
+    """Flowables in a ruled, shaded box the width of the page (the summary)."""
+    table = Table([[flowables]], colWidths=[PAGE_WIDTH])
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.8, ACCENT),
+                ("BACKGROUND", (0, 0), (-1, -1), BAND),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2 * mm),
+            ]
+        )
+    )
+    table.hAlign = "LEFT"
+    table.spaceAfter = 3 * mm
+    return table
+
+
 # -- patient flavour ------------------------------------------------------------------------
 
 
 def _patient_story(data: ProgressReportData) -> list[Flowable]:
+    summary = [para("Your result", "subheading")]
+    for number, (text, style) in enumerate(patient_summary(data)):
+        summary.append(para(text, style if number else "body"))
+    opening = (
+        "This report shows how your hair has changed since your treatment. "
+        if (data.treatments)
+        else ""
+    )
     story: list[Flowable] = [
+        _box(summary),
         para(
-            f"This report shows how your hair has changed since your treatment. It was prepared "
-            f"for you on {long_date(data.prepared_on)} by {data.prepared_by}.",
+            f"{opening}It was prepared for you on {long_date(data.prepared_on)} by "
+            f"{data.prepared_by}.",
             "body",
         ),
         para("Your treatment", "heading"),
     ]
     story += [para(text, "body") for text in _plain_treatments(data)]
+    story += _plain_adverse_events(data)
     story += [para("Your results", "heading")]
     story += [para(text, "body") for text in _plain_results(data)]
     story += chart_section(_shown_visits(data), plain=True, width=PAGE_WIDTH)
@@ -488,6 +860,139 @@ def _patient_story(data: ProgressReportData) -> list[Flowable]:
     story += _comment_section(data, plain=True)
     story += [para("What to expect", "heading"), para(CONTEXT_PATIENT, "body")]
     return story
+
+
+# CLINICAL.md "Consent": the reasonable alternatives, in plain words.
+PLAIN_ALTERNATIVES = (
+    "minoxidil (a lotion, foam or tablets)",
+    "finasteride or dutasteride tablets (for men)",
+    "anti-androgen tablets such as spironolactone (for some women)",
+    "platelet-rich plasma (PRP) injections",
+    "low-level laser treatment",
+    "a hair transplant",
+    "camouflage products",
+    "or no further treatment",
+)
+PLAIN_CATEGORIES = {
+    ResponseCategory.RESPONDED: "responded",
+    ResponseCategory.NOT_RESPONDED: "did not respond",
+    ResponseCategory.NOT_MEASURED: "was not measured at both check-ups",
+}
+
+
+def patient_summary(data: ProgressReportData) -> list[tuple[str, str]]:
+    """The patient's summary box as (text, style) paragraphs; the first says the result (or
+    that there is no treatment) plainly. With several treatments, the latest comes first."""
+    if not data.treatments:
+        first = "You have not had a treatment with us yet, so there is no treatment result to show."
+        if data.assessments:
+            first += " This report shows the measurements of your scalp taken so far."
+        return [(first, "body")]
+    judged = responses(data)
+    out: list[tuple[str, str]] = []
+    for t, response in reversed(judged):
+        text = _plain_result(t, response)
+        if len(judged) > 1:
+            text = f"About your treatment of {long_date(t.treated_on)}: {text}"
+        out.append((text, "body"))
+        if (areas := _plain_areas(response)) is not None:
+            out.append((areas, "body"))
+    out.append((plain_rule_text(data.threshold_percent), "small"))
+    return out
+
+
+def _plain_result(t: TreatmentLine, response: PatientResponse) -> str:
+    category = response.category
+    due = long_date(response.due)
+    if category is ResponseCategory.TOO_EARLY:
+        return (
+            "It is too early to tell whether your treatment has worked. The main assessment "
+            f"is at 6 months after the treatment: your 6-month check-up is due on {due}. Hair "
+            "grows slowly, so changes before then say little about your final result."
+        )
+    if category is ResponseCategory.NO_END_POINT_VISIT:
+        return (
+            "We cannot tell whether your treatment has worked, because there is no "
+            "measurement from your 6-month check-up (the main assessment, due on "
+            f"{due}). If you would like your result measured, please contact the clinic."
+        )
+    assert response.end_point is not None
+    when = long_date(response.end_point.visit_date)
+    main = response.region(response.main_region) if response.main_region else None
+    if category is ResponseCategory.NOT_MEASURED or main is None:
+        area = PLACES[response.main_region] if response.main_region else "in the area treated"
+        return (
+            "We cannot tell whether your treatment has worked: your scalp "
+            f"{area} was not measured both before your treatment and at your 6-month "
+            f"check-up on {when}. Your clinician can explain what this means for you."
+        )
+    place = PLACES[main.region]
+    measured = (
+        f"At your 6-month check-up on {when}, the number of thicker hairs {place} "
+        f"{went(main.density, 'per cm²')}, and their average thickness "
+        f"{went(main.diameter, 'µm')}."
+    )
+    if category is ResponseCategory.RESPONDED:
+        return (
+            f"Your measurements have improved. {measured} By the measure we use, the treatment "
+            "has worked for you. Gains from this treatment are usually modest and differ from "
+            "person to person: in the published study, about 2 in 3 people responded."
+        )
+    clinician = f"your clinician, {t.clinician}," if t.clinician else "your clinician"
+    return (
+        "We are sorry to tell you that your measurements have not improved enough to show "
+        f"that the treatment has worked for you. {measured} This is not unusual: in the "
+        "published study, about 1 in 3 people did not respond to this treatment. There are "
+        f"other options, and {clinician} will talk them through with you: "
+        f"{', '.join(PLAIN_ALTERNATIVES)}."
+    )
+
+
+def _plain_areas(response: PatientResponse) -> str | None:
+    """Each treated area's result, when more than one was treated and measured."""
+    if response.end_point is None or len(response.regions) < 2:
+        return None
+    parts = [
+        f"{PLAIN_ZONES[TreatedZone(r.region.value)]} {PLAIN_CATEGORIES[r.category]}"
+        for r in response.regions
+    ]
+    return f"Area by area: {'; '.join(parts)}."
+
+
+def _plain_adverse_events(data: ProgressReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Side effects and problems", "heading")]
+    if not data.adverse_events:
+        return [*out, para("None recorded.", "body")]
+    notes: list[str] = []
+    for event in data.adverse_events:
+        what = PLAIN_EVENTS[event.event_type]
+        if event.event_type is AdverseEventType.OTHER and event.description:
+            what += f" ({event.description})"
+        text = f"{what}, {event.severity.label.lower()}, from {long_date(event.onset_on)}: "
+        text += _plain_outcome(event) + "."
+        out.append(para(text, "body"))
+        if (note := _shedding_note(data, event, plain=True)) is not None and note not in notes:
+            notes.append(note)
+    return out + [para(note, "body") for note in notes]
+
+
+PLAIN_EVENTS = {
+    AdverseEventType.DONOR_SITE_INFECTION: "An infection where the small skin samples were taken",
+    AdverseEventType.SCARRING_KELOID: "Scarring where the small skin samples were taken",
+    AdverseEventType.SHEDDING: "Hair shedding",
+    AdverseEventType.HEADACHE: "Headache",
+    AdverseEventType.ANAESTHETIC_REACTION: "A reaction to the local anaesthetic",
+    AdverseEventType.OTHER: "Another problem",
+}
+
+
+def _plain_outcome(event: AdverseEventLine) -> str:
+    by = f" by {long_date(event.outcome_on)}" if event.outcome_on is not None else ""
+    if event.outcome is AdverseEventOutcome.ONGOING:
+        return "still going on when this report was prepared"
+    if event.outcome is AdverseEventOutcome.RESOLVED:
+        return f"cleared up{by}"
+    return f"cleared up{by}, with some lasting effects"
 
 
 def _plain_treatments(data: ProgressReportData) -> list[str]:
@@ -515,17 +1020,30 @@ def _plain_results(data: ProgressReportData) -> list[str]:
             "There is no measurement from before your treatment, so we cannot show how your "
             "hair has changed."
         ]
+    first = long_date(report.baseline.visit_date)
+    treated_on = report.treatment_date if data.treatments else None
     if not report.visits:
+        when = f"on {first}, before your treatment" if treated_on else f"on {first}"
         return [
-            f"Your scalp was measured on {long_date(report.baseline.visit_date)}, before your "
-            "treatment. There has been no measurement since, so there is no change to show yet."
+            f"Your scalp was measured {when}. There has been no measurement since, so there is "
+            "no change to show yet."
         ]
     latest = report.visits[-1].assessment.visit_date
+    if treated_on is not None:
+        since = time_since_treatment(treated_on, latest)
+        compared = (
+            f"These compare your measurements of {first}, before your treatment, with your "
+            f"latest, on {long_date(latest)} ({since} after the treatment)."
+        )
+    else:
+        compared = (
+            f"These compare your first measurements, on {first}, with your latest, on "
+            f"{long_date(latest)}."
+        )
     lines = [
-        f"These compare your measurements of {long_date(report.baseline.visit_date)}, before "
-        f"your treatment, with your latest, on {long_date(latest)}. Density is the number of "
-        "hairs in one square centimetre of scalp; thickness is the average width of a hair, in "
-        "micrometres (µm, thousandths of a millimetre)."
+        f"{compared} Density is the number of hairs in one square centimetre of scalp; "
+        "thickness is the average width of a hair, in micrometres (µm, thousandths of a "
+        "millimetre)."
     ]
     for region in _regions(_shown_visits(data)):
         lines.append(_plain_region(data, region, latest))
@@ -545,12 +1063,13 @@ def _plain_region(data: ProgressReportData, region: Region, latest: date) -> str
     changes = [(v.assessment.visit_date, c) for v in report.visits if (c := v.region(region))]
     if not changes:
         assert report.baseline is not None
+        before = "before your treatment" if data.treatments else "at your first visit"
         if report.baseline.details.region(region) is None:
             return (
-                f"Your scalp {place} was not measured before your treatment, so we cannot "
-                "show a change there."
+                f"Your scalp {place} was not measured {before}, so we cannot show a change there."
             )
-        return f"Your scalp {place} has not been measured again since your treatment."
+        since = "your treatment" if data.treatments else "your first visit"
+        return f"Your scalp {place} has not been measured again since {since}."
     when, last = changes[-1]
     density, thickness = last.changes["total_density"], last.changes["mean_diameter_um"]
     text = (
@@ -576,14 +1095,21 @@ def _comment_section(data: ProgressReportData, *, plain: bool) -> list[Flowable]
 def _photo_section(data: ProgressReportData, *, plain: bool) -> list[Flowable]:
     if not data.photo_pairs and not data.missing_pairs:
         return []
-    heading = para("Before and after" if plain else "Standard views", "heading")
+    if not plain:
+        heading = para("Standard views", "heading")
+    else:
+        heading = para("Before and after" if data.treatments else "Photographs", "heading")
     out: list[Flowable] = []
     if not data.photo_pairs:
-        out += [heading, para("There are no before-and-after photographs to show yet.", "body")]
+        none = "before-and-after photographs" if data.treatments else "photographs to compare"
+        out += [heading, para(f"There are no {none} to show yet.", "body")]
     for pair in data.photo_pairs:
         images = [_fitted(pair.before_jpeg), _fitted(pair.after_jpeg)]
         name = PLAIN_VIEWS[pair.view] if plain else pair.view.label
-        before, after = ("before", "after") if plain else ("baseline", "latest")
+        if not plain:
+            before, after = "baseline", "latest"
+        else:
+            before, after = ("before", "after") if data.treatments else ("first", "latest")
         captions = [
             para(f"{name}: {before}, {format_uk(pair.before_on)}", "small"),
             para(f"{name}: {after}, {format_uk(pair.after_on)}", "small"),

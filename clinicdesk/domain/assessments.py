@@ -76,6 +76,11 @@ class Measure:
     high: float
     required: bool = True
 
+    @property
+    def is_percentage(self) -> bool:
+        """The measure is itself a percentage: its changes are in percentage points."""
+        return self.unit == "%"
+
     def range_message(self) -> str:
         unit = self.unit if self.unit in ("", "%") else f" {self.unit}"
         return f"must be between {self.low:g} and {self.high:g}{unit}"
@@ -398,11 +403,17 @@ def format_number(value: float | None, decimals: int = 1) -> str:
     return NOT_AVAILABLE if value is None else f"{value:.{decimals}f}"
 
 
-def format_change(change: Change, decimals: int = 1) -> str:
-    """``+7.1 (+5.9%)``; ``+3.0 (—)`` when the baseline is 0; ``—`` when a value is missing."""
+def format_change(change: Change, decimals: int = 1, *, points: bool = False) -> str:
+    """``+7.1 (+5.9%)``; ``+3.0 (—)`` when the baseline is 0; ``—`` when a value is missing.
+
+    With ``points`` (a measure that is itself a percentage: thin hairs, anagen, telogen) the
+    change is in percentage points only, ``+3.0 percentage points``: a per cent of a per cent
+    reads as a far larger change than it is."""
     absolute, percent = change.absolute, change.percent
     if absolute is None:
         return NOT_AVAILABLE
+    if points:
+        return f"{absolute:+.{decimals}f} percentage points"
     pct = NOT_AVAILABLE if percent is None else f"{percent:+.{decimals}f}%"
     return f"{absolute:+.{decimals}f} ({pct})"
 

@@ -62,6 +62,31 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+def time_since_treatment(treated_on: date, visit_on: date) -> str:
+    """A visit named as the schedule names it, by the time since the treatment: "1 week",
+    "3 months", "6 months". A visit off the schedule gets the nearest sensible name: days in
+    the first few days, whole weeks in the first three, then the nearest whole calendar month
+    ("4 months"; of two equally near, the earlier)."""
+    days = (visit_on - treated_on).days
+    if days < 0:
+        return "before the treatment"
+    if days == 0:
+        return "treatment day"
+    if days < 5:
+        return _plural(days, "day")
+    if days < 25:
+        return _plural(max(1, round(days / 7)), "week")
+    months = min(
+        range(1, days // 28 + 2),
+        key=lambda m: (abs((add_months(treated_on, m) - visit_on).days), m),
+    )
+    return _plural(months, "month")
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
 def follow_up_schedule(treated_on: date) -> list[tuple[FollowUpKind, date]]:
     return [(kind, kind.due_after(treated_on)) for kind in FollowUpKind]
 

@@ -113,6 +113,18 @@ def rule_text(threshold: float) -> str:
     )
 
 
+def plain_rule_text(threshold: float) -> str:
+    """The same rule in plain words, for the patient's own documents."""
+    t = format_threshold(threshold)
+    return (
+        f"How we judge the result: the treatment has worked in a treated area when, at your "
+        f"6-month check-up (or the one nearest to it, 5 to 8 months after the treatment), the "
+        f"number of thicker hairs there has gone up by at least {t} since before the "
+        f"treatment, and the hairs have not become more than {t} thinner. Your overall result "
+        f"is that of the main area treated (the front, when it was treated)."
+    )
+
+
 # -- the primary end point --------------------------------------------------------------
 
 

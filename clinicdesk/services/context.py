@@ -172,6 +172,7 @@ class ClinicServices:
             self.assessments,
             self.photos,
             self.patients.today,
+            self.response_settings,
         )
 
     @cached_property

@@ -31,6 +31,7 @@ from datetime import date
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.report import (
     FLAVOURS,
+    AdverseEventLine,
     Flavour,
     FollowUpLine,
     MissingPair,
@@ -39,6 +40,7 @@ from clinicdesk.documents.report import (
     TreatmentLine,
     render_progress_report,
 )
+from clinicdesk.domain.clinical import TreatmentDetails
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient
@@ -53,6 +55,7 @@ from clinicdesk.services.clinical import ClinicalService
 from clinicdesk.services.patients import PatientService
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.report_comment import check_report_comment
+from clinicdesk.services.response_settings import ResponseSettings
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.sealed_files import SealBroken, SealedFileMissing
@@ -91,6 +94,7 @@ class ReportService:
         assessments: AssessmentService,
         photos: PhotoService,
         today: Today = date.today,
+        response_settings: ResponseSettings | None = None,
     ) -> None:
         self.db = db
         self.clinic = clinic
@@ -100,6 +104,7 @@ class ReportService:
         self.assessments = assessments
         self.photos = photos
         self.today = today
+        self.response_settings = response_settings or ResponseSettings(db)
 
     def progress_report(
         self, user: CurrentUser, patient_id: str, *, flavour: Flavour, comment: str = ""
@@ -127,6 +132,8 @@ class ReportService:
             patient = self.patients.get(user, patient_id)
             treatments = self.clinical.treatments(user, patient_id)
             follow_ups = self.clinical.follow_ups(user, patient_id)
+            events = self.clinical.adverse_events(user, patient_id)
+            threshold = self.response_settings.threshold_percent()
             assessments = self.assessments.list_for_patient(user, patient_id)
             changes = self.assessments.baseline_report(user, patient_id)
             photos = self.photos.list_photos(user, patient_id)
@@ -171,6 +178,8 @@ class ReportService:
                     punch_diameter_mm=t.details.punch_diameter_mm,
                     kit_name=t.details.kit_name,
                     kit_lot=t.details.kit_lot,
+                    anaesthetic=_anaesthetic(t.details),
+                    anaesthetic_lot=t.details.anaesthetic_lot,
                 )
                 for t in sorted(treatments, key=lambda t: (t.details.treated_on, t.info.created_at))
             ),
@@ -184,6 +193,21 @@ class ReportService:
             photo_pairs=tuple(shown),
             missing_pairs=(*unavailable, *missing),
             comment=comment,
+            adverse_events=tuple(
+                AdverseEventLine(
+                    treated_on=treated_on[e.details.treatment_id],
+                    event_type=e.details.event_type,
+                    onset_on=e.details.onset_on,
+                    severity=e.details.severity,
+                    outcome=e.details.outcome,
+                    outcome_on=e.details.outcome_on,
+                    description=e.details.description,
+                    action_taken=e.details.action_taken,
+                )
+                for e in sorted(events, key=lambda e: (e.details.onset_on, e.info.created_at))
+                if e.details.treatment_id in treated_on
+            ),
+            threshold_percent=threshold,
         )
 
     def _print_copies(self, user: CurrentUser, photos: Sequence[Photo]) -> list[bytes | str]:
@@ -224,6 +248,13 @@ def _print_copy(original: bytes | str) -> bytes | str:
     except ImageRejected:
         log.warning("progress report: a photo could not be decoded", exc_info=True)
         return PHOTO_UNREADABLE
+
+
+def _anaesthetic(details: TreatmentDetails) -> str:
+    """``Lidocaine 2% with adrenaline, 4 mL``: the anaesthetic and its dose as recorded."""
+    name = details.anaesthetic_name.strip()
+    dose = f"{details.anaesthetic_dose:g} {details.anaesthetic_dose_unit.label}"
+    return f"{name}, {dose}" if name else dose
 
 
 def identity(patient: Patient) -> PatientIdentity:
