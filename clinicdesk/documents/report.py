@@ -326,13 +326,7 @@ def visit_label(data: ProgressReportData, visit: Assessment) -> str:
 def _clinical_story(data: ProgressReportData) -> list[Flowable]:
     story: list[Flowable] = [
         _box(_clinical_summary(data)),
-        para(
-            f"Prepared on {format_uk(data.prepared_on)} by {data.prepared_by}. Measurements are "
-            "trichoscopy values as recorded; each later visit is compared with the baseline "
-            "(absolute change, then per cent; percentage points for measures that are "
-            "themselves percentages). Visits are named by the time since the treatment.",
-            "body",
-        ),
+        para(_clinical_opening(data), "body"),
     ]
     story += _treatment_section(data)
     story += _follow_up_section(data)
@@ -344,6 +338,18 @@ def _clinical_story(data: ProgressReportData) -> list[Flowable]:
     story += _comment_section(data, plain=False)
     story += [para("Context", "heading"), para(CONTEXT_CLINICAL, "body")]
     return story
+
+
+def _clinical_opening(data: ProgressReportData) -> str:
+    compared, named = "the baseline", "the time since the treatment"
+    if not data.treatments:
+        compared = named = "the first assessment"
+    return (
+        f"Prepared on {format_uk(data.prepared_on)} by {data.prepared_by}. Measurements are "
+        f"trichoscopy values as recorded; each later visit is compared with {compared} "
+        "(absolute change, then per cent; percentage points for measures that are themselves "
+        f"percentages). Visits are named by {named}."
+    )
 
 
 def _treatment_section(data: ProgressReportData) -> list[Flowable]:
@@ -648,10 +654,16 @@ def _clinical_category_lines(response: PatientResponse) -> list[str]:
     return lines
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop (free text is printed as typed, plus the stop)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _from_to(change: Change, unit: str) -> str:
     return (
-        f"{format_number(change.baseline)} → {format_number(change.value)} {unit} "
-        f"({format_change(change)})"
+        f"{format_number(change.baseline)} → {format_number(change.value)} {unit}, "
+        f"{format_change(change)}"
     )
 
 
@@ -681,7 +693,7 @@ def _adverse_event_section(data: ProgressReportData) -> list[Flowable]:
         if event.outcome_on is not None:
             outcome += f", {format_uk(event.outcome_on)}"
         details = " ".join(
-            text
+            _sentence(text)
             for text in (event.description, event.action_taken and f"Action: {event.action_taken}")
             if text
         )
@@ -837,16 +849,14 @@ def _patient_story(data: ProgressReportData) -> list[Flowable]:
     summary = [para("Your result", "subheading")]
     for number, (text, style) in enumerate(patient_summary(data)):
         summary.append(para(text, style if number else "body"))
-    opening = (
-        "This report shows how your hair has changed since your treatment. "
-        if (data.treatments)
-        else ""
-    )
+    if data.treatments:
+        opening = "This report shows how your hair has changed since your treatment. It was"
+    else:
+        opening = "This report was"
     story: list[Flowable] = [
         _box(summary),
         para(
-            f"{opening}It was prepared for you on {long_date(data.prepared_on)} by "
-            f"{data.prepared_by}.",
+            f"{opening} prepared for you on {long_date(data.prepared_on)} by {data.prepared_by}.",
             "body",
         ),
         para("Your treatment", "heading"),
