@@ -4,6 +4,7 @@ read back with pypdf, and what they embed."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -15,6 +16,7 @@ from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.plain_words import plain_change, plain_number
 from clinicdesk.documents.report import (
     DOCUMENT_ID,
+    AdverseEventLine,
     FollowUpLine,
     MissingPair,
     PhotoPair,
@@ -31,7 +33,12 @@ from clinicdesk.domain.assessments import (
     RegionMeasurement,
     changes_from_baseline,
 )
-from clinicdesk.domain.clinical import TreatedZone
+from clinicdesk.domain.clinical import (
+    AdverseEventOutcome,
+    AdverseEventType,
+    Severity,
+    TreatedZone,
+)
 from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.domain.photos import View
@@ -244,3 +251,232 @@ def test_a_portrait_photo_keeps_its_shape() -> None:
         if image.image is not None
     }
     assert (300, 400) in shapes
+
+
+# -- issue 15: complete and plainly honest -------------------------------------------------
+
+
+def after(text: str, heading: str) -> str:
+    """What the report says after ``heading`` (its first occurrence)."""
+    assert heading in text, heading
+    return text.split(heading, 1)[1].strip()
+
+
+def frontal_course(*values: tuple[date, float, float]) -> list[Assessment]:
+    """The frontal region (the treated one) at each (day, total density, diameter), with the
+    occipital reference unchanged."""
+    return [
+        visit(
+            day,
+            measured(Region.FRONTAL, total, diameter, "hairline + 2 cm"),
+            measured(Region.OCCIPITAL, 200.0, 70.0, "protuberance + 2 cm"),
+        )
+        for day, total, diameter in values
+    ]
+
+
+SIX_MONTHS = date(2025, 9, 10)
+NOT_RESPONDING = frontal_course(
+    (TREATED_ON, 120.0, 55.0), (date(2025, 6, 10), 121.0, 55.0), (SIX_MONTHS, 121.0, 54.8)
+)
+EVENTS = (
+    AdverseEventLine(
+        TREATED_ON,
+        AdverseEventType.SHEDDING,
+        date(2025, 3, 31),
+        Severity.MILD,
+        AdverseEventOutcome.ONGOING,
+        description="Diffuse shedding in the treated area",
+    ),
+    AdverseEventLine(
+        TREATED_ON,
+        AdverseEventType.DONOR_SITE_INFECTION,
+        date(2025, 3, 15),
+        Severity.MODERATE,
+        AdverseEventOutcome.RESOLVED,
+        outcome_on=date(2025, 3, 28),
+        action_taken="Flucloxacillin for 7 days",
+    ),
+)
+
+
+def test_adverse_events_are_listed_with_onset_and_outcome_in_both_flavours() -> None:
+    data = report_data(course(), adverse_events=EVENTS)
+    clinical = text_of(render_progress_report(data, "clinical"))
+    events = after(clinical, "Adverse events Event")
+    assert "Shedding 31/03/2025 day 21 after the treatment Mild Ongoing" in events
+    assert "Donor-site infection 15/03/2025 day 5 after the treatment Moderate Resolved, " in events
+    assert "28/03/2025 Action: Flucloxacillin for 7 days." in events
+    assert "Adverse events: 2 recorded (shedding, ongoing; donor-site infection, resolved)" in (
+        clinical
+    )
+    patient = text_of(render_progress_report(data, "patient"))
+    assert "Hair shedding, mild, from 31 March 2025: still going on" in patient
+    assert (
+        "An infection where the small skin samples were taken, moderate, from 15 March 2025: "
+        "cleared up by 28 March 2025." in patient
+    )
+    for flavour in ("clinical", "patient"):
+        text = text_of(render_progress_report(report_data(course()), flavour))
+        heading = "Adverse events" if flavour == "clinical" else "Side effects and problems"
+        assert after(text, f"{heading} None recorded.")
+        assert "Adverse events: none recorded." in text or flavour == "patient"
+
+
+def test_ongoing_shedding_in_the_first_months_is_explained_as_expected() -> None:
+    early = report_data(course(), adverse_events=EVENTS[:1], prepared_on=date(2025, 5, 1))
+    patient = text_of(render_progress_report(early, "patient"))
+    assert "Some hair shedding in the first weeks and months after the treatment is expected" in (
+        patient
+    )
+    assert "It does not mean the treatment has failed." in patient
+    clinical = text_of(render_progress_report(early, "clinical"))
+    assert "Ongoing shedding within the first months after treatment is expected" in clinical
+    # Still going on at six months: not the usual kind, and not called expected.
+    late = text_of(
+        render_progress_report(report_data(course(), adverse_events=EVENTS[:1]), "patient")
+    )
+    assert "is expected" not in late
+    assert "not the usual temporary shedding: please talk to your clinician" in late
+
+
+def test_a_responder_s_summary_says_responded_per_region_with_the_rule() -> None:
+    data = report_data(course())  # frontal terminal 96.0 -> 104.8 (+9.2%), diameter +2.7%
+    clinical = after(text_of(render_progress_report(data, "clinical")), "Summary")
+    assert clinical.startswith("Result at the primary end point (6 months): Responded.")
+    assert "End-point visit: 10/09/2025 (6 months after the treatment)." in clinical
+    assert "Frontal (main region): responded. Terminal density 96.0 → 104.8 hairs/cm², " in (
+        clinical
+    )
+    assert "at least 5% from the baseline" in clinical  # the rule, with the threshold
+    assert "Zari 2021: favourable response in 66% (frontal)" in clinical
+    patient = after(text_of(render_progress_report(data, "patient")), "Your result")
+    assert patient.startswith("Your measurements have improved.")
+    assert "the number of thicker hairs at the front went from 96 to 104.8 per cm² (up 9%)" in (
+        patient
+    )
+    assert "gone up by at least 5%" in patient  # the rule in plain words
+
+
+def test_the_clinic_s_threshold_decides_and_is_printed() -> None:
+    data = report_data(course(), threshold_percent=10.0)  # +9.2% is short of 10%
+    clinical = after(text_of(render_progress_report(data, "clinical")), "Summary")
+    assert clinical.startswith("Result at the primary end point (6 months): Did not respond.")
+    assert "at least 10% from the baseline" in clinical
+
+
+def test_a_non_responder_is_told_plainly_in_the_first_paragraph() -> None:
+    data = report_data(NOT_RESPONDING)
+    clinical = after(text_of(render_progress_report(data, "clinical")), "Summary")
+    assert clinical.startswith("Result at the primary end point (6 months): Did not respond.")
+    assert "Frontal (main region): did not respond." in clinical
+    patient = after(text_of(render_progress_report(data, "patient")), "Your result")
+    first = patient.split(" Area by area:")[0].split(" How we judge the result:")[0]
+    assert first.startswith(
+        "We are sorry to tell you that your measurements have not improved enough to show "
+        "that the treatment has worked for you."
+    )
+    assert "the number of thicker hairs at the front went from 96 to 96.8 per cm² (up 1%)" in first
+    assert "about 1 in 3 people did not respond" in first
+    assert "your clinician, Dr Cara Clinician, will talk them through with you" in first
+    for option in ("minoxidil", "finasteride", "a hair transplant", "no further treatment"):
+        assert option in first
+
+
+def test_a_three_month_patient_is_too_early_to_tell_and_told_when_the_main_assessment_is() -> None:
+    three = [a for a in course() if a.visit_date <= date(2025, 6, 10)]
+    data = report_data(three, prepared_on=date(2025, 6, 20))
+    clinical = after(text_of(render_progress_report(data, "clinical")), "Summary")
+    assert clinical.startswith("Result at the primary end point (6 months): Too early to tell.")
+    assert "the main assessment is at 6 months, due on 10/09/2025" in clinical
+    patient = after(text_of(render_progress_report(data, "patient")), "Your result")
+    assert patient.startswith(
+        "It is too early to tell whether your treatment has worked. The main assessment is at "
+        "6 months after the treatment: your 6-month check-up is due on 10 September 2025."
+    )
+    # Missed the whole window: said as such, not as too early.
+    lapsed = report_data(three, prepared_on=date(2025, 12, 1))
+    text = after(text_of(render_progress_report(lapsed, "clinical")), "Summary")
+    assert text.startswith("Result at the primary end point (6 months): No 6-month visit.")
+
+
+def test_percentage_measures_change_in_percentage_points_only() -> None:
+    assessments = course()
+    thinner = []
+    for a, thin in zip(assessments, (18.0, 19.5, 21.0), strict=True):
+        regions = tuple(replace(m, thin_hairs_pct=thin) for m in a.details.regions)
+        thinner.append(replace(a, details=replace(a.details, regions=regions)))
+    text = text_of(render_progress_report(report_data(thinner), "clinical"))
+    assert "21.0 +3.0 percentage points" in text
+    assert "+16.7%" not in text  # 3/18: a per cent of a per cent
+    assert "19.5 +1.5 percentage points" in text
+
+
+def test_visits_are_named_by_the_schedule_and_the_time_since_treatment() -> None:
+    days = (date(2025, 3, 17), date(2025, 6, 10), date(2025, 7, 12), SIX_MONTHS)
+    text = text_of(render_progress_report(report_data(course(days=days)), "clinical"))
+    for label in (
+        "10/03/2025 baseline",
+        "17/03/2025 1 week",
+        "10/06/2025 3 months",
+        "12/07/2025 4 months",  # off the schedule: the nearest whole month
+        "10/09/2025 6 months — primary end point",
+    ):
+        assert label in text
+    assert not re.search(r"\bday \d+", text)  # not days since the baseline ("day 92")
+
+
+def test_the_clinical_flavour_holds_the_rest_of_the_record() -> None:
+    assessments = course()
+    later = assessments[-1]
+    frontal = replace(later.details.regions[0], hair_mass=7.4)
+    details = replace(
+        later.details,
+        regions=(frontal, *later.details.regions[1:]),
+        pull_test_pulled=3,
+        pull_test_of=60,
+        satisfaction=7,
+        global_photo_score=2,
+        photo_score_blinded=True,
+    )
+    assessments[-1] = replace(later, details=details)
+    [treatment] = report_data(assessments).treatments
+    with_anaesthetic = replace(
+        treatment, anaesthetic="Lidocaine 2% with adrenaline, 4 mL", anaesthetic_lot="LD7731"
+    )
+    data = report_data(assessments, treatments=(with_anaesthetic,))
+    text = text_of(render_progress_report(data, "clinical"))
+    assert "Rigenera HBW, lot KIT-2025-001" in text
+    assert "Lidocaine 2% with adrenaline, 4 mL, lot LD7731" in text
+    assert "Pull test (hairs pulled) — — 3 of 60" in text
+    assert "Patient satisfaction (0-10) — — 7" in text
+    assert "+2 moderately improved (blinded)" in text
+    # Terminal:vellus is 0.8/0.15 of the total at every visit; frontal/occipital 55/70.
+    assert "Terminal:vellus ratio 5.33 5.33 5.33" in text
+    assert "Frontal/occipital diameter ratio 0.79" in text
+    assert "Hair mass, cumulative thickness (mm/cm²)" in text and "7.4" in text
+
+
+def test_a_patient_never_treated_is_told_so_first_and_nothing_says_otherwise() -> None:
+    visits = [a for a in course() if a.visit_date != date(2025, 6, 10)]
+    data = report_data(visits, treatments=(), follow_ups=())
+    patient = text_of(render_progress_report(data, "patient"))
+    assert after(patient, "Your result").startswith(
+        "You have not had a treatment with us yet, so there is no treatment result to show."
+    )
+    for contradiction in (
+        "your treatment,",
+        "since your treatment",
+        "before your treatment",
+        "after the treatment",
+        "treatment has worked",
+        "6-month check-up",
+    ):
+        assert contradiction not in patient
+    assert "These compare your first measurements, on 10 March 2025, with your latest" in patient
+    clinical = text_of(render_progress_report(data, "clinical"))
+    assert after(clinical, "Summary").startswith(
+        "No treatment has been recorded for this patient, so there is no response to judge."
+    )
+    assert "Result at the primary end point" not in clinical
+    assert "10/09/2025 6 months later" in clinical

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from clinicdesk.domain.assessments import format_change
+from clinicdesk.domain.assessments import MEASURE_BY_NAME, format_change
 from clinicdesk.domain.photos import ConsentScope, Photo, TakenAtSource, View
 from clinicdesk.errors import PermissionDenied, ValidationError
 from clinicdesk.services.reports import REPORT_PHOTO_SIDE, choose_pairs
@@ -114,9 +114,12 @@ def test_the_numbers_are_the_assessment_services_own(
     assert report.baseline is not None and report.baseline.visit_date == TREATED_ON
     for later in report.visits:
         for region in later.regions:
-            for change in region.changes.values():
+            for name, change in region.changes.items():
                 if change.value is not None:
-                    assert format_change(change) in text
+                    # Thin hairs, anagen and telogen are percentages: their changes are in
+                    # percentage points.
+                    points = MEASURE_BY_NAME[name].is_percentage
+                    assert format_change(change, points=points) in text
 
 
 def test_patient_report_says_the_same_in_plain_words(
@@ -258,6 +261,48 @@ def test_a_patient_with_no_treatment_or_measurements_gets_an_honest_report(
     assert "Zoë Ng" in text
     assert "No treatment has been recorded yet." in text
     assert "Your scalp has not been measured yet." in text
+    # The first sentence says so, and no sentence speaks of a treatment as if there were one.
+    assert (
+        text.split("Your result", 1)[1]
+        .strip()
+        .startswith(
+            "You have not had a treatment with us yet, so there is no treatment result to show."
+        )
+    )
+    assert "since your treatment" not in text and "before your treatment" not in text
+    assert "Side effects and problems None recorded." in text
+
+
+def test_adverse_events_the_anaesthetic_and_the_response_come_from_the_record(
+    clinic: Clinic, patient: setup.TreatedPatient
+) -> None:
+    clinic.services.clinical.add_adverse_event(
+        clinic.clinician,
+        patient.id,
+        {
+            "treatment_id": patient.treatment_id,
+            "onset_on": "31/03/2025",
+            "event_type": "shedding",
+            "severity": "mild",
+            "outcome": "resolved",
+            "outcome_on": "12/05/2025",
+            "description": "Diffuse shedding from week 3",
+        },
+    )
+    reports = clinic.services.reports
+    clinical = text_of(reports.progress_report(clinic.clinician, patient.id, flavour="clinical"))
+    # Frontal (the main region) terminal density 96.0 -> 104.8 at six months: +9.2%.
+    assert "Result at the primary end point (6 months): Responded." in clinical
+    assert "Shedding 31/03/2025 day 21 after the treatment Mild Resolved, 12/05/2025" in clinical
+    assert "Lidocaine 2% with adrenaline, 4 mL, lot LD7731" in clinical
+    assert "10/09/2025 6 months — primary end point" in clinical
+    patient_text = text_of(reports.progress_report(clinic.clinician, patient.id, flavour="patient"))
+    assert "Hair shedding, mild, from 31 March 2025: cleared up by 12 May 2025." in patient_text
+    # The clinic's threshold, set by an administrator, decides and is printed.
+    clinic.services.response_settings.set_threshold_percent(clinic.admin, "10")
+    clinical = text_of(reports.progress_report(clinic.clinician, patient.id, flavour="clinical"))
+    assert "Result at the primary end point (6 months): Did not respond." in clinical
+    assert "at least 10% from the baseline" in clinical
 
 
 # -- choosing the before/after pairs -----------------------------------------------------
