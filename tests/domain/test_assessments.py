@@ -281,6 +281,14 @@ def test_change_absolute_and_percent_with_hand_checked_numbers() -> None:
     assert format_change(Change(None, 3.0)) == NOT_AVAILABLE
 
 
+def test_a_percentage_measure_changes_in_percentage_points() -> None:
+    # Thin hairs 18% -> 21%: 3 percentage points, never "+16.7%" (a per cent of a per cent).
+    assert format_change(Change(18.0, 21.0), points=True) == "+3.0 percentage points"
+    assert format_change(Change(None, 21.0), points=True) == NOT_AVAILABLE
+    percentages = {m.name for m in MEASURES if m.is_percentage}
+    assert percentages == {"thin_hairs_pct", "anagen_pct", "telogen_pct"}
+
+
 def test_baseline_is_the_latest_assessment_on_or_before_the_treatment_day() -> None:
     early = assessment(date(2025, 1, 10), measured(Region.FRONTAL, 110))
     same_day = assessment(date(2025, 2, 1), measured(Region.FRONTAL, 120))

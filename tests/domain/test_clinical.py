@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -28,6 +28,7 @@ from clinicdesk.domain.follow_ups import (
     add_months,
     follow_up_schedule,
     parse_appointment,
+    time_since_treatment,
 )
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory, RedFlag, RedFlagCode
 from clinicdesk.errors import UserError, ValidationError
@@ -284,3 +285,25 @@ def test_override_reason_needs_ten_characters() -> None:
     with pytest.raises(ValidationError) as caught:
         validate_override_reason("ok")
     assert set(caught.value.errors) == {"override_reason"}
+
+
+@pytest.mark.parametrize(
+    ("days", "label"),
+    [
+        (0, "treatment day"),
+        (2, "2 days"),
+        (7, "1 week"),  # the donor-site check
+        (9, "1 week"),
+        (14, "2 weeks"),
+        (31, "1 month"),
+        (92, "3 months"),
+        (122, "4 months"),  # off the schedule: the nearest whole month
+        (184, "6 months"),
+        (200, "7 months"),
+        (365, "12 months"),
+        (-3, "before the treatment"),
+    ],
+)
+def test_a_visit_is_named_by_the_time_since_the_treatment(days: int, label: str) -> None:
+    treated_on = date(2025, 3, 10)
+    assert time_since_treatment(treated_on, treated_on + timedelta(days=days)) == label

@@ -14,8 +14,10 @@ from clinicdesk.domain.response import (
     end_point_window,
     main_region,
     patient_response,
+    plain_rule_text,
     primary_end_point,
     region_category,
+    rule_text,
     threshold_percent,
     validate_threshold_percent,
 )
@@ -116,3 +118,12 @@ def test_the_threshold_setting() -> None:
         with pytest.raises(ValidationError) as caught:
             validate_threshold_percent(bad)
         assert "response_threshold_percent" in caught.value.errors
+
+
+def test_the_rule_is_printed_with_the_clinic_s_threshold_in_both_wordings() -> None:
+    assert "risen by at least 7.5% from the baseline" in rule_text(7.5)
+    assert "not fallen by more than 7.5%" in rule_text(7.5)
+    plain = plain_rule_text(7.5)
+    assert "gone up by at least 7.5%" in plain and "more than 7.5% thinner" in plain
+    for jargon in ("baseline", "terminal", "diameter"):
+        assert jargon not in plain
