@@ -46,9 +46,11 @@ def plain_number(value: float) -> str:
     return text.removesuffix(".0")
 
 
-def plain_change(change: Change) -> str:
+def plain_change(change: Change, decimals: int = 0) -> str:
     """``up 9%``, ``down 4%``, ``no change``: the per cent change to the nearest whole number
-    (halves rounded up), or the absolute change when the starting value was 0."""
+    (halves rounded up), or the absolute change when the starting value was 0. With
+    ``decimals=1``, ``up 4.9%``: where a result is judged against a threshold, a rounding
+    must not make 4.9% read as the 5% it falls short of."""
     absolute, percent = change.absolute, change.percent
     if absolute is None:
         return ""
@@ -57,16 +59,19 @@ def plain_change(change: Change) -> str:
     direction = "up" if absolute > 0 else "down"
     if percent is None:
         return f"{direction} {plain_number(abs(absolute))}"
-    whole = math.floor(abs(percent) + 0.5)
-    return f"{direction} {whole}%" if whole else f"{direction} less than 1%"
+    scale = 10**decimals
+    rounded = math.floor(abs(percent) * scale + 0.5) / scale
+    if not rounded:
+        return f"{direction} less than {1 / scale:g}%"
+    return f"{direction} {rounded:.{decimals}f}%"
 
 
-def went(change: Change, unit: str) -> str:
+def went(change: Change, unit: str, decimals: int = 0) -> str:
     """``went from 120 to 131 hairs per cm² (up 9%)``, or ``stayed at 200 hairs per cm²``."""
     before, after = plain_number(_known(change.baseline)), plain_number(_known(change.value))
     if change.absolute == 0:
         return f"stayed at {after} {unit}"
-    return f"went from {before} to {after} {unit} ({plain_change(change)})"
+    return f"went from {before} to {after} {unit} ({plain_change(change, decimals)})"
 
 
 def _known(value: float | None) -> float:

@@ -11,11 +11,22 @@ wording of numbers and dates is ``documents.plain_words``). Every region measure
 so does every visit after the baseline: nothing is left out for looking bad (CLINICAL.md: "no
 cherry-picked regions").
 
-Two flavours. ``clinical`` is the full record: the treatments, the follow-ups, a table per
-region of every measure at the baseline and each later visit with its absolute and per cent
-change, and the charts. ``patient`` is for the patient to take home: plain sentences per region
-("Your hair density at the crown went from 120 to 131 hairs per cm² (up 9%)"), the same charts
-and photos, fewer technical words, and a fall said as plainly as a gain.
+Two flavours, each opening with a summary box: the response at the primary end point
+(CLINICAL.md "Response categories", ``domain.response`` with the clinic's threshold: responded,
+did not respond, too early to tell, no 6-month visit), per treated region, with the rule and
+the threshold printed. ``clinical`` is the full record: the treatments (kit and anaesthetic,
+each with its lot), the follow-ups, the adverse events, a table per region of every measure at
+the baseline and each later visit with its absolute and per cent change (percentage points for
+measures that are themselves percentages) and the terminal:vellus ratio, the bedside tests
+(pull test, satisfaction, the global photographic score and whether it was blinded) with the
+frontal/occipital ratio, and the charts. Visits are named by the schedule and the time since
+the treatment ("3 months", "6 months — primary end point"). ``patient`` is for the patient to
+take home: a result said plainly in the first paragraph (a non-responder is told kindly that
+the measurements have not improved, how common that is, and what the options are), plain
+sentences per region ("Your hair density at the crown went from 120 to 131 hairs per cm² (up
+9%)"), side effects in plain words (shedding in the first months explained as expected), the
+same charts and photos, fewer technical words, and a fall said as plainly as a gain. A patient
+never treated is told so in the first sentence, and nothing after it speaks of a treatment.
 
 The footer stamp's hash (``report_hash``) is the sha256 of the report's input, written as
 canonical JSON: every value, date, name and the comment, with each photo as the sha256 of the
@@ -939,8 +950,8 @@ def _plain_result(t: TreatmentLine, response: PatientResponse) -> str:
     place = PLACES[main.region]
     measured = (
         f"At your 6-month check-up on {when}, the number of thicker hairs {place} "
-        f"{went(main.density, 'per cm²')}, and their average thickness "
-        f"{went(main.diameter, 'µm')}."
+        f"{went(main.density, 'per cm²', 1)}, and their average thickness "
+        f"{went(main.diameter, 'µm', 1)}."
     )
     if category is ResponseCategory.RESPONDED:
         return (

@@ -228,6 +228,9 @@ def test_plain_numbers_and_changes() -> None:
     assert plain_change(Change(100.0, 100.5)) == "up 1%"  # halves round up, not to even
     assert plain_change(Change(70.0, 70.0)) == "no change"
     assert plain_change(Change(0.0, 3.0)) == "up 3"  # no per cent of nothing
+    # Where a result is judged against a 5% threshold: 4.9% is not rounded up to 5%.
+    assert plain_change(Change(108.5, 113.8), 1) == "up 4.9%"
+    assert plain_change(Change(200.0, 200.1), 1) == "up less than 0.1%"
 
 
 def test_an_unknown_flavour_is_refused() -> None:
@@ -352,7 +355,7 @@ def test_a_responder_s_summary_says_responded_per_region_with_the_rule() -> None
     assert "Zari 2021: favourable response in 66% (frontal)" in clinical
     patient = after(text_of(render_progress_report(data, "patient")), "Your result")
     assert patient.startswith("Your measurements have improved.")
-    assert "the number of thicker hairs at the front went from 96 to 104.8 per cm² (up 9%)" in (
+    assert "the number of thicker hairs at the front went from 96 to 104.8 per cm² (up 9.2%)" in (
         patient
     )
     assert "gone up by at least 5%" in patient  # the rule in plain words
@@ -376,7 +379,9 @@ def test_a_non_responder_is_told_plainly_in_the_first_paragraph() -> None:
         "We are sorry to tell you that your measurements have not improved enough to show "
         "that the treatment has worked for you."
     )
-    assert "the number of thicker hairs at the front went from 96 to 96.8 per cm² (up 1%)" in first
+    assert (
+        "the number of thicker hairs at the front went from 96 to 96.8 per cm² (up 0.8%)" in first
+    )
     assert "about 1 in 3 people did not respond" in first
     assert "your clinician, Dr Cara Clinician, will talk them through with you" in first
     for option in ("minoxidil", "finasteride", "a hair transplant", "no further treatment"):
