@@ -474,7 +474,7 @@ def _measurement_section(data: ProgressReportData) -> list[Flowable]:
                 block.append(para(note, "small"))
             out.append(KeepTogether(block))
     shown = _shown_visits(data)
-    if any(_measures_for(r, shown)[-1].name == "hair_mass" for r in _regions(shown)):
+    if any(m.name == "hair_mass" for r in _regions(shown) for m in _measures_for(r, shown)):
         out.append(para(HAIR_MASS_NOTE, "small"))
     return out or opening
 
