@@ -23,8 +23,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The tests spread over the cores (pytest-xdist), each worker its own process; those that
+# load APSW (the sync engine's own SQLite) run after the rest, in processes of their own.
+PYTEST_WORKERS ?= auto
+
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not apsw"
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m apsw
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench

@@ -120,6 +120,12 @@ def _loads_apsw(item: pytest.Item) -> bool:
     return "sync" in parts or item.path.name == "test_bench_imports.py"
 
 
+@pytest.hookimpl(tryfirst=True)  # marked before ``-m`` selects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Those tests run last, so no other test runs beside APSW, as none does in the program."""
+    """Those tests run last, so no other test runs beside APSW, as none does in the program;
+    they are marked ``apsw`` so ``make test`` can run them in processes of their own after
+    the rest (``-m "not apsw"``, then ``-m apsw``) when it spreads tests over the cores."""
+    for item in items:
+        if _loads_apsw(item):
+            item.add_marker(pytest.mark.apsw)
     items.sort(key=_loads_apsw)  # stable: otherwise in the usual order
