@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench installer installer-test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/clinicdesk $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check clinicdesk tests
-	$(BIN)/ruff format --check clinicdesk tests
+	$(BIN)/ruff check clinicdesk tests installer
+	$(BIN)/ruff format --check clinicdesk tests installer
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -34,5 +34,20 @@ test: lint
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench
 
+# The frozen app (PyInstaller, build_installer.spec) in dist/ClinicDesk, and on Linux the
+# per-user archive dist/ClinicDesk-<version>-linux-<machine>.tar.gz; sizes are printed.
+INSTALLER_STAMP := $(VENV)/.installer-tools
+
+$(INSTALLER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[installer]'
+	touch $(INSTALLER_STAMP)
+
+installer: $(INSTALLER_STAMP)
+	$(BIN)/python installer/build.py
+
+# Builds it, installs it into a temporary home away from the checkout and runs its smoke test.
+installer-test: installer
+	$(BIN)/python installer/check.py
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

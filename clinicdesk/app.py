@@ -121,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = cli.build_parser()
     args = parser.parse_args(cli.dash_safe(parser, sys.argv[1:] if argv is None else argv))
+    if args.smoke_test:
+        from clinicdesk.ui.shell.smoke_test import run_smoke_test
+
+        return run_smoke_test()
     paths = resolve_paths(args.data_dir)
     if args.command == "restore":
         # The target folder must be new or empty: nothing (not even the log) is made in it

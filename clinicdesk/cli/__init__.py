@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument("--data-dir", help="clinic data folder (default: your user data folder)")
     parser.add_argument("--user", help="acting user for subcommands that need one")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check that this installation works (in a temporary folder) and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
 
     add_clinic_commands(commands)

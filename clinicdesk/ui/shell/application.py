@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication, QDialog
 
 from clinicdesk import APP_NAME, __version__
-from clinicdesk.paths import Paths
+from clinicdesk.paths import Paths, resources_dir
 from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
@@ -89,6 +89,10 @@ def run_gui(paths: Paths, started: Callable[[], None] = lambda: None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("clinicdesk")  # the Linux archive's .desktop file names its icon
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "clinicdesk-256.png")))  # lazy
     install_excepthook()
     install_form_rules(app)  # e.g. the mouse wheel never changes a field without focus
     paths.ensure()

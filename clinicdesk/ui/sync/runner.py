@@ -16,13 +16,20 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+CLI_PROGRAM = "clinicdesk-cli"  # build_installer.spec: the frozen build's console program
+
 # Secrets the window's own environment might hold: the child gets the key on stdin instead.
 SECRET_ENV = ("CLINICDESK_PASSWORD", "CLINICDESK_RECOVERY_KEY")
 
 
 def program() -> tuple[str, list[str]]:
-    """How to start ClinicDesk's command line: the frozen app itself, or this Python."""
+    """How to start ClinicDesk's command line: the frozen build's console program beside the
+    windowed one (a windowed program has no standard output on Windows), or this Python."""
     if getattr(sys, "frozen", False):
+        here = Path(sys.executable).parent
+        for name in (CLI_PROGRAM, f"{CLI_PROGRAM}.exe"):
+            if (here / name).is_file():
+                return str(here / name), []
         return sys.executable, []
     return sys.executable, ["-m", "clinicdesk"]
 
