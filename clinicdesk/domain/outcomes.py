@@ -209,6 +209,7 @@ class TreatedPatient:
     groups: Mapping[str, tuple[str, ...]]
     end_point_follow_up: FollowUpStatus | None  # the 6-month follow-up's status, if listed
     changes: tuple[RegionChangeAt, ...] = ()
+    treated_regions: tuple[Region, ...] = ()
 
     @property
     def category(self) -> ResponseCategory:
@@ -259,6 +260,7 @@ def treated_patient(
         group_labels(facts, treated_on),
         end_point_follow_up,
         tuple(changes),
+        tuple(treated),
     )
 
 
@@ -418,6 +420,17 @@ def quarter_label(day: date) -> str:
     return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
+def quarters_between(first: date, last: date) -> list[str]:
+    """Every quarter from ``first``'s to ``last``'s, those with no treatment included (a
+    chart's gaps are shown, not closed up)."""
+    out = []
+    year, quarter = first.year, (first.month - 1) // 3
+    while (year, quarter) <= (last.year, (last.month - 1) // 3):
+        out.append(f"{year} Q{quarter + 1}")
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
+    return out
+
+
 def summarise(
     patients: Sequence[TreatedPatient], threshold: float, today: date, min_group: int
 ) -> Summary:
@@ -430,10 +443,18 @@ def summarise(
         rates = [count_rate(label, ps) for label, ps in members.items()]
         rates.sort(key=lambda r: (r.label == NOT_RECORDED, -len(r.treated), r.label))
         groups[name] = tuple(rates)
+    patients = sorted(patients, key=lambda p: p.treated_on)
     by_quarter: dict[str, list[TreatedPatient]] = {}
-    for p in sorted(patients, key=lambda p: p.treated_on):
+    for p in patients:
         by_quarter.setdefault(quarter_label(p.treated_on), []).append(p)
-    quarters = tuple(count_rate(label, ps) for label, ps in by_quarter.items())
+    quarters = (
+        tuple(
+            count_rate(label, by_quarter.get(label, ()))
+            for label in quarters_between(patients[0].treated_on, patients[-1].treated_on)
+        )
+        if patients
+        else ()
+    )
     cells: dict[tuple[Region, int, str], tuple[list[str], list[float]]] = {}
     for p in patients:
         for change in p.changes:
@@ -468,6 +489,70 @@ def summarise(
         tuple((key, tuple(ids)) for key, ids in lost.items() if ids),
         {p.patient_id: p for p in patients},
     )
+
+
+# -- the pseudonymised export --------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "patient_code",
+    "treated_quarter",
+    "sex",
+    "age_band",
+    "grade",
+    "onset",
+    "prior_treatments",
+    "clinician",
+    "site",
+    "kit_lot",
+    "patient_result",
+    "lost_reason",
+    "region",
+    "main_region",
+    "region_result",
+    *(f"{short}_change_{months}m" for short in ("density", "diameter") for months in CHANGE_MONTHS),
+    "threshold_percent",
+)
+_SHORT = {"terminal_density": "density", "mean_diameter_um": "diameter"}
+
+
+def export_rows(summary: Summary, codes: Mapping[str, str]) -> list[list[str]]:
+    """One row per treated patient and treated region (``CSV_COLUMNS``), no name, date of
+    birth or id: ``codes`` gives each patient's pseudonym. Patients by treatment date."""
+    rows = []
+    for p in sorted(summary.patients.values(), key=lambda p: (p.treated_on, codes[p.patient_id])):
+        g = p.groups
+        lost = (
+            LOST_REASONS[lost_reason(p.end_point_follow_up)]
+            if p.category is ResponseCategory.NO_END_POINT_VISIT
+            else ""
+        )
+        for region in p.treated_regions or (None,):
+            result = p.response.region(region) if region is not None else None
+            changes = {
+                (_SHORT[m], c.months): v
+                for c in p.changes
+                if c.region == region
+                for m, v in c.changes.items()
+            }
+            rows.append(
+                [
+                    codes[p.patient_id],
+                    quarter_label(p.treated_on),
+                    *("; ".join(g.get(name, ())) for name in GROUP_FIELDS),
+                    p.category.label,
+                    lost,
+                    region.value if region is not None else "",
+                    "yes" if region is not None and region == p.response.main_region else "",
+                    result.category.label if result is not None else "",
+                    *(
+                        "" if (v := changes.get((short, months))) is None else f"{v:.1f}"
+                        for short in ("density", "diameter")
+                        for months in CHANGE_MONTHS
+                    ),
+                    f"{summary.threshold:g}",
+                ]
+            )
+    return rows
 
 
 MIN_GROUP_FIELD = "min_group"

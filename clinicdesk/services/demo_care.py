@@ -22,10 +22,11 @@ What a course holds and the choices behind it (CLINICAL.md):
   a written override reason (stored and audited like a real one).
 - Trichoscopy: a baseline on or up to 3 days before the treatment (frontal, mid-scalp, vertex
   and the occipital reference, plus both temples for men), then 1, 3, 6 and 12 months at the
-  follow-ups already in the past. About two thirds respond (Zari 2021: 66%): +3 to +9
-  hairs/cm² and +0.5 to +2 µm in treated regions at 6 months, a little less at 12; the others
-  are flat or slightly worse. About 15% of treated patients stop coming after the 1- or
-  3-month visit (lost to follow-up): their later visits were missed or cancelled. The occipital reference only wobbles by counting error.
+  follow-ups already in the past. About two thirds respond (Zari 2021: 66%): +5 to +10
+  hairs/cm² and +0.5 to +2 µm in treated regions at 6 months (most, not all, clear the 5%
+  threshold), a little less at 12; the others are flat or slightly worse. About 15% of treated
+  patients stop coming after the 1- or 3-month visit (lost to follow-up): their later visits
+  were missed or cancelled. The occipital reference only wobbles by counting error.
 - Consent: every treated patient signs the procedure consent (printed at the consultation, the
   discussion; signed on the day of the decision, outside the cooling-off period, taken by the
   treating clinician, with a signature drawn on screen) and a photo consent: clinical record
@@ -549,9 +550,7 @@ def _follow_ups(rng: random.Random, treated_on: date, today: date) -> list[DemoF
     return planned
 
 
-def _dropped_out(
-    planned: list[DemoFollowUp], treated_on: date, today: date
-) -> list[DemoFollowUp]:
+def _dropped_out(planned: list[DemoFollowUp], treated_on: date, today: date) -> list[DemoFollowUp]:
     """About ``DROP_OUT_SHARE`` of treated patients stop coming after the 1- or 3-month
     visit (lost to follow-up: the outcomes audit counts them): the later follow-ups already
     due were missed or cancelled, and none is booked ahead. Drawn from a generator of its own,

@@ -16,8 +16,10 @@ without naming anyone.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -27,20 +29,25 @@ from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.medical import HairTreatmentDrug
 from clinicdesk.domain.outcomes import (
+    CSV_COLUMNS,
     DEFAULT_MIN_GROUP,
     PatientFacts,
     Summary,
     TreatedPatient,
+    export_rows,
     summarise,
     treated_patient,
 )
 from clinicdesk.domain.roles import Permission
+from clinicdesk.domain.text import spreadsheet_safe
+from clinicdesk.errors import UserError
 from clinicdesk.services.response_settings import ResponseSettings
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
-from clinicdesk.storage.outcomes import OutcomeRepository, OutcomeRows, PatientLine
+from clinicdesk.storage.outcomes import OutcomeRepository, OutcomeRows
+from clinicdesk.storage.outcomes import PatientLine as PatientLine
 
 PSEUDONYM_KEY_SETTING = "outcomes_pseudonym_key"
 ENTITY = "outcomes"
@@ -148,6 +155,34 @@ class OutcomesService:
         secret = bytes.fromhex(key)
         return {pid: pseudonym(secret, pid) for pid in patient_ids}
 
+    def export_csv(self, user: CurrentUser, summary: Summary, path: Path) -> int:
+        """The outcomes as CSV at ``path``, one row per patient and region, pseudonymised;
+        audited. How many rows."""
+        codes = self.pseudonyms(user, list(summary.patients))
+        rows = export_rows(summary, codes)
+        return write_outcomes_csv(
+            path,
+            rows,
+            lambda staged, target: self.exported(user, "csv", summary, staged=staged, path=target),
+        )
+
+    def export_pdf(self, user: CurrentUser, summary: Summary, path: Path, clinic_name: str) -> None:
+        """The audit report as a PDF at ``path`` (no patient named); audited."""
+        from clinicdesk.documents.outcomes import render_outcomes_report
+
+        require(self.db, user, Permission.VIEW_CLINICAL_RECORDS, entity=ENTITY)
+        data = render_outcomes_report(summary, clinic_name, user.display_name)
+        temporary = path.with_name(f".{path.name}.partial")
+        try:
+            temporary.write_bytes(data)
+            self.exported(user, "pdf", summary, staged=temporary, path=path)
+        except OSError as exc:
+            raise UserError(
+                f"The report could not be written to {path}: {exc.strerror or exc}."
+            ) from exc
+        finally:
+            temporary.unlink(missing_ok=True)
+
     def exported(
         self,
         user: CurrentUser,
@@ -177,6 +212,30 @@ class OutcomesService:
             )
             if staged is not None and path is not None:
                 staged.replace(path)
+
+
+def write_outcomes_csv(
+    path: Path, rows: Sequence[Sequence[str]], place: Callable[[Path, Path], object]
+) -> int:
+    """Write ``rows`` under ``CSV_COLUMNS`` to ``path`` (UTF-8 with BOM, for spreadsheet
+    programs) under a temporary name, then ``place(temporary, path)``; a failed write leaves
+    no partial file. How many rows."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        place(temporary, path)
+    except OSError as exc:
+        raise UserError(
+            f"The outcomes could not be written to {path}: {exc.strerror or exc}."
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+    return len(rows)
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:

@@ -185,8 +185,9 @@ def test_summary_counts_groups_quarters_and_lost_to_follow_up() -> None:
     onset = {r.label for r in summary.groups["onset"]}
     assert onset == {"10-19 years", "Not recorded"}  # 44 at treatment, onset at 30: 14 years
     assert dict(summary.lost) == {"did_not_attend": ("dna",), "none": ("never",)}
-    assert [q.label for q in summary.quarters] == ["2025 Q1", "2025 Q4"]
-    assert summary.quarters[1].too_early == ("late",)
+    # Every quarter from the first treatment's to the last's, the empty ones too.
+    assert [q.label for q in summary.quarters] == ["2025 Q1", "2025 Q2", "2025 Q3", "2025 Q4"]
+    assert summary.quarters[3].too_early == ("late",) and summary.quarters[1].treated == ()
     frontal_6 = next(
         c for c in summary.changes if c.months == 6 and c.measure == "terminal_density"
     )
