@@ -87,6 +87,14 @@ def _cell(text: str, what: str = "", ids: Sequence[str] = ()) -> QTableWidgetIte
     return item
 
 
+def _no_default_button(dialog: QDialog) -> None:
+    """Enter on a table cell lists its patients; the item view passes the key on to the
+    dialog too, which would press its default button (close the window, or export)."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
+
+
 def _signed(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
@@ -220,6 +228,7 @@ class OutcomesDialog(QDialog):
         self.export_csv_button.clicked.connect(self._export_csv_clicked)
         self.export_pdf_button.clicked.connect(self._export_pdf_clicked)
         self.resize(1280, 740)
+        _no_default_button(self)
         self.summary: Summary = self.service.summary(self.user, self.min_group.value())
         self._show()
 
@@ -410,6 +419,7 @@ class PatientsBehindDialog(QDialog):
         self.table.itemActivated.connect(self._activated)
         self.open_button.clicked.connect(self._open_clicked)
         self.resize(620, 420)
+        _no_default_button(self)
 
     def open_row(self, row: int) -> None:
         if 0 <= row < len(self.ids):
