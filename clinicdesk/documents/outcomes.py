@@ -70,7 +70,7 @@ def _rate_rows(first: str, rates: Sequence[Rate], min_group: int) -> list[list[s
     ]
 
 
-RATE_WIDTHS = (38 * mm, 14 * mm, 15 * mm, 16 * mm, 16 * mm, 16 * mm, 14 * mm, 45 * mm)
+RATE_WIDTHS = (30 * mm, 16 * mm, 18 * mm, 19 * mm, 17 * mm, 19 * mm, 14 * mm, 41 * mm)
 
 
 def render_outcomes_report(summary: Summary, clinic_name: str, made_by: str) -> bytes:

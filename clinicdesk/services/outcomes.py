@@ -225,7 +225,7 @@ def write_outcomes_csv(
         with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
-            writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
+            writer.writerows([_cell(v) for v in row] for row in rows)
             handle.flush()
             os.fsync(handle.fileno())
         place(temporary, path)
@@ -236,6 +236,16 @@ def write_outcomes_csv(
     finally:
         temporary.unlink(missing_ok=True)
     return len(rows)
+
+
+def _cell(value: str) -> str:
+    """A number as written (a spreadsheet reads "-0.3" as minus 0.3, not as a formula);
+    any text made safe from formula injection."""
+    try:
+        float(value)
+    except ValueError:
+        return spreadsheet_safe(value)
+    return value
 
 
 def pseudonym(secret: bytes, patient_id: str) -> str:

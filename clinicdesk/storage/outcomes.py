@@ -14,14 +14,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from clinicdesk.domain.assessments import Assessment, AssessmentDetails, Region, RegionMeasurement
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.patients import NOT_RESTRICTED
 
-FIRST_TREATMENTS = f"""first AS (
+# Driven from the treatments (a few thousand), not the patients (a hundred thousand): the
+# restricted records are looked up in ``erasure_requests`` by the treatment's patient.
+FIRST_TREATMENTS = """first AS (
     SELECT id, patient_id, treated_on, treated_zones, kit_lot, clinician_id, treatment_site_id
     FROM (
         SELECT t.id, t.patient_id, t.treated_on, t.treated_zones, t.kit_lot, t.clinician_id,
@@ -29,12 +30,16 @@ FIRST_TREATMENTS = f"""first AS (
             row_number() OVER (
                 PARTITION BY t.patient_id ORDER BY t.treated_on, t.created_at, t.id
             ) AS n
-        FROM treatments t JOIN patients p ON p.id = t.patient_id
-        WHERE t.deleted_at IS NULL{NOT_RESTRICTED}
+        FROM treatments t
+        WHERE t.deleted_at IS NULL
+            AND t.patient_id NOT IN (SELECT patient_id FROM erasure_requests)
     )
     WHERE n = 1
 )"""
 
+# Rows of patients ever treated (a superset: what is not a first treatment's is dropped in
+# Python); the treatments_by_patient index answers it without reading the treatments.
+_TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
 _REGION_COLUMNS = (
     "region, total_density, terminal_density, vellus_density, mean_diameter_um, "
     "thin_hairs_pct, fu_density, hairs_per_fu, measurement_site"
@@ -76,9 +81,6 @@ class OutcomeRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _all(self, sql: str) -> list[Any]:
-        return self.db.execute(f"WITH {FIRST_TREATMENTS} {sql}").fetchall()
-
     def rows(self) -> OutcomeRows:
         users = dict(self.db.execute("SELECT id, display_name FROM users").fetchall())
         sites = dict(self.db.execute("SELECT id, name FROM sites").fetchall())
@@ -106,80 +108,77 @@ class OutcomeRepository:
                 sex,
                 born,
                 onset,
-            ) in self._all(
-                "SELECT f.id, f.patient_id, f.treated_on, f.treated_zones, f.kit_lot, "
+            ) in self.db.execute(
+                f"WITH {FIRST_TREATMENTS} SELECT f.id, f.patient_id, f.treated_on, "
+                "f.treated_zones, f.kit_lot, "
                 "f.clinician_id, f.treatment_site_id, p.sex, p.date_of_birth, m.age_at_onset "
                 "FROM first f JOIN patients p ON p.id = f.patient_id "
                 "LEFT JOIN medical_histories m ON m.patient_id = f.patient_id "
                 "AND m.deleted_at IS NULL ORDER BY f.treated_on, f.patient_id"
             )
         ]
+        first = {t.patient_id: t for t in treatments}
         classifications: dict[str, list[tuple[str, str, date]]] = {}
-        for pid, scale, grade, on in self._all(
-            "SELECT c.patient_id, c.scale, c.grade, c.assessed_on FROM classifications c "
-            "JOIN first f ON f.patient_id = c.patient_id WHERE c.deleted_at IS NULL "
-            "ORDER BY c.assessed_on, c.created_at"
+        for pid, scale, grade, on in self.db.execute(
+            "SELECT patient_id, scale, grade, assessed_on FROM classifications "
+            f"WHERE deleted_at IS NULL AND {_TREATED} ORDER BY assessed_on, created_at"
         ):
-            classifications.setdefault(pid, []).append((scale, grade, date.fromisoformat(on)))
+            if pid in first:
+                classifications.setdefault(pid, []).append((scale, grade, date.fromisoformat(on)))
         prior: dict[str, list[str]] = {}
-        for pid, drug in self._all(
-            "SELECT h.patient_id, h.drug FROM hair_treatments h "
-            "JOIN first f ON f.patient_id = h.patient_id WHERE h.deleted_at IS NULL "
-            "AND (h.started_on IS NULL OR h.started_on <= f.treated_on) ORDER BY h.created_at"
+        for pid, drug, started in self.db.execute(
+            "SELECT patient_id, drug, started_on FROM hair_treatments "
+            f"WHERE deleted_at IS NULL AND {_TREATED} ORDER BY created_at"
         ):
-            prior.setdefault(pid, []).append(drug)
-        follow_ups = dict(
-            self._all(
-                "SELECT u.treatment_id, u.status FROM follow_ups u "
-                "JOIN first f ON f.id = u.treatment_id "
-                "WHERE u.kind = 'month_6' AND u.deleted_at IS NULL ORDER BY u.created_at"
+            treated = first.get(pid)
+            if treated is not None and (
+                started is None or started <= treated.treated_on.isoformat()
+            ):
+                prior.setdefault(pid, []).append(drug)
+        treatment_ids = {t.treatment_id for t in treatments}
+        follow_ups = {
+            tid: status
+            for tid, status in self.db.execute(
+                "SELECT treatment_id, status FROM follow_ups "
+                "WHERE kind = 'month_6' AND deleted_at IS NULL ORDER BY created_at"
             )
-        )
-        return OutcomeRows(treatments, classifications, prior, follow_ups, self._assessments())
+            if tid in treatment_ids
+        }
+        return OutcomeRows(treatments, classifications, prior, follow_ups, self._assessments(first))
 
-    def _assessments(self) -> dict[str, list[Assessment]]:
+    def _assessments(self, first: dict[str, FirstTreatment]) -> dict[str, list[Assessment]]:
         """Each treated patient's assessments, in visit order, with the regions their first
-        treatment treated (the rest are not needed and not read)."""
-        rows = self._all(
-            "SELECT a.patient_id, a.id, a.visit_date, a.version, a.site_id, a.created_at, "
-            "a.updated_at, a.created_by, a.updated_by, "
-            + ", ".join(f"r.{c}" for c in _REGION_COLUMNS.split(", "))
-            + " FROM first f JOIN assessments a ON a.patient_id = f.patient_id "
-            "AND a.deleted_at IS NULL "
-            "LEFT JOIN assessment_regions r ON r.assessment_id = a.id AND r.deleted_at IS NULL "
-            "AND r.region IN (SELECT value FROM json_each(f.treated_zones)) "
-            "ORDER BY a.patient_id, a.visit_date, a.created_at, a.id"
-        )
-        out: dict[str, list[Assessment]] = {}
-        regions = {r.value: r for r in Region}
-        current: list[Any] | None = None
-        measured: list[RegionMeasurement] = []
-
-        def close() -> None:
-            if current is None:
-                return
-            pid, aid, day, version, site, created, updated, by, updated_by = current
-            out.setdefault(pid, []).append(
-                Assessment(
-                    aid,
-                    PatientId(pid),
-                    AssessmentDetails(date.fromisoformat(day), tuple(measured)),
-                    version,
-                    SiteId(site),
-                    created,
-                    updated,
-                    UserId(by),
-                    UserId(updated_by),
-                )
+        treatment treated. Two sequential scans joined here: on an encrypted file, reading
+        the tables in order is far cheaper than an index look-up per visit."""
+        visits = [
+            row
+            for row in self.db.execute(
+                "SELECT patient_id, id, visit_date, version, site_id, created_at, updated_at, "
+                f"created_by, updated_by FROM assessments WHERE deleted_at IS NULL AND {_TREATED}"
             )
-
-        for row in rows:
-            if current is None or row[1] != current[1]:
-                close()
-                current, measured = list(row[:9]), []
-            if row[9] is not None:
-                code, total, terminal, vellus, diameter, thin, fu, per_fu, where = row[9:]
-                measured.append(
+            if row[0] in first
+        ]
+        wanted = {row[1]: set(first[row[0]].zones) for row in visits}
+        regions = {r.value: r for r in Region}
+        measured: dict[str, list[RegionMeasurement]] = {}
+        for (
+            aid,
+            code,
+            total,
+            terminal,
+            vellus,
+            diameter,
+            thin,
+            fu,
+            per_fu,
+            where,
+        ) in self.db.execute(
+            f"SELECT assessment_id, {_REGION_COLUMNS} FROM assessment_regions "
+            "WHERE deleted_at IS NULL"
+        ):
+            zones = wanted.get(aid)
+            if zones is not None and code in zones:
+                measured.setdefault(aid, []).append(
                     RegionMeasurement(
                         regions[code],
                         total,
@@ -192,7 +191,22 @@ class OutcomeRepository:
                         measurement_site=where,
                     )
                 )
-        close()
+        visits.sort(key=lambda row: (row[0], row[2], row[5], row[1]))
+        out: dict[str, list[Assessment]] = {}
+        for pid, aid, day, version, site, created, updated, by, updated_by in visits:
+            out.setdefault(pid, []).append(
+                Assessment(
+                    aid,
+                    PatientId(pid),
+                    AssessmentDetails(date.fromisoformat(day), tuple(measured.get(aid, ()))),
+                    version,
+                    SiteId(site),
+                    created,
+                    updated,
+                    UserId(by),
+                    UserId(updated_by),
+                )
+            )
         return out
 
     def patient_lines(self, patient_ids: Sequence[str]) -> list[PatientLine]:

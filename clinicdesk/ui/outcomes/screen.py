@@ -9,13 +9,15 @@ rate per quarter (chart and table); and what the numbers cannot tell. Every numb
 list of patients behind it (double-click or Enter), and each patient in that list opens their
 record in the main window.
 
-Numbers come from ``OutcomesService.summary`` (clinicians and administrators; audited); changing
-the minimum group recounts what was read (no new query). Exports: ``ui.outcomes.exports``.
+Numbers come from ``OutcomesService.summary`` (clinicians and administrators; audited), counted
+on a worker when the window opens it (the screen is up at once and says it is counting);
+changing the minimum group recounts what was read (no new query). Exports: ``ui.outcomes.exports``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -55,9 +57,13 @@ from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.outcomes import OutcomesService, PatientLine
 from clinicdesk.services.response_settings import ResponseSettings
-from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.services.session import CurrentUser, require
+from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons, plain_label
+
+if TYPE_CHECKING:
+    from clinicdesk.services.context import ClinicServices
 
 IDS = Qt.ItemDataRole.UserRole  # a cell's (what, patient ids)
 RATE_COLUMNS = ("treated", "evaluable", "responded", "not_responded", "lost", "too_early")
@@ -110,9 +116,14 @@ class OutcomesDialog(QDialog):
         open_patient: Callable[[str], None],
         parent: QWidget | None = None,
         clinic_name: str = "",
+        open_job: Callable[[], ClinicServices] | None = None,
     ) -> None:
+        # Refused (and audited) here, before anything is shown, as the count itself would be.
+        require(service.db, user, Permission.VIEW_CLINICAL_RECORDS, entity="outcomes")
         super().__init__(parent)
         self.clinic_name = clinic_name
+        self.open_job = open_job
+        self.task: BackgroundTask | None = None
         self.service = service
         self.settings = settings
         self.user = user
@@ -229,18 +240,65 @@ class OutcomesDialog(QDialog):
         self.export_pdf_button.clicked.connect(self._export_pdf_clicked)
         self.resize(1280, 740)
         _no_default_button(self)
-        self.summary: Summary = self.service.summary(self.user, self.min_group.value())
+        self.summary: Summary | None = None
+        self.reload()
+
+    # -- counting -------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Count the clinic again (audited) and show it. With ``open_job`` (the window) the
+        count runs on a worker with its own connection, so the screen is up at once and says
+        it is counting; without, here and now."""
+        self.summary = None
+        self._set_loading(True)
+        min_group = self.min_group.value()
+        if self.open_job is None:
+            self._loaded(self.service.summary(self.user, min_group))
+            return
+        open_job, user = self.open_job, self.user
+
+        def work(_progress: Progress, _cancelled: Cancelled) -> Summary:
+            job = open_job()
+            try:
+                return job.outcomes.summary(user, min_group)
+            finally:
+                job.close()
+
+        self.task = BackgroundTask(
+            self, "Counting…", work, self._loaded, self._count_failed, quiet=True
+        )
+        self.task.start()
+
+    def _set_loading(self, loading: bool) -> None:
+        if loading:
+            self.rate_label.setText("Counting the clinic's treated patients…")
+        for widget in (
+            self.counts,
+            self.tabs,
+            self.export_csv_button,
+            self.export_pdf_button,
+            self.threshold_button,
+            self.min_group,
+        ):
+            widget.setEnabled(not loading)
+
+    def _loaded(self, summary: object) -> None:
+        assert isinstance(summary, Summary)
+        self.summary = summary
+        self.task = None
+        self._set_loading(False)
         self._show()
+
+    def _count_failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.rate_label.setText("The outcomes could not be counted.")
+        show_failure(self, exc, "Outcomes audit")
 
     # -- showing ------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Read the clinic again (audited) and show it."""
-        self.summary = self.service.summary(self.user, self.min_group.value())
-        self._show()
-
     def _show(self) -> None:
         s = self.summary
+        assert s is not None
         self.rate_label.setText(f"Responder rate: {rate_text(s.overall, s.min_group)}")
         self.published_label.setText(
             f"Published: {percent(s.published_rate)} — {s.published_source}"
@@ -262,6 +320,7 @@ class OutcomesDialog(QDialog):
         self.chart.show_quarters(s.quarters, s.min_group, s.published_rate)
 
     def _fill_rates(self, table: QTableWidget, rates: Sequence[Rate], first: str) -> None:
+        assert self.summary is not None
         table.setHorizontalHeaderItem(0, QTableWidgetItem(first))
         table.setRowCount(len(rates))
         for row, rate in enumerate(rates):
@@ -279,10 +338,13 @@ class OutcomesDialog(QDialog):
         table.resizeColumnsToContents()
 
     def _show_groups(self) -> None:
+        if self.summary is None:
+            return
         name = str(self.field.currentData())
         self._fill_rates(self.groups, self.summary.groups.get(name, ()), GROUP_FIELDS[name])
 
     def _show_changes(self) -> None:
+        assert self.summary is not None
         rows = self.summary.changes
         self.changes.setRowCount(len(rows))
         for row, change in enumerate(rows):
@@ -311,6 +373,8 @@ class OutcomesDialog(QDialog):
     # -- the patients behind a number ---------------------------------------------------
 
     def open_patients(self, what: str, ids: Sequence[str]) -> PatientsBehindDialog | None:
+        if self.summary is None:
+            return None
         try:
             lines = self.service.patients_behind(self.user, what, ids)
         except UserError as exc:
@@ -336,6 +400,8 @@ class OutcomesDialog(QDialog):
 
     def _min_group_changed(self, value: int) -> None:
         s = self.summary
+        if s is None:
+            return
         self.summary = summarise(list(s.patients.values()), s.threshold, s.today, value)
         self._show()
 
@@ -357,11 +423,15 @@ class OutcomesDialog(QDialog):
         self.reload()
 
     def _export_csv_clicked(self) -> None:
+        if self.summary is None:
+            return
         from clinicdesk.ui.outcomes.exports import export_csv
 
         export_csv(self, self.service, self.user, self.summary)
 
     def _export_pdf_clicked(self) -> None:
+        if self.summary is None:
+            return
         from clinicdesk.ui.outcomes.exports import export_pdf
 
         export_pdf(self, self.service, self.user, self.summary, self.clinic_name)

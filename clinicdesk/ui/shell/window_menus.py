@@ -439,6 +439,7 @@ class MenuWindow(LockableWindow):
                 self.open_patient_from_list,
                 self,
                 self.services.clinic.clinic_name(),
+                self.services.open_for_job,
             )
         except UserError as exc:
             show_user_error(self, exc)

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.app import main
-from clinicdesk.domain.outcomes import rate_text
+from clinicdesk.domain.outcomes import Summary, rate_text
 from clinicdesk.domain.response import ResponseCategory, patient_response
 from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
@@ -89,14 +90,32 @@ def open_outcomes(qtbot: QtBot, demo: Demo, user: CurrentUser) -> tuple[MainWind
     window.outcomes_action.trigger()
     dialog = window.outcomes_dialog
     assert isinstance(dialog, OutcomesDialog) and dialog.isVisible()
+    counted(qtbot, dialog)
     return window, dialog
 
 
-def activate(qtbot: QtBot, table: object, row: int, column: int) -> None:
+def summary_of(dialog: OutcomesDialog) -> Summary:
+    assert dialog.summary is not None
+    return dialog.summary
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None
+    return item.text()
+
+
+def counted(qtbot: QtBot, dialog: OutcomesDialog) -> None:
+    """The count runs on a worker: the screen says so, then shows the numbers."""
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=30_000)
+    assert dialog.tabs.isEnabled()
+
+
+def activate(qtbot: QtBot, table: QTableWidget, row: int, column: int) -> None:
     """Enter on a cell, as a user would after moving to it."""
-    table.setFocus()  # type: ignore[attr-defined]
-    table.setCurrentCell(row, column)  # type: ignore[attr-defined]
-    qtbot.keyClick(table, Qt.Key.Key_Return)  # type: ignore[arg-type]
+    table.setFocus()
+    table.setCurrentCell(row, column)
+    qtbot.keyClick(table, Qt.Key.Key_Return)
 
 
 def test_the_screen_shows_the_demo_clinics_rate_and_breakdown_and_the_patients_behind_them(
@@ -107,7 +126,8 @@ def test_the_screen_shows_the_demo_clinics_rate_and_breakdown_and_the_patients_b
     evaluable = {pid for pid, (_s, c) in expected.items() if c.evaluable}
     assert len(evaluable) >= 5 and responded  # the demo's spread shows something
     window, dialog = open_outcomes(qtbot, demo, demo.clinician)
-    overall = dialog.summary.overall
+    assert dialog.summary is not None
+    overall = summary_of(dialog).overall
     assert set(overall.responded) == responded and set(overall.evaluable) == evaluable
     rate = len(responded) / len(evaluable)
     as_percentage = f"Responder rate: {round(rate * 100)}% (95% CI "
@@ -128,15 +148,15 @@ def test_the_screen_shows_the_demo_clinics_rate_and_breakdown_and_the_patients_b
 
     # One breakdown: by sex, against the demo's own patients.
     dialog.field.setCurrentIndex(dialog.field.findData("sex"))
-    rows = {dialog.groups.item(r, 0).text(): r for r in range(dialog.groups.rowCount())}
+    rows = {cell(dialog.groups, r, 0): r for r in range(dialog.groups.rowCount())}
     women = [pid for pid, (sex, _c) in expected.items() if sex == "F"]
     women_evaluable = [pid for pid in women if expected[pid][1].evaluable]
     women_responded = [pid for pid in women if pid in responded]
     row = rows["Female"]
-    assert dialog.groups.item(row, 1).text() == str(len(women))
-    assert dialog.groups.item(row, 2).text() == str(len(women_evaluable))
-    assert dialog.groups.item(row, 3).text() == str(len(women_responded))
-    rate_cell = dialog.groups.item(row, dialog.groups.columnCount() - 1).text()
+    assert cell(dialog.groups, row, 1) == str(len(women))
+    assert cell(dialog.groups, row, 2) == str(len(women_evaluable))
+    assert cell(dialog.groups, row, 3) == str(len(women_responded))
+    rate_cell = cell(dialog.groups, row, dialog.groups.columnCount() - 1)
     if len(women_evaluable) < 10:  # a small group: counts and a warning, no bare percentage
         assert rate_cell.startswith(f"{len(women_responded)} of {len(women_evaluable)} responded")
         assert "too few for a percentage" in rate_cell
@@ -146,12 +166,12 @@ def test_the_screen_shows_the_demo_clinics_rate_and_breakdown_and_the_patients_b
         dialog.counts.horizontalHeaderItem(c).text() for c in range(dialog.counts.columnCount())
     ]
     column = headers.index("Responded")
-    assert dialog.counts.item(0, column).text() == str(len(responded))
+    assert cell(dialog.counts, 0, column) == str(len(responded))
     activate(qtbot, dialog.counts, 0, column)
     listed = dialog.patients_dialog
     assert listed is not None and listed.isVisible()
     assert set(listed.ids) == responded and listed.table.rowCount() == len(responded)
-    assert {listed.table.item(r, 3).text() for r in range(len(responded))} == {"Responded"}
+    assert {cell(listed.table, r, 3) for r in range(len(responded))} == {"Responded"}
     activate(qtbot, listed.table, 1, 0)
     assert window.patient is not None and window.patient.id == listed.ids[1]
     window.close()
@@ -165,7 +185,7 @@ def test_the_command_line_gives_the_screens_numbers_and_refuses_reception(
     base = ["--data-dir", str(demo.data_dir)]
     assert main([*base, "--user", "clinician", "outcomes", "--json", "--by", "sex"]) == 0
     out = json.loads(capsys.readouterr().out)
-    overall = dialog.summary.overall
+    overall = summary_of(dialog).overall
     assert out["threshold_percent"] == 5.0 and out["published_rate"] == 0.66
     assert out["evaluable"] == len(overall.evaluable)
     assert out["responded"] == len(overall.responded)
@@ -173,7 +193,7 @@ def test_the_command_line_gives_the_screens_numbers_and_refuses_reception(
     assert out["rate"] == pytest.approx(overall.rate)
     assert out["ci95"] == pytest.approx(list(overall.ci95 or ()))
     by_sex = {g["group"]: g for g in out["groups"]}
-    for group in dialog.summary.groups["sex"]:
+    for group in summary_of(dialog).groups["sex"]:
         assert by_sex[group.label]["evaluable"] == len(group.evaluable)
         assert by_sex[group.label]["responded"] == len(group.responded)
     assert main([*base, "--user", "reception", "outcomes", "--json"]) == 3
@@ -190,7 +210,7 @@ def test_reception_has_no_outcomes_and_an_administrator_sets_the_threshold_there
     assert not reception.outcomes_action.isVisible()
     window, dialog = open_outcomes(qtbot, demo, demo.admin)
     assert not dialog.threshold_edit.isReadOnly() and dialog.threshold_button.isVisible()
-    before = dialog.summary.overall
+    before = summary_of(dialog).overall
     try:
         dialog.threshold_edit.setText("ten")
         dialog.threshold_button.click()
@@ -198,10 +218,11 @@ def test_reception_has_no_outcomes_and_an_administrator_sets_the_threshold_there
         assert "Response threshold" in dialog.error_label.text()
         dialog.threshold_edit.setText("60")  # nobody gains 60%: nobody responds
         dialog.threshold_button.click()
+        counted(qtbot, dialog)
         assert not dialog.error_label.isVisible()
         assert demo.services.response_settings.threshold_percent() == 60.0
-        assert dialog.summary.threshold == 60.0 and dialog.summary.overall.responded == ()
-        assert len(dialog.summary.overall.evaluable) == len(before.evaluable)
+        assert summary_of(dialog).threshold == 60.0 and summary_of(dialog).overall.responded == ()
+        assert len(summary_of(dialog).overall.evaluable) == len(before.evaluable)
         assert "at least 60%" in dialog.rule_label.text()
     finally:
         demo.services.response_settings.set_threshold_percent(demo.admin, "5")
