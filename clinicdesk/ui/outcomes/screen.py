@@ -348,11 +348,19 @@ class OutcomesDialog(QDialog):
         rows = self.summary.changes
         self.changes.setRowCount(len(rows))
         for row, change in enumerate(rows):
+            few = change.spread.n < self.summary.min_group
             for column, text in enumerate(self._change_texts(change)):
                 what = f"{MEASURE_BY_NAME[change.measure].label}, {change.region.label}, " + (
                     f"{change.months} months"
                 )
-                self.changes.setItem(row, column, _cell(text, what, change.spread.patients))
+                item = _cell(text, what, change.spread.patients)
+                if few:  # too few to lean on: marked, as a small group's rate is
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                    item.setToolTip(
+                        f"Fewer than {self.summary.min_group} patients: read with care. "
+                        + item.toolTip()
+                    )
+                self.changes.setItem(row, column, item)
         self.changes.resizeColumnsToContents()
 
     @staticmethod
