@@ -55,6 +55,8 @@ def _table(rows: Sequence[Sequence[str]], widths: Sequence[float]) -> Table:
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
             ]
         )
@@ -70,7 +72,7 @@ def _rate_rows(first: str, rates: Sequence[Rate], min_group: int) -> list[list[s
     ]
 
 
-RATE_WIDTHS = (30 * mm, 16 * mm, 18 * mm, 19 * mm, 17 * mm, 19 * mm, 14 * mm, 41 * mm)
+RATE_WIDTHS = (26 * mm, 17 * mm, 19 * mm, 22 * mm, 17 * mm, 21 * mm, 14 * mm, 38 * mm)
 
 
 def render_outcomes_report(summary: Summary, clinic_name: str, made_by: str) -> bytes:
