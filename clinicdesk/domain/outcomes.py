@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from clinicdesk.domain.assessments import Assessment, Region, baseline_assessment
+from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
 from clinicdesk.domain.response import (
     PUBLISHED_RATE,
@@ -233,18 +233,20 @@ def treated_patient(
 ) -> TreatedPatient:
     """One treated patient: their category (``domain.response``) and changes by region."""
     response = patient_response(assessments, treated_on, zones, threshold, today)
-    baseline = response.baseline or baseline_assessment(assessments, treated_on)
+    baseline = response.baseline
     changes: list[RegionChangeAt] = []
     treated = [r.region for r in response.regions] or [
         Region(z) for z in zones if z in Region._value2member_map_
     ]
     if baseline is not None:
+        before_by = {m.region: m for m in baseline.details.regions}
         for months in CHANGE_MONTHS:
             visit = response.end_point if months == 6 else visit_at(assessments, treated_on, months)
             if visit is None or visit is baseline:
                 continue
+            after_by = {m.region: m for m in visit.details.regions}
             for region in treated:
-                before, after = baseline.details.region(region), visit.details.region(region)
+                before, after = before_by.get(region), after_by.get(region)
                 if before is None or after is None:
                     continue
                 values = {}
