@@ -134,6 +134,23 @@ def visit_at(assessments: Iterable[Assessment], treated_on: date, months: int) -
     return min(inside, key=lambda a: (abs((a.visit_date - due).days), a.visit_date))
 
 
+def visits_at(
+    assessments: Iterable[Assessment], treated_on: date, months: Sequence[int]
+) -> dict[int, Assessment]:
+    """``visit_at`` for several months in one pass over the visits (months 6 excluded: the
+    primary end point is ``domain.response``'s)."""
+    windows = [(m, *month_window(treated_on, m), add_months(treated_on, m)) for m in months]
+    best: dict[int, tuple[tuple[int, date], Assessment]] = {}
+    for a in assessments:
+        day = a.visit_date
+        for m, start, end, due in windows:
+            if start <= day <= end:
+                key = (abs((day - due).days), day)
+                if m not in best or key < best[m][0]:
+                    best[m] = (key, a)
+    return {m: a for m, (_key, a) in best.items()}
+
+
 @dataclass(frozen=True)
 class PatientFacts:
     """What the breakdowns need to know about one treated patient (no name)."""
@@ -240,8 +257,9 @@ def treated_patient(
     ]
     if baseline is not None:
         before_by = {m.region: m for m in baseline.details.regions}
+        nearest = visits_at(assessments, treated_on, [m for m in CHANGE_MONTHS if m != 6])
         for months in CHANGE_MONTHS:
-            visit = response.end_point if months == 6 else visit_at(assessments, treated_on, months)
+            visit = response.end_point if months == 6 else nearest.get(months)
             if visit is None or visit is baseline:
                 continue
             after_by = {m.region: m for m in visit.details.regions}

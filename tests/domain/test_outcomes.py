@@ -23,6 +23,7 @@ from clinicdesk.domain.outcomes import (
     treated_patient,
     validate_min_group,
     visit_at,
+    visits_at,
     wilson_interval,
 )
 from clinicdesk.domain.response import ResponseCategory
@@ -150,6 +151,10 @@ def test_the_visit_nearest_the_month_within_its_window() -> None:
     outside = assessment(date(2025, 5, 16))
     assert visit_at([far, near, outside], TREATED, 3) is near
     assert visit_at([outside], TREATED, 3) is None
+    # The one-pass version gives the same answers.
+    assert visits_at([far, near, outside], TREATED, [1, 3, 12]) == {3: near}
+    tie_early, tie_late = assessment(date(2025, 4, 14)), assessment(date(2025, 4, 16))
+    assert visits_at([tie_late, tie_early], TREATED, [3]) == {3: tie_early}  # 1 day each side
 
 
 def test_spread_hand_worked() -> None:
