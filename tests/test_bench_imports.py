@@ -18,6 +18,7 @@ def test_every_benchmark_module_imports() -> None:
         "report",
         "backup",
         "sync",
+        "outcomes",
     }
     for name, bench in runner.BENCHMARKS.items():
         assert callable(bench), name

@@ -6,7 +6,8 @@ Exit status: 0 success; 2 a user error (one line on stderr, no traceback); 3 per
 
 What lives here: this module holds the whole parser (``build_parser``, ``dash_safe``) and
 ``run``, which hands each subcommand to its group's module: ``clinic`` (init, demo),
-``patients``, ``users``, ``audit``, ``lots``, ``photos`` (import-photos), ``documents`` (report,
+``patients``, ``users``, ``audit``, ``lots``, ``outcomes`` (the outcomes audit), ``photos``
+(import-photos), ``documents`` (report,
 letters, consent forms), ``backup`` (backup, restore: the one command run without signing in to
 a clinic), ``verify`` (the clinic data check), ``subject_access`` (export-patient), ``sync``
 (hub create, join, sync: each signs in itself; conflicts); ``session`` signs in. Each group
@@ -38,6 +39,7 @@ from clinicdesk.cli.backup import (
 from clinicdesk.cli.clinic import CLINIC_COMMANDS, add_clinic_commands, run_clinic
 from clinicdesk.cli.documents import DOCUMENT_COMMANDS, add_document_commands, run_documents
 from clinicdesk.cli.lots import add_lot_commands, run_lots
+from clinicdesk.cli.outcomes import add_outcomes_commands, run_outcomes
 from clinicdesk.cli.patients import add_patient_commands, run_patients
 from clinicdesk.cli.photos import add_photo_commands, run_import_photos
 from clinicdesk.cli.session import sign_in, warn_unrecorded
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_commands(commands)
     add_audit_commands(commands)
     add_lot_commands(commands)
+    add_outcomes_commands(commands)
     add_photo_commands(commands)
     add_document_commands(commands)
     add_backup_commands(commands)
@@ -164,6 +167,8 @@ def run(args: argparse.Namespace, paths: Paths, out: TextIO | None = None) -> in
             return run_audit(services, user, args, out)
         elif args.command == "lots":
             return run_lots(services, user, args, out)
+        elif args.command == "outcomes":
+            return run_outcomes(services, user, args, out)
         elif args.command == "import-photos":
             return run_import_photos(services, user, args, out)
         elif args.command in DOCUMENT_COMMANDS:

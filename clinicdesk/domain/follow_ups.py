@@ -9,6 +9,7 @@ one past its due date with nothing arranged is overdue.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -55,6 +56,7 @@ class FollowUpStatus(Coded):
         )
 
 
+@functools.lru_cache(maxsize=65_536)  # the outcomes audit asks for thousands of windows
 def add_months(start: date, months: int) -> date:
     """``start`` plus whole calendar months, clamped to the month's end (31/01 + 1 = 28/02)."""
     index = start.month - 1 + months

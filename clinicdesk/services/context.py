@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.clinical import ClinicalService
     from clinicdesk.services.consents import ConsentService
     from clinicdesk.services.documents import DocumentService
+    from clinicdesk.services.outcomes import OutcomesService
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
     from clinicdesk.services.response_settings import ResponseSettings
@@ -120,6 +121,13 @@ class ClinicServices:
         from clinicdesk.services.photos import PhotoService
 
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
+    def outcomes(self) -> OutcomesService:
+        """The outcomes audit: the clinic's responder rate against the published one."""
+        from clinicdesk.services.outcomes import OutcomesService
+
+        return OutcomesService(self.db, self.response_settings, self.patients.today)
 
     @cached_property
     def response_settings(self) -> ResponseSettings:

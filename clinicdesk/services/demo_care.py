@@ -13,7 +13,7 @@ What a course holds and the choices behind it (CLINICAL.md):
 - Patients with a red flag (anticoagulant, pregnancy/breastfeeding, keloid tendency) are never
   treated in the demo: the consultation's plan records why treatment is deferred. About 1 in 10
   of the others choose medical treatment first and have the consultation only.
-- The rest have one micrograft session in the last ~14 months with every field of the record:
+- The rest have one micrograft session in the last ~21 months with every field of the record:
   2-5 punches of 2.5 mm from the occipital scalp, a CE-marked kit and its lot, lidocaine 2%
   with adrenaline (dose, lot), zones matching the pattern of loss. Lots follow the treatment
   date (stock is used up lot by lot), so several patients share each lot and the lot look-up
@@ -22,9 +22,11 @@ What a course holds and the choices behind it (CLINICAL.md):
   a written override reason (stored and audited like a real one).
 - Trichoscopy: a baseline on or up to 3 days before the treatment (frontal, mid-scalp, vertex
   and the occipital reference, plus both temples for men), then 1, 3, 6 and 12 months at the
-  follow-ups already in the past. About two thirds respond (Zari 2021: 66%): +3 to +9
-  hairs/cm² and +0.5 to +2 µm in treated regions at 6 months, a little less at 12; the others
-  are flat or slightly worse. The occipital reference only wobbles by counting error.
+  follow-ups already in the past. About two thirds respond (Zari 2021: 66%): +5 to +10
+  hairs/cm² and +0.5 to +2 µm in treated regions at 6 months (most, not all, clear the 5%
+  threshold), a little less at 12; the others are flat or slightly worse. About 15% of treated
+  patients stop coming after the 1- or 3-month visit (lost to follow-up): their later visits
+  were missed or cancelled. The occipital reference only wobbles by counting error.
 - Consent: every treated patient signs the procedure consent (printed at the consultation, the
   discussion; signed on the day of the decision, outside the cooling-off period, taken by the
   treating clinician, with a signature drawn on screen) and a photo consent: clinical record
@@ -51,11 +53,15 @@ COURSE_SHARE = 0.70  # demo patients with a consultation
 CONSULT_ONLY_SHARE = 0.10  # of those without a red flag: medical treatment first
 STALE_LABS_SHARE = 0.12  # treated with labs over 6 months old, after a written override
 MISSED_SHARE = 0.08  # follow-ups not attended
-TREATED_WITHIN_DAYS = 425  # treatments spread over the last ~14 months
+TREATED_WITHIN_DAYS = 640  # treatments spread over the last ~21 months
+DROP_OUT_SHARE = 0.15  # treated patients who stop coming after the 1- or 3-month visit
 
 KIT_NAME = "Rigeneracons micrograft kit (CE-marked)"
 # Oldest first: each lot is in use for about ten weeks, so several patients share one.
 KIT_LOTS = (
+    "RGK-23-0028",
+    "RGK-23-0051",
+    "RGK-24-0004",
     "RGK-24-0012",
     "RGK-24-0031",
     "RGK-25-0007",
@@ -65,7 +71,7 @@ KIT_LOTS = (
 )
 KIT_LOT_DAYS = 75
 ANAESTHETIC = "Lidocaine 2% with adrenaline 1:200,000"
-ANAESTHETIC_LOTS = ("LDA-4471", "LDA-5102", "LDA-5838", "LDA-6240")
+ANAESTHETIC_LOTS = ("LDA-3650", "LDA-4012", "LDA-4471", "LDA-5102", "LDA-5838", "LDA-6240")
 ANAESTHETIC_LOT_DAYS = 120
 
 MEASUREMENT_SITES = {
@@ -155,7 +161,7 @@ class DemoVisit:
 @dataclass(frozen=True)
 class DemoFollowUp:
     kind: FollowUpKind
-    status: FollowUpStatus  # BOOKED, ATTENDED or DID_NOT_ATTEND
+    status: FollowUpStatus  # BOOKED, ATTENDED, DID_NOT_ATTEND or (dropped out) CANCELLED
     booked_at: datetime
     notes: str = ""
 
@@ -245,7 +251,7 @@ def plan_course(
     treatment = _treatment(rng, treated_on, zones, today)
     responder = responders.draw(rng)
     baselines = _baselines(rng, female, grade, zones, responder)
-    follow_ups = _follow_ups(rng, treated_on, today)
+    follow_ups = _dropped_out(_follow_ups(rng, treated_on, today), treated_on, today)
     visits = [
         _visit(
             rng,
@@ -434,7 +440,7 @@ def _baselines(
     out = []
     # One response for the patient, shared (with some spread) by the treated regions.
     if responder:
-        density, diameter = rng.uniform(3.5, 9.0), rng.uniform(0.6, 2.0)
+        density, diameter = rng.uniform(6.0, 9.0), rng.uniform(0.6, 2.0)
     else:
         density, diameter = rng.uniform(-3.0, 1.0), rng.uniform(-0.6, 0.3)
     for region in regions:
@@ -542,6 +548,40 @@ def _follow_ups(rng: random.Random, treated_on: date, today: date) -> list[DemoF
         elif visit_on < today + timedelta(days=28) and rng.random() < 0.6:
             planned.append(DemoFollowUp(kind, FollowUpStatus.BOOKED, at))
     return planned
+
+
+def _dropped_out(planned: list[DemoFollowUp], treated_on: date, today: date) -> list[DemoFollowUp]:
+    """About ``DROP_OUT_SHARE`` of treated patients stop coming after the 1- or 3-month
+    visit (lost to follow-up: the outcomes audit counts them): the later follow-ups already
+    due were missed or cancelled, and none is booked ahead. Drawn from a generator of its own,
+    seeded by the treatment date, so the rest of the demo is unchanged."""
+    rng = random.Random(f"drop-out-{treated_on}")
+    if rng.random() >= DROP_OUT_SHARE:
+        return planned
+    last_kept = rng.choice((FollowUpKind.MONTH_1, FollowUpKind.MONTH_3))
+    kinds = list(FollowUpKind)
+    out = []
+    for follow_up in planned:
+        if kinds.index(follow_up.kind) <= kinds.index(last_kept):
+            out.append(follow_up)
+        elif follow_up.booked_at.date() < today:
+            if rng.random() < 0.6:
+                out.append(
+                    replace(
+                        follow_up,
+                        status=FollowUpStatus.DID_NOT_ATTEND,
+                        notes="No reply to two calls and a letter",
+                    )
+                )
+            else:
+                out.append(
+                    replace(
+                        follow_up,
+                        status=FollowUpStatus.CANCELLED,
+                        notes="Patient cancelled: not coming back for now",
+                    )
+                )
+    return out
 
 
 def _adverse_events(

@@ -21,6 +21,7 @@ from clinicdesk.paths import Paths
 from clinicdesk.services import clinic as clinic_service
 from clinicdesk.services.context import ClinicServices, unlock_clinic
 from clinicdesk.services.demo import DEMO_PASSWORD, create_demo_clinic
+from clinicdesk.services.demo_care import TREATED_WITHIN_DAYS
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage import keys
 
@@ -185,7 +186,7 @@ def test_every_treatment_field_is_filled_and_plausible(demo: Demo) -> None:
             assert d.treated_zones and d.injection_points and d.duration_minutes
             assert d.suspension_volume_ml > 0 and d.haemostasis and d.aftercare_sheet_given
             assert d.clinician_id == d.consent_taken_by_id == demo.clinician.id
-            assert TODAY - d.treated_on <= timedelta(days=430)
+            assert TODAY - d.treated_on <= timedelta(days=TREATED_WITHIN_DAYS)
     assert overrides >= 1  # a stale-labs override with its reason
 
 
@@ -274,6 +275,16 @@ def test_about_two_thirds_respond_and_the_reference_stays_stable(demo: Demo) -> 
                 assert -4.5 <= mean_density <= 2.5 and mean_diameter <= 0.7
     assert responders >= 2 and non_responders >= 1
     assert responders > non_responders
+
+
+def test_the_outcomes_audit_has_a_realistic_spread(demo: Demo) -> None:
+    """On first open the outcomes screen has something to show: enough patients judged at 6
+    months for a percentage, about two thirds of them responders, some lost to follow-up
+    (missed or cancelled after dropping out) and some too early to tell."""
+    overall = demo.services.outcomes.summary(demo.clinician).overall
+    assert len(overall.evaluable) >= 10
+    assert overall.rate is not None and 0.45 <= overall.rate <= 0.85
+    assert overall.not_responded and overall.lost and overall.too_early
 
 
 def test_follow_ups_in_the_past_were_attended_or_missed(demo: Demo) -> None:

@@ -1,6 +1,7 @@
 """The main window's menus and toolbar (File, Clinic, Admin, Help) and the dialogs they open:
 users, audit trail, idle lock time, clinic details, the clinic data check, erasure request,
-records due for destruction, follow-ups due, lot finder, change password, about. ``MenuWindow``
+records due for destruction, follow-ups due, lot finder, outcomes audit, change password,
+about. ``MenuWindow``
 is the layer of ``MainWindow`` that owns them; what it needs from the rest of the window is
 declared here and made by ``MainWindow``.
 
@@ -236,6 +237,13 @@ class MenuWindow(LockableWindow):
             "Find &lot…", None, self.open_lot_finder, "Patients treated with a kit or drug lot"
         )
         self.clinic_menu.addAction(self.find_lot_action)
+        self.outcomes_action = action(
+            "&Outcomes…",
+            None,
+            self.open_outcomes,
+            "The clinic's responder rate beside the published 66%, by group and over time",
+        )
+        self.clinic_menu.addAction(self.outcomes_action)
         help_menu = self.menuBar().addMenu("&Help")
         # Help > User guide (F1): resources/guide/user-guide.md, see ui/shell/user_guide.py.
         from clinicdesk.ui.shell.user_guide import add_user_guide_action
@@ -413,6 +421,34 @@ class MenuWindow(LockableWindow):
             self.services.clinical, self.user, self.open_patient_from_list, self
         )
         self.lot_finder.show()
+
+    def open_outcomes(self) -> None:
+        """Clinic > Outcomes (the service refuses reception, should the menu ever show). Not
+        modal: the patients behind a number open in the main window beside it."""
+        current = getattr(self, "outcomes_dialog", None)
+        if current is not None and current.isVisible() and current.user == self.user:
+            current.activateWindow()
+            return
+        from clinicdesk.ui.outcomes.screen import OutcomesDialog
+
+        try:
+            dialog = OutcomesDialog(
+                self.services.outcomes,
+                self.services.response_settings,
+                self.user,
+                self.open_patient_from_list,
+                self,
+                self.services.clinic.clinic_name(),
+                self.services.open_for_job,
+            )
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        if current is not None:
+            current.deleteLater()
+        self.outcomes_dialog = dialog  # its lists name patients: the idle lock closes it
+        self.idle_lock.watcher.idle.connect(dialog.reject)
+        dialog.show()
 
     def request_erasure(self) -> None:
         """Admin > Erasure request for this patient: the record on screen, once its changes

@@ -1,0 +1,1 @@
+"""Clinic > Outcomes: the outcomes audit screen (``screen``), its chart and its exports."""

@@ -1,0 +1,226 @@
+"""The outcomes audit on a large clinic (issue 16: < 500 ms for 100k patients, 5,000 treated).
+
+5,000 of the bench clinic's patients get a first treatment over the last ~21 months, the
+6-month follow-up row, a baseline and the 1, 3, 6 and 12-month assessments already due (three
+regions each: frontal, mid-scalp and the occipital reference), about 1 in 7 dropping out after
+3 months; about two thirds respond. Rows go in with ``insert_record`` in one transaction
+(the services' validation and audit per record are skipped: they do not change what is
+measured). Timed, as a clinician:
+
+- ``OutcomesService.summary``: reading every treated patient and counting (median of
+  ``REPEAT``, after one warm-up);
+- opening Clinic > Outcomes: the dialog made (it reads the summary) and shown (median of 3).
+
+    python -m tests.bench outcomes
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from clinicdesk.domain.follow_ups import add_months
+from clinicdesk.domain.roles import Role
+from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.records import insert_record
+from tests.bench.common import Outcome, median_ms, note, report
+from tests.bench.data import BENCH_PASSWORD, TODAY, BenchClinic
+
+BUDGET_MS = 500.0
+TREATED = 5_000
+REPEAT = 5
+CLINICIAN = "benchoutcomes"
+
+
+def _region(code: str, terminal: float, diameter: float) -> dict[str, object]:
+    total = terminal / 0.8
+    return {
+        "region": code,
+        "measurement_site": f"{code} marked spot",
+        "total_density": round(total, 1),
+        "terminal_density": round(terminal, 1),
+        "vellus_density": round(total * 0.15, 1),
+        "mean_diameter_um": round(diameter, 1),
+        "thin_hairs_pct": 20.0,
+        "fu_density": round(total / 2, 1),
+        "hairs_per_fu": 2.0,
+    }
+
+
+def add_treated_patients(clinic: BenchClinic, clinician_id: str, count: int = TREATED) -> None:
+    services, actor = clinic.services, clinic.user.actor
+    site = clinic.user.site_id
+    rng = random.Random(16)
+    ids = [
+        row[0]
+        for row in services.db.execute(
+            "SELECT id FROM patients ORDER BY rowid LIMIT ?", [count]
+        ).fetchall()
+    ]
+    with write_transaction(services.db):
+        for pid in ids:
+            treated_on = TODAY - timedelta(days=rng.randrange(3, 640))
+            tid = insert_record(
+                services.db,
+                "treatments",
+                {
+                    "patient_id": pid,
+                    "treated_on": treated_on.isoformat(),
+                    "treatment_site_id": site,
+                    "clinician_id": clinician_id,
+                    "consent_taken_by_id": clinician_id,
+                    "punches": 3,
+                    "punch_diameter_mm": 2.5,
+                    "donor_site": "Occipital scalp",
+                    "kit_name": "Bench kit",
+                    "kit_lot": f"LOT-{treated_on.year}-{(treated_on.month - 1) // 3}",
+                    "anaesthetic_name": "Lidocaine",
+                    "anaesthetic_dose": 3.0,
+                    "anaesthetic_dose_unit": "mL",
+                    "anaesthetic_lot": "A1",
+                    "suspension_volume_ml": 3.0,
+                    "treated_zones": json.dumps(["frontal", "mid_scalp"]),
+                    "injection_points": 40,
+                    "duration_minutes": 45,
+                },
+                actor,
+            )
+            responder = rng.random() < 2 / 3
+            dropped = rng.random() < 0.15
+            gain = rng.uniform(6, 12) if responder else rng.uniform(-3, 2)
+            base = {r: rng.uniform(90, 120) for r in ("frontal", "mid_scalp", "occipital")}
+            for months in (0, 1, 3, 6, 12):
+                visit = add_months(treated_on, months)
+                due_6 = months == 6
+                if due_6:
+                    insert_record(
+                        services.db,
+                        "follow_ups",
+                        {
+                            "patient_id": pid,
+                            "treatment_id": tid,
+                            "kind": "month_6",
+                            "due_on": visit.isoformat(),
+                            "status": "did_not_attend"
+                            if dropped and visit < TODAY
+                            else ("attended" if visit < TODAY else "not_booked"),
+                        },
+                        actor,
+                    )
+                if visit >= TODAY or (dropped and months > 3):
+                    continue
+                aid = insert_record(
+                    services.db,
+                    "assessments",
+                    {
+                        "patient_id": pid,
+                        "visit_date": visit.isoformat(),
+                        "visit_site_id": site,
+                        "clinician_id": clinician_id,
+                        "treatment_id": tid,
+                    },
+                    actor,
+                )
+                share = {0: 0.0, 1: 0.1, 3: 0.55, 6: 1.0, 12: 0.85}[months]
+                for code, value in base.items():
+                    effect = 0.0 if code == "occipital" else gain * share
+                    insert_record(
+                        services.db,
+                        "assessment_regions",
+                        {"assessment_id": aid, **_region(code, value + effect, 60 + effect / 10)},
+                        actor,
+                    )
+
+
+def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
+    print("\n== The outcomes audit (Clinic > Outcomes), 5,000 treated patients ==")
+    services = clinic.services
+    clinician = services.clinic.add_user(
+        clinic.user, CLINICIAN, "Dr Bench Outcomes", Role.CLINICIAN, BENCH_PASSWORD, "GMC 7000016"
+    )
+    start = time.perf_counter()
+    add_treated_patients(clinic, clinician.id)
+    seconds = time.perf_counter() - start
+    note(f"{TREATED:,} treated patients with their visits added in {seconds:.1f} s")
+    outcomes = services.outcomes
+    outcomes.today = lambda: TODAY
+    summary = outcomes.summary(clinician)
+    overall = summary.overall
+    note(
+        f"{len(overall.treated):,} treated, {len(overall.evaluable):,} evaluable, "
+        f"{len(overall.responded):,} responded, {len(overall.lost):,} lost to follow-up"
+    )
+    measured = median_ms(lambda: outcomes.summary(clinician), repeat=REPEAT)
+    cpu_start = time.process_time()
+    outcomes.summary(clinician)
+    cpu_ms = (time.process_time() - cpu_start) * 1000
+    note(
+        f"one count used {cpu_ms:.0f} ms of processor time (on a busy machine the wall-clock "
+        "time is several times that)"
+    )
+    report(
+        Outcome(
+            "outcomes audit: read and count 5,000 treated",
+            f"< {BUDGET_MS:g} ms",
+            f"{measured:.0f} ms",
+            "-",
+            measured / BUDGET_MS,
+            measured < BUDGET_MS,
+        ),
+        results,
+    )
+    from PySide6.QtTest import QTest
+
+    from clinicdesk.ui.outcomes.screen import OutcomesDialog
+
+    def open_screen() -> tuple[float, float]:
+        """From the menu's call to the screen shown, and to its numbers shown."""
+        started = time.perf_counter()
+        dialog = OutcomesDialog(
+            outcomes,
+            services.response_settings,
+            clinician,
+            lambda _pid: None,
+            open_job=services.open_for_job,
+        )
+        dialog.show()
+        QTest.qWait(0)
+        shown = time.perf_counter()
+        while dialog.summary is None and time.perf_counter() - started < 60:
+            QTest.qWait(5)
+        counted = time.perf_counter()
+        dialog.close()
+        dialog.deleteLater()
+        QTest.qWait(1)
+        return (shown - started) * 1000, (counted - started) * 1000
+
+    openings = [open_screen() for _ in range(3)]
+    shown = statistics.median(o[0] for o in openings)
+    counted = statistics.median(o[1] for o in openings)
+    report(
+        Outcome(
+            "outcomes screen: Clinic > Outcomes to the screen up",
+            f"< {BUDGET_MS:g} ms",
+            f"{shown:.0f} ms",
+            "-",
+            shown / BUDGET_MS,
+            shown < BUDGET_MS,
+        ),
+        results,
+    )
+    report(
+        Outcome(
+            "outcomes screen: to its numbers shown",
+            f"< {BUDGET_MS:g} ms",
+            f"{counted:.0f} ms",
+            f"{measured:.0f} ms",
+            counted / BUDGET_MS,
+            counted < BUDGET_MS,
+        ),
+        results,
+    )
+    note("the baseline is the count alone (OutcomesService.summary, median of 5)")
