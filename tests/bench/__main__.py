@@ -3,7 +3,8 @@
     python -m tests.bench [--patients N] [--fresh] [NAME ...]
 
 NAME picks benchmarks to run (default all): search, list, startup, record, photos, documents,
-report, subject-access, backup, sync. The clinic of synthetic patients is built once and kept
+report, subject-access, backup, sync, frozen-startup (frozen start-up: needs PyInstaller,
+`make installer-bench`). The clinic of synthetic patients is built once and kept
 in the system's temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that
 shapes it changes, or with ``--fresh``); each run works on a copy in its own temporary folder,
 removed afterwards.
@@ -27,6 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from tests.bench import (
     bench_backup,
     bench_documents,
+    bench_frozen_startup,
     bench_list,
     bench_photos,
     bench_record,
@@ -53,6 +55,7 @@ BENCHMARKS: dict[str, Bench] = {
     "subject-access": bench_subject_access.run,
     "backup": bench_backup.run,
     "sync": bench_sync.run,
+    "frozen-startup": bench_frozen_startup.run,
 }
 
 
