@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench installer installer-test clean
+.PHONY: run test lint bench installer installer-test installer-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ installer: $(INSTALLER_STAMP)
 # Builds it, installs it into a temporary home away from the checkout and runs its smoke test.
 installer-test: installer
 	$(BIN)/python installer/check.py
+
+# The frozen app's start-up against a frozen bare PySide6 window (both built for the run).
+installer-bench: $(INSTALLER_STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.bench frozen-startup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist

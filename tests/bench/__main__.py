@@ -3,8 +3,8 @@
     python -m tests.bench [--patients N] [--fresh] [NAME ...]
 
 NAME picks benchmarks to run (default all): search, list, startup, record, photos, documents,
-report, subject-access, backup, sync,
-outcomes. The clinic of synthetic patients is built once and kept
+report, subject-access, backup, sync, outcomes, frozen-startup (frozen start-up: needs
+PyInstaller, `make installer-bench`). The clinic of synthetic patients is built once and kept
 in the system's temporary folder (``tests.bench.data.cached_clinic``; rebuilt when the code that
 shapes it changes, or with ``--fresh``); each run works on a copy in its own temporary folder,
 removed afterwards.
@@ -28,6 +28,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from tests.bench import (
     bench_backup,
     bench_documents,
+    bench_frozen_startup,
     bench_list,
     bench_outcomes,
     bench_photos,
@@ -56,6 +57,7 @@ BENCHMARKS: dict[str, Bench] = {
     "backup": bench_backup.run,
     "sync": bench_sync.run,
     "outcomes": bench_outcomes.run,
+    "frozen-startup": bench_frozen_startup.run,
 }
 
 

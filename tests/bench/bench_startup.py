@@ -147,9 +147,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _once(command: list[str], phases: list[dict[str, float]]) -> float:
+def _once(
+    command: list[str], phases: list[dict[str, float]], env: dict[str, str] | None = None
+) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=_env(), check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        command, cwd=REPO, env=env or _env(), check=True, capture_output=True, text=True
+    )
     elapsed = (time.perf_counter() - start) * 1000
     lines = done.stdout.strip().splitlines()
     with contextlib.suppress(IndexError, ValueError):
