@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from clinicdesk.documents.templates import (
     CONSENT_PACK,
+    Bullets,
     Fields,
     Scopes,
     Signatures,
@@ -18,6 +20,7 @@ from clinicdesk.documents.templates import (
     UnknownTemplate,
     WriteIn,
     parse_body,
+    parse_template,
 )
 from clinicdesk.errors import UserError
 from clinicdesk.paths import resources_dir
@@ -96,12 +99,17 @@ def test_a_new_wording_is_a_new_version_and_the_old_one_stays_loadable(tmp_path:
 
 def test_an_unreleased_version_file_is_reported_and_not_used(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
-    v1 = (root / "pre-treatment" / "v1.md").read_text()
-    (root / "pre-treatment" / "v2.md").write_text(v1.replace("version: 1", "version: 2"))
+    released = TemplateLibrary(root).current("pre-treatment")
+    following = released.version + 1
+    text = (root / "pre-treatment" / f"v{released.version}.md").read_text()
+    (root / "pre-treatment" / f"v{following}.md").write_text(
+        text.replace(f"version: {released.version}", f"version: {following}")
+    )
     library = TemplateLibrary(root)
-    assert library.current("pre-treatment").version == 1
+    assert library.current("pre-treatment").version == released.version
     problems = library.verify()
-    assert len(problems) == 1 and "pre-treatment/v2.md is not in manifest.json" in problems[0]
+    assert len(problems) == 1
+    assert f"pre-treatment/v{following}.md is not in manifest.json" in problems[0]
     assert '"sha256": "' in problems[0]  # the line to add to the manifest
 
 
@@ -211,3 +219,85 @@ def test_the_photo_consent_has_three_independent_scopes() -> None:
     ]
     assert "will never affect your treatment" in template.body
     assert not [b for b in template.blocks if isinstance(b, Fields)]
+
+
+# -- issue 15: the stronger consent wording, in new versions beside the old ones -------------------
+
+WITHDRAWAL = (
+    "withdraw {} consent at any time before or during the treatment, without giving a reason"
+)
+
+
+def _sentences(text: str) -> list[str]:
+    flat = " ".join(text.replace("**", "").split())
+    return [s for s in re.split(r"(?<=[.;:])\s+|\n", flat) if s]
+
+
+def test_the_new_procedure_consent_is_honest_about_what_is_not_known() -> None:
+    library = TemplateLibrary()
+    current = library.current("micrograft-consent")
+    assert current.version >= 2
+    body = " ".join(current.body.split())
+    for phrase in (
+        "relatively new treatment",
+        "long-term results are unknown",
+        "This was an uncontrolled series",
+        "Zari, 2021: 140 men and women",
+        "66%",
+        "Numbness or altered sensation",
+    ):
+        assert phrase in body, phrase
+    # Every risk says how often it happens, or that this is not known.
+    (risks,) = [
+        block
+        for block in current.blocks
+        if isinstance(block, Bullets) and "Pain or discomfort" in block.items[0][0].text
+    ]
+    words = ("common", "uncommon", "rare", "not known", "almost everyone", "1 in 3", "always")
+    for item in risks.items:
+        text = "".join(run.text for run in item).lower()
+        assert any(word in text for word in words), text
+    assert len(risks.items) == 11
+    # The old wording is still there, for the consents signed on it.
+    assert "at any time before or during the procedure" in library.get("micrograft-consent", 1).body
+
+
+@pytest.mark.parametrize("template_id", ["micrograft-consent", "pre-treatment"])
+def test_the_right_to_withdraw_is_worded_one_way_everywhere(template_id: str) -> None:
+    template = TemplateLibrary().current(template_id)
+    # Every sentence saying when the patient may withdraw, or change their mind.
+    when = re.compile(r"\b(may|can)\b.*\b(withdraw|change (your|my) mind|cancel)", re.IGNORECASE)
+    about_withdrawing = [s for s in _sentences(template.body) if when.search(s)]
+    assert about_withdrawing
+    for sentence in about_withdrawing:
+        assert WITHDRAWAL.format("your") in sentence or WITHDRAWAL.format("my") in sentence, (
+            sentence
+        )
+
+
+def test_the_new_privacy_notice_has_what_uk_gdpr_asks_for() -> None:
+    notice = TemplateLibrary().current("data-protection")
+    assert notice.version >= 2 and notice.effective_on is not None
+    assert {
+        "data_protection_contact",
+        "ico_registration_number",
+        "processors",
+        "notice_effective_date",
+    } <= notice.placeholders
+    body = " ".join(notice.body.split())
+    for phrase in (
+        "Article 9",
+        "9(2)(h)",
+        "9(2)(i)",
+        "MHRA",
+        "If you do not give us information",
+        "Appointment reminders and marketing messages",
+        "This notice takes effect on",
+    ):
+        assert phrase in body, phrase
+
+
+def test_a_bad_effective_date_is_refused_when_loaded() -> None:
+    data = b"id: x\nversion: 1\ntitle: X\neffective: 7 December\n---\nText\n"
+    with pytest.raises(TemplateError, match="effective date must be YYYY-MM-DD"):
+        parse_template(data, "0" * 64)
