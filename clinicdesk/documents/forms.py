@@ -557,6 +557,7 @@ def _keep_together(flowables: Sequence[Flowable]) -> KeepTogether:
     return KeepTogether(content)
 
 
+WRAP_MOST = 400
 _WORDS = re.compile(r"(\s+)")
 _AFTER_HYPHEN = re.compile(r"[^-\u2010\u2011]*[-\u2010\u2011]+|[^-\u2010\u2011]+")
 
@@ -565,7 +566,10 @@ def wrap_at_boundaries(text: str, font: str, size: float, width: float) -> str:
     """``text`` with line breaks where it must wrap to fit ``width``: between words, or just
     after a hyphen of a double-barrelled name, never inside a word. (reportlab breaks only at
     spaces, and cuts a word too long for the line wherever the line ends.) Only a single word
-    wider than the whole line is still cut, by reportlab: there is no other way to print it."""
+    wider than the whole line is still cut, by reportlab: there is no other way to print it.
+    Text longer than ``WRAP_MOST`` characters (a note, not a name) is left to reportlab."""
+    if len(text) > WRAP_MOST:
+        return text
     out: list[str] = []
     for line in text.split("\n"):
         current, used = "", 0.0  # the line so far, and its width (measured piece by piece)

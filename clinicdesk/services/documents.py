@@ -12,11 +12,11 @@ reception prints the pack), so everyone gets the patient's identifiers, the clin
 (with its data-protection officer, ICO registration number and processors for the privacy
 notice), the treating clinician's name and registration number, the dates of the consent
 discussion and decision, the earliest treatment date the cooling-off period allows, and the
-treatment that follows the discussion: its date and treated areas. What was said in the
-discussion (the material risks ticked for this patient, alternatives, the patient's questions
-and priorities) is clinical record: it is filled in only for someone who may see clinical
-records; reception's copy has ruled lines for the clinician to write on. Whatever the record
-does not know stays a ruled line. Every form carries the date it was printed.
+treatment that follows the discussion: its date, treated areas and next booked follow-up. What
+was said in the discussion (the material risks ticked for this patient, alternatives, the
+patient's questions and priorities) is clinical record: it is filled in only for someone who
+may see clinical records; reception's copy has ruled lines for the clinician to write on.
+Whatever the record does not know stays a ruled line. Every form says when it was printed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -38,6 +38,7 @@ from clinicdesk.domain.consent import (
     DocumentAction,
     DocumentKind,
 )
+from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.errors import UserError, ValidationError
@@ -373,6 +374,7 @@ class DocumentService:
         if treatment is not None:
             fields["treatment_date"] = f"{treatment.details.treated_on:%d/%m/%Y}"
             fields["treatment_areas"] = ", ".join(z.label for z in treatment.details.treated_zones)
+            fields["next_appointment"] = self._next_appointment(treatment)
         if consultation is None:
             return {k: v for k, v in fields.items() if v}
         details = consultation.details
@@ -397,6 +399,22 @@ class DocumentService:
             fields["patient_questions"] = details.patient_questions
             fields["patient_priorities"] = details.patient_priorities
         return {k: v for k, v in fields.items() if v}
+
+    def _next_appointment(self, treatment: Treatment) -> str:
+        """The treatment's next follow-up booked for today or later ("" when none is)."""
+        today = self.today()
+        booked = [
+            f
+            for f in self.clinical.follow_ups_of_treatment(treatment.id)
+            if f.status is FollowUpStatus.BOOKED
+            and f.booked_at is not None
+            and f.booked_at.date() >= today
+        ]
+        if not booked:
+            return ""
+        first = min(booked, key=lambda f: f.booked_at or datetime.max)
+        assert first.booked_at is not None
+        return f"{first.booked_at:%d/%m/%Y at %H:%M} — {first.kind.label}"
 
     def _for_template(self, template: Template, fields: Mapping[str, str]) -> dict[str, str]:
         """``fields`` with what depends on the template: a notice's effective date is the day

@@ -95,22 +95,29 @@ def test_the_same_input_gives_the_same_bytes() -> None:
 
 def test_another_version_prints_its_own_hash(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
-    path = root / "aftercare" / "v2.md"
-    text = (root / "aftercare" / "v1.md").read_text(encoding="utf-8")
-    path.write_text(text.replace("version: 1", "version: 2").replace("2 weeks", "3 weeks"))
+    old = TemplateLibrary(root).current("aftercare")
+    following = old.version + 1
+    path = root / "aftercare" / f"v{following}.md"
+    text = (root / "aftercare" / f"v{old.version}.md").read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(f"version: {old.version}", f"version: {following}").replace(
+            "2 weeks", "3 weeks"
+        )
+    )
     import hashlib
     import json
 
     manifest = json.loads((root / "manifest.json").read_text())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest["templates"].append({"id": "aftercare", "version": 2, "sha256": digest})
+    manifest["templates"].append({"id": "aftercare", "version": following, "sha256": digest})
     (root / "manifest.json").write_text(json.dumps(manifest))
     library = TemplateLibrary(root)
-    old, new = library.get("aftercare", 1), library.get("aftercare", 2)
+    new = library.get("aftercare", following)
     old_pages = pages_text(render_form(old, CLINIC, PATIENT, {}))
     new_pages = pages_text(render_form(new, CLINIC, PATIENT, {}))
-    assert all(f"aftercare v1 · sha256 {old.text_hash[:12]}" in text for text in old_pages)
-    assert all(f"aftercare v2 · sha256 {digest[:12]}" in text for text in new_pages)
+    stamp = f"aftercare v{old.version} · sha256 {old.text_hash[:12]}"
+    assert all(stamp in text for text in old_pages)
+    assert all(f"aftercare v{following} · sha256 {digest[:12]}" in text for text in new_pages)
     assert old.text_hash[:12] != digest[:12]
 
 

@@ -43,12 +43,15 @@ def _release(root: Path, template_id: str, version: int) -> None:
     (root / "manifest.json").write_text(json.dumps(manifest))
 
 
-def _new_version(root: Path, template_id: str, replace: str, by: str) -> None:
-    text = (root / template_id / "v1.md").read_text(encoding="utf-8")
+def _new_version(root: Path, template_id: str, replace: str, by: str) -> int:
+    """Release a new wording after the current one; its version number."""
+    current = TemplateLibrary(root).current(template_id).version
+    text = (root / template_id / f"v{current}.md").read_text(encoding="utf-8")
     assert replace in text
-    text = text.replace("version: 1\n", "version: 2\n", 1).replace(replace, by)
-    (root / template_id / "v2.md").write_bytes(text.encode())
-    _release(root, template_id, 2)
+    text = text.replace(f"version: {current}\n", f"version: {current + 1}\n", 1)
+    (root / template_id / f"v{current + 1}.md").write_bytes(text.replace(replace, by).encode())
+    _release(root, template_id, current + 1)
+    return current + 1
 
 
 def test_the_bundled_templates_are_all_released_and_unchanged() -> None:
@@ -73,7 +76,8 @@ def test_an_edited_released_version_is_refused(tmp_path: Path) -> None:
         library.current("photo-consent")
     assert "changed since it was released" in caught.value.message
     assert [problem for problem in library.verify() if "photo-consent/v1.md" in problem]
-    assert library.current("aftercare").version == 1  # the others still load
+    assert library.get("aftercare", 1).id == "aftercare"  # the others still load
+    assert library.current("aftercare").id == "aftercare"
 
 
 def test_a_line_ending_change_alone_is_an_edit(tmp_path: Path) -> None:
@@ -87,14 +91,14 @@ def test_a_line_ending_change_alone_is_an_edit(tmp_path: Path) -> None:
 def test_a_new_wording_is_a_new_version_and_the_old_one_stays_loadable(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
     old = TemplateLibrary(root).current("aftercare")
-    _new_version(root, "aftercare", "for 2 weeks", "for 3 weeks")
+    new_version = _new_version(root, "aftercare", "for 2 weeks", "for 3 weeks")
     library = TemplateLibrary(root)
     current = library.current("aftercare")
-    assert current.version == 2
+    assert current.version == new_version == old.version + 1
     assert "for 3 weeks" in current.body
     assert current.text_hash != old.text_hash
-    assert library.get("aftercare", 1) == old
-    assert [t.version for t in library.versions("aftercare")] == [1, 2]
+    assert library.get("aftercare", old.version) == old
+    assert [t.version for t in library.versions("aftercare")] == list(range(1, new_version + 1))
 
 
 def test_an_unreleased_version_file_is_reported_and_not_used(tmp_path: Path) -> None:
@@ -130,11 +134,11 @@ def test_a_file_whose_header_names_another_template_is_refused(tmp_path: Path) -
     path.write_text(path.read_text().replace("id: aftercare", "id: pre-treatment"))
     manifest = json.loads((root / "manifest.json").read_text())
     for entry in manifest["templates"]:
-        if entry["id"] == "aftercare":
+        if (entry["id"], entry["version"]) == ("aftercare", 1):
             entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (root / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(TemplateError, match="says it is 'pre-treatment'"):
-        TemplateLibrary(root).current("aftercare")
+        TemplateLibrary(root).get("aftercare", 1)
 
 
 def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:

@@ -262,3 +262,27 @@ def test_bad_data_protection_details_are_refused_naming_the_field(
     assert list(refused.value.errors) == [field]
     assert message in refused.value.errors[field]
     assert details.details().data_protection_contact == ""  # nothing saved
+
+
+def test_the_aftercare_sheet_gives_the_next_booked_follow_up(
+    clinic: Clinic, documents: DocumentService
+) -> None:
+    patient_id = treated_patient(clinic)
+    follow_ups = clinic.services.clinical
+    by_kind = {f.kind.value: f for f in follow_ups.follow_ups(clinic.reception, patient_id)}
+    today = documents.today()
+    text = text_of(documents.form(clinic.reception, patient_id, "aftercare").pdf)
+    assert "Area(s) treated Frontal, Vertex" in text
+    assert re.search(r"Your next appointment Clinic telephone", text)  # none booked: to write in
+    gone, soon, later = (
+        today - timedelta(days=2),
+        today + timedelta(days=3),
+        today + timedelta(days=40),
+    )
+    follow_ups.book_follow_up(
+        clinic.reception, by_kind["donor_check"].id, 1, f"{gone:%d/%m/%Y} 09:00"
+    )
+    follow_ups.book_follow_up(clinic.reception, by_kind["month_3"].id, 1, f"{later:%d/%m/%Y} 11:00")
+    follow_ups.book_follow_up(clinic.reception, by_kind["month_1"].id, 1, f"{soon:%d/%m/%Y} 10:30")
+    text = text_of(documents.form(clinic.reception, patient_id, "aftercare").pdf)
+    assert f"Your next appointment {soon:%d/%m/%Y} at 10:30 — 1 month" in text

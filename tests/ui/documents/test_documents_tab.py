@@ -178,9 +178,10 @@ def test_each_form_or_sheet_opens_in_the_preview_and_is_logged(
     tab.form_actions["aftercare"].trigger()
     preview = wait_for_preview(qtbot, tab)
     assert preview.windowTitle() == "Aftercare after micrografting – Zoë Łukasz"
-    assert "aftercare v1" in " ".join(pages_text(preview.pdf))
+    wording = f"aftercare v{TemplateLibrary().current('aftercare').version}"
+    assert wording in " ".join(pages_text(preview.pdf))
     assert [(r["Action"], r["Document"], r["Wording"]) for r in table_rows(tab, "log")] == [
-        ("Generated", "Aftercare after micrografting", "aftercare v1")
+        ("Generated", "Aftercare after micrografting", wording)
     ]
     assert table_rows(tab) == []  # an information sheet prepares no consent
 
