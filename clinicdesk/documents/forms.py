@@ -5,11 +5,17 @@ pack reception hands over) as one PDF in which each document keeps its own title
 numbering. Placeholders are filled from ``fields`` (plus the patient's and the clinic's details,
 which always come from ``patient`` and ``clinic``); a placeholder with no value prints as a line
 to write on, never as ``{{name}}``. Values are printed literally (see ``text.para``).
+
+Given ``printed_on``, each form opens with the date it was printed; a form with signatures ends
+with a line to record when a copy was given to the patient, and by whom. Names in the boxes
+wrap between words or after a hyphen, never inside a word (``wrap_at_boundaries``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -58,6 +64,9 @@ _BLANK_LENGTH = {
     "date_of_birth": 14,
     "cost": 14,
     "cooling_off_days": 4,
+    "earliest_treatment_date": 14,
+    "notice_effective_date": 14,
+    "ico_registration_number": 14,
 }
 _DEFAULT_BLANK_LENGTH = 30
 SIGNATURE_HEIGHT = 13 * mm
@@ -74,19 +83,27 @@ def render_form(
     clinic: ClinicDetails,
     patient: PatientIdentity,
     fields: Mapping[str, str],
+    *,
+    printed_on: date | None = None,
 ) -> bytes:
     """One template, filled in for one patient, as PDF bytes."""
-    return render_pack([(template, fields)], clinic, patient)
+    return render_pack([(template, fields)], clinic, patient, printed_on=printed_on)
 
 
 def render_pack(
     items: Sequence[tuple[Template, Mapping[str, str]]],
     clinic: ClinicDetails,
     patient: PatientIdentity,
+    *,
+    printed_on: date | None = None,
 ) -> bytes:
     """Several templates for one patient as one PDF; each starts on a new page."""
     sections = [
-        (template.title, stamp_for(template), form_story(template, clinic, patient, fields))
+        (
+            template.title,
+            stamp_for(template),
+            form_story(template, clinic, patient, fields, printed_on=printed_on),
+        )
         for template, fields in items
     ]
     return build_pdf_sections(clinic, patient, sections)
@@ -97,10 +114,15 @@ def form_story(
     clinic: ClinicDetails,
     patient: PatientIdentity,
     fields: Mapping[str, str],
+    *,
+    printed_on: date | None = None,
 ) -> list[Flowable]:
     """The flowables of one filled-in template (without its title, which the frame prints)."""
     renderer = _Renderer(_values(clinic, patient, fields))
     story: list[Flowable] = []
+    signed = any(isinstance(block, Signatures) for block in template.blocks)
+    if printed_on is not None or signed:
+        story.append(office_line(printed_on, copy_given=signed))
     # Headings, and a short paragraph introducing a box or list ("Alternatives discussed with
     # you:"), are kept on the page of what follows. reportlab's own keepWithNext does not join
     # a paragraph to a KeepTogether, so the grouping is done here.
@@ -123,6 +145,33 @@ def form_story(
         pending = []
     story += pending
     return story
+
+
+def office_line(printed_on: date | None, *, copy_given: bool) -> Flowable:
+    """The line under the title: the date the form was printed and, on a form that is signed,
+    where the clinic records giving the patient a copy (date and who, written in)."""
+    printed = f"Printed on {format_date(printed_on)}" if printed_on is not None else ""
+    row: list[Any] = [para(printed, "small")]
+    widths = [36 * mm]
+    if copy_given:
+        row += [para("Copy given to the patient on", "small"), "", para("by", "small"), ""]
+        widths += [40 * mm, 32 * mm, 7 * mm]
+    widths.append(CONTENT_WIDTH - sum(widths))
+    row += [""] * (len(widths) - len(row))
+    table = Table([row], colWidths=widths, rowHeights=[6 * mm])
+    style: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]
+    if copy_given:
+        style += [
+            ("LINEBELOW", (2, 0), (2, 0), 0.5, RULE),
+            ("LINEBELOW", (4, 0), (4, 0), 0.5, RULE),
+        ]
+    table.setStyle(TableStyle(style))
+    return KeepTogether([table, Spacer(1, 2 * mm)])
 
 
 def _values(
@@ -263,6 +312,10 @@ class _Renderer:
         heights: list[float | None] = []
         for label, value in block.rows:
             runs = [] if self.is_blank(value) else self.runs(value)
+            if len(runs) == 1 and runs[0][1]:
+                # One value on its own (a name, a list of areas): wrapped between words.
+                room = value_width - 2 * CELL_PADDING - 1
+                runs = [(wrap_at_boundaries(runs[0][0], FONT_BOLD, 9, room), True)]
             text = "".join(text for text, _ in runs)
             one_line = _fits(text, FONT_BOLD, 9, value_width) and _fits(
                 label, FONT_BOLD, 8.5, label_width
@@ -409,7 +462,9 @@ class _Renderer:
             data.append([para(statement, "small"), ""])
             heights.append(None)
         for label, filled in rows:
-            data.append([para(label, "table"), para(filled, "table_bold") if filled else ""])
+            room = value_width - 2 * CELL_PADDING - 1
+            shown = wrap_at_boundaries(filled, FONT_BOLD, 8.5, room) if filled else ""
+            data.append([para(label, "table"), para(shown, "table_bold") if shown else ""])
             fits = filled is None or _fits(filled, FONT_BOLD, 8.5, value_width)
             heights.append(WRITE_ROW_HEIGHT if fits else None)
         data.append([para("Signature", "table"), ""])
@@ -500,6 +555,37 @@ def _keep_together(flowables: Sequence[Flowable]) -> KeepTogether:
         else:
             content.append(flowable)
     return KeepTogether(content)
+
+
+WRAP_MOST = 400
+_WORDS = re.compile(r"(\s+)")
+_AFTER_HYPHEN = re.compile(r"[^-\u2010\u2011]*[-\u2010\u2011]+|[^-\u2010\u2011]+")
+
+
+def wrap_at_boundaries(text: str, font: str, size: float, width: float) -> str:
+    """``text`` with line breaks where it must wrap to fit ``width``: between words, or just
+    after a hyphen of a double-barrelled name, never inside a word. (reportlab breaks only at
+    spaces, and cuts a word too long for the line wherever the line ends.) Only a single word
+    wider than the whole line is still cut, by reportlab: there is no other way to print it.
+    Text longer than ``WRAP_MOST`` characters (a note, not a name) is left to reportlab."""
+    if len(text) > WRAP_MOST:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        current, used = "", 0.0  # the line so far, and its width (measured piece by piece)
+        for word in _WORDS.split(line):
+            if not word or word.isspace():
+                continue
+            for n, piece in enumerate(_AFTER_HYPHEN.findall(word)):
+                joint = " " if current and n == 0 else ""
+                extra = text_width(joint + piece, font, size)
+                if not current or used + extra <= width:
+                    current, used = current + joint + piece, used + extra
+                else:
+                    out.append(current)
+                    current, used = piece, text_width(piece, font, size)
+        out.append(current)
+    return "\n".join(out)
 
 
 def _fits(text: str, font: str, size: float, cell_width: float) -> bool:

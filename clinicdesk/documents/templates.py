@@ -8,7 +8,8 @@ every released version with its sha256; a file whose bytes no longer match is re
 accidental edit of signed wording fails loudly (in the tests first) instead of silently changing
 what patients are recorded as having signed. A version file not in the manifest is not used.
 
-A file is a few ``key: value`` header lines (``id``, ``version``, ``title``), a ``---`` line, and
+A file is a few ``key: value`` header lines (``id``, ``version``, ``title``, and optionally
+``effective``: the ISO date the wording takes effect, which a notice prints), a ``---`` line, and
 a body in a small markup of our own, parsed here into blocks (see ``resources/templates/
 README.md``). Parsing at load time means a malformed template is refused when it is loaded (and
 by the tests), not half-printed. This module knows nothing about PDFs; ``forms`` renders blocks.
@@ -21,6 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from clinicdesk.errors import NotFound, UserError
@@ -162,6 +164,7 @@ class Template:
     body: str
     text_hash: str
     blocks: tuple[Block, ...] = field(default=(), repr=False, compare=False)
+    effective_on: date | None = None  # when this wording takes effect (``effective:``)
 
     @property
     def short_hash(self) -> str:
@@ -319,6 +322,15 @@ def parse_template(data: bytes, text_hash: str, *, where: str = "template") -> T
         raise TemplateError(f"{where}: the header lacks {', '.join(sorted(missing))}.")
     if not _TEMPLATE_ID.fullmatch(header["id"]) or not header["version"].isdigit():
         raise TemplateError(f"{where}: bad id or version in the header.")
+    effective_on: date | None = None
+    if "effective" in header:
+        try:
+            effective_on = date.fromisoformat(header["effective"])
+        except ValueError:
+            raise TemplateError(
+                f"{where}: the header's effective date must be YYYY-MM-DD, "
+                f"not '{header['effective']}'."
+            ) from None
     blocks = parse_body(body, where=where)
     return Template(
         id=header["id"],
@@ -327,6 +339,7 @@ def parse_template(data: bytes, text_hash: str, *, where: str = "template") -> T
         body=body,
         text_hash=text_hash,
         blocks=blocks,
+        effective_on=effective_on,
     )
 
 

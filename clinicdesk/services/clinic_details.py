@@ -1,5 +1,7 @@
 """What the clinic prints about itself on every document: name, address, phones, logo, and the
-facts the consent forms fill in (the device used, the usual cost, the data-protection contact).
+facts the consent forms fill in (the device used, the usual cost), and what the privacy notice
+names: the data protection officer (or contact), the ICO registration number and the processors
+the clinic uses (one per line, kept by the administrator).
 
 Kept in the ``settings`` table (the clinic name under the key it has had since the first run;
 the logo as base64 PNG). Administrators change them (``MANAGE_CLINIC``, audited); everyone who
@@ -10,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date, datetime
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.domain.text import TextError, clean_text
@@ -36,7 +40,13 @@ class ClinicDocumentDetails:
     data_protection_contact: str = ""
     device: str = DEFAULT_DEVICE
     cost: str = ""
+    ico_registration_number: str = ""
+    processors: str = ""  # one per line
     logo_png: bytes | None = None
+
+    @property
+    def processor_list(self) -> tuple[str, ...]:
+        return tuple(line.strip() for line in self.processors.splitlines() if line.strip())
 
 
 # Field -> (settings key, most characters, several lines allowed).
@@ -48,15 +58,25 @@ _TEXT_FIELDS: dict[str, tuple[str, int, bool]] = {
     "data_protection_contact": ("clinic_data_protection_contact", 200, True),
     "device": ("clinic_device", 200, False),
     "cost": ("clinic_cost", 300, True),
+    "ico_registration_number": ("clinic_ico_registration_number", 20, False),
+    "processors": ("clinic_processors", 2000, True),
 }
+# What the privacy notice prints about data protection: its effective date follows their changes.
+DATA_PROTECTION_FIELDS = ("data_protection_contact", "ico_registration_number", "processors")
+# The ICO's registration numbers: Z and seven digits, or Z, a letter and six digits (ZA123456).
+ICO_NUMBER = re.compile(r"Z[0-9]{7}|Z[A-Z][0-9]{6}")
+PROCESSORS_MAX = 20
+PROCESSOR_MAX_LENGTH = 150
 LABELS = {
     "name": "Clinic name",
     "address": "Address",
     "phone": "Phone",
     "out_of_hours_phone": "Out-of-hours phone",
-    "data_protection_contact": "Data-protection contact",
+    "data_protection_contact": "Data protection officer or contact",
     "device": "Device used",
     "cost": "Usual cost",
+    "ico_registration_number": "ICO registration number",
+    "processors": "Processors",
     "logo_png": "Logo",
 }
 _DEFAULTS = {f.name: f.default for f in fields(ClinicDocumentDetails)}
@@ -78,6 +98,21 @@ class ClinicDetailsService:
             elif isinstance(_DEFAULTS[field], str):
                 values[field] = str(_DEFAULTS[field])
         return ClinicDocumentDetails(**values, logo_png=self._logo())
+
+    def data_protection_changed_on(self) -> date | None:
+        """The day (local time) the data-protection details were last changed, if ever."""
+        stamps = [
+            self.repo.setting_changed_at(_TEXT_FIELDS[field][0]) for field in DATA_PROTECTION_FIELDS
+        ]
+        days: list[date] = []
+        for stamp in stamps:
+            if not stamp:
+                continue
+            try:
+                days.append(datetime.fromisoformat(stamp).astimezone().date())
+            except ValueError:
+                continue  # a damaged timestamp dates nothing
+        return max(days, default=None)
 
     def _logo(self) -> bytes | None:
         stored = self.repo.setting(LOGO_KEY)
@@ -111,6 +146,10 @@ class ClinicDetailsService:
                 clean[field] = clean_text(value, max_length=most, multiline=lines)
             except TextError as exc:
                 errors[field] = str(exc)
+                continue
+            clean[field], problem = _check(field, clean[field])
+            if problem:
+                errors[field] = problem
         if "name" in clean and not clean["name"]:
             errors["name"] = "is required"
         if logo is not None:
@@ -134,3 +173,31 @@ class ClinicDetailsService:
                 self.db, acting.actor, "update", "setting", "clinic_details", {"fields": changed}
             )
         return self.details()
+
+
+def _check(field: str, value: str) -> tuple[str, str | None]:
+    """A field's own rule: ``value`` as it is kept, and what is wrong with it (``None``: all
+    is well)."""
+    if field == "ico_registration_number":
+        number = re.sub(r"\s+", "", value).upper()
+        if number and not ICO_NUMBER.fullmatch(number):
+            return value, (
+                "must be the number on the ICO's register of fee payers: Z and seven digits, "
+                "or Z, a letter and six digits (for example ZA123456)"
+            )
+        return number, None
+    if field == "processors":
+        names = [line.strip() for line in value.splitlines() if line.strip()]
+        if len(names) > PROCESSORS_MAX:
+            return value, f"may list at most {PROCESSORS_MAX} processors, one per line"
+        folded = [name.casefold() for name in names]
+        for line, name in enumerate(names, start=1):
+            if len(name) > PROCESSOR_MAX_LENGTH:
+                return value, (
+                    f"line {line} is too long ({len(name)} characters; the most is "
+                    f"{PROCESSOR_MAX_LENGTH}): put one processor on each line"
+                )
+            if folded[line - 1] in folded[: line - 1]:
+                return value, f"line {line} repeats '{name}'"
+        return "\n".join(names), None
+    return value, None

@@ -8,11 +8,15 @@ is printed or saved (``record_output``). Printing a consent form also records th
 is still waiting to be signed.
 
 What the forms are prefilled with depends on who prints them. Everyone may print (DESIGN.md:
-reception prints the pack), so everyone gets the patient's identifiers, the clinic's details,
-the treating clinician's name and registration number and the dates of the consent discussion
-and decision. What was said in the discussion (material risks, alternatives, the patient's
-questions) is clinical record: it is filled in only for someone who may see clinical records;
-reception's copy has ruled lines for the clinician to write on.
+reception prints the pack), so everyone gets the patient's identifiers, the clinic's details
+(with its data-protection officer, ICO registration number and processors for the privacy
+notice), the treating clinician's name and registration number, the dates of the consent
+discussion and decision, the earliest treatment date the cooling-off period allows, and the
+treatment that follows the discussion: its date, treated areas and next booked follow-up. What
+was said in the discussion (the material risks ticked for this patient, alternatives, the
+patient's questions and priorities) is clinical record: it is filled in only for someone who
+may see clinical records; reception's copy has ruled lines for the clinician to write on.
+Whatever the record does not know stays a ruled line. Every form says when it was printed.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
-from clinicdesk.domain.clinical import Consultation
+from clinicdesk.domain.clinical import Consultation, Treatment
 from clinicdesk.domain.consent import (
     Consent,
     ConsentKind,
@@ -34,6 +38,7 @@ from clinicdesk.domain.consent import (
     DocumentAction,
     DocumentKind,
 )
+from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.errors import UserError, ValidationError
@@ -139,7 +144,13 @@ class DocumentService:
         clinic, fields, discussion_id = self._prefill(user, patient)
         from clinicdesk.documents.forms import render_form
 
-        pdf = render_form(template, clinic, _identity(patient), fields)
+        pdf = render_form(
+            template,
+            clinic,
+            _identity(patient),
+            self._for_template(template, fields),
+            printed_on=self.today(),
+        )
         kind = (
             DocumentKind.CONSENT_FORM
             if template.id in CONSENT_KINDS
@@ -166,7 +177,10 @@ class DocumentService:
         from clinicdesk.documents.forms import render_pack
 
         pdf = render_pack(
-            [(template, fields) for template in templates], clinic, _identity(patient)
+            [(template, self._for_template(template, fields)) for template in templates],
+            clinic,
+            _identity(patient),
+            printed_on=self.today(),
         )
         document = Document(
             patient.id,
@@ -177,6 +191,47 @@ class DocumentService:
             templates,
         )
         self._generated(user, document, discussion_id)
+        return document
+
+    def consent_copy(self, user: CurrentUser, consent_id: str) -> Document:
+        """A consent form again, on the very wording the consent points at (its own template
+        version, whatever the current one is), prefilled as a form printed now; recorded as
+        generated, but prepares no new consent: it is a copy of one already on record."""
+        consent = self.consents.consent(user, consent_id)
+        require(
+            self.db,
+            user,
+            Permission.PRINT_DOCUMENTS,
+            entity="document",
+            entity_id=consent.patient_id,
+        )
+        template = self.library.get(consent.template.template_id, consent.template.version)
+        if template.text_hash != consent.template.text_hash:
+            raise UserError(
+                f"The wording this consent was signed on ({template.id} version "
+                f"{template.version}) is not the one installed: its text differs. Reinstall "
+                "ClinicDesk to print it."
+            )
+        patient = self._patient(consent.patient_id)
+        clinic, fields, _discussion_id = self._prefill(user, patient)
+        from clinicdesk.documents.forms import render_form
+
+        pdf = render_form(
+            template,
+            clinic,
+            _identity(patient),
+            self._for_template(template, fields),
+            printed_on=self.today(),
+        )
+        document = Document(
+            patient.id,
+            DocumentKind.CONSENT_FORM,
+            template.title,
+            _file_name(f"{template.title} v{template.version}", patient),
+            pdf,
+            (template,),
+        )
+        self._record(user, document, DocumentAction.GENERATED)
         return document
 
     def progress_report(
@@ -282,23 +337,44 @@ class DocumentService:
 
         clinic = self.clinic_details.details()
         consultation = self._latest_discussion(patient.id)
+        treatment = self._treatment_after(patient.id, consultation)
         printed = ClinicDetails(clinic.name, clinic.address, clinic.phone, clinic.logo_png)
-        fields = self._fields(user, clinic, consultation)
+        fields = self._fields(user, clinic, consultation, treatment)
         return printed, fields, consultation.id if consultation is not None else None
+
+    def _treatment_after(
+        self, patient_id: str, consultation: Consultation | None
+    ) -> Treatment | None:
+        """The treatment the forms are about: the latest recorded on or after the latest consent
+        discussion (any, when no discussion is recorded). An earlier treatment belongs to an
+        earlier decision: a new course's forms leave its date and areas to be written in."""
+        since = date.min
+        if consultation is not None and consultation.details.discussed_on is not None:
+            since = consultation.details.discussed_on
+        later = [t for t in self.clinical.treatments(patient_id) if t.details.treated_on >= since]
+        return max(later, key=lambda t: t.details.treated_on, default=None)
 
     def _fields(
         self,
         user: CurrentUser,
         clinic: ClinicDocumentDetails,
         consultation: Consultation | None,
+        treatment: Treatment | None,
     ) -> dict[str, str]:
+        days = self.cooling_off_days()
         fields = {
             "device": clinic.device,
             "cost": clinic.cost,
             "data_protection_contact": clinic.data_protection_contact,
+            "ico_registration_number": clinic.ico_registration_number,
+            "processors": "\n".join(clinic.processor_list),
             "out_of_hours_phone": clinic.out_of_hours_phone,
-            "cooling_off_days": str(self.cooling_off_days()),
+            "cooling_off_days": str(days),
         }
+        if treatment is not None:
+            fields["treatment_date"] = f"{treatment.details.treated_on:%d/%m/%Y}"
+            fields["treatment_areas"] = ", ".join(z.label for z in treatment.details.treated_zones)
+            fields["next_appointment"] = self._next_appointment(treatment)
         if consultation is None:
             return {k: v for k, v in fields.items() if v}
         details = consultation.details
@@ -308,15 +384,48 @@ class DocumentService:
             fields["clinician_registration"] = clinician.registration_number
         if details.discussed_on is not None:
             fields["consultation_date"] = f"{details.discussed_on:%d/%m/%Y}"
+            # The first day consent_blockers lets a treatment be recorded without an override.
+            fields["earliest_treatment_date"] = (
+                f"{details.discussed_on + timedelta(days=days):%d/%m/%Y}"
+            )
         if details.decided_on is not None:
             fields["decision_date"] = f"{details.decided_on:%d/%m/%Y}"
         if allows(user.role, Permission.VIEW_CLINICAL_RECORDS):
-            fields["risks_discussed"] = "; ".join(r.label for r in details.risks_discussed)
+            # The risks ticked for this patient, one per line: not the form's generic list.
+            fields["risks_discussed"] = "\n".join(r.label for r in details.risks_discussed)
             fields["alternatives_discussed"] = "; ".join(
                 a.label for a in details.alternatives_discussed
             )
             fields["patient_questions"] = details.patient_questions
+            fields["patient_priorities"] = details.patient_priorities
         return {k: v for k, v in fields.items() if v}
+
+    def _next_appointment(self, treatment: Treatment) -> str:
+        """The treatment's next follow-up booked for today or later ("" when none is)."""
+        today = self.today()
+        booked = [
+            f
+            for f in self.clinical.follow_ups_of_treatment(treatment.id)
+            if f.status is FollowUpStatus.BOOKED
+            and f.booked_at is not None
+            and f.booked_at.date() >= today
+        ]
+        if not booked:
+            return ""
+        first = min(booked, key=lambda f: f.booked_at or datetime.max)
+        assert first.booked_at is not None
+        return f"{first.booked_at:%d/%m/%Y at %H:%M} — {first.kind.label}"
+
+    def _for_template(self, template: Template, fields: Mapping[str, str]) -> dict[str, str]:
+        """``fields`` with what depends on the template: a notice's effective date is the day
+        its wording took effect, or the day the clinic last changed its data-protection
+        details (the contact, ICO number or processors it prints), whichever is later."""
+        out = dict(fields)
+        if template.effective_on is not None:
+            changed = self.clinic_details.data_protection_changed_on()
+            effective = max(d for d in (template.effective_on, changed) if d is not None)
+            out["notice_effective_date"] = f"{effective:%d/%m/%Y}"
+        return out
 
     def _patient(self, patient_id: str) -> Patient:
         return existing_patient(self.patients, patient_id)

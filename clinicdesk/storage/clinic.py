@@ -176,6 +176,13 @@ class ClinicRepository:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def setting_changed_at(self, key: str) -> str | None:
+        """When the setting was last set (ISO UTC), or ``None`` if it never was."""
+        row = self.db.execute(
+            "SELECT updated_at FROM settings WHERE key = ? AND deleted_at IS NULL", [key]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def set_setting(self, key: str, value: str, actor: Actor) -> None:
         row: Any = self.db.execute(
             "SELECT id, version FROM settings WHERE key = ?", [key]

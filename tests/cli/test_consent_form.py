@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from clinicdesk.app import main
+from clinicdesk.documents.templates import TemplateLibrary
 from clinicdesk.domain.consent import ConsentKind, ConsentStatus
 from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 
@@ -57,8 +58,9 @@ def test_the_pack_holds_every_document_of_the_pack(
     out_file = tmp_path / "pack.pdf"
     assert run(clinic, capsys, patient_id, "--template", "pack", "-o", str(out_file))[0] == 0
     text = "\n".join(pages(out_file))
+    library = TemplateLibrary()
     for template_id in ("micrograft-consent", "photo-consent", "data-protection", "pre-treatment"):
-        assert f"{template_id} v1" in text
+        assert f"{template_id} v{library.current(template_id).version}" in text
 
 
 def test_an_unknown_template_is_a_usage_error_naming_the_known_ones(

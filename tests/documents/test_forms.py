@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether
 
-from clinicdesk.documents.forms import render_form, render_pack
+from clinicdesk.documents.forms import (
+    RuledLines,
+    form_story,
+    render_form,
+    render_pack,
+    wrap_at_boundaries,
+)
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
-from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
+from clinicdesk.documents.templates import (
+    CONSENT_PACK,
+    Signatures,
+    Template,
+    TemplateLibrary,
+    WriteIn,
+)
 from clinicdesk.documents.text import TEXT_MAX
 from clinicdesk.errors import UserError
 from tests.documents.pdf_helpers import (
@@ -78,22 +95,29 @@ def test_the_same_input_gives_the_same_bytes() -> None:
 
 def test_another_version_prints_its_own_hash(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
-    path = root / "aftercare" / "v2.md"
-    text = (root / "aftercare" / "v1.md").read_text(encoding="utf-8")
-    path.write_text(text.replace("version: 1", "version: 2").replace("2 weeks", "3 weeks"))
+    old = TemplateLibrary(root).current("aftercare")
+    following = old.version + 1
+    path = root / "aftercare" / f"v{following}.md"
+    text = (root / "aftercare" / f"v{old.version}.md").read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(f"version: {old.version}", f"version: {following}").replace(
+            "2 weeks", "3 weeks"
+        )
+    )
     import hashlib
     import json
 
     manifest = json.loads((root / "manifest.json").read_text())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest["templates"].append({"id": "aftercare", "version": 2, "sha256": digest})
+    manifest["templates"].append({"id": "aftercare", "version": following, "sha256": digest})
     (root / "manifest.json").write_text(json.dumps(manifest))
     library = TemplateLibrary(root)
-    old, new = library.get("aftercare", 1), library.get("aftercare", 2)
+    new = library.get("aftercare", following)
     old_pages = pages_text(render_form(old, CLINIC, PATIENT, {}))
     new_pages = pages_text(render_form(new, CLINIC, PATIENT, {}))
-    assert all(f"aftercare v1 · sha256 {old.text_hash[:12]}" in text for text in old_pages)
-    assert all(f"aftercare v2 · sha256 {digest[:12]}" in text for text in new_pages)
+    stamp = f"aftercare v{old.version} · sha256 {old.text_hash[:12]}"
+    assert all(stamp in text for text in old_pages)
+    assert all(f"aftercare v{following} · sha256 {digest[:12]}" in text for text in new_pages)
     assert old.text_hash[:12] != digest[:12]
 
 
@@ -186,3 +210,62 @@ def test_a_field_over_the_cap_is_refused_naming_it() -> None:
 def test_latin_names_with_accents_print_as_typed(name: str) -> None:
     texts = pages_text(render_form(_template("aftercare"), CLINIC, PatientIdentity(name, None), {}))
     assert all(name in text for text in texts)
+
+
+# -- issue 15: what every form carries, and long names ---------------------------------------------
+
+LONG_NAME = "Mrs Anastasia-Wilhelmina Featherstonehaugh-Cholmondeley-Montmorency-Fotheringay"
+
+
+def test_a_long_double_barrelled_name_wraps_between_words_never_inside_one() -> None:
+    patient = PatientIdentity(LONG_NAME, PATIENT.date_of_birth, PATIENT.nhs_number)
+    fields = FIELDS | {"clinician_name": f"Dr {LONG_NAME[4:]}"}
+    for template_id in ("micrograft-consent", "photo-consent"):
+        text = "\n".join(pages_text(render_form(_template(template_id), CLINIC, patient, fields)))
+        for word in re.findall(r"[A-Za-z]+", LONG_NAME):
+            assert word in text, word  # printed whole somewhere
+            for cut in range(1, len(word)):
+                assert f"{word[:cut]}\n{word[cut:]}" not in text, (template_id, word, cut)
+
+
+def test_wrapping_breaks_after_hyphens_and_at_spaces_only() -> None:
+    from clinicdesk.documents.fonts import FONT_BOLD, register_fonts, text_width
+
+    register_fonts()
+    width = 40 * mm
+    wrapped = wrap_at_boundaries(LONG_NAME, FONT_BOLD, 8.5, width)
+    lines = wrapped.split("\n")
+    assert len(lines) > 2
+    assert " ".join(lines).replace("- ", "-") == LONG_NAME
+    for line in lines:
+        assert text_width(line, FONT_BOLD, 8.5) <= width
+    assert wrap_at_boundaries("Zoë Łukasz", FONT_BOLD, 8.5, width) == "Zoë Łukasz"
+
+
+@pytest.mark.parametrize("template_id", LIBRARY.ids())
+def test_every_form_says_when_it_was_printed(template_id: str) -> None:
+    template = _template(template_id)
+    pdf = render_form(template, CLINIC, PATIENT, FIELDS, printed_on=date(2026, 12, 7))
+    first = " ".join(pages_text(pdf)[0].split())
+    assert "Printed on 07/12/2026" in first
+    signed = any(isinstance(block, Signatures) for block in template.blocks)
+    assert ("Copy given to the patient on" in first) == signed
+
+
+def _ruled(story: list[Any]) -> int:
+    """How many blocks of ruled lines ``story`` has, inside the groups kept together too."""
+    return sum(
+        _ruled(f._content) if isinstance(f, KeepTogether) else isinstance(f, RuledLines)
+        for f in story
+    )
+
+
+def test_a_field_the_record_does_not_know_is_ruled_and_one_it_knows_is_filled() -> None:
+    template = _template("micrograft-consent")
+    write_ins = [block for block in template.blocks if isinstance(block, WriteIn)]
+    assert len(write_ins) == 4
+    assert _ruled(form_story(template, CLINIC, PATIENT, {})) == len(write_ins)
+    filled = {block.placeholder: "Noted" for block in write_ins}
+    assert _ruled(form_story(template, CLINIC, PATIENT, filled)) == 0
+    known = {"risks_discussed": "Headache"}
+    assert _ruled(form_story(template, CLINIC, PATIENT, known)) == len(write_ins) - 1

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from clinicdesk.documents.templates import (
     CONSENT_PACK,
+    Bullets,
     Fields,
     Scopes,
     Signatures,
@@ -18,6 +20,7 @@ from clinicdesk.documents.templates import (
     UnknownTemplate,
     WriteIn,
     parse_body,
+    parse_template,
 )
 from clinicdesk.errors import UserError
 from clinicdesk.paths import resources_dir
@@ -40,12 +43,15 @@ def _release(root: Path, template_id: str, version: int) -> None:
     (root / "manifest.json").write_text(json.dumps(manifest))
 
 
-def _new_version(root: Path, template_id: str, replace: str, by: str) -> None:
-    text = (root / template_id / "v1.md").read_text(encoding="utf-8")
+def _new_version(root: Path, template_id: str, replace: str, by: str) -> int:
+    """Release a new wording after the current one; its version number."""
+    current = TemplateLibrary(root).current(template_id).version
+    text = (root / template_id / f"v{current}.md").read_text(encoding="utf-8")
     assert replace in text
-    text = text.replace("version: 1\n", "version: 2\n", 1).replace(replace, by)
-    (root / template_id / "v2.md").write_bytes(text.encode())
-    _release(root, template_id, 2)
+    text = text.replace(f"version: {current}\n", f"version: {current + 1}\n", 1)
+    (root / template_id / f"v{current + 1}.md").write_bytes(text.replace(replace, by).encode())
+    _release(root, template_id, current + 1)
+    return current + 1
 
 
 def test_the_bundled_templates_are_all_released_and_unchanged() -> None:
@@ -70,7 +76,8 @@ def test_an_edited_released_version_is_refused(tmp_path: Path) -> None:
         library.current("photo-consent")
     assert "changed since it was released" in caught.value.message
     assert [problem for problem in library.verify() if "photo-consent/v1.md" in problem]
-    assert library.current("aftercare").version == 1  # the others still load
+    assert library.get("aftercare", 1).id == "aftercare"  # the others still load
+    assert library.current("aftercare").id == "aftercare"
 
 
 def test_a_line_ending_change_alone_is_an_edit(tmp_path: Path) -> None:
@@ -84,24 +91,29 @@ def test_a_line_ending_change_alone_is_an_edit(tmp_path: Path) -> None:
 def test_a_new_wording_is_a_new_version_and_the_old_one_stays_loadable(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
     old = TemplateLibrary(root).current("aftercare")
-    _new_version(root, "aftercare", "for 2 weeks", "for 3 weeks")
+    new_version = _new_version(root, "aftercare", "for 2 weeks", "for 3 weeks")
     library = TemplateLibrary(root)
     current = library.current("aftercare")
-    assert current.version == 2
+    assert current.version == new_version == old.version + 1
     assert "for 3 weeks" in current.body
     assert current.text_hash != old.text_hash
-    assert library.get("aftercare", 1) == old
-    assert [t.version for t in library.versions("aftercare")] == [1, 2]
+    assert library.get("aftercare", old.version) == old
+    assert [t.version for t in library.versions("aftercare")] == list(range(1, new_version + 1))
 
 
 def test_an_unreleased_version_file_is_reported_and_not_used(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
-    v1 = (root / "pre-treatment" / "v1.md").read_text()
-    (root / "pre-treatment" / "v2.md").write_text(v1.replace("version: 1", "version: 2"))
+    released = TemplateLibrary(root).current("pre-treatment")
+    following = released.version + 1
+    text = (root / "pre-treatment" / f"v{released.version}.md").read_text()
+    (root / "pre-treatment" / f"v{following}.md").write_text(
+        text.replace(f"version: {released.version}", f"version: {following}")
+    )
     library = TemplateLibrary(root)
-    assert library.current("pre-treatment").version == 1
+    assert library.current("pre-treatment").version == released.version
     problems = library.verify()
-    assert len(problems) == 1 and "pre-treatment/v2.md is not in manifest.json" in problems[0]
+    assert len(problems) == 1
+    assert f"pre-treatment/v{following}.md is not in manifest.json" in problems[0]
     assert '"sha256": "' in problems[0]  # the line to add to the manifest
 
 
@@ -122,11 +134,11 @@ def test_a_file_whose_header_names_another_template_is_refused(tmp_path: Path) -
     path.write_text(path.read_text().replace("id: aftercare", "id: pre-treatment"))
     manifest = json.loads((root / "manifest.json").read_text())
     for entry in manifest["templates"]:
-        if entry["id"] == "aftercare":
+        if (entry["id"], entry["version"]) == ("aftercare", 1):
             entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (root / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(TemplateError, match="says it is 'pre-treatment'"):
-        TemplateLibrary(root).current("aftercare")
+        TemplateLibrary(root).get("aftercare", 1)
 
 
 def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
@@ -211,3 +223,85 @@ def test_the_photo_consent_has_three_independent_scopes() -> None:
     ]
     assert "will never affect your treatment" in template.body
     assert not [b for b in template.blocks if isinstance(b, Fields)]
+
+
+# -- issue 15: the stronger consent wording, in new versions beside the old ones -------------------
+
+WITHDRAWAL = (
+    "withdraw {} consent at any time before or during the treatment, without giving a reason"
+)
+
+
+def _sentences(text: str) -> list[str]:
+    flat = " ".join(text.replace("**", "").split())
+    return [s for s in re.split(r"(?<=[.;:])\s+|\n", flat) if s]
+
+
+def test_the_new_procedure_consent_is_honest_about_what_is_not_known() -> None:
+    library = TemplateLibrary()
+    current = library.current("micrograft-consent")
+    assert current.version >= 2
+    body = " ".join(current.body.split())
+    for phrase in (
+        "relatively new treatment",
+        "long-term results are unknown",
+        "This was an uncontrolled series",
+        "Zari, 2021: 140 men and women",
+        "66%",
+        "Numbness or altered sensation",
+    ):
+        assert phrase in body, phrase
+    # Every risk says how often it happens, or that this is not known.
+    (risks,) = [
+        block
+        for block in current.blocks
+        if isinstance(block, Bullets) and "Pain or discomfort" in block.items[0][0].text
+    ]
+    words = ("common", "uncommon", "rare", "not known", "almost everyone", "1 in 3", "always")
+    for item in risks.items:
+        text = "".join(run.text for run in item).lower()
+        assert any(word in text for word in words), text
+    assert len(risks.items) == 11
+    # The old wording is still there, for the consents signed on it.
+    assert "at any time before or during the procedure" in library.get("micrograft-consent", 1).body
+
+
+@pytest.mark.parametrize("template_id", ["micrograft-consent", "pre-treatment"])
+def test_the_right_to_withdraw_is_worded_one_way_everywhere(template_id: str) -> None:
+    template = TemplateLibrary().current(template_id)
+    # Every sentence saying when the patient may withdraw, or change their mind.
+    when = re.compile(r"\b(may|can)\b.*\b(withdraw|change (your|my) mind|cancel)", re.IGNORECASE)
+    about_withdrawing = [s for s in _sentences(template.body) if when.search(s)]
+    assert about_withdrawing
+    for sentence in about_withdrawing:
+        assert WITHDRAWAL.format("your") in sentence or WITHDRAWAL.format("my") in sentence, (
+            sentence
+        )
+
+
+def test_the_new_privacy_notice_has_what_uk_gdpr_asks_for() -> None:
+    notice = TemplateLibrary().current("data-protection")
+    assert notice.version >= 2 and notice.effective_on is not None
+    assert {
+        "data_protection_contact",
+        "ico_registration_number",
+        "processors",
+        "notice_effective_date",
+    } <= notice.placeholders
+    body = " ".join(notice.body.split())
+    for phrase in (
+        "Article 9",
+        "9(2)(h)",
+        "9(2)(i)",
+        "MHRA",
+        "If you do not give us information",
+        "Appointment reminders and marketing messages",
+        "This notice takes effect on",
+    ):
+        assert phrase in body, phrase
+
+
+def test_a_bad_effective_date_is_refused_when_loaded() -> None:
+    data = b"id: x\nversion: 1\ntitle: X\neffective: 7 December\n---\nText\n"
+    with pytest.raises(TemplateError, match="effective date must be YYYY-MM-DD"):
+        parse_template(data, "0" * 64)

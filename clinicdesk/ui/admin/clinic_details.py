@@ -1,8 +1,10 @@
 """Admin > Clinic details: what every document prints about the clinic, and the cooling-off
 period the treatment check enforces.
 
-The name, address and phones head every page; the data-protection contact, the device used and
-the usual cost fill in the consent forms (CLINICAL.md: written information names the device);
+The name, address and phones head every page; the device used and the usual cost fill in the
+consent forms (CLINICAL.md: written information names the device); the data protection officer
+(or contact), the ICO registration number and the processors (one per line) fill in the privacy
+notice;
 the logo (a PNG picture, at most 512 KB) sits beside the name. Saving sends only what changed
 (``ClinicDetailsService.update`` audits the names of the fields it was given) and the
 cooling-off days through ``ClinicService.set_cooling_off_days``; each problem is shown under
@@ -61,9 +63,18 @@ TEXT_FIELDS: tuple[tuple[str, bool, str], ...] = (
     ("phone", False, "e.g. 020 7946 0000"),
     ("out_of_hours_phone", False, "For the aftercare sheet: who to call at night"),
     ("data_protection_contact", True, "Who patients write to about their data"),
+    ("ico_registration_number", False, "e.g. ZA123456, from the ICO's register of fee payers"),
+    (
+        "processors",
+        True,
+        "One per line: who handles data for the clinic, and what for "
+        "(e.g. Acme Cloud Ltd, encrypted off-site backups)",
+    ),
     ("device", False, ""),
     ("cost", True, "e.g. £450 per session, including the 1-month review"),
 )
+# Taller editors, for lists.
+EDITOR_HEIGHTS = {"processors": 96}
 LOGO_PREVIEW = QSize(200, 70)
 LOGO_FILTER = "PNG pictures (*.png);;All files (*)"
 # The spin box takes more than the service allows, so that a number typed over the limit stays
@@ -116,7 +127,7 @@ class ClinicDetailsDialog(GuardedDialog):
             if multiline:
                 editor = QPlainTextEdit(value)
                 editor.setTabChangesFocus(True)
-                editor.setFixedHeight(58)
+                editor.setFixedHeight(EDITOR_HEIGHTS.get(key, 58))
             else:
                 editor = QLineEdit(value)
             editor.setObjectName(key)

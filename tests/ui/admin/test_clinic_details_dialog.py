@@ -147,3 +147,40 @@ def test_only_administrators_have_clinic_details(
 ) -> None:
     window = open_window(getattr(clinic, role))
     assert not window.clinic_details_action.isVisible()
+
+
+def test_the_data_protection_details_typed_here_are_on_the_next_privacy_notice(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    patient = booked_patient(clinic)
+    window = open_window(clinic.admin)
+    dialog = open_details(window)
+    retype(qtbot, dialog, "data_protection_contact", "Dr Amina Patel (DPO)\ndpo@harley.example")
+    retype(qtbot, dialog, "ico_registration_number", "Z12345")
+    retype(qtbot, dialog, "processors", "Acme Cloud Ltd: backups\nTextRelay Ltd: reminders")
+    dialog.save_button.click()
+    # A number not on the ICO's pattern is refused at its field; nothing is saved.
+    assert "ICO's register" in dialog.errors()["ico_registration_number"]
+    assert dialog.isVisible() and clinic.services.clinic_details.details().processors == ""
+
+    retype(qtbot, dialog, "ico_registration_number", "za123456")
+    dialog.save_button.click()
+    assert not dialog.isVisible()
+    details = clinic.services.clinic_details.details()
+    assert details.ico_registration_number == "ZA123456"
+    [fields] = [
+        row[0]
+        for row in clinic.services.db.execute(
+            "SELECT detail FROM audit_log WHERE entity_id = 'clinic_details'"
+        ).fetchall()
+    ]
+    assert '"ico_registration_number"' in fields and '"processors"' in fields
+
+    window.open_patient(patient.id)
+    window.tabs.setCurrentWidget(window.documents)
+    window.documents.form_actions["data-protection"].trigger()
+    preview = wait_for_preview(qtbot, window.documents)
+    text = " ".join(" ".join(pages_text(preview.pdf)).split())
+    assert "Data protection officer or contact Dr Amina Patel (DPO) dpo@harley.example" in text
+    assert "ICO registration number ZA123456" in text
+    assert "keep it secure: Acme Cloud Ltd: backups TextRelay Ltd: reminders" in text

@@ -15,6 +15,7 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 
+from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.domain.consent import ConsentKind, ConsentStatus
 from clinicdesk.domain.medical import LabResult, LabTest, MedicalHistory
 from clinicdesk.domain.patient import Patient
@@ -153,8 +154,9 @@ def test_reception_makes_the_pack_with_the_shortcut_and_its_saving_is_logged(
         ("Saved", "Consent pack", "Rex Reception"),
         ("Generated", "Consent pack", "Rex Reception"),
     ]
-    assert log[0]["Wording"] == (
-        "micrograft-consent v1, photo-consent v1, data-protection v1, pre-treatment v1"
+    library = TemplateLibrary()
+    assert log[0]["Wording"] == ", ".join(
+        f"{template_id} v{library.current(template_id).version}" for template_id in CONSENT_PACK
     )
     # Printing the pack prepared the procedure and the photo consent.
     assert sorted((r["Consent"], r["Status"]) for r in table_rows(tab)) == [
@@ -176,9 +178,10 @@ def test_each_form_or_sheet_opens_in_the_preview_and_is_logged(
     tab.form_actions["aftercare"].trigger()
     preview = wait_for_preview(qtbot, tab)
     assert preview.windowTitle() == "Aftercare after micrografting – Zoë Łukasz"
-    assert "aftercare v1" in " ".join(pages_text(preview.pdf))
+    wording = f"aftercare v{TemplateLibrary().current('aftercare').version}"
+    assert wording in " ".join(pages_text(preview.pdf))
     assert [(r["Action"], r["Document"], r["Wording"]) for r in table_rows(tab, "log")] == [
-        ("Generated", "Aftercare after micrografting", "aftercare v1")
+        ("Generated", "Aftercare after micrografting", wording)
     ]
     assert table_rows(tab) == []  # an information sheet prepares no consent
 
