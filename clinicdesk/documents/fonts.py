@@ -19,6 +19,7 @@ from itertools import groupby
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus.tables import CellStyle
 
 from clinicdesk.errors import UserError
 from clinicdesk.paths import resources_dir
@@ -57,6 +58,10 @@ def register_fonts() -> None:
         # deflated only, not also ASCII85-encoded. That 7-bit armour costs about a fifth of the
         # build time of a form in pure Python and makes the file a quarter larger.
         rl_config.useA85 = 0
+        # And a table cell's starting font: reportlab's is Helvetica, which it names in every
+        # cell it draws, so the file would list a font it does not embed (every font must be
+        # embedded: a printer substitutes its own for one that is not).
+        CellStyle.fontname = FONT
         for name in FONT_FILES:  # last: it marks the fonts as ready
             _lacking[name] = _lacking_pattern(_glyphs[name])
 

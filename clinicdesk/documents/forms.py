@@ -5,11 +5,16 @@ pack reception hands over) as one PDF in which each document keeps its own title
 numbering. Placeholders are filled from ``fields`` (plus the patient's and the clinic's details,
 which always come from ``patient`` and ``clinic``); a placeholder with no value prints as a line
 to write on, never as ``{{name}}``. Values are printed literally (see ``text.para``).
+
+In large print (``large_print=True``: 12 pt body text) the same blocks are laid out in the larger
+styles, and every row of a fixed height (a row to write in, a signature box, the on-the-day
+strip) grows to hold its text: nothing is drawn over a rule or outside its box.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -47,7 +52,9 @@ from clinicdesk.documents.text import (
     format_date,
     para,
     rich_para,
+    style,
 )
+from clinicdesk.documents.text import large_print as _large_print
 from clinicdesk.domain.identifiers import format_nhs_number
 
 # How many "_" a missing value prints as, for placeholders whose values are short.
@@ -74,22 +81,36 @@ def render_form(
     clinic: ClinicDetails,
     patient: PatientIdentity,
     fields: Mapping[str, str],
+    *,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
 ) -> bytes:
-    """One template, filled in for one patient, as PDF bytes."""
-    return render_pack([(template, fields)], clinic, patient)
+    """One template, filled in for one patient, as PDF bytes (``render_pack``)."""
+    return render_pack(
+        [(template, fields)],
+        clinic,
+        patient,
+        large_print=large_print,
+        generated_at=generated_at,
+    )
 
 
 def render_pack(
     items: Sequence[tuple[Template, Mapping[str, str]]],
     clinic: ClinicDetails,
     patient: PatientIdentity,
+    *,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
 ) -> bytes:
-    """Several templates for one patient as one PDF; each starts on a new page."""
-    sections = [
-        (template.title, stamp_for(template), form_story(template, clinic, patient, fields))
-        for template, fields in items
-    ]
-    return build_pdf_sections(clinic, patient, sections)
+    """Several templates for one patient as one PDF; each starts on a new page. In large
+    print with ``large_print``; ``generated_at`` is the creation date the file states."""
+    with _large_print(large_print):
+        sections = [
+            (template.title, stamp_for(template), form_story(template, clinic, patient, fields))
+            for template, fields in items
+        ]
+        return build_pdf_sections(clinic, patient, sections, generated_at=generated_at)
 
 
 def form_story(
@@ -264,12 +285,12 @@ class _Renderer:
         for label, value in block.rows:
             runs = [] if self.is_blank(value) else self.runs(value)
             text = "".join(text for text, _ in runs)
-            one_line = _fits(text, FONT_BOLD, 9, value_width) and _fits(
-                label, FONT_BOLD, 8.5, label_width
+            one_line = _fits(text, FONT_BOLD, style("body").fontSize, value_width) and _fits(
+                label, FONT_BOLD, style("table_bold").fontSize, label_width
             )
             rows.append([para(label, "table_bold"), rich_para(runs) if runs else ""])
             # Every row is tall enough to write in; a long value makes its row grow.
-            heights.append(WRITE_ROW_HEIGHT if one_line else None)
+            heights.append(_write_row_height() if one_line else None)
         table = Table(rows, colWidths=[label_width, value_width], rowHeights=heights, splitInRow=1)
         table.setStyle(
             TableStyle(
@@ -410,13 +431,16 @@ class _Renderer:
             heights.append(None)
         for label, filled in rows:
             data.append([para(label, "table"), para(filled, "table_bold") if filled else ""])
-            fits = filled is None or _fits(filled, FONT_BOLD, 8.5, value_width)
-            heights.append(WRITE_ROW_HEIGHT if fits else None)
+            fits = filled is None or _fits(
+                filled, FONT_BOLD, style("table_bold").fontSize, value_width
+            )
+            heights.append(_write_row_height() if fits else None)
         data.append([para("Signature", "table"), ""])
         heights.append(SIGNATURE_HEIGHT + extra)
         data.append([para("Date", "table"), ""])
-        heights.append(WRITE_ROW_HEIGHT)
-        table = Table(data, colWidths=[label_width, value_width], rowHeights=heights)
+        heights.append(_write_row_height())
+        widths = [label_width, value_width]
+        table = Table(data, colWidths=widths, rowHeights=_holding(data, widths, heights, 6.5))
         table.setStyle(
             TableStyle(
                 [
@@ -451,7 +475,8 @@ class _Renderer:
                     para("Date", "small"),
                 ]
             )
-        table = Table(data, colWidths=widths, rowHeights=[12 * mm] * len(data))
+        heights = _holding(data, widths, [12 * mm] * len(data), 3 + 3)
+        table = Table(data, colWidths=widths, rowHeights=heights)
         table.setStyle(
             TableStyle(
                 [
@@ -500,6 +525,39 @@ def _keep_together(flowables: Sequence[Flowable]) -> KeepTogether:
         else:
             content.append(flowable)
     return KeepTogether(content)
+
+
+def _write_row_height() -> float:
+    """A row to write in: 7.5 mm, or more if a line of body text and its padding need it
+    (in large print)."""
+    leading: float = style("body").leading
+    return max(float(WRITE_ROW_HEIGHT), leading + 8)
+
+
+def _holding(
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    heights: Sequence[float | None],
+    padding: float,
+) -> list[float | None]:
+    """``heights`` with each fixed height raised to what its cells' paragraphs need, laid
+    out in their column less the cell padding (``padding``: top and bottom together): a
+    label that wraps in large print grows its row instead of running over the rule below."""
+    out: list[float | None] = []
+    for row, height in zip(rows, heights, strict=True):
+        if height is None:
+            out.append(None)
+            continue
+        needed = max(
+            (
+                cell.wrap(width - 2 * CELL_PADDING, 10_000)[1] + padding
+                for cell, width in zip(row, widths, strict=True)
+                if isinstance(cell, Flowable)
+            ),
+            default=0.0,
+        )
+        out.append(max(height, needed))
+    return out
 
 
 def _fits(text: str, font: str, size: float, cell_width: float) -> bool:

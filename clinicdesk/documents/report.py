@@ -30,7 +30,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -47,6 +47,7 @@ from clinicdesk.documents.plain_words import (
     long_date,
     went,
 )
+from clinicdesk.documents.text import large_print as _large_print
 from clinicdesk.documents.text import para
 from clinicdesk.domain.assessments import (
     MEASURES,
@@ -176,14 +177,23 @@ class ProgressReportData:
 # -- the document ---------------------------------------------------------------------------
 
 
-def render_progress_report(data: ProgressReportData, flavour: Flavour) -> bytes:
-    """The report as PDF bytes; the same data and flavour give the same bytes."""
+def render_progress_report(
+    data: ProgressReportData,
+    flavour: Flavour,
+    *,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """The report as PDF bytes; the same data, flavour, print size and generation time give
+    the same bytes. ``large_print``: 12 pt body text (and larger chart labels);
+    ``generated_at``: the creation date the file states."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown report flavour {flavour!r}")
-    story = _clinical_story(data) if flavour == "clinical" else _patient_story(data)
-    stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, report_hash(data, flavour))
-    title = "Progress report" if flavour == "clinical" else "Your progress report"
-    return build_pdf(data.clinic, data.patient, title, stamp, story)
+    with _large_print(large_print):
+        story = _clinical_story(data) if flavour == "clinical" else _patient_story(data)
+        stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, report_hash(data, flavour))
+        title = "Progress report" if flavour == "clinical" else "Your progress report"
+        return build_pdf(data.clinic, data.patient, title, stamp, story, generated_at=generated_at)
 
 
 def report_hash(data: ProgressReportData, flavour: Flavour) -> str:
