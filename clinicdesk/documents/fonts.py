@@ -32,6 +32,10 @@ FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
 # no precomposed hangul syllables, so a Korean name would still print as boxes.
 FONT_FALLBACK = "ClinicDeskFallback"
 FALLBACK_FILE = "DroidSansFallback.ttf"
+# Monospaced, for the printed recovery key only (O and 0, I and 1 in columns); read when the
+# key is printed (``register_mono_font``).
+FONT_MONO_BOLD = "ClinicDeskMono-Bold"
+MONO_BOLD_FILE = "DejaVuSansMono-Bold.ttf"
 
 
 _fonts_lock = threading.Lock()
@@ -113,6 +117,15 @@ def _fallback_glyphs() -> Mapping[int, int]:
             )
             _glyphs[FONT_FALLBACK] = loaded  # last: it marks the font as ready
         return _glyphs[FONT_FALLBACK]
+
+
+def register_mono_font() -> str:
+    """Register the monospaced bold font (once); its name."""
+    register_fonts()
+    with _fonts_lock:
+        if FONT_MONO_BOLD not in _glyphs:
+            _glyphs[FONT_MONO_BOLD] = _load_font(FONT_MONO_BOLD, MONO_BOLD_FILE)
+    return FONT_MONO_BOLD
 
 
 def font_runs(text: str, font: str) -> list[tuple[str, str]]:

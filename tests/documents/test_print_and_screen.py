@@ -27,6 +27,7 @@ from reportlab.platypus import Table
 from clinicdesk.documents.charts import REGION_STYLES, chart_section
 from clinicdesk.documents.forms import _Renderer, render_form, render_pack
 from clinicdesk.documents.layout import CONTENT_WIDTH, PatientIdentity
+from clinicdesk.documents.recovery import render_recovery_key
 from clinicdesk.documents.report import render_progress_report
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.documents.text import large_print
@@ -46,12 +47,15 @@ def pack(**options: Any) -> bytes:
 
 def every_document() -> dict[str, bytes]:
     """The pack, each form and sheet on its own, both flavours of the report (with charts),
-    and a name only the CJK fallback font can print."""
+    the printed recovery key, and a name only the CJK fallback font can print."""
     documents = {"pack": pack()}
     for template_id in LIBRARY.ids():
         documents[template_id] = render_form(LIBRARY.current(template_id), CLINIC, PATIENT, FIELDS)
     for flavour in ("clinical", "patient"):
         documents[flavour] = render_progress_report(report_data(course()), flavour)  # type: ignore[arg-type]
+    documents["recovery key"] = render_recovery_key(
+        CLINIC.name, "ABCD-EFGH-2345-6701", date(2026, 3, 12)
+    )
     documents["cjk"] = render_form(
         LIBRARY.current("aftercare"), CLINIC, PatientIdentity("王秀英", None), FIELDS
     )
