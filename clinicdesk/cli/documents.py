@@ -14,7 +14,8 @@ prefilled as the GUI prefills it; a consent form is recorded as prepared, and th
 generated and saved. ``--template pack`` writes the whole consent pack. An unknown template
 exits 2 and lists the templates there are.
 
-``--large-print`` (both commands) makes the document in large print: 12 pt body text.
+``--large-print`` (both commands) makes the document in large print: 12 pt body text. For the
+report it needs ``--flavour patient`` (the clinical report stays at the usual size; exit 2).
 """
 
 from __future__ import annotations

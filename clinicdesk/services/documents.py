@@ -215,8 +215,17 @@ class DocumentService:
         comment: str = "",
         large_print: bool = False,
     ) -> Document:
-        """The progress report (clinicians only), recorded in the document log."""
+        """The progress report (clinicians only), recorded in the document log. Large print
+        is for the patient's flavour: the clinical one's tables are laid out for the usual
+        size, and it is not handed to the patient."""
         require(self.db, user, Permission.PROGRESS_REPORT, entity="document", entity_id=patient_id)
+        if large_print and flavour != "patient":
+            raise ValidationError(
+                {
+                    "large_print": "is for the patient's report (flavour patient); the "
+                    "clinical report is printed at the usual size"
+                }
+            )
         patient = self._patient(patient_id)
         generated, generated_at = self._generation_time()
         pdf = self._reports().progress_report(

@@ -182,3 +182,18 @@ def test_large_print_writes_the_patients_report_with_12_pt_body_text(
     assert 12.0 in _sizes(large) and 9.0 not in _sizes(large)
     assert 9.0 in _sizes(normal) and 12.0 not in _sizes(normal)
     assert patient.name in text_of(large)
+
+
+def test_large_print_is_refused_for_the_clinical_report(
+    clinic: Clinic,
+    patient: setup.TreatedPatient,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    out_file = tmp_path / "report.pdf"
+    code, out, err = run(
+        clinic, capsys, "clinician", patient.id, "--large-print", "-o", str(out_file)
+    )
+    assert (code, out) == (2, "")
+    assert "large print" in err and "patient" in err
+    assert not out_file.exists()

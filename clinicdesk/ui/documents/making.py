@@ -54,8 +54,8 @@ class DocumentMakingTab(PatientTab):
         self.large_print_box = QCheckBox("Large pri&nt", self)
         self.large_print_box.setObjectName("large_print")
         self.large_print_box.setToolTip(
-            "Make the consent pack, forms, sheets and the progress report in large print "
-            "(12 pt text), for a patient who needs it"
+            "Make the consent pack, forms, sheets and the patient's progress report in large "
+            "print (12 pt text), for a patient who needs it"
         )
 
     def _update_actions(self) -> None:
@@ -96,7 +96,9 @@ class DocumentMakingTab(PatientTab):
         dialog.open()
 
     def make_progress_report(self, flavour: Flavour, comment: str = "") -> None:
-        user, patient_id, large = self.user, self.patient_id, self.large_print_box.isChecked()
+        # Large print is for the patient's report; the clinical one stays at the usual size.
+        large = self.large_print_box.isChecked() and flavour == "patient"
+        user, patient_id = self.user, self.patient_id
         if patient_id is None:
             return
         self._build_document(

@@ -44,3 +44,20 @@ def test_the_large_print_box_makes_the_next_document_in_large_print(
     qtbot.waitUntil(lambda: tab.preview is not preview and tab.preview is not None)
     normal = wait_for_preview(qtbot, tab)
     assert 9.0 in sizes(normal.pdf) and 12.0 not in sizes(normal.pdf)
+
+
+def test_large_print_makes_the_patients_report_large_and_leaves_the_clinical_one(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    patient = booked_patient(clinic)
+    _window, tab = open_documents(open_window, clinic.clinician, patient)
+    qtbot.mouseClick(tab.large_print_box, Qt.MouseButton.LeftButton)
+    tab.make_progress_report("patient")
+    preview = wait_for_preview(qtbot, tab)
+    assert 12.0 in sizes(preview.pdf) and 9.0 not in sizes(preview.pdf)
+    # The clinical report's tables are laid out for the usual size (and it stays in the
+    # clinic): still ticked, it is made as usual, not refused.
+    tab.make_progress_report("clinical")
+    qtbot.waitUntil(lambda: tab.preview is not preview and tab.preview is not None)
+    clinical = wait_for_preview(qtbot, tab)
+    assert 9.0 in sizes(clinical.pdf) and 12.0 not in sizes(clinical.pdf)
