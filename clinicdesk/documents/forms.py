@@ -51,10 +51,10 @@ from clinicdesk.documents.text import (
     check_length,
     format_date,
     para,
+    print_size,
     rich_para,
     style,
 )
-from clinicdesk.documents.text import large_print as _large_print
 from clinicdesk.domain.identifiers import format_nhs_number
 
 # How many "_" a missing value prints as, for placeholders whose values are short.
@@ -105,7 +105,7 @@ def render_pack(
 ) -> bytes:
     """Several templates for one patient as one PDF; each starts on a new page. In large
     print with ``large_print``; ``generated_at`` is the creation date the file states."""
-    with _large_print(large_print):
+    with print_size(large=large_print):
         sections = [
             (template.title, stamp_for(template), form_story(template, clinic, patient, fields))
             for template, fields in items

@@ -47,8 +47,7 @@ from clinicdesk.documents.plain_words import (
     long_date,
     went,
 )
-from clinicdesk.documents.text import large_print as _large_print
-from clinicdesk.documents.text import para
+from clinicdesk.documents.text import para, print_size
 from clinicdesk.domain.assessments import (
     MEASURES,
     Assessment,
@@ -184,12 +183,11 @@ def render_progress_report(
     large_print: bool = False,
     generated_at: datetime | None = None,
 ) -> bytes:
-    """The report as PDF bytes; the same data, flavour, print size and generation time give
-    the same bytes. ``large_print``: 12 pt body text (and larger chart labels);
-    ``generated_at``: the creation date the file states."""
+    """The report as PDF bytes (the same input, the same bytes); ``large_print``: 12 pt body
+    text and larger chart labels; ``generated_at``: the creation date the file states."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown report flavour {flavour!r}")
-    with _large_print(large_print):
+    with print_size(large=large_print):
         story = _clinical_story(data) if flavour == "clinical" else _patient_story(data)
         stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, report_hash(data, flavour))
         title = "Progress report" if flavour == "clinical" else "Your progress report"

@@ -7,7 +7,7 @@ took 12.6 s).
 
 The fonts, and the fallback for characters DejaVu Sans lacks, are ``documents.fonts``.
 
-Large print: inside ``large_print(True)`` every paragraph is made in the large-print styles,
+Large print: inside ``print_size(large=True)`` every paragraph is made in the large-print styles,
 whose body text is 12 pt (the RNIB's minimum for large print) and every other style grows in the
 same proportion. A renderer wraps its whole story in it; ``style`` and ``is_large_print`` tell
 the layout code (row heights, chart labels) which sizes are in force.
@@ -139,9 +139,9 @@ _large_print: ContextVar[bool] = ContextVar("large_print", default=False)
 
 
 @contextlib.contextmanager
-def large_print(enabled: bool = True) -> Iterator[None]:
+def print_size(large: bool = True) -> Iterator[None]:
     """Make every paragraph (and chart, and table row) inside in large print, or not."""
-    token = _large_print.set(enabled)
+    token = _large_print.set(large)
     try:
         yield
     finally:

@@ -30,7 +30,7 @@ from clinicdesk.documents.layout import CONTENT_WIDTH, PatientIdentity
 from clinicdesk.documents.recovery import render_recovery_key
 from clinicdesk.documents.report import render_progress_report
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
-from clinicdesk.documents.text import large_print
+from clinicdesk.documents.text import print_size
 from clinicdesk.domain.assessments import Region
 from tests.documents.pdf_helpers import CLINIC, FIELDS, PATIENT
 from tests.documents.test_report import course, measured, report_data, visit
@@ -247,7 +247,7 @@ def test_the_patients_report_and_the_pack_in_large_print() -> None:
 def test_large_print_signature_boxes_hold_their_labels(role: str) -> None:
     """Every fixed-height row of a signature box is at least as tall as its text: a label that
     wraps in large print ("Registration no.") grows its row instead of crossing the rule."""
-    with large_print():
+    with print_size():
         renderer = _Renderer(FIELDS | {"patient_name": PATIENT.name})
         box = renderer.signature_box(role, (CONTENT_WIDTH - 17) / 2)
         box.wrap(CONTENT_WIDTH, 10_000)
@@ -259,7 +259,7 @@ def test_large_print_signature_boxes_hold_their_labels(role: str) -> None:
 
 
 def test_large_print_on_the_day_strip_holds_its_statements() -> None:
-    with large_print():
+    with print_size():
         strip = _Renderer({}).on_the_day(["confirmation", "withdrawal"])
         [table] = [f for f in strip._content if isinstance(f, Table)]
         table.wrap(CONTENT_WIDTH, 10_000)
@@ -287,7 +287,7 @@ def six_regions(*, same: bool) -> list[Any]:
 
 
 def charts(visits: list[Any], *, plain: bool, large: bool = False) -> list[Drawing]:
-    with large_print(large):
+    with print_size(large=large):
         section = chart_section(visits, plain=plain, width=CONTENT_WIDTH)
     return [f for block in section for f in block._content if isinstance(f, Drawing)]
 
