@@ -13,6 +13,9 @@ information sheet (any role: reception prints them) from the current version of 
 prefilled as the GUI prefills it; a consent form is recorded as prepared, and the document as
 generated and saved. ``--template pack`` writes the whole consent pack. An unknown template
 exits 2 and lists the templates there are.
+
+``--large-print`` (both commands) makes the document in large print: 12 pt body text. For the
+report it needs ``--flavour patient`` (the clinical report stays at the usual size; exit 2).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def add_document_commands(commands: Any) -> None:
         help="clinical: full tables (default); patient: plain language to take home",
     )
     report.add_argument("--comment", default="", help="the clinician's comment, printed as typed")
+    _add_large_print(report)
     form = commands.add_parser(
         "consent-form", help="write a consent form or information sheet (or the pack) as a PDF"
     )
@@ -55,6 +59,15 @@ def add_document_commands(commands: Any) -> None:
         help=f"a template id (micrograft-consent, photo-consent, ...) or '{PACK}'",
     )
     form.add_argument("-o", "--output", required=True, metavar="OUT.pdf", help="file to write")
+    _add_large_print(form)
+
+
+def _add_large_print(parser: Any) -> None:
+    parser.add_argument(
+        "--large-print",
+        action="store_true",
+        help="large print: 12 pt body text, for a patient who needs it",
+    )
 
 
 def run_documents(
@@ -72,7 +85,11 @@ def _report(
 ) -> int:
     documents = services.documents
     report = documents.progress_report(
-        user, args.patient_id, flavour=args.flavour, comment=args.comment
+        user,
+        args.patient_id,
+        flavour=args.flavour,
+        comment=args.comment,
+        large_print=args.large_print,
     )
     path = Path(args.output)
     documents.save(user, report, path)
@@ -85,9 +102,11 @@ def _consent_form(
 ) -> int:
     documents = services.documents
     if args.template == PACK:
-        document = documents.consent_pack(user, args.patient_id)
+        document = documents.consent_pack(user, args.patient_id, large_print=args.large_print)
     else:
-        document = documents.form(user, args.patient_id, args.template)
+        document = documents.form(
+            user, args.patient_id, args.template, large_print=args.large_print
+        )
     path = Path(args.output)
     documents.save(user, document, path)
     out.write(f"{path}\n")

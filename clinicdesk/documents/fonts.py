@@ -19,6 +19,7 @@ from itertools import groupby
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus.tables import CellStyle
 
 from clinicdesk.errors import UserError
 from clinicdesk.paths import resources_dir
@@ -31,6 +32,10 @@ FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
 # no precomposed hangul syllables, so a Korean name would still print as boxes.
 FONT_FALLBACK = "ClinicDeskFallback"
 FALLBACK_FILE = "DroidSansFallback.ttf"
+# Monospaced, for the printed recovery key only (O and 0, I and 1 in columns); read when the
+# key is printed (``register_mono_font``).
+FONT_MONO_BOLD = "ClinicDeskMono-Bold"
+MONO_BOLD_FILE = "DejaVuSansMono-Bold.ttf"
 
 
 _fonts_lock = threading.Lock()
@@ -57,6 +62,10 @@ def register_fonts() -> None:
         # deflated only, not also ASCII85-encoded. That 7-bit armour costs about a fifth of the
         # build time of a form in pure Python and makes the file a quarter larger.
         rl_config.useA85 = 0
+        # And a table cell's starting font: reportlab's is Helvetica, which it names in every
+        # cell it draws, so the file would list a font it does not embed (every font must be
+        # embedded: a printer substitutes its own for one that is not).
+        CellStyle.fontname = FONT
         for name in FONT_FILES:  # last: it marks the fonts as ready
             _lacking[name] = _lacking_pattern(_glyphs[name])
 
@@ -108,6 +117,15 @@ def _fallback_glyphs() -> Mapping[int, int]:
             )
             _glyphs[FONT_FALLBACK] = loaded  # last: it marks the font as ready
         return _glyphs[FONT_FALLBACK]
+
+
+def register_mono_font() -> str:
+    """Register the monospaced bold font (once); its name."""
+    register_fonts()
+    with _fonts_lock:
+        if FONT_MONO_BOLD not in _glyphs:
+            _glyphs[FONT_MONO_BOLD] = _load_font(FONT_MONO_BOLD, MONO_BOLD_FILE)
+    return FONT_MONO_BOLD
 
 
 def font_runs(text: str, font: str) -> list[tuple[str, str]]:

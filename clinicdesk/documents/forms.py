@@ -9,13 +9,17 @@ to write on, never as ``{{name}}``. Values are printed literally (see ``text.par
 Given ``printed_on``, each form opens with the date it was printed; a form with signatures ends
 with a line to record when a copy was given to the patient, and by whom. Names in the boxes
 wrap between words or after a hyphen, never inside a word (``wrap_at_boundaries``).
+
+In large print (``large_print=True``: 12 pt body text) the same blocks are laid out in the larger
+styles, and every row of a fixed height (a row to write in, a signature box, the on-the-day
+strip) grows to hold its text: nothing is drawn over a rule or outside its box.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from reportlab.lib.units import mm
@@ -52,7 +56,9 @@ from clinicdesk.documents.text import (
     check_length,
     format_date,
     para,
+    print_size,
     rich_para,
+    style,
 )
 from clinicdesk.domain.identifiers import format_nhs_number
 
@@ -85,9 +91,18 @@ def render_form(
     fields: Mapping[str, str],
     *,
     printed_on: date | None = None,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
 ) -> bytes:
-    """One template, filled in for one patient, as PDF bytes."""
-    return render_pack([(template, fields)], clinic, patient, printed_on=printed_on)
+    """One template, filled in for one patient, as PDF bytes (``render_pack``)."""
+    return render_pack(
+        [(template, fields)],
+        clinic,
+        patient,
+        printed_on=printed_on,
+        large_print=large_print,
+        generated_at=generated_at,
+    )
 
 
 def render_pack(
@@ -96,17 +111,21 @@ def render_pack(
     patient: PatientIdentity,
     *,
     printed_on: date | None = None,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
 ) -> bytes:
-    """Several templates for one patient as one PDF; each starts on a new page."""
-    sections = [
-        (
-            template.title,
-            stamp_for(template),
-            form_story(template, clinic, patient, fields, printed_on=printed_on),
-        )
-        for template, fields in items
-    ]
-    return build_pdf_sections(clinic, patient, sections)
+    """Several templates for one patient as one PDF; each starts on a new page. In large
+    print with ``large_print``; ``generated_at`` is the creation date the file states."""
+    with print_size(large=large_print):
+        sections = [
+            (
+                template.title,
+                stamp_for(template),
+                form_story(template, clinic, patient, fields, printed_on=printed_on),
+            )
+            for template, fields in items
+        ]
+        return build_pdf_sections(clinic, patient, sections, generated_at=generated_at)
 
 
 def form_story(
@@ -315,14 +334,15 @@ class _Renderer:
             if len(runs) == 1 and runs[0][1]:
                 # One value on its own (a name, a list of areas): wrapped between words.
                 room = value_width - 2 * CELL_PADDING - 1
-                runs = [(wrap_at_boundaries(runs[0][0], FONT_BOLD, 9, room), True)]
+                size = style("body").fontSize
+                runs = [(wrap_at_boundaries(runs[0][0], FONT_BOLD, size, room), True)]
             text = "".join(text for text, _ in runs)
-            one_line = _fits(text, FONT_BOLD, 9, value_width) and _fits(
-                label, FONT_BOLD, 8.5, label_width
+            one_line = _fits(text, FONT_BOLD, style("body").fontSize, value_width) and _fits(
+                label, FONT_BOLD, style("table_bold").fontSize, label_width
             )
             rows.append([para(label, "table_bold"), rich_para(runs) if runs else ""])
             # Every row is tall enough to write in; a long value makes its row grow.
-            heights.append(WRITE_ROW_HEIGHT if one_line else None)
+            heights.append(_write_row_height() if one_line else None)
         table = Table(rows, colWidths=[label_width, value_width], rowHeights=heights, splitInRow=1)
         table.setStyle(
             TableStyle(
@@ -463,15 +483,17 @@ class _Renderer:
             heights.append(None)
         for label, filled in rows:
             room = value_width - 2 * CELL_PADDING - 1
-            shown = wrap_at_boundaries(filled, FONT_BOLD, 8.5, room) if filled else ""
+            size = style("table_bold").fontSize
+            shown = wrap_at_boundaries(filled, FONT_BOLD, size, room) if filled else ""
             data.append([para(label, "table"), para(shown, "table_bold") if shown else ""])
-            fits = filled is None or _fits(filled, FONT_BOLD, 8.5, value_width)
-            heights.append(WRITE_ROW_HEIGHT if fits else None)
+            fits = filled is None or _fits(filled, FONT_BOLD, size, value_width)
+            heights.append(_write_row_height() if fits else None)
         data.append([para("Signature", "table"), ""])
         heights.append(SIGNATURE_HEIGHT + extra)
         data.append([para("Date", "table"), ""])
-        heights.append(WRITE_ROW_HEIGHT)
-        table = Table(data, colWidths=[label_width, value_width], rowHeights=heights)
+        heights.append(_write_row_height())
+        widths = [label_width, value_width]
+        table = Table(data, colWidths=widths, rowHeights=_holding(data, widths, heights, 6.5))
         table.setStyle(
             TableStyle(
                 [
@@ -506,7 +528,8 @@ class _Renderer:
                     para("Date", "small"),
                 ]
             )
-        table = Table(data, colWidths=widths, rowHeights=[12 * mm] * len(data))
+        heights = _holding(data, widths, [12 * mm] * len(data), 3 + 3)
+        table = Table(data, colWidths=widths, rowHeights=heights)
         table.setStyle(
             TableStyle(
                 [
@@ -586,6 +609,39 @@ def wrap_at_boundaries(text: str, font: str, size: float, width: float) -> str:
                     current, used = piece, text_width(piece, font, size)
         out.append(current)
     return "\n".join(out)
+
+
+def _write_row_height() -> float:
+    """A row to write in: 7.5 mm, or more if a line of body text and its padding need it
+    (in large print)."""
+    leading: float = style("body").leading
+    return max(float(WRITE_ROW_HEIGHT), leading + 8)
+
+
+def _holding(
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    heights: Sequence[float | None],
+    padding: float,
+) -> list[float | None]:
+    """``heights`` with each fixed height raised to what its cells' paragraphs need, laid
+    out in their column less the cell padding (``padding``: top and bottom together): a
+    label that wraps in large print grows its row instead of running over the rule below."""
+    out: list[float | None] = []
+    for row, height in zip(rows, heights, strict=True):
+        if height is None:
+            out.append(None)
+            continue
+        needed = max(
+            (
+                cell.wrap(width - 2 * CELL_PADDING, 10_000)[1] + padding
+                for cell, width in zip(row, widths, strict=True)
+                if isinstance(cell, Flowable)
+            ),
+            default=0.0,
+        )
+        out.append(max(height, needed))
+    return out
 
 
 def _fits(text: str, font: str, size: float, cell_width: float) -> bool:

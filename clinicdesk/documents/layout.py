@@ -9,13 +9,22 @@ and numbered when the PDF is saved (``_NumberedCanvas``); a pack of several docu
 each document's pages on their own.
 
 The text inside the frame is ``documents.text`` (styles, escaping, ``para``) and its fonts
-``documents.fonts`` (DejaVu Sans with a fallback for Chinese, Japanese and Korean). Output is
-invariant: the same input gives the same bytes (fixed creation date, fixed document id).
+``documents.fonts`` (DejaVu Sans with a fallback for Chinese, Japanese and Korean). Every font
+in the file is embedded: the canvas starts in DejaVu Sans, not reportlab's default Helvetica,
+which a printer or reader would otherwise substitute.
+
+What a reader and a screen reader are told: the title (shown in the window bar instead of the
+file name: DisplayDocTitle), the language (en-GB), and an outline with one bookmark per document
+of a pack. Output is invariant: the same input gives the same bytes. The creation date is the
+generation time the document log records (``generated_at``; a fixed date without one), and the
+document ID (the trailer's /ID) is derived from the file's content, that date included, so two
+documents never share an ID and the same document always has the same one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import tempfile
@@ -23,7 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +81,11 @@ LOGO_WIDTH, LOGO_HEIGHT = 45 * mm, 16 * mm
 
 # The "produced by" line of the PDF's metadata (invariant mode pins the dates, not this).
 CREATOR = "ClinicDesk"
+LANGUAGE = "en-GB"
+# What the trailer's /ID holds while the file is written: replaced by the digest of the file
+# (``_with_document_id``). Two equal strings, as reportlab writes them: [<id> <id>].
+_ID_LENGTH = 16  # bytes, as an MD5 (what reportlab and most writers use)
+_ID_PLACEHOLDER = "<" + "C1" * _ID_LENGTH + ">"
 
 
 @dataclass(frozen=True)
@@ -304,17 +318,27 @@ class _Frame:
         _draw(canvas, MARGIN_X, FOOTER_RULE - 8 * mm, title, FONT, 7)
 
 
-def _numbered_canvas(page_sections: list[int]) -> type[Canvas]:
+def _numbered_canvas(
+    page_sections: list[int], titles: Sequence[str], generated_at: datetime | None
+) -> type[Canvas]:
     """A canvas that keeps its pages until the end, then writes "Page x of y" on each.
 
     ``page_sections[i]`` is the section of page i, filled in as pages begin; numbering
-    restarts in each section, and y counts only that section's pages.
+    restarts in each section, and y counts only that section's pages. The first page of each
+    section gets a bookmark titled ``titles[section]``. The file's creation date is
+    ``generated_at`` (reportlab's fixed invariant date without one), and its /ID a placeholder
+    that ``_with_document_id`` replaces.
     """
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._held_pages: list[dict[str, Any]] = []
+            # reportlab's ID() returns _ID once set, and never adds to it afterwards.
+            self._doc._ID = f"\n[{_ID_PLACEHOLDER}{_ID_PLACEHOLDER}]\n".encode("ascii")
+            if generated_at is not None:
+                stamp = _pdf_date(generated_at)
+                self.setDateFormatter(lambda *_: stamp)
 
         def showPage(self) -> None:  # reportlab's name
             self._held_pages.append(dict(self.__dict__))
@@ -327,6 +351,12 @@ def _numbered_canvas(page_sections: list[int]) -> type[Canvas]:
                 self.__dict__.update(state)
                 section = page_sections[index]
                 numbers[section] += 1
+                if numbers[section] == 1:
+                    # Here, as the page is really written: reportlab binds a bookmark to the
+                    # page being written, and the held pages are written only now.
+                    key = f"section-{section}"
+                    self.bookmarkPage(key)
+                    self.addOutlineEntry(_plain(titles[section])[:300], key, level=0)
                 self.saveState()
                 self.setFillColor(INK)
                 self.setFont(FONT_BOLD, 7.5)
@@ -337,9 +367,31 @@ def _numbered_canvas(page_sections: list[int]) -> type[Canvas]:
                 )
                 self.restoreState()
                 Canvas.showPage(self)
+            if len(totals) > 1:
+                self.showOutline()  # a pack opens with its list of documents beside it
             Canvas.save(self)
 
     return NumberedCanvas
+
+
+def _pdf_date(moment: datetime) -> str:
+    """``moment`` as a PDF date in UTC, to the second: ``D:20260312143005+00'00'``."""
+    if moment.tzinfo is None:
+        raise ValueError("the generation time must carry its time zone")
+    return moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _with_document_id(pdf: bytes) -> bytes:
+    """``pdf`` with the placeholder /ID replaced by the start of the sha256 of the file as
+    written (content, metadata and creation date): the same length, so no offset moves."""
+    placeholder = _ID_PLACEHOLDER.encode("ascii")
+    at = pdf.rfind(b"[" + placeholder + placeholder + b"]")
+    if at < 0:
+        raise AssertionError("the PDF has no document ID to fill in")
+    digest = hashlib.sha256(pdf).hexdigest()[: 2 * _ID_LENGTH].upper()
+    document_id = f"<{digest}>".encode("ascii")
+    end = at + 1 + 2 * len(placeholder)
+    return pdf[:at] + b"[" + document_id + document_id + pdf[end:]
 
 
 def build_pdf(
@@ -348,19 +400,24 @@ def build_pdf(
     title: str,
     stamp: Stamp,
     story: list[Flowable],
+    *,
+    generated_at: datetime | None = None,
 ) -> bytes:
     """One document as PDF bytes. The title is printed at the top of the first page (do not
-    put it in ``story`` too) and at the foot of every page."""
-    return build_pdf_sections(clinic, patient, [(title, stamp, story)])
+    put it in ``story`` too) and at the foot of every page. ``generated_at`` (time-zone aware)
+    is the creation date the file states: the time the document log records."""
+    return build_pdf_sections(clinic, patient, [(title, stamp, story)], generated_at=generated_at)
 
 
 def build_pdf_sections(
     clinic: ClinicDetails,
     patient: PatientIdentity,
     sections: Sequence[tuple[str, Stamp, list[Flowable]]],
+    *,
+    generated_at: datetime | None = None,
 ) -> bytes:
     """Several documents in one PDF (a consent pack): each starts on a new page and keeps its
-    own title, stamp and "Page x of y"."""
+    own title, stamp and "Page x of y", and has its own bookmark."""
     if not sections:
         raise ValueError("a PDF needs at least one section")
     register_fonts()
@@ -408,9 +465,14 @@ def build_pdf_sections(
         author=_plain(clinic.name)[:300],
         creator=CREATOR,
         invariant=1,
+        lang=LANGUAGE,
+        displayDocTitle=True,
+        # The canvas's starting font is written into every page: DejaVu, so that no
+        # unembedded Helvetica is named in the file.
+        initialFontName=FONT,
     )
-    doc.build(story, canvasmaker=_numbered_canvas(page_sections))
-    return buffer.getvalue()
+    doc.build(story, canvasmaker=_numbered_canvas(page_sections, titles, generated_at))
+    return _with_document_id(buffer.getvalue())
 
 
 # -- saving --------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The printed recovery key: one A4 page for the practice safe.
 
 It says whose key it is (the clinic's name) and when it was printed, and gives the key in a
-large monospaced font (Courier Bold, one of the PDF standard fonts, so nothing is embedded),
-four groups to a line, so that 0 and O or 1 and I are not confused when it is typed back
-(the key is base32: letters A-Z and digits 2-7 only). Nothing else about the clinic is on it.
+large monospaced font (DejaVu Sans Mono Bold, embedded like every font of every ClinicDesk
+PDF: a printer never substitutes its own), four groups to a line, so that 0 and O or 1 and I
+are not confused when it is typed back (the key is base32: letters A-Z and digits 2-7 only).
+Nothing else about the clinic is on it.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from clinicdesk.documents.fonts import FONT, FONT_BOLD, register_fonts
-from clinicdesk.documents.layout import CREATOR, MARGIN_X
+from clinicdesk.documents.fonts import (
+    FONT,
+    FONT_BOLD,
+    FONT_MONO_BOLD,
+    register_fonts,
+    register_mono_font,
+)
+from clinicdesk.documents.layout import CREATOR, LANGUAGE, MARGIN_X
 from clinicdesk.documents.text import ACCENT, INK, escape_text, format_date
 
-KEY_FONT = "Courier-Bold"
+KEY_FONT = FONT_MONO_BOLD
 KEY_SIZE = 22  # points: 19 characters a line, about 75 mm wide
 GROUPS_PER_LINE = 4
 
@@ -39,6 +46,7 @@ def render_recovery_key(
 ) -> bytes:
     """The recovery-key page as PDF bytes (the same input gives the same bytes)."""
     register_fonts()
+    register_mono_font()
     title = ParagraphStyle(
         "recovery_title", fontName=FONT_BOLD, fontSize=18, leading=23, textColor=ACCENT
     )
@@ -94,6 +102,9 @@ def render_recovery_key(
         author=" ".join(clinic_name.split())[:300],
         creator=CREATOR,
         invariant=1,
+        lang=LANGUAGE,
+        displayDocTitle=True,
+        initialFontName=FONT,  # not an unembedded Helvetica
     )
     doc.build(story)
     return buffer.getvalue()

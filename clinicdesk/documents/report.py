@@ -41,7 +41,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -58,7 +58,7 @@ from clinicdesk.documents.plain_words import (
     long_date,
     went,
 )
-from clinicdesk.documents.text import ACCENT, BAND, para
+from clinicdesk.documents.text import ACCENT, BAND, para, print_size
 from clinicdesk.domain.assessments import (
     GLOBAL_PHOTO_SCORES,
     MEASURES,
@@ -225,14 +225,22 @@ class ProgressReportData:
 # -- the document ---------------------------------------------------------------------------
 
 
-def render_progress_report(data: ProgressReportData, flavour: Flavour) -> bytes:
-    """The report as PDF bytes; the same data and flavour give the same bytes."""
+def render_progress_report(
+    data: ProgressReportData,
+    flavour: Flavour,
+    *,
+    large_print: bool = False,
+    generated_at: datetime | None = None,
+) -> bytes:
+    """The report as PDF bytes (the same input, the same bytes); ``large_print``: 12 pt body
+    text and larger chart labels; ``generated_at``: the creation date the file states."""
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown report flavour {flavour!r}")
-    story = _clinical_story(data) if flavour == "clinical" else _patient_story(data)
-    stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, report_hash(data, flavour))
-    title = "Progress report" if flavour == "clinical" else "Your progress report"
-    return build_pdf(data.clinic, data.patient, title, stamp, story)
+    with print_size(large=large_print):
+        story = _clinical_story(data) if flavour == "clinical" else _patient_story(data)
+        stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, report_hash(data, flavour))
+        title = "Progress report" if flavour == "clinical" else "Your progress report"
+        return build_pdf(data.clinic, data.patient, title, stamp, story, generated_at=generated_at)
 
 
 def report_hash(data: ProgressReportData, flavour: Flavour) -> str:

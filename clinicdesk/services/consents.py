@@ -418,12 +418,16 @@ class ConsentService:
         template_hash: str,
         pdf_bytes: bytes,
         action: DocumentAction | str,
+        *,
+        created_at: str | None = None,
     ) -> DocumentRecord:
         """Record (and audit: ``generate``, ``print`` or ``export``) a PDF made for the patient.
 
         Forms and sheets name their template (id, version, text hash); a progress report has
         none (empty id and hash, no version). A consent pack is recorded once per template it
-        holds, each row with the pack's PDF hash, so every printed wording is on record."""
+        holds, each row with the pack's PDF hash, so every printed wording is on record.
+        ``created_at`` (UTC ISO 8601) is the time of a generation the PDF itself states as its
+        creation date, so the log and the file agree; without it, now."""
         try:
             doc_kind = DocumentKind(kind)
         except ValueError:
@@ -455,7 +459,7 @@ class ConsentService:
         with write_transaction(self.db):
             patient = self._patient(patient_id)
             new_id = self.repo.insert_document(
-                patient.id, doc_kind, template, pdf_sha256, doc_action, user.actor
+                patient.id, doc_kind, template, pdf_sha256, doc_action, user.actor, created_at
             )
             audit.append(
                 self.db,

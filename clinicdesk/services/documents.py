@@ -7,6 +7,10 @@ is printed or saved (``record_output``). Printing a consent form also records th
 *prepared* (CLINICAL.md: prepared -> signed -> withdrawn), unless one printed on the same wording
 is still waiting to be signed.
 
+The time of generation is taken once: it is both the PDF's creation date and the time the log
+records for the generation. Every patient-facing document (forms, sheets, the pack, the
+patient's report) can be made in large print (12 pt body text).
+
 What the forms are prefilled with depends on who prints them. Everyone may print (DESIGN.md:
 reception prints the pack), so everyone gets the patient's identifiers, the clinic's details
 (with its data-protection officer, ICO registration number and processors for the privacy
@@ -25,7 +29,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -77,6 +81,8 @@ class Document:
     file_name: str  # suggested, without a folder
     pdf: bytes
     templates: tuple[Template, ...] = ()  # none for a progress report
+    # When it was made (UTC ISO 8601, as the log stores it): the PDF's own creation date.
+    generated_at: str = ""
 
     @property
     def sha256(self) -> str:
@@ -102,6 +108,7 @@ class DocumentService:
         cooling_off_days: Callable[[], int],
         today: Callable[[], date] = date.today,
         library: TemplateLibrary | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.clinic_details = clinic_details
@@ -109,6 +116,7 @@ class DocumentService:
         self._reports = reports  # built only when a report is asked for
         self.cooling_off_days = cooling_off_days
         self.today = today
+        self.now = now
         self.library = library or TemplateLibrary()
         self.patients = PatientRepository(db)
         self.clinical = ClinicalRepository(db)
@@ -135,7 +143,9 @@ class DocumentService:
 
     # -- making documents --------------------------------------------------------------------
 
-    def form(self, user: CurrentUser, patient_id: str, template_id: str) -> Document:
+    def form(
+        self, user: CurrentUser, patient_id: str, template_id: str, *, large_print: bool = False
+    ) -> Document:
         """One form or sheet for the patient, prefilled; recorded (and, for a consent form,
         the consent recorded as prepared)."""
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
@@ -144,12 +154,15 @@ class DocumentService:
         clinic, fields, discussion_id = self._prefill(user, patient)
         from clinicdesk.documents.forms import render_form
 
+        generated, generated_at = self._generation_time()
         pdf = render_form(
             template,
             clinic,
             _identity(patient),
             self._for_template(template, fields),
             printed_on=self.today(),
+            large_print=large_print,
+            generated_at=generated,
         )
         kind = (
             DocumentKind.CONSENT_FORM
@@ -163,11 +176,14 @@ class DocumentService:
             _file_name(template.title, patient),
             pdf,
             (template,),
+            generated_at,
         )
         self._generated(user, document, discussion_id)
         return document
 
-    def consent_pack(self, user: CurrentUser, patient_id: str) -> Document:
+    def consent_pack(
+        self, user: CurrentUser, patient_id: str, *, large_print: bool = False
+    ) -> Document:
         """The consent pack (procedure consent, photo consent, data-protection notice,
         pre-treatment instructions) as one PDF, each document with its own stamp and pages."""
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
@@ -176,11 +192,14 @@ class DocumentService:
         templates = tuple(self.library.current(template_id) for template_id in CONSENT_PACK)
         from clinicdesk.documents.forms import render_pack
 
+        generated, generated_at = self._generation_time()
         pdf = render_pack(
             [(template, self._for_template(template, fields)) for template in templates],
             clinic,
             _identity(patient),
             printed_on=self.today(),
+            large_print=large_print,
+            generated_at=generated,
         )
         document = Document(
             patient.id,
@@ -189,6 +208,7 @@ class DocumentService:
             _file_name("Consent pack", patient),
             pdf,
             templates,
+            generated_at,
         )
         self._generated(user, document, discussion_id)
         return document
@@ -216,12 +236,14 @@ class DocumentService:
         clinic, fields, _discussion_id = self._prefill(user, patient)
         from clinicdesk.documents.forms import render_form
 
+        generated, generated_at = self._generation_time()
         pdf = render_form(
             template,
             clinic,
             _identity(patient),
             self._for_template(template, fields),
             printed_on=self.today(),
+            generated_at=generated,
         )
         document = Document(
             patient.id,
@@ -230,17 +252,41 @@ class DocumentService:
             _file_name(f"{template.title} v{template.version}", patient),
             pdf,
             (template,),
+            generated_at,
         )
         self._record(user, document, DocumentAction.GENERATED)
         return document
 
     def progress_report(
-        self, user: CurrentUser, patient_id: str, *, flavour: Flavour, comment: str = ""
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        *,
+        flavour: Flavour,
+        comment: str = "",
+        large_print: bool = False,
     ) -> Document:
-        """The progress report (clinicians only), recorded in the document log."""
+        """The progress report (clinicians only), recorded in the document log. Large print
+        is for the patient's flavour: the clinical one's tables are laid out for the usual
+        size, and it is not handed to the patient."""
         require(self.db, user, Permission.PROGRESS_REPORT, entity="document", entity_id=patient_id)
+        if large_print and flavour != "patient":
+            raise ValidationError(
+                {
+                    "large_print": "is for the patient's report (flavour patient); the "
+                    "clinical report is printed at the usual size"
+                }
+            )
         patient = self._patient(patient_id)
-        pdf = self._reports().progress_report(user, patient.id, flavour=flavour, comment=comment)
+        generated, generated_at = self._generation_time()
+        pdf = self._reports().progress_report(
+            user,
+            patient.id,
+            flavour=flavour,
+            comment=comment,
+            large_print=large_print,
+            generated_at=generated,
+        )
         title = "Progress report" if flavour == "clinical" else "Your progress report"
         document = Document(
             patient.id,
@@ -248,6 +294,7 @@ class DocumentService:
             title,
             _file_name(f"Progress report {flavour}", patient),
             pdf,
+            generated_at=generated_at,
         )
         self._generated(user, document)
         return document
@@ -304,11 +351,29 @@ class DocumentService:
                     )
             self._record(user, document, DocumentAction.GENERATED)
 
+    def _generation_time(self) -> tuple[datetime, str]:
+        """Now, to the millisecond the log stores: as a time for the PDF, and as the log's
+        text."""
+        moment = self.now().astimezone(UTC)
+        moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        text = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return moment, text
+
     def _record(self, user: CurrentUser, document: Document, action: DocumentAction) -> None:
+        # The generation is logged at the time the PDF states; printing and saving, now.
+        at = (document.generated_at or None) if action is DocumentAction.GENERATED else None
         with write_transaction(self.db):
             if not document.templates:
                 self.consents.record_document(
-                    user, document.patient_id, document.kind, "", None, "", document.pdf, action
+                    user,
+                    document.patient_id,
+                    document.kind,
+                    "",
+                    None,
+                    "",
+                    document.pdf,
+                    action,
+                    created_at=at,
                 )
             for template in document.templates:
                 self.consents.record_document(
@@ -320,6 +385,7 @@ class DocumentService:
                     template.text_hash,
                     document.pdf,
                     action,
+                    created_at=at,
                 )
 
     def _latest_discussion(self, patient_id: str) -> Consultation | None:

@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.report import (
@@ -107,16 +107,26 @@ class ReportService:
         self.response_settings = response_settings or ResponseSettings(db)
 
     def progress_report(
-        self, user: CurrentUser, patient_id: str, *, flavour: Flavour, comment: str = ""
+        self,
+        user: CurrentUser,
+        patient_id: str,
+        *,
+        flavour: Flavour,
+        comment: str = "",
+        large_print: bool = False,
+        generated_at: datetime | None = None,
     ) -> bytes:
         """The patient's progress report as PDF bytes: ``clinical`` (full tables) or
         ``patient`` (plain language). ``comment`` is the clinician's free text, printed as
-        typed (at most ``REPORT_COMMENT_MAX`` characters)."""
+        typed (at most ``REPORT_COMMENT_MAX`` characters). ``large_print``: 12 pt body text;
+        ``generated_at``: the creation date the PDF states."""
         require(self.db, user, Permission.PROGRESS_REPORT, entity=ENTITY, entity_id=patient_id)
         if flavour not in FLAVOURS:
             raise ValidationError({"flavour": "must be clinical or patient"})
         data = self.report_data(user, patient_id, comment=comment)
-        pdf = render_progress_report(data, flavour)
+        pdf = render_progress_report(
+            data, flavour, large_print=large_print, generated_at=generated_at
+        )
         # Not recorded here: DocumentService.progress_report (services/documents.py) wraps
         # this call and records the report in the documents log, and its save/record_output
         # record printing and saving. Front ends call that one.

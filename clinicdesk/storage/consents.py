@@ -266,8 +266,11 @@ class ConsentRepository:
         pdf_sha256: str,
         action: DocumentAction,
         actor: Actor,
+        created_at: str | None = None,
     ) -> str:
-        values = {
+        """One line of the document log; ``created_at`` (UTC ISO 8601, as ``utc_now``) when
+        the time is the one the document itself states (its creation date), else now."""
+        values: dict[str, Any] = {
             "patient_id": patient_id,
             "kind": kind.value,
             "template_id": template.template_id if template else "",
@@ -276,6 +279,8 @@ class ConsentRepository:
             "pdf_sha256": pdf_sha256,
             "action": action.value,
         }
+        if created_at is not None:
+            values["created_at"] = created_at
         return insert_record(self.db, "documents", values, actor)
 
     def _documents(self, where: str, params: Sequence[Any]) -> list[DocumentRecord]:

@@ -92,3 +92,24 @@ def test_an_unknown_patient_is_a_usage_error_naming_the_id(
     assert not out_file.exists()
     # Nothing was prepared or logged for anyone.
     assert clinic.services.db.execute("SELECT count(*) FROM consents").fetchone()[0] == 0
+
+
+def test_large_print_writes_the_form_and_the_pack_with_12_pt_body_text(
+    clinic: Clinic, patient_id: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import re
+
+    def sizes(path: Path) -> set[float]:
+        found: set[float] = set()
+        for page in PdfReader(io.BytesIO(path.read_bytes())).pages:
+            content = page.get_contents()
+            assert content is not None
+            found |= {float(s) for s in re.findall(rb"/[\w+]+ ([\d.]+) Tf", content.get_data())}
+        return found
+
+    for template in ("pre-treatment", "pack"):
+        large = tmp_path / f"{template}-large.pdf"
+        args = (patient_id, "--template", template, "--large-print", "-o", str(large))
+        assert run(clinic, capsys, *args) == (0, f"{large}\n", "")
+        assert 12.0 in sizes(large) and 9.0 not in sizes(large)
+        assert "Siobhán Ní Bhriain" in "\n".join(pages(large))

@@ -156,3 +156,44 @@ def test_a_patient_never_measured_gets_a_report_that_says_so(
     )
     assert (code, err) == (0, "")
     assert "Your scalp has not been measured yet." in text_of(out_file)
+
+
+def _sizes(path: Path) -> set[float]:
+    import re
+
+    sizes: set[float] = set()
+    for page in PdfReader(io.BytesIO(path.read_bytes())).pages:
+        content = page.get_contents()
+        assert content is not None
+        sizes |= {float(s) for s in re.findall(rb"/[\w+]+ ([\d.]+) Tf", content.get_data())}
+    return sizes
+
+
+def test_large_print_writes_the_patients_report_with_12_pt_body_text(
+    clinic: Clinic,
+    patient: setup.TreatedPatient,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    large, normal = tmp_path / "large.pdf", tmp_path / "normal.pdf"
+    args = (patient.id, "--flavour", "patient")
+    assert run(clinic, capsys, "clinician", *args, "--large-print", "-o", str(large))[0] == 0
+    assert run(clinic, capsys, "clinician", *args, "-o", str(normal))[0] == 0
+    assert 12.0 in _sizes(large) and 9.0 not in _sizes(large)
+    assert 9.0 in _sizes(normal) and 12.0 not in _sizes(normal)
+    assert patient.name in text_of(large)
+
+
+def test_large_print_is_refused_for_the_clinical_report(
+    clinic: Clinic,
+    patient: setup.TreatedPatient,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    out_file = tmp_path / "report.pdf"
+    code, out, err = run(
+        clinic, capsys, "clinician", patient.id, "--large-print", "-o", str(out_file)
+    )
+    assert (code, out) == (2, "")
+    assert "large print" in err and "patient" in err
+    assert not out_file.exists()

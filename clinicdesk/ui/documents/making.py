@@ -2,7 +2,8 @@
 consent pack takes tens of milliseconds, a report with photos much longer: neither belongs on
 the GUI thread), then opened in ``PdfPreviewDialog``. Making a document is recorded by
 ``DocumentService``; the preview's ``printed`` and ``saved`` signals record what then left the
-building."""
+building. The "Large print" check box makes whatever is made next in large print (12 pt body
+text): the pack, a form or sheet, the progress report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QTabWidget
+from PySide6.QtWidgets import QCheckBox, QTabWidget
 
 from clinicdesk.domain.consent import (
     DocumentAction,
@@ -49,26 +50,33 @@ class DocumentMakingTab(PatientTab):
         self.report_dialog: ProgressReportDialog | None = None
         self.status = plain_label("documents_status")
         self.status.setStyleSheet("color: #52606d;")
+        # Placed by the tab; read when a document is made.
+        self.large_print_box = QCheckBox("Large pri&nt", self)
+        self.large_print_box.setObjectName("large_print")
+        self.large_print_box.setToolTip(
+            "Make the consent pack, forms, sheets and the patient's progress report in large "
+            "print (12 pt text), for a patient who needs it"
+        )
 
     def _update_actions(self) -> None:
         """Enable what may be done now (the tab's actions)."""
 
     def make_consent_pack(self) -> None:
-        user, patient_id = self.user, self.patient_id
+        user, patient_id, large = self.user, self.patient_id, self.large_print_box.isChecked()
         if patient_id is None:
             return
         self._build_document(
             "Preparing the consent pack…",
-            lambda own: own.documents.consent_pack(user, patient_id),
+            lambda own: own.documents.consent_pack(user, patient_id, large_print=large),
         )
 
     def make_form(self, template_id: str) -> None:
-        user, patient_id = self.user, self.patient_id
+        user, patient_id, large = self.user, self.patient_id, self.large_print_box.isChecked()
         if patient_id is None:
             return
         self._build_document(
             "Preparing the form…",
-            lambda own: own.documents.form(user, patient_id, template_id),
+            lambda own: own.documents.form(user, patient_id, template_id, large_print=large),
         )
 
     def ask_progress_report(self) -> None:
@@ -88,13 +96,15 @@ class DocumentMakingTab(PatientTab):
         dialog.open()
 
     def make_progress_report(self, flavour: Flavour, comment: str = "") -> None:
+        # Large print is for the patient's report; the clinical one stays at the usual size.
+        large = self.large_print_box.isChecked() and flavour == "patient"
         user, patient_id = self.user, self.patient_id
         if patient_id is None:
             return
         self._build_document(
             "Making the progress report (measurements, charts, photos)…",
             lambda own: own.documents.progress_report(
-                user, patient_id, flavour=flavour, comment=comment
+                user, patient_id, flavour=flavour, comment=comment, large_print=large
             ),
         )
 

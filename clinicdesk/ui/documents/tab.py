@@ -137,6 +137,7 @@ class DocumentsTab(DocumentMakingTab):
         self._fill_forms_menu()
         self.progress_report_button = self._button(self.progress_report_action, "progress_report")
         bar.addWidget(self.progress_report_button)
+        bar.addWidget(self.large_print_box)
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.VLine)
         separator.setFrameShadow(QFrame.Shadow.Sunken)

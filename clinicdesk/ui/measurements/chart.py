@@ -6,6 +6,11 @@ each value axis spans the data with a margin rather than starting at zero, so a 
 few per cent can be seen. The axis titles are short enough to fit beside the plot; the legend
 names the measures in full.
 
+The two lines are told apart without colour too (a colour-blind user, a screenshot printed in
+black and white): density is a solid line with filled round markers, diameter a dashed line
+with hollow square markers, each value axis drawn in its line's pattern, and the legend draws
+each line as it is (``MarkerShapeFromSeries``).
+
 A module of its own so that QtCharts is imported when the chart is first needed (the tab is
 shown, or a patient's measurements are loaded), not when the program starts.
 """
@@ -14,15 +19,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCharts import QCategoryAxis, QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCharts import (
+    QCategoryAxis,
+    QChart,
+    QChartView,
+    QLegend,
+    QLineSeries,
+    QValueAxis,
+)
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from clinicdesk.domain.assessments import SeriesPoint
 
 DENSITY_COLOUR = QColor("#1f6fb2")
 DIAMETER_COLOUR = QColor("#d9822b")
+DENSITY_LINE = Qt.PenStyle.SolidLine
+DIAMETER_LINE = Qt.PenStyle.DashLine
+MARKER_SIZE = 9
 DAY_MS = 86_400_000
 DENSITY_TITLE = "Density (/cm²)"
 DIAMETER_TITLE = "Diameter (µm)"
@@ -44,15 +59,23 @@ class MeasurementsChart(QChartView):
         self.setMinimumHeight(260)
         chart.legend().setVisible(True)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.legend().setMarkerShape(QLegend.MarkerShape.MarkerShapeFromSeries)
         self.density = QLineSeries()
         self.density.setName("Total density (hairs/cm²)")
         self.diameter = QLineSeries()
         self.diameter.setName("Mean shaft diameter (µm)")
-        for series, colour in ((self.density, DENSITY_COLOUR), (self.diameter, DIAMETER_COLOUR)):
+        looks = (
+            (self.density, DENSITY_COLOUR, DENSITY_LINE, "circle"),
+            (self.diameter, DIAMETER_COLOUR, DIAMETER_LINE, "square"),
+        )
+        for series, colour, style, shape in looks:
             pen = QPen(colour)
             pen.setWidth(2)
+            pen.setStyle(style)
             series.setPen(pen)
             series.setPointsVisible(True)
+            series.setMarkerSize(MARKER_SIZE)
+            series.setLightMarker(marker_image(colour, shape))
             chart.addSeries(series)
         self.dates = QCategoryAxis()
         self.dates.setTitleText("Visit date")
@@ -60,11 +83,11 @@ class MeasurementsChart(QChartView):
         self.density_axis = QValueAxis()
         self.density_axis.setTitleText(DENSITY_TITLE)
         self.density_axis.setLabelFormat("%.0f")
-        self.density_axis.setLinePenColor(DENSITY_COLOUR)
+        self.density_axis.setLinePen(_axis_pen(DENSITY_COLOUR, DENSITY_LINE))
         self.diameter_axis = QValueAxis()
         self.diameter_axis.setTitleText(DIAMETER_TITLE)
         self.diameter_axis.setLabelFormat("%.1f")
-        self.diameter_axis.setLinePenColor(DIAMETER_COLOUR)
+        self.diameter_axis.setLinePen(_axis_pen(DIAMETER_COLOUR, DIAMETER_LINE))
         chart.addAxis(self.dates, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.density_axis, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(self.diameter_axis, Qt.AlignmentFlag.AlignRight)
@@ -116,6 +139,34 @@ def value_range(values: list[float]) -> tuple[float, float]:
     middle = (low + high) / 2
     half = span * (0.5 + PADDING_SHARE)
     return max(0.0, middle - half), middle + half
+
+
+def marker_image(colour: QColor, shape: str) -> QImage:
+    """A point marker: a filled circle, or a hollow (white) square outlined in ``colour``."""
+    image = QImage(MARKER_SIZE * 2, MARKER_SIZE * 2, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(colour)
+    pen.setWidth(3)
+    painter.setPen(pen)
+    inset = 2
+    side = image.width() - 2 * inset
+    if shape == "circle":
+        painter.setBrush(QBrush(colour))
+        painter.drawEllipse(inset, inset, side, side)
+    else:
+        painter.setBrush(QBrush(QColor("white")))
+        painter.drawRect(inset, inset, side, side)
+    painter.end()
+    return image
+
+
+def _axis_pen(colour: QColor, style: Qt.PenStyle) -> QPen:
+    pen = QPen(colour)
+    pen.setWidth(2)
+    pen.setStyle(style)
+    return pen
 
 
 def _msecs(day: date) -> int:

@@ -63,7 +63,8 @@ def test_the_printed_key_names_the_clinic_and_date_with_the_key_large_and_monosp
     assert parse_recovery_key(" ".join(t for t, _, _ in key_runs)) == bytes(range(32))
     assert all(len(t.split("-")) <= 4 for t, _, _ in key_runs)
     for _, font, size in key_runs:
-        assert font == "Courier-Bold"  # monospaced: O and 0, I and 1 line up in columns
+        # Monospaced (O and 0, I and 1 line up in columns), and embedded (a subset: "ABCDEF+").
+        assert re.fullmatch(r"[A-Z]{6}\+DejaVuSansMono-Bold", font), font
         assert size >= 16
     # Nothing else on the page is that large: the key is what stands out.
     assert max(size for t, _, size in runs if (t, _, size) not in key_runs) < 22
