@@ -73,9 +73,7 @@ def test_an_unknown_or_archived_number_finds_nobody_and_names_still_search(
     assert clinic.services.patients.search(clinic.reception, "Q-00001") == []
     clinic.services.patients.set_archived(clinic.admin, ann.id, ann.version, True)
     assert clinic.services.patients.search(clinic.reception, "M-00001") == []
-    archived = clinic.services.patients.search(
-        clinic.reception, "M-00001", include_archived=True
-    )
+    archived = clinic.services.patients.search(clinic.reception, "M-00001", include_archived=True)
     assert [s.id for s in archived] == [ann.id]
     # A name and a date of birth still search as before.
     assert [s.id for s in clinic.services.patients.search(clinic.reception, "Numbered")] == []
