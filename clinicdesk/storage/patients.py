@@ -214,12 +214,14 @@ class PatientRepository:
 
     def _by_number(self, text: str, limit: int, *, include_archived: bool) -> list[PatientSummary]:
         """The patient whose clinic number is typed ("M-00123", "m123"), by the unique index;
-        typed as printed but not yet whole ("M-001"), the numbers that start so."""
+        typed as printed but not yet whole ("M-001"), the numbers that start so. A number of
+        a record merged into another (``services.patient_merge``) finds the kept record: the
+        papers printed before the merge still lead to the patient."""
         typed = typed_patient_number(text)
         if typed is None:
             return []
         prefix, digits = typed
-        where = _LISTED + ("" if include_archived else " AND deleted_at IS NULL")
+        where = _LISTED
         sql = f"SELECT {SUMMARY_COLUMNS} FROM patients INDEXED BY patients_by_number WHERE "
         if digits.startswith("0") and len(digits) < NUMBER_DIGITS:
             start = f"{prefix}-{digits}"
@@ -232,7 +234,36 @@ class PatientRepository:
         else:
             exact = format_patient_number(prefix, int(digits))
             rows = self.db.execute(f"{sql}patient_number = ? AND {where}", [exact])
-        return [_summary(row) for row in rows]
+        found: dict[str, PatientSummary] = {}
+        for summary in (_summary(row) for row in rows.fetchall()):
+            if summary.archived and (kept := self._merged_into(summary.id)) is not None:
+                found.setdefault(kept.id, kept)
+            if include_archived or not summary.archived:
+                found.setdefault(summary.id, summary)
+        return list(found.values())
+
+    def _merged_into(self, patient_id: str) -> PatientSummary | None:
+        """The live record an archived one was merged into (through the audit trail's
+        ``merge_away`` entries, however many merges on), or None."""
+        for _ in range(10):
+            row = self.db.execute(
+                "SELECT json_extract(detail, '$.merged_into') FROM audit_log "
+                "WHERE entity = 'patient' AND entity_id = ? AND action = 'merge_away' "
+                "ORDER BY rowid DESC LIMIT 1",
+                [patient_id],
+            ).fetchone()
+            if row is None or not row[0]:
+                return None
+            patient_id = str(row[0])
+            kept = self.db.execute(
+                f"SELECT {SUMMARY_COLUMNS} FROM patients WHERE id = ? AND {_LISTED}",
+                [patient_id],
+            ).fetchone()
+            if kept is None:
+                return None
+            if kept[-2] is None:  # deleted_at: live
+                return _summary(kept)
+        return None
 
     def _index(self, patient_id: PatientId, details: PatientDetails) -> None:
         row = self.db.execute(

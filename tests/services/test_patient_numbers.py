@@ -83,3 +83,25 @@ def test_an_unknown_or_archived_number_finds_nobody_and_names_still_search(
             clinic.reception, "Numbered", include_archived=True
         )
     ] == ["M-00001"]
+
+
+def test_after_a_merge_the_merged_away_number_finds_the_kept_record(clinic: Clinic) -> None:
+    from clinicdesk.services.patient_merge import PatientMergeService
+
+    kept = register(clinic, clinic.reception, "Ann")
+    away = register(clinic, at_satellite(clinic, clinic.reception), "Ann")
+    assert (kept.patient_number, away.patient_number) == ("M-00001", "S-00001")
+    merged = PatientMergeService(clinic.services).merge(
+        clinic.clinician, kept.id, kept.version, away.id, away.version
+    )
+    # Each record keeps the number it was given; the papers printed with S-00001 still lead
+    # to the patient, now on the kept record.
+    assert merged.kept.patient_number == "M-00001"
+    search = clinic.services.patients.search
+    assert [s.patient_number for s in search(clinic.reception, "S-00001")] == ["M-00001"]
+    both = search(clinic.reception, "S-00001", include_archived=True)
+    assert [(s.patient_number, s.archived) for s in both] == [
+        ("M-00001", False),
+        ("S-00001", True),
+    ]
+    assert [s.patient_number for s in search(clinic.reception, "M-00001")] == ["M-00001"]
