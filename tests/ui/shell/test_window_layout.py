@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.assessments import SeriesPoint
-from clinicdesk.ui.patients.patient_list import COLUMNS
 from clinicdesk.ui.measurements.chart import MeasurementsChart
+from clinicdesk.ui.patients.patient_list import COLUMNS
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.shell.window_layout import WindowLayout
 from tests.conftest import VALID_PATIENT, Clinic
