@@ -103,6 +103,7 @@ def patient_json(patient: Patient) -> dict[str, Any]:
     details["sex"] = patient.details.sex.value
     return {
         "id": patient.id,
+        "patient_number": patient.patient_number,
         **details,
         "archived": patient.archived,
         "version": patient.version,
@@ -221,7 +222,8 @@ def _print_summary(summary: PatientSummary, out: TextIO) -> None:
     nhs = format_nhs_number(summary.nhs_number) if summary.nhs_number else "-"
     flag = "  [archived]" if summary.archived else ""
     out.write(
-        f"{summary.id}  {summary.last_name.upper()}, {summary.first_name}  "
+        f"{summary.id}  {summary.patient_number or '-'}  "
+        f"{summary.last_name.upper()}, {summary.first_name}  "
         f"{summary.date_of_birth:%d/%m/%Y}  NHS {nhs}{flag}\n"
     )
 
@@ -230,6 +232,7 @@ def _print_record(record: PatientRecord, clinical: dict[str, Any], out: TextIO) 
     data = record_json(record)
     for key in (
         "id",
+        "patient_number",
         "title",
         "first_name",
         "last_name",

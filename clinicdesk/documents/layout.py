@@ -1,12 +1,13 @@
 """The page frame every ClinicDesk PDF shares, and building and saving the PDF.
 
 Every page of every document carries, drawn by the frame rather than by the document: the
-clinic's name, address and logo at the top; the patient's name, date of birth and NHS number in
-a band below it (a loose page must still say whose it is); and in the footer the document's
-stamp (template id, version and the start of its text hash, which a signed consent points at)
-and "Page x of y". "y" is only known when the last page is laid out, so the pages are held back
-and numbered when the PDF is saved (``_NumberedCanvas``); a pack of several documents numbers
-each document's pages on their own.
+clinic's name, logo and the producing site's name and address at the top; the patient's name,
+date of birth, NHS number and clinic number in a band below it (a loose page must still say
+whose it is, and a patient without an NHS number still has two identifiers); and in the footer
+the document's stamp (template id, version and the start of its text hash, which a signed
+consent points at) and "Page x of y". "y" is only known when the last page is laid out, so
+the pages are held back and numbered when the PDF is saved (``_NumberedCanvas``); a pack of
+several documents numbers each document's pages on their own.
 
 The text inside the frame is ``documents.text`` (styles, escaping, ``para``) and its fonts
 ``documents.fonts`` (DejaVu Sans with a fallback for Chinese, Japanese and Korean). Every font
@@ -91,9 +92,10 @@ _ID_PLACEHOLDER = "<" + "C1" * _ID_LENGTH + ">"
 @dataclass(frozen=True)
 class ClinicDetails:
     name: str
-    address: str = ""
+    address: str = ""  # of the site producing the document (the clinic's if it has none)
     phone: str = ""
     logo_png: bytes | None = None
+    site: str = ""  # the producing site's name, printed before its address
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class PatientIdentity:
     name: str
     date_of_birth: date | None
     nhs_number: str = ""
+    patient_number: str = ""  # the clinic's own number ("M-00123")
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,8 @@ class _Frame:
         y = HEADER_TOP - size
         _draw(canvas, MARGIN_X, y, name, FONT_BOLD, size)
         canvas.setFillColor(MUTED)
-        lines = _split_lines(_plain(self.clinic.address), FONT, 8, room)[:2]
+        where = " · ".join(p for p in (_plain(self.clinic.site), _plain(self.clinic.address)) if p)
+        lines = _split_lines(where, FONT, 8, room)[:2]
         if self.clinic.phone:
             lines.append(_fit(f"Tel. {_plain(self.clinic.phone)}", FONT, 8, room, 8)[0])
         y -= 4
@@ -288,9 +292,10 @@ class _Frame:
         canvas.roundRect(MARGIN_X, bottom, CONTENT_WIDTH, BAND_HEIGHT, 1.5 * mm, stroke=0, fill=1)
         patient = self.patient
         cells = [
-            ("Patient", _plain(patient.name), 0.52),
-            ("Date of birth", format_date(patient.date_of_birth) or "-", 0.22),
-            ("NHS number", format_nhs_number(_plain(patient.nhs_number)) or "-", 0.26),
+            ("Patient", _plain(patient.name), 0.43),
+            ("Date of birth", format_date(patient.date_of_birth) or "-", 0.18),
+            ("NHS number", format_nhs_number(_plain(patient.nhs_number)) or "-", 0.21),
+            ("Clinic number", _plain(patient.patient_number) or "-", 0.18),
         ]
         x = MARGIN_X + 3 * mm
         for label, value, share in cells:

@@ -91,6 +91,8 @@ class Patient:
     created_by: UserId
     updated_by: UserId
     deleted_at: str | None = None
+    # The clinic's own number ("M-00123", ``domain.patient_numbers``), given at registration.
+    patient_number: str = ""
 
     @property
     def archived(self) -> bool:
@@ -120,6 +122,7 @@ class PatientSummary:
     phone: str
     postcode: str
     archived: bool
+    patient_number: str = ""
 
 
 def _name(required: bool) -> Callable[[str], str]:

@@ -16,18 +16,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.domain.text import TextError, clean_text
-from clinicdesk.errors import ValidationError
+from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic import CLINIC_NAME_KEY, ClinicService
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
+from clinicdesk.storage.clinic import SiteRow
 from clinicdesk.storage.database import write_transaction
+
+if TYPE_CHECKING:
+    from clinicdesk.documents.layout import ClinicDetails
 
 LOGO_KEY = "clinic_logo_png"
 LOGO_MAX_BYTES = 512 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SITE_ADDRESS = "site_address"  # errors of a site's address: "site_address:<site id>"
 DEFAULT_DEVICE = "Rigeneracons micrografting kit (CE-marked medical device)"
 
 
@@ -173,6 +179,58 @@ class ClinicDetailsService:
                 self.db, acting.actor, "update", "setting", "clinic_details", {"fields": changed}
             )
         return self.details()
+
+    # -- each site's own address (storage.patient_numbers: ``sites.address``) ----------------
+
+    def sites(self) -> list[SiteRow]:
+        """The clinic's sites, each with the address printed on what it produces."""
+        return self.repo.sites()
+
+    def set_site_addresses(self, acting: CurrentUser, addresses: Mapping[str, str]) -> None:
+        """Change the address of each site named in ``addresses`` (site id -> text; empty
+        prints the clinic's address). Administrators only; one audited update. A problem is
+        reported under ``site_address:<site id>``, and nothing is saved."""
+        require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
+        sites: dict[str, SiteRow] = {site.id: site for site in self.repo.sites()}
+        errors: dict[str, str] = {}
+        clean: dict[str, str] = {}
+        for site_id, value in addresses.items():
+            key = f"{SITE_ADDRESS}:{site_id}"
+            if site_id not in sites:
+                errors[key] = "is not one of the clinic's sites"
+                continue
+            try:
+                clean[site_id] = clean_text(value, max_length=300, multiline=True)
+            except TextError as exc:
+                errors[key] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+        changed = [site_id for site_id, text in clean.items() if text != sites[site_id].address]
+        if not changed:
+            return
+        with write_transaction(self.db):
+            for site_id in changed:
+                if not self.repo.set_site_address(sites[site_id], clean[site_id], acting.actor):
+                    raise UserError(
+                        f"The details of {sites[site_id].name} were changed elsewhere meanwhile "
+                        "(perhaps by a sync): open Clinic details again. Nothing was saved."
+                    )
+            audit.append(
+                self.db, acting.actor, "update", "setting", "site_address", {"sites": changed}
+            )
+
+    def printed(self, site_id: str) -> ClinicDetails:
+        """The clinic as the documents made at ``site_id`` print it: its name and logo, and the
+        site's own address and name (the clinic's address where the site has none)."""
+        from clinicdesk.documents.layout import ClinicDetails
+
+        details = self.details()
+        sites = self.repo.sites()
+        site = next((s for s in sites if s.id == site_id), None)
+        address = site.address if site is not None and site.address else details.address
+        # With one site, its name says nothing the clinic's name does not.
+        site_name = site.name if site is not None and len(sites) > 1 else ""
+        return ClinicDetails(details.name, address, details.phone, details.logo_png, site_name)
 
 
 def _check(field: str, value: str) -> tuple[str, str | None]:

@@ -399,12 +399,11 @@ class DocumentService:
     ) -> tuple[ClinicDetails, dict[str, str], str | None]:
         """What a form is filled in with: the clinic as printed, the fields, and the consent
         discussion a consent form printed now belongs to (read once per document)."""
-        from clinicdesk.documents.layout import ClinicDetails
 
         clinic = self.clinic_details.details()
         consultation = self._latest_discussion(patient.id)
         treatment = self._treatment_after(patient.id, consultation)
-        printed = ClinicDetails(clinic.name, clinic.address, clinic.phone, clinic.logo_png)
+        printed = self.clinic_details.printed(user.site_id)
         fields = self._fields(user, clinic, consultation, treatment)
         return printed, fields, consultation.id if consultation is not None else None
 

@@ -198,9 +198,9 @@ class PatientService:
     def search(
         self, user: CurrentUser, text: str, *, limit: int = 200, include_archived: bool = False
     ) -> list[PatientSummary]:
-        """Patients matching ``text`` (names, date of birth, phone, email, NHS number). A date
-        of birth may be typed with a two-digit year: 26/10/63 finds 26/10/1963 (a birth date is
-        never in the future), as a receptionist reading it off a form would."""
+        """Patients matching ``text`` (clinic number, names, date of birth, phone, email, NHS
+        number). A date of birth may be typed with a two-digit year: 26/10/63 finds 26/10/1963
+        (a birth date is never in the future), as a receptionist reading it off a form would."""
         require(self.db, user, Permission.PATIENT_DEMOGRAPHICS, entity="patient")
         return self.repo.search(
             text, limit=limit, include_archived=include_archived, today=self.today()

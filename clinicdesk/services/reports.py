@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
-from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
+from clinicdesk.documents.layout import PatientIdentity
 from clinicdesk.documents.report import (
     FLAVOURS,
     AdverseEventLine,
@@ -150,8 +150,7 @@ class ReportService:
             clinicians = {c.id: c.name for c in self.clinical.clinicians(user)}
             sites = {s.id: s.name for s in self.clinic.sites()}
             # What every document prints about the clinic (settings; the consent forms' too).
-            details = self.clinic_details.details()
-            clinic = ClinicDetails(details.name, details.address, details.phone, details.logo_png)
+            clinic = self.clinic_details.printed(user.site_id)
         treated_on = {t.id: t.details.treated_on for t in treatments}
         pairs, missing = choose_pairs(photos, changes.treatment_date)
         copies = iter(self._print_copies(user, [p for _, pair in pairs for p in pair]))
@@ -268,11 +267,12 @@ def _anaesthetic(details: TreatmentDetails) -> str:
 
 
 def identity(patient: Patient) -> PatientIdentity:
-    """The patient as every page names them: full legal name, date of birth, NHS number."""
+    """The patient as every page names them: full legal name, date of birth, NHS number and
+    the clinic's number."""
     d = patient.details
     name = " ".join(part for part in (d.title, d.first_name, d.last_name) if part)
     nhs = format_nhs_number(d.nhs_number) if d.nhs_number else ""
-    return PatientIdentity(name, d.date_of_birth, nhs)
+    return PatientIdentity(name, d.date_of_birth, nhs, patient.patient_number)
 
 
 def choose_pairs(

@@ -172,8 +172,7 @@ class SubjectAccessService:
             )
         with write_transaction(self.db):
             held = self._gather(patient_id)
-            details = self.clinic_details.details()
-        clinic = ClinicDetails(details.name, details.address, details.phone, details.logo_png)
+            clinic = self.clinic_details.printed(user.site_id)
         writer = _ZipWriter(out_zip, progress, cancelled)
         try:
             result = self._write(user, held, clinic, writer)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinicdesk.domain.ids import SiteId, UserId
+from clinicdesk.domain.patient_numbers import site_prefix
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.records import Actor, insert_record, set_archived, update_record
 
@@ -21,6 +22,9 @@ class SiteRow:
     id: SiteId
     name: str
     kind: str
+    number_prefix: str = ""
+    address: str = ""
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,20 @@ class ClinicRepository:
     # -- sites ----------------------------------------------------------------------------
 
     def add_site(self, name: str, kind: str, actor: Actor, *, site_id: str | None = None) -> SiteId:
-        return SiteId(
-            insert_record(self.db, "sites", {"name": name, "kind": kind}, actor, record_id=site_id)
-        )
+        """A new site, with a patient-number prefix no other site has."""
+        taken = [str(r[0]) for r in self.db.execute("SELECT number_prefix FROM sites")]
+        values = {"name": name, "kind": kind, "number_prefix": site_prefix(name, taken)}
+        return SiteId(insert_record(self.db, "sites", values, actor, record_id=site_id))
 
     def sites(self) -> list[SiteRow]:
         rows = self.db.execute(
-            "SELECT id, name, kind FROM sites WHERE deleted_at IS NULL "
-            "ORDER BY kind = 'satellite', created_at"
+            "SELECT id, name, kind, number_prefix, address, version FROM sites "
+            "WHERE deleted_at IS NULL ORDER BY kind = 'satellite', created_at"
         )
-        return [SiteRow(SiteId(r[0]), r[1], r[2]) for r in rows]
+        return [SiteRow(SiteId(r[0]), *r[1:]) for r in rows]
+
+    def set_site_address(self, site: SiteRow, address: str, actor: Actor) -> bool:
+        return update_record(self.db, "sites", site.id, site.version, {"address": address}, actor)
 
     def site_exists(self, site_id: str) -> bool:
         """Whether ``site_id`` is one of the clinic's live (not archived) sites."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import audit_chains, retention, sync_state
+from clinicdesk.storage import audit_chains, patient_numbers, retention, sync_state
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -551,6 +551,12 @@ def _per_site_audit_chains(db: sqlite_utils.Database) -> None:
 def _sync(db: sqlite_utils.Database) -> None:
     for statement in sync_state.schema(_record_table):
         db.execute(statement)
+
+
+@migrations(name=patient_numbers.MIGRATION_NAME)
+def _patient_numbers(db: sqlite_utils.Database) -> None:
+    """Each site's prefix and address; every patient's clinic number (storage.patient_numbers)."""
+    patient_numbers.migrate(db)
 
 
 def known_migration_names() -> list[str]:

@@ -15,8 +15,11 @@ from clinicdesk.domain.patient import (
     PatientSummary,
     Sex,
 )
+from clinicdesk.domain.patient_numbers import DIGITS as NUMBER_DIGITS
+from clinicdesk.domain.patient_numbers import format_patient_number, typed_patient_number
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.driver import sqlite3
+from clinicdesk.storage.patient_numbers import next_patient_number
 from clinicdesk.storage.records import Actor, insert_record, update_record
 from clinicdesk.storage.search import dob_token, folded_variant, parse_query
 
@@ -27,13 +30,16 @@ if TYPE_CHECKING:
 
 SUMMARY_COLUMNS = (
     "id, first_name, last_name, preferred_name, date_of_birth, sex, nhs_number, phone, "
-    "postcode, deleted_at"
+    "postcode, deleted_at, patient_number"
 )
 # Restricted records (an erasure request, ``storage.retention``) are left out of every list.
 _LISTED = "id NOT IN (SELECT patient_id FROM erasure_requests)"
 # The same, for queries that name the patients table ``p`` (storage.retention, storage.clinical).
 NOT_RESTRICTED = " AND p.id NOT IN (SELECT patient_id FROM erasure_requests)"
-_META = "id, version, site_id, created_at, updated_at, created_by, updated_by, deleted_at"
+_META = (
+    "id, version, site_id, created_at, updated_at, created_by, updated_by, deleted_at, "
+    "patient_number"
+)
 ListKey = tuple[str, str, str]  # (last_name, first_name, id): the list's sort order
 
 
@@ -68,11 +74,12 @@ def _row_to_patient(row: sqlite3.Row | Sequence[Any], names: Sequence[str]) -> P
         created_by=UserId(data["created_by"]),
         updated_by=UserId(data["updated_by"]),
         deleted_at=data["deleted_at"],
+        patient_number=data["patient_number"] or "",
     )
 
 
 def _summary(row: Sequence[Any]) -> PatientSummary:
-    pid, first, last, preferred, dob, sex, nhs, phone, postcode, deleted = row
+    pid, first, last, preferred, dob, sex, nhs, phone, postcode, deleted, number = row
     return PatientSummary(
         PatientId(pid),
         first,
@@ -84,6 +91,7 @@ def _summary(row: Sequence[Any]) -> PatientSummary:
         phone,
         postcode,
         deleted is not None,
+        number or "",
     )
 
 
@@ -96,7 +104,13 @@ class PatientRepository:
     # -- patients -------------------------------------------------------------------------
 
     def insert(self, details: PatientDetails, actor: Actor) -> PatientId:
-        patient_id = PatientId(insert_record(self.db, "patients", _details_to_row(details), actor))
+        """A new patient, numbered at the actor's site (``storage.patient_numbers``)."""
+        number, sequence = next_patient_number(self.db, actor.site_id)
+        row = _details_to_row(details) | {
+            "patient_number": number,
+            "patient_number_seq": sequence,
+        }
+        patient_id = PatientId(insert_record(self.db, "patients", row, actor))
         self._index(patient_id, details)
         return patient_id
 
@@ -167,23 +181,24 @@ class PatientRepository:
         include_archived: bool = False,
         today: date | None = None,
     ) -> list[PatientSummary]:
-        """Whole-word matches first, then prefix matches; each group in name order. With
+        """A clinic number typed ("M-00123") finds its patient first; then whole-word
+        matches, then prefix matches; each group in name order. With
         ``today``, a date of birth typed with a two-digit year is found (see ``parse_query``).
 
         The FTS query is unranked so SQLite streams matches and stops at ``limit`` (a
         three-letter prefix can match thousands of rows); the page is sorted here.
         """
+        results = self._by_number(text, limit, include_archived=include_archived)
         terms = parse_query(text, today)
         if not terms:
-            return []
+            return results
         archived = "" if include_archived else " AND p.deleted_at IS NULL"
         sql = (
             f"SELECT {', '.join('p.' + c for c in SUMMARY_COLUMNS.split(', '))} "
             "FROM patient_search s JOIN patients p ON p.id = s.patient_id "
             f"WHERE patient_search MATCH ?{archived}{NOT_RESTRICTED} LIMIT ?"
         )
-        results: list[PatientSummary] = []
-        seen: set[str] = set()
+        seen: set[str] = {s.id for s in results}
         for prefix in (False,) if terms.complete else (False, True):
             group = [
                 _summary(row)
@@ -196,6 +211,59 @@ class PatientRepository:
             if len(results) >= limit:
                 break
         return results[:limit]
+
+    def _by_number(self, text: str, limit: int, *, include_archived: bool) -> list[PatientSummary]:
+        """The patient whose clinic number is typed ("M-00123", "m123"), by the unique index;
+        typed as printed but not yet whole ("M-001"), the numbers that start so. A number of
+        a record merged into another (``services.patient_merge``) finds the kept record: the
+        papers printed before the merge still lead to the patient."""
+        typed = typed_patient_number(text)
+        if typed is None:
+            return []
+        prefix, digits = typed
+        where = _LISTED
+        sql = f"SELECT {SUMMARY_COLUMNS} FROM patients INDEXED BY patients_by_number WHERE "
+        if digits.startswith("0") and len(digits) < NUMBER_DIGITS:
+            start = f"{prefix}-{digits}"
+            end = start[:-1] + chr(ord(start[-1]) + 1)
+            rows = self.db.execute(
+                f"{sql}patient_number >= ? AND patient_number < ? AND {where} "
+                "ORDER BY patient_number LIMIT ?",
+                [start, end, limit],
+            )
+        else:
+            exact = format_patient_number(prefix, int(digits))
+            rows = self.db.execute(f"{sql}patient_number = ? AND {where}", [exact])
+        found: dict[str, PatientSummary] = {}
+        for summary in (_summary(row) for row in rows.fetchall()):
+            if summary.archived and (kept := self._merged_into(summary.id)) is not None:
+                found.setdefault(kept.id, kept)
+            if include_archived or not summary.archived:
+                found.setdefault(summary.id, summary)
+        return list(found.values())
+
+    def _merged_into(self, patient_id: str) -> PatientSummary | None:
+        """The live record an archived one was merged into (through the audit trail's
+        ``merge_away`` entries, however many merges on), or None."""
+        for _ in range(10):
+            row = self.db.execute(
+                "SELECT json_extract(detail, '$.merged_into') FROM audit_log "
+                "WHERE entity = 'patient' AND entity_id = ? AND action = 'merge_away' "
+                "ORDER BY rowid DESC LIMIT 1",
+                [patient_id],
+            ).fetchone()
+            if row is None or not row[0]:
+                return None
+            patient_id = str(row[0])
+            kept = self.db.execute(
+                f"SELECT {SUMMARY_COLUMNS} FROM patients WHERE id = ? AND {_LISTED}",
+                [patient_id],
+            ).fetchone()
+            if kept is None:
+                return None
+            if kept[-2] is None:  # deleted_at: live
+                return _summary(kept)
+        return None
 
     def _index(self, patient_id: PatientId, details: PatientDetails) -> None:
         row = self.db.execute(

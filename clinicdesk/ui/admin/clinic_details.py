@@ -1,9 +1,10 @@
 """Admin > Clinic details: what every document prints about the clinic, and the cooling-off
 period the treatment check enforces.
 
-The name, address and phones head every page; the device used and the usual cost fill in the
-consent forms (CLINICAL.md: written information names the device); the data protection officer
-(or contact), the ICO registration number and the processors (one per line) fill in the privacy
+The name, address and phones head every page (each site's own address, where it has one, on
+what that site produces); the device used and the usual cost fill in the consent forms
+(CLINICAL.md: written information names the device); the data protection officer (or
+contact), the ICO registration number and the processors (one per line) fill in the privacy
 notice;
 the logo (a PNG picture, at most 512 KB) sits beside the name. Saving sends only what changed
 (``ClinicDetailsService.update`` audits the names of the fields it was given) and the
@@ -39,6 +40,7 @@ from clinicdesk.services.clinic_details import (
     LABELS,
     LOGO_MAX_BYTES,
     PNG_MAGIC,
+    SITE_ADDRESS,
     ClinicDetailsService,
     ClinicDocumentDetails,
 )
@@ -135,6 +137,8 @@ class ClinicDetailsDialog(GuardedDialog):
             self.editors[key] = editor
             self._add(key, LABELS[key], editor)
 
+        self.site_editors = self._add_site_addresses()
+
         logo_row = QWidget()
         # Keeps its height when a message appears under it (the dialog grows instead).
         logo_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -181,10 +185,36 @@ class ClinicDetailsDialog(GuardedDialog):
         clear_message_when_corrected(self.message, self.fields)
         self.resize(620, self.sizeHint().height())
 
-    def _add(self, key: str, label: str, editor: QWidget) -> None:
+    def _add(self, key: str, label: str, editor: QWidget, row: int | None = None) -> None:
         field = FieldWithError(editor)
         self.fields[key] = field
-        self.form.addRow(label, field)
+        if row is None:
+            self.form.addRow(label, field)
+        else:
+            self.form.insertRow(row, label, field)
+
+    def _add_site_addresses(self) -> dict[str, QPlainTextEdit]:
+        """An address per site, under the clinic's: what the documents made there print."""
+        editors: dict[str, QPlainTextEdit] = {}
+        row = [key for key, _multiline, _hint in TEXT_FIELDS].index("address") + 1
+        for site in self.details_service.sites():
+            editor = QPlainTextEdit(site.address)
+            editor.setObjectName(f"site_address_{site.number_prefix or site.id}")
+            editor.setTabChangesFocus(True)
+            editor.setFixedHeight(44)
+            editor.setPlaceholderText("Printed on what this site produces; empty: as above")
+            editors[site.id] = editor
+            self._add(f"{SITE_ADDRESS}:{site.id}", f"Address at {site.name}", editor, row)
+            row += 1
+        return editors
+
+    def changed_site_addresses(self) -> dict[str, str]:
+        stored: dict[str, str] = {s.id: s.address for s in self.details_service.sites()}
+        return {
+            site_id: editor.toPlainText()
+            for site_id, editor in self.site_editors.items()
+            if editor.toPlainText() != stored.get(site_id, "")
+        }
 
     # -- values ---------------------------------------------------------------------------
 
@@ -279,6 +309,8 @@ class ClinicDetailsDialog(GuardedDialog):
                 )
                 self.details = details
                 self.logo_changed = False
+            if sites := self.changed_site_addresses():
+                self.details_service.set_site_addresses(self.user, sites)
             if days != self.cooling_off:
                 self.cooling_off = self.clinic.set_cooling_off_days(self.user, days)
         except ValidationError as exc:

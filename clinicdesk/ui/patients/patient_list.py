@@ -21,8 +21,8 @@ from clinicdesk.ui.widgets.table_model import AnyIndex, PagedTableModel
 PAGE_SIZE = 100
 SEARCH_LIMIT = 200
 # Short headings, so that every column fits beside the record (the tooltips say them in full).
-COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode")
-COLUMN_TIPS = ("", "Date of birth", "Age in years", "NHS number", "", "")
+COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode", "Clinic no.")
+COLUMN_TIPS = ("", "Date of birth", "Age in years", "NHS number", "", "", "Clinic patient number")
 
 
 class PatientListModel(PagedTableModel[PatientSummary]):
@@ -146,4 +146,6 @@ class PatientListModel(PagedTableModel[PatientSummary]):
             return summary.phone
         if column == 5:
             return summary.postcode
+        if column == 6:
+            return summary.patient_number
         return None

@@ -83,6 +83,8 @@ class PatientHeader(QWidget):
             name += "  [archived]"
         self.name.setText(name)
         facts = [f"Born {format_uk(d.date_of_birth)} (age {age})", d.sex.label]
+        if patient.patient_number:  # the clinic's own number: a second identifier without NHS
+            facts.insert(0, f"Clinic no. {patient.patient_number}")
         if d.nhs_number:
             facts.append(f"NHS {format_nhs_number(d.nhs_number)}")
         self.facts.setText("   ·   ".join(facts))

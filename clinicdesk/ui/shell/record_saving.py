@@ -258,6 +258,7 @@ def _summary_of(patient: Patient) -> PatientSummary:
         d.phone,
         d.postcode,
         patient.archived,
+        patient.patient_number,
     )
 
 

@@ -34,8 +34,9 @@ HEADERS = ("First record", "Second record", "Why")
 def describe(patient: Patient, sites: dict[str, str]) -> str:
     d = patient.details
     nhs = f", NHS {d.nhs_number}" if d.nhs_number else ""
+    number = f", clinic no. {patient.patient_number}" if patient.patient_number else ""
     return (
-        f"{patient.display_name}, born {format_uk(d.date_of_birth)}{nhs} "
+        f"{patient.display_name}, born {format_uk(d.date_of_birth)}{nhs}{number} "
         f"(registered at {sites.get(patient.site_id, '?')})"
     )
 

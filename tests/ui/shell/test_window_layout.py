@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from clinicdesk.domain.assessments import SeriesPoint
 from clinicdesk.ui.measurements.chart import MeasurementsChart
+from clinicdesk.ui.patients.patient_list import COLUMNS
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.shell.window_layout import WindowLayout
 from tests.conftest import VALID_PATIENT, Clinic
@@ -37,11 +38,13 @@ def test_the_patient_list_shows_every_column_at_1440_px(
     view = window.list_view
     assert not view.horizontalScrollBar().isVisible()
     header = view.horizontalHeader()
-    right = max(header.sectionViewportPosition(c) + header.sectionSize(c) for c in range(6))
+    right = max(
+        header.sectionViewportPosition(c) + header.sectionSize(c) for c in range(len(COLUMNS))
+    )
     assert right <= view.viewport().width()
     metrics = view.fontMetrics()
     model = window.model
-    for column in range(1, 6):  # the fixed columns show their values whole
+    for column in range(1, len(COLUMNS)):  # the fixed columns show their values whole
         text = str(model.index(0, column).data())
         assert metrics.horizontalAdvance(text) < header.sectionSize(column), text
 

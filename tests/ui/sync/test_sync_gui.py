@@ -203,6 +203,9 @@ def test_the_duplicate_merge_keeps_every_row_of_both(
     dialog = DuplicatesDialog(clinic.services, clinic.clinician, merged.append)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == 1
+    # Each record named with its own clinic number, as the papers printed for it show.
+    shown = " | ".join(dialog.table.item(0, column).text() for column in (0, 1))
+    assert "clinic no. M-00001" in shown and "clinic no. S-00001" in shown
     kept = main if dialog.pairs[0].first.id == main else second
     qtbot.mouseClick(dialog.keep_first, Qt.MouseButton.LeftButton)
     assert merged == [kept]
