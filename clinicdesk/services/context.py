@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.clinical import ClinicalService
     from clinicdesk.services.consents import ConsentService
     from clinicdesk.services.documents import DocumentService
+    from clinicdesk.services.photo_grading import PhotoGradingService
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
     from clinicdesk.services.response_settings import ResponseSettings
@@ -120,6 +121,14 @@ class ClinicServices:
         from clinicdesk.services.photos import PhotoService
 
         return PhotoService(self.db, self.paths, self.data_key, self.patients.today)
+
+    @cached_property
+    def photo_grading(self) -> PhotoGradingService:
+        """Blinded grading of before/after photo pairs, which feeds the assessments' blinded
+        photo score."""
+        from clinicdesk.services.photo_grading import PhotoGradingService
+
+        return PhotoGradingService(self.db, self.photos, self.assessments, self.patients.today)
 
     @cached_property
     def response_settings(self) -> ResponseSettings:
