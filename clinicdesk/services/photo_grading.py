@@ -43,7 +43,7 @@ from clinicdesk.domain.grading import (
 )
 from clinicdesk.domain.photos import Photo
 from clinicdesk.domain.roles import Permission
-from clinicdesk.errors import NotFound, UserError
+from clinicdesk.errors import NotFound, UserError, ValidationError
 from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.photos import PhotoService
 from clinicdesk.services.session import CurrentUser, require
@@ -255,13 +255,24 @@ class PhotoGradingService:
                 previous,
             )
         raw = assessment_form(replace(details, global_photo_score=score, photo_score_blinded=True))
-        saved = self.assessments.update(
-            user,
-            current.id,
-            current.version,
-            raw,
-            [region_form(m) for m in details.regions],
-        )
+        try:
+            saved = self.assessments.update(
+                user,
+                current.id,
+                current.version,
+                raw,
+                [region_form(m) for m in details.regions],
+            )
+        except ValidationError as exc:
+            # The assessment as stored no longer passes today's checks (its own edit form
+            # says what to correct): the grade is still kept, the score waits for the fix.
+            fields = ", ".join(sorted(exc.errors))
+            return (
+                None,
+                f"The assessment of {day} could not take the score: correct it first "
+                f"({fields}); the grade is kept and is used when the next grade is given.",
+                previous,
+            )
         return (
             saved,
             f"The assessment of {day} now has the blinded photo score {score:+d} ({how}).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from clinicdesk.domain.grading import Side, Weights, weighted_kappa
 from clinicdesk.domain.photos import View
 from clinicdesk.errors import PermissionDenied, UserError, ValidationError
+from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.photo_grading import PhotoGradingService
 from clinicdesk.storage.driver import sqlite3
 from tests.conftest import Clinic
@@ -210,3 +212,19 @@ def test_agreement_between_two_graders_of_the_same_pairs(
     assert found.agreement.quadratic == pytest.approx(
         weighted_kappa([(2, 1), (0, 0)], Weights.QUADRATIC)
     )
+
+
+def test_an_assessment_that_no_longer_passes_its_checks_keeps_its_score_and_the_grade_is_kept(
+    clinic: Clinic, graded: Graded
+) -> None:
+    # A workstation whose clock is behind the visit: the assessment's own edit would refuse
+    # its date ("in the future"); the grade must not be lost for it.
+    services = clinic.services
+    behind = AssessmentService(services.db, lambda: date(2025, 9, 1))
+    service = PhotoGradingService(services.db, services.photos, behind)
+    unblinded = service.grade(graded.grader, service.session(graded.grader).pairs[0], 2)
+    assert "could not take the score" in unblinded.note and "visit_date" in unblinded.note
+    assert unblinded.assessment_id is None
+    assert services.db.execute("SELECT count(*) FROM photo_grades").fetchone()[0] == 1
+    kept = services.assessments.get(clinic.clinician, graded.assessment_id)
+    assert (kept.details.global_photo_score, kept.details.photo_score_blinded) == (1, False)
