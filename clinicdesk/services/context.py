@@ -128,7 +128,7 @@ class ClinicServices:
         photo score."""
         from clinicdesk.services.photo_grading import PhotoGradingService
 
-        return PhotoGradingService(self.db, self.photos, self.assessments, self.patients.today)
+        return PhotoGradingService(self.db, self.photos, self.assessments)
 
     @cached_property
     def response_settings(self) -> ResponseSettings:

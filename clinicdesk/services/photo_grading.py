@@ -21,7 +21,6 @@ grading does not invent one).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -40,6 +39,7 @@ from clinicdesk.domain.grading import (
     first_grades,
     photo_pairs,
     score_from_shown,
+    score_label,
 )
 from clinicdesk.domain.photos import Photo
 from clinicdesk.domain.roles import Permission
@@ -55,7 +55,6 @@ from clinicdesk.storage.photo_grades import PhotoGradeRepository
 from clinicdesk.storage.photos import PhotoRepository
 
 ENTITY = "photo_grade"
-Today = Callable[[], date]
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ class PhotoGradingService:
         db: Database,
         photos: PhotoService,
         assessments: AssessmentService,
-        today: Today = date.today,
     ) -> None:
         self.db = db
         self.photos = photos
@@ -103,7 +101,6 @@ class PhotoGradingService:
         self.photo_rows = PhotoRepository(db)
         self.assessment_rows = AssessmentRepository(db)
         self.patients = PatientRepository(db)
-        self.today = today
 
     def _require(self, user: CurrentUser, entity_id: str = "") -> None:
         require(self.db, user, Permission.PHOTOS, entity=ENTITY, entity_id=entity_id)
@@ -251,7 +248,8 @@ class PhotoGradingService:
         if details.global_photo_score == score and details.photo_score_blinded:
             return (
                 current,
-                f"The assessment of {day} keeps its blinded photo score {score:+d} ({how}).",
+                f"The assessment of {day} keeps its blinded photo score {score_label(score)} "
+                f"({how}).",
                 previous,
             )
         raw = assessment_form(replace(details, global_photo_score=score, photo_score_blinded=True))
@@ -275,7 +273,8 @@ class PhotoGradingService:
             )
         return (
             saved,
-            f"The assessment of {day} now has the blinded photo score {score:+d} ({how}).",
+            f"The assessment of {day} now has the blinded photo score {score_label(score)} "
+            f"({how}).",
             previous,
         )
 

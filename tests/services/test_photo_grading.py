@@ -158,7 +158,7 @@ def test_grades_feed_the_end_point_assessments_blinded_photo_score_through_the_a
         True,
     )
     assert assessment.details.regions == before.details.regions  # nothing else changed
-    assert unblinded.recorded_score == 3 and "+3" in unblinded.note
+    assert unblinded.recorded_score == 3 and "+3 Greatly improved" in unblinded.note
     updates = [r for r in audit_rows(clinic, "assessment") if r[0] == "update"]
     assert updates[-1][2]["fields"] == ["global_photo_score", "photo_score_blinded"]
     grade_entry = [r for r in audit_rows(clinic, "photo_grade") if r[0] == "create"][-1][2]
