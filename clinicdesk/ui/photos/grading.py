@@ -87,6 +87,7 @@ class GradingDialog(QDialog):
         self.service = service
         self.user = user
         session = service.session(user, rng)  # raises for anyone who may not grade
+        self.skipped_own = session.skipped_own
         self.pairs = list(session.pairs)
         self.position = 0
         self.unblinded: Unblinded | None = None
@@ -106,6 +107,10 @@ class GradingDialog(QDialog):
         self.notice.setWordWrap(True)
         self.question = _named(QLabel(), "question")
         self.sides: dict[Side, tuple[QLabel, PhotoViewer]] = {}
+        # The photos and the scale, hidden once there is no pair to show.
+        self.grading_area = _named(QWidget(), "grading_area")
+        area = QVBoxLayout(self.grading_area)
+        area.setContentsMargins(0, 0, 0, 0)
         images = QHBoxLayout()
         for side in Side:
             caption = _named(QLabel(side.label), f"{side.value}_caption")
@@ -167,9 +172,11 @@ class GradingDialog(QDialog):
         top.addWidget(self.notice, 1)
         layout.addLayout(top)
         layout.addWidget(self.question)
-        layout.addLayout(images, 1)
-        layout.addLayout(scale_row)
+        area.addLayout(images, 1)
+        area.addLayout(scale_row)
+        layout.addWidget(self.grading_area, 1)
         layout.addWidget(self.reveal)
+        layout.addStretch()  # takes the room of the photos once they are hidden
         layout.addLayout(buttons)
         self.resize(1366, 768)
         self._show_agreement()
@@ -199,12 +206,17 @@ class GradingDialog(QDialog):
             self.progress.setText(
                 f"All {plural(total, 'pair')} graded" if total else "No pairs to grade"
             )
-            self.question.setText(
-                "Thank you: every pair there is for you has been graded."
-                if total
-                else "There is nothing for you to grade: pairs need photos of the same view "
-                "at the baseline and at a follow-up of a treated patient."
-            )
+            if total:
+                done = "Thank you: you have graded every pair there is for you."
+            elif self.skipped_own:
+                done = "There is nothing for you to grade: every pair is of a patient you treated."
+            else:
+                done = (
+                    "There is nothing to grade yet: a pair needs photos of the same view at "
+                    "the baseline and at a follow-up of a treated patient."
+                )
+            self.question.setText(done)
+            self.grading_area.hide()
             self._update_buttons()
             return
         self.progress.setText(f"Pair {item.number} of {len(self.pairs)}")

@@ -108,6 +108,7 @@ def test_a_pair_is_graded_blind_with_the_keyboard_and_unblinded_only_after(
     assert [shown for _side, shown, _score in stored_grades(clinic)] == [2, -1]
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     assert progress.text() == "All 2 pairs graded"
+    assert not dialog.findChild(QWidget, "grading_area").isVisibleTo(dialog)
     dialog.close()
 
 
@@ -119,6 +120,9 @@ def test_the_treating_clinician_is_told_their_patients_are_left_out(
     assert dialog.findChild(QLabel, "progress").text() == "No pairs to grade"
     notice = dialog.findChild(QLabel, "notice").text()
     assert notice == "2 pairs of 1 patient you treated are left out: another clinician grades them."
+    question = dialog.findChild(QLabel, "question").text()
+    assert question == "There is nothing for you to grade: every pair is of a patient you treated."
+    assert not dialog.findChild(QWidget, "grading_area").isVisibleTo(dialog)
 
 
 def test_reception_has_no_grading_in_the_menu(
