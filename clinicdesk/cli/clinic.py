@@ -59,6 +59,6 @@ def run_clinic(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
     count = create_demo_clinic(paths, patients=args.patients, seed=args.seed)
     out.write(
         f"Demo clinic created with {plural(count, 'patient')}. "
-        f"Users admin, clinician, reception; password {DEMO_PASSWORD!r}.\n"
+        f"Users admin, clinician, reception, grader; password {DEMO_PASSWORD!r}.\n"
     )
     return 0

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from clinicdesk.services.consents import ConsentService
     from clinicdesk.services.documents import DocumentService
     from clinicdesk.services.outcomes import OutcomesService
+    from clinicdesk.services.photo_grading import PhotoGradingService
     from clinicdesk.services.photos import PhotoService
     from clinicdesk.services.reports import ReportService
     from clinicdesk.services.response_settings import ResponseSettings
@@ -128,6 +129,13 @@ class ClinicServices:
         from clinicdesk.services.outcomes import OutcomesService
 
         return OutcomesService(self.db, self.response_settings, self.patients.today)
+
+    def photo_grading(self) -> PhotoGradingService:
+        """Blinded grading of before/after photo pairs, which feeds the assessments' blinded
+        photo score."""
+        from clinicdesk.services.photo_grading import PhotoGradingService
+
+        return PhotoGradingService(self.db, self.photos, self.assessments)
 
     @cached_property
     def response_settings(self) -> ResponseSettings:

@@ -36,6 +36,7 @@ from clinicdesk.services.demo_care import (
     plan_course,
     with_course_labs,
 )
+from clinicdesk.services.demo_grading import add_demo_graders
 from clinicdesk.services.demo_photos import PHOTO_PATIENTS, add_demo_photos
 from clinicdesk.services.demo_record import record_course
 from clinicdesk.services.session import CurrentUser
@@ -423,6 +424,7 @@ def _fill_demo_clinic(
         if course is not None and len(course.visits) > 1 and photographed < PHOTO_PATIENTS:
             add_demo_photos(services, clinician, patient_id, course.visits, photo_rng)
             photographed += 1
+    add_demo_graders(services, admin, DEMO_PASSWORD, random.Random(f"grades-{seed}"))
     return patients
 
 

@@ -109,6 +109,21 @@ class PhotoRepository:
         ).fetchall()
         return [_photo(row) for row in rows]
 
+    def of_views(self, patient_ids: Sequence[str], views: Sequence[View]) -> list[Photo]:
+        """The live photos of ``views`` of any of ``patient_ids`` (the blinded grading)."""
+        found: list[Photo] = []
+        codes = [view.value for view in views]
+        for start in range(0, len(patient_ids), 500):
+            chunk = list(patient_ids[start : start + 500])
+            rows = self.db.execute(
+                f"{_SELECT} WHERE deleted_at IS NULL "
+                f"AND view IN ({', '.join('?' for _ in codes)}) "
+                f"AND patient_id IN ({', '.join('?' for _ in chunk)})",
+                [*codes, *chunk],
+            ).fetchall()
+            found.extend(_photo(row) for row in rows)
+        return found
+
     def find_live(self, patient_id: str, sha256: str) -> Photo | None:
         row = self.db.execute(
             f"{_SELECT} WHERE sha256 = ? AND patient_id = ? AND deleted_at IS NULL "

@@ -105,6 +105,8 @@ def test_users_list_as_json(clinic_run: ClinicRun) -> None:
     assert [(a["username"], a["role"], a["active"]) for a in accounts] == [
         ("admin", "admin", True),
         ("clinician", "clinician", True),
+        ("grader", "clinician", True),  # the demo's two photo graders
+        ("grader2", "clinician", True),
         ("newcomer", "reception", True),
         ("reception", "reception", True),
     ]

@@ -49,6 +49,7 @@ from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.shell.sign_in import LoginDialog
 
 DEMO_PATIENTS = "30"
+DEMO_USERS = 5  # admin, clinician, reception and the two photo graders
 DAMAGED = "is damaged or is not a ClinicDesk database. Restore the latest backup."
 # open_database's message when the key does not open page 1 (another clinic's file, or damage)
 UNREADABLE = "cannot be opened with this clinic's key: it belongs to another clinic or is damaged"
@@ -177,7 +178,7 @@ def test_damaged_patient_rows_are_reported_by_the_check(
     damage_patient_rows(paths, sound_clinic.key)
     db = open_database(paths.database, sound_clinic.key)  # the header and schema still read ...
     try:
-        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == DEMO_USERS
         with pytest.raises(sqlite3.DatabaseError, match="malformed"):
             db.execute("SELECT email FROM patients").fetchall()  # ... the patients do not
         assert check_database(db)
@@ -198,7 +199,7 @@ def test_the_check_leaves_the_connection_reading_what_is_undamaged(
     db = open_database(paths.database, sound_clinic.key)
     try:
         assert check_database(db)
-        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == 3
+        assert db.execute("SELECT count(*) FROM users").fetchone()[0] == DEMO_USERS
         assert len(migrations_module.migrations.applied(db)) == len(SHIPPED_MIGRATIONS)
         assert db.execute("SELECT count(*) FROM settings").fetchone()[0] > 0
         with pytest.raises(sqlite3.DatabaseError, match="malformed"):

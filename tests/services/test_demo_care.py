@@ -362,3 +362,26 @@ def test_some_treated_patients_have_synthetic_photos_of_every_view_at_each_visit
         first = listed[0]
         with Image.open(io.BytesIO(photos.display(demo.clinician, first.id))) as shown:
             assert shown.size[0] > 0
+
+
+def test_a_second_grader_has_graded_every_photo_pair_and_the_first_can_start(demo: Demo) -> None:
+    from clinicdesk.services.demo_grading import GRADER, SECOND_GRADER
+
+    grading = demo.services.photo_grading
+    pairs = grading.all_pairs()
+    assert len(pairs) >= 10  # the photographed patients' global views, baseline and end point
+    second = demo.services.clinic.user(SECOND_GRADER[0])
+    assert grading.session(second).pairs == ()
+    assert grading.session(second).already_graded == len(pairs)
+    first = demo.services.clinic.user(GRADER[0])
+    assert len(grading.session(first).pairs) == len(pairs)
+    assert grading.agreement(first) == []  # until the first grader grades
+    # Every photographed patient's end-point assessment holds a blinded photo score.
+    for patient_id in {p.patient_id for p in pairs}:
+        after = {p.after.visit_date for p in pairs if p.patient_id == patient_id}
+        [end] = [
+            a
+            for a in demo.services.assessments.list_for_patient(demo.clinician, patient_id)
+            if a.visit_date in after
+        ]
+        assert end.details.photo_score_blinded and end.details.global_photo_score is not None

@@ -46,7 +46,7 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
             )
         else:
             hint = (
-                "Demo clinic ready. Users: admin, clinician, reception; "
+                "Demo clinic ready. Users: admin, clinician, reception, grader; "
                 f"password {DEMO_PASSWORD!r}."
             )
     login = LoginDialog(paths, hint, today)

@@ -234,6 +234,9 @@ class MainWindow(RecordSavingWindow):
         self.follow_ups_action.setVisible(self.user.may(Permission.FOLLOW_UPS))
         self.find_lot_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
         self.outcomes_action.setVisible(self.user.may(Permission.VIEW_CLINICAL_RECORDS))
+        self.grade_photos_action.setVisible(
+            self.user.may(Permission.PHOTOS) and self.user.may(Permission.EDIT_CLINICAL_RECORDS)
+        )
         self.subject_access_action.setVisible(self.user.may(Permission.INFORMATION_GOVERNANCE))
         if self._record_tabs is not None:
             self.apply_role_to_tabs(self._record_tabs)

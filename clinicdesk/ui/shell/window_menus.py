@@ -1,9 +1,8 @@
 """The main window's menus and toolbar (File, Clinic, Admin, Help) and the dialogs they open:
 users, audit trail, idle lock time, clinic details, the clinic data check, erasure request,
-records due for destruction, follow-ups due, lot finder, outcomes audit, change password,
-about. ``MenuWindow``
-is the layer of ``MainWindow`` that owns them; what it needs from the rest of the window is
-declared here and made by ``MainWindow``.
+records due for destruction, follow-ups due, lot finder, outcomes audit, blinded photo grading,
+change password, about. ``MenuWindow`` is the layer of ``MainWindow`` that owns them; what it
+needs from the rest of the window is declared here and made by ``MainWindow``.
 
 The dialogs are imported when first opened, not at start-up.
 """
@@ -244,6 +243,13 @@ class MenuWindow(LockableWindow):
             "The clinic's responder rate beside the published 66%, by group and over time",
         )
         self.clinic_menu.addAction(self.outcomes_action)
+        self.grade_photos_action = action(
+            "Grade photos (&blinded)…",
+            None,
+            self.open_photo_grading,
+            "Grade before/after photo pairs without knowing whose they are or which is which",
+        )
+        self.clinic_menu.addAction(self.grade_photos_action)
         help_menu = self.menuBar().addMenu("&Help")
         # Help > User guide (F1): resources/guide/user-guide.md, see ui/shell/user_guide.py.
         from clinicdesk.ui.shell.user_guide import add_user_guide_action
@@ -449,6 +455,19 @@ class MenuWindow(LockableWindow):
         self.outcomes_dialog = dialog  # its lists name patients: the idle lock closes it
         self.idle_lock.watcher.idle.connect(dialog.reject)
         dialog.show()
+
+    def open_photo_grading(self) -> None:
+        """Clinic > Grade photos (blinded): modal, one pair at a time. Closed by the idle
+        lock (a pair, once graded, shows the patient)."""
+        from clinicdesk.ui.photos.grading import GradingDialog
+
+        try:
+            dialog = GradingDialog(self.services.photo_grading, self.user, self)
+        except UserError as exc:
+            show_user_error(self, exc)
+            return
+        self.grading_dialog = dialog
+        dialog.open()
 
     def request_erasure(self) -> None:
         """Admin > Erasure request for this patient: the record on screen, once its changes
