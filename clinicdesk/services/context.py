@@ -130,6 +130,7 @@ class ClinicServices:
 
         return OutcomesService(self.db, self.response_settings, self.patients.today)
 
+    @cached_property
     def photo_grading(self) -> PhotoGradingService:
         """Blinded grading of before/after photo pairs, which feeds the assessments' blinded
         photo score."""
