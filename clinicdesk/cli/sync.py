@@ -131,7 +131,13 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
             out,
             args.json,
             joined.to_json(),
-            f"Joined the hub as {joined.site_name}: {paths.data_dir} ({joined.files} files)",
+            f"Joined the hub as {joined.site_name}"
+            + (
+                f" ({joined.workstation}, beside the site's other installation)"
+                if joined.workstation
+                else ""
+            )
+            + f": {paths.data_dir} ({joined.files} files)",
         )
         return 0
     secret: str | bytes = (

@@ -134,12 +134,14 @@ class Joined:
     site_id: str
     site_name: str
     files: int
+    workstation: str = ""  # "workstation 2"...: a further installation at the site
 
     def to_json(self) -> dict[str, Any]:
         return {
             "data_dir": str(self.data_dir),
             "site_id": self.site_id,
             "site": self.site_name,
+            "workstation": self.workstation,
             "files": self.files,
         }
 
@@ -168,11 +170,13 @@ def join_hub(
         )
     except WrongSecret:
         raise UserError("The user name, password or recovery key is wrong. Try again.") from None
-    if hub.user_role(hub_dir, key, username) != Role.ADMIN:
+    found = hub.user_role(hub_dir, key, username)
+    if found is None or found[1] != Role.ADMIN:
         raise PermissionDenied(
             f"Only an administrator of the hub's clinic can join it; {username!r} is not one."
         )
-    site_id, copied = hub.join_hub(hub_dir, key, paths.data_dir, site_name)
+    joined, copied = hub.join_hub(hub_dir, key, paths.data_dir, site_name, found[0])
+    site_id = joined.site_id
     services = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
     try:
         actor_user = services.clinic.repo.user_by_name(username)
@@ -183,8 +187,9 @@ def join_hub(
         name = services.clinic.this_site().name
     finally:
         services.close()
-    _after(paths, key, user, "join", {"site": site_id, "files": copied}, rebuild=True)
-    return Joined(paths.data_dir, site_id, name, copied)
+    detail = {"site": site_id, "installation": joined.installation_id, "files": copied}
+    _after(paths, key, user, "join", detail, rebuild=True)
+    return Joined(paths.data_dir, site_id, name, copied, joined.label)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The schema, as an append-only list of migrations (sqlite-utils ``Migrations``).
 
 Never edit or reorder a migration that has shipped: add a new one. Sync changesets are
-positional: later migrations only add tables or append columns (0011: sync_state).
+positional: later migrations only add tables or append columns (0011, 0012: sync_state).
 
 Every record table follows the sync-ready conventions: a UUIDv7 ``id``, created/updated at/by,
 ``site_id`` (where the row was made), ``version`` for optimistic concurrency and ``deleted_at``
@@ -550,6 +550,14 @@ def _per_site_audit_chains(db: sqlite_utils.Database) -> None:
 @migrations(name="0011_sync")
 def _sync(db: sqlite_utils.Database) -> None:
     for statement in sync_state.schema(_record_table):
+        db.execute(statement)
+
+
+@migrations(name="0012_installations")
+def _installations(db: sqlite_utils.Database) -> None:
+    """The clinic's installations, so that several can work for one site: each writes its own
+    audit chain (``storage.audit_chains``). Adds a table; nothing existing changes."""
+    for statement in sync_state.installations_schema(_record_table):
         db.execute(statement)
 
 
