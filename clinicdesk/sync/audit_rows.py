@@ -9,7 +9,7 @@ the hub and at each replica:
 - an installation never receives entries of its own chain (it is its only writer; a chain is
   a site's, or a further workstation's at a site; the hub's is ``HUB_SITE``);
 - an entry whose ``(site_id, seq)`` is already taken by another entry, or whose id is taken by
-  a different entry, means two installations write as the same site: the sync stops, loudly,
+  a different entry, means two installations write the same chain: the sync stops, loudly,
   and changes nothing (``AuditCollision``); it is never parked or overwritten;
 - in the transaction that inserted other sites' entries the heads received are recorded
   (``audit_anchor.record_synced_heads``), and after its commit the anchor file beside the
@@ -44,7 +44,7 @@ TABLE = "audit_log"
 
 
 class AuditCollision(SyncError):
-    """Two installations wrote audit entries as the same site."""
+    """Two installations wrote the same audit chain (one was copied from the other)."""
 
 
 class _ApswDatabase:
