@@ -29,8 +29,9 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.context import ClinicServices, SignedIn, open_clinic, unlock_clinic
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.database import open_database, write_transaction
 from clinicdesk.storage.keys import KeyRing, WrongSecret
+from clinicdesk.storage.migrations import known_migration_names, migrate, migrations
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.sync_state import SyncConflictRepository
 from clinicdesk.sync import bundle, engine, hub
@@ -201,6 +202,38 @@ class SyncDone:
         return {**self.result.to_json(), "open_conflicts": self.open_conflicts}
 
 
+def bring_up_to_date(paths: Paths, key: bytes, hub_dir: Path | None) -> list[str]:
+    """Bring the hub's database (``hub_dir``) and this installation's base copy of it to this
+    version's schema, as signing in did for this installation's own database: after an update
+    of ClinicDesk adds a migration, the first sync from an updated installation updates the
+    hub (a backup of its database is taken first, in the hub's ``backups/``), and each
+    installation's base copy at its next sync (its backup in ``sync/backups/``), so they sync
+    on. Only a database whose
+    migrations are all this version's, in order, is updated; any other (a newer ClinicDesk's)
+    is left for the sync's schema check to name the side to update. Returns what was updated.
+    Runs with the ordinary driver before the sync engine opens either file."""
+    updated = []
+    base = engine.base_path(paths.data_dir)
+    copies = [(base, base.parent / "backups", "base")]
+    if hub_dir is not None:
+        folder = engine.HubFolder(hub_dir)
+        copies.insert(0, (folder.database, folder.root / "backups", "hub"))
+    known = known_migration_names()
+    for database, backups, name in copies:
+        if not database.is_file():
+            continue  # no hub there (the sync says so), or not joined yet
+        db = open_database(database, key, wal=False)
+        try:
+            applied = [m.name for m in migrations.applied(db)]
+            if applied == known or applied != known[: len(applied)]:
+                continue
+            migrate(db, backups)
+            updated.append(name)
+        finally:
+            db.close()
+    return updated
+
+
 def sync_with_hub(
     paths: Paths,
     username: str,
@@ -212,6 +245,7 @@ def sync_with_hub(
 ) -> SyncDone:
     """One sync with the hub at ``hub_dir`` (admins and clinicians): push, then pull."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, hub_dir)
     result = engine.sync_with_hub(
         paths.data_dir,
         key,
@@ -226,6 +260,7 @@ def sync_with_hub(
 def export_bundle(paths: Paths, username: str, password: Secret, dest_dir: Path) -> bundle.Exported:
     """This installation's changes, with their files, in one sealed bundle in ``dest_dir``."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, None)
     exported = bundle.export_bundle(paths.data_dir, key, dest_dir)
     _after(paths, key, user, "sync_export", exported.to_json())
     return exported
@@ -237,6 +272,7 @@ def import_bundle(
     """With ``hub_dir`` (at the hub's PC): apply a replica's bundle to the hub and write the
     reply bundle beside it. Without (at the replica): take a reply bundle's changes."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, hub_dir)
     if hub_dir is not None:
         imported = bundle.apply_to_hub(hub_dir, key, bundle_file)
     else:
