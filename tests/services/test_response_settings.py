@@ -15,7 +15,7 @@ def test_the_threshold_defaults_to_five_and_an_admin_changes_it(clinic: Clinic) 
     assert settings.threshold_percent() == 5.0
     assert settings.set_threshold_percent(clinic.admin, "7.5%") == 7.5
     assert ResponseSettings(clinic.services.db).threshold_percent() == 7.5
-    with pytest.raises(ValidationError, match="response_threshold_percent|per cent"):
+    with pytest.raises(ValidationError, match=r"response_threshold_percent|per cent"):
         settings.set_threshold_percent(clinic.admin, "lots")
     with pytest.raises(PermissionDenied):
         settings.set_threshold_percent(clinic.reception, "3")
