@@ -15,6 +15,7 @@ site's chain everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,15 +260,36 @@ def join_hub(
     try:
         with connection.transaction(conn):
             joined = _register_new(conn, matches[0], created_by)
-        connection.copy_into(conn, temp)
-        connection.copy_into(conn, snapshot)
-        wanted = referenced_files(conn)
     finally:
         conn.close()
-    copied = files.copy_files(wanted, hub_dir, data_dir, key)
-    shutil.copyfile(hub.keyring, paths.keyring)
-    _copy_anchor(hub_dir, data_dir)
-    connection.replace_file(snapshot, base_path(data_dir))
-    _mark_replica(temp, key, hub_dir, site_id=matches[0], joined=joined, wal=False)
-    connection.replace_file(temp, paths.database)
+    try:
+        conn = connection.connect(hub.database, key, wal=False)
+        try:
+            connection.copy_into(conn, temp)
+            connection.copy_into(conn, snapshot)
+            wanted = referenced_files(conn)
+        finally:
+            conn.close()
+        copied = files.copy_files(wanted, hub_dir, data_dir, key)
+        shutil.copyfile(hub.keyring, paths.keyring)
+        _copy_anchor(hub_dir, data_dir)
+        connection.replace_file(snapshot, base_path(data_dir))
+        _mark_replica(temp, key, hub_dir, site_id=matches[0], joined=joined, wal=False)
+        connection.replace_file(temp, paths.database)
+    except BaseException:
+        _unregister(hub, key, joined.installation_id)  # a join that did not finish
+        raise
     return joined, copied
+
+
+def _unregister(hub: HubFolder, key: bytes, installation: str) -> None:
+    """Take back the registration of an installation whose join did not finish, so the next
+    attempt is not numbered as a further workstation (best effort: a row left names an
+    installation that never synced)."""
+    with contextlib.suppress(apsw.Error, SyncError):
+        conn = connection.connect(hub.database, key, wal=False)
+        try:
+            with connection.transaction(conn):
+                conn.execute("DELETE FROM installations WHERE id = ?", (installation,))
+        finally:
+            conn.close()

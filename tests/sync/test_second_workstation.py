@@ -161,3 +161,25 @@ def test_a_hub_made_before_installations_were_kept_still_verifies_and_gives_a_se
         db.close()
     lines = verify_lines(main, capsys, "--hub", str(hub))
     assert "Main clinic" in lines and len(lines) == 2  # and the second workstation's chain
+
+
+def test_a_join_that_did_not_finish_leaves_no_installation_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinicdesk.sync import hub as hub_module
+    from clinicdesk.sync.connection import SyncError
+
+    main, _satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    key = data_key(main.data_dir)
+
+    def cut(*_args: object, **_kwargs: object) -> int:
+        raise SyncError("The network share went away while the files were copied.")
+
+    second = Site(tmp_path / "main-2", hub)
+    with monkeypatch.context() as patched:
+        patched.setattr(hub_module.files, "copy_files", cut)
+        code, _out, err = second.run(capsys, "join", str(hub), "--site", "Main clinic")
+    assert code == 2 and "went away" in err
+    assert len(rows(hub / "hub.db", key, "installations")) == 2  # the main PC, the satellite
+    joined = json.loads(second.ok(capsys, "join", str(hub), "--site", "Main clinic", "--json"))
+    assert joined["workstation"] == "workstation 2"
