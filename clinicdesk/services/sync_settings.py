@@ -72,19 +72,20 @@ class SyncSettings:
         """The clinic's installations and when each last synced (this one's own last sync is
         its own record; the others' are the hub's as of that sync). An installation that
         synced but joined before installations were registered is listed by its site."""
-        this = self.repo.local(INSTALLATION_KEY)
+        this, mine = self.repo.local(INSTALLATION_KEY), self.last_sync_at()
         known = installations(self.db)
-        synced = {installation: _when(at) for _site, installation, at in hub_last_syncs(self.db)}
-        sites = {str(site.id): site.name for site in self.repo.sites()}
+        at_hub = hub_last_syncs(self.db)
+        synced = {installation: _when(at) for _site, installation, at in at_hub}
+        if this is not None and mine is not None:
+            synced[this] = mine
         listed = [InstallationSync(i.name, synced.get(i.id), i.id == this) for i in known]
-        names = {i.id for i in known}
-        for site, installation, at in hub_last_syncs(self.db):
-            if installation not in names:
-                name = sites.get(site, "an installation")
-                listed.append(InstallationSync(name, _when(at), installation == this))
-        for index, item in enumerate(listed):
-            if item.this_one and self.last_sync_at() is not None:
-                listed[index] = InstallationSync(item.name, self.last_sync_at(), True)
+        registered = {i.id for i in known}
+        sites = {str(site.id): site.name for site in self.repo.sites()}
+        listed += [
+            InstallationSync(sites.get(site, "an installation"), synced[i], i == this)
+            for site, i, _at in at_hub
+            if i not in registered
+        ]
         return listed
 
     def every_minutes(self) -> int:
