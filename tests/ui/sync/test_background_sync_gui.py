@@ -136,3 +136,18 @@ def test_closing_the_window_syncs_first_then_closes(
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=CHILD_MS)
     assert control.summary is None  # it closed without a summary to answer
     assert made in {r[0] for r in rows(hub / "hub.db", key)}
+
+
+def test_the_timer_of_a_closed_window_does_nothing(
+    sites: tuple[Site, Site, Path], window_at: object
+) -> None:
+    """A window closed (its database closed after it) whose timer still fires: nothing is
+    read, nothing started."""
+    main, _satellite, _hub = sites
+    window = window_at(main, "clinician")  # type: ignore[operator]
+    control = window.sync_control
+    control.closing_sync_done = True  # closing without its sync
+    window.close()
+    window.services.close()
+    control.timer.timeout.emit()
+    assert not control.running
