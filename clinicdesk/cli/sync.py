@@ -54,6 +54,12 @@ def add_sync_commands(commands: argparse._SubParsersAction[Any]) -> None:
     join.add_argument("dir", metavar="DIR", help="the hub's folder")
     join.add_argument("--site", required=True, metavar="NAME", help="this installation's site")
     join.add_argument("--json", action="store_true")
+    join.add_argument(
+        "--password-from-stdin",
+        action="store_true",
+        help="read the administrator's password from stdin (one line): for the ClinicDesk "
+        "window's first-run screen, which runs this command",
+    )
     sync = commands.add_parser(
         "sync", help="send this installation's changes to the hub and take the hub's"
     )
@@ -118,7 +124,10 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
     if not args.user:
         raise UserError(f"{args.command} needs a user: add --user NAME.")
     if args.command == "join":
-        password, recovery_key = _secrets(args.user)
+        if args.password_from_stdin:
+            password, recovery_key = sys.stdin.readline().rstrip("\r\n"), None
+        else:
+            password, recovery_key = _secrets(args.user)
         joined = sync.join_hub(
             paths,
             Path(args.dir),
@@ -131,7 +140,13 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
             out,
             args.json,
             joined.to_json(),
-            f"Joined the hub as {joined.site_name}: {paths.data_dir} ({joined.files} files)",
+            f"Joined the hub as {joined.site_name}"
+            + (
+                f" ({joined.workstation}, beside the site's other installation)"
+                if joined.workstation
+                else ""
+            )
+            + f": {paths.data_dir} ({joined.files} files)",
         )
         return 0
     secret: str | bytes = (

@@ -72,6 +72,7 @@ from clinicdesk.storage.database import (
 )
 from clinicdesk.storage.migrations import migrations
 from clinicdesk.storage.sealed_files import ContentStore, fsync_directory
+from clinicdesk.storage.sync_state import INSTALLATION_KEY
 
 __all__ = ["SUFFIX", "ArchiveDamaged", "BackupStopped"]
 
@@ -126,6 +127,9 @@ class ArchiveInfo:
     clinic_id: str
     app_version: str
     schema_version: int
+    # The installation that made it (several installations of a clinic may back up into one
+    # folder: each prunes only its own); "" for one on its own, or an archive made before.
+    installation_id: str = ""
 
     @property
     def created(self) -> datetime:
@@ -437,6 +441,7 @@ def _write_and_verify(
         "schema_version": facts["schema_version"],
         "migrations": facts["migrations"],
         "clinic_id": str(_json_field(keyring_text, "clinic_id")),
+        "installation_id": services.clinic.repo.local(INSTALLATION_KEY) or "",
         "keyring": keyring_text,
     }
     # The copy's integrity_check (the longest single step on a large clinic) runs while the
@@ -494,6 +499,7 @@ def header_info(path: Path, header: ArchiveHeader) -> ArchiveInfo:
             str(fields["clinic_id"]),
             str(fields["app_version"]),
             int(fields["schema_version"]),
+            str(fields.get("installation_id") or ""),
         )
     except (KeyError, TypeError, ValueError):
         raise ArchiveDamaged("The backup's header is incomplete, so it cannot be used.") from None

@@ -193,12 +193,19 @@ def to_remove(archives: Iterable[tuple[Path, datetime]]) -> list[Path]:
 
 
 def prune(folder: Path, newest: Path) -> list[Path]:
-    """After a good backup (``newest``): remove this clinic's archives in ``folder`` beyond the
-    7 daily and 4 weekly kept. Returns what was removed; one that cannot be removed stays."""
+    """After a good backup (``newest``): remove this installation's archives in ``folder``
+    beyond the 7 daily and 4 weekly kept (another installation of the clinic backing up into
+    the same folder, a second workstation, keeps its own; archives made before installations
+    were named go with this one's). Returns what was removed; one that cannot be removed
+    stays."""
     from clinicdesk.services.backup import clinic_archives, read_archive_info
 
-    clinic_id = read_archive_info(newest).clinic_id
-    archives = [(info.path, info.created) for info in clinic_archives([folder], clinic_id)]
+    mine = read_archive_info(newest)
+    archives = [
+        (info.path, info.created)
+        for info in clinic_archives([folder], mine.clinic_id)
+        if info.installation_id in {mine.installation_id, ""}
+    ]
     removed = []
     for path in to_remove(archives):
         try:

@@ -29,8 +29,9 @@ from clinicdesk.paths import Paths
 from clinicdesk.services.context import ClinicServices, SignedIn, open_clinic, unlock_clinic
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
-from clinicdesk.storage.database import write_transaction
+from clinicdesk.storage.database import open_database, write_transaction
 from clinicdesk.storage.keys import KeyRing, WrongSecret
+from clinicdesk.storage.migrations import known_migration_names, migrate, migrations
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.sync_state import SyncConflictRepository
 from clinicdesk.sync import bundle, engine, hub
@@ -134,12 +135,14 @@ class Joined:
     site_id: str
     site_name: str
     files: int
+    workstation: str = ""  # "workstation 2"...: a further installation at the site
 
     def to_json(self) -> dict[str, Any]:
         return {
             "data_dir": str(self.data_dir),
             "site_id": self.site_id,
             "site": self.site_name,
+            "workstation": self.workstation,
             "files": self.files,
         }
 
@@ -168,11 +171,13 @@ def join_hub(
         )
     except WrongSecret:
         raise UserError("The user name, password or recovery key is wrong. Try again.") from None
-    if hub.user_role(hub_dir, key, username) != Role.ADMIN:
+    found = hub.user_role(hub_dir, key, username)
+    if found is None or found[1] != Role.ADMIN:
         raise PermissionDenied(
             f"Only an administrator of the hub's clinic can join it; {username!r} is not one."
         )
-    site_id, copied = hub.join_hub(hub_dir, key, paths.data_dir, site_name)
+    joined, copied = hub.join_hub(hub_dir, key, paths.data_dir, site_name, found[0])
+    site_id = joined.site_id
     services = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
     try:
         actor_user = services.clinic.repo.user_by_name(username)
@@ -183,8 +188,9 @@ def join_hub(
         name = services.clinic.this_site().name
     finally:
         services.close()
-    _after(paths, key, user, "join", {"site": site_id, "files": copied}, rebuild=True)
-    return Joined(paths.data_dir, site_id, name, copied)
+    detail = {"site": site_id, "installation": joined.installation_id, "files": copied}
+    _after(paths, key, user, "join", detail, rebuild=True)
+    return Joined(paths.data_dir, site_id, name, copied, joined.label)
 
 
 @dataclass
@@ -194,6 +200,38 @@ class SyncDone:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.result.to_json(), "open_conflicts": self.open_conflicts}
+
+
+def bring_up_to_date(paths: Paths, key: bytes, hub_dir: Path | None) -> list[str]:
+    """Bring the hub's database (``hub_dir``) and this installation's base copy of it to this
+    version's schema, as signing in did for this installation's own database: after an update
+    of ClinicDesk adds a migration, the first sync from an updated installation updates the
+    hub (a backup of its database is taken first, in the hub's ``backups/``), and each
+    installation's base copy at its next sync (its backup in ``sync/backups/``), so they sync
+    on. Only a database whose
+    migrations are all this version's, in order, is updated; any other (a newer ClinicDesk's)
+    is left for the sync's schema check to name the side to update. Returns what was updated.
+    Runs with the ordinary driver before the sync engine opens either file."""
+    updated = []
+    base = engine.base_path(paths.data_dir)
+    copies = [(base, base.parent / "backups", "base")]
+    if hub_dir is not None:
+        folder = engine.HubFolder(hub_dir)
+        copies.insert(0, (folder.database, folder.root / "backups", "hub"))
+    known = known_migration_names()
+    for database, backups, name in copies:
+        if not database.is_file():
+            continue  # no hub there (the sync says so), or not joined yet
+        db = open_database(database, key, wal=False)
+        try:
+            applied = [m.name for m in migrations.applied(db)]
+            if applied == known or applied != known[: len(applied)]:
+                continue
+            migrate(db, backups)
+            updated.append(name)
+        finally:
+            db.close()
+    return updated
 
 
 def sync_with_hub(
@@ -207,6 +245,7 @@ def sync_with_hub(
 ) -> SyncDone:
     """One sync with the hub at ``hub_dir`` (admins and clinicians): push, then pull."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, hub_dir)
     result = engine.sync_with_hub(
         paths.data_dir,
         key,
@@ -221,6 +260,7 @@ def sync_with_hub(
 def export_bundle(paths: Paths, username: str, password: Secret, dest_dir: Path) -> bundle.Exported:
     """This installation's changes, with their files, in one sealed bundle in ``dest_dir``."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, None)
     exported = bundle.export_bundle(paths.data_dir, key, dest_dir)
     _after(paths, key, user, "sync_export", exported.to_json())
     return exported
@@ -232,6 +272,7 @@ def import_bundle(
     """With ``hub_dir`` (at the hub's PC): apply a replica's bundle to the hub and write the
     reply bundle beside it. Without (at the replica): take a reply bundle's changes."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
+    bring_up_to_date(paths, key, hub_dir)
     if hub_dir is not None:
         imported = bundle.apply_to_hub(hub_dir, key, bundle_file)
     else:

@@ -8,9 +8,17 @@ uses the writer's site). Within a site, ``seq`` counts 1, 2, 3... (``UNIQUE (sit
 and each entry carries the seal of the previous entry *of the same site*; a site's first entry
 follows the fixed ``GENESIS`` value. An installation appends only to its own site's chain;
 other sites' entries arrive by sync as plain rows, never re-sealed, and are checked the same way.
-Two installations must therefore never share a site id (the sync engine's join gives each one
-its own); if they did, their entries would collide on ``(site_id, seq)`` and sync would fail
-loudly rather than interleave two chains.
+Two installations must therefore never write the same chain; if they did, their entries would
+collide on ``(site_id, seq)`` and sync would fail loudly rather than interleave two chains.
+
+Several installations at one site (migration 0012, ``installations``). ``audit_log.site_id``
+names the entry's *chain*, which is not always the site its records belong to: a site's first
+installation writes under the site's id (as every installation did before 0012), and a further
+workstation at the same site writes under a chain id of its own, kept in ``local_state``
+(``CHAIN_KEY``) and in its ``installations`` row (``audit_chain``, with the site it works for),
+so its records still carry the site's id (``this_site_id``) while its entries never meet the
+other workstation's. ``site_names`` names such a chain after its site and installation ("Main
+clinic (workstation 2)").
 
 Migration 0010 (``per_site_chains``). Before it, one chain ran over every entry of the database
 (``seq`` unique, ``prev_hash`` the previous row whatever its site). Each database was then an
@@ -50,6 +58,9 @@ if TYPE_CHECKING:
 MIGRATION_NAME = "0010_per_site_audit_chains"
 LEGACY_SETTING = "audit_legacy_trail"  # settings key: the legacy segment, as JSON
 THIS_SITE_KEY = "this_site_id"  # the same local_state key as storage.clinic.THIS_SITE_KEY
+# local_state key: the chain this installation writes when it is not its site's id (a second
+# workstation at a site; see the module).
+CHAIN_KEY = "audit_chain_id"
 GENESIS = "0" * 64
 # The hub's ``this_site_id`` (no site's id): its only entries seal records as a sync merged
 # them (``storage.audit.SYNC_MERGE_ACTION``), in a chain of its own.
@@ -104,9 +115,10 @@ def _local(db: Database, key: str) -> str | None:
 
 
 def own_site(db: Database) -> str | None:
-    """This installation's site (whose chain it appends to); for a database without one, the
-    site of the newest entry written; ``None`` for an empty database without a clinic."""
-    site = _local(db, THIS_SITE_KEY)
+    """This installation's chain (the one it appends to): its own chain id when it is a further
+    workstation at its site, else its site; for a database without one, the chain of the newest
+    entry written; ``None`` for an empty database without a clinic."""
+    site = _local(db, CHAIN_KEY) or _local(db, THIS_SITE_KEY)
     if site is not None:
         return site
     row = db.execute("SELECT site_id FROM audit_log ORDER BY rowid DESC LIMIT 1").fetchone()
@@ -200,11 +212,21 @@ def iter_rows(db: Database, spec: Chain, columns: str) -> Iterator[tuple[Any, ..
 
 
 def site_names(db: Database) -> dict[str, str]:
-    """Each site's name, by id (archived sites too)."""
+    """Each chain's name, by id: a site's (archived sites too), and a further workstation's
+    own chain named after its site and label ("Main clinic (workstation 2)")."""
     try:
         names = {str(i): str(n) for i, n in db.execute("SELECT id, name FROM sites")}
     except sqlite3.OperationalError:  # a bare database without the sites table
         return {}
+    try:
+        workstations = db.execute(
+            "SELECT audit_chain, site_id, label FROM installations WHERE audit_chain != site_id"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database before migration 0012
+        workstations = []
+    for chain_id, site_id, label in workstations:
+        site = names.get(str(site_id), f"site {site_id}")
+        names.setdefault(str(chain_id), f"{site} ({label})" if label else site)
     return {HUB_SITE: HUB_NAME, **names}
 
 

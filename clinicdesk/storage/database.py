@@ -195,6 +195,7 @@ def open_database(
     *,
     read_only: str | None = None,
     clinic: bool = False,
+    wal: bool = True,
 ) -> Database:
     """Open (creating if needed) the database at ``path`` with the pragmas above.
 
@@ -204,6 +205,9 @@ def open_database(
 
     With ``read_only`` (the reason, from ``read_only_reason``) the file is opened without any
     write to it or its folder, and writes are refused with that reason (``refuse_writes``).
+
+    With ``wal`` False the file keeps its journal mode (a hub's, on a network share, where WAL
+    does not work, is in rollback-journal mode).
 
     With ``clinic`` the file must be new or ClinicDesk's (``is_clinic_database``): another
     program's database is refused (``NotClinicDatabase``) before anything, even the switch to
@@ -228,17 +232,17 @@ def open_database(
             conn = _connect(path, key, exclusive=True)
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         db = Database(conn)
-        db.reopen = functools.partial(open_database, path, key, read_only=read_only)
+        db.reopen = functools.partial(open_database, path, key, read_only=read_only, wal=wal)
         if clinic and not (is_empty_database(db) or is_clinic_database(db)):
             conn.close()
             raise NotClinicDatabase(not_clinic_database_message(path))
         db.execute("PRAGMA recursive_triggers=on")  # as sqlite-utils sets on its connections
-        if read_only is None:
+        if read_only is not None:
+            db.refuse_writes(read_only)
+        elif wal:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if mode != "wal":
                 log.warning("database journal mode is %s, not wal", mode)
-        else:
-            db.refuse_writes(read_only)
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -1,7 +1,7 @@
 """The schema, as an append-only list of migrations (sqlite-utils ``Migrations``).
 
 Never edit or reorder a migration that has shipped: add a new one. Sync changesets are
-positional: later migrations only add tables or append columns (0011: sync_state).
+positional: later migrations only add tables or append columns (0011, 0012: sync_state).
 
 Every record table follows the sync-ready conventions: a UUIDv7 ``id``, created/updated at/by,
 ``site_id`` (where the row was made), ``version`` for optimistic concurrency and ``deleted_at``
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import audit_chains, patient_numbers, retention, sync_state
+from clinicdesk.storage import audit_chains, patient_numbers, photo_grades, retention, sync_state
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -553,41 +553,24 @@ def _sync(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations(name="0012_installations")
+def _installations(db: sqlite_utils.Database) -> None:
+    """The clinic's installations, so that several can work for one site: each writes its own
+    audit chain (``storage.audit_chains``). Adds a table; nothing existing changes."""
+    for statement in sync_state.installations_schema(_record_table):
+        db.execute(statement)
+
+
 @migrations(name=patient_numbers.MIGRATION_NAME)
 def _patient_numbers(db: sqlite_utils.Database) -> None:
     """Each site's prefix and address; every patient's clinic number (storage.patient_numbers)."""
     patient_numbers.migrate(db)
 
 
-@migrations(name="0014_photo_grades")
+@migrations(name=photo_grades.MIGRATION_NAME)
 def _photo_grades(db: sqlite_utils.Database) -> None:
-    """Blinded photo grades (``domain.grading``): one row per pair graded by one grader.
-
-    ``shown_score`` is the grader's answer (the right-hand photo against the left), ``score``
-    the grade proper (after against before): the schema keeps the two consistent with the side
-    the before was shown on. No UNIQUE on (pair, grader): a grader who grades a pair at two
-    sites before they sync keeps both rows, and the earlier counts (a UNIQUE would stop sync).
-    """
-    views = "'frontal', 'vertex', 'midline_part', 'temporal_left', 'temporal_right'"
-    statements = [
-        _record_table(
-            "photo_grades",
-            f"""    patient_id TEXT NOT NULL REFERENCES patients(id),
-    treatment_id TEXT REFERENCES treatments(id),
-    before_photo_id TEXT NOT NULL REFERENCES photos(id),
-    after_photo_id TEXT NOT NULL REFERENCES photos(id),
-    view TEXT NOT NULL CHECK (view IN ({views})),
-    grader_id TEXT NOT NULL REFERENCES users(id),
-    before_side TEXT NOT NULL CHECK (before_side IN ('left', 'right')),
-    shown_score INTEGER NOT NULL CHECK (shown_score BETWEEN -3 AND 3),
-    score INTEGER NOT NULL CHECK (score BETWEEN -3 AND 3),
-    CHECK (score = CASE before_side WHEN 'left' THEN shown_score ELSE -shown_score END),
-    CHECK (before_photo_id != after_photo_id)""",
-        ),
-        "CREATE INDEX photo_grades_by_pair ON photo_grades (before_photo_id, after_photo_id)",
-        "CREATE INDEX photo_grades_by_patient ON photo_grades (patient_id)",
-    ]
-    for statement in statements:
+    """Blinded photo grades (``domain.grading``; the table in ``storage.photo_grades``)."""
+    for statement in photo_grades.schema(_record_table):
         db.execute(statement)
 
 

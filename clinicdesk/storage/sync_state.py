@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinicdesk.storage.database import Database
+from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.records import Actor, update_record
 
 # Tables that hold facts about one installation or are derived from the others: never in a
@@ -31,9 +32,11 @@ LOCAL_TABLES = frozenset(
 )
 LOCAL_PREFIXES = ("sqlite_", "patient_search")
 # local_state keys sync keeps at a replica.
-INSTALLATION_KEY = "installation_id"
+INSTALLATION_KEY = "installation_id"  # this installation's row in ``installations``
 LAST_SYNC_KEY = "last_sync_at"
 HUB_KEY = "hub_dir"
+# local_state key: the hub's ``last_syncs`` (JSON), taken from the hub at each pull.
+LAST_SYNCS_KEY = "hub_last_syncs"
 
 
 def schema(record_table: Callable[[str, str], str]) -> list[str]:
@@ -71,6 +74,66 @@ def schema(record_table: Callable[[str, str], str]) -> list[str]:
     parked INTEGER NOT NULL
 ) STRICT""",
     ]
+
+
+def installations_schema(record_table: Callable[[str, str], str]) -> list[str]:
+    """Migration 0012's statements: the clinic's installations (``storage.audit_chains``).
+
+    One row per installation that joined the hub (or made it), written only at the hub and
+    replicated like any record: ``id`` is the installation's id (``INSTALLATION_KEY``),
+    ``site_id`` the site its records belong to, ``audit_chain`` the audit chain its entries
+    form (``audit_log.site_id``: the site's id for a site's first installation, the
+    installation's own id for a further workstation at the same site) and ``label`` what tells
+    it from the site's other installations ('' for the first, "workstation 2"...). When each
+    last synced is the hub's (``sync_bundles``), carried back by each sync (``LAST_SYNCS_KEY``)."""
+    return [
+        record_table(
+            "installations",
+            """    audit_chain TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL DEFAULT ''""",
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Installation:
+    id: str
+    site_id: str
+    site_name: str
+    audit_chain: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        """The site's name, and its label for a site's further workstation."""
+        return f"{self.site_name} ({self.label})" if self.label else self.site_name
+
+
+def installations(db: Database) -> list[Installation]:
+    """The clinic's installations as this copy knows them (the hub's, as of the last sync),
+    by site and then in the order they joined; none before migration 0012."""
+    try:
+        rows = db.execute(
+            "SELECT i.id, i.site_id, coalesce(s.name, ''), i.audit_chain, i.label "
+            "FROM installations i LEFT JOIN sites s ON s.id = i.site_id "
+            "WHERE i.deleted_at IS NULL ORDER BY s.name, i.created_at, i.id"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database before migration 0012 has no such table
+        return []
+    return [Installation(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+
+def hub_last_syncs(db: Database) -> list[tuple[str, str, str]]:
+    """(site id, installation id, when) of each installation's latest sync, as the hub knew
+    them at this installation's last sync (``LAST_SYNCS_KEY``); at the hub itself, its own
+    ``sync_bundles`` (``SyncConflictRepository.last_syncs``)."""
+    row = db.execute("SELECT value FROM local_state WHERE key = ?", [LAST_SYNCS_KEY]).fetchone()
+    if row is None:
+        return SyncConflictRepository(db).last_syncs()
+    try:
+        return [(str(s), str(i), str(at)) for s, i, at in json.loads(row[0])]
+    except (ValueError, TypeError):
+        return []
 
 
 def is_replicated(table: str) -> bool:

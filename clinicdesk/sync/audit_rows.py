@@ -6,10 +6,10 @@ the hub and at each replica:
 - only INSERTs are carried: an edit or removal of an entry (someone changed a copy) is never
   applied anywhere, so the other copies keep the entry as sealed and ``audit verify`` at the
   copy that was changed names it;
-- an installation never receives entries of its own site (it is the only writer of its own
-  chain; the hub has no site of its own, ``HUB_SITE``);
+- an installation never receives entries of its own chain (it is its only writer; a chain is
+  a site's, or a further workstation's at a site; the hub's is ``HUB_SITE``);
 - an entry whose ``(site_id, seq)`` is already taken by another entry, or whose id is taken by
-  a different entry, means two installations write as the same site: the sync stops, loudly,
+  a different entry, means two installations write the same chain: the sync stops, loudly,
   and changes nothing (``AuditCollision``); it is never parked or overwritten;
 - in the transaction that inserted other sites' entries the heads received are recorded
   (``audit_anchor.record_synced_heads``), and after its commit the anchor file beside the
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 import apsw
 
 from clinicdesk.storage import audit, audit_anchor
+from clinicdesk.storage.audit_chains import CHAIN_KEY
 from clinicdesk.storage.audit_chains import HUB_SITE as HUB_SITE
 from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.records import Actor
@@ -43,7 +44,7 @@ TABLE = "audit_log"
 
 
 class AuditCollision(SyncError):
-    """Two installations wrote audit entries as the same site."""
+    """Two installations wrote the same audit chain (one was copied from the other)."""
 
 
 class _ApswDatabase:
@@ -66,8 +67,9 @@ def as_database(conn: apsw.Connection) -> Database:
 
 
 def own_site(conn: apsw.Connection) -> str:
-    """The site whose entries this database never receives (``HUB_SITE`` at the hub)."""
-    return local_value(conn, THIS_SITE_KEY) or HUB_SITE
+    """The chain whose entries this database never receives: its own (a further workstation's
+    chain id, else its site's; ``HUB_SITE`` at the hub; see ``storage.audit_chains``)."""
+    return local_value(conn, CHAIN_KEY) or local_value(conn, THIS_SITE_KEY) or HUB_SITE
 
 
 def carried(change: apsw.TableChange, names: list[str], own: str) -> bool:
@@ -88,9 +90,10 @@ def collision(conn: apsw.Connection, names: list[str], row: Any) -> AuditCollisi
     name = str(found[0]) if found is not None else f"site {site}"
     return AuditCollision(
         f"Audit entry {entry.get('seq')} of {name} differs from the entry already kept under "
-        "that number: two installations write audit entries as the same site. Nothing was "
-        "changed. Each installation must join the hub on its own (`clinicdesk join`); ask your "
-        "IT support to find the installation that was copied."
+        "that number: two installations write the same audit chain (one was copied from the "
+        "other). Nothing was changed. Each installation must join the hub on its own "
+        "(`clinicdesk join`, which gives a second workstation at a site a chain of its own); "
+        "ask your IT support to find the installation that was copied."
     )
 
 

@@ -151,8 +151,9 @@ def check_same_schema(here: list[str], hub: list[str], *, here_name: str) -> Non
     raise SchemaMismatch(
         f"{here_name.capitalize()} is at a newer schema ({len(here)} changes) than the hub "
         f"({len(hub)}): update the hub first, then sync. Nothing was changed, and nothing made "
-        "here is lost: it is sent at the first sync after the hub is updated. This version "
-        "cannot update a hub's database itself yet: ask your IT support."
+        "here is lost: it is sent at the first sync after the hub is updated. A hub made by an "
+        "earlier ClinicDesk is updated by the first sync from an updated installation; this "
+        "one could not be (it has changes this version does not know): ask your IT support."
     )
 
 

@@ -21,6 +21,7 @@ changes are found already at the replica. Files are only ever renamed into place
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.paths import Paths
 from clinicdesk.storage.clinic import THIS_SITE_KEY
 from clinicdesk.storage.keys import KeyRing
-from clinicdesk.storage.sync_state import INSTALLATION_KEY, LAST_SYNC_KEY
+from clinicdesk.storage.sync_state import INSTALLATION_KEY, LAST_SYNC_KEY, LAST_SYNCS_KEY
 from clinicdesk.sync import audit_rows, changes, connection, files, merge
 from clinicdesk.sync.connection import SyncError
 from clinicdesk.sync.files import SyncCancelled
@@ -283,6 +284,7 @@ def pull_from_snapshot(
                     "missing here; nothing was changed. Report this to your IT support."
                 )
             connection.set_local_value(conn, LAST_SYNC_KEY, utc_now())
+            connection.set_local_value(conn, LAST_SYNCS_KEY, json.dumps(hub_last_syncs(conn)))
             audit_rows.record_heads(conn)
         connection.detach(conn, "hub")
         audit_rows.update_anchor(conn)
@@ -291,6 +293,16 @@ def pull_from_snapshot(
     checkpoint("before-base-refresh")
     connection.replace_file(snapshot, base)
     return applied, fetched, summary.patients
+
+
+def hub_last_syncs(conn: apsw.Connection, schema: str = "hub") -> list[list[str]]:
+    """[site id, installation id, when] of each installation's latest bundle applied at the
+    hub, from its copy attached as ``schema`` (kept here for Admin > Sites and sync)."""
+    rows = conn.execute(
+        f"SELECT site_id, installation_id, max(applied_at) FROM {schema}.sync_bundles "
+        "GROUP BY site_id, installation_id ORDER BY 3 DESC"
+    ).fetchall()
+    return [[str(r[0]), str(r[1]), str(r[2])] for r in rows]
 
 
 def sync_with_hub(

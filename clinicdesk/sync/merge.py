@@ -318,6 +318,9 @@ def _write_parked(conn: apsw.Connection, parked: Parked, origin: Origin) -> None
     )
 
 
+INSTALLATIONS = "installations"  # written only at the hub (join): never a record change here
+
+
 @dataclass
 class ReplicaApply:
     changes: int = 0
@@ -325,6 +328,7 @@ class ReplicaApply:
     kept: int = 0  # changed here after the push: kept, sent next time
     skipped: int = 0  # audit entries not carried (audit_rows.carried)
     audit_entries: int = 0  # other sites' audit entries taken (not counted in ``taken``)
+    # ``taken`` counts record changes: neither audit entries nor new installations' rows
     restored: list[tuple[str, str]] = field(default_factory=list)  # rows put back from the hub
     foreign_key_problems: int = 0
 
@@ -402,12 +406,14 @@ def apply_at_replica(
             (row_id,),
         )
     _reconcile(conn, unchanged, columns, hub_schema)
-    audit = 0
+    audit = registered = 0
     for change in iterate(changeset):  # each change is valid only while it is the current one
         result.changes += 1
         audit += change.name == audit_rows.TABLE
+        registered += change.name == INSTALLATIONS
     result.audit_entries = audit - result.skipped
-    result.taken = result.changes - result.kept - audit
+    # A new installation registered at the hub is no record change of the clinic's.
+    result.taken = result.changes - result.kept - audit - registered
     return result
 
 

@@ -12,6 +12,7 @@ import pytest
 from clinicdesk.paths import Paths
 from clinicdesk.services import backup_schedule as schedule
 from clinicdesk.services.backup_schedule import BackupSchedule
+from tests.conftest import Clinic
 
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -85,3 +86,29 @@ def test_the_schedule_survives_a_restart_and_a_damaged_file(tmp_path: Path) -> N
     assert schedule.load(paths) == BackupSchedule()
     (tmp_path / schedule.SCHEDULE_NAME).write_text('{"folder": 7, "last_good_at": "yesterday"}')
     assert schedule.load(paths) == BackupSchedule()
+
+
+def test_two_installations_backing_up_into_one_folder_each_prune_only_their_own(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    """The main clinic's PC and its second workstation back up to the same network share: one
+    pruning never removes the other's backups."""
+    from clinicdesk.services.backup import make_backup
+    from clinicdesk.storage.database import write_transaction
+
+    share = tmp_path / "share"
+    share.mkdir()
+    services = clinic.services
+
+    def backup_as(installation: str) -> Path:
+        with write_transaction(services.db):
+            services.clinic.repo.set_local("installation_id", installation)
+        made = make_backup(services, clinic.admin, share).path
+        schedule.prune(share, made)
+        return made
+
+    first_pc = backup_as("installation-a")
+    workstation = backup_as("installation-b")
+    assert first_pc.exists() and workstation.exists()
+    again = backup_as("installation-b")  # its own older one of the day goes, not the other's
+    assert sorted(share.iterdir()) == sorted([first_pc, again])

@@ -165,3 +165,30 @@ def test_a_sync_checks_the_database_once_not_twice(
     monkeypatch.setattr(context, "check_database", counted)
     sync_service.sync_with_hub(Paths(satellite.data_dir), "admin", PASSWORD, hub)
     assert len(checks) == 1
+
+
+def test_after_an_update_adds_a_migration_the_first_sync_updates_the_hub_and_the_base_copies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main, satellite, hub = make_sites(tmp_path, capsys, monkeypatch)
+    key = data_key(main.data_dir)
+    made = add_patient(satellite, capsys, "Updated")
+    # Everything as the previous ClinicDesk left it: without its newest migration.
+    newest = "0012_installations"
+    for database in (
+        hub / "hub.db",
+        *(s.data_dir / "clinicdesk.db" for s in (main, satellite)),
+        *(s.data_dir / "sync" / "base.db" for s in (main, satellite)),
+    ):
+        db = open_database(database, key, wal=False)
+        db.execute("DROP TABLE installations")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [newest])
+        db.conn.commit()
+        db.close()
+
+    assert satellite.sync(capsys)["sent"] >= 1  # it updates the hub and its own base copy
+    assert main.sync(capsys)["received"] >= 1
+    assert made in {r[0] for r in rows(main.data_dir / "clinicdesk.db", key)}
+    assert any(p.name.startswith(f"before-{newest}") for p in (hub / "backups").iterdir())
+    for site, where in ((main, ()), (satellite, ()), (main, ("--hub", str(hub)))):
+        assert site.ok(capsys, "audit", "verify", *where).startswith("Audit trail intact")

@@ -39,7 +39,11 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
             return None
         if first_run.signed is not None:
             return first_run.signed
-        if first_run.restored:
+        if first_run.joined_as:
+            hint = (
+                f"This computer joined the clinic's hub as {first_run.joined_as}: sign in as usual."
+            )
+        elif first_run.restored:
             hint = (
                 "The clinic was restored from the backup: sign in. An administrator who has "
                 "only the recovery key: Forgotten password?"

@@ -1,5 +1,6 @@
-"""First start on an empty data folder: create the clinic, restore it from a backup (a new PC:
-``restore_backup.RestoreBackupDialog``), or open the demo clinic."""
+"""First start on an empty data folder: create the clinic, join the clinic's hub (a second
+workstation or the satellite laptop: ``ui.sync.join.JoinHubDialog``), restore it from a backup
+(a new PC: ``restore_backup.RestoreBackupDialog``), or open the demo clinic."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from clinicdesk.services.context import SignedIn, create_clinic_storage
 from clinicdesk.services.demo import DEMO_PASSWORD, DEMO_PATIENTS, create_demo_clinic
 from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 from clinicdesk.ui.shell.restore_backup import RestoreBackupDialog
+from clinicdesk.ui.sync.join import JoinHubDialog
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import show_failure, show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError
@@ -47,7 +49,8 @@ class FirstRunDialog(QDialog):
     """``signed`` is set when a clinic was created (its admin is signed in, and the recovery
     key has been shown) or restored from a backup (``restored``; ``signed`` is None if the
     administrator did not finish choosing a new password); after the demo clinic is made,
-    ``demo_created`` is True. With no ``signed`` the caller asks for a sign-in."""
+    ``demo_created`` is True; after joining the clinic's hub, ``joined_as`` names the site
+    joined. With no ``signed`` the caller asks for a sign-in."""
 
     def __init__(
         self,
@@ -61,14 +64,17 @@ class FirstRunDialog(QDialog):
         self.signed: SignedIn | None = None
         self.demo_created = False
         self.restored = False
+        self.joined_as = ""
         self.restore_dialog: RestoreBackupDialog | None = None
+        self.join_dialog: JoinHubDialog | None = None
         self.setObjectName("first_run_dialog")
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         layout = QVBoxLayout(self)
         intro = QLabel(
             f"<h2>Welcome to {APP_NAME}</h2>"
-            "<p>This computer holds no clinic yet. Create your clinic, restore it from a "
-            "backup, or open a demo clinic with made-up patients to try things out.</p>"
+            "<p>This computer holds no clinic yet. Create your clinic, join your clinic's hub "
+            "(another computer of the clinic), restore it from a backup, or open a demo clinic "
+            "with made-up patients to try things out.</p>"
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -92,6 +98,20 @@ class FirstRunDialog(QDialog):
         self.create_button.clicked.connect(self.create_clinic)
         form.addRow(self.create_button)
         layout.addWidget(create_box)
+
+        join_box = QGroupBox("Or join the clinic's hub")
+        join_layout = QHBoxLayout(join_box)
+        join_text = QLabel(
+            "A second computer at the main clinic, or the satellite's laptop: copy the clinic "
+            "from its hub's folder and sync with it (an administrator of the clinic)."
+        )
+        join_text.setWordWrap(True)
+        self.join_button = QPushButton("Join the clinic's hub…")
+        self.join_button.setObjectName("join_hub")
+        self.join_button.clicked.connect(self.open_join)
+        join_layout.addWidget(join_text, 1)
+        join_layout.addWidget(self.join_button)
+        layout.addWidget(join_box)
 
         restore_box = QGroupBox("Or restore your clinic from a backup")
         restore_layout = QHBoxLayout(restore_box)
@@ -175,11 +195,25 @@ class FirstRunDialog(QDialog):
             self.restore_dialog = None
             dialog.deleteLater()
 
+    def open_join(self) -> None:
+        """The join dialog (modal); once joined, the caller asks for a sign-in."""
+        self.join_dialog = dialog = JoinHubDialog(self.paths, self)
+        try:
+            dialog.exec()
+            if dialog.joined is None:
+                return
+            self.joined_as = dialog.joined_as
+            self.accept()
+        finally:
+            self.join_dialog = None
+            dialog.deleteLater()
+
     def open_demo(self) -> None:
         """Make the demo clinic in the background (about a second), with progress if slow."""
         self.demo_button.setEnabled(False)
         self.create_button.setEnabled(False)
         self.restore_button.setEnabled(False)
+        self.join_button.setEnabled(False)
         paths, today = self.paths, self.today
 
         def work(progress: Progress, cancelled: Cancelled) -> int:
@@ -205,4 +239,5 @@ class FirstRunDialog(QDialog):
         self.demo_button.setEnabled(True)
         self.create_button.setEnabled(True)
         self.restore_button.setEnabled(True)
+        self.join_button.setEnabled(True)
         show_failure(self, exc)

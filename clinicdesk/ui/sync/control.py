@@ -193,6 +193,8 @@ class SyncControl(QObject):
         self.start(quiet=False)
 
     def background_sync(self) -> None:
+        if not self.qt_window.isVisible():
+            return  # closed (its database may be closed too), or hidden for a moment
         if self.running or self.window.idle_lock.locked or not self.may_sync:
             return
         if self.hub_reachable():

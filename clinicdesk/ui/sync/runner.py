@@ -53,6 +53,11 @@ class SyncRunner(QObject):
 
     def start(self, data_dir: Path, username: str, key: bytes, command: list[str]) -> None:
         """Run ``clinicdesk --data-dir D --user U COMMAND --key-from-stdin``."""
+        self.run(data_dir, username, [*command, "--key-from-stdin"], key.hex())
+
+    def run(self, data_dir: Path, username: str, command: list[str], secret: str) -> None:
+        """Run ``clinicdesk --data-dir D --user U COMMAND`` with ``secret`` as the one line
+        of its stdin (the data key, or a password for ``join --password-from-stdin``)."""
         assert self.process is None, "one sync child at a time"
         self.cancelled = False
         self._err = b""
@@ -69,8 +74,8 @@ class SyncRunner(QObject):
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._error)
         self.process = process
-        process.start(exe, [*args, "--key-from-stdin"])
-        process.write((key.hex() + "\n").encode("ascii"))
+        process.start(exe, args)
+        process.write((secret + "\n").encode("utf-8"))
         process.closeWriteChannel()
 
     def cancel(self) -> None:

@@ -1,6 +1,8 @@
 """Admin > Sites and sync: this installation's site, the hub's folder (choose it, or make this
-installation the hub), when this installation last synced, and how often the window syncs in
-the background. A new workstation or the satellite laptop joins a hub with ``clinicdesk join``
+installation the hub), when this installation last synced, the clinic's installations and when
+each last synced (as the hub knew at this installation's last sync), and how often the window
+syncs in the background. A new workstation or the satellite laptop joins a hub from the
+first-run screen ("Join the clinic's hub", ``join.JoinHubDialog``) or with ``clinicdesk join``
 (README, "Setting up the satellite laptop")."""
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -77,6 +81,9 @@ class SitesDialog(QDialog):
         last = settings.last_sync_at()
         when = last.astimezone().strftime("%d/%m/%Y %H:%M") if last else "never"
         form.addRow("Last successful sync here", QLabel(when))
+        self.installations = self._installations_table(settings)
+        form.addRow("The clinic's installations", self.installations)
+        form.setRowVisible(self.installations, self.installations.rowCount() > 0)
         self.every = QSpinBox()
         self.every.setObjectName("sync_every")
         self.every.setRange(0, MAX_EVERY_MINUTES)
@@ -94,6 +101,25 @@ class SitesDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _installations_table(self, settings: SyncSettings) -> QTableWidget:
+        listed = settings.installations()
+        table = QTableWidget(len(listed), 2)
+        table.setObjectName("installations")
+        table.setHorizontalHeaderLabels(["Installation", "Last successful sync"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, item in enumerate(listed):
+            name = f"{item.name} (this computer)" if item.this_one else item.name
+            when = (
+                item.last_sync_at.astimezone().strftime("%d/%m/%Y %H:%M")
+                if item.last_sync_at
+                else "never"
+            )
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(when))
+        table.resizeColumnsToContents()
+        return table
 
     def choose_hub(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "The hub's folder")

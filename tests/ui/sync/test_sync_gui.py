@@ -3,7 +3,6 @@ status line, Clinic > Conflicts and the duplicate merge, driven with qtbot."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,59 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.paths import Paths
-from clinicdesk.services.context import ClinicServices, open_clinic
-from clinicdesk.storage.keys import KeyRing
 from clinicdesk.storage.patient_merge import count_rows
-from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.sync.conflicts import ConflictsDialog
 from clinicdesk.ui.sync.duplicates import DuplicatesDialog
 from tests.conftest import Clinic
 from tests.services.test_patient_merge import two_records
-from tests.sync.helpers import Site, data_key, make_sites
-
-CHILD_MS = 60_000  # a child Python process on a busy machine
-
-
-def opened(site: Site) -> ClinicServices:
-    paths = Paths(site.data_dir)
-    return open_clinic(paths, data_key=data_key(site.data_dir), keyring=KeyRing.load(paths.keyring))
-
-
-@pytest.fixture
-def sites(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[Site, Site, Path]:
-    return make_sites(tmp_path, capsys, monkeypatch)
-
-
-@pytest.fixture
-def window_at(qtbot: QtBot) -> Iterator[object]:
-    made: list[tuple[MainWindow, ClinicServices]] = []
-
-    def make(site: Site, username: str) -> MainWindow:
-        services = opened(site)
-        window = MainWindow(services, services.clinic.user(username))
-        qtbot.addWidget(window)
-        window.show()
-        made.append((window, services))
-        return window
-
-    yield make
-    for window, services in made:
-        control = window.sync_control
-        if control.runner.process is not None:
-            control.runner.process.kill()
-            control.runner.process.waitForFinished(5000)
-        control.closing_sync_done = True
-        window.close()
-        services.close()
-
-
-def add(site: Site, capsys: pytest.CaptureFixture[str], first: str, last: str) -> str:
-    return site.ok(
-        capsys, "patients", "add", "--first", first, "--last", last, "--dob", "1980-02-03"
-    ).strip()
+from tests.sync.helpers import Site
+from tests.ui.sync.helpers import CHILD_MS, add, opened
 
 
 def test_the_sync_button_shows_progress_and_the_counts_and_lists_the_other_sites_patient(
