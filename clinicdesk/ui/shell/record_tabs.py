@@ -75,7 +75,7 @@ class RecordTabsWindow(MenuWindow):
 
     _record_tabs: RecordTabs | None
     _later: dict[QWidget, Callable[[], None]]  # see load_later
-    _later_scheduled: bool
+    _later_timer: QTimer
 
     # Made by MainWindow.
     @property
@@ -111,9 +111,7 @@ class RecordTabsWindow(MenuWindow):
             load()
             return
         self._later_loads()[tab] = load
-        if not self._later_scheduled:
-            self._later_scheduled = True
-            QTimer.singleShot(0, self, self._load_next_later)
+        self._later_timer.start()
 
     def forget_later_loads(self) -> None:
         """The record is left (another opened, a new patient, none): its fills are dropped."""
@@ -123,20 +121,25 @@ class RecordTabsWindow(MenuWindow):
     def _later_loads(self) -> dict[QWidget, Callable[[], None]]:
         if not hasattr(self, "_later"):
             self._later = {}
-            self._later_scheduled = False
+            # A timer, not a queued call (``QTimer.singleShot(0, ...)``): Qt delivers a queued
+            # call with the events already waiting, before the record's first paint and with
+            # no timer between; a timer's turn comes after them, so the record is painted
+            # first and each fill is a turn of its own.
+            self._later_timer = QTimer(self)
+            self._later_timer.setSingleShot(True)
+            self._later_timer.setInterval(0)
+            self._later_timer.timeout.connect(self._load_next_later)
             self.tabs.currentChanged.connect(self._tab_shown)
         return self._later
 
     def _load_next_later(self) -> None:
-        self._later_scheduled = False
         later = self._later_loads()
         if not later:
             return
         tab = next(iter(later))
         later.pop(tab)()
         if later:
-            self._later_scheduled = True
-            QTimer.singleShot(0, self, self._load_next_later)
+            self._later_timer.start()
 
     def _filled(self, tab: QWidget) -> None:
         load = self._later_loads().pop(tab, None)
