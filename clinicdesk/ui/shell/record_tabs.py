@@ -76,6 +76,10 @@ class RecordTabsWindow(MenuWindow):
     _record_tabs: RecordTabs | None
     _later: dict[QWidget, Callable[[], None]]  # see load_later
     _later_timer: QTimer
+    _shown_next_turn: QTimer | None = None  # see show_record_next_turn
+
+    def _show_record(self) -> None:
+        raise NotImplementedError
 
     # Made by MainWindow.
     @property
@@ -111,12 +115,35 @@ class RecordTabsWindow(MenuWindow):
             load()
             return
         self._later_loads()[tab] = load
-        self._later_timer.start()
+        if self._shown_next_turn is None or not self._shown_next_turn.isActive():
+            self._later_timer.start()
 
     def forget_later_loads(self) -> None:
-        """The record is left (another opened, a new patient, none): its fills are dropped."""
+        """The record is left (another opened, a new patient, none): its fills are dropped,
+        and so is a record pane still to be shown (``show_record_next_turn``)."""
         if hasattr(self, "_later"):
             self._later.clear()
+        if self._shown_next_turn is not None:
+            self._shown_next_turn.stop()
+
+    def show_record_next_turn(self) -> None:
+        """Show the record's pane, filled now out of sight, on the next turn of the event
+        loop, and only then fill the tabs not on screen: painting the pane (its header and
+        the form on screen) is then a turn of its own, not added to the turn that read the
+        record and filled it."""
+        if self._shown_next_turn is None:
+            self._shown_next_turn = QTimer(self)
+            self._shown_next_turn.setSingleShot(True)
+            self._shown_next_turn.setInterval(0)
+            self._shown_next_turn.timeout.connect(self._show_held_record)
+        self._later_loads()
+        self._later_timer.stop()  # after the pane is shown
+        self._shown_next_turn.start()
+
+    def _show_held_record(self) -> None:
+        self._show_record()
+        if self._later_loads():
+            self._later_timer.start()
 
     def _later_loads(self) -> dict[QWidget, Callable[[], None]]:
         if not hasattr(self, "_later"):

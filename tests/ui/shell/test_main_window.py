@@ -394,9 +394,10 @@ def test_the_tabs_not_on_screen_are_filled_after_the_record_is_shown(
 def test_the_record_is_painted_before_the_tabs_not_on_screen_are_filled_one_turn_each(
     qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
 ) -> None:
-    """Enter on a patient: the header and the tab on screen are painted first, and the tabs
-    not on screen are filled afterwards, each on a turn of the event loop of its own (a timer
-    due meanwhile runs between them): the window never holds still for all of it at once."""
+    """Enter on a patient: the record is read and filled in one turn of the event loop, its
+    header and the tab on screen painted in the next, and the tabs not on screen filled
+    afterwards, each on a turn of its own (a timer due meanwhile runs between them): the
+    window never holds still for all of it at once."""
     patient = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT))
     history = MedicalHistory(allergies=(Allergy("Penicillin", "rash"),))
     clinic.services.patients.save_medical_history(clinic.clinician, patient.id, history)
@@ -437,5 +438,7 @@ def test_the_record_is_painted_before_the_tabs_not_on_screen_are_filled_one_turn
     ticks.stop()
     assert window.header.name.text().endswith("O'Brien")
     fills = [i for i, what in enumerate(seen) if what in ("medical", "classification")]
-    assert "painted" in seen[: fills[0]], seen  # the record on screen before any fill
+    painted = seen.index("painted")
+    assert "tick" in seen[seen.index("Enter") : painted], seen  # read, then painted
+    assert painted < fills[0], seen  # the record on screen before any fill
     assert all("tick" in seen[a:b] for a, b in itertools.pairwise(fills)), seen
