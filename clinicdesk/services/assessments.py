@@ -38,6 +38,7 @@ from clinicdesk.domain.assessments import (
 )
 from clinicdesk.domain.dates import BEFORE_BIRTH, format_uk
 from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.record_info import changed_fields
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.patients import existing_patient
@@ -296,22 +297,7 @@ class AssessmentService:
 
 def _changed(before: AssessmentDetails, after: AssessmentDetails) -> list[str]:
     """Names of the changed fields (regions as ``regions[frontal]``), for the audit entry."""
-    names = [
-        name
-        for name in (
-            "visit_date",
-            "visit_site_id",
-            "clinician_id",
-            "treatment_id",
-            "pull_test_pulled",
-            "pull_test_of",
-            "satisfaction",
-            "global_photo_score",
-            "photo_score_blinded",
-            "notes",
-        )
-        if getattr(before, name) != getattr(after, name)
-    ]
+    names = changed_fields(before, after, skip=("regions", "source"))
     for region in Region:
         old, new = before.region(region), after.region(region)
         if (old is None) != (new is None) or (

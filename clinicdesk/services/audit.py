@@ -498,15 +498,16 @@ class AuditService:
                     entity=entry.entity,
                     entity_id=entry.entity_id,
                     record=record,
-                    details=_describe(detail),
+                    details=describe_detail(detail),
                     position=entry.position,
                 )
             )
         return rows
 
 
-def _describe(detail: dict[str, Any]) -> str:
-    """``{"fields": ["phone", "email"], "rows": 3}`` -> ``fields: phone, email; rows: 3``."""
+def describe_detail(detail: dict[str, Any]) -> str:
+    """An audit entry's detail in words, as the audit trail and the subject access export
+    show it: ``{"fields": ["phone", "email"], "rows": 3}`` -> ``fields: phone, email; rows: 3``."""
     parts = []
     for key, value in sorted(detail.items()):
         if isinstance(value, list | tuple):

@@ -18,7 +18,7 @@ consent in force and the cooling-off period from the consent discussion.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from typing import Generic, Protocol, TypeVar
 
@@ -41,6 +41,7 @@ from clinicdesk.domain.dates import BEFORE_BIRTH
 from clinicdesk.domain.follow_ups import FollowUp
 from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.record_info import changed_fields
 from clinicdesk.domain.roles import Permission, Role
 from clinicdesk.errors import ConcurrentEdit, NotFound, ValidationError
 from clinicdesk.services.consents import treatment_consent_blockers
@@ -276,7 +277,7 @@ class ClinicalService(FollowUpUseCases, LotLookup):
                 raise ConcurrentEdit(kind.noun, details, current)
             detail = {
                 "patient": current.patient_id,
-                "fields": _changed(current.details, details),
+                "fields": changed_fields(current.details, details),
                 **own.after_save(record_id),
             }
             audit.append(self.db, user.actor, "update", kind.entity, record_id, detail)
@@ -567,7 +568,3 @@ class ClinicalService(FollowUpUseCases, LotLookup):
         items = clinical_timeline(self.repo, self.assessments, patient_id)
         self._view(user, "clinical_timeline", patient_id, patient_id)
         return items
-
-
-def _changed(before: _Details, after: _Details) -> list[str]:
-    return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]

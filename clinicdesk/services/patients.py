@@ -8,7 +8,7 @@ someone saved in between, ``ConcurrentEdit`` carries both versions and nothing i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from clinicdesk.domain.patient import (
     validate_duplicate_reason,
     validate_patient,
 )
+from clinicdesk.domain.record_info import changed_fields
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import (
     ConcurrentEdit,
@@ -59,10 +60,6 @@ class PatientRecord:
     banner: list[BannerItem]
     medical_history: MedicalHistory | None
     classifications: list[Classification] | None
-
-
-def changed_fields(before: PatientDetails, after: PatientDetails) -> list[str]:
-    return [f.name for f in fields(before) if getattr(before, f.name) != getattr(after, f.name)]
 
 
 def existing_patient(patients: PatientRepository, patient_id: str) -> Patient:

@@ -56,7 +56,7 @@ from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import UserError
 from clinicdesk.media.export_copy import export_copy
 from clinicdesk.media.ingest import ImageRejected
-from clinicdesk.services.audit import action_label, entity_label
+from clinicdesk.services.audit import action_label, describe_detail, entity_label
 from clinicdesk.services.clinic_details import ClinicDetailsService
 from clinicdesk.services.consents import ConsentService
 from clinicdesk.services.patients import existing_patient
@@ -239,7 +239,7 @@ class SubjectAccessService:
                     role=who.role.capitalize() if who else "",
                     action=action_label(entry.action),
                     entity=entity_label(entry.entity),
-                    details=_describe(detail),
+                    details=describe_detail(detail),
                 )
             )
         rows["staff"] = [
@@ -457,17 +457,6 @@ def _photo_label(photo: Photo) -> str:
 
 def _json(rows: list[dict[str, Any]]) -> bytes:
     return json.dumps(rows, indent=2, ensure_ascii=False, default=str).encode()
-
-
-def _describe(detail: dict[str, Any]) -> str:
-    parts = []
-    for key, value in sorted(detail.items()):
-        if isinstance(value, list | tuple):
-            shown = ", ".join(str(v).replace("_", " ") for v in value) or "none"
-        else:
-            shown = str(value).replace("_", " ")
-        parts.append(f"{key.replace('_', ' ')}: {shown}")
-    return "; ".join(parts)
 
 
 def _access_csv(lines: Sequence[AccessLine]) -> bytes:

@@ -32,10 +32,9 @@ from clinicdesk.domain.clinical import (
 )
 from clinicdesk.domain.follow_ups import FollowUp, FollowUpKind, FollowUpStatus, follow_up_schedule
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
-from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.patients import NOT_RESTRICTED
-from clinicdesk.storage.records import Actor, insert_record, update_record
+from clinicdesk.storage.records import Actor, insert_record, record_info, update_record
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
 
@@ -73,13 +72,6 @@ def _day(text: str | None) -> date | None:
 
 def _codes(values: Sequence[str]) -> str:
     return json.dumps([str(v) for v in values])
-
-
-def _info(row: Sequence[Any]) -> RecordInfo:
-    version, site_id, created_at, updated_at, created_by, updated_by = row
-    return RecordInfo(
-        version, SiteId(site_id), created_at, updated_at, UserId(created_by), UserId(updated_by)
-    )
 
 
 def _consultation_row(d: ConsultationDetails) -> dict[str, Any]:
@@ -137,7 +129,7 @@ def _consultation(row: Sequence[Any]) -> Consultation:
         discussed_on=_day(discussed_on),
         decided_on=_day(decided_on),
     )
-    return Consultation(row[0], PatientId(row[1]), details, _info(row[2:8]))
+    return Consultation(row[0], PatientId(row[1]), details, record_info(row[2:8]))
 
 
 def _treatment_row(d: TreatmentDetails) -> dict[str, Any]:
@@ -237,7 +229,7 @@ def _adverse(row: Sequence[Any]) -> AdverseEvent:
         action_taken=action,
         outcome_on=_day(outcome_on),
     )
-    return AdverseEvent(row[0], PatientId(row[1]), details, _info(row[2:8]))
+    return AdverseEvent(row[0], PatientId(row[1]), details, record_info(row[2:8]))
 
 
 def _follow_up(row: Sequence[Any]) -> FollowUp:
@@ -251,7 +243,7 @@ def _follow_up(row: Sequence[Any]) -> FollowUp:
         status=FollowUpStatus(status),
         booked_at=datetime.fromisoformat(booked_at) if booked_at else None,
         notes=notes,
-        info=_info(row[2:8]),
+        info=record_info(row[2:8]),
     )
 
 
@@ -398,7 +390,7 @@ class ClinicalRepository:
                 r[0],
                 PatientId(r[1]),
                 _treatment_details(r[8:]),
-                _info(r[2:8]),
+                record_info(r[2:8]),
                 tuple(overrides.get(r[0], ())),
             )
             for r in rows

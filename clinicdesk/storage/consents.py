@@ -23,11 +23,10 @@ from clinicdesk.domain.consent import (
     ScopeGrant,
     TemplateRef,
 )
-from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.domain.ids import PatientId, UserId
 from clinicdesk.domain.photos import ConsentScope
-from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import Database
-from clinicdesk.storage.records import Actor, insert_record, update_record
+from clinicdesk.storage.records import Actor, insert_record, record_info, update_record
 
 _INFO = "version, site_id, created_at, updated_at, created_by, updated_by"
 _CONSENT_COLUMNS = (
@@ -46,13 +45,6 @@ _DOCUMENT_COLUMNS = (
 
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
-
-
-def _info(row: Sequence[Any]) -> RecordInfo:
-    version, site_id, created_at, updated_at, created_by, updated_by = row
-    return RecordInfo(
-        version, SiteId(site_id), created_at, updated_at, UserId(created_by), UserId(updated_by)
-    )
 
 
 def _grant(row: Sequence[Any]) -> tuple[str, ScopeGrant]:
@@ -105,7 +97,7 @@ def _consent(row: Sequence[Any], scopes: Sequence[ScopeGrant]) -> Consent:
         consultation_id=consultation_id,
         status=ConsentStatus(status),
         prepared_on=date.fromisoformat(prepared_on),
-        info=_info((version, site_id, created_at, updated_at, created_by, updated_by)),
+        info=record_info((version, site_id, created_at, updated_at, created_by, updated_by)),
         signed_on=_day(signed_on),
         consent_taken_by_id=UserId(taken_by) if taken_by else None,
         witness_name=witness,

@@ -8,11 +8,12 @@ Columns are always named explicitly; table and column names come from our code, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.domain.ids import SiteId, UserId, utc_now, uuid7
+from clinicdesk.domain.record_info import RecordInfo
 from clinicdesk.storage.database import MAX_VALUE_BYTES, Database, StorageError
 
 
@@ -22,6 +23,15 @@ class Actor:
 
     user_id: str
     site_id: str
+
+
+def record_info(row: Sequence[Any]) -> RecordInfo:
+    """The bookkeeping columns read in their stored order (version, site_id, created_at,
+    updated_at, created_by, updated_by) as a record's ``RecordInfo``."""
+    version, site_id, created_at, updated_at, created_by, updated_by = row
+    return RecordInfo(
+        version, SiteId(site_id), created_at, updated_at, UserId(created_by), UserId(updated_by)
+    )
 
 
 def _check_sizes(table: str, values: Mapping[str, Any]) -> None:

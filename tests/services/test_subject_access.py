@@ -14,9 +14,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from clinicdesk.errors import PermissionDenied
+from clinicdesk.services.audit import AuditFilter, AuditService
 from clinicdesk.services.subject_access import DAMAGED, MISSING, ExportCancelled
 from clinicdesk.services.subject_access_summary import SECTION_TITLES
-from tests.conftest import Clinic
+from tests.conftest import VALID_PATIENT, Clinic
 from tests.media.images import LEAKS
 from tests.services.subject_access_setup import (
     PHOTO_VISITS,
@@ -215,3 +216,19 @@ def test_a_cancelled_or_failed_export_leaves_no_file(
         "SELECT count(*) FROM audit_log WHERE action = 'export'"
     ).fetchone()[0]
     assert exports == 0
+
+
+def test_the_access_log_says_what_changed_in_the_words_of_the_audit_trail(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    patient = clinic.services.patients.register(clinic.admin, dict(VALID_PATIENT))
+    clinic.services.patients.update(
+        clinic.admin, patient.id, patient.version, dict(VALID_PATIENT, phone="07700 900999")
+    )
+    out = tmp_path / "sar.zip"
+    clinic.services.subject_access.export_patient(clinic.admin, patient.id, out)
+    rows = list(csv.reader(io.StringIO(members(out)["access-log.csv"].decode("utf-8-sig"))))
+    trail = AuditService(clinic.services.db).entries(clinic.admin, AuditFilter(patient=patient.id))
+    [update] = [r for r in rows if r[4] == "Changed"]
+    [entry] = [row for row in trail if row.action == "update"]
+    assert update[6] == entry.details == "fields: phone"

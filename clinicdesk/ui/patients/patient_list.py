@@ -23,6 +23,11 @@ SEARCH_LIMIT = 200
 # Short headings, so that every column fits beside the record (the tooltips say them in full).
 COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode", "Clinic no.")
 COLUMN_TIPS = ("", "Date of birth", "Age in years", "NHS number", "", "", "Clinic patient number")
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+_ROLES_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _USER})
 
 
 class PatientListModel(PagedTableModel[PatientSummary]):
@@ -108,7 +113,7 @@ class PatientListModel(PagedTableModel[PatientSummary]):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
         if (
-            role == Qt.ItemDataRole.ToolTipRole
+            role == _TOOLTIP
             and orientation == Qt.Orientation.Horizontal
             and 0 <= section < len(COLUMN_TIPS)
         ):
@@ -116,16 +121,21 @@ class PatientListModel(PagedTableModel[PatientSummary]):
         return super().headerData(section, orientation, role)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        # The view asks for a dozen roles of every cell it paints: those the list never
+        # answers go back at once, compared as plain numbers (no enum looked up per call).
+        if role not in _ROLES_ANSWERED:
             return None
-        summary = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        row = index.row()
+        if not 0 <= row < len(self._rows) or not index.isValid():
+            return None
+        summary = self._rows[row]
+        if role == _DISPLAY:
             return self._display(summary, index.column())
-        if role == Qt.ItemDataRole.ToolTipRole and summary.archived:
+        if role == _TOOLTIP and summary.archived:
             return "Archived record"
-        if role == Qt.ItemDataRole.ForegroundRole and summary.archived:
+        if role == _FOREGROUND and summary.archived:
             return QColor("gray")
-        if role == Qt.ItemDataRole.UserRole:
+        if role == _USER:
             return summary.id
         return None
 

@@ -324,7 +324,7 @@ class MainWindow(RecordSavingWindow):
         if not self.confirm_leave():
             self._select_current_in_list()
             return
-        self.open_patient(summary.id)
+        self.open_patient(summary.id, paint_next_turn=True)
 
     def _select_current_in_list(self) -> None:
         selection = self.list_view.selectionModel()
@@ -355,7 +355,10 @@ class MainWindow(RecordSavingWindow):
         self.stack.setCurrentWidget(self.placeholder)
         self._update_actions()
 
-    def open_patient(self, patient_id: str) -> None:
+    def open_patient(self, patient_id: str, *, paint_next_turn: bool = False) -> None:
+        """Open the patient's record. ``paint_next_turn`` (Enter or a click in the list): the
+        record's pane, when it is not on screen yet, is shown on the next turn of the event
+        loop, so that reading the record and painting it are not one long turn."""
         try:
             record = self.services.patients.record(self.user, patient_id)
         except UserError as exc:
@@ -394,7 +397,10 @@ class MainWindow(RecordSavingWindow):
         made.photos.set_patient(patient.id)
         made.documents.set_patient(patient.id, patient.display_name)
         self._set_clean()
-        self._show_record()
+        if paint_next_turn and self.stack.currentWidget() is not self.record_pane()[0]:
+            self.show_record_next_turn()
+        else:
+            self._show_record()
         self._set_clinical_tabs_enabled(True)
         self._select_current_in_list()
         self._update_actions()
@@ -497,6 +503,9 @@ class MainWindow(RecordSavingWindow):
         elif self.auto_backup is not None and self.auto_backup.backup_before_closing(self.close):
             event.ignore()  # the day's backup first (with progress); it closes the window after
         else:
+            # Nothing more is read for the record once the window goes (the clinic may be
+            # closed next): its tabs not yet filled stay empty, its pane unshown.
+            self.forget_later_loads()
             event.accept()
 
     # -- saving ---------------------------------------------------------------------------

@@ -75,7 +75,11 @@ class RecordTabsWindow(MenuWindow):
 
     _record_tabs: RecordTabs | None
     _later: dict[QWidget, Callable[[], None]]  # see load_later
-    _later_scheduled: bool
+    _later_timer: QTimer
+    _shown_next_turn: QTimer | None = None  # see show_record_next_turn
+
+    def _show_record(self) -> None:
+        raise NotImplementedError
 
     # Made by MainWindow.
     @property
@@ -111,32 +115,58 @@ class RecordTabsWindow(MenuWindow):
             load()
             return
         self._later_loads()[tab] = load
-        if not self._later_scheduled:
-            self._later_scheduled = True
-            QTimer.singleShot(0, self, self._load_next_later)
+        if self._shown_next_turn is None or not self._shown_next_turn.isActive():
+            self._later_timer.start()
 
     def forget_later_loads(self) -> None:
-        """The record is left (another opened, a new patient, none): its fills are dropped."""
+        """The record is left (another opened, a new patient, none): its fills are dropped,
+        and so is a record pane still to be shown (``show_record_next_turn``)."""
         if hasattr(self, "_later"):
             self._later.clear()
+        if self._shown_next_turn is not None:
+            self._shown_next_turn.stop()
+
+    def show_record_next_turn(self) -> None:
+        """Show the record's pane, filled now out of sight, on the next turn of the event
+        loop, and only then fill the tabs not on screen: painting the pane (its header and
+        the form on screen) is then a turn of its own, not added to the turn that read the
+        record and filled it."""
+        if self._shown_next_turn is None:
+            self._shown_next_turn = QTimer(self)
+            self._shown_next_turn.setSingleShot(True)
+            self._shown_next_turn.setInterval(0)
+            self._shown_next_turn.timeout.connect(self._show_held_record)
+        self._later_loads()
+        self._later_timer.stop()  # after the pane is shown
+        self._shown_next_turn.start()
+
+    def _show_held_record(self) -> None:
+        self._show_record()
+        if self._later_loads():
+            self._later_timer.start()
 
     def _later_loads(self) -> dict[QWidget, Callable[[], None]]:
         if not hasattr(self, "_later"):
             self._later = {}
-            self._later_scheduled = False
+            # A timer, not a queued call (``QTimer.singleShot(0, ...)``): Qt delivers a queued
+            # call with the events already waiting, before the record's first paint and with
+            # no timer between; a timer's turn comes after them, so the record is painted
+            # first and each fill is a turn of its own.
+            self._later_timer = QTimer(self)
+            self._later_timer.setSingleShot(True)
+            self._later_timer.setInterval(0)
+            self._later_timer.timeout.connect(self._load_next_later)
             self.tabs.currentChanged.connect(self._tab_shown)
         return self._later
 
     def _load_next_later(self) -> None:
-        self._later_scheduled = False
         later = self._later_loads()
         if not later:
             return
         tab = next(iter(later))
         later.pop(tab)()
         if later:
-            self._later_scheduled = True
-            QTimer.singleShot(0, self, self._load_next_later)
+            self._later_timer.start()
 
     def _filled(self, tab: QWidget) -> None:
         load = self._later_loads().pop(tab, None)

@@ -273,8 +273,10 @@ class ItemTable(QWidget):
                     item.setBackground(INVALID_BRUSH if message else QBrush())
                     item.setToolTip(message or self.columns[col].placeholder)
                     widget = self.table.cellWidget(row, col)
-                    if widget is not None:
-                        widget.setStyleSheet("background: #f8d7da;" if message else "")
+                    style = "background: #f8d7da;" if message else ""
+                    if widget is not None and widget.styleSheet() != style:
+                        # Only a change: setting a style sheet polishes the widget again.
+                        widget.setStyleSheet(style)
                     if message:
                         messages.append(f"Row {row + 1}, {self.columns[col].header}: {message}")
         self.error_label.setText("\n".join(messages))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import itertools
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -386,3 +389,56 @@ def test_the_tabs_not_on_screen_are_filled_after_the_record_is_shown(
     window.open_patient(patient.id)
     window.tabs.setCurrentWidget(made.medical)  # shown: filled
     assert made.medical.allergies.table.rowCount() == 1
+
+
+def test_the_record_is_painted_before_the_tabs_not_on_screen_are_filled_one_turn_each(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """Enter on a patient: the record is read and filled in one turn of the event loop, its
+    header and the tab on screen painted in the next, and the tabs not on screen filled
+    afterwards, each on a turn of its own (a timer due meanwhile runs between them): the
+    window never holds still for all of it at once."""
+    patient = clinic.services.patients.register(clinic.clinician, dict(VALID_PATIENT))
+    history = MedicalHistory(allergies=(Allergy("Penicillin", "rash"),))
+    clinic.services.patients.save_medical_history(clinic.clinician, patient.id, history)
+    window = open_window(clinic.clinician)
+    made = window.record_tabs()  # as the idle-time warm-up makes them
+    seen: list[str] = []
+
+    class PaintWatch(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and seen and seen[-1] != "painted":
+                seen.append("painted")
+            return False
+
+    watch = PaintWatch()
+    window.header.name.installEventFilter(watch)
+    for name in ("medical", "classification"):
+        tab = getattr(made, name)
+
+        def load(*args: object, _name: str = name, _load: Any = tab.load) -> None:
+            seen.append(_name)
+            _load(*args)
+
+        tab.load = load
+    ticks = QTimer()
+    ticks.setInterval(0)
+    ticks.timeout.connect(lambda: seen.append("tick") if seen[-1:] != ["tick"] else None)
+    window.search_box.setText("O'Brien")
+    window.run_search()
+
+    def press() -> None:
+        seen.append("Enter")
+        qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
+        ticks.start()
+
+    QTimer.singleShot(5, press)  # from a timer, as a key press comes between turns
+    qtbot.waitUntil(lambda: made.medical.allergies.table.rowCount() == 1)
+    qtbot.waitUntil(lambda: "classification" in seen)
+    ticks.stop()
+    assert window.header.name.text().endswith("O'Brien")
+    fills = [i for i, what in enumerate(seen) if what in ("medical", "classification")]
+    painted = seen.index("painted")
+    assert "tick" in seen[seen.index("Enter") : painted], seen  # read, then painted
+    assert painted < fills[0], seen  # the record on screen before any fill
+    assert all("tick" in seen[a:b] for a, b in itertools.pairwise(fills)), seen
