@@ -18,7 +18,8 @@ DIGITS = 5  # zero-padded to at least this many digits; more once a site passes 
 PREFIX_MOST = 3
 # What a user types for a number: the prefix, an optional dash or space, the digits
 # ("M-00123", "m123", "M 123"). Letters only in the prefix, so a name never looks like one.
-_TYPED = re.compile(rf"^\s*([A-Za-z]{{1,{PREFIX_MOST}}})\s*[-\s]?\s*([0-9]{{1,9}})\s*$")
+# One more letter than a site's: a further workstation's (storage.patient_numbers, "MB").
+_TYPED = re.compile(rf"^\s*([A-Za-z]{{1,{PREFIX_MOST + 1}}})\s*[-\s]?\s*([0-9]{{1,9}})\s*$")
 
 
 def format_patient_number(prefix: str, sequence: int) -> str:

@@ -5,15 +5,20 @@
 ``patient_number`` (unique) and ``patient_number_seq``: the count within the site that
 registered the patient (``site_id``, never changed after the insert), indexed with it so the
 next number is one index look-up even at 100,000 patients. Sync carries both columns like any
-other; a number is never changed after it is given, so it never conflicts.
+other; a number is never changed after it is given, so it never conflicts. A further
+workstation at a site counts under a prefix of its own (``workstation_prefix``: "MB" beside the
+main clinic's first PC's "M"), so two PCs of one site never give the same number either.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from clinicdesk.domain.ids import utc_now
 from clinicdesk.domain.patient_numbers import DIGITS, format_patient_number, site_prefix
+from clinicdesk.storage import audit_chains
+from clinicdesk.storage.driver import sqlite3
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -85,11 +90,42 @@ def next_patient_number(db: Database, site_id: str) -> tuple[str, int]:
     prefix = str(row[0]) if row is not None and row[0] else ""
     if not prefix:  # a site made before prefixes existed, or not in this database
         prefix = ensure_prefix(db, site_id)
-    (last,) = db.execute(
-        "SELECT max(patient_number_seq) FROM patients WHERE site_id = ?", [site_id]
+    prefix = workstation_prefix(db, site_id, prefix)
+    # The latest of this prefix's numbers: the site's index read from its highest count down,
+    # stopping at the first of ours (another workstation's at the site counts apart).
+    last = db.execute(
+        "SELECT patient_number_seq FROM patients WHERE site_id = ? AND patient_number_seq "
+        "IS NOT NULL AND substr(patient_number, 1, ?) = ? ORDER BY patient_number_seq DESC "
+        "LIMIT 1",
+        [site_id, len(prefix) + 1, f"{prefix}-"],
     ).fetchone()
-    sequence = int(last or 0) + 1
+    sequence = int(last[0] if last is not None else 0) + 1
     return format_patient_number(prefix, sequence), sequence
+
+
+def workstation_prefix(db: Database, site_id: str, site_prefix_: str) -> str:
+    """The prefix this installation numbers under: the site's, or for a further workstation at
+    the site (``storage.audit_chains``: it writes a chain of its own) the site's and a letter,
+    B for workstation 2, C for 3 ... ("MB-00001"), skipping any letter that would make
+    another site's prefix. Two workstations of a site register patients offline and sync later:
+    counting under one prefix they would hand out the same number twice."""
+    chain = db.execute(
+        "SELECT value FROM local_state WHERE key = ?", [audit_chains.CHAIN_KEY]
+    ).fetchone()
+    if chain is None or str(chain[0]) == site_id:
+        return site_prefix_
+    try:
+        row = db.execute(
+            "SELECT label FROM installations WHERE audit_chain = ?", [str(chain[0])]
+        ).fetchone()
+    except sqlite3.OperationalError:  # before migration 0012
+        row = None
+    digits = re.search(r"\d+", str(row[0])) if row is not None else None
+    ordinal = int(digits.group()) if digits else 2
+    taken = {str(r[0]) for r in db.execute("SELECT number_prefix FROM sites") if r[0]}
+    letters = [f"{site_prefix_}{letter}" for letter in "BCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    free = [candidate for candidate in letters if candidate not in taken]
+    return free[(ordinal - 2) % len(free)]
 
 
 def ensure_prefix(db: Database, site_id: str) -> str:

@@ -37,7 +37,7 @@ def test_each_site_gets_a_prefix_no_other_site_has() -> None:
         ("Ann", None),
         ("03/07/1985", None),
         ("0770090012", None),
-        ("ABCD-1", None),
+        ("ABCDE-1", None),
         ("M-", None),
     ],
 )

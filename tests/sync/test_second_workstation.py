@@ -73,8 +73,11 @@ def test_a_second_main_clinic_workstation_works_beside_the_first_and_the_satelli
         assert rows(site.data_dir / "clinicdesk.db", key, "installations") == installations
     got = patient(satellite, key, shared)
     assert (got["phone"], got["email"]) == ("07700 900222", "ann@example.com")
-    # The second workstation's records are the main clinic's, as its screens say.
+    # The second workstation's records are the main clinic's, as its screens say; it numbers
+    # its patients under a prefix of its own, so the two PCs never give one number twice.
     assert patient(main, key, at_second)["site_id"] == main_id
+    assert patient(main, key, at_second)["patient_number"] == "MB-00001"
+    assert patient(second, key, at_main)["patient_number"] == "M-00002"
     assert patient(second, key, at_main)["first_name"] == "Dee"
     assert local(second.data_dir, key, "this_site_id") == main_id
     # Its audit entries form their own chain, never the first workstation's.
