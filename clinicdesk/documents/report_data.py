@@ -13,29 +13,12 @@ from datetime import date
 from typing import Literal
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
-from clinicdesk.domain.assessments import (
-    Assessment,
-    BaselineReport,
-    Region,
-)
-from clinicdesk.domain.clinical import (
-    AdverseEventOutcome,
-    AdverseEventType,
-    Severity,
-    TreatedZone,
-)
+from clinicdesk.domain.assessments import Assessment, BaselineReport, Region
+from clinicdesk.domain.clinical import AdverseEventOutcome, AdverseEventType, Severity, TreatedZone
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.follow_ups import (
-    FollowUpKind,
-    FollowUpStatus,
-    time_since_treatment,
-)
+from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus, time_since_treatment
 from clinicdesk.domain.photos import View
-from clinicdesk.domain.response import (
-    DEFAULT_THRESHOLD_PERCENT,
-    PatientResponse,
-    patient_response,
-)
+from clinicdesk.domain.response import DEFAULT_THRESHOLD_PERCENT, PatientResponse, patient_response
 
 Flavour = Literal["clinical", "patient"]
 FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
@@ -112,6 +95,9 @@ class ProgressReportData:
     adverse_events: tuple[AdverseEventLine, ...] = ()  # by onset
     # The clinic's response threshold (CLINICAL.md "Response categories"), in per cent.
     threshold_percent: float = DEFAULT_THRESHOLD_PERCENT
+
+
+# -- what every section reads off it ------------------------------------------------------
 
 
 def shown_visits(data: ProgressReportData) -> tuple[Assessment, ...]:

@@ -20,16 +20,9 @@ from clinicdesk.documents.report_data import (
 )
 from clinicdesk.documents.report_summary import shedding_note
 from clinicdesk.documents.text import para
-from clinicdesk.domain.assessments import (
-    Region,
-)
-from clinicdesk.domain.clinical import (
-    AdverseEventOutcome,
-    AdverseEventType,
-)
-from clinicdesk.domain.follow_ups import (
-    time_since_treatment,
-)
+from clinicdesk.domain.assessments import Region
+from clinicdesk.domain.clinical import AdverseEventOutcome, AdverseEventType
+from clinicdesk.domain.follow_ups import time_since_treatment
 
 
 def plain_adverse_events(data: ProgressReportData) -> list[Flowable]:

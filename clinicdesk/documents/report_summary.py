@@ -17,21 +17,10 @@ from clinicdesk.documents.report_data import (
     responses,
 )
 from clinicdesk.documents.text import para
-from clinicdesk.domain.assessments import (
-    Change,
-    format_change,
-    format_number,
-)
-from clinicdesk.domain.clinical import (
-    AdverseEventOutcome,
-    AdverseEventType,
-    TreatedZone,
-)
+from clinicdesk.domain.assessments import Change, format_change, format_number
+from clinicdesk.domain.clinical import AdverseEventOutcome, AdverseEventType, TreatedZone
 from clinicdesk.domain.dates import format_uk
-from clinicdesk.domain.follow_ups import (
-    add_months,
-    time_since_treatment,
-)
+from clinicdesk.domain.follow_ups import add_months, time_since_treatment
 from clinicdesk.domain.response import (
     PUBLISHED_SOURCE,
     PatientResponse,
