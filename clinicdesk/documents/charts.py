@@ -31,8 +31,9 @@ from reportlab.platypus import Flowable, KeepTogether
 
 from clinicdesk.documents.fonts import FONT, text_width
 from clinicdesk.documents.text import is_large_print, para
-from clinicdesk.domain.assessments import Assessment, Region, SeriesPoint, chart_series
+from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.measurement_table import SeriesPoint, chart_series
 
 CHART_HEIGHT = 70 * mm
 LARGE_CHART_HEIGHT = 85 * mm

@@ -1,4 +1,4 @@
-"""How the patient's progress report says numbers, changes and dates: in plain words.
+"""How the patient's progress report says numbers, changes, dates and places: in plain words.
 
 "went from 120 to 131 hairs per cm² (up 9%)", "14 March 2025", "the front, the crown and the
 left temple". A fall is said as plainly as a gain.
@@ -10,7 +10,25 @@ import math
 from collections.abc import Sequence
 from datetime import date
 
-from clinicdesk.domain.assessments import Change
+from clinicdesk.domain.assessments import Change, Region
+from clinicdesk.domain.clinical import TreatedZone
+
+# Plain words for the patient flavour: "your hair density at the crown".
+PLACES = {
+    Region.FRONTAL: "at the front",
+    Region.MID_SCALP: "in the middle of your scalp",
+    Region.VERTEX: "at the crown",
+    Region.TEMPORAL_LEFT: "at your left temple",
+    Region.TEMPORAL_RIGHT: "at your right temple",
+    Region.OCCIPITAL: "at the back of your head",
+}
+PLAIN_ZONES = {
+    TreatedZone.FRONTAL: "the front",
+    TreatedZone.MID_SCALP: "the middle of the scalp",
+    TreatedZone.VERTEX: "the crown",
+    TreatedZone.TEMPORAL_LEFT: "the left temple",
+    TreatedZone.TEMPORAL_RIGHT: "the right temple",
+}
 
 MONTHS = (
     "January",

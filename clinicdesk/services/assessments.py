@@ -28,15 +28,17 @@ from clinicdesk.domain.assessments import (
     AssessmentDetails,
     AssessmentSource,
     BaselineReport,
-    MeasurementTable,
     Region,
-    SeriesPoint,
     changes_from_baseline,
-    chart_series,
-    measurement_table,
     validate_assessment,
 )
 from clinicdesk.domain.dates import BEFORE_BIRTH, format_uk
+from clinicdesk.domain.measurement_table import (
+    MeasurementTable,
+    SeriesPoint,
+    chart_series,
+    measurement_table,
+)
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.record_info import changed_fields
 from clinicdesk.domain.roles import Permission

@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 from clinicdesk.documents.layout import PatientIdentity
-from clinicdesk.documents.report import (
+from clinicdesk.documents.report import render_progress_report
+from clinicdesk.documents.report_data import (
     FLAVOURS,
     AdverseEventLine,
     Flavour,
@@ -38,7 +39,6 @@ from clinicdesk.documents.report import (
     PhotoPair,
     ProgressReportData,
     TreatmentLine,
-    render_progress_report,
 )
 from clinicdesk.domain.clinical import TreatmentDetails
 from clinicdesk.domain.dates import format_uk

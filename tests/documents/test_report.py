@@ -14,16 +14,14 @@ from pypdf import PdfReader
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.plain_words import plain_change, plain_number
-from clinicdesk.documents.report import (
-    DOCUMENT_ID,
+from clinicdesk.documents.report import DOCUMENT_ID, render_progress_report, report_hash
+from clinicdesk.documents.report_data import (
     AdverseEventLine,
     FollowUpLine,
     MissingPair,
     PhotoPair,
     ProgressReportData,
     TreatmentLine,
-    render_progress_report,
-    report_hash,
 )
 from clinicdesk.domain.assessments import (
     Assessment,

@@ -17,13 +17,12 @@ from clinicdesk.domain.assessments import (
     RegionMeasurement,
     baseline_assessment,
     changes_from_baseline,
-    chart_series,
     format_change,
-    measurement_table,
     parse_region,
     validate_assessment,
 )
 from clinicdesk.domain.ids import PatientId, SiteId, UserId
+from clinicdesk.domain.measurement_table import chart_series, measurement_table
 from clinicdesk.errors import ValidationError
 
 TODAY = date(2025, 6, 1)

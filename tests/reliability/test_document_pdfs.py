@@ -17,7 +17,8 @@ import pytest
 from clinicdesk.app import main
 from clinicdesk.documents.forms import render_pack
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
-from clinicdesk.documents.report import Flavour, PhotoPair, render_progress_report
+from clinicdesk.documents.report import render_progress_report
+from clinicdesk.documents.report_data import Flavour, PhotoPair
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.documents.text import TEXT_MAX
 from clinicdesk.domain.consent import DocumentAction

@@ -31,7 +31,7 @@ from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from clinicdesk.domain.assessments import SeriesPoint
+from clinicdesk.domain.measurement_table import SeriesPoint
 
 DENSITY_COLOUR = QColor("#1f6fb2")
 DIAMETER_COLOUR = QColor("#d9822b")

@@ -51,16 +51,18 @@ from clinicdesk.domain.assessments import (
     NOT_AVAILABLE,
     Assessment,
     Change,
-    MeasurementTable,
     Region,
-    SeriesPoint,
     baseline_assessment,
-    chart_series,
     format_change,
     format_number,
-    measurement_table,
 )
 from clinicdesk.domain.dates import format_uk
+from clinicdesk.domain.measurement_table import (
+    MeasurementTable,
+    SeriesPoint,
+    chart_series,
+    measurement_table,
+)
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.services.assessments import AssessmentService, read_assessment_csv

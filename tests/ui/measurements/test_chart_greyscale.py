@@ -9,7 +9,7 @@ from PySide6.QtCharts import QLegend
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.domain.assessments import SeriesPoint
+from clinicdesk.domain.measurement_table import SeriesPoint
 from clinicdesk.ui.measurements.chart import MeasurementsChart
 
 POINTS = (

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from clinicdesk.domain.assessments import SeriesPoint
+from clinicdesk.domain.measurement_table import SeriesPoint
 from clinicdesk.ui.measurements.chart import MeasurementsChart
 from clinicdesk.ui.patients.patient_list import COLUMNS
 from clinicdesk.ui.shell.main_window import MainWindow
