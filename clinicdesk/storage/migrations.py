@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import audit_chains, patient_numbers, photo_grades, retention, sync_state
+from clinicdesk.storage import (
+    audit_chains,
+    patient_numbers,
+    photo_grade_table,
+    retention,
+    sync_state,
+)
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -567,10 +573,10 @@ def _patient_numbers(db: sqlite_utils.Database) -> None:
     patient_numbers.migrate(db)
 
 
-@migrations(name=photo_grades.MIGRATION_NAME)
+@migrations(name=photo_grade_table.MIGRATION_NAME)
 def _photo_grades(db: sqlite_utils.Database) -> None:
-    """Blinded photo grades (``domain.grading``; the table in ``storage.photo_grades``)."""
-    for statement in photo_grades.schema(_record_table):
+    """Blinded photo grades (``domain.grading``; ``storage.photo_grade_table``)."""
+    for statement in photo_grade_table.schema(_record_table):
         db.execute(statement)
 
 
