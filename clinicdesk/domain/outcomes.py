@@ -27,23 +27,31 @@ Every count keeps the patient ids behind it, so a screen can list them.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from clinicdesk.domain.assessments import Assessment, Region
+from clinicdesk.domain.assessments import Assessment, Change, Region
 from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
 from clinicdesk.domain.response import (
+    DENSITY,
+    DIAMETER,
     PUBLISHED_RATE,
     PUBLISHED_SOURCE,
-    PatientResponse,
+    RegionResponse,
     ResponseCategory,
     end_point_window,
     format_threshold,
+    main_category,
+    main_region,
+    measured_category,
     patient_response,
     primary_end_point,
+    treated_regions,
+    unjudged_category,
 )
 from clinicdesk.errors import ValidationError
 
@@ -121,13 +129,28 @@ def month_window(treated_on: date, months: int) -> tuple[date, date]:
     raise ValueError(f"no visit window for {months} months")
 
 
+def visit_window(treated_on: date, months: int) -> tuple[date, date, date]:
+    """The ``months`` visit's window (``month_window``) and the day it is due."""
+    return (*month_window(treated_on, months), add_months(treated_on, months))
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_windows(treated_on: date) -> tuple[tuple[int, str, str, date], ...]:
+    """Each of ``CHANGE_MONTHS`` with its window in ISO form and its due day (a clinic
+    treats many patients on one day: worked out once per day)."""
+    out = []
+    for months in CHANGE_MONTHS:
+        start, end, due = visit_window(treated_on, months)
+        out.append((months, start.isoformat(), end.isoformat(), due))
+    return tuple(out)
+
+
 def visit_at(assessments: Iterable[Assessment], treated_on: date, months: int) -> Assessment | None:
     """The assessment nearest to ``months`` after the treatment within its window (of two
     equally near, the earlier); at 6 months the primary end point itself."""
     if months == 6:
         return primary_end_point(assessments, treated_on)
-    start, end = month_window(treated_on, months)
-    due = add_months(treated_on, months)
+    start, end, due = visit_window(treated_on, months)
     inside = [a for a in assessments if start <= a.visit_date <= end]
     if not inside:
         return None
@@ -139,7 +162,7 @@ def visits_at(
 ) -> dict[int, Assessment]:
     """``visit_at`` for several months in one pass over the visits (months 6 excluded: the
     primary end point is ``domain.response``'s)."""
-    windows = [(m, *month_window(treated_on, m), add_months(treated_on, m)) for m in months]
+    windows = [(m, *visit_window(treated_on, m)) for m in months]
     best: dict[int, tuple[tuple[int, date], Assessment]] = {}
     for a in assessments:
         day = a.visit_date
@@ -220,21 +243,22 @@ class RegionChangeAt:
 
 @dataclass(frozen=True)
 class TreatedPatient:
+    """One treated patient as the audit counts them: their category and each treated
+    region's result at the end point (``domain.response``), their groups and changes."""
+
     patient_id: str
     treatment_id: str
-    response: PatientResponse
+    category: ResponseCategory
+    treated_on: date
+    main_region: Region | None
+    regions: tuple[RegionResponse, ...]  # at the end point (none without one), in zone order
     groups: Mapping[str, tuple[str, ...]]
     end_point_follow_up: FollowUpStatus | None  # the 6-month follow-up's status, if listed
     changes: tuple[RegionChangeAt, ...] = ()
     treated_regions: tuple[Region, ...] = ()
 
-    @property
-    def category(self) -> ResponseCategory:
-        return self.response.category
-
-    @property
-    def treated_on(self) -> date:
-        return self.response.treated_on
+    def region(self, region: Region) -> RegionResponse | None:
+        return next((r for r in self.regions if r.region == region), None)
 
 
 def treated_patient(
@@ -248,13 +272,12 @@ def treated_patient(
     facts: PatientFacts,
     end_point_follow_up: FollowUpStatus | None = None,
 ) -> TreatedPatient:
-    """One treated patient: their category (``domain.response``) and changes by region."""
+    """One treated patient from their assessments: their category (``domain.response``)
+    and changes by region."""
     response = patient_response(assessments, treated_on, zones, threshold, today)
     baseline = response.baseline
     changes: list[RegionChangeAt] = []
-    treated = [r.region for r in response.regions] or [
-        Region(z) for z in zones if z in Region._value2member_map_
-    ]
+    treated = [r.region for r in response.regions] or treated_regions(zones)
     if baseline is not None:
         before_by = {m.region: m for m in baseline.details.regions}
         nearest = visits_at(assessments, treated_on, [m for m in CHANGE_MONTHS if m != 6])
@@ -276,7 +299,132 @@ def treated_patient(
     return TreatedPatient(
         patient_id,
         treatment_id,
-        response,
+        response.category,
+        treated_on,
+        response.main_region,
+        response.regions,
+        group_labels(facts, treated_on),
+        end_point_follow_up,
+        tuple(changes),
+        tuple(treated),
+    )
+
+
+# The visits the audit looks at, as ``measured_patient`` is given them: 0 is the baseline,
+# then the visits nearest 1, 3, 6 (the primary end point) and 12 months.
+VISITS = (0, *CHANGE_MONTHS)
+MEASURES = tuple(name for name, _label, _unit in CHANGE_MEASURES)  # density, then diameter
+_DENSITY_AT = MEASURES.index(DENSITY)
+_DIAMETER_AT = MEASURES.index(DIAMETER)
+
+
+@dataclass(frozen=True)
+class MeasuredVisits:
+    """One treatment's visits as the database gives them, without building assessments:
+    ``found`` holds the ``VISITS`` found (the baseline as 0; a month's visit is never the
+    baseline: every month's window opens after the treatment day), and ``values`` by region
+    code the ``MEASURES`` at each of ``VISITS`` in turn (``None`` where the visit was not
+    found or did not measure it)."""
+
+    found: frozenset[int]
+    values: Mapping[str, Sequence[float | None]]
+
+
+def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> dict[int, str]:
+    """The visits ``treated_patient`` looks at, chosen from plain rows: ``visits`` as
+    (visit date in ISO form, created at, id), any order; the id of each of ``VISITS`` found.
+    The same choice as ``baseline_assessment`` (0: the latest on or before the treatment
+    day, of two on one day the later recorded) and ``visit_at`` (the nearest to each month
+    within its window; of two equally near the earlier, then the first recorded)."""
+    ordered = sorted(visits)  # visit order: by date, then as recorded
+    treated = treated_on.isoformat()
+    out: dict[int, str] = {}
+    before = [v for v in ordered if v[0] <= treated]
+    if before:
+        out[0] = before[-1][2]
+    for months, start, end, due in _iso_windows(treated_on):
+        inside = [v for v in ordered if start <= v[0] <= end]
+        if len(inside) == 1:
+            out[months] = inside[0][2]
+        elif inside:
+            best = min(inside, key=lambda v: (abs((date.fromisoformat(v[0]) - due).days), v[0]))
+            out[months] = best[2]
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | None]:
+    """The treated regions and the main one of a treatment's zones (few combinations)."""
+    return tuple(treated_regions(zones)), main_region(zones)
+
+
+def measured_patient(
+    patient_id: str,
+    treatment_id: str,
+    visits: MeasuredVisits,
+    treated_on: date,
+    zones: Sequence[str],
+    threshold: float,
+    today: date,
+    facts: PatientFacts,
+    end_point_follow_up: FollowUpStatus | None = None,
+) -> TreatedPatient:
+    """``treated_patient`` from the numbers alone (the visits already chosen, as the storage
+    reads them for the audit): the same result, with the same rule (``domain.response``)."""
+    treated, main = _regions_of(tuple(zones))
+    width = len(MEASURES)
+    # Each treated region's measures at each of VISITS (None: not measured there).
+    measured: dict[Region, list[Sequence[float | None] | None]] = {}
+    for region in treated:
+        row = visits.values.get(region.value)
+        if row is None:
+            measured[region] = [None] * len(VISITS)
+        else:
+            slices = (row[i : i + width] for i in range(0, width * len(VISITS), width))
+            measured[region] = [None if s.count(None) == width else s for s in slices]
+    end_at = VISITS.index(6)
+    regions: list[RegionResponse] = []
+    if 6 in visits.found:
+        for region in treated:
+            before, after = measured[region][0], measured[region][end_at]
+            density = Change(
+                None if before is None else before[_DENSITY_AT],
+                None if after is None else after[_DENSITY_AT],
+            )
+            diameter = Change(
+                None if before is None else before[_DIAMETER_AT],
+                None if after is None else after[_DIAMETER_AT],
+            )
+            category = (
+                ResponseCategory.NOT_MEASURED
+                if before is None or after is None
+                else measured_category(density, diameter, threshold)
+            )
+            regions.append(RegionResponse(region, category, density, diameter))
+        category = main_category(regions, main)
+    else:
+        category = unjudged_category(treated_on, today)
+    changes: list[RegionChangeAt] = []
+    if 0 in visits.found:
+        for at, months in enumerate(VISITS):
+            if months == 0 or months not in visits.found:
+                continue
+            for region in treated:
+                before, after = measured[region][0], measured[region][at]
+                if before is None or after is None:
+                    continue
+                values = {}
+                for name, b, a in zip(MEASURES, before, after, strict=True):
+                    if b is not None and a is not None:
+                        values[name] = a - b
+                changes.append(RegionChangeAt(region, months, values))
+    return TreatedPatient(
+        patient_id,
+        treatment_id,
+        category,
+        treated_on,
+        main,
+        tuple(regions),
         group_labels(facts, treated_on),
         end_point_follow_up,
         tuple(changes),
@@ -547,7 +695,7 @@ def export_rows(summary: Summary, codes: Mapping[str, str]) -> list[list[str]]:
             else ""
         )
         for region in p.treated_regions or (None,):
-            result = p.response.region(region) if region is not None else None
+            result = p.region(region) if region is not None else None
             changes = {
                 (_SHORT[m], c.months): v
                 for c in p.changes
@@ -562,7 +710,7 @@ def export_rows(summary: Summary, codes: Mapping[str, str]) -> list[list[str]]:
                     p.category.label,
                     lost,
                     region.value if region is not None else "",
-                    "yes" if region is not None and region == p.response.main_region else "",
+                    "yes" if region is not None and region == p.main_region else "",
                     result.category.label if result is not None else "",
                     *(
                         "" if (v := changes.get((short, months))) is None else f"{v:.1f}"
