@@ -172,7 +172,10 @@ class OutcomeRepository:
         values: list[dict[str, list[float | None]]] = [{} for _ in treatments]
         for aid, region, *measures in self.db.execute(
             f"SELECT assessment_id, region, {', '.join(MEASURES)} FROM assessment_regions "
-            "WHERE deleted_at IS NULL"
+            # Only regions some treatment treated (not the untreated reference, usually):
+            # fewer rows to make, and still one pass in order (no index has region first).
+            "WHERE deleted_at IS NULL AND region IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(set().union(*zones)))],
         ):
             for n, at in wanted.get(aid, ()):
                 if region in zones[n]:
