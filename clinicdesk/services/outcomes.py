@@ -35,9 +35,9 @@ from clinicdesk.domain.outcomes import (
     Summary,
     TreatedPatient,
     export_rows,
-    measured_patient,
     summarise,
 )
+from clinicdesk.domain.outcomes_measured import measured_patient
 from clinicdesk.domain.roles import Permission
 from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import UserError

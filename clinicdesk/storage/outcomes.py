@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from clinicdesk.domain.outcomes import MEASURES, VISITS, MeasuredVisits, chosen_visits
+from clinicdesk.domain.outcomes_measured import MEASURES, VISITS, MeasuredVisits, chosen_visits
 from clinicdesk.storage.database import Database
 from clinicdesk.storage.patients import NOT_RESTRICTED
 
