@@ -38,12 +38,13 @@ from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
 from clinicdesk.domain.response import (
     PUBLISHED_RATE,
     PUBLISHED_SOURCE,
-    PatientResponse,
+    RegionResponse,
     ResponseCategory,
     end_point_window,
     format_threshold,
     patient_response,
     primary_end_point,
+    treated_regions,
 )
 from clinicdesk.errors import ValidationError
 
@@ -121,13 +122,17 @@ def month_window(treated_on: date, months: int) -> tuple[date, date]:
     raise ValueError(f"no visit window for {months} months")
 
 
+def visit_window(treated_on: date, months: int) -> tuple[date, date, date]:
+    """The ``months`` visit's window (``month_window``) and the day it is due."""
+    return (*month_window(treated_on, months), add_months(treated_on, months))
+
+
 def visit_at(assessments: Iterable[Assessment], treated_on: date, months: int) -> Assessment | None:
     """The assessment nearest to ``months`` after the treatment within its window (of two
     equally near, the earlier); at 6 months the primary end point itself."""
     if months == 6:
         return primary_end_point(assessments, treated_on)
-    start, end = month_window(treated_on, months)
-    due = add_months(treated_on, months)
+    start, end, due = visit_window(treated_on, months)
     inside = [a for a in assessments if start <= a.visit_date <= end]
     if not inside:
         return None
@@ -139,7 +144,7 @@ def visits_at(
 ) -> dict[int, Assessment]:
     """``visit_at`` for several months in one pass over the visits (months 6 excluded: the
     primary end point is ``domain.response``'s)."""
-    windows = [(m, *month_window(treated_on, m), add_months(treated_on, m)) for m in months]
+    windows = [(m, *visit_window(treated_on, m)) for m in months]
     best: dict[int, tuple[tuple[int, date], Assessment]] = {}
     for a in assessments:
         day = a.visit_date
@@ -220,21 +225,22 @@ class RegionChangeAt:
 
 @dataclass(frozen=True)
 class TreatedPatient:
+    """One treated patient as the audit counts them: their category and each treated
+    region's result at the end point (``domain.response``), their groups and changes."""
+
     patient_id: str
     treatment_id: str
-    response: PatientResponse
+    category: ResponseCategory
+    treated_on: date
+    main_region: Region | None
+    regions: tuple[RegionResponse, ...]  # at the end point (none without one), in zone order
     groups: Mapping[str, tuple[str, ...]]
     end_point_follow_up: FollowUpStatus | None  # the 6-month follow-up's status, if listed
     changes: tuple[RegionChangeAt, ...] = ()
     treated_regions: tuple[Region, ...] = ()
 
-    @property
-    def category(self) -> ResponseCategory:
-        return self.response.category
-
-    @property
-    def treated_on(self) -> date:
-        return self.response.treated_on
+    def region(self, region: Region) -> RegionResponse | None:
+        return next((r for r in self.regions if r.region == region), None)
 
 
 def treated_patient(
@@ -248,13 +254,12 @@ def treated_patient(
     facts: PatientFacts,
     end_point_follow_up: FollowUpStatus | None = None,
 ) -> TreatedPatient:
-    """One treated patient: their category (``domain.response``) and changes by region."""
+    """One treated patient from their assessments: their category (``domain.response``)
+    and changes by region."""
     response = patient_response(assessments, treated_on, zones, threshold, today)
     baseline = response.baseline
     changes: list[RegionChangeAt] = []
-    treated = [r.region for r in response.regions] or [
-        Region(z) for z in zones if z in Region._value2member_map_
-    ]
+    treated = [r.region for r in response.regions] or treated_regions(zones)
     if baseline is not None:
         before_by = {m.region: m for m in baseline.details.regions}
         nearest = visits_at(assessments, treated_on, [m for m in CHANGE_MONTHS if m != 6])
@@ -276,7 +281,10 @@ def treated_patient(
     return TreatedPatient(
         patient_id,
         treatment_id,
-        response,
+        response.category,
+        treated_on,
+        response.main_region,
+        response.regions,
         group_labels(facts, treated_on),
         end_point_follow_up,
         tuple(changes),
@@ -547,7 +555,7 @@ def export_rows(summary: Summary, codes: Mapping[str, str]) -> list[list[str]]:
             else ""
         )
         for region in p.treated_regions or (None,):
-            result = p.response.region(region) if region is not None else None
+            result = p.region(region) if region is not None else None
             changes = {
                 (_SHORT[m], c.months): v
                 for c in p.changes
@@ -562,7 +570,7 @@ def export_rows(summary: Summary, codes: Mapping[str, str]) -> list[list[str]]:
                     p.category.label,
                     lost,
                     region.value if region is not None else "",
-                    "yes" if region is not None and region == p.response.main_region else "",
+                    "yes" if region is not None and region == p.main_region else "",
                     result.category.label if result is not None else "",
                     *(
                         "" if (v := changes.get((short, months))) is None else f"{v:.1f}"

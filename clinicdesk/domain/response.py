@@ -151,8 +151,7 @@ def primary_end_point(assessments: Iterable[Assessment], treated_on: date) -> As
 def main_region(zones: Sequence[str]) -> Region | None:
     """The region whose result is the patient's: frontal when it was treated, else the first
     treated zone (zone codes are region codes). ``None`` when no zone is a region."""
-    regions = [Region(z) for z in zones if z in Region._value2member_map_]
-    regions = [r for r in regions if not r.is_reference]
+    regions = [r for r in treated_regions(zones) if not r.is_reference]
     if not regions:
         return None
     return Region.FRONTAL if Region.FRONTAL in regions else regions[0]
@@ -175,17 +174,43 @@ def _not_fallen_beyond(change: Change, threshold: float) -> bool:
     return round(change.percent, 6) >= -round(threshold, 6)
 
 
+def measured_category(density: Change, diameter: Change, threshold: float) -> ResponseCategory:
+    """The rule itself, on the numbers of a region measured at the baseline and at the end
+    point: terminal ``density`` and mean shaft ``diameter``, each baseline -> end point.
+    (The outcomes audit reads these numbers straight from the database and calls this.)"""
+    if _reached(density, threshold) and _not_fallen_beyond(diameter, threshold):
+        return ResponseCategory.RESPONDED
+    return ResponseCategory.NOT_RESPONDED
+
+
 def region_category(
     baseline: RegionMeasurement | None, end: RegionMeasurement | None, threshold: float
 ) -> ResponseCategory:
     """One region at the end-point visit against its baseline."""
     if baseline is None or end is None:
         return ResponseCategory.NOT_MEASURED
-    density = Change(baseline.value(DENSITY), end.value(DENSITY))
-    diameter = Change(baseline.value(DIAMETER), end.value(DIAMETER))
-    if _reached(density, threshold) and _not_fallen_beyond(diameter, threshold):
-        return ResponseCategory.RESPONDED
-    return ResponseCategory.NOT_RESPONDED
+    return measured_category(
+        Change(baseline.value(DENSITY), end.value(DENSITY)),
+        Change(baseline.value(DIAMETER), end.value(DIAMETER)),
+        threshold,
+    )
+
+
+def unjudged_category(treated_on: date, today: date) -> ResponseCategory:
+    """No primary end-point visit: too early while its window is open, else lost."""
+    waiting = today <= end_point_window(treated_on)[1]
+    return ResponseCategory.TOO_EARLY if waiting else ResponseCategory.NO_END_POINT_VISIT
+
+
+def main_category(regions: Sequence[RegionResponse], main: Region | None) -> ResponseCategory:
+    """A patient's category at the end point: that of the main treated region."""
+    found = next((r for r in regions if r.region == main), None)
+    return found.category if found else ResponseCategory.NOT_MEASURED
+
+
+def treated_regions(zones: Sequence[str]) -> list[Region]:
+    """The regions of the treated zones, in zone order (zone codes are region codes)."""
+    return [Region(z) for z in zones if z in Region._value2member_map_]
 
 
 @dataclass(frozen=True)
@@ -229,7 +254,7 @@ def patient_response(
     end = primary_end_point(ordered, treated_on)
     window = end_point_window(treated_on)
     main = main_region(zones)
-    treated = [Region(z) for z in zones if z in Region._value2member_map_]
+    treated = treated_regions(zones)
 
     def result(category: ResponseCategory, regions: tuple[RegionResponse, ...]) -> PatientResponse:
         return PatientResponse(
@@ -245,10 +270,7 @@ def patient_response(
         )
 
     if end is None:
-        waiting = today <= window[1]
-        return result(
-            ResponseCategory.TOO_EARLY if waiting else ResponseCategory.NO_END_POINT_VISIT, ()
-        )
+        return result(unjudged_category(treated_on, today), ())
     regions = []
     for region in treated:
         before = baseline.details.region(region) if baseline is not None else None
@@ -261,10 +283,7 @@ def patient_response(
                 Change(_value(before, DIAMETER), _value(after, DIAMETER)),
             )
         )
-    main_result = next((r for r in regions if r.region == main), None)
-    return result(
-        main_result.category if main_result else ResponseCategory.NOT_MEASURED, tuple(regions)
-    )
+    return result(main_category(regions, main), tuple(regions))
 
 
 def _value(measured: RegionMeasurement | None, name: str) -> float | None:

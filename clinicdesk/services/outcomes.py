@@ -36,8 +36,8 @@ from clinicdesk.domain.outcomes import (
     TreatedPatient,
     export_rows,
     summarise,
-    treated_patient,
 )
+from clinicdesk.domain.outcomes_measured import measured_patient
 from clinicdesk.domain.roles import Permission
 from clinicdesk.domain.text import spreadsheet_safe
 from clinicdesk.errors import UserError
@@ -46,53 +46,61 @@ from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
-from clinicdesk.storage.outcomes import OutcomeRepository, OutcomeRows
+from clinicdesk.storage.outcomes import FirstTreatment, OutcomeRepository, OutcomeRows
 from clinicdesk.storage.outcomes import PatientLine as PatientLine
 
 PSEUDONYM_KEY_SETTING = "outcomes_pseudonym_key"
 ENTITY = "outcomes"
 
 
+_SCALES = {s.value: s.label for s in HairLossScale}
+_DRUGS = {d.value: d.label for d in HairTreatmentDrug}
+
+
 def _label(code: str, labels: dict[str, str]) -> str:
     return labels.get(code, code.replace("_", " ").capitalize())
 
 
+def patient_facts(rows: OutcomeRows, t: FirstTreatment) -> PatientFacts:
+    """What the breakdowns need of the patient of the first treatment ``t``."""
+    latest: dict[str, str] = {}
+    for scale, grade, on in rows.classifications.get(t.patient_id, ()):
+        # The latest grade of each scale on or before the treatment (else the first after).
+        if on <= t.treated_on or scale not in latest:
+            latest[scale] = f"{_label(scale, _SCALES)} {grade}"
+    return PatientFacts(
+        t.sex,
+        t.date_of_birth,
+        t.age_at_onset,
+        tuple(latest.values()),
+        tuple(_label(d, _DRUGS) for d in rows.prior_treatments.get(t.patient_id, ())),
+        t.clinician,
+        t.site,
+        t.kit_lot,
+    )
+
+
+def end_point_follow_up(rows: OutcomeRows, t: FirstTreatment) -> FollowUpStatus | None:
+    status = rows.end_point_follow_ups.get(t.treatment_id)
+    return FollowUpStatus(status) if status else None
+
+
 def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[TreatedPatient]:
     """Every treated patient of ``rows``, categorised and with their groups."""
-    scales = {s.value: s.label for s in HairLossScale}
-    drugs = {d.value: d.label for d in HairTreatmentDrug}
-    out = []
-    for t in rows.treatments:
-        latest: dict[str, str] = {}
-        for scale, grade, on in rows.classifications.get(t.patient_id, ()):
-            # The latest grade of each scale on or before the treatment (else the first after).
-            if on <= t.treated_on or scale not in latest:
-                latest[scale] = f"{_label(scale, scales)} {grade}"
-        facts = PatientFacts(
-            t.sex,
-            t.date_of_birth,
-            t.age_at_onset,
-            tuple(latest.values()),
-            tuple(_label(d, drugs) for d in rows.prior_treatments.get(t.patient_id, ())),
-            t.clinician,
-            t.site,
-            t.kit_lot,
+    return [
+        measured_patient(
+            t.patient_id,
+            t.treatment_id,
+            rows.visits[t.treatment_id],
+            t.treated_on,
+            t.zones,
+            threshold,
+            today,
+            patient_facts(rows, t),
+            end_point_follow_up(rows, t),
         )
-        status = rows.end_point_follow_ups.get(t.treatment_id)
-        out.append(
-            treated_patient(
-                t.patient_id,
-                t.treatment_id,
-                rows.assessments.get(t.patient_id, []),
-                t.treated_on,
-                t.zones,
-                threshold,
-                today,
-                facts,
-                FollowUpStatus(status) if status else None,
-            )
-        )
-    return out
+        for t in rows.treatments
+    ]
 
 
 class OutcomesService:

@@ -1,0 +1,173 @@
+"""The outcomes audit's fast path: ``treated_patient`` from the numbers alone.
+
+A clinic of 5,000 treated patients has some 20,000 visits; building each as an
+``Assessment`` to judge it took seconds. The storage reads plain rows instead, picks the
+visits the audit looks at with ``chosen_visits`` (the same choice as ``baseline_assessment``
+and ``visit_at``) and hands their numbers to ``measured_patient``, which judges them with the
+one response rule (``domain.response.measured_category``) and gives the same
+``TreatedPatient`` as ``treated_patient`` (tests/services/test_outcomes_fast_path.py checks
+it on a varied clinic).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from clinicdesk.domain.assessments import Change, Region
+from clinicdesk.domain.follow_ups import FollowUpStatus
+from clinicdesk.domain.outcomes import (
+    CHANGE_MEASURES,
+    CHANGE_MONTHS,
+    PatientFacts,
+    RegionChangeAt,
+    TreatedPatient,
+    group_labels,
+    visit_window,
+)
+from clinicdesk.domain.response import (
+    DENSITY,
+    DIAMETER,
+    RegionResponse,
+    ResponseCategory,
+    main_category,
+    main_region,
+    measured_category,
+    treated_regions,
+    unjudged_category,
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_windows(treated_on: date) -> tuple[tuple[int, str, str, date], ...]:
+    """Each of ``CHANGE_MONTHS`` with its window in ISO form and its due day (a clinic
+    treats many patients on one day: worked out once per day)."""
+    out = []
+    for months in CHANGE_MONTHS:
+        start, end, due = visit_window(treated_on, months)
+        out.append((months, start.isoformat(), end.isoformat(), due))
+    return tuple(out)
+
+
+# The visits the audit looks at, as ``measured_patient`` is given them: 0 is the baseline,
+# then the visits nearest 1, 3, 6 (the primary end point) and 12 months.
+VISITS = (0, *CHANGE_MONTHS)
+MEASURES = tuple(name for name, _label, _unit in CHANGE_MEASURES)  # density, then diameter
+_DENSITY_AT = MEASURES.index(DENSITY)
+_DIAMETER_AT = MEASURES.index(DIAMETER)
+
+
+@dataclass(frozen=True)
+class MeasuredVisits:
+    """One treatment's visits as the database gives them, without building assessments:
+    ``found`` holds the ``VISITS`` found (the baseline as 0; a month's visit is never the
+    baseline: every month's window opens after the treatment day), and ``values`` by region
+    code the ``MEASURES`` at each of ``VISITS`` in turn (``None`` where the visit was not
+    found or did not measure it)."""
+
+    found: frozenset[int]
+    values: Mapping[str, Sequence[float | None]]
+
+
+def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> dict[int, str]:
+    """The visits ``treated_patient`` looks at, chosen from plain rows: ``visits`` as
+    (visit date in ISO form, created at, id), any order; the id of each of ``VISITS`` found.
+    The same choice as ``baseline_assessment`` (0: the latest on or before the treatment
+    day, of two on one day the later recorded) and ``visit_at`` (the nearest to each month
+    within its window; of two equally near the earlier, then the first recorded)."""
+    ordered = sorted(visits)  # visit order: by date, then as recorded
+    treated = treated_on.isoformat()
+    out: dict[int, str] = {}
+    before = [v for v in ordered if v[0] <= treated]
+    if before:
+        out[0] = before[-1][2]
+    for months, start, end, due in _iso_windows(treated_on):
+        inside = [v for v in ordered if start <= v[0] <= end]
+        if len(inside) == 1:
+            out[months] = inside[0][2]
+        elif inside:
+            best = min(inside, key=lambda v: (abs((date.fromisoformat(v[0]) - due).days), v[0]))
+            out[months] = best[2]
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | None]:
+    """The treated regions and the main one of a treatment's zones (few combinations)."""
+    return tuple(treated_regions(zones)), main_region(zones)
+
+
+def measured_patient(
+    patient_id: str,
+    treatment_id: str,
+    visits: MeasuredVisits,
+    treated_on: date,
+    zones: Sequence[str],
+    threshold: float,
+    today: date,
+    facts: PatientFacts,
+    end_point_follow_up: FollowUpStatus | None = None,
+) -> TreatedPatient:
+    """``treated_patient`` from the numbers alone (the visits already chosen, as the storage
+    reads them for the audit): the same result, with the same rule (``domain.response``)."""
+    treated, main = _regions_of(tuple(zones))
+    width = len(MEASURES)
+    # Each treated region's measures at each of VISITS (None: not measured there).
+    measured: dict[Region, list[Sequence[float | None] | None]] = {}
+    for region in treated:
+        row = visits.values.get(region.value)
+        if row is None:
+            measured[region] = [None] * len(VISITS)
+        else:
+            slices = (row[i : i + width] for i in range(0, width * len(VISITS), width))
+            measured[region] = [None if s.count(None) == width else s for s in slices]
+    end_at = VISITS.index(6)
+    regions: list[RegionResponse] = []
+    if 6 in visits.found:
+        for region in treated:
+            before, after = measured[region][0], measured[region][end_at]
+            density = Change(
+                None if before is None else before[_DENSITY_AT],
+                None if after is None else after[_DENSITY_AT],
+            )
+            diameter = Change(
+                None if before is None else before[_DIAMETER_AT],
+                None if after is None else after[_DIAMETER_AT],
+            )
+            category = (
+                ResponseCategory.NOT_MEASURED
+                if before is None or after is None
+                else measured_category(density, diameter, threshold)
+            )
+            regions.append(RegionResponse(region, category, density, diameter))
+        category = main_category(regions, main)
+    else:
+        category = unjudged_category(treated_on, today)
+    changes: list[RegionChangeAt] = []
+    if 0 in visits.found:
+        for at, months in enumerate(VISITS):
+            if months == 0 or months not in visits.found:
+                continue
+            for region in treated:
+                before, after = measured[region][0], measured[region][at]
+                if before is None or after is None:
+                    continue
+                values = {}
+                for name, b, a in zip(MEASURES, before, after, strict=True):
+                    if b is not None and a is not None:
+                        values[name] = a - b
+                changes.append(RegionChangeAt(region, months, values))
+    return TreatedPatient(
+        patient_id,
+        treatment_id,
+        category,
+        treated_on,
+        main,
+        tuple(regions),
+        group_labels(facts, treated_on),
+        end_point_follow_up,
+        tuple(changes),
+        tuple(treated),
+    )
