@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinicdesk.errors import DatabaseTooNew
-from clinicdesk.storage import audit_chains, patient_numbers, photo_grades, retention, sync_state
+from clinicdesk.storage import (
+    audit_chains,
+    interpreter_language,
+    patient_numbers,
+    photo_grades,
+    retention,
+    sync_state,
+)
 from clinicdesk.storage.database import MIGRATION_SET as MIGRATION_SET
 from clinicdesk.storage.database import (
     Database,
@@ -571,6 +578,13 @@ def _patient_numbers(db: sqlite_utils.Database) -> None:
 def _photo_grades(db: sqlite_utils.Database) -> None:
     """Blinded photo grades (``domain.grading``; the table in ``storage.photo_grades``)."""
     for statement in photo_grades.schema(_record_table):
+        db.execute(statement)
+
+
+@migrations(name=interpreter_language.MIGRATION_NAME)
+def _interpreter_language(db: sqlite_utils.Database) -> None:
+    """The language a patient needs an interpreter for ("" for none): one appended column."""
+    for statement in interpreter_language.SCHEMA:
         db.execute(statement)
 
 
