@@ -6,24 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from clinicdesk.storage import migrations as migrations_module
-from clinicdesk.storage.database import open_database
+from clinicdesk.storage.database import Database, open_database
 from clinicdesk.storage.interpreter_language import MIGRATION_NAME
 from clinicdesk.storage.migrations import MIGRATION_SET, known_migration_names, migrate
 from clinicdesk.storage.patients import PatientRepository
 
 
-def _before_interpreter_language(db: sqlite_utils.Database) -> None:
+def _before_interpreter_language(db: Database) -> None:
     """Apply every migration registered before 0015, as a clinic of the last release has."""
     earlier = Migrations(MIGRATION_SET)
     for migration in migrations_module.migrations._migrations:
         if migration.name == MIGRATION_NAME:
             break
         earlier(name=migration.name)(migration.fn)
-    earlier.apply(db)
+    earlier.apply(db.utils)
 
 
 def test_the_migration_is_registered_after_0014() -> None:

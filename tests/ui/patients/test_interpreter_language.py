@@ -7,13 +7,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
+from clinicdesk.ui.shell.main_window import MainWindow
 from tests.conftest import Clinic
 from tests.ui.conftest import WindowFactory
 from tests.ui.shell.test_main_window import register, type_into
 
 
-def language_editor(window: object) -> QLineEdit:
-    editor = window.demographics.editor("interpreter_language")  # type: ignore[attr-defined]
+def language_editor(window: MainWindow) -> QLineEdit:
+    editor = window.demographics.editor("interpreter_language")
     assert isinstance(editor, QLineEdit)
     return editor
 
