@@ -42,6 +42,7 @@ def add_patient_commands(commands: argparse._SubParsersAction[Any]) -> None:
     add.add_argument("--nhs", default="")
     add.add_argument("--phone", default="")
     add.add_argument("--email", default="")
+    add.add_argument("--interpreter", default="", metavar="LANGUAGE", help=INTERPRETER_HELP)
     add.add_argument(
         "--duplicate-reason",
         default="",
@@ -61,7 +62,11 @@ def add_patient_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     edit.add_argument("patient_id")
     for option, _field in EDIT_OPTIONS:
-        edit.add_argument(f"--{option}", metavar="TEXT")
+        if option == "interpreter":
+            help_text = f"{INTERPRETER_HELP}; '' when none is needed"
+            edit.add_argument("--interpreter", metavar="LANGUAGE", help=help_text)
+        else:
+            edit.add_argument(f"--{option}", metavar="TEXT")
     edit.add_argument(
         "--expect-version",
         type=int,
@@ -70,6 +75,10 @@ def add_patient_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     edit.add_argument("--json", action="store_true")
 
+
+INTERPRETER_HELP = (
+    "the language an interpreter is needed for, e.g. Polish (printed on consent forms)"
+)
 
 # ``patients edit`` options and the fields they set.
 EDIT_OPTIONS = (
@@ -87,6 +96,7 @@ EDIT_OPTIONS = (
     ("town", "town"),
     ("postcode", "postcode"),
     ("gp", "gp_practice"),
+    ("interpreter", "interpreter_language"),
 )
 
 
@@ -244,6 +254,7 @@ def _print_record(record: PatientRecord, clinical: dict[str, Any], out: TextIO) 
         "email",
         "postcode",
         "gp_practice",
+        "interpreter_language",
     ):
         if data.get(key):
             out.write(f"{key.replace('_', ' ')}: {data[key]}\n")
@@ -276,6 +287,7 @@ def run_patients(
                     "nhs_number": args.nhs,
                     "phone": args.phone,
                     "email": args.email,
+                    "interpreter_language": args.interpreter,
                 },
                 duplicate_reason=args.duplicate_reason,
             )

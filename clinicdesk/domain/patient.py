@@ -28,6 +28,8 @@ OLDEST_AGE = 125
 # Registering a second live record with an NHS number another patient already has needs a
 # written reason of at least this many characters (it goes into the audit trail).
 DUPLICATE_REASON_MIN = 10
+# "Interpreter needed: language" is a language's name, not a note.
+LANGUAGE_MAX = 60
 
 
 class Sex(Coded):
@@ -60,6 +62,8 @@ class PatientDetails:
     emergency_contact_name: str = ""
     emergency_contact_phone: str = ""
     home_site_id: SiteId | None = None
+    # The language an interpreter is needed for ("" when none is): printed on consent forms.
+    interpreter_language: str = ""
 
     def as_form(self) -> dict[str, str]:
         """Field texts as a form shows them (dates the UK way)."""
@@ -123,6 +127,7 @@ class PatientSummary:
     postcode: str
     archived: bool
     patient_number: str = ""
+    interpreter_language: str = ""
 
 
 def _name(required: bool) -> Callable[[str], str]:
@@ -152,6 +157,12 @@ def _plain(text: str) -> str:
     return clean_text(text)
 
 
+def _language(text: str) -> str:
+    """A language to interpret into, in a few words ("Polish", "British Sign Language");
+    "" when no interpreter is needed."""
+    return clean_text(text, max_length=LANGUAGE_MAX)
+
+
 def validate_patient(raw: Mapping[str, str | None], *, today: date) -> PatientDetails:
     """Check every field of a patient form; raise ``ValidationError`` naming each bad one."""
     errors: dict[str, str] = {}
@@ -176,6 +187,7 @@ def validate_patient(raw: Mapping[str, str | None], *, today: date) -> PatientDe
         "nhs_number": _optional(normalise_nhs_number),
         "emergency_contact_name": _name(required=False),
         "emergency_contact_phone": _optional(normalise_phone),
+        "interpreter_language": _language,
     }
     for name, check in checks.items():
         try:

@@ -405,6 +405,9 @@ class DocumentService:
         treatment = self._treatment_after(patient.id, consultation)
         printed = self.clinic_details.printed(user.site_id)
         fields = self._fields(user, clinic, consultation, treatment)
+        # Demographics, not clinical: every role's copy gives the interpreter's language.
+        if language := patient.details.interpreter_language:
+            fields["interpreter_language"] = language
         return printed, fields, consultation.id if consultation is not None else None
 
     def _treatment_after(

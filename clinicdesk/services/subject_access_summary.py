@@ -144,6 +144,7 @@ def _personal(patient: Patient, site: Callable[[str | None], str]) -> tuple[Part
         ("GP practice", d.gp_practice),
         ("Emergency contact", d.emergency_contact_name),
         ("Emergency contact phone", d.emergency_contact_phone),
+        ("Interpreter needed (language)", d.interpreter_language or "No"),
         ("Home site", site(d.home_site_id)),
         ("Record created", local_time(patient.created_at)),
         ("Record last changed", local_time(patient.updated_at)),

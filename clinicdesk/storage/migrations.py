@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from clinicdesk.errors import DatabaseTooNew
 from clinicdesk.storage import (
     audit_chains,
+    interpreter_language,
     patient_numbers,
     photo_grade_table,
     retention,
@@ -577,6 +578,13 @@ def _patient_numbers(db: sqlite_utils.Database) -> None:
 def _photo_grades(db: sqlite_utils.Database) -> None:
     """Blinded photo grades (``domain.grading``; ``storage.photo_grade_table``)."""
     for statement in photo_grade_table.schema(_record_table):
+        db.execute(statement)
+
+
+@migrations(name=interpreter_language.MIGRATION_NAME)
+def _interpreter_language(db: sqlite_utils.Database) -> None:
+    """The language a patient needs an interpreter for ("" for none): one appended column."""
+    for statement in interpreter_language.SCHEMA:
         db.execute(statement)
 
 

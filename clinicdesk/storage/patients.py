@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 SUMMARY_COLUMNS = (
     "id, first_name, last_name, preferred_name, date_of_birth, sex, nhs_number, phone, "
-    "postcode, deleted_at, patient_number"
+    "postcode, deleted_at, patient_number, interpreter_language"
 )
 # Restricted records (an erasure request, ``storage.retention``) are left out of every list.
 _LISTED = "id NOT IN (SELECT patient_id FROM erasure_requests)"
@@ -79,7 +79,7 @@ def _row_to_patient(row: sqlite3.Row | Sequence[Any], names: Sequence[str]) -> P
 
 
 def _summary(row: Sequence[Any]) -> PatientSummary:
-    pid, first, last, preferred, dob, sex, nhs, phone, postcode, deleted, number = row
+    pid, first, last, preferred, dob, sex, nhs, phone, postcode, deleted, number, language = row
     return PatientSummary(
         PatientId(pid),
         first,
@@ -92,6 +92,7 @@ def _summary(row: Sequence[Any]) -> PatientSummary:
         postcode,
         deleted is not None,
         number or "",
+        language,
     )
 
 
@@ -261,8 +262,8 @@ class PatientRepository:
             ).fetchone()
             if kept is None:
                 return None
-            if kept[-2] is None:  # deleted_at: live
-                return _summary(kept)
+            if not (summary := _summary(kept)).archived:
+                return summary
         return None
 
     def _index(self, patient_id: PatientId, details: PatientDetails) -> None:

@@ -286,3 +286,30 @@ def test_the_aftercare_sheet_gives_the_next_booked_follow_up(
     follow_ups.book_follow_up(clinic.reception, by_kind["month_1"].id, 1, f"{soon:%d/%m/%Y} 10:30")
     text = text_of(documents.form(clinic.reception, patient_id, "aftercare").pdf)
     assert f"Your next appointment {soon:%d/%m/%Y} at 10:30 — 1 month" in text
+
+
+def interpreter_box(text: str) -> str:
+    return between(text, "Interpreter (if used)", "11. On the day of treatment")
+
+
+@pytest.mark.parametrize("template_id", ["micrograft-consent", None])
+def test_the_interpreter_box_gives_the_language_the_record_holds(
+    clinic: Clinic, documents: DocumentService, template_id: str | None
+) -> None:
+    needs = clinic.services.patients.register(
+        clinic.reception, {**VALID_PATIENT, "interpreter_language": "British Sign Language"}
+    )
+    other = clinic.services.patients.register(
+        clinic.reception, {**VALID_PATIENT, "first_name": "Ann", "nhs_number": ""}
+    )
+
+    def printed(patient_id: str) -> str:
+        if template_id is None:  # the consent pack: its procedure consent
+            return text_of(documents.consent_pack(clinic.reception, patient_id).pdf)
+        return text_of(documents.form(clinic.reception, patient_id, template_id).pdf)
+
+    box = interpreter_box(printed(needs.id))
+    assert re.search(r"Name\s+Language British Sign Language", box), box
+    # No interpreter needed: the language is a ruled line to write on, as the name is.
+    box = interpreter_box(printed(other.id))
+    assert re.search(r"Name\s+Language\s+Signature\s+Date\s*$", box), box

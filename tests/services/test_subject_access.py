@@ -232,3 +232,16 @@ def test_the_access_log_says_what_changed_in_the_words_of_the_audit_trail(
     [update] = [r for r in rows if r[4] == "Changed"]
     [entry] = [row for row in trail if row.action == "update"]
     assert update[6] == entry.details == "fields: phone"
+
+
+def test_the_interpreter_language_is_in_the_record_and_the_summary(
+    clinic: Clinic, course: CourseOfCare, tmp_path: Path
+) -> None:
+    patients = clinic.services.patients
+    patient = patients.get(clinic.reception, course.patient_id)
+    form = {**patient.details.as_form(), "interpreter_language": "Polish"}
+    patients.update(clinic.reception, patient.id, patient.version, form)
+    files = export(clinic, course, tmp_path / "sar.zip")
+    [row] = json.loads(files["records/patients.json"])
+    assert row["interpreter_language"] == "Polish"
+    assert "Interpreter needed (language) Polish" in text_of(files["summary.pdf"])

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
-from clinicdesk.domain.patient import TITLES, PatientDetails, Sex
+from clinicdesk.domain.patient import LANGUAGE_MAX, TITLES, PatientDetails, Sex
 from clinicdesk.domain.text import NAME_MAX, SHORT_TEXT_MAX
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.fields import FieldWithError
@@ -57,6 +57,7 @@ GROUPS: tuple[tuple[str, tuple[tuple[str, str, str, int], ...]], ...] = (
             ("gp_practice", "GP practice", "", SHORT_TEXT_MAX),
             ("emergency_contact_name", "Emergency contact", "name", NAME_MAX),
             ("emergency_contact_phone", "Emergency phone", "", 20),
+            ("interpreter_language", "Interpreter (language)", "none needed", LANGUAGE_MAX),
             ("home_site_id", "Home site", "", 0),
         ),
     ),

@@ -259,6 +259,7 @@ def _summary_of(patient: Patient) -> PatientSummary:
         d.postcode,
         patient.archived,
         patient.patient_number,
+        d.interpreter_language,
     )
 
 
