@@ -6,13 +6,11 @@ measure at the baseline and each later visit with its change, and the bedside te
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 
-from clinicdesk.documents.fonts import FONT, FONT_BOLD
 from clinicdesk.documents.report_data import (
     ProgressReportData,
     attendance,
@@ -23,6 +21,7 @@ from clinicdesk.documents.report_data import (
     visit_label,
 )
 from clinicdesk.documents.report_summary import shedding_note
+from clinicdesk.documents.tables import grid_table
 from clinicdesk.documents.text import para
 from clinicdesk.domain.assessments import (
     GLOBAL_PHOTO_SCORES,
@@ -40,8 +39,6 @@ VISITS_PER_TABLE = 4  # later visits beside the baseline per table: 1, 3, 6 and 
 
 PAGE_WIDTH = 174 * mm  # the layout's frame: A4 less two 18 mm margins
 LABEL_WIDTH = 50 * mm
-GRID = colors.HexColor("#b8c2cc")
-HEADER_FILL = colors.HexColor("#e9eef3")
 BASELINE_FILL = colors.HexColor("#f5f7f9")
 
 
@@ -85,7 +82,7 @@ def treatment_section(data: ProgressReportData) -> list[Flowable]:
             ]
         )
     widths = [20 * mm, 31 * mm, 25 * mm, 18 * mm, 40 * mm, 40 * mm]
-    return [*out, _table(rows, widths)]
+    return [*out, grid_table(rows, widths)]
 
 
 def follow_up_section(data: ProgressReportData) -> list[Flowable]:
@@ -107,7 +104,7 @@ def follow_up_section(data: ProgressReportData) -> list[Flowable]:
             row.append(para(format_uk(f.treated_on), "table"))
         rows.append(row)
     widths = [62 * mm, 28 * mm, 34 * mm] + ([28 * mm] if several else [])
-    return [*out, _table(rows, widths)]
+    return [*out, grid_table(rows, widths)]
 
 
 def _baseline_sentence(data: ProgressReportData) -> str:
@@ -202,7 +199,7 @@ def _region_table(data: ProgressReportData, region: Region, columns: Sequence[As
         ratio_row.append(para(format_number(ratio, 2), "table"))
     rows.append(ratio_row)
     value_width = min(24 * mm, (PAGE_WIDTH - LABEL_WIDTH) / len(columns))
-    table = _table(rows, [LABEL_WIDTH] + [value_width] * len(columns))
+    table = grid_table(rows, [LABEL_WIDTH] + [value_width] * len(columns))
     if baseline is not None and columns and columns[0].id == baseline.id:
         table.setStyle(TableStyle([("BACKGROUND", (1, 1), (1, -1), BASELINE_FILL)]))
     return table
@@ -316,7 +313,7 @@ def adverse_event_section(data: ProgressReportData) -> list[Flowable]:
                 para(details or "—", "table"),
             ]
         )
-    out.append(_table(rows, [30 * mm, 32 * mm, 18 * mm, 30 * mm, 64 * mm]))
+    out.append(grid_table(rows, [30 * mm, 32 * mm, 18 * mm, 30 * mm, 64 * mm]))
     for event in data.adverse_events:
         if (note := shedding_note(data, event, plain=False)) is not None:
             out.append(para(note, "small"))
@@ -359,7 +356,7 @@ def bedside_section(data: ProgressReportData) -> list[Flowable]:
             KeepTogether(
                 [
                     para(title, "heading"),
-                    _table(rows, [LABEL_WIDTH] + [value_width] * len(columns)),
+                    grid_table(rows, [LABEL_WIDTH] + [value_width] * len(columns)),
                 ]
             )
         )
@@ -393,24 +390,3 @@ def _photo_score(visit: Assessment) -> str | None:
     blinded = "blinded" if visit.details.photo_score_blinded else "not blinded"
     sign = f"{score:+d}" if score else "0"
     return f"{sign} {GLOBAL_PHOTO_SCORES[score].lower()} ({blinded})"
-
-
-def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> Table:
-    table = Table(list(rows), colWidths=list(widths), repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 8.5),
-                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    table.hAlign = "LEFT"
-    return table

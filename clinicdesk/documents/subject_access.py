@@ -15,11 +15,9 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 
-from clinicdesk.documents.fonts import FONT, FONT_BOLD
 from clinicdesk.documents.layout import (
     CONTENT_WIDTH,
     ClinicDetails,
@@ -27,6 +25,7 @@ from clinicdesk.documents.layout import (
     Stamp,
     build_pdf,
 )
+from clinicdesk.documents.tables import GRID, grid_table
 from clinicdesk.documents.text import para
 from clinicdesk.domain.dates import format_uk
 
@@ -34,8 +33,6 @@ DOCUMENT_ID = "subject-access-summary"
 DOCUMENT_VERSION = "1"
 TITLE = "Subject access: everything the clinic holds"
 NONE_RECORDED = "None recorded."
-GRID = colors.HexColor("#b8c2cc")
-HEADER_FILL = colors.HexColor("#e9eef3")
 LABEL_WIDTH = 52 * mm
 
 
@@ -149,21 +146,5 @@ def _grid(part: Grid) -> list[Flowable]:
     widths = [CONTENT_WIDTH * share / total for share in part.shares]
     rows = [[para(text, "table_bold") for text in part.headers]]
     rows += [[para(text, "table") for text in row] for row in part.rows]
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), FONT, 8.5),
-                ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-                ("GRID", (0, 0), (-1, -1), 0.4, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    table.hAlign = "LEFT"
+    table = grid_table(rows, widths)
     return [*caption, table, para("", "small")]
