@@ -41,7 +41,13 @@ from clinicdesk.storage.database import (
     open_database,
     read_only_reason,
 )
-from clinicdesk.storage.keys import KeyRing, KeyRingError, WrongSecret, new_data_key
+from clinicdesk.storage.keys import (
+    KeyRing,
+    KeyRingError,
+    WrongSecret,
+    new_data_key,
+    password_stamp,
+)
 from clinicdesk.storage.migrations import migrate, pending_migration_names
 
 # Built on first use, each imported then (with the domain and storage modules it brings):
@@ -84,7 +90,13 @@ class ClinicServices:
         """Wrap the data key for ``username``'s (new) password, so they can sign in."""
         if self.data_key is None or self.keyring is None:
             return  # an unencrypted database (tests of storage only) has no key ring
-        self.keyring.set_password(username, password, self.data_key)
+        # Stamped with the password's hash as the users row now holds it: sync carries the
+        # slot to every installation whose row holds the same (KeyRing.take_slots).
+        row = self.db.execute(
+            "SELECT password_hash FROM users WHERE username = ?", [username]
+        ).fetchone()
+        stamp = password_stamp(str(row[0])) if row is not None else ""
+        self.keyring.set_password(username, password, self.data_key, stamp)
         self.keyring.save()
 
     def remove_key_slot(self, username: str) -> None:

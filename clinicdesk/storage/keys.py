@@ -14,6 +14,12 @@ key while signed in and wraps it for the new password; a lost admin password is 
 recovery key. The ring holds no patient data and is useless without a password or the
 recovery key. Each slot's associated data names the slot, so a wrapped key cannot be moved to
 another user's slot. The file is replaced atomically (temp file, fsync, rename).
+
+A user's slot also carries a stamp of the password it was made for (``password_stamp``: a
+digest of that password's hash in the ``users`` row, which sync carries like any row). When
+installations sync, each takes the other's slot for a user whose stamp matches the password
+hash its own database now holds (``take_slots``): a password changed or reset at one
+installation opens the clinic at every other after their syncs, and the old one stops.
 """
 
 from __future__ import annotations
@@ -132,6 +138,7 @@ class _Slot:
     nonce: bytes
     wrapped: bytes
     kdf: KdfParameters | None  # None for the recovery slot
+    stamp: str = ""  # ``password_stamp`` of the password's hash; "" when made without one
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -146,6 +153,8 @@ class _Slot:
                 "memory_cost": self.kdf.memory_cost,
                 "parallelism": self.kdf.parallelism,
             }
+        if self.stamp:
+            data["password_stamp"] = self.stamp
         return data
 
     @classmethod
@@ -153,6 +162,9 @@ class _Slot:
         """Raises ValueError, KeyError or TypeError for a slot that cannot be right, so a
         damaged file is reported as such rather than failing later inside argon2 or AES."""
         kdf = data.get("kdf")
+        stamp = data.get("password_stamp", "")
+        if not isinstance(stamp, str):
+            raise TypeError(f"slot {name} has a password stamp that is not text")
         slot = cls(
             name,
             _unb64(data["salt"]),
@@ -161,6 +173,7 @@ class _Slot:
             KdfParameters(kdf["time_cost"], kdf["memory_cost"], kdf["parallelism"])
             if kdf
             else None,
+            stamp,
         )
         if len(slot.nonce) != 12 or len(slot.wrapped) != KEY_BYTES + 16:
             raise ValueError(f"slot {name} has a nonce or wrapped key of the wrong size")
@@ -173,11 +186,18 @@ class _Slot:
         return slot
 
 
-def _wrap(name: str, kek: bytes, data_key: bytes, salt: bytes, kdf: KdfParameters | None) -> _Slot:
+def _wrap(
+    name: str,
+    kek: bytes,
+    data_key: bytes,
+    salt: bytes,
+    kdf: KdfParameters | None,
+    stamp: str = "",
+) -> _Slot:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(12)
-    return _Slot(name, salt, nonce, AESGCM(kek).encrypt(nonce, data_key, _aad(name)), kdf)
+    return _Slot(name, salt, nonce, AESGCM(kek).encrypt(nonce, data_key, _aad(name)), kdf, stamp)
 
 
 def _unwrap(slot: _Slot, kek: bytes) -> bytes:
@@ -192,6 +212,15 @@ def _unwrap(slot: _Slot, kek: bytes) -> bytes:
 
 def _user_slot(username: str) -> str:
     return f"user:{username}"
+
+
+def password_stamp(password_hash: str) -> str:
+    """What a key slot records of the password it was made for: a digest of that password's
+    hash as the ``users`` row holds it (which is salted, so this says nothing of the password
+    that the slot itself does not)."""
+    import hashlib
+
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:32]
 
 
 class KeyRing:
@@ -277,25 +306,61 @@ class KeyRing:
     def usernames(self) -> list[str]:
         return sorted(n.removeprefix("user:") for n in self._slots if n.startswith("user:"))
 
-    def set_password(self, username: str, password: str, data_key: bytes) -> None:
-        """Add or replace ``username``'s slot (the caller saves the ring)."""
+    def set_password(self, username: str, password: str, data_key: bytes, stamp: str = "") -> None:
+        """Add or replace ``username``'s slot (the caller saves the ring). ``stamp``: the
+        ``password_stamp`` of the password's hash in the ``users`` row, when there is one."""
         salt = secrets.token_bytes(16)
         kek = _password_kek(password, salt, KDF)
         name = _user_slot(username)
-        self._slots[name] = _wrap(name, kek, data_key, salt, KDF)
+        self._slots[name] = _wrap(name, kek, data_key, salt, KDF, stamp)
 
-    def take_missing_slots(self, other: KeyRing) -> list[str]:
-        """Add the slots ``other`` (another installation's ring of the same clinic) has and this
-        one lacks: a user made at one site can then sign in at every site once it synced. Each
-        slot wraps the same data key, so nothing changes for anyone else. Slots both have are
-        left as they are (a password changed at one site stays there). Returns the added
-        slots' names; the caller saves."""
+    def stamp_of(self, username: str) -> str | None:
+        """The password stamp of ``username``'s slot ("" when it has none); None without one."""
+        slot = self._slots.get(_user_slot(username))
+        return None if slot is None else slot.stamp
+
+    def take_slots(self, other: KeyRing, accounts: dict[str, str | None]) -> list[str]:
+        """Take from ``other`` (another installation's ring of the same clinic) what this
+        installation's accounts now need; returns the changed slots' names (the caller saves).
+
+        ``accounts``: each user of this installation's database, by user name, with the
+        ``password_stamp`` of the password hash its ``users`` row holds, or None when the
+        account is disabled. Sync has already brought the rows together, so the row decides:
+
+        - a slot this ring lacks is added (a user made at another installation);
+        - a slot whose stamp is not this row's password is replaced by ``other``'s when
+          ``other``'s is (the password was changed or reset elsewhere, and that change is
+          the one the row kept); when neither matches, this ring's slot stays;
+        - a disabled account's slot is removed (it was removed where it was disabled).
+
+        So an enabled account never loses its slot here. The recovery slot is only ever added
+        when missing, as before."""
         if other.clinic_id != self.clinic_id:
             raise KeyRingError("These key rings belong to different clinics.")
-        added = sorted(name for name in other._slots if name not in self._slots)
-        for name in added:
-            self._slots[name] = other._slots[name]
-        return added
+        changed = []
+        for name in sorted(set(self._slots) | set(other._slots)):
+            mine, theirs = self._slots.get(name), other._slots.get(name)
+            username = name.removeprefix("user:")
+            if name.startswith("user:") and username in accounts:
+                want = accounts[username]
+                if want is None:
+                    if mine is not None:
+                        del self._slots[name]
+                        changed.append(name)
+                    continue
+                if (
+                    mine is not None
+                    and theirs is not None
+                    and mine.stamp != want
+                    and theirs.stamp == want
+                ):
+                    self._slots[name] = theirs
+                    changed.append(name)
+                    continue
+            if mine is None and theirs is not None:
+                self._slots[name] = theirs
+                changed.append(name)
+        return changed
 
     def remove_user(self, username: str) -> None:
         self._slots.pop(_user_slot(username), None)
@@ -309,7 +374,7 @@ class KeyRing:
             raise WrongSecret("The user name or password is wrong. Try again.")
         data_key = _unwrap(slot, _password_kek(password, slot.salt, slot.kdf))
         if slot.kdf != KDF:
-            self.set_password(username, password, data_key)
+            self.set_password(username, password, data_key, slot.stamp)
             self.save()
         return data_key
 

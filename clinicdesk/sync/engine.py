@@ -32,7 +32,7 @@ import apsw
 from clinicdesk.domain.ids import utc_now, uuid7
 from clinicdesk.paths import Paths
 from clinicdesk.storage.clinic import THIS_SITE_KEY
-from clinicdesk.storage.keys import KeyRing
+from clinicdesk.storage.keys import KeyRing, password_stamp
 from clinicdesk.storage.sync_state import INSTALLATION_KEY, LAST_SYNC_KEY, LAST_SYNCS_KEY
 from clinicdesk.sync import audit_rows, changes, connection, files, merge
 from clinicdesk.sync.connection import SyncError
@@ -337,20 +337,36 @@ def sync_with_hub(
     result.kept = applied.kept
     result.files_received = fetched
     result.patients_changed |= patients
-    carry_key_slots(Paths(Path(data_dir)).keyring, hub.keyring)
+    carry_key_slots(data_dir, key, hub)
     progress("Done", 1, 1)
     return result
 
 
-def carry_key_slots(local: Path, hub: Path) -> None:
-    """Users made at one installation sign in at every other after their syncs: each key ring
-    takes the slots the other has and it lacks (``KeyRing.take_missing_slots``). Written
-    atomically; a slot added twice (a sync stopped here, run again) changes nothing."""
-    here, there = KeyRing.load(local), KeyRing.load(hub)
-    if there.take_missing_slots(here):
+def carry_key_slots(data_dir: Path, key: bytes, hub: HubFolder) -> None:
+    """Users made at one installation sign in at every other after their syncs, and a password
+    changed or reset at one (or an account disabled there) is the same at every other: each key
+    ring takes from the other what its own database's ``users`` rows, already synced, now ask
+    for (``KeyRing.take_slots``; the rows decide, never the files' times). Written atomically;
+    run twice (a sync stopped here, run again) it changes nothing more."""
+    local = Paths(Path(data_dir))
+    here, there = KeyRing.load(local.keyring), KeyRing.load(hub.keyring)
+    if there.take_slots(here, _accounts(hub.database, key, wal=False)):
         there.save()
-    if here.take_missing_slots(there):
+    if here.take_slots(there, _accounts(local.database, key, wal=True)):
         here.save()
+
+
+def _accounts(database: Path, key: bytes, *, wal: bool) -> dict[str, str | None]:
+    """User name -> ``password_stamp`` of its password hash, or None for a disabled account."""
+    conn = connection.connect(database, key, wal=wal)
+    try:
+        rows = conn.execute("SELECT username, password_hash, deleted_at FROM users").fetchall()
+    finally:
+        conn.close()
+    return {
+        str(name): None if deleted is not None else password_stamp(str(password_hash))
+        for name, password_hash, deleted in rows
+    }
 
 
 def check_schemas(data_dir: Path, key: bytes, hub: HubFolder) -> None:

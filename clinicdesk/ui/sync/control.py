@@ -12,6 +12,7 @@ save then shows both versions, as for any concurrent edit).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -29,10 +30,13 @@ if TYPE_CHECKING:
 
     from clinicdesk.domain.patient import Patient
     from clinicdesk.services.context import ClinicServices
+    from clinicdesk.services.patient_merge import Duplicate
     from clinicdesk.services.session import CurrentUser
     from clinicdesk.ui.sync.runner import SyncRunner
 
 SYNC_SHORTCUT = "Ctrl+Shift+Y"
+
+log = logging.getLogger(__name__)
 
 
 class _Idle(Protocol):
@@ -357,10 +361,35 @@ class SyncControl(QObject):
         window.open_patient(patient.id)
 
     def offer_duplicates(self) -> None:
-        from clinicdesk.services.patient_merge import PatientMergeService
+        """Look for the same patient registered at two sites (a quiet job on a connection of
+        its own: on a large clinic the look-up takes seconds, and the window must not wait),
+        then show them, if there are any, without looking them up again."""
+        from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 
-        if PatientMergeService(self.window.services).duplicates(self.window.user):
-            self.open_duplicates()
+        services, user = self.window.services, self.window.user
+
+        def work(_progress: Progress, _cancelled: Cancelled) -> list[Duplicate]:
+            from clinicdesk.services.patient_merge import PatientMergeService
+
+            own = services.open_for_job()
+            try:
+                return PatientMergeService(own).duplicates(user)
+            finally:
+                own.close()
+
+        def found(pairs: list[Duplicate]) -> None:
+            if pairs and self.qt_window.isVisible() and not self.window.idle_lock.locked:
+                self.open_duplicates(pairs)
+
+        def failed(exc: BaseException) -> None:
+            # Only an offer: Clinic > Duplicate patients still looks for them when asked.
+            log.warning("looking for duplicate patients after sync failed: %s", type(exc).__name__)
+
+        task = BackgroundTask(
+            self.qt_window, "Looking for duplicate patients…", work, found, failed, quiet=True
+        )
+        self.duplicates_task = task
+        task.start()
 
     # -- the screens ----------------------------------------------------------------------
 
@@ -373,13 +402,16 @@ class SyncControl(QObject):
         self.conflicts_dialog = dialog
         dialog.open()
 
-    def open_duplicates(self) -> None:
+    def open_duplicates(self, pairs: list[Duplicate] | None = None) -> None:
+        """``pairs``: the duplicates just found (by ``offer_duplicates``); None looks them up."""
         from clinicdesk.ui.sync.duplicates import DuplicatesDialog
 
         def merged(_kept_id: str) -> None:
             self.refresh_window(1)
 
-        dialog = DuplicatesDialog(self.window.services, self.window.user, merged, self.qt_window)
+        dialog = DuplicatesDialog(
+            self.window.services, self.window.user, merged, self.qt_window, pairs=pairs
+        )
         self.window.idle_lock.watcher.idle.connect(dialog.reject)
         self.duplicates_dialog = dialog
         dialog.open()

@@ -48,8 +48,12 @@ class DuplicatesDialog(QDialog):
         user: CurrentUser,
         merged: Callable[[str], None],
         parent: QWidget | None = None,
+        *,
+        pairs: list[Duplicate] | None = None,
     ) -> None:
-        """``merged(kept_id)`` is called after each merge (the window refreshes)."""
+        """``merged(kept_id)`` is called after each merge (the window refreshes). ``pairs``:
+        the duplicates already found (on a large clinic the look-up takes seconds: the
+        window's sync has it done off the GUI thread); None looks them up now."""
         super().__init__(parent)
         self.setObjectName("duplicates_dialog")
         self.setWindowTitle("The same patient at two sites?")
@@ -87,10 +91,10 @@ class DuplicatesDialog(QDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
         self.resize(900, 360)
-        self.reload()
+        self.reload(pairs)
 
-    def reload(self) -> None:
-        self.pairs = self.service.duplicates(self.user)
+    def reload(self, pairs: list[Duplicate] | None = None) -> None:
+        self.pairs = self.service.duplicates(self.user) if pairs is None else pairs
         self.table.setRowCount(len(self.pairs))
         for row, pair in enumerate(self.pairs):
             texts = (describe(pair.first, self.sites), describe(pair.second, self.sites))

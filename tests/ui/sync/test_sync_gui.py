@@ -3,6 +3,7 @@ status line, Clinic > Conflicts and the duplicate merge, driven with qtbot."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,36 @@ def test_the_duplicate_merge_keeps_every_row_of_both(
         assert after_kept.get(table, 0) + after_away.get(table, 0) == total, table
     assert set(after_away) <= {"medical_histories"}
     assert clinic.services.patients.repo.get(away).archived  # type: ignore[union-attr]
+
+
+def test_after_a_sync_the_duplicates_are_looked_for_off_the_gui_thread_and_offered(
+    qtbot: QtBot,
+    sites: tuple[Site, Site, Path],
+    capsys: pytest.CaptureFixture[str],
+    window_at: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On a 100k clinic the look-up takes seconds (make bench sync): the window must not wait.
+    from clinicdesk.services.patient_merge import PatientMergeService
+
+    main, satellite, _hub = sites
+    add(main, capsys, "Dana", "Twice")
+    add(satellite, capsys, "Dana", "Twice")
+    satellite.sync(capsys)
+    window = window_at(main, "clinician")  # type: ignore[operator]
+    control = window.sync_control
+    looked_up_on: list[bool] = []
+    duplicates = PatientMergeService.duplicates
+
+    def watched(self: PatientMergeService, user: object) -> object:
+        looked_up_on.append(threading.current_thread() is threading.main_thread())
+        return duplicates(self, user)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PatientMergeService, "duplicates", watched)
+    control.sync_action.trigger()
+    qtbot.waitUntil(
+        lambda: getattr(control, "duplicates_dialog", None) is not None, timeout=CHILD_MS
+    )
+    assert control.duplicates_dialog.table.rowCount() == 1
+    assert "Twice" in control.duplicates_dialog.table.item(0, 0).text()
+    assert looked_up_on == [False], "looked up once, and not on the GUI thread"
