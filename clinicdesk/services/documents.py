@@ -213,7 +213,9 @@ class DocumentService:
         self._generated(user, document, discussion_id)
         return document
 
-    def consent_copy(self, user: CurrentUser, consent_id: str) -> Document:
+    def consent_copy(
+        self, user: CurrentUser, consent_id: str, *, large_print: bool = False
+    ) -> Document:
         """A consent form again, on the very wording the consent points at (its own template
         version, whatever the current one is), prefilled as a form printed now; recorded as
         generated, but prepares no new consent: it is a copy of one already on record."""
@@ -243,6 +245,7 @@ class DocumentService:
             _identity(patient),
             self._for_template(template, fields),
             printed_on=self.today(),
+            large_print=large_print,
             generated_at=generated,
         )
         document = Document(

@@ -79,6 +79,17 @@ class DocumentMakingTab(PatientTab):
             lambda own: own.documents.form(user, patient_id, template_id, large_print=large),
         )
 
+    def make_consent_copy(self, consent_id: str) -> None:
+        """A consent form again on the very wording the consent points at (its own template
+        version), for the patient who asks for another copy of what they signed."""
+        user, patient_id, large = self.user, self.patient_id, self.large_print_box.isChecked()
+        if patient_id is None:
+            return
+        self._build_document(
+            "Preparing a copy of the consent form…",
+            lambda own: own.documents.consent_copy(user, consent_id, large_print=large),
+        )
+
     def ask_progress_report(self) -> None:
         if self.patient_id is None or not self.user.may(Permission.PROGRESS_REPORT):
             return

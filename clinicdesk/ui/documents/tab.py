@@ -322,7 +322,8 @@ class DocumentsTab(DocumentMakingTab):
             hint = "No consent yet: printing the consent pack prepares them."
         else:
             hint = "Double-click a signed consent to see the signed form"
-            hint += "; a prepared one to record its signing." if waiting else "."
+            hint += "; a prepared one to record its signing" if waiting else ""
+            hint += " (right-click one to print a copy on the wording it was prepared on)."
         self.consents_hint.setText(hint)
         self._update_actions()
 
@@ -514,6 +515,11 @@ class DocumentsTab(DocumentMakingTab):
             )
         if consent.status is ConsentStatus.SIGNED:
             menu.addAction(self.withdraw_action)
+        if self.user.may(Permission.PRINT_DOCUMENTS):
+            copy = menu.addAction(f"Print a copy of this form (version {consent.template.version})")
+            copy.setObjectName("consent_copy")
+            copy.setEnabled(self.task is None)
+            copy.triggered.connect(lambda _checked=False: self.make_consent_copy(consent.id))
         self.consent_menu = menu
         menu.popup(self.consent_table.viewport().mapToGlobal(position))
 

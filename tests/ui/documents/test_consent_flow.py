@@ -302,3 +302,45 @@ def test_a_withdrawal_someone_else_saved_first_shows_both_versions(
     }
     [row] = table_rows(tab)
     assert "Teaching ✗ (withdrawn" in row["Photo scopes"]
+
+
+# A popup menu on the offscreen platform: grabbing the keyboard is what it cannot do.
+@pytest.mark.qt_log_ignore("This plugin does not support grabbing the keyboard", extend=True)
+def test_a_signed_consent_prints_again_on_its_own_wording_from_the_consents_menu(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    from clinicdesk.documents.templates import TemplateLibrary
+    from tests.documents.pdf_helpers import pages_text
+
+    patient = booked_patient(clinic)
+    old = TemplateLibrary().get("micrograft-consent", 1)
+    consents = clinic.services.consents
+    prepared = consents.prepare(
+        clinic.clinician, patient.id, old.id, old.version, old.text_hash, ConsentKind.PROCEDURE
+    )
+    consents.sign(
+        clinic.clinician,
+        prepared.id,
+        prepared.version,
+        clinic.services.patients.today(),
+        clinic.clinician.id,
+        signature_png=signature_png(patient.id),
+    )
+    _window, tab = open_documents(open_window, clinic.reception, patient)
+    rect = tab.consent_table.visualRect(tab.consent_model.index(0, 0))
+    tab.consent_table.customContextMenuRequested.emit(rect.center())
+    menu = tab.consent_menu
+    assert menu is not None
+    [copy] = [a for a in menu.actions() if a.objectName() == "consent_copy"]
+    assert copy.text() == "Print a copy of this form (version 1)" and copy.isEnabled()
+    qtbot.waitExposed(menu)
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(copy).center())
+    preview = wait_for_preview(qtbot, tab)
+    pages = pages_text(preview.pdf)
+    # The wording signed (v1), not the current one; and the copy made is in the log.
+    assert all(f"micrograft-consent v1 · sha256 {old.short_hash}" in page for page in pages)
+    assert "relatively new" not in "".join(pages)
+    assert len(consents.consents(clinic.clinician, patient.id)) == 1  # no new consent
+    log = consents.documents(clinic.reception, patient.id)
+    assert [(r.action.value, r.template and r.template.version) for r in log] == [("generated", 1)]
+    assert "right-click" in tab.consents_hint.text()
