@@ -49,7 +49,7 @@ def _min_group(text: str) -> int:
 def add_outcomes_commands(commands: Any) -> None:
     """Add ``outcomes`` to the subcommands (``commands`` is argparse's subparsers object)."""
     outcomes = commands.add_parser(
-        "outcomes", help="the clinic's responder rate against the published 66%"
+        "outcomes", help="the clinic's responder rate against the published 66%%"
     )
     outcomes.add_argument("--json", action="store_true", help="machine-readable output")
     outcomes.add_argument(
