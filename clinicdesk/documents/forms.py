@@ -156,6 +156,11 @@ def form_story(
             pending.append(rich_para(renderer.runs(block.text), "lead"))
             continue
         flowables = renderer.block(block)
+        if isinstance(following, Signatures) and not isinstance(block, NewPage):
+            # What the patient declares ("I have read this form...") stays on the page of
+            # the boxes they sign it in.
+            pending += flowables
+            continue
         if pending and flowables and not isinstance(block, NewPage):
             story.append(_keep_together([*pending, flowables[0]]))
             story += flowables[1:]

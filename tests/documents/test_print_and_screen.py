@@ -376,3 +376,23 @@ def _shapes(node: Any) -> list[Any]:
     for child in getattr(node, "contents", []) or []:
         out += _shapes(child)
     return out
+
+
+@pytest.mark.parametrize("large_print", [False, True], ids=["usual size", "large print"])
+@pytest.mark.parametrize(
+    ("template_id", "declaration"),
+    [
+        ("photo-consent", "I have read this form, and I understand"),
+        ("micrograft-consent", "I am the clinician who will carry out this procedure"),
+    ],
+)
+def test_what_is_signed_stays_on_the_page_of_its_signature_boxes(
+    template_id: str, declaration: str, large_print: bool
+) -> None:
+    from tests.documents.pdf_helpers import pages_text
+
+    template = LIBRARY.current(template_id)
+    pages = pages_text(render_form(template, CLINIC, PATIENT, FIELDS, large_print=large_print))
+    [page] = [p for p in pages if declaration in " ".join(p.split())]
+    # The boxes: "Signature" alone (not the heading "Signatures"), and the clinician's box.
+    assert re.search(r"Signature\b", page) and "Registration" in page, page[-400:]
