@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
@@ -86,8 +86,10 @@ def summary_hash(summary: SubjectAccessSummary) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def render_subject_access_summary(summary: SubjectAccessSummary) -> bytes:
-    """The summary as PDF bytes."""
+def render_subject_access_summary(
+    summary: SubjectAccessSummary, generated_at: datetime | None = None
+) -> bytes:
+    """The summary as PDF bytes; ``generated_at`` (time-zone aware) is its creation date."""
     stamp = Stamp(DOCUMENT_ID, DOCUMENT_VERSION, summary_hash(summary))
     story: list[Flowable] = [
         para(
@@ -100,7 +102,9 @@ def render_subject_access_summary(summary: SubjectAccessSummary) -> bytes:
     story.append(para(f"Sections: {contents}.", "small"))
     for number, section in enumerate(summary.sections, start=1):
         story += _section(number, section)
-    return build_pdf(summary.clinic, summary.patient, TITLE, stamp, story)
+    return build_pdf(
+        summary.clinic, summary.patient, TITLE, stamp, story, generated_at=generated_at
+    )
 
 
 def _section(number: int, section: Section) -> list[Flowable]:

@@ -40,7 +40,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,12 +140,14 @@ class SubjectAccessService:
         photos: PhotoService,
         consents: ConsentService,
         today: Callable[[], date] = date.today,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.clinic_details = clinic_details
         self.photos = photos
         self.consents = consents
         self.today = today
+        self.now = now  # the summary PDF's creation date
 
     def export_patient(
         self,
@@ -307,7 +309,10 @@ class SubjectAccessService:
             sections=sections(held, photo_files, problems),
         )
         zip_out.check()
-        zip_out.add("summary.pdf", render_subject_access_summary(summary))
+        zip_out.add(
+            "summary.pdf",
+            render_subject_access_summary(summary, generated_at=self.now().astimezone(UTC)),
+        )
         zip_out.add("problems.txt", _problems_text(left_out))
         made = f"{self.today():%d/%m/%Y}"
         zip_out.add("README.txt", README_TEXT.format(made=made, by=user.display_name).encode())

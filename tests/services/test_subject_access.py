@@ -245,3 +245,16 @@ def test_the_interpreter_language_is_in_the_record_and_the_summary(
     [row] = json.loads(files["records/patients.json"])
     assert row["interpreter_language"] == "Polish"
     assert "Interpreter needed (language) Polish" in text_of(files["summary.pdf"])
+
+
+def test_the_summary_pdf_states_when_it_was_made(clinic: Clinic, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    patient = clinic.services.patients.register(clinic.reception, dict(VALID_PATIENT))
+    service = clinic.services.subject_access
+    service.now = lambda: datetime(2026, 3, 9, 14, 5, 7, tzinfo=UTC)
+    out = tmp_path / "made.zip"
+    service.export_patient(clinic.admin, patient.id, out)
+    info = PdfReader(io.BytesIO(members(out)["summary.pdf"])).metadata
+    assert info is not None
+    assert info.creation_date == datetime(2026, 3, 9, 14, 5, 7, tzinfo=UTC)
