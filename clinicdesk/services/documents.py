@@ -151,32 +151,13 @@ class DocumentService:
         require(self.db, user, Permission.PRINT_DOCUMENTS, entity="document", entity_id=patient_id)
         template = self.library.current(template_id)
         patient = self._patient(patient_id)
-        clinic, fields, discussion_id = self._prefill(user, patient)
-        from clinicdesk.documents.forms import render_form
-
-        generated, generated_at = self._generation_time()
-        pdf = render_form(
-            template,
-            clinic,
-            _identity(patient),
-            self._for_template(template, fields),
-            printed_on=self.today(),
-            large_print=large_print,
-            generated_at=generated,
-        )
         kind = (
             DocumentKind.CONSENT_FORM
             if template.id in CONSENT_KINDS
             else DocumentKind.INFORMATION_SHEET
         )
-        document = Document(
-            patient.id,
-            kind,
-            template.title,
-            _file_name(template.title, patient),
-            pdf,
-            (template,),
-            generated_at,
+        document, discussion_id = self._filled_form(
+            user, template, patient, kind, template.title, large_print
         )
         self._generated(user, document, discussion_id)
         return document
@@ -235,7 +216,29 @@ class DocumentService:
                 "ClinicDesk to print it."
             )
         patient = self._patient(consent.patient_id)
-        clinic, fields, _discussion_id = self._prefill(user, patient)
+        document, _discussion_id = self._filled_form(
+            user,
+            template,
+            patient,
+            DocumentKind.CONSENT_FORM,
+            f"{template.title} v{template.version}",
+            large_print,
+        )
+        self._record(user, document, DocumentAction.GENERATED)
+        return document
+
+    def _filled_form(
+        self,
+        user: CurrentUser,
+        template: Template,
+        patient: Patient,
+        kind: DocumentKind,
+        file_title: str,
+        large_print: bool,
+    ) -> tuple[Document, str | None]:
+        """``template`` filled in with what the record knows of ``patient``, printed now; with
+        the consent discussion it was filled from (if any). Not recorded yet."""
+        clinic, fields, discussion_id = self._prefill(user, patient)
         from clinicdesk.documents.forms import render_form
 
         generated, generated_at = self._generation_time()
@@ -250,15 +253,14 @@ class DocumentService:
         )
         document = Document(
             patient.id,
-            DocumentKind.CONSENT_FORM,
+            kind,
             template.title,
-            _file_name(f"{template.title} v{template.version}", patient),
+            _file_name(file_title, patient),
             pdf,
             (template,),
             generated_at,
         )
-        self._record(user, document, DocumentAction.GENERATED)
-        return document
+        return document, discussion_id
 
     def progress_report(
         self,
