@@ -8,16 +8,18 @@ Budgets (DESIGN.md):
   satellite joins it (both in a child process: the sync engine's APSW never runs beside this
   process's connections). The day's work is done at the satellite through the services, as the
   app does it: 200 edits of existing patients' demographics, 30 new patients and 50 photos
-  (small synthetic JPEGs, imported by a clinician). Then the satellite syncs, as the GUI runs
-  it: ``clinicdesk sync --hub DIR --json`` as a child process; measured is the child's wall
-  time (start, sign-in, push, pull, search index), with the engine's part (first progress line
-  to "Done") and each step beside it. The baseline is a sync with nothing to send, in the same
-  run. Then a day with 10x the edits (2,000; the same 30 new patients and 50 photos) is synced
-  and the growth printed.
-- the GUI stays responsive: while each sync child runs, a ``QTimer`` ticking every 5 ms in
-  this process's Qt event loop (the GUI's thread, as the app has it) records the longest gap
-  between ticks, against the 16 ms of "no GUI-thread block" elsewhere in the budgets; the
-  baseline is the same timer's longest gap with no sync running (the machine's own noise).
+  (small synthetic JPEGs, imported by a clinician). Then the satellite syncs through the GUI's
+  own path: a main window at the satellite, signed in as its admin, and its Sync button
+  (``SyncControl`` starts ``SyncRunner``'s child process, ``clinicdesk sync --hub DIR --json
+  --key-from-stdin``); measured is the press to the child's end (start, push, pull, search
+  index), with the engine's part (first progress line to "Done") and each step beside it. The
+  baseline is a sync with nothing to send, in the same run. Then a day with 10x the edits
+  (2,000; the same 30 new patients and 50 photos) is synced and the growth printed.
+- the GUI stays responsive: from the Sync button's press until its summary is on screen (the
+  child's progress lines, its summary, the window's refresh after it), a ``QTimer`` ticking
+  every 5 ms in the window's event loop records the longest gap between ticks, against the
+  16 ms budget for GUI-thread blocking (DESIGN.md, "open a patient record": one frame). The
+  same timer's longest gap with no sync running (the machine's own noise) is printed beside.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,7 @@ class SyncRun:
     longest_stall_ms: float
     summary: dict[str, object]
     steps: list[tuple[str, float]] = field(default_factory=list)  # step, seconds in it
+    stall_when: str = ""  # where the longest stall fell: before, during or after the child
 
 
 def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
@@ -101,12 +103,12 @@ def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
     )
     shutil.rmtree(main_dir)  # not needed any more: room on the disk
 
-    empty = sync_child(satellite, hub_dir)
+    empty = sync_child(satellite, key)
     note(f"a sync with nothing to send: {describe(empty)}")
 
     rng = random.Random(1123)
     day_work_s = satellite_day(satellite, key, rng, EDITS)
-    day = sync_child(satellite, hub_dir)
+    day = sync_child(satellite, key)
     note(
         f"the day's work ({EDITS} edits, {NEW_PATIENTS} new, {PHOTOS} photos) took "
         f"{day_work_s:.1f} s; its sync: {describe(day)}"
@@ -124,7 +126,7 @@ def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
     )
 
     tenfold_work_s = satellite_day(satellite, key, rng, EDITS * 10)
-    tenfold = sync_child(satellite, hub_dir)
+    tenfold = sync_child(satellite, key)
     note(
         f"a day with {EDITS * 10} edits took {tenfold_work_s:.1f} s; its sync: {describe(tenfold)}"
     )
@@ -148,13 +150,14 @@ def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
     )
     stall = max(empty.longest_stall_ms, day.longest_stall_ms, tenfold.longest_stall_ms)
     idle = idle_stall_ms(max(empty.wall_s, 2.0))
+    note(f"the same timer with no sync running: longest gap {idle:.1f} ms (the machine's noise)")
     report(
         Outcome(
-            "GUI thread's longest stall while a sync child runs",
+            "GUI thread's longest stall, Sync button to summary",
             f"< {STALL_BUDGET_MS:.0f} ms",
             f"{stall:.1f} ms",
-            f"{idle:.1f} ms",
-            stall / idle if idle else None,
+            f"{STALL_BUDGET_MS:.0f} ms",
+            stall / STALL_BUDGET_MS,
             stall < STALL_BUDGET_MS,
         ),
         results,
@@ -192,7 +195,8 @@ def describe(result: SyncRun) -> str:
     counts = {k: result.summary.get(k) for k in ("sent", "received", "files_sent", "parked")}
     return (
         f"{result.wall_s:.2f} s in all, engine {result.engine_s:.2f} s ({steps}); "
-        f"{json.dumps(counts)}; GUI thread's longest stall {result.longest_stall_ms:.1f} ms"
+        f"{json.dumps(counts)}; GUI thread's longest stall {result.longest_stall_ms:.1f} ms "
+        f"({result.stall_when})"
     )
 
 
@@ -254,71 +258,86 @@ def satellite_day(data_dir: Path, key: bytes, rng: random.Random, edits: int) ->
     return time.perf_counter() - start
 
 
-def sync_child(data_dir: Path, hub_dir: Path) -> SyncRun:
-    """``clinicdesk sync --hub DIR --json`` as a child process, as the GUI runs it, while this
-    process's Qt event loop ticks; the child's progress lines are timed as they arrive."""
+def sync_child(data_dir: Path, key: bytes) -> SyncRun:
+    """A sync through the GUI's own path: a main window at the satellite, signed in as its
+    admin, and its Sync button (``SyncControl`` starting ``SyncRunner``'s child process,
+    ``clinicdesk sync --hub DIR --json --key-from-stdin``), while a ``QTimer`` ticks every
+    ``TICK_MS`` in this process's event loop; from the press until the summary is on screen
+    (the child's progress lines, its summary and the window's refresh after it all count)."""
     from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
 
-    env = _env() | {"CLINICDESK_PASSWORD": BENCH_PASSWORD}
-    command = [
-        sys.executable,
-        "-m",
-        "clinicdesk",
-        "--data-dir",
-        str(data_dir),
-        "--user",
-        "admin",
-        "sync",
-        "--hub",
-        str(hub_dir),
-        "--json",
-    ]
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    progress: list[tuple[float, dict[str, object]]] = []
-    errors: list[str] = []
+    from clinicdesk.ui.shell.main_window import MainWindow
 
-    def read_progress() -> None:
-        assert child.stderr is not None
-        for line in child.stderr:
-            try:
-                progress.append((time.perf_counter(), json.loads(line)))
-            except json.JSONDecodeError:
-                errors.append(line)
+    app = QApplication.instance()
+    assert app is not None
+    paths = Paths(data_dir)
+    services = open_clinic(paths, data_key=key, keyring=KeyRing.load(paths.keyring))
+    window = MainWindow(services, _acting(services, "admin"), idle_timeout_ms=3_600_000)
+    window.show()
+    control = window.sync_control
+    try:
+        loop = QEventLoop()
+        timer = QTimer()
+        timer.setInterval(TICK_MS)
+        settle = QTimer()
+        settle.setInterval(50)
+        settle.setSingleShot(True)
+        settle.timeout.connect(loop.quit)
+        progress: list[tuple[float, str]] = []
+        ended: list[float] = []
+        errors: list[str] = []
+        last = [0.0]
+        longest = [0.0]
+        longest_at = [0.0]  # when the longest gap ended
 
-    reader = threading.Thread(target=read_progress, daemon=True)
-    reader.start()
-    loop = QEventLoop()
-    last = [time.perf_counter()]
-    longest = [0.0]
+        def tick() -> None:
+            now = time.perf_counter()
+            if now - last[0] > longest[0]:
+                longest[0], longest_at[0] = now - last[0], now
+            last[0] = now
 
-    def tick() -> None:
-        now = time.perf_counter()
-        longest[0] = max(longest[0], now - last[0])
-        last[0] = now
-        if child.poll() is not None:
-            loop.quit()
+        def stepped(step: str, _done: int, _total: int) -> None:
+            progress.append((time.perf_counter(), step))
 
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    assert child.stdout is not None
-    out = child.stdout.read()
-    wall = time.perf_counter() - start
-    reader.join()
-    if child.returncode != 0:
-        raise RuntimeError(f"sync failed ({child.returncode}): {''.join(errors)}")
+        def finished() -> None:
+            ended.append(time.perf_counter())
+            settle.start()  # a few more ticks: the summary's first paint counts too
+
+        control.runner.progressed.connect(stepped)
+        control.runner.failed.connect(errors.append)
+        control.runner.finished.connect(finished)
+        timer.timeout.connect(tick)
+        for _ in range(20):  # the window's first paints and searches before the press
+            app.processEvents()
+        timer.start()
+        start = last[0] = time.perf_counter()
+        control.sync_action.trigger()
+        loop.exec()
+        timer.stop()
+        if errors:
+            raise RuntimeError(f"sync failed: {errors[0]}")
+        summary = control.summary
+        assert summary is not None and summary.isVisible(), "no summary on screen"
+        result = dict(control.last_result or {})
+    finally:
+        control.closing_sync_done = True
+        window.close()
+        services.close()
+    wall = ended[0] - start
     steps: list[tuple[str, float]] = []
     first_step: dict[str, float] = {}
-    for at, line in progress:
-        first_step.setdefault(str(line["step"]), at)
+    for at, step in progress:
+        first_step.setdefault(step, at)
     ordered = sorted(first_step.items(), key=lambda item: item[1])
     for (step, at), (_next, after) in itertools.pairwise(ordered):
         steps.append((step, after - at))
     engine = ordered[-1][1] - ordered[0][1] if ordered else 0.0
-    return SyncRun(wall, engine, longest[0] * 1000, json.loads(out), steps)
+    at = longest_at[0]
+    if progress and at <= progress[0][0]:
+        when = "before the child's first progress line"
+    elif at <= ended[0]:
+        when = "while the child ran"
+    else:
+        when = "after the child ended (summary, refresh)"
+    return SyncRun(wall, engine, longest[0] * 1000, result, steps, f"{when}, +{at - start:.2f} s")
