@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,16 @@ from clinicdesk.domain.roles import Role
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import unlock_clinic
 from clinicdesk.storage import archive
+from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing
+from clinicdesk.sync import bundle as bundle_module
+from clinicdesk.sync import engine
 from tests.conftest import PASSWORD
 from tests.sync.helpers import Site, change_own_password, data_key, make_sites, rows, signs_in
 
 NURSE = "nurse"
 FIRST, SECOND, THIRD = "first password 1", "second password 2", "third password 3"
+Members = list[tuple[str, Path]]
 
 
 def add_nurse(site: Site) -> None:
@@ -57,6 +62,14 @@ def by_usb(main: Site, satellite: Site, capsys: pytest.CaptureFixture[str], stic
     clinic's installation syncs with the hub on its network."""
     take_reply(satellite, capsys, import_at_hub(main, capsys, export(satellite, capsys, stick)))
     main.sync(capsys)
+
+
+def hub_users(main: Site, key: bytes) -> set[str]:
+    db = open_database(main.hub / "hub.db", key)
+    try:
+        return {str(r[0]) for r in db.execute("SELECT username FROM users").fetchall()}
+    finally:
+        db.close()
 
 
 def ring(site: Site) -> KeyRing:
@@ -264,3 +277,64 @@ def test_a_password_changed_at_both_sites_is_the_one_the_hub_kept_everywhere(
     for site in (main, satellite):
         assert signs_in(site, capsys, monkeypatch, NURSE, THIRD), site.data_dir.name
         assert not signs_in(site, capsys, monkeypatch, NURSE, SECOND), site.data_dir.name
+
+
+def test_an_import_stopped_before_the_key_slots_is_completed_by_importing_it_again(
+    sites: tuple[Site, Site],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Stopped (power cut, Ctrl+C) after the rows were applied but before the key ring took
+    the slots, at the hub's PC or on the laptop: the same file imported again finishes it."""
+    main, satellite = sites
+    key = data_key(main.data_dir)
+    add_nurse(satellite)
+    bundle = export(satellite, capsys, tmp_path / "usb")
+
+    def stopped(*_args: object, **_kwargs: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    hub_args = ("sync", "--hub", str(main.hub), "--import-bundle", str(bundle), "--json")
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "take_key_slots", stopped)
+        assert main.run(capsys, *hub_args)[0] == 130
+    assert NURSE in hub_users(main, key)
+    assert not KeyRing.load(main.hub / "keyring.json").has_user(NURSE)
+    reply = import_at_hub(main, capsys, bundle)
+    assert KeyRing.load(main.hub / "keyring.json").has_user(NURSE)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "take_key_slots", stopped)
+        assert satellite.run(capsys, "sync", "--import-bundle", str(reply))[0] == 130
+    take_reply(satellite, capsys, reply)
+    main.sync(capsys)
+    for site in (main, satellite):
+        assert signs_in(site, capsys, monkeypatch, NURSE, FIRST), site.data_dir.name
+
+
+def test_a_bundle_from_before_key_rings_were_carried_still_brings_its_changes(
+    sites: tuple[Site, Site],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """A bundle or reply with no key ring in it (an earlier ClinicDesk's, still on the stick):
+    its rows are taken and the rings stay as they were; the next bundle brings the slots."""
+    main, satellite = sites
+    add_nurse(satellite)
+    write = bundle_module._write
+
+    def without_ring(path: Path, key: bytes, kind: str, members: Members, manifest: Any) -> None:
+        write(path, key, kind, [m for m in members if m[0] != bundle_module.KEY_RING], manifest)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bundle_module, "_write", without_ring)
+        reply = import_at_hub(main, capsys, export(satellite, capsys, tmp_path / "usb"))
+    hub_ring = (main.hub / "keyring.json").read_bytes()
+    take_reply(satellite, capsys, reply)
+    key = data_key(main.data_dir)
+    assert NURSE in hub_users(main, key)
+    assert (main.hub / "keyring.json").read_bytes() == hub_ring
+    by_usb(main, satellite, capsys, tmp_path / "usb")
+    assert signs_in(main, capsys, monkeypatch, NURSE, FIRST)
