@@ -5,13 +5,19 @@ authenticated chunk by chunk under the data key's archive subkey, with a manifes
 apart by the header's ``kind``:
 
 - a **push** bundle (``export_bundle``, at the replica): the changeset since the base, the
-  files its rows name, and in its manifest the bundle id, site, schema version, counts, the
-  version of every row it carries and the files the replica already has;
+  files its rows name, the replica's key ring (``keyring.json``, as its file holds it: wrapped
+  slots only), and in its manifest the bundle id, site, schema version, counts, the version of
+  every row it carries and the files the replica already has;
 - a **reply** bundle (``apply_to_hub``, at the hub's PC, written beside the push bundle): the
-  hub's database as it stands after applying the push, and the files the replica lacks.
+  hub's database as it stands after applying the push, the hub's key ring, and the files the
+  replica lacks.
 
 Taking the reply at the replica (``take_reply``) is the pull of ``engine``: the same rules,
 the base refreshed last. Applying a push bundle twice changes nothing (its id is recorded).
+Each side's key ring takes the other's slots after the rows, as a sync through the hub's
+folder does (``engine.take_key_slots``): a user added, a password changed or an account
+disabled at one installation is the same at the other. A bundle from before key rings were
+carried has none, and its rows are taken alone.
 """
 
 from __future__ import annotations
@@ -23,13 +29,16 @@ from typing import IO, Any
 
 from clinicdesk import __version__
 from clinicdesk.domain.ids import utc_now, uuid7
+from clinicdesk.paths import Paths
 from clinicdesk.storage import archive
+from clinicdesk.storage.keys import KeyRing
 from clinicdesk.storage.sealed_files import ContentStore
 from clinicdesk.sync import changes, connection, engine, files, hub
 from clinicdesk.sync.connection import SyncError
 
 SUFFIX = ".cdsync"
 PUSH, REPLY = "sync-push", "sync-reply"
+KEY_RING = "keyring.json"  # the member holding the sender's key ring
 
 
 @dataclass
@@ -149,7 +158,12 @@ def export_bundle(data_dir: Path, key: bytes, dest_dir: Path) -> Exported:
             path,
             key,
             PUSH,
-            [("changeset", changeset), *_store_members(data_dir, push.files)],
+            [
+                ("changeset", changeset),
+                # Read after the push: a slot is never older than the row it is for.
+                (KEY_RING, Paths(data_dir).keyring),
+                *_store_members(data_dir, push.files),
+            ],
             manifest,
         )
     return Exported(path, push.summary.changes, len(set(push.files)), bundle_id)
@@ -182,6 +196,7 @@ def apply_to_hub(hub_dir: Path, key: bytes, bundle_file: Path) -> Imported:
             engine._never,
             files_root=root,
         )
+        _take_key_slots(root, folder.keyring, folder.database, key, wal=False)
         snapshot = root / "hub.db"
         engine.take_snapshot(folder, key, snapshot)
         conn = connection.connect(snapshot, key, wal=False)
@@ -196,7 +211,7 @@ def apply_to_hub(hub_dir: Path, key: bytes, bundle_file: Path) -> Imported:
             reply,
             key,
             REPLY,
-            [("hub.db", snapshot), *_store_members(hub_dir, missing)],
+            [("hub.db", snapshot), (KEY_RING, folder.keyring), *_store_members(hub_dir, missing)],
             {"answers": manifest["bundle_id"], "versions": manifest["versions"]},
         )
     return Imported(reply, sent=result.applied, parked=len(result.parked))
@@ -212,4 +227,14 @@ def take_reply(data_dir: Path, key: bytes, reply_file: Path) -> Imported:
         applied, _fetched, patients = engine.pull_from_snapshot(
             data_dir, key, snapshot, root, pushed, engine._no_progress, engine._never
         )
+        paths = Paths(data_dir)
+        _take_key_slots(root, paths.keyring, paths.database, key, wal=True)
     return Imported(None, received=applied.taken, kept=applied.kept, patients_changed=patients)
+
+
+def _take_key_slots(unpacked: Path, ring: Path, database: Path, key: bytes, *, wal: bool) -> None:
+    """The ring at ``ring`` takes the slots of the bundle's ring (unpacked in ``unpacked``)
+    that ``database``'s rows, just synced, ask for; nothing when the bundle has no ring."""
+    carried = unpacked / KEY_RING
+    if carried.is_file():
+        engine.take_key_slots(ring, KeyRing.load(carried), database, key, wal=wal)

@@ -346,14 +346,25 @@ def carry_key_slots(data_dir: Path, key: bytes, hub: HubFolder) -> None:
     """Users made at one installation sign in at every other after their syncs, and a password
     changed or reset at one (or an account disabled there) is the same at every other: each key
     ring takes from the other what its own database's ``users`` rows, already synced, now ask
-    for (``KeyRing.take_slots``; the rows decide, never the files' times). Written atomically;
-    run twice (a sync stopped here, run again) it changes nothing more."""
+    for (``take_key_slots``). Run twice (a sync stopped here, run again) it changes nothing
+    more. A USB bundle carries the rings the same way (``bundle``)."""
     local = Paths(Path(data_dir))
-    here, there = KeyRing.load(local.keyring), KeyRing.load(hub.keyring)
-    if there.take_slots(here, _accounts(hub.database, key, wal=False)):
-        there.save()
-    if here.take_slots(there, _accounts(local.database, key, wal=True)):
-        here.save()
+    take_key_slots(hub.keyring, KeyRing.load(local.keyring), hub.database, key, wal=False)
+    take_key_slots(local.keyring, KeyRing.load(hub.keyring), local.database, key, wal=True)
+
+
+def take_key_slots(
+    ring_path: Path, other: KeyRing, database: Path, key: bytes, *, wal: bool
+) -> list[str]:
+    """The key ring at ``ring_path`` takes from ``other`` (another installation's ring) the
+    slots that ``database``'s ``users`` rows, already synced, ask for (``KeyRing.take_slots``:
+    the rows decide, never the files' times; the recovery slot is never replaced). Saved
+    atomically when something changed; returns the changed slots' names."""
+    ring = KeyRing.load(ring_path)
+    changed = ring.take_slots(other, _accounts(database, key, wal=wal))
+    if changed:
+        ring.save()
+    return changed
 
 
 def _accounts(database: Path, key: bytes, *, wal: bool) -> dict[str, str | None]:

@@ -12,6 +12,7 @@ from PIL import Image
 
 from clinicdesk.app import main
 from clinicdesk.paths import Paths
+from clinicdesk.services.context import unlock_clinic
 from clinicdesk.storage.database import open_database
 from clinicdesk.storage.keys import KeyRing
 from tests.conftest import PASSWORD, make_clinic
@@ -72,3 +73,29 @@ def jpeg(path: Path, colour: tuple[int, int, int]) -> Path:
     Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def signs_in(
+    site: Site,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    username: str,
+    password: str,
+) -> bool:
+    """``clinicdesk --user USERNAME conflicts`` with ``password``: True when it signed in (a
+    password an administrator set signs in, then asks its owner to choose their own)."""
+    monkeypatch.setenv("CLINICDESK_PASSWORD", password)
+    code, _out, err = site.run(capsys, "conflicts", "--json", user=username)
+    monkeypatch.setenv("CLINICDESK_PASSWORD", PASSWORD)
+    if "must choose a new password" in err:
+        return True
+    assert code == 0 or "password is wrong" in err, err
+    return code == 0
+
+
+def change_own_password(site: Site, username: str, old: str, new: str) -> None:
+    signed = unlock_clinic(Paths(site.data_dir), username, old)
+    try:
+        signed.services.users.change_own_password(signed.user, old, new)
+    finally:
+        signed.services.close()
