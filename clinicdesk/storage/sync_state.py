@@ -228,8 +228,20 @@ class SyncConflictRepository:
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+# Values a parked conflict never shows (the Conflicts screen, ``clinicdesk conflicts --json``):
+# a password's hash is a secret even salted. Sync settles these itself (the key slot that
+# matches the synced users row opens the clinic), so nobody has to choose between them.
+SECRET_COLUMNS = frozenset({("users", "password_hash")})
+NOT_SHOWN = "(a password: not shown)"
+
+
 def _conflict(row: Any) -> SyncConflict:
     values = list(row)
     for index in (5, 6, 7):
         values[index] = json.loads(values[index])
+    table = values[1]
+    for side in (values[6], values[7]):
+        for column in side:
+            if (table, column) in SECRET_COLUMNS:
+                side[column] = NOT_SHOWN
     return SyncConflict(*values)
