@@ -142,9 +142,8 @@ def form_story(
     signed = any(isinstance(block, Signatures) for block in template.blocks)
     if printed_on is not None or signed:
         story.append(office_line(printed_on, copy_given=signed))
-    # Headings, and a short paragraph introducing a box or list ("Alternatives discussed with
-    # you:"), are kept on the page of what follows. reportlab's own keepWithNext does not join
-    # a paragraph to a KeepTogether, so the grouping is done here.
+    # Headings, a paragraph introducing a box ("Alternatives discussed with you:") and what a
+    # patient signs stay on the page of what follows (keepWithNext cannot join a KeepTogether).
     pending: list[Flowable] = []
     blocks = template.blocks
     for i, block in enumerate(blocks):
@@ -157,8 +156,6 @@ def form_story(
             continue
         flowables = renderer.block(block)
         if isinstance(following, Signatures) and not isinstance(block, NewPage):
-            # What the patient declares ("I have read this form...") stays on the page of
-            # the boxes they sign it in.
             pending += flowables
             continue
         if pending and flowables and not isinstance(block, NewPage):
@@ -190,10 +187,7 @@ def office_line(printed_on: date | None, *, copy_given: bool) -> Flowable:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
     ]
     if copy_given:
-        style += [
-            ("LINEBELOW", (2, 0), (2, 0), 0.5, RULE),
-            ("LINEBELOW", (4, 0), (4, 0), 0.5, RULE),
-        ]
+        style += [("LINEBELOW", (c, 0), (c, 0), 0.5, RULE) for c in (2, 4)]
     table.setStyle(TableStyle(style))
     return KeepTogether([table, Spacer(1, 2 * mm)])
 
