@@ -15,7 +15,7 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
@@ -48,11 +48,43 @@ WARM_UP_MODULES = (
     "clinicdesk.ui.patients.patient_form",
     "clinicdesk.ui.patients.medical_history",
     "clinicdesk.ui.patients.classification",
+    # Each module before the one that imports it, so that every turn stays short.
+    "clinicdesk.domain.assessments",
+    "clinicdesk.domain.assessment_csv",
+    "clinicdesk.ui.measurements.assessments",
     "clinicdesk.ui.measurements.tab",
+    "clinicdesk.domain.follow_ups",
+    "clinicdesk.domain.clinical",
+    "clinicdesk.services.audit",
     "clinicdesk.ui.admin.access_log",
+    "clinicdesk.domain.consent",
+    "clinicdesk.services.photos",
+    "clinicdesk.ui.photos.compare",
+    "clinicdesk.ui.photos.grid",
     "clinicdesk.ui.photos.gallery",
+    "clinicdesk.services.clinical",
+    "clinicdesk.ui.care.clinical_forms",
+    "clinicdesk.ui.care.follow_ups",
+    "clinicdesk.ui.care.follow_up_dialog",
+    "clinicdesk.ui.care.adverse_event_form",
     "clinicdesk.ui.care.timeline",
+    "clinicdesk.documents.templates",
+    "clinicdesk.services.documents",
+    "clinicdesk.ui.documents.pdf_preview",
+    "clinicdesk.ui.documents.making",
+    "clinicdesk.ui.documents.sign_consent",
     "clinicdesk.ui.documents.tab",
+)
+# The record's tabs by their names in ``RecordTabs``, in the order ``warm_up`` makes them.
+TAB_NAMES = (
+    "demographics",
+    "medical",
+    "classification",
+    "measurements",
+    "timeline",
+    "photos",
+    "documents",
+    "access_log",
 )
 WARM_UP_AFTER_MS = 1500  # after the window is up: the list is painted, the user looks at it
 WARM_UP_STEP_MS = 40  # between steps: keys typed meanwhile are handled in between
@@ -76,6 +108,7 @@ class RecordTabsWindow(MenuWindow):
     _record_tabs: RecordTabs | None
     _later: dict[QWidget, Callable[[], None]]  # see load_later
     _later_timer: QTimer
+    _pre_made: dict[str, QWidget]  # tabs made in idle time (``warm_up``), until placed
     _shown_next_turn: QTimer | None = None  # see show_record_next_turn
 
     def _show_record(self) -> None:
@@ -186,6 +219,9 @@ class RecordTabsWindow(MenuWindow):
         steps: list[Callable[[], object]] = [
             functools.partial(importlib.import_module, name) for name in WARM_UP_MODULES
         ]
+        # Then each tab a turn (making them all took some 70 ms: keys typed meanwhile waited),
+        # and last the tabs put together.
+        steps += [functools.partial(self._pre_make, name) for name in TAB_NAMES]
         steps.append(self.record_tabs)
         self._warm_up_steps = steps
         QTimer.singleShot(after_ms, self, self._warm_up_step)
@@ -197,12 +233,11 @@ class RecordTabsWindow(MenuWindow):
         steps.pop(0)()
         QTimer.singleShot(WARM_UP_STEP_MS, self, self._warm_up_step)
 
-    def record_tabs(self) -> RecordTabs:
-        """Every tab of the record, made on first use: when a record is first opened or a new
-        patient begun (or something asks for one of them)."""
-        if self._record_tabs is not None:
-            return self._record_tabs
-        from clinicdesk.services.clinical import TimelineKind
+    def _tab_makers(self) -> dict[str, Callable[[], QWidget]]:
+        """How each tab of the record is made, by its name in ``RecordTabs``. Every one is
+        parented from the start (hidden until placed): a parentless widget owned by Python
+        could be garbage-collected on a worker thread after the window is gone, which
+        crashes Qt."""
         from clinicdesk.ui.admin.access_log import AccessLogTab
         from clinicdesk.ui.care.timeline import TimelineTab
         from clinicdesk.ui.documents.tab import DocumentsTab
@@ -212,13 +247,55 @@ class RecordTabsWindow(MenuWindow):
         from clinicdesk.ui.patients.patient_form import DemographicsForm
         from clinicdesk.ui.photos.gallery import PhotosTab
 
+        services, tabs, user = self.services, self.tabs, self.user
+
+        def parented(widget: QWidget) -> QWidget:
+            widget.setParent(tabs)
+            widget.hide()
+            return widget
+
+        def demographics() -> QWidget:
+            sites = [(site.id, site.name) for site in services.clinic.sites()]
+            return parented(DemographicsForm(sites))
+
+        return {
+            "demographics": demographics,
+            "medical": lambda: parented(MedicalHistoryTab()),
+            "classification": lambda: parented(ClassificationTab()),
+            "measurements": lambda: MeasurementsTab(services.assessments, user, tabs),
+            "timeline": lambda: TimelineTab(services, user, tabs),
+            "photos": lambda: PhotosTab(services, user, tabs),
+            "documents": lambda: DocumentsTab(services, user, tabs),
+            "access_log": lambda: AccessLogTab(tabs),
+        }
+
+    def _pre_make(self, name: str) -> None:
+        """One tab made in idle time, for ``record_tabs`` to take."""
+        if not hasattr(self, "_pre_made"):
+            self._pre_made = {}
+        self._pre_made[name] = self._tab_makers()[name]()
+
+    def record_tabs(self) -> RecordTabs:
+        """Every tab of the record, made on first use: when a record is first opened or a new
+        patient begun (or something asks for one of them)."""
+        if self._record_tabs is not None:
+            return self._record_tabs
+        from clinicdesk.services.clinical import TimelineKind
+
         services, tabs = self.services, self.tabs
-        sites = [(site.id, site.name) for site in services.clinic.sites()]
-        demographics = DemographicsForm(sites)
+        pre_made: dict[str, QWidget] = getattr(self, "_pre_made", None) or {}
+        self._pre_made = {}
+        makers = self._tab_makers()
+
+        def take(name: str) -> Any:
+            made_earlier = pre_made.pop(name, None)
+            return makers[name]() if made_earlier is None else made_earlier
+
+        demographics: DemographicsForm = take("demographics")
         demographics.changed.connect(self._demographics_changed)
-        medical = MedicalHistoryTab()
+        medical: MedicalHistoryTab = take("medical")
         medical.changed.connect(self._medical_changed)
-        classification = ClassificationTab()
+        classification: ClassificationTab = take("classification")
         classification.set_handlers(
             self._add_classification, self._remove_classification, services.patients.today
         )
@@ -226,16 +303,13 @@ class RecordTabsWindow(MenuWindow):
             demographics,
             medical,
             classification,
-            MeasurementsTab(services.assessments, self.user, tabs),
-            TimelineTab(services, self.user, tabs),
-            PhotosTab(services, self.user, tabs),
+            take("measurements"),
+            take("timeline"),
+            take("photos"),
             # Every role has it. Its Consent pack action (Ctrl+Shift+P) is the window's too,
             # so that it works from any tab of the record (and the idle lock disables it).
-            DocumentsTab(services, self.user, tabs),
-            # Parented from the start and hidden until placed: a parentless widget owned by
-            # Python could be garbage-collected on a worker thread after the window is gone,
-            # which crashes Qt.
-            AccessLogTab(tabs),
+            take("documents"),
+            take("access_log"),
         )
         self._record_tabs = made
         for tab in (made.measurements, made.timeline, made.photos, made.documents):

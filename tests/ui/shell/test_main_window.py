@@ -442,3 +442,26 @@ def test_the_record_is_painted_before_the_tabs_not_on_screen_are_filled_one_turn
     assert "tick" in seen[seen.index("Enter") : painted], seen  # read, then painted
     assert painted < fills[0], seen  # the record on screen before any fill
     assert all("tick" in seen[a:b] for a, b in itertools.pairwise(fills)), seen
+
+
+def test_idle_time_makes_the_record_tabs_one_a_turn(
+    qtbot: QtBot, clinic: Clinic, open_window: WindowFactory
+) -> None:
+    """The warm-up makes each tab on a turn of its own (together they held the window for
+    some 70 ms, keys typed meanwhile waiting), and the record uses the tabs it made."""
+    window = open_window(clinic.clinician)
+    window.warm_up(after_ms=0)
+    qtbot.waitUntil(lambda: len(getattr(window, "_pre_made", {})) == 1, timeout=20_000)
+    [first] = window._pre_made.values()
+    assert not window.record_tabs_made  # one tab made, the rest still to come
+    qtbot.waitUntil(lambda: window.record_tabs_made, timeout=20_000)
+    assert window.demographics is first
+    assert window._pre_made == {}
+
+
+def test_the_tab_names_are_the_record_tabs_fields() -> None:
+    from dataclasses import fields
+
+    from clinicdesk.ui.shell.record_tabs import TAB_NAMES, RecordTabs
+
+    assert set(TAB_NAMES) == {f.name for f in fields(RecordTabs)}
