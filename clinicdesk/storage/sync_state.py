@@ -233,3 +233,25 @@ def _conflict(row: Any) -> SyncConflict:
     for index in (5, 6, 7):
         values[index] = json.loads(values[index])
     return SyncConflict(*values)
+
+
+# A record whose own row does not name its patient, and the row that does: (the column naming
+# that row, its table).
+_PARENTS = {"assessment_regions": ("assessment_id", "assessments")}
+
+
+def record_patient(db: Database, table: str, row_id: str) -> str | None:
+    """The patient a record belongs to (a parked conflict may not say, e.g. a whole row parked
+    from a change that carried only its changed columns), or None for a clinic record (sites,
+    users, settings) or one this copy does not have."""
+    names = {
+        str(r[1]) for r in db.execute("SELECT * FROM pragma_table_info(?)", [table]).fetchall()
+    }
+    if "patient_id" in names:
+        row = db.execute(f'SELECT patient_id FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+    if table in _PARENTS:
+        column, parent = _PARENTS[table]
+        row = db.execute(f'SELECT "{column}" FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return None if row is None else record_patient(db, parent, str(row[0]))
+    return None
