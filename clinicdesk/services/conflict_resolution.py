@@ -43,7 +43,7 @@ from clinicdesk.services.conflicts import ConflictService
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage.database import write_transaction
-from clinicdesk.storage.sync_state import SyncConflict, record_patient
+from clinicdesk.storage.sync_state import SyncConflict, record_is_live, record_patient
 
 NO_PATIENT = "(a clinic record, no patient)"
 Chosen = dict[str, RawValue]  # form key -> the form's value
@@ -190,7 +190,8 @@ class ConflictResolution:
             )
         return tuple(choices)
 
-    def _settled_here(self, c: SyncConflict) -> bool:
+    def _saver_fits(self, c: SyncConflict) -> bool:
+        """A service here saves the fields this conflict names."""
         fields = self._fields(c)
         return (
             c.kind == "edit"
@@ -199,12 +200,20 @@ class ConflictResolution:
             and all(column in fields for column in c.columns)
         )
 
+    def _settled_here(self, c: SyncConflict) -> bool:
+        return self._saver_fits(c) and record_is_live(self.services.db, c.table_name, c.row_id)
+
     def _editable(self, user: CurrentUser, c: SyncConflict) -> bool:
         return self._settled_here(c) and user.may(self.savers[c.table_name][0])
 
     def _hint(self, user: CurrentUser, c: SyncConflict) -> str:
         if c.kind == "delete":
             return ""
+        if self._saver_fits(c) and not record_is_live(self.services.db, c.table_name, c.row_id):
+            return (
+                f"This {noun(c.table_name).lower()} was archived or removed here: there is "
+                "nothing to change. Mark resolved."
+            )
         if self._settled_here(c) and not self._editable(user, c):
             return (
                 f"Your role ({user.role.label}) does not allow changing this record: ask a "
@@ -228,9 +237,7 @@ class ConflictResolution:
         )
         conflict = self._open(conflict_id)
         if not self._settled_here(conflict):
-            raise UserError(
-                f"Change this record in {tab(conflict.table_name)}, then choose Mark resolved here."
-            )
+            raise UserError(self._hint(user, conflict))
         permission, save = self.savers[conflict.table_name]
         # Checked (and a refusal audited) before the transaction, which would undo the entry.
         require(

@@ -255,3 +255,21 @@ def record_patient(db: Database, table: str, row_id: str) -> str | None:
         row = db.execute(f'SELECT "{column}" FROM "{table}" WHERE id = ?', [row_id]).fetchone()
         return None if row is None else record_patient(db, parent, str(row[0]))
     return None
+
+
+def record_is_live(db: Database, table: str, row_id: str) -> bool:
+    """Whether this copy has the record and it is not archived (nor, for a child row such as
+    an assessment's region, its parent)."""
+    names = {
+        str(r[1]) for r in db.execute("SELECT * FROM pragma_table_info(?)", [table]).fetchall()
+    }
+    if "deleted_at" not in names:
+        return False
+    row = db.execute(f'SELECT deleted_at FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+    if row is None or row[0] is not None:
+        return False
+    if table in _PARENTS:
+        column, parent = _PARENTS[table]
+        found = db.execute(f'SELECT "{column}" FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return record_is_live(db, parent, str(found[0]))
+    return True
