@@ -5,6 +5,7 @@ conflict kept), and the result synced to the other site like any edit."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -103,6 +104,14 @@ def test_clinical_conflicts_from_two_sites_are_settled_as_audited_edits_that_syn
     conflicting: tuple[Site, Site, str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     main, satellite, treatment_id, event_id = conflicting
+    # The command line lists both sides' values too (as stored).
+    listed = {c["table"]: c for c in json.loads(satellite.ok(capsys, "conflicts", "--json"))}
+    assert listed["treatments"]["hub"]["values"] == {"punches": 4}
+    assert listed["treatments"]["incoming"]["values"] == {"punches": 5}
+    assert listed["adverse_events"]["incoming"]["values"] == {
+        "onset_on": "2025-03-13",
+        "severity": "severe",
+    }
     services = opened(satellite)
     try:
         clinician = services.clinic.user("clinician")

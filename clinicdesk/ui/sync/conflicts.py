@@ -124,6 +124,7 @@ class ConflictsDialog(QDialog):
             )
             for col, text in enumerate(texts):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeRowsToContents()  # a value and who and when, wrapped
         count = len(self.views)
         self.summary.setText(
             "No conflicts: every change from every site was applied."

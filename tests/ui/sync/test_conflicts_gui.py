@@ -105,6 +105,7 @@ def test_a_merged_value_the_treatment_refuses_is_named_and_the_conflict_stays(
     assert dialog.error.isVisible()
     assert "Number of punches: must be a whole number" in dialog.error.text()
     assert dialog.choices["punches"].currentText() == "four or five"  # kept to correct
+    assert "border" in dialog.choices["punches"].styleSheet()  # marked
     assert dialog.table.rowCount() == 1
     assert [c.status for c in ConflictService(clinic.services.db).conflicts(clinic.admin)] == [
         "open"
