@@ -73,10 +73,6 @@ class ConflictView:
     editable: bool = False  # the values can be chosen and saved here
     hint: str = ""  # otherwise: where to change the record, then Mark resolved
 
-    @property
-    def patient_known(self) -> bool:
-        return self.patient_name != NO_PATIENT
-
 
 def shown(value: Any) -> str:
     return "" if value is None else str(value)
