@@ -24,6 +24,7 @@ from typing import TypeVar
 from clinicdesk.domain.checks import FieldChecker, written_reason
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.coded import Coded
+from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.follow_ups import FollowUp as FollowUp
 from clinicdesk.domain.follow_ups import FollowUpKind as FollowUpKind
 from clinicdesk.domain.follow_ups import FollowUpStatus as FollowUpStatus
@@ -536,3 +537,74 @@ def clean_notes(text: str | None, key: str = "notes") -> str:
         return clean_text(text or "", max_length=NOTE_MAX, multiline=True)
     except TextError as exc:
         raise ValidationError({key: str(exc)}) from None
+
+
+# -- a stored record as its form shows it ---------------------------------------------------------
+# What each tab's form is filled with when a record is opened (dates the UK way, coded lists as
+# their codes), and what ``validate_*`` takes back: the Conflicts screen fills the same form.
+
+
+def _day_text(value: date | None) -> str:
+    return format_uk(value) if value else ""
+
+
+def _number_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def consultation_form(details: ConsultationDetails) -> dict[str, RawValue]:
+    return {
+        "consulted_on": _day_text(details.consulted_on),
+        "site_id": details.site_id,
+        "clinician_id": details.clinician_id,
+        "presenting_complaint": details.presenting_complaint,
+        "history": details.history,
+        "examination": details.examination,
+        "classification_scale": details.classification_scale or "",
+        "classification_grade": details.classification_grade,
+        "plan": details.plan,
+        "risks_discussed": [r.value for r in details.risks_discussed],
+        "alternatives_discussed": [a.value for a in details.alternatives_discussed],
+        "patient_questions": details.patient_questions,
+        "patient_priorities": details.patient_priorities,
+        "discussed_on": _day_text(details.discussed_on),
+        "decided_on": _day_text(details.decided_on),
+    }
+
+
+def treatment_form(details: TreatmentDetails) -> dict[str, RawValue]:
+    return {
+        "treated_on": _day_text(details.treated_on),
+        "site_id": details.site_id,
+        "clinician_id": details.clinician_id,
+        "consent_taken_by_id": details.consent_taken_by_id,
+        "punches": str(details.punches),
+        "punch_diameter_mm": _number_text(details.punch_diameter_mm),
+        "donor_site": details.donor_site,
+        "kit_name": details.kit_name,
+        "kit_lot": details.kit_lot,
+        "anaesthetic_name": details.anaesthetic_name,
+        "anaesthetic_dose": _number_text(details.anaesthetic_dose),
+        "anaesthetic_dose_unit": details.anaesthetic_dose_unit.value,
+        "anaesthetic_lot": details.anaesthetic_lot,
+        "suspension_volume_ml": _number_text(details.suspension_volume_ml),
+        "treated_zones": [z.value for z in details.treated_zones],
+        "injection_points": str(details.injection_points),
+        "duration_minutes": str(details.duration_minutes),
+        "haemostasis": details.haemostasis,
+        "aftercare_sheet_given": details.aftercare_sheet_given,
+        "immediate_complications": details.immediate_complications,
+    }
+
+
+def adverse_event_form(details: AdverseEventDetails) -> dict[str, RawValue]:
+    return {
+        "treatment_id": details.treatment_id,
+        "onset_on": _day_text(details.onset_on),
+        "event_type": details.event_type.value,
+        "severity": details.severity.value,
+        "outcome": details.outcome.value,
+        "description": details.description,
+        "action_taken": details.action_taken,
+        "outcome_on": _day_text(details.outcome_on),
+    }

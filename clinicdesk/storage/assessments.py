@@ -159,6 +159,13 @@ class AssessmentRepository:
             )
         }
 
+    def region_row(self, region_id: str) -> tuple[str, Region] | None:
+        """The assessment and region an ``assessment_regions`` row belongs to."""
+        row = self.db.execute(
+            "SELECT assessment_id, region FROM assessment_regions WHERE id = ?", [region_id]
+        ).fetchone()
+        return None if row is None else (str(row[0]), Region(row[1]))
+
     def archive(self, assessment_id: str, expected_version: int, actor: Actor) -> bool:
         return update_record(
             self.db,

@@ -245,3 +245,43 @@ def _conflict(row: Any) -> SyncConflict:
             if (table, column) in SECRET_COLUMNS:
                 side[column] = NOT_SHOWN
     return SyncConflict(*values)
+
+
+# A record whose own row does not name its patient, and the row that does: (the column naming
+# that row, its table).
+_PARENTS = {"assessment_regions": ("assessment_id", "assessments")}
+
+
+def record_patient(db: Database, table: str, row_id: str) -> str | None:
+    """The patient a record belongs to (a parked conflict may not say, e.g. a whole row parked
+    from a change that carried only its changed columns), or None for a clinic record (sites,
+    users, settings) or one this copy does not have."""
+    names = {
+        str(r[1]) for r in db.execute("SELECT * FROM pragma_table_info(?)", [table]).fetchall()
+    }
+    if "patient_id" in names:
+        row = db.execute(f'SELECT patient_id FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+    if table in _PARENTS:
+        column, parent = _PARENTS[table]
+        row = db.execute(f'SELECT "{column}" FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return None if row is None else record_patient(db, parent, str(row[0]))
+    return None
+
+
+def record_is_live(db: Database, table: str, row_id: str) -> bool:
+    """Whether this copy has the record and it is not archived (nor, for a child row such as
+    an assessment's region, its parent)."""
+    names = {
+        str(r[1]) for r in db.execute("SELECT * FROM pragma_table_info(?)", [table]).fetchall()
+    }
+    if "deleted_at" not in names:
+        return False
+    row = db.execute(f'SELECT deleted_at FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+    if row is None or row[0] is not None:
+        return False
+    if table in _PARENTS:
+        column, parent = _PARENTS[table]
+        found = db.execute(f'SELECT "{column}" FROM "{table}" WHERE id = ?', [row_id]).fetchone()
+        return record_is_live(db, parent, str(found[0]))
+    return True

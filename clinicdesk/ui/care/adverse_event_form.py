@@ -7,12 +7,12 @@ from clinicdesk.domain.clinical import (
     AdverseEventOutcome,
     AdverseEventType,
     Severity,
+    adverse_event_form,
 )
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.ui.care.clinical_forms import (
     ClinicalForm,
     Values,
-    day_text,
 )
 from clinicdesk.ui.care.form_inputs import enum_choices
 
@@ -65,17 +65,7 @@ class AdverseEventForm(ClinicalForm):
 
     def _values_of(self, record: object) -> Values:
         assert isinstance(record, AdverseEvent)
-        d = record.details
-        return {
-            "treatment_id": d.treatment_id,
-            "onset_on": day_text(d.onset_on),
-            "event_type": d.event_type.value,
-            "severity": d.severity.value,
-            "outcome": d.outcome.value,
-            "description": d.description,
-            "action_taken": d.action_taken,
-            "outcome_on": day_text(d.outcome_on),
-        }
+        return adverse_event_form(record.details)
 
     def _submit(self, raw: Values) -> object | None:
         context = self.context

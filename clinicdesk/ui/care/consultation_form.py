@@ -11,12 +11,12 @@ from clinicdesk.domain.clinical import (
     ConsultationDetails,
     MaterialRisk,
     RawValue,
+    consultation_form,
 )
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.ui.care.clinical_forms import (
     ClinicalForm,
     Values,
-    day_text,
 )
 from clinicdesk.ui.care.form_inputs import CodeCombo, enum_choices
 
@@ -105,20 +105,4 @@ class ConsultationForm(ClinicalForm):
 
 
 def consultation_values(details: ConsultationDetails) -> Values:
-    return {
-        "consulted_on": day_text(details.consulted_on),
-        "site_id": details.site_id,
-        "clinician_id": details.clinician_id,
-        "presenting_complaint": details.presenting_complaint,
-        "history": details.history,
-        "examination": details.examination,
-        "classification_scale": details.classification_scale or "",
-        "classification_grade": details.classification_grade,
-        "plan": details.plan,
-        "risks_discussed": [r.value for r in details.risks_discussed],
-        "alternatives_discussed": [a.value for a in details.alternatives_discussed],
-        "patient_questions": details.patient_questions,
-        "patient_priorities": details.patient_priorities,
-        "discussed_on": day_text(details.discussed_on),
-        "decided_on": day_text(details.decided_on),
-    }
+    return consultation_form(details)

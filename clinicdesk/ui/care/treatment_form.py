@@ -23,14 +23,13 @@ from clinicdesk.domain.clinical import (
     TreatedZone,
     Treatment,
     TreatmentDetails,
+    treatment_form,
 )
 from clinicdesk.domain.dates import format_uk
 from clinicdesk.services.clinical import TreatmentSaved
 from clinicdesk.ui.care.clinical_forms import (
     ClinicalForm,
     Values,
-    day_text,
-    number_text,
 )
 from clinicdesk.ui.care.form_inputs import CodeCombo, enum_choices
 from clinicdesk.ui.widgets.fields import note_edit, notice_label, plain_label
@@ -198,25 +197,4 @@ class TreatmentForm(ClinicalForm):
 
 
 def treatment_values(details: TreatmentDetails) -> Values:
-    return {
-        "treated_on": day_text(details.treated_on),
-        "site_id": details.site_id,
-        "clinician_id": details.clinician_id,
-        "consent_taken_by_id": details.consent_taken_by_id,
-        "punches": str(details.punches),
-        "punch_diameter_mm": number_text(details.punch_diameter_mm),
-        "donor_site": details.donor_site,
-        "kit_name": details.kit_name,
-        "kit_lot": details.kit_lot,
-        "anaesthetic_name": details.anaesthetic_name,
-        "anaesthetic_dose": number_text(details.anaesthetic_dose),
-        "anaesthetic_dose_unit": details.anaesthetic_dose_unit.value,
-        "anaesthetic_lot": details.anaesthetic_lot,
-        "suspension_volume_ml": number_text(details.suspension_volume_ml),
-        "treated_zones": [z.value for z in details.treated_zones],
-        "injection_points": str(details.injection_points),
-        "duration_minutes": str(details.duration_minutes),
-        "haemostasis": details.haemostasis,
-        "aftercare_sheet_given": details.aftercare_sheet_given,
-        "immediate_complications": details.immediate_complications,
-    }
+    return treatment_form(details)

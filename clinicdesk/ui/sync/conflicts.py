@@ -1,10 +1,14 @@
 """Clinic > Conflicts: the changes sync parked instead of overwriting anything.
 
-The list shows each one (patient, record, fields, both values, who and when on each side).
-For a patient's details, each field has both values to pick from, and can be typed over with a
-merged value; Save saves it as a normal, audited edit and the conflict leaves the list. A
-delete (archive) that met an edit elsewhere kept the edit: Keep the record, or Archive it.
-Any other record is changed in its own tab, then Mark resolved.
+The list shows each one (patient, record, fields, both values, who and when on each side),
+the values as the record's own tab shows them (dates the UK way, coded values by their labels,
+clinicians and sites by name). For a patient's details, a consultation, a treatment, an
+adverse event or an assessment, each field has both values to pick from (and, for a list, the
+list's other choices), and can be typed over with a merged value; Save saves it as a normal,
+audited edit and the conflict leaves the list. A value the record refuses is named under the
+fields and the conflict stays. A delete (archive) that met an edit elsewhere kept the edit:
+Keep the record, or Archive it. Any other record is changed in the tab the screen names, then
+Mark resolved.
 """
 
 from __future__ import annotations
@@ -24,17 +28,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.errors import UserError
-from clinicdesk.services.conflict_resolution import ConflictResolution, ConflictView, shown
+from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.services.conflict_resolution import ConflictResolution, ConflictView
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.widgets.errors import show_user_error
+from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE
 
 HEADERS = ("Patient", "Record", "Field", "At the hub", "From the other site")
 
 
-def _side(value: object, by: str, at: str) -> str:
-    return f"{shown(value)}   ({by}, {at[:16].replace('T', ' ')})" if by or at else shown(value)
+def _side(text: str, by: str, at: str) -> str:
+    if not (by or at):
+        return text
+    when = f"{at[8:10]}/{at[5:7]}/{at[:4]} {at[11:16]}" if len(at) >= 16 else at
+    return f"{text}   ({by}, {when})"
 
 
 class ConflictsDialog(QDialog):
@@ -65,6 +72,12 @@ class ConflictsDialog(QDialog):
         self.detail = QWidget()
         self.form = QFormLayout(self.detail)
         layout.addWidget(self.detail)
+        self.error = QLabel()
+        self.error.setObjectName("conflict_error")
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        layout.addWidget(self.error)
         buttons = QHBoxLayout()
         self.save_button = QPushButton("&Save the chosen values")
         self.save_button.setObjectName("save_resolution")
@@ -93,24 +106,25 @@ class ConflictsDialog(QDialog):
 
     def reload(self) -> None:
         self.views = self.resolution.open_conflicts(self.user)
-        rows: list[tuple[int, str]] = []
+        rows: list[tuple[int, int]] = []
         for index, view in enumerate(self.views):
-            rows += [(index, column) for column in view.conflict.columns or [""]]
+            rows += [(index, field) for field in range(len(view.fields))]
         self.rows = rows
         self.table.setRowCount(len(rows))
-        for row, (index, column) in enumerate(rows):
+        for row, (index, field) in enumerate(rows):
             view = self.views[index]
-            c = view.conflict
-            record = c.table_name if c.kind == "edit" else f"{c.table_name} ({c.kind})"
+            c, choice = view.conflict, view.fields[field]
+            record = view.record if c.kind == "edit" else f"{view.record} ({c.kind})"
             texts = (
                 view.patient_name,
                 record,
-                column,
-                _side(c.hub_values.get(column), view.hub_by, c.hub_updated_at),
-                _side(c.incoming_values.get(column), view.incoming_by, c.incoming_updated_at),
+                choice.label,
+                _side(choice.hub, view.hub_by, c.hub_updated_at),
+                _side(choice.incoming, view.incoming_by, c.incoming_updated_at),
             )
             for col, text in enumerate(texts):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeRowsToContents()  # a value and who and when, wrapped
         count = len(self.views)
         self.summary.setText(
             "No conflicts: every change from every site was applied."
@@ -132,6 +146,7 @@ class ConflictsDialog(QDialog):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.choices = {}
+        self.show_error("")
         view = self.current()
         is_delete = view is not None and view.conflict.kind == "delete"
         self.save_button.setVisible(view is not None and view.editable)
@@ -140,7 +155,6 @@ class ConflictsDialog(QDialog):
         self.resolved_button.setVisible(view is not None and not view.editable and not is_delete)
         if view is None:
             return
-        c = view.conflict
         if is_delete:
             self.form.addRow(
                 QLabel(
@@ -150,25 +164,43 @@ class ConflictsDialog(QDialog):
             )
             return
         if not view.editable:
-            self.form.addRow(QLabel("Change this record in its own tab, then Mark resolved."))
+            hint = QLabel(view.hint)
+            hint.setObjectName("conflict_hint")
+            hint.setWordWrap(True)
+            self.form.addRow(hint)
             return
-        for column in c.columns:
+        for choice in view.fields:
             box = QComboBox()
-            box.setObjectName(f"choice_{column}")
+            box.setObjectName(f"choice_{choice.column}")
             box.setEditable(True)  # pick one value, or type a merged one
-            values = [shown(c.hub_values.get(column)), shown(c.incoming_values.get(column))]
+            values = [choice.hub, choice.incoming, *choice.options]
             box.addItems(list(dict.fromkeys(values)))
-            self.choices[column] = box
-            self.form.addRow(column.replace("_", " ").capitalize(), box)
+            box.setCurrentIndex(0)
+            self.choices[choice.column] = box
+            self.form.addRow(choice.label, box)
+
+    def show_error(self, message: str, fields: frozenset[str] = frozenset()) -> None:
+        """``message`` under the fields (none: hidden), and a red border on ``fields``."""
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        for column, box in self.choices.items():
+            box.setStyleSheet(INVALID_STYLE if column in fields else "")
 
     # -- resolving ------------------------------------------------------------------------
 
-    def _act(self, work: object) -> None:
+    def _act(self, work: object, view: ConflictView | None = None) -> None:
+        """Run ``work``; on success list what is left, otherwise say why here and keep what
+        was chosen or typed."""
         assert callable(work)
         try:
             work()
+        except ValidationError as exc:
+            labels = {c.label: c.column for c in view.fields} if view is not None else {}
+            self.show_error(exc.message, frozenset(labels.get(k, "") for k in exc.errors))
+            return
         except UserError as exc:
-            show_user_error(self, exc)
+            self.show_error(exc.message)
+            return
         self.reload()
 
     def save(self) -> None:
@@ -176,7 +208,7 @@ class ConflictsDialog(QDialog):
         if view is None:
             return
         values = {column: box.currentText() for column, box in self.choices.items()}
-        self._act(lambda: self.resolution.save_values(self.user, view.conflict.id, values))
+        self._act(lambda: self.resolution.save_values(self.user, view.conflict.id, values), view)
 
     def settle_delete(self, *, archive: bool) -> None:
         view = self.current()
