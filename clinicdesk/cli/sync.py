@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -130,6 +131,22 @@ def yield_to_the_window() -> None:
             os.nice(10)
 
 
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM (the window's Cancel) while a bundle is written or read stops it as an error
+    at that point: a half-written bundle is removed, and what was being applied is rolled
+    back (as a killed sync is completed by the next)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise UserError("Cancelled; nothing was lost, and the next sync completes it.")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> int:
     from clinicdesk.services import sync
 
@@ -173,13 +190,15 @@ def run_sync_commands(args: argparse.Namespace, paths: Paths, out: TextIO) -> in
         _emit(out, args.json, made.to_json(), f"Hub made at {made.hub_dir} ({made.files} files)")
         return 0
     if args.export_bundle:
-        exported = sync.export_bundle(paths, args.user, secret, Path(args.export_bundle))
+        with _stopped_by_sigterm():
+            exported = sync.export_bundle(paths, args.user, secret, Path(args.export_bundle))
         _emit(out, args.json, exported.to_json(), str(exported.path))
         return 0
     if args.import_bundle:
         hub_dir = Path(args.hub) if args.hub else None
-        imported = sync.import_bundle(paths, args.user, secret, Path(args.import_bundle), hub_dir)
-        data = imported.to_json()
+        with _stopped_by_sigterm():
+            read = sync.import_bundle(paths, args.user, secret, Path(args.import_bundle), hub_dir)
+        imported, data = read.imported, read.to_json()
         text = (
             f"sent {imported.sent}, parked {imported.parked}; reply: {imported.path}"
             if hub_dir

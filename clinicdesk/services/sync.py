@@ -266,9 +266,18 @@ def export_bundle(paths: Paths, username: str, password: Secret, dest_dir: Path)
     return exported
 
 
+@dataclass
+class BundleRead:
+    imported: bundle.Imported
+    open_conflicts: int  # at this installation, after it
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.imported.to_json(), "open_conflicts": self.open_conflicts}
+
+
 def import_bundle(
     paths: Paths, username: str, password: Secret, bundle_file: Path, hub_dir: Path | None
-) -> bundle.Imported:
+) -> BundleRead:
     """With ``hub_dir`` (at the hub's PC): apply a replica's bundle to the hub and write the
     reply bundle beside it. Without (at the replica): take a reply bundle's changes."""
     user, key = _signed_in(paths, username, password, Permission.RUN_SYNC)
@@ -277,5 +286,7 @@ def import_bundle(
         imported = bundle.apply_to_hub(hub_dir, key, bundle_file)
     else:
         imported = bundle.take_reply(paths.data_dir, key, bundle_file)
-    _after(paths, key, user, "sync_import", imported.to_json(), imported.patients_changed)
-    return imported
+    open_conflicts = _after(
+        paths, key, user, "sync_import", imported.to_json(), imported.patients_changed
+    )
+    return BundleRead(imported, open_conflicts)

@@ -12,6 +12,13 @@ apart by the header's ``kind``:
   hub's database as it stands after applying the push, the hub's key ring, and the files the
   replica lacks.
 
+The header also names the clinic (its key ring's id, as a backup's header carries its key
+ring), so a bundle of another clinic is named as such rather than as damaged. Reading a bundle
+that is not one, is damaged or cut short, is the other kind, or cannot be read (a USB stick
+pulled out) is a ``SyncError`` naming the file; nothing is changed before the whole bundle has
+been read and checked. Writing one that fails (the stick full or pulled out) names the folder
+and leaves no bundle behind.
+
 Taking the reply at the replica (``take_reply``) is the pull of ``engine``: the same rules,
 the base refreshed last. Applying a push bundle twice changes nothing (its id is recorded).
 Each side's key ring takes the other's slots after the rows, as a sync through the hub's
@@ -22,6 +29,8 @@ carried has none, and its rows are taken alone.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,25 +93,70 @@ def _store_members(root: Path, wanted: list[tuple[str, str, str]]) -> list[tuple
     return out
 
 
+def _clinic(ring: Path) -> str:
+    return KeyRing.load(ring).clinic_id
+
+
 def _write(
     path: Path, key: bytes, kind: str, members: list[tuple[str, Path]], manifest: dict[str, Any]
 ) -> None:
+    """The bundle at ``path``; its header names the clinic of the key ring it carries."""
     temp = path.with_name(path.name + ".tmp")
-    with temp.open("wb") as out:
-        writer = archive.ArchiveWriter(
-            out, key, {"kind": kind, "clinicdesk": __version__, "created_at": utc_now()}
-        )
-        for name, source in members:
-            with source.open("rb") as handle:
-                writer.add(name, handle)
-        writer.finish(manifest)
-        out.flush()
-        connection.fsync_file(temp)
-    connection.replace_file(temp, path)
+    header = {"kind": kind, "clinicdesk": __version__, "created_at": utc_now()}
+    for name, ring in members:
+        if name == KEY_RING:
+            header["clinic"] = _clinic(ring)
+    try:
+        with temp.open("wb") as out:
+            writer = archive.ArchiveWriter(out, key, header)
+            for name, source in members:
+                with source.open("rb") as handle:
+                    writer.add(name, handle)
+            writer.finish(manifest)
+            out.flush()
+            connection.fsync_file(temp)
+        connection.replace_file(temp, path)
+    except BaseException as exc:  # a full or pulled-out stick, or cancelled: no half bundle
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        raise SyncError(
+            f"The sync bundle could not be written to {path.parent} ({exc.strerror or exc}). "
+            "If it is a USB stick, check it is plugged in and has room, then try again; "
+            "nothing was changed here."
+        ) from None
 
 
-def _read(path: Path, key: bytes, kind: str, into: Path) -> dict[str, Any]:
-    """Unpack ``path`` into ``into`` (files under their stores' folders, the rest by name)."""
+def _read(path: Path, key: bytes, kind: str, into: Path, clinic_id: str) -> dict[str, Any]:
+    """Unpack ``path`` into ``into`` (files under their stores' folders, the rest by name).
+    Every failure is a ``SyncError`` naming ``path``; nothing has been changed by then."""
+    try:
+        return _unpack(path, key, kind, into, clinic_id)
+    except archive.ArchiveTooNew:
+        raise SyncError(
+            f"{path} was written by a newer version of ClinicDesk: update ClinicDesk here, "
+            "then read it again; nothing was changed."
+        ) from None
+    except archive.ArchiveDamaged as exc:
+        if str(exc).startswith("This file is not a ClinicDesk backup"):
+            raise SyncError(
+                f"{path} is not a ClinicDesk sync bundle (choose the .cdsync file); nothing "
+                "was changed."
+            ) from None
+        detail = str(exc).replace("The backup", "the bundle").replace("backup", "bundle")
+        detail = re.sub(r",? (so (it|the file)|and) cannot be used\.$", ".", detail)
+        raise SyncError(
+            f"{path} cannot be used: {detail} Write the bundle again; nothing was changed."
+        ) from None
+    except OSError as exc:
+        raise SyncError(
+            f"{path} could not be read ({exc.strerror or exc}). If it is on a USB stick, "
+            "check the stick is plugged in, then try again; nothing was changed."
+        ) from None
+
+
+def _unpack(path: Path, key: bytes, kind: str, into: Path, clinic_id: str) -> dict[str, Any]:
     opened: list[IO[bytes]] = []
 
     def open_member(name: str) -> IO[bytes]:
@@ -119,9 +173,25 @@ def _read(path: Path, key: bytes, kind: str, into: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as source:
             header = archive.read_header(source)
-            if header.fields.get("kind") != kind:
-                what = "a reply from the hub" if kind == REPLY else "a bundle from an installation"
-                raise SyncError(f"{path} is not {what}; nothing was changed.")
+            found = header.fields.get("kind")
+            if found == PUSH and kind == REPLY:
+                raise SyncError(
+                    f"{path} is a bundle written at an installation, not the hub's reply: read "
+                    "it at the main clinic's PC, where the hub's folder is set, and bring back "
+                    "the .reply.cdsync file it writes; nothing was changed."
+                )
+            if found == REPLY and kind == PUSH:
+                raise SyncError(
+                    f"{path} is the hub's reply to a bundle: read it at the installation that "
+                    "wrote the bundle; nothing was changed."
+                )
+            if found != kind:
+                raise SyncError(f"{path} is not a ClinicDesk sync bundle; nothing was changed.")
+            if header.fields.get("clinic", clinic_id) != clinic_id:
+                raise SyncError(
+                    f"{path} is a sync bundle of another clinic, so it cannot be read here; "
+                    "nothing was changed."
+                )
             return archive.read_members(source, header, key, open_member)
     finally:
         for sink in opened:
@@ -138,7 +208,13 @@ def _have(data_dir: Path) -> dict[str, list[str]]:
 def export_bundle(data_dir: Path, key: bytes, dest_dir: Path) -> Exported:
     push = engine.read_push(data_dir, key)
     bundle_id = uuid7()
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SyncError(
+            f"The sync bundle could not be written to {dest_dir} ({exc.strerror or exc}). If "
+            "it is a USB stick, check it is plugged in, then try again; nothing was changed."
+        ) from None
     path = dest_dir / f"clinicdesk-{bundle_id}{SUFFIX}"
     with tempfile.TemporaryDirectory(dir=engine.sync_dir(data_dir)) as scratch:
         changeset = Path(scratch) / "changeset"
@@ -174,7 +250,7 @@ def apply_to_hub(hub_dir: Path, key: bytes, bundle_file: Path) -> Imported:
     folder.check()
     with tempfile.TemporaryDirectory(dir=hub_dir) as scratch:
         root = Path(scratch)
-        manifest = _read(bundle_file, key, PUSH, root)
+        manifest = _read(bundle_file, key, PUSH, root, _clinic(folder.keyring))
         changeset = (root / "changeset").read_bytes()
         columns = {t: list(c) for t, c in manifest["columns"].items()}
         push = engine.Push(
@@ -220,7 +296,7 @@ def apply_to_hub(hub_dir: Path, key: bytes, bundle_file: Path) -> Imported:
 def take_reply(data_dir: Path, key: bytes, reply_file: Path) -> Imported:
     with tempfile.TemporaryDirectory(dir=engine.sync_dir(data_dir)) as scratch:
         root = Path(scratch)
-        manifest = _read(reply_file, key, REPLY, root)
+        manifest = _read(reply_file, key, REPLY, root, _clinic(Paths(data_dir).keyring))
         snapshot = engine.snapshot_path(data_dir)
         connection.replace_file(root / "hub.db", snapshot)
         pushed = {(str(t), str(i)): v for t, i, v in manifest["versions"]}

@@ -8,6 +8,15 @@ the window closes) it is quiet and only the status bar speaks, saying plainly wh
 folder cannot be reached. After a sync the patient list and the open record are refreshed; a
 record with unsaved changes is left on screen and the person is told it changed elsewhere (their
 save then shows both versions, as for any concurrent edit).
+
+Sync by USB stick (Clinic menu, beside Sync; admins and clinicians), for a site that never
+sees the hub's network: "Write a sync bundle to a USB stick…" runs ``sync --export-bundle``;
+"Read a sync bundle…" runs, for a bundle an installation wrote (at the main clinic's PC,
+where the hub's folder is set), a sync with the hub, ``--import-bundle FILE --hub DIR`` (the
+reply is written beside the bundle) and a sync again, so the window shows the other site's
+records and the reply carries this one's; for the hub's reply (``*.reply.cdsync``, back at
+the satellite), ``--import-bundle FILE`` (``usb``). The same child, progress, Cancel and
+summary as Sync: a job is a list of commands run one after the other (``runner.Job``).
 """
 
 from __future__ import annotations
@@ -32,9 +41,10 @@ if TYPE_CHECKING:
     from clinicdesk.services.context import ClinicServices
     from clinicdesk.services.patient_merge import Duplicate
     from clinicdesk.services.session import CurrentUser
-    from clinicdesk.ui.sync.runner import SyncRunner
+    from clinicdesk.ui.sync.runner import Job, SyncRunner
 
 SYNC_SHORTCUT = "Ctrl+Shift+Y"
+SYNC = "sync"  # the kind of job the Sync button runs (``usb`` has the others)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +103,7 @@ class SyncControl(QObject):
         self.after: Callable[[], object] | None = None  # then (closing the window)
         self.closing_sync_done = False
         self.last_result: dict[str, Any] | None = None
+        self.job: Job | None = None
         self.progress: QProgressDialog | None = None
         self.summary: QMessageBox | None = None
         self.status = QLabel()
@@ -105,13 +116,25 @@ class SyncControl(QObject):
         self.duplicates_action = self._action(
             "D&uplicate patients…", None, self.open_duplicates, "The same patient at two sites"
         )
+        self.write_bundle_action = self._action(
+            "&Write a sync bundle to a USB stick…",
+            None,
+            self.write_bundle,
+            "For a site that never reaches the hub: this installation's changes, to take there",
+        )
+        self.read_bundle_action = self._action(
+            "&Read a sync bundle…",
+            None,
+            self.read_bundle,
+            "Apply another site's bundle at the hub, or take the hub's reply",
+        )
         self.sites_action = self._action(
             "&Sites and sync…", None, self.open_sites, "This site, the hub, background sync"
         )
         toolbar = window.findChild(QToolBar, "main_toolbar")
         if toolbar is not None:
             toolbar.addAction(self.sync_action)
-        for act in (self.sync_action, self.conflicts_action, self.duplicates_action):
+        for act in self.sync_actions:
             self.window.clinic_menu.addAction(act)
         self.window.admin_menu.addAction(self.sites_action)
         self.timer = QTimer(self)
@@ -147,6 +170,17 @@ class SyncControl(QObject):
         return self._runner
 
     @property
+    def sync_actions(self) -> tuple[QAction, ...]:
+        """The Clinic menu's sync items, for those who may sync."""
+        return (
+            self.sync_action,
+            self.write_bundle_action,
+            self.read_bundle_action,
+            self.conflicts_action,
+            self.duplicates_action,
+        )
+
+    @property
     def running(self) -> bool:
         return self._runner is not None and self._runner.running
 
@@ -157,7 +191,7 @@ class SyncControl(QObject):
         return self.window.user.may(Permission.RUN_SYNC)
 
     def apply_role(self) -> None:
-        for act in (self.sync_action, self.conflicts_action, self.duplicates_action):
+        for act in self.sync_actions:
             act.setVisible(self.may_sync)
         self.sites_action.setVisible(self.window.user.may(Permission.MANAGE_CLINIC))
         self.status.setVisible(self.may_sync)
@@ -227,36 +261,72 @@ class SyncControl(QObject):
         key = self.window.services.data_key
         if hub is None or key is None:
             if not quiet:
-                self._tell(
+                self.tell(
                     "No hub is set up: an administrator chooses it in Admin > Sites and sync."
                 )
             return False
         if not self.hub_reachable():
             self.show_state()
             if not quiet:
-                self._tell(
+                self.tell(
                     f"The hub folder {hub} cannot be reached. Check the network, then sync again."
                 )
             return False
+        from clinicdesk.ui.sync.runner import Job
+
+        job = Job(SYNC, [["sync", "--hub", str(hub), "--json"]], "Syncing with the hub…")
+        self.launch(job, quiet=quiet, summary=summary)
+        return True
+
+    def launch(self, job: Job, *, quiet: bool = False, summary: bool = True) -> None:
+        self.job = job
         self.quiet = quiet
         self.want_summary = summary and not quiet
-        self.show_state("Syncing…")
+        self.show_state(job.label)
         if not quiet:
             from PySide6.QtWidgets import QProgressDialog
 
-            self.progress = QProgressDialog("Syncing with the hub…", "Cancel", 0, 0, self.qt_window)
+            self.progress = QProgressDialog(job.label, "Cancel", 0, 0, self.qt_window)
             self.progress.setObjectName("sync_progress")
+            self.progress.setWindowTitle("Sync")
             self.progress.setMinimumDuration(0)
             self.progress.canceled.connect(self.cancel)
             self.progress.show()
-        self.sync_action.setEnabled(False)
+        for act in (self.sync_action, self.write_bundle_action, self.read_bundle_action):
+            act.setEnabled(False)
+        self._next_command()
+
+    def _next_command(self) -> None:
+        job, key = self.job, self.window.services.data_key
+        assert job is not None and key is not None
+        command = job.commands[len(job.results)]
         self.runner.start(
-            self.window.services.paths.data_dir,
-            self.window.user.username,
-            key,
-            ["sync", "--hub", str(hub), "--json"],
+            self.window.services.paths.data_dir, self.window.user.username, key, command
         )
-        return True
+
+    # -- by USB stick (``usb``) -------------------------------------------------------------
+
+    def write_bundle(self) -> None:
+        from clinicdesk.ui.sync import usb
+
+        usb.write_bundle(self)
+
+    def read_bundle(self) -> None:
+        from clinicdesk.ui.sync import usb
+
+        usb.read_bundle(self)
+
+    def busy(self) -> bool:
+        if self.running:
+            if self.progress is not None:
+                self.progress.show()
+            else:
+                self.tell("A sync is running: try again in a moment, when it has finished.")
+            return True
+        if self.window.services.data_key is None:
+            self.tell("Sync needs an encrypted clinic.")
+            return True
+        return False
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -272,13 +342,26 @@ class SyncControl(QObject):
             self.progress.setValue(min(done, max(total, 1)))
 
     def _end(self) -> None:
-        self.sync_action.setEnabled(True)
+        for act in (self.sync_action, self.write_bundle_action, self.read_bundle_action):
+            act.setEnabled(True)
         if self.progress is not None:
             self.progress.hide()
             self.progress.deleteLater()
             self.progress = None
 
     def _succeeded(self, result: dict[str, Any]) -> None:
+        job = self.job
+        if job is not None:
+            job.results.append(result)
+            if len(job.results) < len(job.commands):
+                self._next_command()  # the runner is free again: this child has gone
+                return
+            if job.kind != SYNC:
+                from clinicdesk.ui.sync import usb
+
+                self._end()
+                usb.bundle_done(self, job)
+                return
         self._end()
         self.last_result = result
         sent, received = int(result.get("sent", 0)), int(result.get("received", 0))
@@ -288,7 +371,7 @@ class SyncControl(QObject):
             + (f"; {open_conflicts} conflicts to look at" if open_conflicts else "")
         )
         self.refresh_window(received)
-        if self._then():
+        if self.then():
             return
         if self.want_summary:
             self._show_summary(sent, received, parked, open_conflicts)
@@ -298,19 +381,19 @@ class SyncControl(QObject):
     def _failed(self, message: str) -> None:
         self._end()
         self.show_state(f"Sync did not finish: {message}")
-        if self._then():
+        if self.then():
             return
         if not self.quiet:
-            self._tell(message)
+            self.tell(message)
 
-    def _then(self) -> bool:
+    def then(self) -> bool:
         after, self.after = self.after, None
         if after is not None:
             after()
             return True
         return False
 
-    def _tell(self, text: str) -> None:
+    def tell(self, text: str) -> None:
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox(QMessageBox.Icon.Information, "Sync", text, parent=self.qt_window)
@@ -319,11 +402,14 @@ class SyncControl(QObject):
         box.open()
 
     def _show_summary(self, sent: int, received: int, parked: int, open_conflicts: int) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
         lines = [f"Sent {sent} changes, received {received}."]
         if parked:
             lines.append(f"{parked} changes were parked instead of overwriting others.")
+        self.show_summary_lines(lines, open_conflicts)
+
+    def show_summary_lines(self, lines: list[str], open_conflicts: int) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if open_conflicts:
             lines.append(f"{open_conflicts} conflicts to look at.")
         box = QMessageBox(

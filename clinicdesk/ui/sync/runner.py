@@ -5,12 +5,16 @@ for it), hands it the signed-in user's data key on stdin (``--key-from-stdin``: 
 command line, and no password is kept), turns its stderr's JSON lines into ``progressed``
 signals and its stdout's JSON object into ``succeeded``; a non-zero exit is ``failed`` with the
 child's one-line message. ``cancel`` sends SIGTERM: the child stops cleanly between steps.
+
+A ``Job`` is what one Sync or USB action runs (``control.SyncControl.launch``): its commands
+one after the other in this runner, their results gathered, then one summary.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,18 @@ CLI_PROGRAM = "clinicdesk-cli"  # build_installer.spec: the frozen build's conso
 
 # Secrets the window's own environment might hold: the child gets the key on stdin instead.
 SECRET_ENV = ("CLINICDESK_PASSWORD", "CLINICDESK_RECOVERY_KEY")
+
+
+@dataclass
+class Job:
+    """``commands`` (each ``sync ... --json``) for the child, one after the other; their
+    results are gathered in ``results``; ``kind`` says which summary follows."""
+
+    kind: str
+    commands: list[list[str]]
+    label: str
+    bundle: Path | None = None  # the bundle read
+    results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def program() -> tuple[str, list[str]]:
