@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
 from tests.sync.helpers import Site
@@ -176,3 +177,58 @@ def test_reception_sees_no_usb_sync(sites: tuple[Site, Site, Path], window_at: o
     control = window.sync_control
     assert not control.write_bundle_action.isVisible()
     assert not control.read_bundle_action.isVisible()
+
+
+def test_a_conflicting_edit_in_a_bundle_is_parked_and_the_conflicts_are_offered(
+    qtbot: QtBot,
+    sites: tuple[Site, Site, Path],
+    capsys: pytest.CaptureFixture[str],
+    window_at: object,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    main, satellite, _hub = sites
+    patient = add(main, capsys, "Jo", "Twophones")
+    main.sync(capsys)
+    satellite.sync(capsys)
+    main.ok(capsys, "patients", "edit", patient, "--phone", "07700 900001")
+    main.sync(capsys)
+    satellite.ok(capsys, "patients", "edit", patient, "--phone", "07700 900002")
+    out = json.loads(
+        satellite.ok(capsys, "sync", "--export-bundle", str(tmp_path / "usb"), "--json")
+    )
+    at_main = window_at(main, "clinician")  # type: ignore[operator]
+    control = at_main.sync_control
+    _choose_file(monkeypatch, Path(out["bundle"]))
+    control.read_bundle_action.trigger()
+    said = _finished(qtbot, control)
+    assert "1 parked" in said and "conflicts to look at" in said
+    look = control.summary.findChild(QPushButton, "open_conflicts")
+    assert look is not None and look.text() == "Look at the conflicts…"
+    qtbot.mouseClick(look, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(control, "conflicts_dialog", None) is not None)
+    assert control.conflicts_dialog.table.rowCount() == 1
+
+
+def test_cancel_stops_writing_the_bundle_and_leaves_nothing_on_the_stick(
+    qtbot: QtBot,
+    sites: tuple[Site, Site, Path],
+    window_at: object,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _main, satellite, _hub = sites
+    stick = tmp_path / "usb"
+    stick.mkdir()
+    at_satellite = window_at(satellite, "clinician")  # type: ignore[operator]
+    control = at_satellite.sync_control
+    _choose_folder(monkeypatch, stick)
+    control.write_bundle_action.trigger()
+    assert control.progress is not None
+    cancel = control.progress.findChild(QPushButton)
+    assert cancel is not None and cancel.text() == "Cancel"
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    said = _finished(qtbot, control)
+    assert "cancelled" in said
+    assert list(stick.iterdir()) == []
+    assert control.write_bundle_action.isEnabled()
