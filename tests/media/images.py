@@ -23,6 +23,26 @@ XMP = (
 LEAKS = (b"Exif", b"GPS", b"exif:", b"SN-CAMERA-0042", b"http://ns.adobe.com")
 
 
+def jpeg_outside_scan(data: bytes) -> bytes:
+    """The parts of a JPEG where metadata can live: every marker segment before the scan
+    (APPn, COM...) and whatever follows the end-of-image marker. A noisy photograph's
+    compressed scan is random bytes, which now and then spell "GPS" by chance: a search for
+    a leak must not look there."""
+    assert data[:2] == b"\xff\xd8", "not a JPEG"
+    at, parts = 2, []
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            raise AssertionError(f"no marker at byte {at}")
+        marker = data[at + 1]
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            break
+        length = struct.unpack(">H", data[at + 2 : at + 4])[0]
+        parts.append(data[at : at + 2 + length])
+        at += 2 + length
+    end = data.rfind(b"\xff\xd9")
+    return b"".join(parts) + (data[end + 2 :] if end >= 0 else b"")
+
+
 def _picture(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     """A picture whose top half is red and bottom half blue (so rotation is visible)."""
     image = Image.new("RGB", size, (200, 30, 30))
