@@ -109,6 +109,7 @@ def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | No
 
 _NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
 _END_AT = VISITS.index(6)
+_MONTHS_AT = tuple((index, months) for index, months in enumerate(VISITS) if months)
 _WIDTH = len(MEASURES)
 
 
@@ -162,18 +163,18 @@ def measured_patient(
         category = unjudged_category(treated_on, today)
     changes: list[RegionChangeAt] = []
     if 0 in found:
-        for index, months in enumerate(VISITS):
-            if index == 0 or months not in found:
+        for index, months in _MONTHS_AT:
+            if months not in found:
                 continue
             for region, at in measured:
                 before, after = at[0], at[index]
-                if before is None or after is None:
-                    continue
-                values = {}
-                for name, b, a in zip(MEASURES, before, after, strict=True):
-                    if b is not None and a is not None:
-                        values[name] = a - b
-                changes.append(RegionChangeAt(region, months, values))
+                if before is not None and after is not None:
+                    values = {
+                        name: a - b
+                        for name, b, a in zip(MEASURES, before, after, strict=True)
+                        if b is not None and a is not None
+                    }
+                    changes.append(RegionChangeAt(region, months, values))
     return TreatedPatient(
         patient_id,
         treatment_id,

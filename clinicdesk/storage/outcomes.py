@@ -83,13 +83,14 @@ class OutcomeRepository:
 
     def rows(self) -> OutcomeRows:
         users = dict(self.db.execute("SELECT id, display_name FROM users").fetchall())
+        zone_lists: dict[str, tuple[str, ...]] = {}  # as stored -> read (few combinations)
         sites = dict(self.db.execute("SELECT id, name FROM sites").fetchall())
         treatments = [
             FirstTreatment(
                 tid,
                 pid,
                 date.fromisoformat(treated_on),
-                tuple(json.loads(zones)),
+                zone_lists.get(zones) or zone_lists.setdefault(zones, tuple(json.loads(zones))),
                 kit_lot,
                 users.get(clinician, ""),
                 sites.get(site, ""),
