@@ -66,7 +66,7 @@ class MeasuredVisits:
     ``found`` holds the ``VISITS`` found (the baseline as 0; a month's visit is never the
     baseline: every month's window opens after the treatment day), and ``values`` by region
     code, for each of ``VISITS`` in turn, the ``MEASURES`` of that visit (``None`` where the
-    visit was not found or did not measure the region)."""
+    visit was not found or measured none of them there)."""
 
     found: frozenset[int]
     values: Mapping[str, Sequence[Sequence[float | None] | None]]
@@ -110,7 +110,6 @@ def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | No
 _NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
 _END_AT = VISITS.index(6)
 _MONTHS_AT = tuple((index, months) for index, months in enumerate(VISITS) if months)
-_WIDTH = len(MEASURES)
 
 
 def measured_patient(
@@ -130,16 +129,7 @@ def measured_patient(
     found = visits.found
     # Each treated region's measures at each of VISITS (None: not measured there). Region
     # codes are strings: a region looks up its own code.
-    measured = [
-        (
-            region,
-            [
-                None if s is None or s.count(None) == _WIDTH else s
-                for s in visits.values.get(region, _NOT_FOUND)
-            ],
-        )
-        for region in treated
-    ]
+    measured = [(region, visits.values.get(region, _NOT_FOUND)) for region in treated]
     regions: list[RegionResponse] = []
     if 6 in found:
         for region, at in measured:

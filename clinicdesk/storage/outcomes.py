@@ -187,7 +187,8 @@ class OutcomeRepository:
             [json.dumps(treated_zones)],
         ):
             places = wanted.get(row[0])
-            if places is None:
+            measures = row[2:]
+            if places is None or measures.count(None) == len(measures):
                 continue
             region = row[1]
             for values, zones, at in places:
@@ -195,7 +196,7 @@ class OutcomeRepository:
                     measured = values.get(region)
                     if measured is None:
                         measured = values[region] = empty.copy()
-                    measured[at] = row[2:]
+                    measured[at] = measures
         return out
 
     def patient_lines(self, patient_ids: Sequence[str]) -> list[PatientLine]:
