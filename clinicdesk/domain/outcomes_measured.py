@@ -58,6 +58,7 @@ VISITS = (0, *CHANGE_MONTHS)
 MEASURES = tuple(name for name, _label, _unit in CHANGE_MEASURES)  # density, then diameter
 _DENSITY_AT = MEASURES.index(DENSITY)
 _DIAMETER_AT = MEASURES.index(DIAMETER)
+_FIRST, _SECOND = MEASURES  # two measures (CHANGE_MEASURES): changed, this fails on import
 
 
 @dataclass(frozen=True)
@@ -158,13 +159,20 @@ def measured_patient(
                 continue
             for region, at in measured:
                 before, after = at[0], at[index]
-                if before is not None and after is not None:
+                if before is None or after is None:
+                    continue
+                if None in before or None in after:  # a measure missing at one of the visits
                     values = {
                         name: a - b
                         for name, b, a in zip(MEASURES, before, after, strict=True)
                         if b is not None and a is not None
                     }
-                    changes.append(RegionChangeAt(region, months, values))
+                else:  # as usual, both measured at both: written out (thousands of these)
+                    values = {
+                        _FIRST: after[0] - before[0],  # type: ignore[operator]
+                        _SECOND: after[1] - before[1],  # type: ignore[operator]
+                    }
+                changes.append(RegionChangeAt(region, months, values))
     return TreatedPatient(
         patient_id,
         treatment_id,
