@@ -27,6 +27,7 @@ Every count keeps the patient ids behind it, so a screen can list them.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -348,6 +349,11 @@ def count_rate(label: str, patients: Iterable[TreatedPatient]) -> Rate:
     by: dict[ResponseCategory, list[str]] = {c: [] for c in ResponseCategory}
     for p in patients:
         by[p.category].append(p.patient_id)
+    return _rate(label, by)
+
+
+def _rate(label: str, by: Mapping[ResponseCategory, list[str]]) -> Rate:
+    """A Rate from the patient ids of each category."""
     return Rate(
         label,
         tuple(by[ResponseCategory.RESPONDED]),
@@ -373,7 +379,9 @@ def rate_text(rate: Rate, min_group: int) -> str:
 
 @dataclass(frozen=True)
 class Spread:
-    """Summary statistics of one change (patient ids kept, to list them)."""
+    """Summary statistics of one change (patient ids kept, to list them). Each is worked
+    out once, when first read: the exact standard deviation of thousands of values takes
+    milliseconds, and a screen reads it more than once."""
 
     patients: tuple[str, ...]
     values: tuple[float, ...]
@@ -382,19 +390,19 @@ class Spread:
     def n(self) -> int:
         return len(self.values)
 
-    @property
+    @functools.cached_property
     def mean(self) -> float | None:
         return statistics.fmean(self.values) if self.values else None
 
-    @property
+    @functools.cached_property
     def median(self) -> float | None:
         return statistics.median(self.values) if self.values else None
 
-    @property
+    @functools.cached_property
     def sd(self) -> float | None:
         return statistics.stdev(self.values) if len(self.values) > 1 else None
 
-    @property
+    @functools.cached_property
     def quartiles(self) -> tuple[float, float] | None:
         """The interquartile range (inclusive method: within the values' own range)."""
         if len(self.values) < 2:
@@ -462,13 +470,21 @@ def quarters_between(first: date, last: date) -> list[str]:
 def summarise(
     patients: Sequence[TreatedPatient], threshold: float, today: date, min_group: int
 ) -> Summary:
+    # One pass over the patients (a clinic has thousands): each id goes into its category's
+    # list in every group the patient is in (field -> label -> category -> ids).
+    members: dict[str, dict[str, dict[ResponseCategory, list[str]]]] = {
+        name: {} for name in GROUP_FIELDS
+    }
+    for p in patients:
+        for name, labels in p.groups.items():
+            for label in labels if name in members else ():
+                by = members[name].get(label)
+                if by is None:
+                    by = members[name][label] = {c: [] for c in ResponseCategory}
+                by[p.category].append(p.patient_id)
     groups: dict[str, tuple[Rate, ...]] = {}
-    for name in GROUP_FIELDS:
-        members: dict[str, list[TreatedPatient]] = {}
-        for p in patients:
-            for label in p.groups.get(name, ()):
-                members.setdefault(label, []).append(p)
-        rates = [count_rate(label, ps) for label, ps in members.items()]
+    for name, field_members in members.items():
+        rates = [_rate(label, by) for label, by in field_members.items()]
         rates.sort(key=lambda r: (r.label == NOT_RECORDED, -len(r.treated), r.label))
         groups[name] = tuple(rates)
     patients = sorted(patients, key=lambda p: p.treated_on)
@@ -487,19 +503,17 @@ def summarise(
     for p in patients:
         for change in p.changes:
             for measure, value in change.changes.items():
-                ids, values = cells.setdefault((change.region, change.months, measure), ([], []))
-                ids.append(p.patient_id)
-                values.append(value)
+                cell = cells.get((change.region, change.months, measure))
+                if cell is None:
+                    cell = cells[change.region, change.months, measure] = ([], [])
+                cell[0].append(p.patient_id)
+                cell[1].append(value)
     order = {r: i for i, r in enumerate(Region)}
+    measures = [m for m, _l, _u in CHANGE_MEASURES]
     changes = tuple(
         ChangeRow(region, months, measure, Spread(tuple(ids), tuple(values)))
         for (region, months, measure), (ids, values) in sorted(
-            cells.items(),
-            key=lambda kv: (
-                [m for m, _l, _u in CHANGE_MEASURES].index(kv[0][2]),
-                order[kv[0][0]],
-                kv[0][1],
-            ),
+            cells.items(), key=lambda kv: (measures.index(kv[0][2]), order[kv[0][0]], kv[0][1])
         )
     )
     lost: dict[str, list[str]] = {key: [] for key in LOST_REASONS}

@@ -41,14 +41,15 @@ from clinicdesk.domain.response import (
 
 
 @functools.lru_cache(maxsize=4096)
-def _iso_windows(treated_on: date) -> tuple[tuple[int, str, str, date], ...]:
-    """Each of ``CHANGE_MONTHS`` with its window in ISO form and its due day (a clinic
-    treats many patients on one day: worked out once per day)."""
+def _iso_windows(treated_on: date) -> tuple[str, tuple[tuple[int, str, str, int], ...]]:
+    """The treatment day in ISO form, and each of ``CHANGE_MONTHS`` with its window in ISO
+    form and its due day's ordinal (a clinic treats many patients on one day: worked out
+    once per day)."""
     out = []
     for months in CHANGE_MONTHS:
         start, end, due = visit_window(treated_on, months)
-        out.append((months, start.isoformat(), end.isoformat(), due))
-    return tuple(out)
+        out.append((months, start.isoformat(), end.isoformat(), due.toordinal()))
+    return treated_on.isoformat(), tuple(out)
 
 
 # The visits the audit looks at, as ``measured_patient`` is given them: 0 is the baseline,
@@ -57,6 +58,7 @@ VISITS = (0, *CHANGE_MONTHS)
 MEASURES = tuple(name for name, _label, _unit in CHANGE_MEASURES)  # density, then diameter
 _DENSITY_AT = MEASURES.index(DENSITY)
 _DIAMETER_AT = MEASURES.index(DIAMETER)
+_FIRST, _SECOND = MEASURES  # two measures (CHANGE_MEASURES): changed, this fails on import
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,11 @@ class MeasuredVisits:
     """One treatment's visits as the database gives them, without building assessments:
     ``found`` holds the ``VISITS`` found (the baseline as 0; a month's visit is never the
     baseline: every month's window opens after the treatment day), and ``values`` by region
-    code the ``MEASURES`` at each of ``VISITS`` in turn (``None`` where the visit was not
-    found or did not measure it)."""
+    code, for each of ``VISITS`` in turn, the ``MEASURES`` of that visit (``None`` where the
+    visit was not found or measured none of them there)."""
 
     found: frozenset[int]
-    values: Mapping[str, Sequence[float | None]]
+    values: Mapping[str, Sequence[Sequence[float | None] | None]]
 
 
 def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> dict[int, str]:
@@ -77,19 +79,26 @@ def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> d
     The same choice as ``baseline_assessment`` (0: the latest on or before the treatment
     day, of two on one day the later recorded) and ``visit_at`` (the nearest to each month
     within its window; of two equally near the earlier, then the first recorded)."""
-    ordered = sorted(visits)  # visit order: by date, then as recorded
-    treated = treated_on.isoformat()
+    treated, windows = _iso_windows(treated_on)
     out: dict[int, str] = {}
-    before = [v for v in ordered if v[0] <= treated]
-    if before:
-        out[0] = before[-1][2]
-    for months, start, end, due in _iso_windows(treated_on):
-        inside = [v for v in ordered if start <= v[0] <= end]
-        if len(inside) == 1:
-            out[months] = inside[0][2]
-        elif inside:
-            best = min(inside, key=lambda v: (abs((date.fromisoformat(v[0]) - due).days), v[0]))
-            out[months] = best[2]
+    nearest: dict[int, tuple[int, str, str, str]] = {}  # months -> (days off, date, created, id)
+    for day, created, aid in visits:
+        if day <= treated:
+            # The latest on or before the treatment day (in visit order: by date, then as
+            # recorded, then by id).
+            key = (0, day, created, aid)
+            best = nearest.get(0)
+            if best is None or key > best:
+                nearest[0] = key
+                out[0] = aid
+            continue
+        for months, start, end, due in windows:
+            if start <= day <= end:
+                key = (abs(date.fromisoformat(day).toordinal() - due), day, created, aid)
+                best = nearest.get(months)
+                if best is None or key < best:
+                    nearest[months] = key
+                    out[months] = aid
     return out
 
 
@@ -97,6 +106,11 @@ def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> d
 def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | None]:
     """The treated regions and the main one of a treatment's zones (few combinations)."""
     return tuple(treated_regions(zones)), main_region(zones)
+
+
+_NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
+_END_AT = VISITS.index(6)
+_MONTHS_AT = tuple((index, months) for index, months in enumerate(VISITS) if months)
 
 
 def measured_patient(
@@ -113,21 +127,14 @@ def measured_patient(
     """``treated_patient`` from the numbers alone (the visits already chosen, as the storage
     reads them for the audit): the same result, with the same rule (``domain.response``)."""
     treated, main = _regions_of(tuple(zones))
-    width = len(MEASURES)
-    # Each treated region's measures at each of VISITS (None: not measured there).
-    measured: dict[Region, list[Sequence[float | None] | None]] = {}
-    for region in treated:
-        row = visits.values.get(region.value)
-        if row is None:
-            measured[region] = [None] * len(VISITS)
-        else:
-            slices = (row[i : i + width] for i in range(0, width * len(VISITS), width))
-            measured[region] = [None if s.count(None) == width else s for s in slices]
-    end_at = VISITS.index(6)
+    found = visits.found
+    # Each treated region's measures at each of VISITS (None: not measured there). Region
+    # codes are strings: a region looks up its own code.
+    measured = [(region, visits.values.get(region, _NOT_FOUND)) for region in treated]
     regions: list[RegionResponse] = []
-    if 6 in visits.found:
-        for region in treated:
-            before, after = measured[region][0], measured[region][end_at]
+    if 6 in found:
+        for region, at in measured:
+            before, after = at[0], at[_END_AT]
             density = Change(
                 None if before is None else before[_DENSITY_AT],
                 None if after is None else after[_DENSITY_AT],
@@ -146,18 +153,25 @@ def measured_patient(
     else:
         category = unjudged_category(treated_on, today)
     changes: list[RegionChangeAt] = []
-    if 0 in visits.found:
-        for at, months in enumerate(VISITS):
-            if months == 0 or months not in visits.found:
+    if 0 in found:
+        for index, months in _MONTHS_AT:
+            if months not in found:
                 continue
-            for region in treated:
-                before, after = measured[region][0], measured[region][at]
+            for region, at in measured:
+                before, after = at[0], at[index]
                 if before is None or after is None:
                     continue
-                values = {}
-                for name, b, a in zip(MEASURES, before, after, strict=True):
-                    if b is not None and a is not None:
-                        values[name] = a - b
+                if None in before or None in after:  # a measure missing at one of the visits
+                    values = {
+                        name: a - b
+                        for name, b, a in zip(MEASURES, before, after, strict=True)
+                        if b is not None and a is not None
+                    }
+                else:  # as usual, both measured at both: written out (thousands of these)
+                    values = {
+                        _FIRST: after[0] - before[0],  # type: ignore[operator]
+                        _SECOND: after[1] - before[1],  # type: ignore[operator]
+                    }
                 changes.append(RegionChangeAt(region, months, values))
     return TreatedPatient(
         patient_id,
@@ -169,5 +183,5 @@ def measured_patient(
         group_labels(facts, treated_on),
         end_point_follow_up,
         tuple(changes),
-        tuple(treated),
+        treated,
     )

@@ -159,19 +159,23 @@ def main_region(zones: Sequence[str]) -> Region | None:
 
 def _reached(change: Change, threshold: float) -> bool:
     """The value rose by at least ``threshold`` per cent (from zero: any rise)."""
-    if change.absolute is None:
+    absolute = change.absolute
+    if absolute is None:
         return False
-    if change.percent is None:
-        return change.absolute > 0
-    return round(change.percent, 6) >= round(threshold, 6)
+    percent = change.percent
+    if percent is None:
+        return absolute > 0
+    return round(percent, 6) >= round(threshold, 6)
 
 
 def _not_fallen_beyond(change: Change, threshold: float) -> bool:
-    if change.absolute is None:
+    absolute = change.absolute
+    if absolute is None:
         return False
-    if change.percent is None:
-        return change.absolute >= 0
-    return round(change.percent, 6) >= -round(threshold, 6)
+    percent = change.percent
+    if percent is None:
+        return absolute >= 0
+    return round(percent, 6) >= -round(threshold, 6)
 
 
 def measured_category(density: Change, diameter: Change, threshold: float) -> ResponseCategory:

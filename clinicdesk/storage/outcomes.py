@@ -4,9 +4,9 @@ Each treated patient's *first* treatment (``FIRST_TREATMENTS``: the earliest liv
 ties by creation order), with what the breakdowns need: sex, date of birth, age at onset,
 classifications, hair treatments started before it, the 6-month follow-up's status, and the
 numbers of the few visits the audit looks at (the baseline and the visits nearest 1, 3, 6 and
-12 months, chosen in SQL: a clinic of 5,000 treated patients has some 20,000 visits, and
-building them all took seconds). Restricted records (an erasure request) are left out, as from
-every list. Read-only: the service owns permissions and audit.
+12 months, chosen from plain rows: a clinic of 5,000 treated patients has some 20,000 visits,
+and building them all as assessments took seconds). Restricted records (an erasure request)
+are left out, as from every list. Read-only: the service owns permissions and audit.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ FIRST_TREATMENTS = """first AS (
 # Rows of patients ever treated (a superset: what is not a first treatment's is dropped in
 # Python); the treatments_by_patient index answers it without reading the treatments.
 _TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
+
+
+# A treatment's measures by region code, at each of VISITS (None: not measured there).
+_Measured = dict[str, list[Sequence[float | None] | None]]
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,14 @@ class OutcomeRepository:
 
     def rows(self) -> OutcomeRows:
         users = dict(self.db.execute("SELECT id, display_name FROM users").fetchall())
+        zone_lists: dict[str, tuple[str, ...]] = {}  # as stored -> read (few combinations)
         sites = dict(self.db.execute("SELECT id, name FROM sites").fetchall())
         treatments = [
             FirstTreatment(
                 tid,
                 pid,
                 date.fromisoformat(treated_on),
-                tuple(json.loads(zones)),
+                zone_lists.get(zones) or zone_lists.setdefault(zones, tuple(json.loads(zones))),
                 kit_lot,
                 users.get(clinician, ""),
                 sites.get(site, ""),
@@ -151,41 +156,48 @@ class OutcomeRepository:
         assessments cost seconds. Two sequential scans: on an encrypted file, reading the
         tables in order is far cheaper than an index look-up per visit."""
         first = {t.patient_id: n for n, t in enumerate(treatments)}
-        visits: dict[int, list[tuple[str, str, str]]] = {}
-        for pid, aid, day, created in self.db.execute(
-            "SELECT patient_id, id, visit_date, created_at FROM assessments "
+        visits: list[list[tuple[str, str, str]]] = [[] for _ in treatments]
+        for pid, day, created, aid in self.db.execute(
+            "SELECT patient_id, visit_date, created_at, id FROM assessments "
             f"WHERE deleted_at IS NULL AND {_TREATED}"
         ):
             n = first.get(pid)
             if n is not None:
-                visits.setdefault(n, []).append((day, created, aid))
-        wanted: dict[str, list[tuple[int, int]]] = {}  # visit id -> (treatment, VISITS index)
-        found: list[frozenset[int]] = []
+                visits[n].append((day, created, aid))
+        # Visit id -> where its regions' numbers go: (the treatment's regions, its zones,
+        # the VISITS index); a visit is rarely chosen by two treatments (two patients never
+        # share one), so one place per visit, a list only for the rare second.
+        wanted: dict[str, list[tuple[_Measured, frozenset[str], int]]] = {}
+        out: dict[str, MeasuredVisits] = {}
+        empty: list[Sequence[float | None] | None] = [None] * len(VISITS)
         index = {visit: i for i, visit in enumerate(VISITS)}
         for n, t in enumerate(treatments):
-            chosen = chosen_visits(visits.get(n, []), t.treated_on)
-            found.append(frozenset(chosen))
+            chosen = chosen_visits(visits[n], t.treated_on)
+            values: _Measured = {}
+            zones = frozenset(t.zones)
             for visit, aid in chosen.items():
-                wanted.setdefault(aid, []).append((n, index[visit]))
-        zones = [frozenset(t.zones) for t in treatments]
-        width = len(MEASURES)
-        values: list[dict[str, list[float | None]]] = [{} for _ in treatments]
-        for aid, region, *measures in self.db.execute(
+                wanted.setdefault(aid, []).append((values, zones, index[visit]))
+            out[t.treatment_id] = MeasuredVisits(frozenset(chosen), values)
+        treated_zones = sorted(set().union(*(t.zones for t in treatments)))
+        for row in self.db.execute(
             f"SELECT assessment_id, region, {', '.join(MEASURES)} FROM assessment_regions "
             # Only regions some treatment treated (not the untreated reference, usually):
             # fewer rows to make, and still one pass in order (no index has region first).
             "WHERE deleted_at IS NULL AND region IN (SELECT value FROM json_each(?))",
-            [json.dumps(sorted(set().union(*zones)))],
+            [json.dumps(treated_zones)],
         ):
-            for n, at in wanted.get(aid, ()):
-                if region in zones[n]:
-                    row = values[n].get(region)
-                    if row is None:
-                        row = values[n][region] = [None] * (width * len(VISITS))
-                    row[at * width : (at + 1) * width] = measures
-        return {
-            t.treatment_id: MeasuredVisits(found[n], values[n]) for n, t in enumerate(treatments)
-        }
+            places = wanted.get(row[0])
+            measures = row[2:]
+            if places is None or measures.count(None) == len(measures):
+                continue
+            region = row[1]
+            for values, zones, at in places:
+                if region in zones:
+                    measured = values.get(region)
+                    if measured is None:
+                        measured = values[region] = empty.copy()
+                    measured[at] = measures
+        return out
 
     def patient_lines(self, patient_ids: Sequence[str]) -> list[PatientLine]:
         """Names and dates of birth of ``patient_ids`` (restricted records left out), by
