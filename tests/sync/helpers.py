@@ -93,6 +93,20 @@ def signs_in(
     return code == 0
 
 
+def only_this_password_opens(
+    sites: tuple[Site, ...],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    username: str,
+    password: str,
+    old: str,
+) -> None:
+    """At every one of ``sites``, ``password`` signs ``username`` in and ``old`` does not."""
+    for site in sites:
+        assert signs_in(site, capsys, monkeypatch, username, password), site.data_dir.name
+        assert not signs_in(site, capsys, monkeypatch, username, old), site.data_dir.name
+
+
 def change_own_password(site: Site, username: str, old: str, new: str) -> None:
     signed = unlock_clinic(Paths(site.data_dir), username, old)
     try:

@@ -26,7 +26,15 @@ from clinicdesk.storage.keys import KeyRing
 from clinicdesk.sync import bundle as bundle_module
 from clinicdesk.sync import engine
 from tests.conftest import PASSWORD
-from tests.sync.helpers import Site, change_own_password, data_key, make_sites, rows, signs_in
+from tests.sync.helpers import (
+    Site,
+    change_own_password,
+    data_key,
+    make_sites,
+    only_this_password_opens,
+    rows,
+    signs_in,
+)
 
 NURSE = "nurse"
 FIRST, SECOND, THIRD = "first password 1", "second password 2", "third password 3"
@@ -202,9 +210,7 @@ def test_an_old_bundle_does_not_roll_back_a_password_changed_at_the_hub_after_it
     main.sync(capsys)
     hub_ring = KeyRing.load(main.hub / "keyring.json")
     assert hub_ring.stamp_of(NURSE) == ring(main).stamp_of(NURSE)
-    for site in (main, satellite):
-        assert signs_in(site, capsys, monkeypatch, NURSE, SECOND), site.data_dir.name
-        assert not signs_in(site, capsys, monkeypatch, NURSE, FIRST), site.data_dir.name
+    only_this_password_opens((main, satellite), capsys, monkeypatch, NURSE, SECOND, FIRST)
 
 
 def test_an_old_reply_does_not_roll_back_a_password_changed_at_the_satellite_after_it_was_written(
@@ -224,9 +230,7 @@ def test_an_old_reply_does_not_roll_back_a_password_changed_at_the_satellite_aft
     assert not signs_in(satellite, capsys, monkeypatch, NURSE, FIRST)
 
     by_usb(main, satellite, capsys, tmp_path / "usb")
-    for site in (main, satellite):
-        assert signs_in(site, capsys, monkeypatch, NURSE, SECOND), site.data_dir.name
-        assert not signs_in(site, capsys, monkeypatch, NURSE, FIRST), site.data_dir.name
+    only_this_password_opens((main, satellite), capsys, monkeypatch, NURSE, SECOND, FIRST)
 
 
 def test_a_bundle_carries_the_key_slots_only_inside_its_encryption(
@@ -274,9 +278,7 @@ def test_a_password_changed_at_both_sites_is_the_one_the_hub_kept_everywhere(
     main.sync(capsys)
     take_reply(satellite, capsys, import_at_hub(main, capsys, bundle))
     main.sync(capsys)
-    for site in (main, satellite):
-        assert signs_in(site, capsys, monkeypatch, NURSE, THIRD), site.data_dir.name
-        assert not signs_in(site, capsys, monkeypatch, NURSE, SECOND), site.data_dir.name
+    only_this_password_opens((main, satellite), capsys, monkeypatch, NURSE, THIRD, SECOND)
 
 
 def test_an_import_stopped_before_the_key_slots_is_completed_by_importing_it_again(
