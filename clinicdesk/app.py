@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clinicdesk import APP_NAME, __version__
+from clinicdesk.cli import gui_arguments
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths, resolve_paths
 from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
@@ -117,10 +118,15 @@ def start_up_finished() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from clinicdesk import cli  # here, not at the top: the start-up bench imports this module
+    argv = sys.argv[1:] if argv is None else argv
+    # A plain start of the GUI reads its few options without the subcommands' parsers and the
+    # modules behind them (imported here, not at the top, for the same reason).
+    args = gui_arguments(argv)
+    if args is None:
+        from clinicdesk.cli.commands import build_parser, dash_safe
 
-    parser = cli.build_parser()
-    args = parser.parse_args(cli.dash_safe(parser, sys.argv[1:] if argv is None else argv))
+        parser = build_parser()
+        args = parser.parse_args(dash_safe(parser, argv))
     if args.smoke_test:
         from clinicdesk.ui.shell.smoke_test import run_smoke_test
 
@@ -149,8 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(paths, started=start_up_finished)
         finally:
             gc.enable()  # if the window never came up (sign-in cancelled, an error)
+    from clinicdesk.cli.commands import run
+
     try:
-        return cli.run(args, paths)
+        return run(args, paths)
     except UserError as exc:
         log.info("command ended with %s", type(exc).__name__)
         print(f"clinicdesk: {exc.message}", file=sys.stderr)

@@ -24,7 +24,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from clinicdesk.services.documents import FLAVOURS
+from clinicdesk.domain.report_flavours import FLAVOURS
 
 if TYPE_CHECKING:
     from clinicdesk.services.context import ClinicServices

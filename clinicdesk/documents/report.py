@@ -60,7 +60,7 @@ from clinicdesk.documents.report_clinical import (
     measurement_section,
     treatment_section,
 )
-from clinicdesk.documents.report_data import FLAVOURS, Flavour, ProgressReportData, shown_visits
+from clinicdesk.documents.report_data import ProgressReportData, shown_visits
 from clinicdesk.documents.report_patient import (
     plain_adverse_events,
     plain_results,
@@ -69,6 +69,7 @@ from clinicdesk.documents.report_patient import (
 from clinicdesk.documents.report_photos import photo_section
 from clinicdesk.documents.report_summary import clinical_summary, patient_summary
 from clinicdesk.documents.text import ACCENT, BAND, para, print_size
+from clinicdesk.domain.report_flavours import FLAVOURS, Flavour
 
 DOCUMENT_ID = "progress-report"
 DOCUMENT_VERSION = "1"

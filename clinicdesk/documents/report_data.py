@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.domain.assessments import Assessment, BaselineReport, Region
@@ -19,10 +18,6 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.follow_ups import FollowUpKind, FollowUpStatus, time_since_treatment
 from clinicdesk.domain.photos import View
 from clinicdesk.domain.response import DEFAULT_THRESHOLD_PERCENT, PatientResponse, patient_response
-
-Flavour = Literal["clinical", "patient"]
-FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
-
 
 # -- the input ------------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from clinicdesk.documents.templates import CONSENT_PACK, Template, TemplateLibrary
 from clinicdesk.domain.clinical import Consultation, Treatment
@@ -44,6 +44,7 @@ from clinicdesk.domain.consent import (
 )
 from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.patient import Patient
+from clinicdesk.domain.report_flavours import Flavour
 from clinicdesk.domain.roles import Permission, Role, allows
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic_details import ClinicDetailsService, ClinicDocumentDetails
@@ -67,8 +68,6 @@ CONSENT_KINDS: Mapping[str, ConsentKind] = {
     "micrograft-consent": ConsentKind.PROCEDURE,
     "photo-consent": ConsentKind.PHOTO,
 }
-Flavour = Literal["clinical", "patient"]
-FLAVOURS: tuple[Flavour, ...] = ("clinical", "patient")
 
 
 @dataclass(frozen=True)

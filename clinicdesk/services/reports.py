@@ -31,9 +31,7 @@ from datetime import date, datetime
 from clinicdesk.documents.layout import PatientIdentity
 from clinicdesk.documents.report import render_progress_report
 from clinicdesk.documents.report_data import (
-    FLAVOURS,
     AdverseEventLine,
-    Flavour,
     FollowUpLine,
     MissingPair,
     PhotoPair,
@@ -45,6 +43,7 @@ from clinicdesk.domain.dates import format_uk
 from clinicdesk.domain.identifiers import format_nhs_number
 from clinicdesk.domain.patient import Patient
 from clinicdesk.domain.photos import Photo, View
+from clinicdesk.domain.report_flavours import FLAVOURS, Flavour
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import ValidationError
 from clinicdesk.media.ingest import ImageRejected, print_copy

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from clinicdesk import cli
 from clinicdesk.app import main
+from clinicdesk.cli import commands as cli
 from clinicdesk.errors import PermissionDenied
 from clinicdesk.paths import Paths
 from clinicdesk.services.context import ClinicServices, unlock_clinic

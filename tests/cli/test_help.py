@@ -7,8 +7,8 @@ import argparse
 
 import pytest
 
-from clinicdesk import cli
 from clinicdesk.app import main
+from clinicdesk.cli import commands as cli
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

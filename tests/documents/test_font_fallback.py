@@ -29,8 +29,8 @@ from clinicdesk.documents.fonts import (
 from clinicdesk.documents.forms import render_form, render_pack
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity, _split_lines
 from clinicdesk.documents.report import render_progress_report
-from clinicdesk.documents.report_data import Flavour
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
+from clinicdesk.domain.report_flavours import Flavour
 from clinicdesk.paths import resources_dir
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.documents.pdf_helpers import CLINIC, FIELDS, image_count, pages_text, png

@@ -18,11 +18,12 @@ from clinicdesk.app import main
 from clinicdesk.documents.forms import render_pack
 from clinicdesk.documents.layout import ClinicDetails, PatientIdentity
 from clinicdesk.documents.report import render_progress_report
-from clinicdesk.documents.report_data import Flavour, PhotoPair
+from clinicdesk.documents.report_data import PhotoPair
 from clinicdesk.documents.templates import CONSENT_PACK, TemplateLibrary
 from clinicdesk.documents.text import TEXT_MAX
 from clinicdesk.domain.consent import DocumentAction
 from clinicdesk.domain.photos import View
+from clinicdesk.domain.report_flavours import Flavour
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.documents import Document
 from clinicdesk.services.report_comment import REPORT_COMMENT_MAX

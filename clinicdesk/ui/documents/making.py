@@ -16,10 +16,11 @@ from PySide6.QtWidgets import QCheckBox, QTabWidget
 from clinicdesk.domain.consent import (
     DocumentAction,
 )
+from clinicdesk.domain.report_flavours import Flavour
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
 from clinicdesk.services.context import ClinicServices
-from clinicdesk.services.documents import Document, Flavour
+from clinicdesk.services.documents import Document
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.documents.pdf_preview import PdfPreviewDialog
 from clinicdesk.ui.documents.progress_report import ProgressReportDialog

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinicdesk.domain.report_flavours import Flavour
 from clinicdesk.errors import ValidationError
-from clinicdesk.services.documents import Flavour
 from clinicdesk.services.report_comment import check_report_comment
 from clinicdesk.ui.widgets.fields import FieldWithError, note_edit
 from clinicdesk.ui.widgets.patient_identity import IDENTITY_PROPERTY

@@ -1,0 +1,94 @@
+"""A plain ``clinicdesk`` (the GUI) reads its few options without building the subcommands'
+parsers or importing the modules behind them (about a tenth of a second of start-up: the
+outcomes module alone imports the assessments and follow-ups); anything else still goes to the
+whole parser, which explains a mistake as before."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clinicdesk.app import main
+from clinicdesk.cli import gui_arguments
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("argv", "data_dir"),
+    [([], None), (["--data-dir", "/clinic"], "/clinic"), (["--data-dir=/x", "--user", "sam"], "/x")],
+)
+def test_a_plain_start_is_read_without_the_subcommands(argv: list[str], data_dir: str) -> None:
+    args = gui_arguments(argv)
+    assert args is not None
+    assert args.command is None and args.data_dir == data_dir and not args.smoke_test
+
+
+def test_the_smoke_test_is_a_plain_start() -> None:
+    args = gui_arguments(["--smoke-test"])
+    assert args is not None and args.smoke_test
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["patients", "list"], ["-h"], ["--help"], ["--data-dir"], ["--frobnicate"], ["verify"]],
+)
+def test_anything_else_goes_to_the_whole_parser(argv: list[str]) -> None:
+    assert gui_arguments(argv) is None
+
+
+def test_a_mistake_is_still_explained_by_the_whole_parser(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    # The whole parser's usage (it lists the subcommands), not the plain start's.
+    assert "SUBCOMMAND" in err and "--data-dir: expected one argument" in err
+
+
+def test_version_is_printed_by_a_plain_start(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("ClinicDesk ")
+
+
+# What the real ``main`` has imported when it hands over to the GUI (``run_gui`` replaced by a
+# stand-in that prints the loaded modules).
+PROBE = """
+import json, sys
+import clinicdesk.app as app
+import clinicdesk.ui.shell.application as application
+
+def run_gui(paths, started):
+    print(json.dumps(sorted(sys.modules)))
+    return 0
+
+application.run_gui = run_gui
+sys.exit(app.main(["--data-dir", sys.argv[1]]))
+"""
+
+
+def test_starting_the_gui_imports_no_command_module(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path / "clinic")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+        check=True,
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    commands = sorted(name for name in loaded if name.startswith("clinicdesk.cli."))
+    assert commands == [], commands
+    for heavy in ("clinicdesk.domain.outcomes", "clinicdesk.services.documents", "reportlab"):
+        assert heavy not in loaded
