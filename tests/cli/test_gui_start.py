@@ -21,7 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize(
     ("argv", "data_dir"),
-    [([], None), (["--data-dir", "/clinic"], "/clinic"), (["--data-dir=/x", "--user", "sam"], "/x")],
+    [
+        ([], None),
+        (["--data-dir", "/clinic"], "/clinic"),
+        (["--data-dir=/x", "--user", "sam"], "/x"),
+    ],
 )
 def test_a_plain_start_is_read_without_the_subcommands(argv: list[str], data_dir: str) -> None:
     args = gui_arguments(argv)

@@ -4,12 +4,13 @@
   close button throw away what was typed (Discard / Keep editing, Keep editing the default),
   and opens with its first field focused (``focus_first_field``).
 - ``install_form_rules``: on the QApplication, a wheel over a combo box, spin box or date field
-  that does not have the keyboard focus scrolls the form instead of changing the value.
+  that does not have the keyboard focus scrolls the form instead of changing the value
+  (``install_form_rules_soon`` when the program starts: see ``FORM_RULES_AFTER_MS``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -188,13 +189,35 @@ class WheelGuard(QObject):
 
 _WHEEL_GUARD = "clinicdesk_wheel_guard"
 
+# How long after the program starts the form rules are installed (``install_form_rules_soon``).
+# The first event a Python event filter sees for an object whose Python class PySide has not
+# made yet has it make every Qt class it has left, with their enums: some 75 ms on the
+# development machine. At start-up that would delay the first window; half a second later it
+# falls in the idle time after it (the idle watcher waits as long, for the same reason).
+FORM_RULES_AFTER_MS = 500
+
 
 def install_form_rules(app: QApplication) -> WheelGuard:
-    """Install the application-wide form rules on ``app`` (once; later calls return it)."""
+    """Install the application-wide form rules on ``app`` (once; later calls return it).
+    Fields polished before (the first window's) get the rules' focus policy now."""
     existing = app.findChild(WheelGuard, _WHEEL_GUARD)
     if isinstance(existing, WheelGuard):
         return existing
     guard = WheelGuard(app)
     guard.setObjectName(_WHEEL_GUARD)
     app.installEventFilter(guard)
+    for widget in app.allWidgets():
+        value = _value_widget(widget)
+        if value is not None and value.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+            value.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return guard
+
+
+def install_form_rules_soon(app: QApplication) -> QTimer:
+    """Install the form rules ``FORM_RULES_AFTER_MS`` from now, once the first window is up
+    (see there); the timer is returned (a child of ``app``)."""
+    later = QTimer(app)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
+    later.setSingleShot(True)
+    later.timeout.connect(lambda: install_form_rules(app))
+    later.start(FORM_RULES_AFTER_MS)
+    return later
