@@ -85,6 +85,8 @@ class ClinicServices:
     # The start-up check still to run on a worker (``open_clinic(..., defer_check=True)``;
     # writes are held until it passes), or None.
     start_up_check: StartUpCheck | None = None
+    # Set by ``close``: work a window put off until it was up (its list's count) is dropped.
+    closed: bool = False
 
     def set_key_slot(self, username: str, password: str) -> None:
         """Wrap the data key for ``username``'s (new) password, so they can sign in."""
@@ -265,6 +267,7 @@ class ClinicServices:
         )
 
     def close(self) -> None:
+        self.closed = True
         if self.start_up_check is not None:
             self.start_up_check.cancel()
         # Audit entries still waiting (the disk was full) get a last chance to be written.

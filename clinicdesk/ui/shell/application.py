@@ -11,12 +11,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths, resources_dir
 from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.ui.shell.sign_in import LoginDialog
+from clinicdesk.ui.shell.start_up import AFTER_WINDOW_UP_MS
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
 from clinicdesk.ui.widgets.guarded_dialog import install_form_rules_soon
@@ -82,6 +84,8 @@ def check_database_later(window: MainWindow, signed: SignedIn) -> None:
 
 def attach_auto_backup(window: MainWindow, signed: SignedIn) -> None:
     """The day's backups for every role, and the banner when they are not in order."""
+    if signed.services.closed:  # the window was closed before it came
+        return
     from clinicdesk.ui.shell.auto_backup import AutoBackup
 
     window.auto_backup = AutoBackup(window, signed.services, lambda: window.user)
@@ -106,7 +110,8 @@ def show_main_window(
     signed: SignedIn, paths: Paths, started: Callable[[], None] = lambda: None
 ) -> tuple[MainWindow, WindowLayout]:
     """The main window on screen where the user left it, then (``started`` called) the
-    database check, the record tabs' warm-up in idle time and the day's backups. The
+    database check, the record tabs' warm-up in idle time and, once it is up, the day's
+    backups. The
     start-up bench times this, as it times everything ``run_gui`` does but the sign-in."""
     from clinicdesk.ui.shell.window_layout import WindowLayout
 
@@ -117,7 +122,9 @@ def show_main_window(
     started()
     check_database_later(window, signed)
     window.warm_up()  # the record's tabs, in idle time
-    attach_auto_backup(window, signed)
+    # Once the window is up (its first check is minutes away): its modules, the backup
+    # schedule and sealed files, are not needed to put the window up.
+    QTimer.singleShot(AFTER_WINDOW_UP_MS, window, lambda: attach_auto_backup(window, signed))
     return window, layout
 
 

@@ -57,7 +57,7 @@ def test_typing_in_the_search_box_shows_the_matching_patient(
         phone="020 7946 0000",
     )
     window = open_window(clinic.reception)
-    assert window.result_label.text() == "2 patients"
+    qtbot.waitUntil(lambda: window.result_label.text() == "2 patients")
 
     assert search(qtbot, window, "o'bri") == ["O'BRIEN, Siobhán"]
     assert search(qtbot, window, "lukasz") == ["NOWAK, Łukasz"]

@@ -8,7 +8,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from clinicdesk.services.context import SignedIn
 from clinicdesk.ui.patients.patient_list import PAGE_SIZE, PatientListModel
+from clinicdesk.ui.shell.application import show_main_window
 from clinicdesk.ui.widgets.errors import BugDialog, install_excepthook
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import when_modal
@@ -88,3 +90,19 @@ def test_a_damaged_database_during_work_shows_a_message_not_the_bug_dialog(
     assert not [
         w for w in QApplication.topLevelWidgets() if isinstance(w, BugDialog) and w.isVisible()
     ]
+
+
+def test_the_main_window_is_up_before_its_patient_count_and_backups_come(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    """What ``run_gui`` does after sign-in: the window up first; on the event loop's first turn
+    the list's count ("1 patient") and the day's backups (which the window asks before it
+    closes)."""
+    clinic.services.patients.register(clinic.clinician, VALID_PATIENT)
+    window, _layout = show_main_window(SignedIn(clinic.services, clinic.clinician), clinic.paths)
+    qtbot.addWidget(window)
+    assert window.isVisible()
+    assert window.result_label.text() == "" and window.auto_backup is None
+    qtbot.waitUntil(lambda: window.result_label.text() == "1 patient")
+    qtbot.waitUntil(lambda: window.auto_backup is not None)
+    assert window.auto_backup is not None and window.auto_backup.window is window
