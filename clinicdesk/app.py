@@ -15,8 +15,6 @@ from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli import gui_arguments
 from clinicdesk.errors import UserError
 from clinicdesk.paths import Paths, resolve_paths
-from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
-from clinicdesk.storage.driver import sqlite3
 
 log = logging.getLogger("clinicdesk")
 
@@ -155,7 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_gui(paths, started=start_up_finished)
         finally:
             gc.enable()  # if the window never came up (sign-in cancelled, an error)
+    # Here, not at the top: a plain start of the GUI shows its sign-in dialog before the
+    # storage modules are imported (they come while the password is typed).
     from clinicdesk.cli.commands import run
+    from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
+    from clinicdesk.storage.driver import sqlite3
 
     try:
         return run(args, paths)

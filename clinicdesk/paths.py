@@ -74,6 +74,15 @@ class Paths:
         no clinic yet."""
         return self.data_dir / "restore-unfinished.json"
 
+    def holds_clinic(self) -> bool:
+        """A database, or a key ring (whose database is missing: sign-in says so). A key ring
+        that a restore stopped midway (``unfinished_restore``) had moved in before the
+        database is not a clinic: the first-run screen is shown, and the restore can be run
+        again."""
+        if self.database.exists():
+            return True
+        return self.keyring.exists() and not self.unfinished_restore.exists()
+
     def ensure(self) -> None:
         """Create the data folder and its backups and logs folders. On read-only storage an
         existing data folder is used as it is (the clinic opens for reading only)."""

@@ -29,9 +29,9 @@ def ask_password(prompt: str) -> str:
 
 def sign_in(paths: Paths, args: argparse.Namespace) -> SignedIn:
     """Unlock the clinic as ``--user`` (password from CLINICDESK_PASSWORD or a prompt)."""
-    from clinicdesk.services.context import clinic_exists, unlock_clinic
+    from clinicdesk.services.context import unlock_clinic
 
-    if not clinic_exists(paths):
+    if not paths.holds_clinic():
         raise UserError("This data folder holds no clinic yet: run `clinicdesk init` or `demo`.")
     if not args.user:
         raise UserError("This command needs a user: add --user NAME.")

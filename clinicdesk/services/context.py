@@ -368,16 +368,6 @@ class SignedIn:
     recovery_key: str | None = None
 
 
-def clinic_exists(paths: Paths) -> bool:
-    """A database, or a key ring (whose database is missing: sign-in says so). A key ring
-    that a restore stopped midway (``Paths.unfinished_restore``) had moved in before the
-    database is not a clinic: the first-run screen is shown, and the restore can be run
-    again."""
-    if paths.database.exists():
-        return True
-    return paths.keyring.exists() and not paths.unfinished_restore.exists()
-
-
 def _remove_database_files(paths: Paths) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
@@ -389,7 +379,7 @@ def create_clinic_storage(
 ) -> SignedIn:
     """A new, encrypted clinic: a random data key, the database encrypted with it, and the key
     ring holding it for the first admin and for the recovery key (returned for printing)."""
-    if clinic_exists(paths):
+    if paths.holds_clinic():
         raise UserError("This data folder already holds a clinic; nothing was changed.")
     if paths.unfinished_restore.exists():
         raise UserError(

@@ -7,6 +7,7 @@ someone saved in between, ``ConcurrentEdit`` carries both versions and nothing i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -36,7 +37,6 @@ from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
 from clinicdesk.storage.database import Database, write_transaction
 from clinicdesk.storage.patients import ListKey, PatientRepository
-from clinicdesk.storage.retention import RetentionRepository
 
 # The medical history and classifications come with an open record, not with the patient
 # list: imported where used, so that start-up does without them (their coded lists are slow
@@ -44,6 +44,7 @@ from clinicdesk.storage.retention import RetentionRepository
 if TYPE_CHECKING:
     from clinicdesk.domain.classification import Classification
     from clinicdesk.domain.medical import BannerItem, MedicalHistory
+    from clinicdesk.storage.retention import RetentionRepository
 
 Today = Callable[[], date]
 RESTRICTED = (
@@ -83,8 +84,15 @@ class PatientService:
         self.db = db
         self.repo = PatientRepository(db)
         self.sites = ClinicRepository(db)
-        self.restrictions = RetentionRepository(db)
         self.today = today
+
+    @functools.cached_property
+    def restrictions(self) -> RetentionRepository:
+        """The erasure requests' restrictions, made when first asked about (not at sign-in:
+        the list and the search leave restricted patients out in their own queries)."""
+        from clinicdesk.storage.retention import RetentionRepository
+
+        return RetentionRepository(self.db)
 
     # -- patients -------------------------------------------------------------------------
 

@@ -398,7 +398,7 @@ def _move_in(staging: Path, paths: Paths) -> None:
     database LAST. The database's presence is what makes a clinic exist, and until it is in
     place ``Paths.unfinished_restore`` marks the key ring and files moved in so far as a
     restore's: if the program or the PC stops midway, the folder is still a new one to the
-    first-run screen (``context.clinic_exists``), and restoring again replaces those files.
+    first-run screen (``Paths.holds_clinic``), and restoring again replaces those files.
     If a move fails, the files moved in are taken out again."""
     target = paths.data_dir
     marker = paths.unfinished_restore

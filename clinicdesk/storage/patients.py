@@ -21,7 +21,6 @@ from clinicdesk.storage.database import Database
 from clinicdesk.storage.driver import sqlite3
 from clinicdesk.storage.patient_numbers import next_patient_number
 from clinicdesk.storage.records import Actor, insert_record, update_record
-from clinicdesk.storage.search import dob_token, folded_variant, parse_query
 
 # Read and written with an open record, not for the patient list (start-up does without them).
 if TYPE_CHECKING:
@@ -189,6 +188,8 @@ class PatientRepository:
         The FTS query is unranked so SQLite streams matches and stops at ``limit`` (a
         three-letter prefix can match thousands of rows); the page is sorted here.
         """
+        from clinicdesk.storage.search import parse_query  # (at the first search, not start-up)
+
         results = self._by_number(text, limit, include_archived=include_archived)
         terms = parse_query(text, today)
         if not terms:
@@ -267,6 +268,8 @@ class PatientRepository:
         return None
 
     def _index(self, patient_id: PatientId, details: PatientDetails) -> None:
+        from clinicdesk.storage.search import dob_token, folded_variant  # (see ``search``)
+
         row = self.db.execute(
             "SELECT search_rowid FROM patient_search_rows WHERE patient_id = ?", [patient_id]
         ).fetchone()

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.bench.bench_startup import BARE, CLINICDESK, RATIO_BUDGET, REPEAT, _breakdown, _once
-from tests.bench.common import Outcome, note, report
+from tests.bench.bench_startup import BARE, CLINICDESK, REPEAT, arguments, compare
+from tests.bench.common import Outcome, note
 from tests.bench.data import BenchClinic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,34 +82,11 @@ def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
         cwd=build,
     )
     note(f"both programs frozen in {time.monotonic() - started:.0f} s")
-    assert clinic.services.data_key is not None
-    args = [str(clinic.paths.data_dir), clinic.user.username, clinic.services.data_key.hex()]
+    args = arguments(clinic)
     bare = [str(build / "dist" / "bare" / "bare"), *args]
     ours = [str(build / "dist" / "clinicdesk" / "clinicdesk"), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     for command in (bare, ours):  # untimed: the files in the system's cache
         subprocess.run(command, env=env, check=True, capture_output=True)
-    bare_ms: list[float] = []
-    ours_ms: list[float] = []
-    bare_phases: list[dict[str, float]] = []
-    our_phases: list[dict[str, float]] = []
-    for _ in range(REPEAT):  # interleaved, so a busy moment hits both sides alike
-        bare_ms.append(_once(bare, bare_phases, env))
-        ours_ms.append(_once(ours, our_phases, env))
-    base = statistics.median(bare_ms)
-    measured = statistics.median(ours_ms)
-    ratio = measured / base
-    report(
-        Outcome(
-            "start-up, frozen: ClinicDesk main window",
-            f"<= {RATIO_BUDGET:g}x frozen bare window",
-            f"{measured:.0f} ms",
-            f"{base:.0f} ms",
-            ratio,
-            ratio <= RATIO_BUDGET,
-        ),
-        results,
-    )
-    _breakdown("bare, frozen", bare_phases)
-    _breakdown("ClinicDesk, frozen", our_phases)
+    compare("start-up, frozen: ClinicDesk main window", bare, ours, results, env)

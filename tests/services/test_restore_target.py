@@ -15,7 +15,7 @@ from clinicdesk.errors import UserError
 from clinicdesk.paths import DATABASE_NAME
 from clinicdesk.services import restore as restore_module
 from clinicdesk.services.clinic import NewClinic
-from clinicdesk.services.context import clinic_exists, create_clinic_storage
+from clinicdesk.services.context import create_clinic_storage
 from clinicdesk.services.restore import restore_backup
 from tests.services.backup_setup import (
     DemoCopy,
@@ -50,7 +50,7 @@ def test_a_restore_goes_in_beside_what_a_first_start_leaves(
         paths.login_attempts.write_text('{"admin": {"failures": 1}}', encoding="utf-8")
         (paths.data_dir / "backup-schedule.json").write_text("{}", encoding="utf-8")
         (paths.backups_dir / archive.name).write_bytes(archive.read_bytes())  # copied there
-        assert not clinic_exists(paths)
+        assert not paths.holds_clinic()
 
         result = restore_backup(archive, paths, "admin", recovery_key=copy.recovery_key)
 
@@ -58,7 +58,7 @@ def test_a_restore_goes_in_beside_what_a_first_start_leaves(
         assert file_hashes(paths) == files
         after = all_rows(paths, copy.data_key)
         assert after["patients"] == rows["patients"]
-        assert clinic_exists(paths)
+        assert paths.holds_clinic()
         assert not paths.unfinished_restore.exists()
         assert not any(".restoring-" in p.name for p in paths.data_dir.parent.iterdir())
         # What was there stays, and the open log file is still the one written to.
@@ -122,7 +122,7 @@ def test_a_restore_stopped_before_the_database_leaves_a_new_folder_that_restores
             restore_backup(archive, paths, "admin", password="demo")
         monkeypatch.undo()
         assert paths.keyring.exists() and not paths.database.exists()
-        assert not clinic_exists(paths)  # the first-run screen is shown again
+        assert not paths.holds_clinic()  # the first-run screen is shown again
         with pytest.raises(UserError, match="stopped before it was finished"):
             create_clinic_storage(
                 paths, NewClinic("Other", "London", [], "boss", "Boss", "long enough")
@@ -130,7 +130,7 @@ def test_a_restore_stopped_before_the_database_leaves_a_new_folder_that_restores
         assert paths.keyring.exists() and not paths.database.exists()
 
         restore_backup(archive, paths, "admin", recovery_key=copy.recovery_key)
-        assert clinic_exists(paths) and not paths.unfinished_restore.exists()
+        assert paths.holds_clinic() and not paths.unfinished_restore.exists()
         assert file_hashes(paths) == file_hashes(copy.paths)
         assert (
             all_rows(paths, copy.data_key)["patients"]
@@ -149,4 +149,4 @@ def test_a_failed_move_takes_the_files_out_again(
         monkeypatch.undo()
         assert "Nothing was restored" in refused.value.message
         assert folder_listing(paths.data_dir) == before
-        assert not clinic_exists(paths)
+        assert not paths.holds_clinic()

@@ -16,14 +16,14 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths, resources_dir
-from clinicdesk.services.context import SignedIn, clinic_exists
 from clinicdesk.ui.shell.sign_in import LoginDialog
-from clinicdesk.ui.shell.start_up import AFTER_WINDOW_UP_MS
+from clinicdesk.ui.shell.start_up import AFTER_WINDOW_UP_MS, SIGNED_IN_MODULES, IdleImports
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
 from clinicdesk.ui.widgets.guarded_dialog import install_form_rules_soon
 
 if TYPE_CHECKING:
+    from clinicdesk.services.context import SignedIn
     from clinicdesk.ui.shell.main_window import MainWindow
     from clinicdesk.ui.shell.window_layout import WindowLayout
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
     """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
     hint = ""
-    if not clinic_exists(paths):
+    if not paths.holds_clinic():
         # Imported only on an empty data folder: the demo clinic brings the clinical records,
         # consents and synthetic photos with it.
         from clinicdesk.services.demo import DEMO_PASSWORD
@@ -56,10 +56,20 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
                 "Demo clinic ready. Users: admin, clinician, reception, grader; "
                 f"password {DEMO_PASSWORD!r}."
             )
-    login = LoginDialog(paths, hint, today)
+    login = sign_in_dialog(paths, hint, today)
     if login.exec() != QDialog.DialogCode.Accepted:
         return None
     return login.signed
+
+
+def sign_in_dialog(
+    paths: Paths, hint: str = "", today: Callable[[], date] = date.today
+) -> LoginDialog:
+    """The sign-in dialog, which imports the main window's modules while it waits for the
+    password (``start_up.SIGNED_IN_MODULES``)."""
+    login = LoginDialog(paths, hint, today)
+    IdleImports(SIGNED_IN_MODULES, login)  # a child of the dialog: it lives as long
+    return login
 
 
 def open_main_window(signed: SignedIn) -> MainWindow:

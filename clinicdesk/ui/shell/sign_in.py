@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -25,8 +26,12 @@ from PySide6.QtWidgets import (
 from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import SignedIn, recover_access, unlock_clinic
 from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+
+# The clinic's services are imported when a password is tried (and, meanwhile, while the dialog
+# waits for it: ``start_up.SIGNED_IN_MODULES``), not before the dialog is on screen.
+if TYPE_CHECKING:
+    from clinicdesk.services.context import SignedIn
 
 Today = Callable[[], date]
 
@@ -100,6 +105,8 @@ class LoginDialog(QDialog):
             return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
+            from clinicdesk.services.context import unlock_clinic
+
             # The database check runs once the window is up (it grows with the clinic).
             self.signed = unlock_clinic(
                 self.paths,
@@ -211,6 +218,8 @@ class RecoveryDialog(QDialog):
             self.fields["repeat_password"].set_error("does not match the new password")
             return
         try:
+            from clinicdesk.services.context import recover_access
+
             self.signed = recover_access(
                 self.paths,
                 self.fields["recovery_key"].text(),

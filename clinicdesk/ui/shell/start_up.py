@@ -1,15 +1,76 @@
-"""When the work that need not delay the first window is done, once it is up.
+"""When the work that need not delay the first window is done: while the sign-in dialog waits
+for a password, and once the main window is up.
 
-Start-up puts the main window up first (the patient list and the search box, ready for a
-key); what the window can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on
-a turn of the event loop of its own: the list's count line, the day's backups. The record's
-tabs follow in idle time (``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle
-watcher, whose event filters have PySide make every Qt class left, later still
-(``guarded_dialog.FORM_RULES_AFTER_MS``, ``idle_lock.WATCH_AFTER_MS``).
+The sign-in dialog is the first screen, and it imports little. The clinic's services and the
+main window's modules (with the Qt classes and enums they bring) are imported while it waits
+for someone to type a password, which takes longer than the imports (``SIGNED_IN_MODULES``,
+one a turn: ``IdleImports``), so the main window comes sooner after the password. The main
+window is then put up first (the patient list and the search box, ready for a key); what it
+can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event
+loop of its own: the list's count line, the day's backups. The record's tabs follow in idle
+time (``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle watcher, whose event
+filters have PySide make every Qt class left, later still (``guarded_dialog.FORM_RULES_AFTER_MS``,
+``idle_lock.WATCH_AFTER_MS``).
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, QTimer
+
+log = logging.getLogger(__name__)
+
 # Long enough for the window to be painted and the first key to be handled; short enough that
 # nobody sees the count line empty.
 AFTER_WINDOW_UP_MS = 100
+
+# What signing in and the main window import (the clinic's services, then the window's
+# modules), one a turn while the sign-in dialog waits for the password; biggest first within
+# each (``application.sign_in_dialog``).
+SIGNED_IN_MODULES = (
+    "clinicdesk.services.session",
+    "clinicdesk.services.clinic",
+    "clinicdesk.services.patients",
+    "clinicdesk.services.context",
+    "clinicdesk.ui.shell.main_window",
+    "clinicdesk.ui.shell.window_layout",
+    "clinicdesk.ui.shell.database_check",
+    "clinicdesk.ui.sync.control",
+    "clinicdesk.ui.shell.user_guide",
+)
+# Between two imports: keys typed meanwhile are handled in between.
+IMPORT_STEP_MS = 20
+
+
+class IdleImports(QObject):
+    """Imports ``modules``, one a turn of the event loop, ``IMPORT_STEP_MS`` apart, from
+    ``AFTER_WINDOW_UP_MS`` after it is made, while its parent (a dialog waiting for input)
+    lives; ``done`` once all are in."""
+
+    def __init__(self, modules: Sequence[str], parent: QObject) -> None:
+        super().__init__(parent)
+        self._left = list(modules)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._next)
+        self._timer.start(AFTER_WINDOW_UP_MS)  # its parent on screen first
+
+    @property
+    def done(self) -> bool:
+        return not self._left
+
+    def _next(self) -> None:
+        if not self._left:
+            return
+        name = self._left.pop(0)
+        try:
+            importlib.import_module(name)
+        except Exception:  # imported again, and then reported, when the window needs it
+            log.exception("importing %s ahead of need failed", name)
+            self._left.clear()
+            return
+        if self._left:
+            self._timer.start(IMPORT_STEP_MS)

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
 
 ERROR_STYLE = "color: #b00020;"
@@ -324,6 +323,10 @@ def set_read_only(widget: QWidget, read_only: bool) -> None:
             widget.setStyleSheet(READ_ONLY_STYLE)
         elif widget.styleSheet() == READ_ONLY_STYLE:
             widget.setStyleSheet("")
+        # Here, not at the top: the sign-in dialog uses this module, and the date field's
+        # calendar (its painting, icons and actions) is not needed until a form is opened.
+        from clinicdesk.ui.widgets.dates import DateEdit
+
         if isinstance(widget, DateEdit):
             widget.calendar_action.setVisible(not read_only)
     else:

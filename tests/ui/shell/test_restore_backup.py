@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QWi
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import SignedIn, clinic_exists
+from clinicdesk.services.context import SignedIn
 from clinicdesk.storage.database import open_database
 from clinicdesk.ui.shell import application
 from clinicdesk.ui.shell.first_run import FirstRunDialog
@@ -250,7 +250,7 @@ def test_a_damaged_backup_is_refused_in_the_dialog_and_the_folder_stays_as_it_wa
     assert dialog.isVisible() and not dialog.restored
     assert dialog.restore_button.isEnabled()  # another try, with another file
     assert folder_listing(dialog.paths.data_dir) == before
-    assert not clinic_exists(dialog.paths)
+    assert not dialog.paths.holds_clinic()
 
 
 def test_a_damaged_header_is_named_when_the_file_is_chosen(
@@ -322,4 +322,4 @@ def test_not_choosing_the_new_password_leaves_the_clinic_restored_for_the_sign_i
         assert not failures, failures
         assert first_run.restored and first_run.signed is None
         assert first_run.result() == QDialog.DialogCode.Accepted
-        assert clinic_exists(paths)  # application.sign_in shows the sign-in screen next
+        assert paths.holds_clinic()  # application.sign_in shows the sign-in screen next

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.paths import Paths
-from clinicdesk.services.context import clinic_exists
 from clinicdesk.ui.shell import application
 from clinicdesk.ui.shell.first_run import FirstRunDialog
 from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
@@ -104,7 +103,7 @@ def test_first_run_shows_each_problem_at_its_field_and_creates_nothing(
     errors = {k: f.error for k, f in dialog.fields.items() if f.error}
     assert set(errors) == {"clinic_name", "main_site", "admin_username", "admin_password"}
     assert "at least 8" in errors["admin_password"]
-    assert not clinic_exists(paths)
+    assert not paths.holds_clinic()
 
 
 def test_open_demo_clinic_then_sign_in_as_reception(qtbot: QtBot, tmp_path: Path) -> None:
