@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 from clinicdesk.domain.text import NAME_MAX
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.clinic import MIN_PASSWORD_LENGTH
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 # Long enough for a pass phrase; argon2 takes any length, this only stops pasted junk.
 PASSWORD_MAX = 256

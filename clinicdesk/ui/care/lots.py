@@ -36,7 +36,8 @@ from clinicdesk.errors import UserError
 from clinicdesk.services.clinical import ClinicalService, LotMatch
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons, plain_label
+from clinicdesk.ui.widgets.fields import close_buttons, plain_label
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 from clinicdesk.ui.widgets.table_model import (
     AnyIndex,
     ListTableModel,

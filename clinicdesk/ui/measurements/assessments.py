@@ -52,14 +52,9 @@ from clinicdesk.services.assessments import AssessmentService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import (
-    ERROR_STYLE,
-    INVALID_STYLE,
-    FieldWithError,
-    note_edit,
-    set_read_only,
-)
+from clinicdesk.ui.widgets.fields import FieldWithError, note_edit, set_read_only
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.styles import ERROR_STYLE, INVALID_STYLE
 
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -60,7 +60,8 @@ from clinicdesk.services.response_settings import ResponseSettings
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.errors import show_failure, show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, close_buttons, plain_label
+from clinicdesk.ui.widgets.fields import close_buttons, plain_label
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 if TYPE_CHECKING:
     from clinicdesk.services.context import ClinicServices

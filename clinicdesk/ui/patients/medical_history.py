@@ -37,8 +37,9 @@ from clinicdesk.domain.medical import (
     validate_medical_history,
 )
 from clinicdesk.domain.patient import Sex
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError, set_read_only
+from clinicdesk.ui.widgets.fields import FieldWithError, set_read_only
 from clinicdesk.ui.widgets.item_table import Column, ItemTable
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 TREATMENT_COLUMNS = (
     Column("drug", "Treatment", HairTreatmentDrug, width=190),

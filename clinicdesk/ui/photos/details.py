@@ -30,8 +30,9 @@ from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.concurrent_edit import ConcurrentEditDialog, compare_rows
 from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.widgets.fields import FieldWithError
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 SOURCE_NOTES = {
     TakenAtSource.EXIF: "From the camera's own record of the time.",

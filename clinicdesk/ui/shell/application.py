@@ -17,10 +17,14 @@ from PySide6.QtWidgets import QApplication, QDialog
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths, resources_dir
 from clinicdesk.ui.shell.sign_in import LoginDialog
-from clinicdesk.ui.shell.start_up import AFTER_WINDOW_UP_MS, SIGNED_IN_MODULES, IdleImports
+from clinicdesk.ui.shell.start_up import (
+    AFTER_WINDOW_UP_MS,
+    FORM_RULES_AFTER_MS,
+    SIGNED_IN_MODULES,
+    IdleImports,
+)
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
-from clinicdesk.ui.widgets.guarded_dialog import install_form_rules_soon
 
 if TYPE_CHECKING:
     from clinicdesk.services.context import SignedIn
@@ -101,6 +105,12 @@ def attach_auto_backup(window: MainWindow, signed: SignedIn) -> None:
     window.auto_backup = AutoBackup(window, signed.services, lambda: window.user)
 
 
+def _install_form_rules(app: QApplication) -> None:
+    from clinicdesk.ui.widgets.guarded_dialog import install_form_rules
+
+    install_form_rules(app)
+
+
 def start_application() -> QApplication:
     """The QApplication with the program's name, icon, exception hook and form rules."""
     app = QApplication.instance() or QApplication(sys.argv)
@@ -112,7 +122,12 @@ def start_application() -> QApplication:
 
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "clinicdesk-256.png")))  # lazy
     install_excepthook()
-    install_form_rules_soon(app)  # e.g. the mouse wheel never changes a field without focus
+    # The form rules (e.g. the mouse wheel never changes a field without focus) come once the
+    # first window is up: see FORM_RULES_AFTER_MS.
+    later = QTimer(app)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
+    later.setSingleShot(True)
+    later.timeout.connect(lambda: _install_form_rules(app))
+    later.start(FORM_RULES_AFTER_MS)
     return app
 
 

@@ -54,7 +54,8 @@ from clinicdesk.services.verify import VerifyReport
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
 from clinicdesk.ui.widgets.chosen_file import size_text
 from clinicdesk.ui.widgets.errors import report_bug
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, plain_label
+from clinicdesk.ui.widgets.fields import plain_label
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 Today = Callable[[], date]
 PROBLEMS_SHOWN = 8

@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
 from clinicdesk import APP_NAME
 from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.paths import Paths
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, FieldWithError
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 # The clinic's services are imported when a password is tried (and, meanwhile, while the dialog
-# waits for it: ``start_up.SIGNED_IN_MODULES``), not before the dialog is on screen.
+# waits for it: ``start_up.SIGNED_IN_MODULES``), not before the dialog is on screen; the form
+# helpers with the recovery dialog.
 if TYPE_CHECKING:
     from clinicdesk.services.context import SignedIn
+    from clinicdesk.ui.widgets.fields import FieldWithError
 
 Today = Callable[[], date]
 
@@ -173,6 +175,8 @@ class RecoveryDialog(QDialog):
     )
 
     def __init__(self, paths: Paths, today: Today, parent: QWidget | None = None) -> None:
+        from clinicdesk.ui.widgets.fields import FieldWithError
+
         super().__init__(parent)
         self.paths = paths
         self.today = today

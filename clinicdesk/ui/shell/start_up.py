@@ -9,7 +9,7 @@ window is then put up first (the patient list and the search box, ready for a ke
 can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event
 loop of its own: the list's count line, the day's backups. The record's tabs follow in idle
 time (``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle watcher, whose event
-filters have PySide make every Qt class left, later still (``guarded_dialog.FORM_RULES_AFTER_MS``,
+filters have PySide make every Qt class left, later still (``FORM_RULES_AFTER_MS``,
 ``idle_lock.WATCH_AFTER_MS``).
 """
 
@@ -41,6 +41,13 @@ SIGNED_IN_MODULES = (
     "clinicdesk.ui.sync.control",
     "clinicdesk.ui.shell.user_guide",
 )
+# How long after the program starts the form rules are installed (``application``). The first
+# event a Python event filter sees for an object whose Python class PySide has not made yet has
+# it make every Qt class it has left, with their enums: some 75 ms on the development machine.
+# At start-up that would delay the first window; half a second later it falls in the idle time
+# after it (the idle watcher waits as long, for the same reason).
+FORM_RULES_AFTER_MS = 500
+
 # Between two imports: keys typed meanwhile are handled in between.
 IMPORT_STEP_MS = 20
 

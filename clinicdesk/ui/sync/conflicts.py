@@ -32,7 +32,7 @@ from clinicdesk.errors import UserError, ValidationError
 from clinicdesk.services.conflict_resolution import ConflictResolution, ConflictView
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.widgets.fields import ERROR_STYLE, INVALID_STYLE
+from clinicdesk.ui.widgets.styles import ERROR_STYLE, INVALID_STYLE
 
 HEADERS = ("Patient", "Record", "Field", "At the hub", "From the other site")
 

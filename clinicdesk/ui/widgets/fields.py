@@ -36,9 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
-
-ERROR_STYLE = "color: #b00020;"
-INVALID_STYLE = "border: 1px solid #b00020;"
+from clinicdesk.ui.widgets.styles import ERROR_STYLE, INVALID_STYLE, READ_ONLY_STYLE
 
 
 def _input_widgets(root: QWidget) -> list[QWidget]:
@@ -302,7 +300,6 @@ def grow_to_fit(form: QWidget) -> None:
 
 # -- read-only ------------------------------------------------------------------------------------
 
-READ_ONLY_STYLE = "background: #f0f2f5; color: #243b53; border: 1px solid #d9e2ec;"
 _PLACEHOLDER = "editable_placeholder"
 
 

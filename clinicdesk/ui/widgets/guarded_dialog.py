@@ -5,12 +5,12 @@
   and opens with its first field focused (``focus_first_field``).
 - ``install_form_rules``: on the QApplication, a wheel over a combo box, spin box or date field
   that does not have the keyboard focus scrolls the form instead of changing the value
-  (``install_form_rules_soon`` when the program starts: see ``FORM_RULES_AFTER_MS``).
+  (installed half a second after the program starts: ``start_up.FORM_RULES_AFTER_MS``).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -189,13 +189,6 @@ class WheelGuard(QObject):
 
 _WHEEL_GUARD = "clinicdesk_wheel_guard"
 
-# How long after the program starts the form rules are installed (``install_form_rules_soon``).
-# The first event a Python event filter sees for an object whose Python class PySide has not
-# made yet has it make every Qt class it has left, with their enums: some 75 ms on the
-# development machine. At start-up that would delay the first window; half a second later it
-# falls in the idle time after it (the idle watcher waits as long, for the same reason).
-FORM_RULES_AFTER_MS = 500
-
 
 def install_form_rules(app: QApplication) -> WheelGuard:
     """Install the application-wide form rules on ``app`` (once; later calls return it).
@@ -211,13 +204,3 @@ def install_form_rules(app: QApplication) -> WheelGuard:
         if value is not None and value.focusPolicy() == Qt.FocusPolicy.WheelFocus:
             value.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return guard
-
-
-def install_form_rules_soon(app: QApplication) -> QTimer:
-    """Install the form rules ``FORM_RULES_AFTER_MS`` from now, once the first window is up
-    (see there); the timer is returned (a child of ``app``)."""
-    later = QTimer(app)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
-    later.setSingleShot(True)
-    later.timeout.connect(lambda: install_form_rules(app))
-    later.start(FORM_RULES_AFTER_MS)
-    return later

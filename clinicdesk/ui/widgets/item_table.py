@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk.ui.widgets.dates import DateEdit
-from clinicdesk.ui.widgets.fields import ERROR_STYLE
+from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 INVALID_BRUSH = QBrush(QColor("#f8d7da"))

@@ -12,11 +12,8 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QSpinBox, QVBo
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.ui.shell.application import start_application
-from clinicdesk.ui.widgets.guarded_dialog import (
-    FORM_RULES_AFTER_MS,
-    WheelGuard,
-    install_form_rules,
-)
+from clinicdesk.ui.shell.start_up import FORM_RULES_AFTER_MS
+from clinicdesk.ui.widgets.guarded_dialog import WheelGuard, install_form_rules
 from tests.ui.test_form_safety import wheel
 
 

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.ui.care.treatment_form import TreatmentForm
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.widgets.dates import DateEdit
-from clinicdesk.ui.widgets.fields import READ_ONLY_STYLE
+from clinicdesk.ui.widgets.styles import READ_ONLY_STYLE
 from tests.conftest import Clinic
 from tests.services.clinical_setup import eligible_patient, treatment_form
 from tests.ui.conftest import WindowFactory
