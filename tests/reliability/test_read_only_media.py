@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.app import main
@@ -98,7 +99,7 @@ def test_the_gui_opens_a_read_only_clinic_with_a_banner(
         window = open_main_window(login.signed)
         qtbot.addWidget(window)
         window.show()
-        banner = window.findChild(type(login.error), "read_only_banner")
+        banner = window.findChild(QLabel, "read_only_banner")
         assert banner is not None and banner.isVisible()
         assert READ_ONLY in banner.text() and str(read_only_clinic.data_dir) in banner.text()
         window.search_box.setText("O'Brien")

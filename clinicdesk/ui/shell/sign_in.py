@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,12 +37,34 @@ if TYPE_CHECKING:
 Today = Callable[[], date]
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    return label
+class MessageLabel(QLabel):
+    """The red, wrapped line saying why sign-in failed, shown as plain text (it may quote
+    what was typed). Set so with the first message, not when the dialog is built: ``Qt``'s
+    enums are the one thing the dialog would otherwise need before it is on screen, and PySide
+    makes all 93 of them at the first (some 30 ms of the program's start)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setStyleSheet(ERROR_STYLE)
+        self.setWordWrap(True)
+
+    def setText(self, text: str) -> None:
+        if text:
+            from PySide6.QtCore import Qt
+
+            self.setTextFormat(Qt.TextFormat.PlainText)
+        super().setText(text)
+
+
+def _ok_cancel(ok_text: str) -> QDialogButtonBox:
+    """OK (saying ``ok_text``) and Cancel. Made empty and then given its buttons: PySide
+    resolving the constructor's arguments would make ``Qt``'s enums (see ``MessageLabel``)."""
+    buttons = QDialogButtonBox()
+    buttons.setStandardButtons(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    return buttons
 
 
 class LoginDialog(QDialog):
@@ -69,6 +90,8 @@ class LoginDialog(QDialog):
         if hint:
             hint_label = QLabel(hint)
             hint_label.setObjectName("login_hint")
+            from PySide6.QtCore import Qt  # (a hint is rare: see MessageLabel)
+
             hint_label.setTextFormat(Qt.TextFormat.PlainText)
             hint_label.setWordWrap(True)
             layout.addWidget(hint_label)
@@ -81,15 +104,11 @@ class LoginDialog(QDialog):
         form.addRow("User name", self.username)
         form.addRow("Password", self.password)
         layout.addLayout(form)
-        self.error = _error_label()
+        self.error = MessageLabel()
         self.error.setObjectName("login_error")
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Sign in")
-        ok.setObjectName("sign_in")
+        buttons = _ok_cancel("Sign in")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setObjectName("sign_in")
         self.forgot = QPushButton("Forgotten password?")
         self.forgot.setObjectName("forgotten_password")
         self.forgot.setFlat(True)
@@ -105,6 +124,8 @@ class LoginDialog(QDialog):
             self.error.setText("Type your user name.")
             self.username.setFocus()
             return
+        from PySide6.QtCore import Qt  # (see MessageLabel)
+
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             from clinicdesk.services.context import unlock_clinic
@@ -203,12 +224,9 @@ class RecoveryDialog(QDialog):
             self.fields[key] = field
             form.addRow(label, field)
         layout.addLayout(form)
-        self.error = _error_label()
+        self.error = MessageLabel()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Recover and sign in")
+        buttons = _ok_cancel("Recover and sign in")
         buttons.accepted.connect(self.try_recover)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -5,7 +5,6 @@ the start-up check found damaged), before anyone tries to save; the backups one
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 
@@ -25,6 +24,8 @@ def add_read_only_banner(window: QMainWindow, reason: str | None) -> QLabel | No
 def add_banner(window: QMainWindow, text: str, name: str, style: str) -> QLabel:
     """A line of plain text across the top of the window, above what was there (and above any
     banner added before it)."""
+    from PySide6.QtCore import Qt  # (not at start-up: see sign_in.MessageLabel)
+
     banner = QLabel(text)
     banner.setObjectName(name)
     banner.setTextFormat(Qt.TextFormat.PlainText)

@@ -13,7 +13,6 @@ import sys
 import traceback
 from types import TracebackType
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
 from clinicdesk.errors import UserError
@@ -25,6 +24,7 @@ log = logging.getLogger(__name__)
 class BugDialog(QDialog):
     def __init__(self, message: str, details: str, parent: QWidget | None = None) -> None:
         # Imported here: start-up needs only show_user_error's name (see show_user_error).
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit, QPushButton
 
         super().__init__(parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -140,6 +141,16 @@ def test_wrong_password_is_refused_with_a_message_then_the_right_one_works(
     login.try_sign_in()
     assert login.signed is not None and login.signed.user.display_name == "Dr Cara Clinician"
     login.signed.services.close()
+
+
+def test_what_sign_in_says_is_shown_as_plain_text_not_markup(qtbot: QtBot, clinic: Clinic) -> None:
+    # The message line takes its plain-text setting with its first message (not when the
+    # dialog is built, to spare the start): a message quoting typed markup shows it as typed.
+    login = LoginDialog(clinic.paths)
+    qtbot.addWidget(login)
+    login.error.setText("No user <b>admin</b> here.")
+    assert login.error.textFormat() == Qt.TextFormat.PlainText
+    assert login.error.text() == "No user <b>admin</b> here."
 
 
 def test_start_on_an_empty_folder_goes_through_first_run(qtbot: QtBot, tmp_path: Path) -> None:
