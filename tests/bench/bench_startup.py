@@ -72,7 +72,6 @@ paths.ensure()
 setup_logging(paths)
 pause_garbage_collection()
 from PySide6.QtCore import QTimer
-from clinicdesk.services.context import SignedIn, open_clinic
 from clinicdesk.ui.shell.application import show_main_window, sign_in_dialog, start_application
 from clinicdesk.ui.shell.start_up import IdleImports
 marks = {"imports": time.perf_counter()}
@@ -91,6 +90,7 @@ def typed():
     # what run_gui does with who signed in.
     marks["password typed"] = time.perf_counter()
     state["imported while typing"] = login.findChild(IdleImports).done
+    from clinicdesk.services.context import SignedIn, open_clinic  # as the dialog does then
     login.hide()
     services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]), defer_check=True)
     state["services"] = services
