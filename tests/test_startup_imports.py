@@ -12,6 +12,7 @@ domain modules they bring) built on first use.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 
 from clinicdesk.app import main
 from clinicdesk.paths import Paths
+from clinicdesk.ui.shell.start_up import SIGNED_IN_MODULES
 from tests.conftest import Clinic
 
 # Packages, Qt modules and the record tabs made on first need, that start-up must do without.
@@ -204,3 +206,80 @@ def test_the_collector_runs_again_when_sign_in_is_cancelled(
     monkeypatch.setattr("clinicdesk.ui.shell.application.run_gui", lambda paths, started: 0)
     assert main(["--data-dir", str(tmp_path / "data")]) == 0
     assert gc.isenabled()
+
+
+# What the real ``main`` has imported when it hands over to the GUI (``run_gui`` replaced by a
+# stand-in that prints the loaded modules).
+GUI_HAND_OVER = """
+import json, sys
+import clinicdesk.app as app
+import clinicdesk.ui.shell.application as application
+
+def run_gui(paths, started):
+    print(json.dumps(sorted(sys.modules)))
+    return 0
+
+application.run_gui = run_gui
+sys.exit(app.main(["--data-dir", sys.argv[1]]))
+"""
+
+
+def test_starting_the_gui_imports_no_command_module(tmp_path: Path) -> None:
+    """A plain ``clinicdesk`` reads its options without the subcommands' parsers and the
+    modules behind them (``cli.gui_arguments``): about a tenth of a second of start-up."""
+    loaded = set(json.loads(_run(GUI_HAND_OVER, str(tmp_path / "clinic"))))
+    commands = sorted(name for name in loaded if name.startswith("clinicdesk.cli."))
+    assert commands == [], commands
+    for heavy in ("clinicdesk.domain.outcomes", "clinicdesk.services.documents", "reportlab"):
+        assert heavy not in loaded
+
+
+# The sign-in dialog shown, then the imports it makes while it waits for the password.
+SIGN_IN = """
+import json, sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+import PySide6.QtCore
+from clinicdesk.paths import Paths
+from clinicdesk.ui.shell.start_up import SIGNED_IN_MODULES
+from clinicdesk.ui.shell.application import sign_in_dialog, start_application
+from clinicdesk.ui.shell.start_up import IdleImports
+
+app = start_application()
+login = sign_in_dialog(Paths(Path(sys.argv[1])))
+login.show()
+seen = {"at first": sorted(m for m in sys.modules if m.startswith("clinicdesk")),
+        "Qt's enums made": "Qt" in vars(PySide6.QtCore)}
+imports = login.findChild(IdleImports)
+
+def wait():
+    if imports.done:
+        seen["after"] = sorted(m for m in sys.modules if m.startswith("clinicdesk"))
+        seen["dialog visible"] = login.isVisible()
+        app.quit()
+    else:
+        QTimer.singleShot(20, wait)
+
+QTimer.singleShot(0, wait)
+QTimer.singleShot(20000, app.quit)
+app.exec()
+print(json.dumps(seen))
+"""
+
+
+def test_the_sign_in_dialog_comes_first_and_imports_the_rest_while_it_waits(
+    tmp_path: Path,
+) -> None:
+    """The program's first screen comes up without the clinic's services, storage or the main
+    window's modules, nor PySide's ``Qt`` namespace (93 enum types, some 30 ms); they are
+    imported while it waits for the password, one a turn (``start_up.SIGNED_IN_MODULES``)."""
+    seen = json.loads(_run(SIGN_IN, str(tmp_path / "clinic")))
+    first = set(seen["at first"])
+    assert "clinicdesk.ui.shell.sign_in" in first
+    for name in ("clinicdesk.services.context", "clinicdesk.ui.shell.main_window"):
+        assert name not in first, name
+    assert not any(name.startswith("clinicdesk.storage") for name in first)
+    assert seen["Qt's enums made"] is False
+    assert "after" in seen, "the imports did not finish while the dialog waited"
+    assert set(SIGNED_IN_MODULES) <= set(seen["after"])
+    assert seen["dialog visible"]

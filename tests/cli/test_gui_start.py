@@ -1,22 +1,15 @@
 """A plain ``clinicdesk`` (the GUI) reads its few options without building the subcommands'
 parsers or importing the modules behind them (about a tenth of a second of start-up: the
 outcomes module alone imports the assessments and follow-ups); anything else still goes to the
-whole parser, which explains a mistake as before."""
+whole parser, which explains a mistake as before. (What a start of the GUI imports is checked
+in tests/test_startup_imports.py.)"""
 
 from __future__ import annotations
-
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from clinicdesk.app import main
 from clinicdesk.cli import gui_arguments
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -62,37 +55,3 @@ def test_version_is_printed_by_a_plain_start(capsys: pytest.CaptureFixture[str])
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("ClinicDesk ")
-
-
-# What the real ``main`` has imported when it hands over to the GUI (``run_gui`` replaced by a
-# stand-in that prints the loaded modules).
-PROBE = """
-import json, sys
-import clinicdesk.app as app
-import clinicdesk.ui.shell.application as application
-
-def run_gui(paths, started):
-    print(json.dumps(sorted(sys.modules)))
-    return 0
-
-application.run_gui = run_gui
-sys.exit(app.main(["--data-dir", sys.argv[1]]))
-"""
-
-
-def test_starting_the_gui_imports_no_command_module(tmp_path: Path) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / "clinic")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=60,
-        check=True,
-    )
-    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    commands = sorted(name for name in loaded if name.startswith("clinicdesk.cli."))
-    assert commands == [], commands
-    for heavy in ("clinicdesk.domain.outcomes", "clinicdesk.services.documents", "reportlab"):
-        assert heavy not in loaded
