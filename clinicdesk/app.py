@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.cli import gui_arguments
-from clinicdesk.errors import UserError
+from clinicdesk.errors import UserError, missing_library
 from clinicdesk.paths import Paths, resolve_paths
 
 log = logging.getLogger("clinicdesk")
@@ -148,16 +148,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         pause_garbage_collection()
         try:
-            from clinicdesk.ui.shell.application import run_gui
-
+            try:
+                from clinicdesk.ui.shell.application import run_gui
+            except ImportError as exc:
+                return _cannot_start(exc)
             return run_gui(paths, started=start_up_finished)
         finally:
             gc.enable()  # if the window never came up (sign-in cancelled, an error)
     # Here, not at the top: a plain start of the GUI shows its sign-in dialog before the
     # storage modules are imported (they come while the password is typed).
-    from clinicdesk.cli.commands import run
-    from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
-    from clinicdesk.storage.driver import sqlite3
+    try:
+        from clinicdesk.cli.commands import run
+        from clinicdesk.storage.database import describe_sqlite_error, is_expected_sqlite_error
+        from clinicdesk.storage.driver import sqlite3
+    except ImportError as exc:
+        return _cannot_start(exc)
 
     try:
         return run(args, paths)
@@ -178,6 +183,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception:
         return _bug(args.command, paths)
+
+
+def _cannot_start(exc: ImportError) -> int:
+    """A library the command (or the GUI) needs is missing: one line, exit 1."""
+    log.error("a library is missing: %s", exc.name)
+    print(f"clinicdesk: cannot start: {missing_library(exc)}", file=sys.stderr)
+    return 1
 
 
 def _bug(command: str, paths: Paths) -> int:

@@ -23,6 +23,13 @@ class UserError(Exception):
         self.message = message
 
 
+def missing_library(exc: ImportError) -> str:
+    """What to say when a library the program needs cannot be loaded: a broken installation
+    (a frozen build without one of its files). Most are loaded when first needed, not at
+    start, so this can come from the first command or sign-in that needs one."""
+    return f"a library is missing: {exc}. Reinstall ClinicDesk."
+
+
 class ValidationError(UserError):
     """One or more fields are wrong. ``errors`` maps each field name to what is wrong with it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -48,7 +49,7 @@ def test_a_missing_native_library_is_named(
 def test_a_missing_library_at_start_is_one_line() -> None:
     """Python cannot import the app at all (a frozen build without a library): one line."""
     code = (
-        "import sys; sys.modules['sqlcipher3'] = None; "
+        "import sys; sys.modules['platformdirs'] = None; "
         "sys.argv = ['clinicdesk', '--version']; import runpy; "
         "runpy.run_module('clinicdesk', run_name='__main__')"
     )
@@ -58,4 +59,19 @@ def test_a_missing_library_at_start_is_one_line() -> None:
         done.stderr.strip().splitlines() == [done.stderr.strip()]
         and "a library is missing" in done.stderr
     )
-    assert "sqlcipher3" in done.stderr
+    assert "platformdirs" in done.stderr
+
+
+def test_a_missing_library_when_first_needed_is_one_line(tmp_path: Path) -> None:
+    """The database's library is loaded when a command first needs it, not at start (the
+    sign-in dialog comes sooner): a command without it says so on one line."""
+    code = (
+        "import sys; sys.modules['sqlcipher3'] = None; "
+        f"sys.argv = ['clinicdesk', '--data-dir', {str(tmp_path)!r}, "
+        "'patients', 'search', 'smith']; "
+        "import runpy; runpy.run_module('clinicdesk', run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "a library is missing" in lines[0] and "sqlcipher3" in lines[0]

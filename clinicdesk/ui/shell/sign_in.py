@@ -6,6 +6,7 @@ was created ("Forgotten password?").
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinicdesk import APP_NAME
-from clinicdesk.errors import UserError, ValidationError
+from clinicdesk.errors import UserError, ValidationError, missing_library
 from clinicdesk.paths import Paths
 from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
     from clinicdesk.ui.widgets.fields import FieldWithError
 
 Today = Callable[[], date]
+log = logging.getLogger(__name__)
+
+
+def cannot_open(exc: ImportError) -> str:
+    """A broken installation met at sign-in (the clinic's modules are imported then)."""
+    log.error("a library is missing: %s", exc.name)
+    return f"ClinicDesk cannot open the clinic: {missing_library(exc)}"
 
 
 class MessageLabel(QLabel):
@@ -142,6 +150,9 @@ class LoginDialog(QDialog):
             self.error.setText(exc.message)
             self.password.clear()
             self.password.setFocus()
+            return
+        except ImportError as exc:  # the clinic's modules come when first needed: see start_up
+            self.error.setText(cannot_open(exc))
             return
         finally:
             QGuiApplication.restoreOverrideCursor()
@@ -256,5 +267,8 @@ class RecoveryDialog(QDialog):
             return
         except UserError as exc:
             self.error.setText(exc.message)
+            return
+        except ImportError as exc:
+            self.error.setText(cannot_open(exc))
             return
         self.accept()

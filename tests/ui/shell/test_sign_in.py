@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
@@ -151,6 +153,22 @@ def test_what_sign_in_says_is_shown_as_plain_text_not_markup(qtbot: QtBot, clini
     login.error.setText("No user <b>admin</b> here.")
     assert login.error.textFormat() == Qt.TextFormat.PlainText
     assert login.error.text() == "No user <b>admin</b> here."
+
+
+def test_a_library_missing_at_sign_in_is_said_in_the_dialog(
+    qtbot: QtBot, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A broken installation: the clinic's modules, imported when a password is first tried,
+    # cannot load. The dialog says so and stays open; nothing is opened.
+    monkeypatch.setitem(sys.modules, "clinicdesk.services.context", None)
+    login = LoginDialog(clinic.paths)
+    qtbot.addWidget(login)
+    type_text(qtbot, login.username, "clinician")
+    login.password.setText(PASSWORD)
+    login.try_sign_in()
+    assert login.signed is None
+    assert login.error.text().startswith("ClinicDesk cannot open the clinic: a library is missing")
+    assert "Reinstall ClinicDesk" in login.error.text()
 
 
 def test_start_on_an_empty_folder_goes_through_first_run(qtbot: QtBot, tmp_path: Path) -> None:
