@@ -1,6 +1,9 @@
 """The application's shell: what holds the features together.
 
-``application`` starts the GUI (first run or sign-in, then the window); ``sign_in`` and
+``application`` starts the GUI (first run or sign-in, then the window), with ``start_up``
+saying what waits until a window is up (the main window's modules are imported while the
+sign-in dialog waits for a password; the count line, backups and form rules come once the
+main window is up); ``sign_in`` and
 ``first_run`` are their dialogs, with ``restore_backup`` (a new PC restored from a backup) and
 ``recovery_key`` (the key shown once, to print); ``main_window`` is the window, built in layers
 (``idle_lock.LockableWindow`` -> ``window_menus`` -> ``record_tabs`` -> ``record_saving`` ->

@@ -1,4 +1,5 @@
 """Shared pieces every GUI package may use: fields that show their own messages (``fields``),
+the style sheet snippets they share (``styles``),
 the form rules (``guarded_dialog``), the date input (``dates``), forms naming their patient
 (``patient_identity``), table models and views (``table_model``, ``item_table``), the background
 runner with delayed progress (``background``), error and bug dialogs (``errors``), reading a
