@@ -5,7 +5,7 @@ the start-up check found damaged), before anyone tries to save; the backups one
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 
 def add_read_only_banner(window: QMainWindow, reason: str | None) -> QLabel | None:
@@ -31,6 +31,9 @@ def add_banner(window: QMainWindow, text: str, name: str, style: str) -> QLabel:
     banner.setTextFormat(Qt.TextFormat.PlainText)
     banner.setWordWrap(True)
     banner.setStyleSheet(style)
+    # Taking the contents out takes the keyboard focus from them: it goes back where it was
+    # (a banner may come while someone types in the search box).
+    focused = QApplication.focusWidget()
     contents = window.takeCentralWidget()
     frame = QWidget()
     layout = QVBoxLayout(frame)
@@ -42,4 +45,6 @@ def add_banner(window: QMainWindow, text: str, name: str, style: str) -> QLabel:
     window.setCentralWidget(frame)
     if window.isVisible():
         frame.show()  # at once, not at the next layout pass
+    if focused is not None and contents is not None and contents.isAncestorOf(focused):
+        focused.setFocus(Qt.FocusReason.OtherFocusReason)
     return banner

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.services.context import SignedIn
 from clinicdesk.ui.patients.patient_list import PAGE_SIZE, PatientListModel
 from clinicdesk.ui.shell.application import show_main_window
+from clinicdesk.ui.shell.storage_banner import add_banner
 from clinicdesk.ui.widgets.errors import BugDialog, install_excepthook
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.ui.conftest import when_modal
@@ -106,3 +107,19 @@ def test_the_main_window_is_up_before_its_patient_count_and_backups_come(
     qtbot.waitUntil(lambda: window.result_label.text() == "1 patient")
     qtbot.waitUntil(lambda: window.auto_backup is not None)
     assert window.auto_backup is not None and window.auto_backup.window is window
+
+
+def test_a_banner_that_comes_while_someone_types_leaves_the_focus_where_it_was(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    """The day's backups put their banner up a moment after the window: the search box keeps
+    the keyboard, and what is typed next goes on into it."""
+    window, _layout = show_main_window(SignedIn(clinic.services, clinic.admin), clinic.paths)
+    qtbot.addWidget(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.search_box)
+    qtbot.keyClicks(window.search_box, "o'b")
+    add_banner(window, "A banner", "test_banner", "")
+    assert QApplication.focusWidget() is window.search_box
+    qtbot.keyClicks(QApplication.focusWidget(), "rien")
+    assert window.search_box.text() == "o'brien"
