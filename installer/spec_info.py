@@ -54,6 +54,16 @@ EXCLUDED_MODULES = [
     "pip",
     "IPython",
     "numpy",
+    # In the program's import graph, but never run: concurrent.futures' process pool (the app
+    # uses threads and, for sync, a child process of its own), and the debugger and doc tools
+    # that reportlab's self-tests (under ``if __name__ == "__main__"``) would bring. While they
+    # are in the build, PyInstaller imports multiprocessing and pkgutil at every start (its
+    # runtime hooks for them): some 25 ms of the frozen program's start-up.
+    # (``tests/installer/test_spec_info.py`` checks that the program never imports them.)
+    "multiprocessing",
+    "doctest",
+    "pdb",
+    "pydoc",
     "PySide6.QtWebEngineCore",
     "PySide6.QtWebEngineWidgets",
     "PySide6.QtWebEngineQuick",

@@ -5,6 +5,9 @@ separator, so the spec has no Linux-only assumption."""
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,3 +112,34 @@ def test_the_build_machines_gtk_is_left_out_but_not_glib() -> None:
     assert not spec_info.keep("libgtk-3.so.0", "linux")
     assert not spec_info.keep("libcairo.so.2", "linux")
     assert spec_info.keep("libglib-2.0.so.0", "linux")  # Qt itself needs GLib
+
+
+SMOKE_TEST_MODULES = """
+import json, sys
+from clinicdesk.app import main
+code = main(["--smoke-test"])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_the_program_never_imports_what_the_build_leaves_out() -> None:
+    """The smoke test (a clinic made, a patient, photos, both documents, every record tab, the
+    checks) imports none of the modules the build leaves out: the frozen program would fail
+    where it did."""
+    done = subprocess.run(
+        [sys.executable, "-c", SMOKE_TEST_MODULES],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        cwd=ROOT,
+        timeout=180,
+    )
+    told = json.loads(done.stdout.strip().splitlines()[-1])
+    assert told["code"] == 0, done.stderr
+    excluded = tuple(spec_info.EXCLUDED_MODULES)
+    imported = [
+        name
+        for name in told["modules"]
+        if name in excluded or name.startswith(tuple(f"{module}." for module in excluded))
+    ]
+    assert imported == []
