@@ -139,6 +139,32 @@ def _diff_against_base(conn: apsw.Connection) -> _Diff:
     return _Diff(tables, columns, changeset, summary, wanted)
 
 
+def _copy_files(
+    step: str,
+    wanted: list[tuple[str, str, str]],
+    source_root: Path,
+    target_root: Path,
+    key: bytes,
+    progress: Progress,
+    cancelled: Cancelled,
+) -> int:
+    """``files.copy_files`` with its progress shown as ``step`` (sending to the hub, receiving
+    from it); ``SyncCancelled`` when the user cancelled meanwhile. Returns how many were
+    copied."""
+    progress(step, 0, len(wanted))
+    copied = files.copy_files(
+        wanted,
+        source_root,
+        target_root,
+        key,
+        progress=lambda done, total: progress(step, done, total),
+        cancelled=cancelled,
+    )
+    if cancelled():
+        raise SyncCancelled()
+    return copied
+
+
 @dataclass
 class Push:
     changeset: bytes
@@ -200,17 +226,9 @@ def push_to_hub(
         connection.check_same_schema(
             push.schema, connection.migration_names(conn), here_name="this installation"
         )
-        progress("Sending files", 0, len(push.files))
-        sent_files = files.copy_files(
-            push.files,
-            files_root or data_dir,
-            hub.root,
-            key,
-            progress=lambda done, total: progress("Sending files", done, total),
-            cancelled=cancelled,
+        sent_files = _copy_files(
+            "Sending files", push.files, files_root or data_dir, hub.root, key, progress, cancelled
         )
-        if cancelled():
-            raise SyncCancelled()
         progress("Sending changes", 0, push.summary.changes)
         with connection.transaction(conn):
             done = conn.execute(
@@ -269,17 +287,9 @@ def pull_from_snapshot(
         connection.detach(reader, "base")
     finally:
         reader.close()
-    progress("Receiving files", 0, len(diff.files))
-    fetched = files.copy_files(
-        diff.files,
-        files_root,
-        data_dir,
-        key,
-        progress=lambda done, total: progress("Receiving files", done, total),
-        cancelled=cancelled,
+    fetched = _copy_files(
+        "Receiving files", diff.files, files_root, data_dir, key, progress, cancelled
     )
-    if cancelled():
-        raise SyncCancelled()
     progress("Receiving changes", 0, diff.summary.changes)
     conn = connection.connect(paths.database, key)
     try:
