@@ -15,19 +15,21 @@ JPEG with no metadata (``ingest.display_copy``). Failures are ``ImageRejected``.
 from __future__ import annotations
 
 import io
-import re
 import warnings
 
-from clinicdesk.media.ingest import ImageRejected, display_copy
+from clinicdesk.media.ingest import (
+    END_OF_SCAN,
+    EOI,
+    NO_LENGTH,
+    ORIENTATION,
+    SOS,
+    ImageRejected,
+    display_copy,
+)
 
 # Larger than any photo ClinicDesk accepts: the re-encoded copy keeps the full size.
 FULL_SIZE = 1_000_000
-_ORIENTATION = 0x0112
-# 0xFF followed by anything but a stuffed zero or a restart marker ends entropy-coded data.
-_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
-# Segments with no length field.
-_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
-_APP0, _APP2, _APP14, _COM, _SOS, _EOI = 0xE0, 0xE2, 0xEE, 0xFE, 0xDA, 0xD9
+_APP0, _APP2, _APP14, _COM = 0xE0, 0xE2, 0xEE, 0xFE
 
 
 def export_copy(data: bytes, name: str = "photo") -> tuple[bytes, str]:
@@ -47,7 +49,7 @@ def _upright(data: bytes, name: str) -> bool:
         warnings.simplefilter("ignore")
         try:
             with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
-                return image.getexif().get(_ORIENTATION, 1) in (0, 1)
+                return image.getexif().get(ORIENTATION, 1) in (0, 1)
         except Exception:  # Pillow's many errors for a damaged header
             raise ImageRejected(name, "the photo could not be read as an image.") from None
 
@@ -77,10 +79,10 @@ def strip_jpeg(data: bytes) -> bytes | None:
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
-        if marker == _EOI:
+        if marker == EOI:
             out.append(b"\xff\xd9")
             return b"".join(out)
-        if marker in _STANDALONE:
+        if marker in NO_LENGTH:
             out.append(data[pos : pos + 2])
             pos += 2
             continue
@@ -89,8 +91,8 @@ def strip_jpeg(data: bytes) -> bytes | None:
         after = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if after > end or after < pos + 4:
             return None
-        if marker == _SOS:
-            found = _END_OF_SCAN.search(data, after)
+        if marker == SOS:
+            found = END_OF_SCAN.search(data, after)
             if found is None:
                 return None  # no end to the picture: damaged
             out.append(data[pos : found.start()])

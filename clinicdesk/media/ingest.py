@@ -58,7 +58,7 @@ DISPLAY_QUALITY = 90
 THUMBNAIL_QUALITY = 85
 _EXIF_IFD = 0x8769
 _DATE_TIME_ORIGINAL = 36867
-_ORIENTATION = 0x0112
+ORIENTATION = 0x0112  # the EXIF tag saying how to turn the picture upright
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 DAMAGED = "the image is damaged or incomplete (it could not be read to the end)."
 UNREADABLE = "the image is damaged or in a form ClinicDesk cannot read."
@@ -139,9 +139,12 @@ def _open(data: bytes, name: str) -> Iterator[Image.Image]:
                 raise ImageRejected(name, UNREADABLE) from None
 
 
+# The JPEG marker grammar both walks follow (this one's and ``export_copy.strip_jpeg``'s).
 # A marker that ends entropy-coded data: 0xFF followed by anything but a stuffed zero or a
 # restart marker (RST0-7), which belong to the data.
-_END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+END_OF_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7: no length field follows
+SOS, EOI = 0xDA, 0xD9  # start of scan, end of image
 _ARITHMETIC_SOF = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 
 
@@ -159,17 +162,17 @@ def _jpeg_scan_bytes(data: bytes, enough: int) -> int | None:
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
-        if marker == 0xD9:  # EOI
+        if marker == EOI:
             break
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length follows
+        if marker in NO_LENGTH:
             pos += 2
             continue
         if marker in _ARITHMETIC_SOF:
             return None
         after = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if marker == 0xDA:  # start of scan: its data runs to the next real marker
+        if marker == SOS:  # its data runs to the next real marker
             window = min(end, after + enough - total)
-            found = _END_OF_SCAN.search(data, after, window)
+            found = END_OF_SCAN.search(data, after, window)
             stop = found.start() if found else window
             total += max(0, stop - after)
             pos = stop
@@ -232,7 +235,7 @@ def inspect_image(data: bytes, name: str, *, thumbnail_size: int | None = None) 
         _decode(image, name)
         # After the decode: a PNG's EXIF may follow its pixels, so reading it decodes them,
         # and a truncated file is then refused as incomplete, like any other.
-        orientation = image.getexif().get(_ORIENTATION, 1)
+        orientation = image.getexif().get(ORIENTATION, 1)
         taken_at = _taken_at(image)
         small = None
         if thumbnail_size is not None:

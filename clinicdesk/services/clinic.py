@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clinicdesk.domain.checks import clean_name
 from clinicdesk.domain.ids import SiteId, UserId, uuid7
@@ -97,6 +97,22 @@ def cooling_off_days_of(repo: ClinicRepository) -> int:
     return COOLING_OFF_DAYS_DEFAULT
 
 
+def save_setting(
+    db: Database,
+    settings: ClinicRepository,
+    acting: CurrentUser,
+    key: str,
+    value: str,
+    detail: Mapping[str, Any],
+) -> None:
+    """Write one of the clinic's settings and its audit entry (an "update" of setting ``key``,
+    ``detail`` saying to what) in one transaction; the caller has checked the permission and
+    the value."""
+    with write_transaction(db):
+        settings.set_setting(key, value, acting.actor)
+        audit.append(db, acting.actor, "update", "setting", key, detail)
+
+
 class ClinicService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -127,16 +143,9 @@ class ClinicService:
             raise ValidationError(
                 {"idle_lock_minutes": f"must be from 1 to {IDLE_LOCK_MINUTES_MAX} minutes"}
             )
-        with write_transaction(self.db):
-            self.repo.set_setting(IDLE_LOCK_MINUTES_KEY, str(minutes), acting.actor)
-            audit.append(
-                self.db,
-                acting.actor,
-                "update",
-                "setting",
-                IDLE_LOCK_MINUTES_KEY,
-                {"minutes": minutes},
-            )
+        save_setting(
+            self.db, self.repo, acting, IDLE_LOCK_MINUTES_KEY, str(minutes), {"minutes": minutes}
+        )
         return minutes
 
     def cooling_off_days(self) -> int:
@@ -149,11 +158,7 @@ class ClinicService:
 
         require(self.db, acting, Permission.MANAGE_CLINIC, entity="setting")
         check_cooling_off_days(days)
-        with write_transaction(self.db):
-            self.repo.set_setting(COOLING_OFF_DAYS_KEY, str(days), acting.actor)
-            audit.append(
-                self.db, acting.actor, "update", "setting", COOLING_OFF_DAYS_KEY, {"days": days}
-            )
+        save_setting(self.db, self.repo, acting, COOLING_OFF_DAYS_KEY, str(days), {"days": days})
         return days
 
     def this_site(self) -> SiteRow:

@@ -15,10 +15,10 @@ import random
 
 from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.grading import HIGHEST, LOWEST, PhotoPair, Side, blinded
-from clinicdesk.domain.photos import View
 from clinicdesk.domain.roles import Role
 from clinicdesk.services.clinic import hash_password
 from clinicdesk.services.context import ClinicServices
+from clinicdesk.services.demo_photos import REGION_OF_VIEW
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.storage.assessments import AssessmentRepository
 from clinicdesk.storage.database import write_transaction
@@ -28,13 +28,6 @@ GRADER = ("grader", "Dr Priya Shah", "GMC 7123456")
 SECOND_GRADER = ("grader2", "Dr Tom Ellis", "GMC 7234567")
 SCATTER = 0.35  # share of grades one point off the density change's
 
-_REGION_OF_VIEW = {
-    View.FRONTAL: Region.FRONTAL,
-    View.VERTEX: Region.VERTEX,
-    View.MIDLINE_PART: Region.MID_SCALP,
-    View.TEMPORAL_LEFT: Region.TEMPORAL_LEFT,
-    View.TEMPORAL_RIGHT: Region.TEMPORAL_RIGHT,
-}
 # Per cent change in total density -> the grade a careful eye gives it (upper bounds).
 _STEPS = ((-15.0, -3), (-8.0, -2), (-3.0, -1), (4.0, 0), (10.0, 1), (20.0, 2))
 
@@ -68,7 +61,7 @@ def add_demo_graders(
 
 
 def _grade_of(pair: PhotoPair, assessments: list[Assessment], rng: random.Random) -> int:
-    region = _REGION_OF_VIEW[pair.view]
+    region = REGION_OF_VIEW[pair.view]
     by_day = {a.visit_date: a for a in assessments}
     before, after = by_day.get(pair.before.visit_date), by_day.get(pair.after.visit_date)
     measured = [

@@ -25,8 +25,8 @@ from clinicdesk.services.session import CurrentUser
 PHOTO_PATIENTS = 4  # demo patients with photos
 SKIP_SHARE = 0.08  # follow-up views not taken, for the checklist
 
-# The trichoscopy region whose density each view shows.
-_REGION_OF_VIEW = {
+# The trichoscopy region whose density each view shows (the demo grader's grades follow it).
+REGION_OF_VIEW = {
     View.FRONTAL: Region.FRONTAL,
     View.VERTEX: Region.VERTEX,
     View.MIDLINE_PART: Region.MID_SCALP,
@@ -54,7 +54,7 @@ def add_demo_photos(
             for index, view in enumerate(View):
                 if visit.kind is not None and rng.random() < SKIP_SHARE:
                     continue
-                region = _REGION_OF_VIEW[view]
+                region = REGION_OF_VIEW[view]
                 density, diameter = measured.get(region) or measured[Region.FRONTAL]
                 data = scalp_photo(
                     view.value,

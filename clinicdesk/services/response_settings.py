@@ -9,10 +9,10 @@ from clinicdesk.domain.response import (
     validate_threshold_percent,
 )
 from clinicdesk.domain.roles import Permission
+from clinicdesk.services.clinic import save_setting
 from clinicdesk.services.session import CurrentUser, require
-from clinicdesk.storage import audit
 from clinicdesk.storage.clinic import ClinicRepository
-from clinicdesk.storage.database import Database, write_transaction
+from clinicdesk.storage.database import Database
 
 
 class ResponseSettings:
@@ -29,9 +29,7 @@ class ResponseSettings:
         the field when it is not a percentage between 0 and 100."""
         require(self.db, user, Permission.MANAGE_CLINIC, entity="setting")
         value = validate_threshold_percent(text)
-        with write_transaction(self.db):
-            self.settings.set_setting(THRESHOLD_SETTING, repr(value), user.actor)
-            audit.append(
-                self.db, user.actor, "update", "setting", THRESHOLD_SETTING, {"percent": value}
-            )
+        save_setting(
+            self.db, self.settings, user, THRESHOLD_SETTING, repr(value), {"percent": value}
+        )
         return value

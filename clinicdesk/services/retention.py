@@ -45,6 +45,7 @@ from clinicdesk.domain.retention import (
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import NotFound, UserError
 from clinicdesk.paths import Paths
+from clinicdesk.services.clinic import save_setting
 from clinicdesk.services.patients import existing_patient
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.storage import audit
@@ -114,11 +115,9 @@ class RetentionService:
     def set_retention_years(self, user: CurrentUser, text: str) -> int:
         require(self.db, user, Permission.INFORMATION_GOVERNANCE, entity="setting")
         years = validate_retention_years(text)
-        with write_transaction(self.db):
-            self.settings.set_setting(RETENTION_YEARS_SETTING, str(years), user.actor)
-            audit.append(
-                self.db, user.actor, "update", "setting", RETENTION_YEARS_SETTING, {"years": years}
-            )
+        save_setting(
+            self.db, self.settings, user, RETENTION_YEARS_SETTING, str(years), {"years": years}
+        )
         return years
 
     # -- erasure requests -----------------------------------------------------------------

@@ -114,6 +114,57 @@ def base_path(data_dir: Path) -> Path:
     return sync_dir(data_dir) / "base.db"
 
 
+@dataclass(frozen=True)
+class _Diff:
+    """A database's changes since the base attached to it as "base", and the files they need."""
+
+    tables: list[str]
+    columns: dict[str, list[str]]
+    changeset: bytes
+    summary: changes.ChangeSummary
+    files: list[tuple[str, str, str]]  # (store, sha256, bound id)
+
+
+def _diff_against_base(conn: apsw.Connection) -> _Diff:
+    """The diff both directions take: the replica against its base (push), the hub's snapshot
+    against the same base (pull)."""
+    tables = connection.replicated_tables(conn)
+    columns = changes.table_columns(conn, tables)
+    changeset = changes.diff_changeset(conn, "base", tables)
+    summary = changes.summarise(changeset, columns)
+    wanted = [
+        (store, sha, files.bound_id(conn, table, row_id))
+        for store, sha, table, row_id in summary.files
+    ] + files.rebound_files(conn, summary.rebound)
+    return _Diff(tables, columns, changeset, summary, wanted)
+
+
+def _copy_files(
+    step: str,
+    wanted: list[tuple[str, str, str]],
+    source_root: Path,
+    target_root: Path,
+    key: bytes,
+    progress: Progress,
+    cancelled: Cancelled,
+) -> int:
+    """``files.copy_files`` with its progress shown as ``step`` (sending to the hub, receiving
+    from it); ``SyncCancelled`` when the user cancelled meanwhile. Returns how many were
+    copied."""
+    progress(step, 0, len(wanted))
+    copied = files.copy_files(
+        wanted,
+        source_root,
+        target_root,
+        key,
+        progress=lambda done, total: progress(step, done, total),
+        cancelled=cancelled,
+    )
+    if cancelled():
+        raise SyncCancelled()
+    return copied
+
+
 @dataclass
 class Push:
     changeset: bytes
@@ -145,20 +196,15 @@ def read_push(data_dir: Path, key: bytes) -> Push:
                 "sync, but its base copy was not: update the hub too, then join it again."
             )
         with connection.transaction(conn, "DEFERRED"):
-            tables = connection.replicated_tables(conn)
-            columns = changes.table_columns(conn, tables)
-            changeset = changes.diff_changeset(conn, "base", tables)
-            summary = changes.summarise(changeset, columns)
-            wanted = [
-                (store, sha, files.bound_id(conn, table, row_id))
-                for store, sha, table, row_id in summary.files
-            ] + files.rebound_files(conn, summary.rebound)
+            diff = _diff_against_base(conn)
             site_id = connection.local_value(conn, THIS_SITE_KEY) or ""
             installation = connection.local_value(conn, INSTALLATION_KEY) or site_id
         connection.detach(conn, "base")
     finally:
         conn.close()
-    return Push(changeset, columns, summary, wanted, site_id, installation, schema)
+    return Push(
+        diff.changeset, diff.columns, diff.summary, diff.files, site_id, installation, schema
+    )
 
 
 def push_to_hub(
@@ -180,17 +226,9 @@ def push_to_hub(
         connection.check_same_schema(
             push.schema, connection.migration_names(conn), here_name="this installation"
         )
-        progress("Sending files", 0, len(push.files))
-        sent_files = files.copy_files(
-            push.files,
-            files_root or data_dir,
-            hub.root,
-            key,
-            progress=lambda done, total: progress("Sending files", done, total),
-            cancelled=cancelled,
+        sent_files = _copy_files(
+            "Sending files", push.files, files_root or data_dir, hub.root, key, progress, cancelled
         )
-        if cancelled():
-            raise SyncCancelled()
         progress("Sending changes", 0, push.summary.changes)
         with connection.transaction(conn):
             done = conn.execute(
@@ -245,39 +283,24 @@ def pull_from_snapshot(
     reader = connection.connect(snapshot, key, wal=False)
     try:
         connection.attach(reader, base, key, "base")
-        tables = connection.replicated_tables(reader)
-        columns = changes.table_columns(reader, tables)
-        changeset = changes.diff_changeset(reader, "base", tables)
-        summary = changes.summarise(changeset, columns)
-        wanted = [
-            (store, sha, files.bound_id(reader, table, row_id))
-            for store, sha, table, row_id in summary.files
-        ] + files.rebound_files(reader, summary.rebound)
+        diff = _diff_against_base(reader)
         connection.detach(reader, "base")
     finally:
         reader.close()
-    progress("Receiving files", 0, len(wanted))
-    fetched = files.copy_files(
-        wanted,
-        files_root,
-        data_dir,
-        key,
-        progress=lambda done, total: progress("Receiving files", done, total),
-        cancelled=cancelled,
+    fetched = _copy_files(
+        "Receiving files", diff.files, files_root, data_dir, key, progress, cancelled
     )
-    if cancelled():
-        raise SyncCancelled()
-    progress("Receiving changes", 0, summary.changes)
+    progress("Receiving changes", 0, diff.summary.changes)
     conn = connection.connect(paths.database, key)
     try:
         connection.attach(conn, snapshot, key, "hub")
-        if connection.replicated_tables(conn) != tables:
+        if connection.replicated_tables(conn) != diff.tables:
             raise connection.SchemaMismatch(
                 "This installation's tables differ from the hub's: update ClinicDesk so both "
                 "are at the same version, then sync. Nothing was changed."
             )
         with connection.transaction(conn):
-            applied = merge.apply_at_replica(conn, changeset, columns, pushed, "hub")
+            applied = merge.apply_at_replica(conn, diff.changeset, diff.columns, pushed, "hub")
             if applied.foreign_key_problems:
                 raise SyncError(
                     f"{applied.foreign_key_problems} of the hub's changes refer to records "
@@ -292,7 +315,7 @@ def pull_from_snapshot(
         conn.close()
     checkpoint("before-base-refresh")
     connection.replace_file(snapshot, base)
-    return applied, fetched, summary.patients
+    return applied, fetched, diff.summary.patients
 
 
 def hub_last_syncs(conn: apsw.Connection, schema: str = "hub") -> list[list[str]]:

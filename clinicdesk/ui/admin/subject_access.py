@@ -12,21 +12,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from clinicdesk.services.context import ClinicServices
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.services.subject_access import ExportCancelled, SubjectAccessExport
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.widgets.chosen_file import ask_save_path, documents_folder
 from clinicdesk.ui.widgets.errors import show_failure
 
 TITLE = "Subject access export"
-
-
-def _documents_folder() -> Path:
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(location) if location else Path.home()
 
 
 def describe(result: SubjectAccessExport) -> str:
@@ -61,16 +57,11 @@ class SubjectAccessExporter(QObject):
     def ask_and_export(self, patient_id: str) -> None:
         if self.task is not None:
             return
-        folder = self.folder or _documents_folder()
+        folder = self.folder or documents_folder()
         default = folder / f"subject-access-{date.today().isoformat()}.zip"
-        chosen, _filter = QFileDialog.getSaveFileName(
-            self.window, TITLE, str(default), "Zip files (*.zip)"
-        )
-        if not chosen:
+        path = ask_save_path(self.window, TITLE, default, ".zip", "Zip files")
+        if path is None:
             return
-        path = Path(chosen)
-        if path.suffix.lower() != ".zip":
-            path = path.with_name(path.name + ".zip")
         self.export(patient_id, path)
 
     def export(self, patient_id: str, path: Path) -> None:

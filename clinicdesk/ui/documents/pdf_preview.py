@@ -18,7 +18,6 @@ from PySide6.QtCore import (
     QMargins,
     QPointF,
     QSize,
-    QStandardPaths,
     Qt,
     Signal,
 )
@@ -37,7 +36,6 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QLabel,
     QSizePolicy,
     QStyle,
@@ -58,6 +56,7 @@ from clinicdesk.ui.documents.printing import (
     print_pdf,
 )
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
+from clinicdesk.ui.widgets.chosen_file import ask_save_path, documents_folder
 from clinicdesk.ui.widgets.errors import report_bug, show_user_error
 
 ZOOM_STEP = 1.25
@@ -461,15 +460,10 @@ class PdfPreviewDialog(QDialog):
 
     def save_as(self) -> None:
         """Ask where, then save a copy of the PDF there (problems are shown, not raised)."""
-        folder = self.save_folder or _documents_folder()
-        chosen, _filter = QFileDialog.getSaveFileName(
-            self, "Save as PDF", str(folder / self.suggested_name), "PDF files (*.pdf)"
-        )
-        if not chosen:
+        folder = self.save_folder or documents_folder()
+        path = ask_save_path(self, "Save as PDF", folder / self.suggested_name, ".pdf", "PDF files")
+        if path is None:
             return
-        path = Path(chosen)
-        if path.suffix.lower() != ".pdf":
-            path = path.with_name(path.name + ".pdf")
         try:
             self.save_to(path)
         except UserError as exc:
@@ -498,11 +492,6 @@ def _screen_pixels_per_point() -> float:
     # The resolution QPdfView itself lays pages out with (the primary screen's logical dpi).
     screen = QGuiApplication.primaryScreen()
     return (screen.logicalDotsPerInch() if screen is not None else 96.0) / 72.0
-
-
-def _documents_folder() -> Path:
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(location) if location else Path.home()
 
 
 def _initial_size() -> tuple[int, int]:

@@ -420,10 +420,7 @@ class DocumentsTab(DocumentMakingTab):
         if self.sign_dialog is not None:
             self.sign_dialog.deleteLater()  # closed by now: it is modal
         self.sign_dialog = dialog
-        name_the_patient(dialog, self.identity)
-        dialog.changed.connect(self._consent_changed)
-        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
-        dialog.open()
+        self._show_consent_dialog(dialog)
         return dialog
 
     def open_withdraw_dialog(self, consent_id: str | None = None) -> WithdrawConsentDialog | None:
@@ -457,11 +454,16 @@ class DocumentsTab(DocumentMakingTab):
         if self.withdraw_dialog is not None:
             self.withdraw_dialog.deleteLater()
         self.withdraw_dialog = dialog
+        self._show_consent_dialog(dialog)
+        return dialog
+
+    def _show_consent_dialog(self, dialog: SignConsentDialog | WithdrawConsentDialog) -> None:
+        """Open a consent dialog over the record: named for the patient, kept through the
+        idle lock (typed work survives it), the tab refreshed when it saves."""
         name_the_patient(dialog, self.identity)
         dialog.changed.connect(self._consent_changed)
-        dialog.setProperty(KEEP_AT_LOCK, True)  # typed work survives the idle lock
+        dialog.setProperty(KEEP_AT_LOCK, True)
         dialog.open()
-        return dialog
 
     def _discussion_clinician(self, consent: Consent) -> str | None:
         """The clinician who led the consent discussion the consent belongs to: the one who

@@ -15,7 +15,6 @@ import textwrap
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -54,9 +53,9 @@ from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.fields import FieldWithError, note_edit, set_read_only
 from clinicdesk.ui.widgets.guarded_dialog import GuardedDialog
+from clinicdesk.ui.widgets.item_table import mark_cell
 from clinicdesk.ui.widgets.styles import ERROR_STYLE, INVALID_STYLE
 
-INVALID_BRUSH = QBrush(QColor("#f8d7da"))
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SITE_COLUMN = "measurement_site"
 GRID_COLUMNS: tuple[str, ...] = (*(m.name for m in MEASURES), SITE_COLUMN)
@@ -404,8 +403,7 @@ class AssessmentDialog(GuardedDialog):
                 item = self.grid.item(row, col)
                 if item is None:
                     continue
-                item.setBackground(INVALID_BRUSH if cell_message else QBrush())
-                item.setToolTip(cell_message or "")
+                mark_cell(item, cell_message)
                 if cell_message:
                     listed.append(f"{region.label}, {column_label(key)}: {cell_message}")
             # A region-level message (should not happen from this form, but never hide one).

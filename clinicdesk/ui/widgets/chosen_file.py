@@ -1,5 +1,6 @@
 """Reading a file the user picked (a scanned signed form, the clinic's logo) into memory, with
-each way it can fail said plainly: the message names the file and what to do next.
+each way it can fail said plainly: the message names the file and what to do next; and asking
+where to save one (``ask_save_path``: a PDF, a CSV, a zip).
 
 The size is checked before the file is read, so a huge file is refused at once and never held
 in memory; a folder is told apart before it is opened, because Windows answers "permission
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinicdesk.errors import UserError
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 
 def size_text(count: int) -> str:
@@ -53,3 +58,31 @@ def read_chosen_file(path: Path, too_large: Callable[[int], str | None]) -> byte
             f"{name} could not be read ({exc.strerror or exc}). If it is on a network folder "
             "or a memory stick, copy it to this computer and choose the copy."
         ) from None
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder (their home folder where the system names none): where a
+    save is first offered."""
+    from PySide6.QtCore import QStandardPaths
+
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(location) if location else Path.home()
+
+
+def ask_save_path(
+    parent: QWidget, title: str, default: Path, suffix: str, kind: str
+) -> Path | None:
+    """Ask where to save a file, offering ``default``; the path chosen, with ``suffix``
+    (".pdf") added when the user left it off, or None when they cancelled. ``kind`` names the
+    files in the dialog's filter ("PDF files")."""
+    from PySide6.QtWidgets import QFileDialog
+
+    chosen, _filter = QFileDialog.getSaveFileName(
+        parent, title, str(default), f"{kind} (*{suffix})"
+    )
+    if not chosen:
+        return None
+    path = Path(chosen)
+    if path.suffix.lower() != suffix:
+        path = path.with_name(path.name + suffix)
+    return path

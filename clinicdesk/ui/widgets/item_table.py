@@ -39,7 +39,15 @@ from clinicdesk.ui.widgets.dates import DateEdit
 from clinicdesk.ui.widgets.styles import ERROR_STYLE
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-INVALID_BRUSH = QBrush(QColor("#f8d7da"))
+INVALID_COLOUR = "#f8d7da"  # the background of a cell whose value was refused
+INVALID_BRUSH = QBrush(QColor(INVALID_COLOUR))
+
+
+def mark_cell(item: QTableWidgetItem, message: str | None, tip: str = "") -> None:
+    """Show a table cell as refused (its background, ``message`` as its tip), or as fine
+    again (``tip``, the cell's usual tip)."""
+    item.setBackground(INVALID_BRUSH if message else QBrush())
+    item.setToolTip(message or tip)
 
 
 @dataclass(frozen=True)
@@ -270,10 +278,9 @@ class ItemTable(QWidget):
                     item = self.table.item(row, col)
                     if item is None:
                         continue
-                    item.setBackground(INVALID_BRUSH if message else QBrush())
-                    item.setToolTip(message or self.columns[col].placeholder)
+                    mark_cell(item, message, self.columns[col].placeholder)
                     widget = self.table.cellWidget(row, col)
-                    style = "background: #f8d7da;" if message else ""
+                    style = f"background: {INVALID_COLOUR};" if message else ""
                     if widget is not None and widget.styleSheet() != style:
                         # Only a change: setting a style sheet polishes the widget again.
                         widget.setStyleSheet(style)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from clinicdesk.errors import UserError
+from clinicdesk.ui.widgets.chosen_file import ask_save_path
 from clinicdesk.ui.widgets.errors import show_user_error
 
 if TYPE_CHECKING:
@@ -141,14 +142,9 @@ def export_csv_as(
 ) -> None:
     """Ask where to save a list window's CSV (``.csv`` added when left off), then ``export``
     there; a refusal (a folder that cannot be written, say) is shown, nothing else changes."""
-    from PySide6.QtWidgets import QFileDialog
-
-    chosen, _ = QFileDialog.getSaveFileName(parent, title, str(default), "CSV files (*.csv)")
-    if not chosen:
+    path = ask_save_path(parent, title, default, ".csv", "CSV files")
+    if path is None:
         return
-    path = Path(chosen)
-    if path.suffix.lower() != ".csv":
-        path = path.with_name(path.name + ".csv")
     try:
         export(path)
     except UserError as exc:

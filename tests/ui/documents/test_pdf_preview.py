@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfPageRenderer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QApplication, QMessageBox, QRadioButton, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QRadioButton, QWidget
 from pytestqt.qtbot import QtBot
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -369,7 +369,7 @@ def test_save_as_writes_the_same_bytes_under_the_suggested_name(
         offered.append(proposed)
         return str(tmp_path / "chosen name"), "PDF files (*.pdf)"  # typed without .pdf
 
-    monkeypatch.setattr(pdf_preview.QFileDialog, "getSaveFileName", choose)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", choose)
     with qtbot.waitSignal(dialog.saved) as saved:
         qtbot.keyClick(dialog.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert Path(offered[0]).name == "Consent - Zoë.pdf"
@@ -401,7 +401,7 @@ def test_a_failed_save_names_the_file_and_keeps_the_old_copy(
 
     monkeypatch.setattr(sealed_files.tempfile, "mkstemp", read_only)
     monkeypatch.setattr(
-        pdf_preview.QFileDialog,
+        QFileDialog,
         "getSaveFileName",
         lambda *_args: (str(existing), "PDF files (*.pdf)"),
     )

@@ -14,9 +14,10 @@ from pytestqt.qtbot import QtBot
 from clinicdesk.domain.assessment_csv import CSV_HEADER
 from clinicdesk.domain.assessments import Region
 from clinicdesk.storage import audit
-from clinicdesk.ui.measurements.assessments import INVALID_BRUSH, AssessmentDialog
+from clinicdesk.ui.measurements.assessments import AssessmentDialog
 from clinicdesk.ui.measurements.tab import FIXED_COLUMNS, MeasurementsTab
 from clinicdesk.ui.shell.main_window import MainWindow
+from clinicdesk.ui.widgets.item_table import INVALID_BRUSH
 from tests.conftest import VALID_PATIENT, Clinic
 from tests.domain.test_assessments import region_row
 from tests.ui.conftest import WindowFactory
