@@ -18,13 +18,20 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "CLINICDESK_PASSWORD"
 
 
-def ask_password(prompt: str) -> str:
-    value = os.environ.get(PASSWORD_ENV)
+def read_secret(env: str, what: str, prompt: str) -> tuple[str, bool]:
+    """A password from the environment variable ``env`` or, without it, typed at the terminal
+    after ``prompt`` (then True: a new password is asked twice). Without either, refused
+    saying what to do (``what``: "password", "new password")."""
+    value = os.environ.get(env)
     if value is not None:
-        return value
+        return value, False
     if not sys.stdin.isatty():
-        raise UserError(f"No password given: set {PASSWORD_ENV} or run from a terminal.")
-    return getpass.getpass(prompt)
+        raise UserError(f"No {what} given: set {env} or run from a terminal.")
+    return getpass.getpass(prompt), True
+
+
+def ask_password(prompt: str) -> str:
+    return read_secret(PASSWORD_ENV, "password", prompt)[0]
 
 
 def sign_in(paths: Paths, args: argparse.Namespace) -> SignedIn:

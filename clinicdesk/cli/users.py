@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
-import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
+from clinicdesk.cli.session import read_secret
 from clinicdesk.domain.roles import Role
 from clinicdesk.errors import UserError
 
@@ -62,13 +61,8 @@ def account_json(account: UserAccount) -> dict[str, Any]:
 
 
 def _new_password(username: str) -> str:
-    value = os.environ.get(NEW_PASSWORD_ENV)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise UserError(f"No new password given: set {NEW_PASSWORD_ENV} or run from a terminal.")
-    first = getpass.getpass(f"New password for {username}: ")
-    if getpass.getpass("The same again: ") != first:
+    first, typed = read_secret(NEW_PASSWORD_ENV, "new password", f"New password for {username}: ")
+    if typed and getpass.getpass("The same again: ") != first:
         raise UserError("The two passwords were not the same; nothing was changed.")
     return first
 
