@@ -293,6 +293,8 @@ class MainWindow(RecordSavingWindow):
 
     def run_search(self) -> None:
         self._search_timer.stop()
+        if self.services.closed:  # typed just before the clinic was closed under the window
+            return
         self.model.set_query(self.search_box.text())
         self._update_result_label()
         self._select_current_in_list()

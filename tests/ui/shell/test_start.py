@@ -123,3 +123,21 @@ def test_a_banner_that_comes_while_someone_types_leaves_the_focus_where_it_was(
     assert QApplication.focusWidget() is window.search_box
     qtbot.keyClicks(QApplication.focusWidget(), "rien")
     assert window.search_box.text() == "o'brien"
+    qtbot.waitUntil(lambda: window.result_label.text() == "No patient matches.")
+
+
+def test_work_the_window_put_off_is_dropped_once_the_clinic_is_closed(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    """A search typed, or the count line due, just before the clinic is closed under the
+    window (signing out, quitting) is not run against a closed database."""
+    window, _layout = show_main_window(SignedIn(clinic.services, clinic.admin), clinic.paths)
+    qtbot.addWidget(window)
+    qtbot.keyClicks(window.search_box, "o'b")
+    clinic.services.close()
+    try:
+        window.run_search()  # the search timer's turn
+        window._first_count()  # the count line's
+        assert window.model.query == ""
+    finally:
+        clinic.services = clinic.reopen()
