@@ -46,7 +46,7 @@ def test_an_existing_clinic_gains_the_indexes_and_the_audit_reads_from_them_alon
         assert {ASSESSMENTS_INDEX, REGIONS_INDEX} <= _indexes(db)
         reads = (
             (VISITS_QUERY, [], ASSESSMENTS_INDEX),
-            (REGIONS_QUERY, ['["frontal"]'], REGIONS_INDEX),
+            (REGIONS_QUERY, ["frontal"], REGIONS_INDEX),
         )
         for query, parameters, index in reads:
             plan = " ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {query}", parameters))
