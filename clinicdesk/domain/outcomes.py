@@ -33,6 +33,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import NamedTuple
 
 from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
@@ -199,25 +201,51 @@ def onset_band(years: int | None) -> str:
     return "20 years or more"
 
 
-def group_labels(facts: PatientFacts, treated_on: date) -> dict[str, tuple[str, ...]]:
-    """The patient's group in each field of ``GROUP_FIELDS`` (one or more labels)."""
-    age = age_on(facts.date_of_birth, treated_on)
-    onset = None if facts.age_at_onset is None else age - facts.age_at_onset
-    return {
-        "sex": (SEX_LABELS.get(facts.sex, facts.sex),),
-        "age_band": (age_band(age),),
-        "grade": facts.grades or (NOT_RECORDED,),
-        "onset": (onset_band(onset),),
-        "prior_treatment": tuple(dict.fromkeys(facts.prior_treatments)) or (NO_PRIOR_TREATMENT,),
-        "clinician": (facts.clinician or NOT_RECORDED,),
-        "site": (facts.site or NOT_RECORDED,),
-        "kit_lot": (facts.kit_lot.strip() or NOT_RECORDED,),
-    }
+def group_labels(facts: PatientFacts, treated_on: date) -> Mapping[str, tuple[str, ...]]:
+    """The patient's group in each field of ``GROUP_FIELDS`` (one or more labels). Read-only
+    and shared by every patient with the same facts at the same age (a clinic of thousands
+    has far fewer combinations than patients)."""
+    return _group_labels(
+        age_on(facts.date_of_birth, treated_on),
+        facts.sex,
+        facts.age_at_onset,
+        facts.grades,
+        facts.prior_treatments,
+        facts.clinician,
+        facts.site,
+        facts.kit_lot,
+    )
 
 
-@dataclass(frozen=True)
-class RegionChangeAt:
-    """One treated region's change from the baseline at one of ``CHANGE_MONTHS``."""
+@functools.lru_cache(maxsize=8192)
+def _group_labels(
+    age: int,
+    sex: str,
+    age_at_onset: int | None,
+    grades: tuple[str, ...],
+    prior_treatments: tuple[str, ...],
+    clinician: str,
+    site: str,
+    kit_lot: str,
+) -> Mapping[str, tuple[str, ...]]:
+    onset = None if age_at_onset is None else age - age_at_onset
+    return MappingProxyType(
+        {
+            "sex": (SEX_LABELS.get(sex, sex),),
+            "age_band": (age_band(age),),
+            "grade": grades or (NOT_RECORDED,),
+            "onset": (onset_band(onset),),
+            "prior_treatment": tuple(dict.fromkeys(prior_treatments)) or (NO_PRIOR_TREATMENT,),
+            "clinician": (clinician or NOT_RECORDED,),
+            "site": (site or NOT_RECORDED,),
+            "kit_lot": (kit_lot.strip() or NOT_RECORDED,),
+        }
+    )
+
+
+class RegionChangeAt(NamedTuple):
+    """One treated region's change from the baseline at one of ``CHANGE_MONTHS`` (a named
+    tuple: a clinic's count makes tens of thousands of them)."""
 
     region: Region
     months: int
@@ -475,13 +503,23 @@ def summarise(
     members: dict[str, dict[str, dict[ResponseCategory, list[str]]]] = {
         name: {} for name in GROUP_FIELDS
     }
+    # Patients with the same facts share one mapping of groups (``group_labels``): the lists
+    # a patient's id goes into are looked up once per mapping and category (the mapping is
+    # kept alongside, so its id is not reused while this runs).
+    into: dict[tuple[int, ResponseCategory], tuple[object, list[list[str]]]] = {}
     for p in patients:
-        for name, labels in p.groups.items():
-            for label in labels if name in members else ():
-                by = members[name].get(label)
-                if by is None:
-                    by = members[name][label] = {c: [] for c in ResponseCategory}
-                by[p.category].append(p.patient_id)
+        found = into.get((id(p.groups), p.category))
+        if found is None:
+            lists = []
+            for name, labels in p.groups.items():
+                for label in labels if name in members else ():
+                    by = members[name].get(label)
+                    if by is None:
+                        by = members[name][label] = {c: [] for c in ResponseCategory}
+                    lists.append(by[p.category])
+            found = into[id(p.groups), p.category] = (p.groups, lists)
+        for ids in found[1]:
+            ids.append(p.patient_id)
     groups: dict[str, tuple[Rate, ...]] = {}
     for name, field_members in members.items():
         rates = [_rate(label, by) for label, by in field_members.items()]
@@ -500,12 +538,16 @@ def summarise(
         else ()
     )
     cells: dict[tuple[Region, int, str], tuple[list[str], list[float]]] = {}
+    at: dict[tuple[Region, int], dict[str, tuple[list[str], list[float]]]] = {}
     for p in patients:
-        for change in p.changes:
-            for measure, value in change.changes.items():
-                cell = cells.get((change.region, change.months, measure))
+        for region, months, values in p.changes:
+            by_measure = at.get((region, months))
+            if by_measure is None:
+                by_measure = at[region, months] = {}
+            for measure, value in values.items():
+                cell = by_measure.get(measure)
                 if cell is None:
-                    cell = cells[change.region, change.months, measure] = ([], [])
+                    cell = by_measure[measure] = cells[region, months, measure] = ([], [])
                 cell[0].append(p.patient_id)
                 cell[1].append(value)
     order = {r: i for i, r in enumerate(Region)}

@@ -108,6 +108,9 @@ def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | No
     return tuple(treated_regions(zones)), main_region(zones)
 
 
+# Without a 6-month visit: too early or lost, by the treatment day (many share one).
+_unjudged = functools.lru_cache(maxsize=4096)(unjudged_category)
+
 _NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
 _END_AT = VISITS.index(6)
 _MONTHS_AT = tuple((index, months) for index, months in enumerate(VISITS) if months)
@@ -151,7 +154,7 @@ def measured_patient(
             regions.append(RegionResponse(region, category, density, diameter))
         category = main_category(regions, main)
     else:
-        category = unjudged_category(treated_on, today)
+        category = _unjudged(treated_on, today)
     changes: list[RegionChangeAt] = []
     if 0 in found:
         for index, months in _MONTHS_AT:
