@@ -47,7 +47,7 @@ _TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
 # one region (its code): both answered from the covering indexes of
 # ``storage.outcome_indexes`` alone.
 VISITS_QUERY = (
-    "SELECT patient_id, visit_date, created_at, id FROM assessments "
+    "SELECT visit_date, created_at, id, patient_id FROM assessments "
     f"WHERE deleted_at IS NULL AND {_TREATED}"
 )
 REGIONS_QUERY = (
@@ -170,11 +170,12 @@ class OutcomeRepository:
         (``storage.outcome_indexes``): on an encrypted file every page read is decrypted, and
         the indexes have a quarter of the tables' pages."""
         first = {t.patient_id: n for n, t in enumerate(treatments)}
-        visits: list[list[tuple[str, str, str]]] = [[] for _ in treatments]
-        for pid, day, created, aid in self.db.execute(VISITS_QUERY):
-            n = first.get(pid)
+        # Each row as read (date, created at, id, patient) goes to its patient's list.
+        visits: list[list[tuple[str, str, str, str]]] = [[] for _ in treatments]
+        for row in self.db.execute(VISITS_QUERY):
+            n = first.get(row[3])
             if n is not None:
-                visits[n].append((day, created, aid))
+                visits[n].append(row)
         # Visit id -> where its regions' numbers go: (the treatment's place in ``treatments``,
         # the VISITS index). A visit is chosen once (it is one patient's, and only their first
         # treatment counts; the windows do not overlap): any second choice waits in ``again``.
