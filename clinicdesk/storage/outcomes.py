@@ -43,9 +43,9 @@ FIRST_TREATMENTS = """first AS (
 _TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
 
 
-# The visits of patients ever treated, and the audit's measures of every live region among
-# one region (its code): both answered from the covering indexes of
-# ``storage.outcome_indexes`` alone.
+# The live visits of patients ever treated (date, when recorded, id, patient), and the audit's
+# measures of every live row of one region (its code): both answered from the covering
+# indexes of ``storage.outcome_indexes`` alone.
 VISITS_QUERY = (
     "SELECT visit_date, created_at, id, patient_id FROM assessments "
     f"WHERE deleted_at IS NULL AND {_TREATED}"
