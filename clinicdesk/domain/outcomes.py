@@ -33,11 +33,18 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import NamedTuple
 
 from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
+from clinicdesk.domain.outcome_groups import NO_PRIOR_TREATMENT as NO_PRIOR_TREATMENT
+from clinicdesk.domain.outcome_groups import NOT_RECORDED as NOT_RECORDED
+from clinicdesk.domain.outcome_groups import SEX_LABELS as SEX_LABELS
+from clinicdesk.domain.outcome_groups import PatientFacts as PatientFacts
+from clinicdesk.domain.outcome_groups import age_band as age_band
+from clinicdesk.domain.outcome_groups import age_on as age_on
+from clinicdesk.domain.outcome_groups import group_labels as group_labels
+from clinicdesk.domain.outcome_groups import onset_band as onset_band
 from clinicdesk.domain.response import (
     PUBLISHED_RATE,
     PUBLISHED_SOURCE,
@@ -56,8 +63,6 @@ DEFAULT_MIN_GROUP = 10
 CHANGE_MONTHS = (1, 3, 6, 12)
 CHANGE_MEASURES = (("terminal_density", "Terminal density", "hairs/cm²"),
                    ("mean_diameter_um", "Mean shaft diameter", "µm"))  # fmt: skip
-NOT_RECORDED = "Not recorded"
-NO_PRIOR_TREATMENT = "None recorded"
 
 # The ways the rate is broken down, in the order they are shown: field -> heading.
 GROUP_FIELDS: Mapping[str, str] = {
@@ -157,90 +162,6 @@ def visits_at(
                 if m not in best or key < best[m][0]:
                     best[m] = (key, a)
     return {m: a for m, (_key, a) in best.items()}
-
-
-@dataclass(frozen=True)
-class PatientFacts:
-    """What the breakdowns need to know about one treated patient (no name)."""
-
-    sex: str  # "F", "M" or "X"
-    date_of_birth: date
-    age_at_onset: int | None = None
-    grades: tuple[str, ...] = ()  # e.g. "Norwood-Hamilton IV", one per scale
-    prior_treatments: tuple[str, ...] = ()  # labels of treatments started before
-    clinician: str = ""
-    site: str = ""
-    kit_lot: str = ""
-
-
-SEX_LABELS = {"F": "Female", "M": "Male", "X": "Other / not stated"}
-
-
-def age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def age_band(age: int) -> str:
-    if age < 30:
-        return "Under 30"
-    if age >= 60:
-        return "60 and over"
-    low = age // 10 * 10
-    return f"{low}-{low + 9}"
-
-
-def onset_band(years: int | None) -> str:
-    if years is None or years < 0:
-        return NOT_RECORDED
-    if years < 5:
-        return "Under 5 years"
-    if years < 10:
-        return "5-9 years"
-    if years < 20:
-        return "10-19 years"
-    return "20 years or more"
-
-
-def group_labels(facts: PatientFacts, treated_on: date) -> Mapping[str, tuple[str, ...]]:
-    """The patient's group in each field of ``GROUP_FIELDS`` (one or more labels). Read-only
-    and shared by every patient with the same facts at the same age (a clinic of thousands
-    has far fewer combinations than patients)."""
-    return _group_labels(
-        age_on(facts.date_of_birth, treated_on),
-        facts.sex,
-        facts.age_at_onset,
-        facts.grades,
-        facts.prior_treatments,
-        facts.clinician,
-        facts.site,
-        facts.kit_lot,
-    )
-
-
-@functools.lru_cache(maxsize=8192)
-def _group_labels(
-    age: int,
-    sex: str,
-    age_at_onset: int | None,
-    grades: tuple[str, ...],
-    prior_treatments: tuple[str, ...],
-    clinician: str,
-    site: str,
-    kit_lot: str,
-) -> Mapping[str, tuple[str, ...]]:
-    onset = None if age_at_onset is None else age - age_at_onset
-    return MappingProxyType(
-        {
-            "sex": (SEX_LABELS.get(sex, sex),),
-            "age_band": (age_band(age),),
-            "grade": grades or (NOT_RECORDED,),
-            "onset": (onset_band(onset),),
-            "prior_treatment": tuple(dict.fromkeys(prior_treatments)) or (NO_PRIOR_TREATMENT,),
-            "clinician": (clinician or NOT_RECORDED,),
-            "site": (site or NOT_RECORDED,),
-            "kit_lot": (kit_lot.strip() or NOT_RECORDED,),
-        }
-    )
 
 
 class RegionChangeAt(NamedTuple):
