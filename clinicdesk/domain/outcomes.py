@@ -33,9 +33,18 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from clinicdesk.domain.assessments import Assessment, Region
 from clinicdesk.domain.follow_ups import FollowUpStatus, add_months
+from clinicdesk.domain.outcome_groups import NO_PRIOR_TREATMENT as NO_PRIOR_TREATMENT
+from clinicdesk.domain.outcome_groups import NOT_RECORDED as NOT_RECORDED
+from clinicdesk.domain.outcome_groups import SEX_LABELS as SEX_LABELS
+from clinicdesk.domain.outcome_groups import PatientFacts as PatientFacts
+from clinicdesk.domain.outcome_groups import age_band as age_band
+from clinicdesk.domain.outcome_groups import age_on as age_on
+from clinicdesk.domain.outcome_groups import group_labels as group_labels
+from clinicdesk.domain.outcome_groups import onset_band as onset_band
 from clinicdesk.domain.response import (
     PUBLISHED_RATE,
     PUBLISHED_SOURCE,
@@ -54,8 +63,6 @@ DEFAULT_MIN_GROUP = 10
 CHANGE_MONTHS = (1, 3, 6, 12)
 CHANGE_MEASURES = (("terminal_density", "Terminal density", "hairs/cm²"),
                    ("mean_diameter_um", "Mean shaft diameter", "µm"))  # fmt: skip
-NOT_RECORDED = "Not recorded"
-NO_PRIOR_TREATMENT = "None recorded"
 
 # The ways the rate is broken down, in the order they are shown: field -> heading.
 GROUP_FIELDS: Mapping[str, str] = {
@@ -157,67 +164,9 @@ def visits_at(
     return {m: a for m, (_key, a) in best.items()}
 
 
-@dataclass(frozen=True)
-class PatientFacts:
-    """What the breakdowns need to know about one treated patient (no name)."""
-
-    sex: str  # "F", "M" or "X"
-    date_of_birth: date
-    age_at_onset: int | None = None
-    grades: tuple[str, ...] = ()  # e.g. "Norwood-Hamilton IV", one per scale
-    prior_treatments: tuple[str, ...] = ()  # labels of treatments started before
-    clinician: str = ""
-    site: str = ""
-    kit_lot: str = ""
-
-
-SEX_LABELS = {"F": "Female", "M": "Male", "X": "Other / not stated"}
-
-
-def age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def age_band(age: int) -> str:
-    if age < 30:
-        return "Under 30"
-    if age >= 60:
-        return "60 and over"
-    low = age // 10 * 10
-    return f"{low}-{low + 9}"
-
-
-def onset_band(years: int | None) -> str:
-    if years is None or years < 0:
-        return NOT_RECORDED
-    if years < 5:
-        return "Under 5 years"
-    if years < 10:
-        return "5-9 years"
-    if years < 20:
-        return "10-19 years"
-    return "20 years or more"
-
-
-def group_labels(facts: PatientFacts, treated_on: date) -> dict[str, tuple[str, ...]]:
-    """The patient's group in each field of ``GROUP_FIELDS`` (one or more labels)."""
-    age = age_on(facts.date_of_birth, treated_on)
-    onset = None if facts.age_at_onset is None else age - facts.age_at_onset
-    return {
-        "sex": (SEX_LABELS.get(facts.sex, facts.sex),),
-        "age_band": (age_band(age),),
-        "grade": facts.grades or (NOT_RECORDED,),
-        "onset": (onset_band(onset),),
-        "prior_treatment": tuple(dict.fromkeys(facts.prior_treatments)) or (NO_PRIOR_TREATMENT,),
-        "clinician": (facts.clinician or NOT_RECORDED,),
-        "site": (facts.site or NOT_RECORDED,),
-        "kit_lot": (facts.kit_lot.strip() or NOT_RECORDED,),
-    }
-
-
-@dataclass(frozen=True)
-class RegionChangeAt:
-    """One treated region's change from the baseline at one of ``CHANGE_MONTHS``."""
+class RegionChangeAt(NamedTuple):
+    """One treated region's change from the baseline at one of ``CHANGE_MONTHS`` (a named
+    tuple: a clinic's count makes tens of thousands of them)."""
 
     region: Region
     months: int
@@ -475,13 +424,23 @@ def summarise(
     members: dict[str, dict[str, dict[ResponseCategory, list[str]]]] = {
         name: {} for name in GROUP_FIELDS
     }
+    # Patients with the same facts share one mapping of groups (``group_labels``): the lists
+    # a patient's id goes into are looked up once per mapping and category (the mapping is
+    # kept alongside, so its id is not reused while this runs).
+    into: dict[tuple[int, ResponseCategory], tuple[object, list[list[str]]]] = {}
     for p in patients:
-        for name, labels in p.groups.items():
-            for label in labels if name in members else ():
-                by = members[name].get(label)
-                if by is None:
-                    by = members[name][label] = {c: [] for c in ResponseCategory}
-                by[p.category].append(p.patient_id)
+        found = into.get((id(p.groups), p.category))
+        if found is None:
+            lists = []
+            for name, labels in p.groups.items():
+                for label in labels if name in members else ():
+                    by = members[name].get(label)
+                    if by is None:
+                        by = members[name][label] = {c: [] for c in ResponseCategory}
+                    lists.append(by[p.category])
+            found = into[id(p.groups), p.category] = (p.groups, lists)
+        for ids in found[1]:
+            ids.append(p.patient_id)
     groups: dict[str, tuple[Rate, ...]] = {}
     for name, field_members in members.items():
         rates = [_rate(label, by) for label, by in field_members.items()]
@@ -500,12 +459,16 @@ def summarise(
         else ()
     )
     cells: dict[tuple[Region, int, str], tuple[list[str], list[float]]] = {}
+    at: dict[tuple[Region, int], dict[str, tuple[list[str], list[float]]]] = {}
     for p in patients:
-        for change in p.changes:
-            for measure, value in change.changes.items():
-                cell = cells.get((change.region, change.months, measure))
+        for region, months, values in p.changes:
+            by_measure = at.get((region, months))
+            if by_measure is None:
+                by_measure = at[region, months] = {}
+            for measure, value in values.items():
+                cell = by_measure.get(measure)
                 if cell is None:
-                    cell = cells[change.region, change.months, measure] = ([], [])
+                    cell = by_measure[measure] = cells[region, months, measure] = ([], [])
                 cell[0].append(p.patient_id)
                 cell[1].append(value)
     order = {r: i for i, r in enumerate(Region)}

@@ -73,32 +73,34 @@ class MeasuredVisits:
     values: Mapping[str, Sequence[Sequence[float | None] | None]]
 
 
-def chosen_visits(visits: Sequence[tuple[str, str, str]], treated_on: date) -> dict[int, str]:
+def chosen_visits(visits: Sequence[Sequence[str]], treated_on: date) -> dict[int, str]:
     """The visits ``treated_patient`` looks at, chosen from plain rows: ``visits`` as
-    (visit date in ISO form, created at, id), any order; the id of each of ``VISITS`` found.
+    (visit date in ISO form, created at, id, anything else: the rows as read), any order;
+    the id of each of ``VISITS`` found.
     The same choice as ``baseline_assessment`` (0: the latest on or before the treatment
     day, of two on one day the later recorded) and ``visit_at`` (the nearest to each month
     within its window; of two equally near the earlier, then the first recorded)."""
     treated, windows = _iso_windows(treated_on)
     out: dict[int, str] = {}
     nearest: dict[int, tuple[int, str, str, str]] = {}  # months -> (days off, date, created, id)
-    for day, created, aid in visits:
+    for visit in visits:
+        day = visit[0]
         if day <= treated:
             # The latest on or before the treatment day (in visit order: by date, then as
             # recorded, then by id).
-            key = (0, day, created, aid)
+            key = (0, day, visit[1], visit[2])
             best = nearest.get(0)
             if best is None or key > best:
                 nearest[0] = key
-                out[0] = aid
+                out[0] = visit[2]
             continue
         for months, start, end, due in windows:
             if start <= day <= end:
-                key = (abs(date.fromisoformat(day).toordinal() - due), day, created, aid)
+                key = (abs(date.fromisoformat(day).toordinal() - due), day, visit[1], visit[2])
                 best = nearest.get(months)
                 if best is None or key < best:
                     nearest[months] = key
-                    out[months] = aid
+                    out[months] = visit[2]
     return out
 
 
@@ -107,6 +109,9 @@ def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | No
     """The treated regions and the main one of a treatment's zones (few combinations)."""
     return tuple(treated_regions(zones)), main_region(zones)
 
+
+# Without a 6-month visit: too early or lost, by the treatment day (many share one).
+_unjudged = functools.lru_cache(maxsize=4096)(unjudged_category)
 
 _NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
 _END_AT = VISITS.index(6)
@@ -151,7 +156,7 @@ def measured_patient(
             regions.append(RegionResponse(region, category, density, diameter))
         category = main_category(regions, main)
     else:
-        category = unjudged_category(treated_on, today)
+        category = _unjudged(treated_on, today)
     changes: list[RegionChangeAt] = []
     if 0 in found:
         for index, months in _MONTHS_AT:

@@ -82,9 +82,14 @@ def patient_facts(rows: OutcomeRows, t: FirstTreatment) -> PatientFacts:
     )
 
 
+_STATUSES = {s.value: s for s in FollowUpStatus}
+
+
 def end_point_follow_up(rows: OutcomeRows, t: FirstTreatment) -> FollowUpStatus | None:
     status = rows.end_point_follow_ups.get(t.treatment_id)
-    return FollowUpStatus(status) if status else None
+    if not status:
+        return None
+    return _STATUSES.get(status) or FollowUpStatus(status)
 
 
 def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[TreatedPatient]:

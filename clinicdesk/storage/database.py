@@ -586,16 +586,25 @@ def check_database(db: Database) -> list[str]:
     try:
         rows = db.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as exc:
-        # The check stopped at a damaged page (its row checks read every row), and the
-        # connection now fails every read: a fresh one still reads the sound pages, so the
-        # clinic can open read-only and say what is wrong.
-        try:
-            db.reconnect()
-        except (sqlite3.Error, StorageError) as again:
-            log.error("no fresh connection after the check: %s", type(again).__name__)
+        # The check stopped at a damaged page (its row checks read every row).
+        _fresh_connection(db)
         return [str(exc)]
     problems = [str(row[0]) for row in rows]
-    return [] if problems == ["ok"] else problems
+    if problems == ["ok"]:
+        return []
+    # The check met a damaged page and went on listing problems: the connection may fail
+    # every later read all the same (which pages it met first depends on the file's layout).
+    _fresh_connection(db)
+    return problems
+
+
+def _fresh_connection(db: Database) -> None:
+    """After a read met a damaged page the connection fails every read: a fresh one still
+    reads the sound pages, so the clinic can open read-only and say what is wrong."""
+    try:
+        db.reconnect()
+    except (sqlite3.Error, StorageError) as again:
+        log.error("no fresh connection after the check: %s", type(again).__name__)
 
 
 def integrity_ok(db: Database) -> bool:

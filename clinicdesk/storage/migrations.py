@@ -27,6 +27,7 @@ from clinicdesk.errors import DatabaseTooNew
 from clinicdesk.storage import (
     audit_chains,
     interpreter_language,
+    outcome_indexes,
     patient_numbers,
     photo_grade_table,
     retention,
@@ -585,6 +586,13 @@ def _photo_grades(db: sqlite_utils.Database) -> None:
 def _interpreter_language(db: sqlite_utils.Database) -> None:
     """The language a patient needs an interpreter for ("" for none): one appended column."""
     for statement in interpreter_language.SCHEMA:
+        db.execute(statement)
+
+
+@migrations(name=outcome_indexes.MIGRATION_NAME)
+def _outcome_indexes(db: sqlite_utils.Database) -> None:
+    """Covering indexes for the outcomes audit (``storage.outcome_indexes``): indexes only."""
+    for statement in outcome_indexes.SCHEMA:
         db.execute(statement)
 
 

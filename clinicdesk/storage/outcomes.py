@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from clinicdesk.domain.outcomes_measured import MEASURES, VISITS, MeasuredVisits, chosen_visits
 from clinicdesk.storage.database import Database
@@ -42,12 +43,24 @@ FIRST_TREATMENTS = """first AS (
 _TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
 
 
+# The live visits of patients ever treated (date, when recorded, id, patient), and the audit's
+# measures of every live row of one region (its code): both answered from the covering
+# indexes of ``storage.outcome_indexes`` alone.
+VISITS_QUERY = (
+    "SELECT visit_date, created_at, id, patient_id FROM assessments "
+    f"WHERE deleted_at IS NULL AND {_TREATED}"
+)
+REGIONS_QUERY = (
+    f"SELECT assessment_id, {', '.join(MEASURES)} FROM assessment_regions "
+    "WHERE region = ? AND deleted_at IS NULL"
+)
+
+
 # A treatment's measures by region code, at each of VISITS (None: not measured there).
 _Measured = dict[str, list[Sequence[float | None] | None]]
 
 
-@dataclass(frozen=True)
-class FirstTreatment:
+class FirstTreatment(NamedTuple):  # a named tuple: one per treated patient, made quickly
     treatment_id: str
     patient_id: str
     treated_on: date
@@ -153,51 +166,55 @@ class OutcomeRepository:
         """Each first treatment's visits the audit looks at (``chosen_visits``: the baseline
         and the visits nearest 1, 3, 6 and 12 months) with the ``MEASURES`` of its treated
         regions, as plain numbers: building every visit of thousands of patients as
-        assessments cost seconds. Two sequential scans: on an encrypted file, reading the
-        tables in order is far cheaper than an index look-up per visit."""
+        assessments cost seconds. Two queries, each answered from a covering index
+        (``storage.outcome_indexes``): on an encrypted file every page read is decrypted, and
+        the indexes have a quarter of the tables' pages."""
         first = {t.patient_id: n for n, t in enumerate(treatments)}
-        visits: list[list[tuple[str, str, str]]] = [[] for _ in treatments]
-        for pid, day, created, aid in self.db.execute(
-            "SELECT patient_id, visit_date, created_at, id FROM assessments "
-            f"WHERE deleted_at IS NULL AND {_TREATED}"
-        ):
-            n = first.get(pid)
+        # Each row as read (date, created at, id, patient) goes to its patient's list.
+        visits: list[list[tuple[str, str, str, str]]] = [[] for _ in treatments]
+        for row in self.db.execute(VISITS_QUERY):
+            n = first.get(row[3])
             if n is not None:
-                visits[n].append((day, created, aid))
-        # Visit id -> where its regions' numbers go: (the treatment's regions, its zones,
-        # the VISITS index); a visit is rarely chosen by two treatments (two patients never
-        # share one), so one place per visit, a list only for the rare second.
-        wanted: dict[str, list[tuple[_Measured, frozenset[str], int]]] = {}
-        out: dict[str, MeasuredVisits] = {}
-        empty: list[Sequence[float | None] | None] = [None] * len(VISITS)
+                visits[n].append(row)
+        # Visit id -> where its regions' numbers go: (the treatment's place in ``treatments``,
+        # the VISITS index). A visit is chosen once (it is one patient's, and only their first
+        # treatment counts; the windows do not overlap): any second choice waits in ``again``.
+        wanted: dict[str, tuple[int, int]] = {}
+        again: dict[str, list[tuple[int, int]]] = {}
+        found: list[frozenset[int]] = []
         index = {visit: i for i, visit in enumerate(VISITS)}
         for n, t in enumerate(treatments):
             chosen = chosen_visits(visits[n], t.treated_on)
-            values: _Measured = {}
-            zones = frozenset(t.zones)
             for visit, aid in chosen.items():
-                wanted.setdefault(aid, []).append((values, zones, index[visit]))
-            out[t.treatment_id] = MeasuredVisits(frozenset(chosen), values)
-        treated_zones = sorted(set().union(*(t.zones for t in treatments)))
-        for row in self.db.execute(
-            f"SELECT assessment_id, region, {', '.join(MEASURES)} FROM assessment_regions "
-            # Only regions some treatment treated (not the untreated reference, usually):
-            # fewer rows to make, and still one pass in order (no index has region first).
-            "WHERE deleted_at IS NULL AND region IN (SELECT value FROM json_each(?))",
-            [json.dumps(treated_zones)],
-        ):
-            places = wanted.get(row[0])
-            measures = row[2:]
-            if places is None or measures.count(None) == len(measures):
-                continue
-            region = row[1]
-            for values, zones, at in places:
-                if region in zones:
-                    measured = values.get(region)
-                    if measured is None:
-                        measured = values[region] = empty.copy()
-                    measured[at] = measures
-        return out
+                if aid in wanted:
+                    again.setdefault(aid, []).append((n, index[visit]))
+                else:
+                    wanted[aid] = (n, index[visit])
+            found.append(frozenset(chosen))
+        values: list[_Measured] = [{} for _ in treatments]
+        zone_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        zones = [zone_sets.get(t.zones) or zone_sets.setdefault(t.zones, frozenset(t.zones))
+                 for t in treatments]  # fmt: skip
+        empty: list[Sequence[float | None] | None] = [None] * len(VISITS)
+        # Region by region, only those some treatment treated (not the untreated reference,
+        # usually): each row is then a visit id and its measures.
+        for region in sorted(set().union(*zone_sets)):
+            for row in self.db.execute(REGIONS_QUERY, [region]):
+                place = wanted.get(row[0])
+                if place is None:
+                    continue
+                measures = row[1:]
+                if measures[0] is None and measures[1] is None:  # the two MEASURES (as ever)
+                    continue
+                for n, at in (place, *again[row[0]]) if again and row[0] in again else (place,):
+                    if region in zones[n]:
+                        measured = values[n].get(region)
+                        if measured is None:
+                            measured = values[n][region] = empty.copy()
+                        measured[at] = measures
+        return {
+            t.treatment_id: MeasuredVisits(found[n], values[n]) for n, t in enumerate(treatments)
+        }
 
     def patient_lines(self, patient_ids: Sequence[str]) -> list[PatientLine]:
         """Names and dates of birth of ``patient_ids`` (restricted records left out), by

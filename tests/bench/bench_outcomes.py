@@ -16,11 +16,32 @@ shared with other work the wall-clock time swings with the load, the processor t
 
     python -m tests.bench outcomes
 
-Measured on the development machine (2 cores shared with other work; runs of this code and of
-the code before it interleaved, processor time): the count about 590-650 ms (before: 800-950 ms
-in the same runs), the screen to its numbers about 700-800 ms (before: 1,000-1,100 ms); still
-over the budget. Of the count, SQLite reading and decrypting the visits and their regions takes
-about 200 ms; the first cyclic collection after the count, which walks what it made, 30-45 ms.
+What it measures now: the dialog made and shown, then on its worker a fresh connection (a
+cold page cache: every page it reads is decrypted), the count (reading with the covering
+indexes of migration 0016, choosing each patient's visits, judging and counting them, the
+look audited) and the rate, counts, breakdown and quarters filled in. The change-from-baseline
+table (exact standard deviations of thousands of changes, about 50 ms) is filled when its tab
+is first opened, not before the rate.
+
+Measured on the development machine (2 cores shared with two other engineers' test runs and
+benchmarks: a run's figures swing by a third from one minute to the next). Three runs of the
+code before this work (3313c17) interleaved with three of this code, screen to its numbers,
+wall-clock (processor time): before 629, 748, 622 ms (621, 746, 622); now 762, 555, 525 ms
+(736, 549, 464). Three more runs of this code a few minutes later: 461, 516, 486 ms (428,
+478, 485). The count alone on a fresh connection (processor time, best of 9, in-process,
+interleaved): before 541-724 ms, now 418-458 ms. So: within the 500 ms budget when the machine
+is otherwise quiet, not reliably while other work runs.
+
+Where a count's ~450 ms go now (quiet machine, approximate): SQLite reading and making the
+rows ~150 ms (the first treatments with their patients ~45, the visits ~35 and the treated
+regions' two measures ~55, each from a covering index: from the tables the last two cost about
+twice that; the 6-month follow-ups ~13); choosing each patient's visits and placing their
+measures ~75; judging each patient and making their result ~100 (``measured_patient`` ~80:
+the end point ~26, the changes ~24); counting ~35; the cyclic collection after the count ~20
+(it walks ~59,000 objects, down from ~104,000); the screen itself ~40. Tried and not kept: the
+visit choice and the region join done in SQL (window functions over the visits, one row per
+patient, region and visit): 326 ms in SQLite alone, against ~130 ms for the reads and the
+Python they would replace.
 """
 
 from __future__ import annotations

@@ -171,6 +171,10 @@ def test_a_sync_checks_the_database_once_not_twice(
 # How to take the newest migration out of a database, as the ClinicDesk before it left it.
 UNDO = {
     "0015_interpreter_language": ["ALTER TABLE patients DROP COLUMN interpreter_language"],
+    "0016_outcome_indexes": [
+        "DROP INDEX assessments_for_outcomes",
+        "DROP INDEX assessment_regions_for_outcomes",
+    ],
 }
 
 

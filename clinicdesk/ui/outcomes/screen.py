@@ -11,7 +11,9 @@ record in the main window.
 
 Numbers come from ``OutcomesService.summary`` (clinicians and administrators; audited), counted
 on a worker when the window opens it (the screen is up at once and says it is counting);
-changing the minimum group recounts what was read (no new query). Exports: ``ui.outcomes.exports``.
+changing the minimum group recounts what was read (no new query). The change table is filled
+when its tab is first opened (its spreads are exact standard deviations of thousands of
+changes: the rate does not wait for them). Exports: ``ui.outcomes.exports``.
 """
 
 from __future__ import annotations
@@ -234,6 +236,7 @@ class OutcomesDialog(QDialog):
         for table in (self.counts, self.groups, self.changes, self.lost, self.quarters):
             table.itemActivated.connect(self._cell_activated)
         self.field.currentIndexChanged.connect(self._field_changed)
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.min_group.valueChanged.connect(self._min_group_changed)
         self.threshold_button.clicked.connect(self._threshold_clicked)
         self.threshold_edit.returnPressed.connect(self._threshold_clicked)
@@ -242,6 +245,7 @@ class OutcomesDialog(QDialog):
         self.resize(1280, 740)
         _no_default_button(self)
         self.summary: Summary | None = None
+        self._changes_shown = False
         self.reload()
 
     # -- counting -------------------------------------------------------------------------
@@ -311,7 +315,11 @@ class OutcomesDialog(QDialog):
             ids = s.overall.patients(count)
             self.counts.setItem(0, column, _cell(str(len(ids)), COUNTS[count], ids))
         self._show_groups()
-        self._show_changes()
+        # The change table's spreads (exact standard deviations of thousands of changes) are
+        # worked out when its tab is first shown, not before the headline numbers.
+        self._changes_shown = False
+        if self.tabs.currentWidget() is self.changes:
+            self._show_changes()
         self.lost.setRowCount(len(s.lost))
         for row, (key, ids) in enumerate(s.lost):
             self.lost.setItem(row, 0, _cell(LOST_REASONS[key], LOST_REASONS[key], ids))
@@ -344,8 +352,17 @@ class OutcomesDialog(QDialog):
         name = str(self.field.currentData())
         self._fill_rates(self.groups, self.summary.groups.get(name, ()), GROUP_FIELDS[name])
 
+    def _tab_changed(self, _index: int) -> None:
+        if (
+            self.tabs.currentWidget() is self.changes
+            and self.summary is not None
+            and not self._changes_shown
+        ):
+            self._show_changes()
+
     def _show_changes(self) -> None:
         assert self.summary is not None
+        self._changes_shown = True
         rows = self.summary.changes
         self.changes.setRowCount(len(rows))
         for row, change in enumerate(rows):

@@ -6,6 +6,7 @@ command line giving the same numbers (reception refused, exit 3)."""
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -227,3 +228,33 @@ def test_reception_has_no_outcomes_and_an_administrator_sets_the_threshold_there
     finally:
         demo.services.response_settings.set_threshold_percent(demo.admin, "5")
     window.close()
+
+
+def test_the_change_table_is_worked_out_when_its_tab_is_opened_not_before_the_rate(
+    qtbot: QtBot, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change table's spreads (exact standard deviations of thousands of changes on a
+    large clinic) cost tens of milliseconds: the rate and counts do not wait for them, and
+    the table is filled, right, when the clinician opens its tab."""
+    sds: list[int] = []
+    exact = statistics.stdev
+
+    def counted_sd(values: tuple[float, ...]) -> float:
+        sds.append(len(values))
+        return exact(values)
+
+    monkeypatch.setattr(statistics, "stdev", counted_sd)
+    _window, dialog = open_outcomes(qtbot, demo, demo.clinician)
+    assert dialog.rate_label.text().startswith("Responder rate: ")
+    assert sds == [] and dialog.changes.rowCount() == 0
+
+    dialog.tabs.setCurrentWidget(dialog.changes)
+
+    rows = summary_of(dialog).changes
+    assert dialog.changes.rowCount() == len(rows) > 0
+    for row, change in enumerate(rows):
+        assert cell(dialog.changes, row, 3) == str(change.spread.n)
+    assert sds == [c.spread.n for c in rows if c.spread.n > 1]
+    dialog.tabs.setCurrentIndex(0)
+    dialog.tabs.setCurrentWidget(dialog.changes)  # shown once, not worked out again
+    assert len(sds) == len([c for c in rows if c.spread.n > 1])
