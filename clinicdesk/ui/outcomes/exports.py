@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from clinicdesk.domain.outcomes import Summary
 from clinicdesk.domain.words import plural
 from clinicdesk.errors import UserError
 from clinicdesk.services.outcomes import OutcomesService
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.widgets.chosen_file import ask_save_path, documents_folder
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.table_model import export_csv_as
 
@@ -37,15 +38,10 @@ def export_pdf(
     path: Path | None = None,
 ) -> None:
     if path is None:
-        default = Path.home() / f"outcomes-audit-{date.today():%Y-%m-%d}.pdf"
-        chosen, _ = QFileDialog.getSaveFileName(
-            parent, "Save the outcomes audit report", str(default), "PDF files (*.pdf)"
-        )
-        if not chosen:
+        default = documents_folder() / f"outcomes-audit-{date.today():%Y-%m-%d}.pdf"
+        path = ask_save_path(parent, "Save the outcomes audit report", default, ".pdf", "PDF files")
+        if path is None:
             return
-        path = Path(chosen)
-        if path.suffix.lower() != ".pdf":
-            path = path.with_name(path.name + ".pdf")
     try:
         service.export_pdf(user, summary, path, clinic_name)
     except UserError as exc:
