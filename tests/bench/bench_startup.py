@@ -211,6 +211,12 @@ def compare(
         ),
         results,
     )
+    ours_sorted = sorted(start.ms for start in our_starts)
+    bare_sorted = sorted(start.ms for start in bare_starts)
+    note(
+        f"runs: ClinicDesk {ours_sorted[0]:.0f}-{ours_sorted[-1]:.0f} ms, "
+        f"bare {bare_sorted[0]:.0f}-{bare_sorted[-1]:.0f} ms"
+    )
     typed_in_time = sum(bool(start.imported_while_typing) for start in our_starts)
     note(
         f"of which the sign-in dialog, start to usable: {first:.0f} ms ({first / base:.2f}x); "
