@@ -243,14 +243,14 @@ import PySide6.QtCore
 from clinicdesk.paths import Paths
 from clinicdesk.ui.shell.start_up import SIGNED_IN_MODULES
 from clinicdesk.ui.shell.application import sign_in_dialog, start_application
-from clinicdesk.ui.shell.start_up import IdleImports
+from clinicdesk.ui.shell.start_up import IdleSteps
 
 app = start_application()
 login = sign_in_dialog(Paths(Path(sys.argv[1])))
 login.show()
 seen = {"at first": sorted(m for m in sys.modules if m.startswith("clinicdesk")),
         "Qt's enums made": "Qt" in vars(PySide6.QtCore)}
-imports = login.findChild(IdleImports)
+imports = login.findChild(IdleSteps)
 
 def wait():
     if imports.done:

@@ -79,7 +79,7 @@ setup_logging(paths)
 pause_garbage_collection()
 from PySide6.QtCore import QTimer
 from clinicdesk.ui.shell.application import show_main_window, sign_in_dialog, start_application
-from clinicdesk.ui.shell.start_up import IdleImports
+from clinicdesk.ui.shell.start_up import IdleSteps
 marks = {"imports": time.perf_counter()}
 app = start_application()
 marks["QApplication"] = time.perf_counter()
@@ -95,7 +95,7 @@ def typed():
     # The password typed and accepted: the dialog's unlock (less the password's hash), then
     # what run_gui does with who signed in.
     marks["password typed"] = time.perf_counter()
-    state["imported while typing"] = login.findChild(IdleImports).done
+    state["imported while typing"] = login.findChild(IdleSteps).done
     from clinicdesk.services.context import SignedIn, open_clinic  # as the dialog does then
     login.hide()
     services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]), defer_check=True)

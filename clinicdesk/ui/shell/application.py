@@ -21,7 +21,8 @@ from clinicdesk.ui.shell.start_up import (
     AFTER_WINDOW_UP_MS,
     FORM_RULES_AFTER_MS,
     SIGNED_IN_MODULES,
-    IdleImports,
+    IdleSteps,
+    import_in_idle_time,
 )
 from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
@@ -72,7 +73,7 @@ def sign_in_dialog(
     """The sign-in dialog, which imports the main window's modules while it waits for the
     password (``start_up.SIGNED_IN_MODULES``)."""
     login = LoginDialog(paths, hint, today)
-    IdleImports(SIGNED_IN_MODULES, login)  # a child of the dialog: it lives as long
+    import_in_idle_time(SIGNED_IN_MODULES, login)  # a child of the dialog: it lives as long
     return login
 
 
@@ -124,10 +125,7 @@ def start_application() -> QApplication:
     install_excepthook()
     # The form rules (e.g. the mouse wheel never changes a field without focus) come once the
     # first window is up: see FORM_RULES_AFTER_MS.
-    later = QTimer(app)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
-    later.setSingleShot(True)
-    later.timeout.connect(lambda: _install_form_rules(app))
-    later.start(FORM_RULES_AFTER_MS)
+    IdleSteps([lambda: _install_form_rules(app)], app, after_ms=FORM_RULES_AFTER_MS)
     return app
 
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
+from clinicdesk.ui.shell.start_up import IdleSteps
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
@@ -89,10 +90,7 @@ class IdleWatcher(QObject):
         self._timer.timeout.connect(self.idle)
         self._activity: frozenset[QEvent.Type] = frozenset()
         assert QApplication.instance() is not None, "the idle watcher needs a QApplication"
-        later = QTimer(self)  # (QTimer.singleShot with a receiver loads QMetaMethod's enums)
-        later.setSingleShot(True)
-        later.timeout.connect(self._watch)
-        later.start(min(WATCH_AFTER_MS, timeout_ms // 2))
+        IdleSteps([self._watch], self, after_ms=min(WATCH_AFTER_MS, timeout_ms // 2))
 
     @property
     def watching(self) -> bool:

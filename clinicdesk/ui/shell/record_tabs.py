@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QWidget
 
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError
+from clinicdesk.ui.shell.start_up import IdleSteps
 from clinicdesk.ui.shell.window_menus import MenuWindow
 from clinicdesk.ui.widgets.errors import show_user_error
 
@@ -223,15 +224,13 @@ class RecordTabsWindow(MenuWindow):
         # and last the tabs put together.
         steps += [functools.partial(self._pre_make, name) for name in TAB_NAMES]
         steps.append(self.record_tabs)
-        self._warm_up_steps = steps
-        QTimer.singleShot(after_ms, self, self._warm_up_step)
-
-    def _warm_up_step(self) -> None:
-        steps = getattr(self, "_warm_up_steps", [])
-        if not steps or self._record_tabs is not None:
-            return
-        steps.pop(0)()
-        QTimer.singleShot(WARM_UP_STEP_MS, self, self._warm_up_step)
+        IdleSteps(
+            steps,
+            self,
+            after_ms=after_ms,
+            step_ms=WARM_UP_STEP_MS,
+            stop=lambda: self._record_tabs is not None,
+        )
 
     def _tab_makers(self) -> dict[str, Callable[[], QWidget]]:
         """How each tab of the record is made, by its name in ``RecordTabs``. Every one is

@@ -4,7 +4,7 @@ for a password, and once the main window is up.
 The sign-in dialog is the first screen, and it imports little. The clinic's services and the
 main window's modules (with the Qt classes and enums they bring) are imported while it waits
 for someone to type a password, which takes longer than the imports (``SIGNED_IN_MODULES``,
-one a turn: ``IdleImports``), so the main window comes sooner after the password. The main
+one a turn: ``import_in_idle_time``), so the main window comes sooner after the password. The main
 window is then put up first (the patient list and the search box, ready for a key); what it
 can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event
 loop of its own: the list's count line, the day's backups. The record's tabs follow in idle
@@ -15,9 +15,10 @@ filters have PySide make every Qt class left, later still (``FORM_RULES_AFTER_MS
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -52,32 +53,66 @@ FORM_RULES_AFTER_MS = 500
 IMPORT_STEP_MS = 20
 
 
-class IdleImports(QObject):
-    """Imports ``modules``, one a turn of the event loop, ``IMPORT_STEP_MS`` apart, from
-    ``AFTER_WINDOW_UP_MS`` after it is made, while its parent (a dialog waiting for input)
-    lives; ``done`` once all are in."""
+class IdleSteps(QObject):
+    """Runs ``steps`` in idle time, one a turn of the event loop: the first ``after_ms`` from
+    now, each next ``step_ms`` after the one before (keys typed meanwhile are handled in
+    between), while its parent lives. Stops early once ``stop()`` is true; ``done`` once
+    every step has run or been dropped. The one way the shell puts work off until a window is
+    up (a QTimer of its own: ``QTimer.singleShot`` with a receiver loads QMetaMethod's enums)."""
 
-    def __init__(self, modules: Sequence[str], parent: QObject) -> None:
+    def __init__(
+        self,
+        steps: Sequence[Callable[[], object]],
+        parent: QObject,
+        *,
+        after_ms: int,
+        step_ms: int = 0,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> None:
         super().__init__(parent)
-        self._left = list(modules)
+        self._left = list(steps)
+        self._step_ms = step_ms
+        self._stop = stop
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._next)
-        self._timer.start(AFTER_WINDOW_UP_MS)  # its parent on screen first
+        self._timer.start(after_ms)
 
     @property
     def done(self) -> bool:
         return not self._left
 
+    def drop(self) -> None:
+        """Leave the steps not yet run."""
+        self._left.clear()
+
     def _next(self) -> None:
+        if self._stop():
+            self.drop()
         if not self._left:
             return
-        name = self._left.pop(0)
+        self._left.pop(0)()
+        if self._left:
+            self._timer.start(self._step_ms)
+
+
+def import_in_idle_time(modules: Sequence[str], parent: QObject) -> IdleSteps:
+    """Import ``modules`` one a turn, ``IMPORT_STEP_MS`` apart, from ``AFTER_WINDOW_UP_MS``
+    after now (its parent, a dialog waiting for input, on screen first). A module that fails
+    to import (a broken installation) is logged and the rest dropped: the window that needs
+    it imports it again, and says so."""
+
+    def step(name: str) -> None:
         try:
             importlib.import_module(name)
-        except Exception:  # imported again, and then reported, when the window needs it
+        except Exception:
             log.exception("importing %s ahead of need failed", name)
-            self._left.clear()
-            return
-        if self._left:
-            self._timer.start(IMPORT_STEP_MS)
+            steps.drop()
+
+    steps = IdleSteps(
+        [functools.partial(step, name) for name in modules],
+        parent,
+        after_ms=AFTER_WINDOW_UP_MS,
+        step_ms=IMPORT_STEP_MS,
+    )
+    return steps
