@@ -29,7 +29,6 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
-from sqlite_utils.migrations import Migrations
 
 from clinicdesk.app import main
 from clinicdesk.domain.ids import SiteId, UserId
@@ -43,10 +42,11 @@ from clinicdesk.storage import keys
 from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import StorageError, check_database, open_database
 from clinicdesk.storage.driver import sqlite3
-from clinicdesk.storage.migrations import MIGRATION_SET, known_migration_names
+from clinicdesk.storage.migrations import known_migration_names
 from clinicdesk.ui.shell.application import check_database_later, open_main_window
 from clinicdesk.ui.shell.main_window import MainWindow
 from clinicdesk.ui.shell.sign_in import LoginDialog
+from tests.storage.migration_sets import program_migrations
 
 DEMO_PATIENTS = "30"
 DEMO_USERS = 5  # admin, clinician, reception and the two photo graders
@@ -304,9 +304,7 @@ def test_show_of_a_patient_on_a_damaged_database_exits_2(
 @pytest.fixture
 def newer_program(monkeypatch: pytest.MonkeyPatch) -> None:
     """This program plus one more migration, as the next release would ship it."""
-    upgraded = Migrations(MIGRATION_SET)
-    for existing in migrations_module.migrations._migrations:
-        upgraded(name=existing.name)(existing.fn)
+    upgraded = program_migrations()
 
     @upgraded(name="0002_test_add_referrals")
     def _referrals(db: sqlite_utils.Database) -> None:

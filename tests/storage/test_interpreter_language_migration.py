@@ -6,23 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlite_utils.migrations import Migrations
-
-from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import Database, open_database
 from clinicdesk.storage.interpreter_language import MIGRATION_NAME
-from clinicdesk.storage.migrations import MIGRATION_SET, known_migration_names, migrate
+from clinicdesk.storage.migrations import known_migration_names, migrate
 from clinicdesk.storage.patients import PatientRepository
+from tests.storage.migration_sets import program_migrations
 
 
 def _before_interpreter_language(db: Database) -> None:
     """Apply every migration registered before 0015, as a clinic of the last release has."""
-    earlier = Migrations(MIGRATION_SET)
-    for migration in migrations_module.migrations._migrations:
-        if migration.name == MIGRATION_NAME:
-            break
-        earlier(name=migration.name)(migration.fn)
-    earlier.apply(db.utils)
+    program_migrations(before=MIGRATION_NAME).apply(db.utils)
 
 
 def test_the_migration_is_registered_after_0014() -> None:

@@ -24,6 +24,7 @@ from clinicdesk.storage.migrations import (
     schema_version,
 )
 from tests.conftest import Clinic
+from tests.storage.migration_sets import program_migrations
 
 CONVENTION_COLUMNS = {
     "id": "TEXT",
@@ -135,9 +136,7 @@ def test_strict_tables_refuse_wrongly_typed_values(
 @pytest.fixture
 def newer_program(monkeypatch: pytest.MonkeyPatch) -> Migrations:
     """This program plus one more migration, as the next release would ship it."""
-    upgraded = Migrations(MIGRATION_SET)
-    for existing in migrations_module.migrations._migrations:
-        upgraded(name=existing.name)(existing.fn)
+    upgraded = program_migrations()
 
     @upgraded(name="0002_test_add_referrals")
     def _referrals(db: sqlite_utils.Database) -> None:
@@ -190,9 +189,7 @@ def test_a_failing_migration_leaves_the_database_as_it_was(
 ) -> None:
     clinic.services.patients.register(clinic.reception, patient_form)
     clinic.services.close()
-    broken = Migrations(MIGRATION_SET)
-    for existing in migrations_module.migrations._migrations:
-        broken(name=existing.name)(existing.fn)
+    broken = program_migrations()
 
     @broken(name="0002_test_broken")
     def _broken(db: sqlite_utils.Database) -> None:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlite_utils.migrations import Migrations
-
-from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import Database, open_database
-from clinicdesk.storage.migrations import MIGRATION_SET, known_migration_names, migrate
+from clinicdesk.storage.migrations import known_migration_names, migrate
 from clinicdesk.storage.outcome_indexes import ASSESSMENTS_INDEX, MIGRATION_NAME, REGIONS_INDEX
 from clinicdesk.storage.outcomes import REGIONS_QUERY, VISITS_QUERY
+from tests.storage.migration_sets import program_migrations
 
 
 def _indexes(db: Database) -> set[str]:
@@ -20,12 +18,7 @@ def _indexes(db: Database) -> set[str]:
 
 
 def _before_outcome_indexes(db: Database) -> None:
-    earlier = Migrations(MIGRATION_SET)
-    for migration in migrations_module.migrations._migrations:
-        if migration.name == MIGRATION_NAME:
-            break
-        earlier(name=migration.name)(migration.fn)
-    earlier.apply(db.utils)
+    program_migrations(before=MIGRATION_NAME).apply(db.utils)
 
 
 def test_the_migration_is_registered_after_0015() -> None:

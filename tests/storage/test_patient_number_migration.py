@@ -7,16 +7,15 @@ from datetime import date
 from pathlib import Path
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from clinicdesk.domain.ids import PatientId
 from clinicdesk.domain.patient import PatientDetails, Sex
-from clinicdesk.storage import migrations as migrations_module
 from clinicdesk.storage.database import open_database, write_transaction
-from clinicdesk.storage.migrations import MIGRATION_SET, migrate
+from clinicdesk.storage.migrations import migrate
 from clinicdesk.storage.patient_numbers import MIGRATION_NAME
 from clinicdesk.storage.patients import PatientRepository
 from clinicdesk.storage.records import Actor
+from tests.storage.migration_sets import program_migrations
 
 ROW = (
     "INSERT INTO {table} (id, created_at, updated_at, created_by, updated_by, site_id, {columns}) "
@@ -26,12 +25,7 @@ ROW = (
 
 def _before_patient_numbers(db: sqlite_utils.Database) -> None:
     """Apply every migration registered before 0013, as a clinic of the last release has."""
-    earlier = Migrations(MIGRATION_SET)
-    for migration in migrations_module.migrations._migrations:
-        if migration.name == MIGRATION_NAME:
-            break
-        earlier(name=migration.name)(migration.fn)
-    earlier.apply(db)
+    program_migrations(before=MIGRATION_NAME).apply(db)
 
 
 def _site(db: sqlite_utils.Database, site_id: str, name: str, kind: str, at: str) -> None:
