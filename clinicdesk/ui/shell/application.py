@@ -19,7 +19,7 @@ from clinicdesk.paths import Paths, resources_dir
 from clinicdesk.ui.shell.sign_in import LoginDialog
 from clinicdesk.ui.shell.start_up import (
     AFTER_WINDOW_UP_MS,
-    FORM_RULES_AFTER_MS,
+    EVENT_FILTERS_AFTER_MS,
     SIGNED_IN_MODULES,
     IdleSteps,
     import_in_idle_time,
@@ -124,8 +124,8 @@ def start_application() -> QApplication:
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "clinicdesk-256.png")))  # lazy
     install_excepthook()
     # The form rules (e.g. the mouse wheel never changes a field without focus) come once the
-    # first window is up: see FORM_RULES_AFTER_MS.
-    IdleSteps([lambda: _install_form_rules(app)], app, after_ms=FORM_RULES_AFTER_MS)
+    # first window is up: see EVENT_FILTERS_AFTER_MS.
+    IdleSteps([lambda: _install_form_rules(app)], app, after_ms=EVENT_FILTERS_AFTER_MS)
     return app
 
 

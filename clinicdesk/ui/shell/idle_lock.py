@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from clinicdesk.errors import UserError
 from clinicdesk.services.session import CurrentUser
-from clinicdesk.ui.shell.start_up import IdleSteps
+from clinicdesk.ui.shell.start_up import EVENT_FILTERS_AFTER_MS, IdleSteps
 from clinicdesk.ui.widgets.errors import show_user_error
 from clinicdesk.ui.widgets.keep_at_lock import KEEP_AT_LOCK
 
@@ -52,11 +52,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The watcher starts watching input this long after it is made (at most half the idle time),
-# once the window is up. The first event it sees for an object made inside Qt (the window's
-# own QWindow, say) has PySide look for that object's Python class among every Qt class,
-# making all their enums: some 20 ms, which would otherwise fall before the window is usable.
-# The idle time is counted afresh from then, so input it did not see never locks early.
-WATCH_AFTER_MS = 500
+# once the window is up: its event filter's first event would otherwise delay the window (see
+# start_up.EVENT_FILTERS_AFTER_MS). The idle time is counted afresh from then, so input it did
+# not see never locks early.
+WATCH_AFTER_MS = EVENT_FILTERS_AFTER_MS
 
 
 def activity() -> frozenset[QEvent.Type]:

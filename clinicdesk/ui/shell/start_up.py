@@ -9,8 +9,7 @@ window is then put up first (the patient list and the search box, ready for a ke
 can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event
 loop of its own: the list's count line, the day's backups. The record's tabs follow in idle
 time (``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle watcher, whose event
-filters have PySide make every Qt class left, later still (``FORM_RULES_AFTER_MS``,
-``idle_lock.WATCH_AFTER_MS``).
+filters have PySide make every Qt class left, later still (``EVENT_FILTERS_AFTER_MS``).
 """
 
 from __future__ import annotations
@@ -42,12 +41,13 @@ SIGNED_IN_MODULES = (
     "clinicdesk.ui.sync.control",
     "clinicdesk.ui.shell.user_guide",
 )
-# How long after the program starts the form rules are installed (``application``). The first
-# event a Python event filter sees for an object whose Python class PySide has not made yet has
-# it make every Qt class it has left, with their enums: some 75 ms on the development machine.
-# At start-up that would delay the first window; half a second later it falls in the idle time
-# after it (the idle watcher waits as long, for the same reason).
-FORM_RULES_AFTER_MS = 500
+# How long after a window is made an application-wide event filter is installed: the form rules
+# (``application``, from the program's start) and the idle watcher (``idle_lock``, from the
+# main window's). The first event a Python event filter sees for an object whose Python class
+# PySide has not made yet (the window's own QWindow, say) has it make every Qt class it has
+# left, with their enums: some 75 ms on the development machine. Before the window is usable
+# that would delay it; half a second later it falls in the idle time after it.
+EVENT_FILTERS_AFTER_MS = 500
 
 # Between two imports: keys typed meanwhile are handled in between.
 IMPORT_STEP_MS = 20

@@ -5,7 +5,7 @@
   and opens with its first field focused (``focus_first_field``).
 - ``install_form_rules``: on the QApplication, a wheel over a combo box, spin box or date field
   that does not have the keyboard focus scrolls the form instead of changing the value
-  (installed half a second after the program starts: ``start_up.FORM_RULES_AFTER_MS``).
+  (installed half a second after the program starts: ``start_up.EVENT_FILTERS_AFTER_MS``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QSpinBox, QVBo
 from pytestqt.qtbot import QtBot
 
 from clinicdesk.ui.shell.application import start_application
-from clinicdesk.ui.shell.start_up import FORM_RULES_AFTER_MS
+from clinicdesk.ui.shell.start_up import EVENT_FILTERS_AFTER_MS
 from clinicdesk.ui.widgets.guarded_dialog import WheelGuard, install_form_rules
 from tests.ui.test_form_safety import wheel
 
@@ -54,7 +54,7 @@ def test_the_form_rules_come_soon_after_start_and_reach_fields_made_before(
     combo.setFocusPolicy(Qt.FocusPolicy.WheelFocus)  # as a style may leave it
     spin.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
 
-    qtbot.waitUntil(lambda: _guard(app) is not None, timeout=FORM_RULES_AFTER_MS * 10)
+    qtbot.waitUntil(lambda: _guard(app) is not None, timeout=EVENT_FILTERS_AFTER_MS * 10)
     assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus
     assert spin.focusPolicy() == Qt.FocusPolicy.StrongFocus
     note.setFocus()
