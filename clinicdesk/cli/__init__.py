@@ -49,7 +49,11 @@ def gui_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
     """The arguments of a plain start (the GUI or the smoke test: global options only, each
     well formed), without the subcommands' parsers; ``None`` for anything else (a subcommand,
     ``--help``, an unknown or incomplete option), which the whole parser in ``commands`` reads
-    and, if it is wrong, explains. ``--version`` prints and exits as the whole parser would."""
+    and, if it is wrong, explains. ``--version`` prints and exits as the whole parser would.
+    With no arguments at all (the desktop's shortcut) no parser is made: argparse looks up
+    its own messages' translations as it is built, a few milliseconds of every start."""
+    if not argv:
+        return argparse.Namespace(data_dir=None, user=None, smoke_test=False, command=None)
     parser = argparse.ArgumentParser(prog="clinicdesk", add_help=False, exit_on_error=False)
     add_global_options(parser)
     try:

@@ -6,10 +6,12 @@ in tests/test_startup_imports.py.)"""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from clinicdesk.app import main
-from clinicdesk.cli import gui_arguments
+from clinicdesk.cli import add_global_options, gui_arguments
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,21 @@ def test_version_is_printed_by_a_plain_start(capsys: pytest.CaptureFixture[str])
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("ClinicDesk ")
+
+
+def test_a_start_with_no_arguments_makes_no_parser_and_gets_the_parsers_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The desktop's shortcut starts ``clinicdesk`` with no arguments: read without argparse
+    (which looks up translations of its messages as it is built), with the same values as
+    the global options' parser gives."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_global_options(parser)
+    expected = parser.parse_args([])
+    expected.command = None
+
+    def no_parser(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a parser was made for a start with no arguments")
+
+    monkeypatch.setattr(argparse, "ArgumentParser", no_parser)
+    assert gui_arguments([]) == expected
