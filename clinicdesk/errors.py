@@ -9,8 +9,7 @@ UI shows the crash dialog with details and the traceback goes to the log.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class UserError(Exception):
@@ -81,10 +80,10 @@ class AuthenticationFailed(UserError):
     """Wrong user name or password."""
 
 
-@dataclass(frozen=True)
-class NhsNumberHolder:
+class NhsNumberHolder(NamedTuple):
     """A live patient who already has an NHS number: enough to recognise them (demographics,
-    which every role may see) and the record id to open."""
+    which every role may see) and the record id to open. (A named tuple: this module is read
+    before the sign-in dialog, see ``paths.Paths``.)"""
 
     id: str
     name: str

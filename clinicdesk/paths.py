@@ -10,8 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
@@ -21,8 +21,10 @@ ENV_DATA_DIR = "CLINICDESK_DATA_DIR"
 DATABASE_NAME = "clinicdesk.db"
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
+    """The data folder's locations. A named tuple rather than a dataclass: this module is read
+    before the sign-in dialog, and the dataclass machinery is some milliseconds of every start."""
+
     data_dir: Path
 
     @property

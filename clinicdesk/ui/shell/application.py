@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from clinicdesk import APP_NAME, __version__
 from clinicdesk.paths import Paths, resources_dir
-from clinicdesk.ui.shell.sign_in import LoginDialog
+from clinicdesk.ui.shell.sign_in import LoginDialog, Today, todays_date
 from clinicdesk.ui.shell.start_up import (
     AFTER_WINDOW_UP_MS,
     EVENT_FILTERS_AFTER_MS,
@@ -24,7 +23,6 @@ from clinicdesk.ui.shell.start_up import (
     IdleSteps,
     import_in_idle_time,
 )
-from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 from clinicdesk.ui.widgets.errors import install_excepthook
 
 if TYPE_CHECKING:
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
     from clinicdesk.ui.shell.window_layout import WindowLayout
 
 
-def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | None:
+def sign_in(paths: Paths, today: Today = todays_date) -> SignedIn | None:
     """First-run screen on an empty data folder, else the sign-in dialog; None if cancelled."""
     hint = ""
     if not paths.holds_clinic():
@@ -67,9 +65,7 @@ def sign_in(paths: Paths, today: Callable[[], date] = date.today) -> SignedIn | 
     return login.signed
 
 
-def sign_in_dialog(
-    paths: Paths, hint: str = "", today: Callable[[], date] = date.today
-) -> LoginDialog:
+def sign_in_dialog(paths: Paths, hint: str = "", today: Today = todays_date) -> LoginDialog:
     """The sign-in dialog, which imports the main window's modules while it waits for the
     password (``start_up.SIGNED_IN_MODULES``)."""
     login = LoginDialog(paths, hint, today)
@@ -81,6 +77,7 @@ def open_main_window(signed: SignedIn) -> MainWindow:
     """The main window for who signed in, with a banner when nothing can be saved."""
     # Imported once someone has signed in, so the sign-in dialog comes up sooner.
     from clinicdesk.ui.shell.main_window import MainWindow
+    from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 
     window = MainWindow(signed.services, signed.user)
     add_read_only_banner(window, signed.services.read_only)
@@ -91,6 +88,7 @@ def check_database_later(window: MainWindow, signed: SignedIn) -> None:
     """The start-up check deferred at sign-in, on a worker now that the window is up; a
     damaged file gets the read-only banner when it is found."""
     from clinicdesk.ui.shell.database_check import check_in_background
+    from clinicdesk.ui.shell.storage_banner import add_read_only_banner
 
     check_in_background(
         window, signed.services, lambda reason: add_read_only_banner(window, reason)

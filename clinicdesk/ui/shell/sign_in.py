@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
@@ -32,11 +31,21 @@ from clinicdesk.ui.widgets.styles import ERROR_STYLE
 # waits for it: ``start_up.SIGNED_IN_MODULES``), not before the dialog is on screen; the form
 # helpers with the recovery dialog.
 if TYPE_CHECKING:
+    from datetime import date
+
     from clinicdesk.services.context import SignedIn
     from clinicdesk.ui.widgets.fields import FieldWithError
 
-Today = Callable[[], date]
+Today = Callable[[], "date"]
 log = logging.getLogger(__name__)
+
+
+def todays_date() -> date:
+    """Today, by the computer's clock: ``datetime`` is imported when it is first asked for,
+    not before the dialog is on screen."""
+    from datetime import date
+
+    return date.today()
 
 
 def cannot_open(exc: ImportError) -> str:
@@ -82,7 +91,7 @@ class LoginDialog(QDialog):
         self,
         paths: Paths,
         hint: str = "",
-        today: Today = date.today,
+        today: Today = todays_date,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -40,6 +40,7 @@ SIGNED_IN_MODULES = (
     "clinicdesk.ui.shell.database_check",
     "clinicdesk.ui.sync.control",
     "clinicdesk.ui.shell.user_guide",
+    "clinicdesk.ui.shell.storage_banner",
 )
 # How long after a window is made an application-wide event filter is installed: the form rules
 # (``application``, from the program's start) and the idle watcher (``idle_lock``, from the
