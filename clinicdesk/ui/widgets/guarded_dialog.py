@@ -174,16 +174,18 @@ class WheelGuard(QObject):
     taking the focus from the wheel itself (their ``WheelFocus`` becomes ``StrongFocus``)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Every event of the application passes here: most are not for a value widget, and
+        # asking that first spares reading their type (PySide makes an enum member of it).
+        widget = _value_widget(watched)
+        if widget is None:
+            return False
         kind = event.type()
         if kind == QEvent.Type.Polish:
-            widget = _value_widget(watched)
-            if widget is not None and widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
+            if widget.focusPolicy() == Qt.FocusPolicy.WheelFocus:
                 widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        elif kind == QEvent.Type.Wheel:
-            widget = _value_widget(watched)
-            if widget is not None and not _has_focus(widget):
-                event.ignore()
-                return True
+        elif kind == QEvent.Type.Wheel and not _has_focus(widget):
+            event.ignore()
+            return True
         return False
 
 
