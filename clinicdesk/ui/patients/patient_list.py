@@ -18,7 +18,7 @@ from clinicdesk.services.patients import PatientService
 from clinicdesk.services.session import CurrentUser
 from clinicdesk.ui.widgets.table_model import AnyIndex, PagedTableModel
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # more than a screenful (the view asks for the next page as it scrolls)
 SEARCH_LIMIT = 200
 # Short headings, so that every column fits beside the record (the tooltips say them in full).
 COLUMNS = ("Name", "Born", "Age", "NHS no.", "Phone", "Postcode", "Clinic no.")
