@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.bench.bench_startup import BARE, CLINICDESK, REPEAT, arguments, compare
+from tests.bench.bench_startup import BARE, CLINICDESK, REPEAT, arguments, clinic_env, compare
 from tests.bench.common import Outcome, note
 from tests.bench.data import BenchClinic
 
@@ -87,6 +87,7 @@ def run(clinic: BenchClinic, results: list[Outcome], temp: Path) -> None:
     ours = [str(build / "dist" / "clinicdesk" / "clinicdesk"), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env = clinic_env(clinic, env)
     for command in (bare, ours):  # untimed: the files in the system's cache
         subprocess.run(command, env=env, check=True, capture_output=True)
     compare("start-up, frozen: ClinicDesk main window", bare, ours, results, env)

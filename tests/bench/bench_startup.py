@@ -5,18 +5,19 @@ Budget (DESIGN.md): <= 1.5x a bare ``QApplication`` + ``QMainWindow`` start. Eac
 sides) to its window usable: the first turn of the event loop after the window is shown.
 
 The bare side builds its window and shows it. ClinicDesk's side does what ``clinicdesk`` does,
-in its order, with the program's own functions, on the benchmark's 100k-patient clinic:
-``clinicdesk.app.main``'s part (reading a plain start's options, paths, log file, the garbage
-collector paused), then ``run_gui``'s: ``start_application`` (the QApplication with its name,
-icon and hooks), ``sign_in_dialog`` shown, the first screen. A person then types their password;
-that second (``TYPING_MS``) is left out of the time, and it is when the dialog imports the
-clinic's services and the main window's modules, as it does in the program (the report says
-whether they were all in by then; what was not is imported after, and counted). From the
-password on it is timed again: the clinic opened with its data key as the dialog opens it (less
-the deliberately slow password hash, which is not start-up) and ``show_main_window`` (built,
-shown where it was left, the database check started on a worker, the record tabs' warm-up and
-the backups scheduled), to the main window's first turn of the event loop. The report gives the
-sum, and the sign-in dialog's share.
+in its order, with the program's own functions, on the benchmark's 100k-patient clinic, started
+as the desktop's shortcut starts it (no arguments: the clinic is found in the platform's data
+folder, ``clinic_env``): ``clinicdesk.app.main``'s part (reading a plain start's options, paths,
+log file, the garbage collector paused), then ``run_gui``'s: ``start_application`` (the
+QApplication with its name, icon and hooks), ``sign_in_dialog`` shown, the first screen. A
+person then types their password; that second (``TYPING_MS``) is left out of the time, and it is
+when the dialog imports the clinic's services and the main window's modules, as it does in the
+program (the report says whether they were all in by then; what was not is imported after, and
+counted). From the password on it is timed again: the clinic opened with its data key as the
+dialog opens it (less the deliberately slow password hash, which is not start-up) and
+``show_main_window`` (built, shown where it was left, the database check started on a worker,
+the record tabs' warm-up and the backups scheduled), to the main window's first turn of the
+event loop. The report gives the sum, and the sign-in dialog's share.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from clinicdesk import APP_NAME
+from clinicdesk.paths import ENV_DATA_DIR
 from tests.bench.common import Outcome, note, report
 from tests.bench.data import BenchClinic
 
@@ -72,7 +75,7 @@ import json, sys
 from clinicdesk.app import pause_garbage_collection, setup_logging, start_up_finished
 from clinicdesk.cli import gui_arguments
 from clinicdesk.paths import resolve_paths
-args = gui_arguments(["--data-dir", sys.argv[1]])
+args = gui_arguments([])  # as the desktop's shortcut starts it (see data_home)
 paths = resolve_paths(args.data_dir)
 paths.ensure()
 setup_logging(paths)
@@ -98,16 +101,16 @@ def typed():
     state["imported while typing"] = login.findChild(IdleSteps).done
     from clinicdesk.services.context import SignedIn, open_clinic  # as the dialog does then
     login.hide()
-    services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[3]), defer_check=True)
+    services = open_clinic(paths, data_key=bytes.fromhex(sys.argv[2]), defer_check=True)
     state["services"] = services
-    signed = SignedIn(services, services.clinic.user(sys.argv[2]))
+    signed = SignedIn(services, services.clinic.user(sys.argv[1]))
     marks["clinic open"] = time.perf_counter()
     state["window"] = show_main_window(signed, paths, start_up_finished)
     marks["main window shown"] = time.perf_counter()
     QTimer.singleShot(0, app.quit)
 
 QTimer.singleShot(0, usable)
-QTimer.singleShot(int(sys.argv[4]), typed)
+QTimer.singleShot(int(sys.argv[3]), typed)
 code = app.exec()
 marks["first event loop turn"] = time.perf_counter()
 state["services"].close()
@@ -124,16 +127,27 @@ def _command(script: str, clinic: BenchClinic) -> list[str]:
 
 
 def arguments(clinic: BenchClinic) -> list[str]:
-    """The scripts' arguments: the clinic, its user, the data key as it is held in memory
-    after sign-in (the password's hash is not start-up), and how long the password takes to
-    type (ms)."""
+    """The scripts' arguments: the clinic's user, the data key as it is held in memory after
+    sign-in (the password's hash is not start-up), and how long the password takes to type
+    (ms). The clinic itself is found as the program finds it (``clinic_env``)."""
     assert clinic.services.data_key is not None
-    return [
-        str(clinic.paths.data_dir),
-        clinic.user.username,
-        clinic.services.data_key.hex(),
-        str(TYPING_MS),
-    ]
+    return [clinic.user.username, clinic.services.data_key.hex(), str(TYPING_MS)]
+
+
+def clinic_env(clinic: BenchClinic, env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a start with no arguments, as the desktop's shortcut starts ClinicDesk, that
+    finds the benchmark's clinic where an installed ClinicDesk looks (``paths.default_data_dir``,
+    platformdirs): the platform's data folder (``XDG_DATA_HOME``, on Linux) is a folder whose
+    ClinicDesk folder is the clinic."""
+    home = clinic.paths.data_dir.parent / "platform-data"
+    link = home / APP_NAME
+    if not link.exists():
+        home.mkdir(exist_ok=True)
+        link.symlink_to(clinic.paths.data_dir, target_is_directory=True)
+    started = dict(env)
+    started["XDG_DATA_HOME"] = str(home)
+    started.pop(ENV_DATA_DIR, None)  # it would come before the platform's folder
+    return started
 
 
 def _env() -> dict[str, str]:
@@ -160,11 +174,9 @@ class Start:
     imported_while_typing: bool | None
 
 
-def _once(command: list[str], env: dict[str, str] | None = None) -> Start:
+def _once(command: list[str], env: dict[str, str]) -> Start:
     spawned = time.time()
-    done = subprocess.run(
-        command, cwd=REPO, env=env or _env(), check=True, capture_output=True, text=True
-    )
+    done = subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, text=True)
     told = json.loads(done.stdout.strip().splitlines()[-1])
     phases = told["phases"]
     to_script = (told["start_wall"] - spawned) * 1000  # the interpreter's own start
@@ -227,8 +239,8 @@ def compare(
     _breakdown("ClinicDesk", our_starts)
 
 
-def _works(command: list[str]) -> str:
-    done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True)
+def _works(command: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode == 0:
         return ""
     lines = (done.stderr or done.stdout).strip().splitlines()
@@ -239,15 +251,16 @@ def run(clinic: BenchClinic, results: list[Outcome]) -> None:
     print(f"\n== Start to a usable main window (median of {REPEAT} processes each) ==")
     bare = _command(BARE, clinic)
     ours = _command(CLINICDESK, clinic)
-    if problem := _works(ours):
+    env = clinic_env(clinic, _env())
+    if problem := _works(ours, env):
         note(f"ClinicDesk's start could not be run ({problem}); nothing to compare")
         return
     note(
         f"measured: the program's start to its sign-in dialog, then from the password typed "
         f"to its main window, {clinic.patients:,} patients; {TYPING_MS} ms of typing left out"
     )
-    if problem := _works(bare):
+    if problem := _works(bare, env):
         note(f"the bare PySide6 window did not start ({problem}); nothing to compare")
         return
     note("each side run once untimed first (bytecode compiled and cached, files in the cache)")
-    compare("start-up: ClinicDesk main window", bare, ours, results, _env())
+    compare("start-up: ClinicDesk main window", bare, ours, results, env)
