@@ -109,6 +109,41 @@ def test_the_main_window_is_up_before_its_patient_count_and_backups_come(
     assert window.auto_backup is not None and window.auto_backup.window is window
 
 
+def test_a_tall_window_fills_its_patient_list_beyond_the_first_page(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    """The list reads a page at a time (``PAGE_SIZE``, a screenful on a usual screen): on a
+    tall screen the view asks for more until it is full, without anyone scrolling."""
+    from datetime import date
+
+    from clinicdesk.domain.patient import validate_patient
+    from clinicdesk.storage.database import write_transaction
+    from clinicdesk.storage.patients import PatientRepository
+
+    repo = PatientRepository(clinic.services.db)
+    with write_transaction(clinic.services.db):
+        for i in range(PAGE_SIZE * 3):
+            details = validate_patient(
+                {**VALID_PATIENT, "last_name": f"Surname{i:04d}", "nhs_number": ""},
+                today=date.today(),
+            )
+            repo.insert(details, clinic.admin.actor)
+    window, _layout = show_main_window(SignedIn(clinic.services, clinic.reception), clinic.paths)
+    qtbot.addWidget(window)
+    assert window.model.rowCount() == PAGE_SIZE
+    # A screen taller than a page of rows (the test's screen is 800 pixels: the rows are made
+    # thin instead, so that a page fills a third of the list).
+    view = window.list_view
+    rows = view.verticalHeader()
+    rows.setMinimumSectionSize(1)
+    rows.setDefaultSectionSize(max(1, view.viewport().height() // (PAGE_SIZE * 3)))
+    qtbot.waitUntil(lambda: window.model.rowCount() > PAGE_SIZE)
+    # Full: the list scrolls to the rest, or holds every patient.
+    qtbot.waitUntil(
+        lambda: view.verticalScrollBar().maximum() > 0 or not window.model.canFetchMore()
+    )
+
+
 def test_a_banner_that_comes_while_someone_types_leaves_the_focus_where_it_was(
     qtbot: QtBot, clinic: Clinic
 ) -> None:
