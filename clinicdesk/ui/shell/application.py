@@ -132,8 +132,8 @@ def show_main_window(
 ) -> tuple[MainWindow, WindowLayout]:
     """The main window on screen where the user left it, then (``started`` called) the
     database check, the record tabs' warm-up in idle time and, once it is up, the day's
-    backups. The
-    start-up bench times this, as it times everything ``run_gui`` does but the sign-in."""
+    backups. The start-up bench times this, as it times everything ``run_gui`` does but the
+    sign-in."""
     from clinicdesk.ui.shell.window_layout import WindowLayout
 
     window = open_main_window(signed)
