@@ -41,6 +41,7 @@ SIGNED_IN_MODULES = (
     "clinicdesk.ui.sync.control",
     "clinicdesk.ui.shell.user_guide",
     "clinicdesk.ui.shell.storage_banner",
+    "clinicdesk.services.database_errors",
 )
 # How long after a window is made an application-wide event filter is installed: the form rules
 # (``application``, from the program's start) and the idle watcher (``idle_lock``, from the

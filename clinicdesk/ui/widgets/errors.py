@@ -16,7 +16,6 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
 from clinicdesk.errors import UserError
-from clinicdesk.services.database_errors import database_failure_message
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +106,10 @@ def install_excepthook() -> None:
             log.info("user error %s", exc_type.__name__)
             show_user_error(QApplication.activeWindow(), exc)
             return
+        # (Imported here: not needed before the sign-in dialog is up; it comes in with the
+        # clinic's modules while the password is typed, start_up.SIGNED_IN_MODULES.)
+        from clinicdesk.services.database_errors import database_failure_message
+
         if (message := database_failure_message(exc)) is not None:
             # A damaged file, a lock held too long, a full disk: say what to do, not "a bug".
             log.info("database error %s", exc_type.__name__)
