@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from clinicdesk.domain.assessments import Change, Region
@@ -61,18 +60,6 @@ _DIAMETER_AT = MEASURES.index(DIAMETER)
 _FIRST, _SECOND = MEASURES  # two measures (CHANGE_MEASURES): changed, this fails on import
 
 
-@dataclass(frozen=True)
-class MeasuredVisits:
-    """One treatment's visits as the database gives them, without building assessments:
-    ``found`` holds the ``VISITS`` found (the baseline as 0; a month's visit is never the
-    baseline: every month's window opens after the treatment day), and ``values`` by region
-    code, for each of ``VISITS`` in turn, the ``MEASURES`` of that visit (``None`` where the
-    visit was not found or measured none of them there)."""
-
-    found: frozenset[int]
-    values: Mapping[str, Sequence[Sequence[float | None] | None]]
-
-
 def chosen_visits(visits: Sequence[Sequence[str]], treated_on: date) -> dict[int, str]:
     """The visits ``treated_patient`` looks at, chosen from plain rows: ``visits`` as
     (visit date in ISO form, created at, id, anything else: the rows as read), any order;
@@ -113,15 +100,15 @@ def _regions_of(zones: tuple[str, ...]) -> tuple[tuple[Region, ...], Region | No
 # Without a 6-month visit: too early or lost, by the treatment day (many share one).
 _unjudged = functools.lru_cache(maxsize=4096)(unjudged_category)
 
-_NOT_FOUND: tuple[None, ...] = (None,) * len(VISITS)
-_END_AT = VISITS.index(6)
-_MONTHS_AT = tuple((index, months) for index, months in enumerate(VISITS) if months)
+_NOTHING: Mapping[str, Sequence[float | None]] = {}
+_CHANGE_VISITS = tuple(months for months in VISITS if months)
 
 
 def measured_patient(
     patient_id: str,
     treatment_id: str,
-    visits: MeasuredVisits,
+    chosen: Mapping[int, str],
+    measures: Mapping[str, Mapping[str, Sequence[float | None]]],
     treated_on: date,
     zones: Sequence[str],
     threshold: float,
@@ -129,17 +116,22 @@ def measured_patient(
     facts: PatientFacts,
     end_point_follow_up: FollowUpStatus | None = None,
 ) -> TreatedPatient:
-    """``treated_patient`` from the numbers alone (the visits already chosen, as the storage
-    reads them for the audit): the same result, with the same rule (``domain.response``)."""
+    """``treated_patient`` from the numbers alone, as the storage reads them for the audit:
+    ``chosen``, the id of each of ``VISITS`` found (``chosen_visits``), and ``measures``, the
+    ``MEASURES`` of every visit by region code and visit id (the whole clinic's, shared;
+    a region not measured at a visit, or with none of them, is not there). The same result,
+    with the same rule (``domain.response``)."""
     treated, main = _regions_of(tuple(zones))
-    found = visits.found
-    # Each treated region's measures at each of VISITS (None: not measured there). Region
-    # codes are strings: a region looks up its own code.
-    measured = [(region, visits.values.get(region, _NOT_FOUND)) for region in treated]
+    # Each treated region's measures by visit id. Region codes are strings: a region looks
+    # up its own code.
+    measured = [(region, measures.get(region, _NOTHING)) for region in treated]
+    baseline = chosen.get(0)
     regions: list[RegionResponse] = []
-    if 6 in found:
-        for region, at in measured:
-            before, after = at[0], at[_END_AT]
+    end = chosen.get(6)
+    if end is not None:
+        for region, by_visit in measured:
+            before = by_visit.get(baseline) if baseline is not None else None
+            after = by_visit.get(end)
             density = Change(
                 None if before is None else before[_DENSITY_AT],
                 None if after is None else after[_DENSITY_AT],
@@ -158,12 +150,13 @@ def measured_patient(
     else:
         category = _unjudged(treated_on, today)
     changes: list[RegionChangeAt] = []
-    if 0 in found:
-        for index, months in _MONTHS_AT:
-            if months not in found:
+    if baseline is not None:
+        for months in _CHANGE_VISITS:
+            visit = chosen.get(months)
+            if visit is None:
                 continue
-            for region, at in measured:
-                before, after = at[0], at[index]
+            for region, by_visit in measured:
+                before, after = by_visit.get(baseline), by_visit.get(visit)
                 if before is None or after is None:
                     continue
                 if None in before or None in after:  # a measure missing at one of the visits

@@ -99,6 +99,7 @@ def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[T
             t.patient_id,
             t.treatment_id,
             rows.visits[t.treatment_id],
+            rows.measures,
             t.treated_on,
             t.zones,
             threshold,
