@@ -205,6 +205,11 @@ def test_the_audit_gives_what_the_assessments_give_on_a_varied_clinic(clinic: Cl
     # Patient by patient, then the whole: counts, groups, quarters, changes, lost.
     assert fast.patients == expected.patients
     assert fast == expected
+    # The changes are worked out when first read (the change table's tab): the same rows.
+    assert fast.changes == expected.changes
+    assert [tuple(p.changes) for p in fast.patients.values()] == [
+        p.changes for p in expected.patients.values()
+    ]
     assert summary_json(fast, "grade") == summary_json(expected, "grade")
     codes = {pid: f"OC-{n}" for n, pid in enumerate(sorted(expected.patients))}
     assert export_rows(fast, codes) == export_rows(expected, codes)
