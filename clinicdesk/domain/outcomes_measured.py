@@ -63,31 +63,25 @@ _FIRST, _SECOND = MEASURES  # two measures (CHANGE_MEASURES): changed, this fail
 
 def chosen_visits(visits: Sequence[Sequence[str]], treated_on: date) -> dict[int, str]:
     """The visits ``treated_patient`` looks at, chosen from plain rows: ``visits`` as
-    (visit date in ISO form, created at, id, anything else: the rows as read), any order;
-    the id of each of ``VISITS`` found.
+    (visit date in ISO form, created at, id, anything else: the rows as read) in visit
+    order (by date, then as recorded, then by id); the id of each of ``VISITS`` found.
     The same choice as ``baseline_assessment`` (0: the latest on or before the treatment
     day, of two on one day the later recorded) and ``visit_at`` (the nearest to each month
-    within its window; of two equally near the earlier, then the first recorded)."""
+    within its window; of two equally near the earlier, then the first recorded): in visit
+    order, the last on or before the treatment day, and the first of the nearest."""
     treated, windows = _iso_windows(treated_on)
     out: dict[int, str] = {}
-    nearest: dict[int, tuple[int, str, str, str]] = {}  # months -> (days off, date, created, id)
+    nearest: dict[int, int] = {}  # months -> days off
     for visit in visits:
         day = visit[0]
         if day <= treated:
-            # The latest on or before the treatment day (in visit order: by date, then as
-            # recorded, then by id).
-            key = (0, day, visit[1], visit[2])
-            best = nearest.get(0)
-            if best is None or key > best:
-                nearest[0] = key
-                out[0] = visit[2]
+            out[0] = visit[2]
             continue
         for months, start, end, due in windows:
             if start <= day <= end:
-                key = (abs(date.fromisoformat(day).toordinal() - due), day, visit[1], visit[2])
-                best = nearest.get(months)
-                if best is None or key < best:
-                    nearest[months] = key
+                off = abs(date.fromisoformat(day).toordinal() - due)
+                if off < nearest.get(months, off + 1):
+                    nearest[months] = off
                     out[months] = visit[2]
     return out
 

@@ -12,7 +12,9 @@ are left out, as from every list. Read-only: the service owns permissions and au
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,12 +46,14 @@ FIRST_TREATMENTS = """first AS (
 _TREATED = "patient_id IN (SELECT patient_id FROM treatments)"
 
 
-# The live visits of patients ever treated (date, when recorded, id, patient), and the audit's
-# measures of every live row of one region (its code): both answered from the covering
-# indexes of ``storage.outcome_indexes`` alone.
+# The live visits of patients ever treated (date, when recorded, id, patient: by patient, each
+# one's in visit order), and the audit's measures of every live row of one region (its code)
+# where it has either: both answered from the covering indexes of ``storage.outcome_indexes``
+# alone, in their order.
 VISITS_QUERY = (
     "SELECT visit_date, created_at, id, patient_id FROM assessments "
-    f"WHERE deleted_at IS NULL AND {_TREATED}"
+    f"WHERE deleted_at IS NULL AND {_TREATED} "
+    "ORDER BY patient_id, visit_date, created_at, id"  # the index's order: no sorting
 )
 REGIONS_QUERY = (
     f"SELECT assessment_id, {', '.join(MEASURES)} FROM assessment_regions "
@@ -177,14 +181,13 @@ class OutcomeRepository:
         every page read is decrypted, and the indexes have a quarter of the tables' pages.
         The measures are kept as read (a dictionary made in one go, not placed visit by
         visit: that loop over some 40,000 rows was a tenth of the count)."""
-        # Each row as read (date, created at, id, patient) goes to its patient's list.
-        by_patient: dict[str, list[tuple[str, str, str, str]]] = {}
-        for row in self.db.execute(VISITS_QUERY):
-            visits = by_patient.get(row[3])
-            if visits is None:
-                by_patient[row[3]] = [row]
-            else:
-                visits.append(row)
+        # Each patient's rows as read (date, created at, id, patient), in visit order.
+        by_patient: dict[str, list[tuple[str, str, str, str]]] = {
+            patient: list(visits)
+            for patient, visits in itertools.groupby(
+                self.db.execute(VISITS_QUERY), operator.itemgetter(3)
+            )
+        }
         chosen = {
             t.treatment_id: chosen_visits(by_patient.get(t.patient_id, ()), t.treated_on)
             for t in treatments
