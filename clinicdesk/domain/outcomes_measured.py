@@ -21,10 +21,8 @@ from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.outcomes import (
     CHANGE_MEASURES,
     CHANGE_MONTHS,
-    PatientFacts,
     RegionChangeAt,
     TreatedPatient,
-    group_labels,
     visit_window,
 )
 from clinicdesk.domain.response import (
@@ -182,14 +180,14 @@ def measured_patient(
     zones: Sequence[str],
     threshold: float,
     today: date,
-    facts: PatientFacts,
+    groups: Mapping[str, tuple[str, ...]],
     end_point_follow_up: FollowUpStatus | None = None,
 ) -> TreatedPatient:
     """``treated_patient`` from the numbers alone, as the storage reads them for the audit:
     ``chosen``, the id of each of ``VISITS`` found (``chosen_visits``), and ``measures``, the
     ``MEASURES`` of every visit by region code and visit id (the whole clinic's, shared;
-    a region not measured at a visit, or with none of them, is not there). The same result,
-    with the same rule (``domain.response``)."""
+    a region not measured at a visit, or with none of them, is not there); ``groups``, the
+    patient's ``group_labels``. The same result, with the same rule (``domain.response``)."""
     treated, main = _regions_of(tuple(zones))
     # Each treated region's measures by visit id. Region codes are strings: a region looks
     # up its own code.
@@ -225,7 +223,7 @@ def measured_patient(
         treated_on,
         main,
         tuple(regions),
-        group_labels(facts, treated_on),
+        groups,
         end_point_follow_up,
         _NO_CHANGES if baseline is None else MeasuredChanges(baseline, chosen, measured),
         treated,
