@@ -42,11 +42,16 @@ from clinicdesk.domain.response import (
 def _iso_windows(treated_on: date) -> tuple[str, tuple[tuple[int, str, str, int], ...]]:
     """The treatment day in ISO form, and each of ``CHANGE_MONTHS`` with its window in ISO
     form and its due day's ordinal (a clinic treats many patients on one day: worked out
-    once per day)."""
+    once per day). The windows follow one another without overlapping (``chosen_visits``
+    relies on it), all after the treatment day."""
     out = []
+    after = treated_on
     for months in CHANGE_MONTHS:
         start, end, due = visit_window(treated_on, months)
+        if start <= after:
+            raise ValueError(f"the {months}-month visit window overlaps the one before it")
         out.append((months, start.isoformat(), end.isoformat(), due.toordinal()))
+        after = end
     return treated_on.isoformat(), tuple(out)
 
 
@@ -69,18 +74,26 @@ def chosen_visits(visits: Sequence[Sequence[str]], treated_on: date) -> dict[int
     order, the last on or before the treatment day, and the first of the nearest."""
     treated, windows = _iso_windows(treated_on)
     out: dict[int, str] = {}
-    nearest: dict[int, int] = {}  # months -> days off
+    # The windows in turn (they follow one another): the one open at or after the visit.
+    at = 0
+    months, start, end, due = windows[0]
+    nearest: int | None = None  # days off of the nearest visit in this window yet
     for visit in visits:
         day = visit[0]
         if day <= treated:
             out[0] = visit[2]
             continue
-        for months, start, end, due in windows:
-            if start <= day <= end:
-                off = abs(date.fromisoformat(day).toordinal() - due)
-                if off < nearest.get(months, off + 1):
-                    nearest[months] = off
-                    out[months] = visit[2]
+        while day > end:
+            at += 1
+            if at == len(windows):
+                return out
+            months, start, end, due = windows[at]
+            nearest = None
+        if day >= start:
+            off = abs(date.fromisoformat(day).toordinal() - due)
+            if nearest is None or off < nearest:
+                nearest = off
+                out[months] = visit[2]
     return out
 
 
