@@ -109,8 +109,8 @@ _unjudged = functools.lru_cache(maxsize=4096)(unjudged_category)
 _NOTHING: Mapping[str, Sequence[float | None]] = {}
 _CHANGE_VISITS = tuple(months for months in VISITS if months)
 _NO_CHANGES: tuple[RegionChangeAt, ...] = ()
-# A treated region and its measures by visit id.
-_ByVisit = Sequence[tuple[Region, Mapping[str, Sequence[float | None]]]]
+# The whole clinic's measures: by region code, then visit id.
+_Measures = Mapping[str, Mapping[str, Sequence[float | None]]]
 
 
 class MeasuredChanges(Sequence[RegionChangeAt]):
@@ -119,16 +119,26 @@ class MeasuredChanges(Sequence[RegionChangeAt]):
     export read them, the headline numbers do not (a clinic of 5,000 treated patients has
     some 30,000). Equal to the tuple ``treated_patient`` gives, and shown as one."""
 
-    __slots__ = ("_changes", "_from")
+    # Only what it is given (the clinic's measures and the regions are shared): a clinic's
+    # count makes thousands of these, each walked by the cyclic collector.
+    __slots__ = ("_baseline", "_changes", "_chosen", "_measures", "_regions")
 
-    def __init__(self, baseline: str, chosen: Mapping[int, str], measured: _ByVisit) -> None:
-        self._from: tuple[str, Mapping[int, str], _ByVisit] | None = (baseline, chosen, measured)
-        self._changes: tuple[RegionChangeAt, ...] = ()
+    def __init__(
+        self,
+        baseline: str,
+        chosen: Mapping[int, str],
+        measures: _Measures,
+        regions: Sequence[Region],
+    ) -> None:
+        self._baseline = baseline
+        self._chosen = chosen
+        self._measures = measures
+        self._regions = regions
+        self._changes: tuple[RegionChangeAt, ...] | None = None
 
     def _all(self) -> tuple[RegionChangeAt, ...]:
-        if self._from is not None:
-            self._changes = _changes(*self._from)
-            self._from = None
+        if self._changes is None:
+            self._changes = _changes(self._baseline, self._chosen, self._measures, self._regions)
         return self._changes
 
     @overload
@@ -156,16 +166,17 @@ class MeasuredChanges(Sequence[RegionChangeAt]):
 
 
 def _changes(
-    baseline: str, chosen: Mapping[int, str], measured: _ByVisit
+    baseline: str, chosen: Mapping[int, str], measures: _Measures, regions: Sequence[Region]
 ) -> tuple[RegionChangeAt, ...]:
-    """Each treated region's change from the ``baseline`` visit at each month's visit
+    """Each of ``regions``' change from the ``baseline`` visit at each month's visit
     ``chosen``, where measured at both."""
     changes: list[RegionChangeAt] = []
     for months in _CHANGE_VISITS:
         visit = chosen.get(months)
         if visit is None:
             continue
-        for region, by_visit in measured:
+        for region in regions:
+            by_visit = measures.get(region, _NOTHING)
             before, after = by_visit.get(baseline), by_visit.get(visit)
             if before is None or after is None:
                 continue
@@ -188,7 +199,7 @@ def measured_patient(
     patient_id: str,
     treatment_id: str,
     chosen: Mapping[int, str],
-    measures: Mapping[str, Mapping[str, Sequence[float | None]]],
+    measures: _Measures,
     treated_on: date,
     zones: Sequence[str],
     threshold: float,
@@ -202,14 +213,14 @@ def measured_patient(
     a region not measured at a visit, or with none of them, is not there); ``groups``, the
     patient's ``group_labels``. The same result, with the same rule (``domain.response``)."""
     treated, main = _regions_of(tuple(zones))
-    # Each treated region's measures by visit id. Region codes are strings: a region looks
-    # up its own code.
-    measured = [(region, measures.get(region, _NOTHING)) for region in treated]
     baseline = chosen.get(0)
     regions: list[RegionResponse] = []
     end = chosen.get(6)
     if end is not None:
-        for region, by_visit in measured:
+        for region in treated:
+            # The region's measures by visit id (region codes are strings: a region looks
+            # up its own code).
+            by_visit = measures.get(region, _NOTHING)
             before = by_visit.get(baseline) if baseline is not None else None
             after = by_visit.get(end)
             density = Change(
@@ -238,6 +249,6 @@ def measured_patient(
         tuple(regions),
         groups,
         end_point_follow_up,
-        _NO_CHANGES if baseline is None else MeasuredChanges(baseline, chosen, measured),
+        _NO_CHANGES if baseline is None else MeasuredChanges(baseline, chosen, measures, treated),
         treated,
     )
