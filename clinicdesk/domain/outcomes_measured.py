@@ -3,10 +3,13 @@
 A clinic of 5,000 treated patients has some 20,000 visits; building each as an
 ``Assessment`` to judge it took seconds. The storage reads plain rows instead, picks the
 visits the audit looks at with ``chosen_visits`` (the same choice as ``baseline_assessment``
-and ``visit_at``) and hands their numbers to ``measured_patient``, which judges them with the
-one response rule (``domain.response.measured_category``) and gives the same
-``TreatedPatient`` as ``treated_patient`` (tests/services/test_outcomes_fast_path.py checks
-it on a varied clinic).
+and ``visit_at``) and hands their ids, with the clinic's measures by region and visit, to
+``measured_patient``, which judges them with the one response rule
+(``domain.response.measured_category``) and gives the same ``TreatedPatient`` as
+``treated_patient`` (tests/services/test_outcomes_fast_path.py checks it on a varied
+clinic). Each patient's changes from the baseline (``MeasuredChanges``) are worked out when
+first read, by the change table's tab or an export, not while the headline numbers are
+counted.
 """
 
 from __future__ import annotations

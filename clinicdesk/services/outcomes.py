@@ -142,12 +142,12 @@ def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[T
 
 @contextlib.contextmanager
 def cycle_collection_paused() -> Iterator[None]:
-    """Counting a large clinic makes a few hundred thousand small objects (rows, visits,
-    each patient's result), all alive until the count ends: CPython's cyclic collector,
-    set off by so many allocations, walks them (and everything else the program holds)
-    several times over and frees nothing, a quarter to a third of the count's time. Paused
-    for the count (reference counting still frees what is dropped), then resumed if it was
-    on."""
+    """Counting a large clinic makes a hundred thousand or more small objects (rows,
+    visits, measures, each patient's result), all alive until the count ends: CPython's
+    cyclic collector, set off by so many allocations, walks them (and everything else the
+    program holds) several times over and frees nothing, a quarter to a third of the count's
+    time. Paused for the count, and for the change table's rows when they are worked out
+    (reference counting still frees what is dropped), then resumed if it was on."""
     was_on = gc.isenabled()
     gc.disable()
     try:
