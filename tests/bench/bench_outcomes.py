@@ -22,7 +22,8 @@ indexes of migration 0016, choosing each patient's visits, judging and counting 
 look audited) and the rate, counts, breakdown and quarters filled in. The changes from
 baseline (each patient's, and the change table's rows with their exact standard deviations)
 are worked out when the change table's tab is first opened, or an export reads them, not
-before the rate: on this clinic about 60 ms for the rows and 40 ms for the spreads.
+before the rate: on this clinic about 60 ms for the rows and 40 ms for the spreads (a busy
+machine).
 
 Measured on the development machine (2 cores shared with two other engineers' test runs and
 benchmarks: a run's figures swing by a third, some minutes by half, from one minute to the
@@ -34,34 +35,41 @@ pair in a busy minute); the screen to its numbers before 473, 445, 439 ms, now 3
 interleaved), the least of each run: before 416-494 ms, now 260-337 ms; at the start of the
 work, on a quiet machine, before 355 ms (median of 7).
 
-Where a count's time goes now (quiet machine, approximate, of ~230 ms): SQLite reading and
-making the rows ~120 ms (the first treatments with their patients ~45, the visits ~30 and
-the treated regions' two measures ~40, each from a covering index; the 6-month follow-ups
-~10); choosing each patient's visits ~15 (the windows taken in turn along the visits, read
-in visit order and grouped by patient in SQL's order); the measures kept as read, by region
-and visit id (~6); judging each patient and making their result ~55 (``measured_patient``
-~35, their groups ~5); counting ~12; the cyclic collection after the count ~10 (it walks
-~70,000 objects, down from ~104,000 and then ~59,000 before the changes were put off).
+Where a count's time goes now, stage by stage on fresh connections (least of 9, taken when
+the machine ran about half as fast as when the code before this work counted in 355 ms:
+roughly halve them for a quiet machine): the queries ~240 ms (the first treatments with
+their patients 75, the 6-month follow-ups 20, the visits 62 and the treated regions' two
+measures 81, each but the follow-ups from a covering index); the Python of reading ~65
+(the first treatments' tuples, each patient's visits grouped and chosen, the measures'
+dictionaries); judging each patient and making their result ~107 (``measured_patient``,
+their groups and follow-up); counting ~20; the cyclic collection after the count ~20 (it
+walks ~69,000 objects, against ~59,000 before this work: the ~38,000 measures of the
+treated regions, kept for the changes worked out later, are most of them).
 
-Tried and kept (issue 16 item 6, each measured alone): the regions' measures as one
-dictionary per region (a visit id to its measures, made in one go) looked up by each
-patient's chosen visits, instead of placing each of ~40,000 rows into the patients' lists
-(~40 ms); each patient's changes and the change table's rows put off until read (~30 ms of
-work and ~20,000 objects fewer for the collector); each patient's groups looked up from the
-facts as read, without a ``PatientFacts`` each (~10 ms); visits read in visit order and
-grouped with ``itertools.groupby``, chosen in one pass (~8 ms); the response rule's
-threshold rounded once and each change's arithmetic written out (~2 us a region, ~8 ms); the
-deferred changes holding only the shared measures and regions (~20,000 objects fewer: ~7 ms
-less collection). Tried and not kept: the visit choice and the region join done in SQL
-(window functions over the visits, one row per patient, region and visit): 326 ms in SQLite
-alone, against ~130 ms for the reads and the Python they would replace; keeping a warm
-worker connection (no gain); ``gc.freeze`` after the count (a count's objects would never be
-collected as cycles again); scanning the treatments table without its index for the first
-treatments (``NOT INDEXED``: 2-5 ms, within the noise); covering indexes on the patients
-(id, sex, date of birth) and the treatments' columns the audit reads (SQLite's planner kept
-the primary key's index, and no gain measured: a migration for nothing); the rule's
-comparisons without ``Change`` properties but with the rounding as it was (no gain: the
-rounding is most of it); making ``FirstTreatment`` tuples without their constructor (~2 ms).
+Tried and kept (issue 16 item 6, each measured alone, the figures from a busy machine): the
+regions' measures as one dictionary per region (a visit id to its measures, made in one go)
+looked up by each patient's chosen visits, instead of placing each of ~40,000 rows into the
+patients' lists (~45 ms); each patient's changes and the change table's rows put off until
+read (~50 ms: a named tuple and a dictionary per change, ~30,000 changes, and their filing
+by region and visit); each patient's groups looked up from the facts as read, without a
+``PatientFacts`` each (18 -> 5 ms); visits read in visit order and grouped with
+``itertools.groupby``, each month's visit chosen with the windows taken in turn (~10 ms);
+the response rule's threshold rounded once and each change's arithmetic written out (3.8 ->
+1.8 us a region judged, ~6,000 of them); the deferred changes holding only the shared
+measures and regions (20,000 objects fewer: the collector's walk after the count 13 -> 6
+ms). Tried and not kept: the visit choice and the region join done in SQL (window functions
+over the visits, one row per patient, region and visit): 326 ms in SQLite alone, against
+~130 ms for the reads and the Python they would replace; keeping a warm worker connection
+(no gain); ``gc.freeze`` after the count (rejected before this work); scanning the
+treatments table without its index for the first treatments (``NOT INDEXED``: 2-5 ms, within
+the noise); covering indexes on the patients (id, sex, date of birth) and the treatments'
+columns the audit reads (SQLite's planner kept the primary key's index, and no gain
+measured: a migration for nothing); the rule's comparisons without ``Change`` properties but
+with the rounding as it was (no gain: the rounding is most of it); making ``FirstTreatment``
+tuples without their constructor (~2 ms); the regions' measures as one dictionary of plain
+numbers per measure (made from the rows' columns with ``zip``) instead of a tuple per visit,
+so that the collector has 38,000 fewer objects to walk: slower to make by about as much as
+the walk saved (~3 ms).
 """
 
 from __future__ import annotations
