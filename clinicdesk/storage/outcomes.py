@@ -6,8 +6,8 @@ classifications, hair treatments started before it, the 6-month follow-up's stat
 ids of the few visits the audit looks at (the baseline and the visits nearest 1, 3, 6 and 12
 months, chosen from plain rows: a clinic of 5,000 treated patients has some 20,000 visits,
 and building them all as assessments took seconds), with the treated regions' measures by
-visit. Restricted records (an erasure request)
-are left out, as from every list. Read-only: the service owns permissions and audit.
+visit. Restricted records (an erasure request) are left out, as from every list. Read-only:
+the service owns permissions and audit.
 """
 
 from __future__ import annotations
