@@ -60,7 +60,7 @@ def group_labels(facts: PatientFacts, treated_on: date) -> Mapping[str, tuple[st
     """The patient's group in each field of ``GROUP_FIELDS`` (one or more labels). Read-only
     and shared by every patient with the same facts at the same age (a clinic of thousands
     has far fewer combinations than patients)."""
-    return _group_labels(
+    return group_labels_at(
         age_on(facts.date_of_birth, treated_on),
         facts.sex,
         facts.age_at_onset,
@@ -73,7 +73,7 @@ def group_labels(facts: PatientFacts, treated_on: date) -> Mapping[str, tuple[st
 
 
 @functools.lru_cache(maxsize=8192)
-def _group_labels(
+def group_labels_at(
     age: int,
     sex: str,
     age_at_onset: int | None,
@@ -83,6 +83,9 @@ def _group_labels(
     site: str,
     kit_lot: str,
 ) -> Mapping[str, tuple[str, ...]]:
+    """``group_labels`` of a patient of ``age`` at the treatment with these facts (the
+    outcomes audit's count gives them as read, without making ``PatientFacts`` for
+    thousands of patients)."""
     onset = None if age_at_onset is None else age - age_at_onset
     return MappingProxyType(
         {

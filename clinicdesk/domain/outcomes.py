@@ -186,7 +186,9 @@ class TreatedPatient:
     regions: tuple[RegionResponse, ...]  # at the end point (none without one), in zone order
     groups: Mapping[str, tuple[str, ...]]
     end_point_follow_up: FollowUpStatus | None  # the 6-month follow-up's status, if listed
-    changes: tuple[RegionChangeAt, ...] = ()
+    # By visit, then region in zone order. The audit's own count gives a sequence worked
+    # out when first read (``domain.outcomes_measured.MeasuredChanges``), equal to this tuple.
+    changes: Sequence[RegionChangeAt] = ()
     treated_regions: tuple[Region, ...] = ()
 
     def region(self, region: Region) -> RegionResponse | None:
@@ -390,7 +392,6 @@ class Summary:
     overall: Rate
     groups: Mapping[str, tuple[Rate, ...]]  # by GROUP_FIELDS field, largest group first
     quarters: tuple[Rate, ...]  # by quarter of the treatment date, oldest first
-    changes: tuple[ChangeRow, ...]
     lost: tuple[tuple[str, tuple[str, ...]], ...]  # (LOST_REASONS key, patient ids)
     patients: Mapping[str, TreatedPatient] = field(default_factory=dict)
     published_rate: float = PUBLISHED_RATE
@@ -399,6 +400,13 @@ class Summary:
     @property
     def threshold_text(self) -> str:
         return format_threshold(self.threshold)
+
+    @functools.cached_property
+    def changes(self) -> tuple[ChangeRow, ...]:
+        """The change from baseline (``change_rows``), patients by treatment date: worked out
+        when first read (the change table's tab, the report), not with the headline numbers
+        (some 30,000 changes on a clinic of 5,000 treated patients)."""
+        return change_rows(self.patients.values())
 
 
 def quarter_label(day: date) -> str:
@@ -458,6 +466,25 @@ def summarise(
         if patients
         else ()
     )
+    lost: dict[str, list[str]] = {key: [] for key in LOST_REASONS}
+    for p in patients:
+        if p.category is ResponseCategory.NO_END_POINT_VISIT:
+            lost[lost_reason(p.end_point_follow_up)].append(p.patient_id)
+    return Summary(
+        threshold,
+        min_group,
+        today,
+        count_rate("All treated patients", patients),
+        groups,
+        quarters,
+        tuple((key, tuple(ids)) for key, ids in lost.items() if ids),
+        {p.patient_id: p for p in patients},
+    )
+
+
+def change_rows(patients: Iterable[TreatedPatient]) -> tuple[ChangeRow, ...]:
+    """The change from baseline of ``patients`` (their ids in the order given), one row per
+    measure, region and visit, by measure, then region, then visit."""
     cells: dict[tuple[Region, int, str], tuple[list[str], list[float]]] = {}
     at: dict[tuple[Region, int], dict[str, tuple[list[str], list[float]]]] = {}
     for p in patients:
@@ -473,26 +500,11 @@ def summarise(
                 cell[1].append(value)
     order = {r: i for i, r in enumerate(Region)}
     measures = [m for m, _l, _u in CHANGE_MEASURES]
-    changes = tuple(
+    return tuple(
         ChangeRow(region, months, measure, Spread(tuple(ids), tuple(values)))
         for (region, months, measure), (ids, values) in sorted(
             cells.items(), key=lambda kv: (measures.index(kv[0][2]), order[kv[0][0]], kv[0][1])
         )
-    )
-    lost: dict[str, list[str]] = {key: [] for key in LOST_REASONS}
-    for p in patients:
-        if p.category is ResponseCategory.NO_END_POINT_VISIT:
-            lost[lost_reason(p.end_point_follow_up)].append(p.patient_id)
-    return Summary(
-        threshold,
-        min_group,
-        today,
-        count_rate("All treated patients", patients),
-        groups,
-        quarters,
-        changes,
-        tuple((key, tuple(ids)) for key, ids in lost.items() if ids),
-        {p.patient_id: p for p in patients},
     )
 
 

@@ -157,32 +157,36 @@ def main_region(zones: Sequence[str]) -> Region | None:
     return Region.FRONTAL if Region.FRONTAL in regions else regions[0]
 
 
-def _reached(change: Change, threshold: float) -> bool:
-    """The value rose by at least ``threshold`` per cent (from zero: any rise)."""
-    absolute = change.absolute
-    if absolute is None:
-        return False
-    percent = change.percent
-    if percent is None:
-        return absolute > 0
-    return round(percent, 6) >= round(threshold, 6)
+# Change.absolute and Change.percent written out (the same arithmetic), and the threshold
+# rounded once: the outcomes audit judges thousands of regions.
 
 
-def _not_fallen_beyond(change: Change, threshold: float) -> bool:
-    absolute = change.absolute
-    if absolute is None:
+def _reached(change: Change, limit: float) -> bool:
+    """The value rose by at least ``limit`` per cent (the threshold rounded to 6 places;
+    from zero: any rise)."""
+    baseline, value = change.baseline, change.value
+    if baseline is None or value is None:
         return False
-    percent = change.percent
-    if percent is None:
-        return absolute >= 0
-    return round(percent, 6) >= -round(threshold, 6)
+    if not baseline:
+        return value - baseline > 0
+    return round((value - baseline) / baseline * 100, 6) >= limit
+
+
+def _not_fallen_beyond(change: Change, limit: float) -> bool:
+    baseline, value = change.baseline, change.value
+    if baseline is None or value is None:
+        return False
+    if not baseline:
+        return value - baseline >= 0
+    return round((value - baseline) / baseline * 100, 6) >= -limit
 
 
 def measured_category(density: Change, diameter: Change, threshold: float) -> ResponseCategory:
     """The rule itself, on the numbers of a region measured at the baseline and at the end
     point: terminal ``density`` and mean shaft ``diameter``, each baseline -> end point.
     (The outcomes audit reads these numbers straight from the database and calls this.)"""
-    if _reached(density, threshold) and _not_fallen_beyond(diameter, threshold):
+    limit = round(threshold, 6)
+    if _reached(density, limit) and _not_fallen_beyond(diameter, limit):
         return ResponseCategory.RESPONDED
     return ResponseCategory.NOT_RESPONDED
 

@@ -23,13 +23,14 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 from clinicdesk.domain.classification import HairLossScale
 from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.medical import HairTreatmentDrug
+from clinicdesk.domain.outcome_groups import age_on, group_labels_at
 from clinicdesk.domain.outcomes import (
     CSV_COLUMNS,
     DEFAULT_MIN_GROUP,
@@ -63,19 +64,47 @@ def _label(code: str, labels: dict[str, str]) -> str:
     return labels.get(code, code.replace("_", " ").capitalize())
 
 
-def patient_facts(rows: OutcomeRows, t: FirstTreatment) -> PatientFacts:
-    """What the breakdowns need of the patient of the first treatment ``t``."""
+def _grades(rows: OutcomeRows, t: FirstTreatment) -> tuple[str, ...]:
+    """The patient's latest grade of each scale on or before the treatment (else the first
+    after)."""
+    classified = rows.classifications.get(t.patient_id)
+    if not classified:
+        return ()
     latest: dict[str, str] = {}
-    for scale, grade, on in rows.classifications.get(t.patient_id, ()):
-        # The latest grade of each scale on or before the treatment (else the first after).
+    for scale, grade, on in classified:
         if on <= t.treated_on or scale not in latest:
             latest[scale] = f"{_label(scale, _SCALES)} {grade}"
+    return tuple(latest.values())
+
+
+def _prior_treatments(rows: OutcomeRows, t: FirstTreatment) -> tuple[str, ...]:
+    drugs = rows.prior_treatments.get(t.patient_id)
+    return tuple(_label(d, _DRUGS) for d in drugs) if drugs else ()
+
+
+def patient_facts(rows: OutcomeRows, t: FirstTreatment) -> PatientFacts:
+    """What the breakdowns need of the patient of the first treatment ``t``."""
     return PatientFacts(
         t.sex,
         t.date_of_birth,
         t.age_at_onset,
-        tuple(latest.values()),
-        tuple(_label(d, _DRUGS) for d in rows.prior_treatments.get(t.patient_id, ())),
+        _grades(rows, t),
+        _prior_treatments(rows, t),
+        t.clinician,
+        t.site,
+        t.kit_lot,
+    )
+
+
+def patient_groups(rows: OutcomeRows, t: FirstTreatment) -> Mapping[str, tuple[str, ...]]:
+    """``group_labels(patient_facts(rows, t), t.treated_on)`` without making the facts (the
+    count does this for thousands of patients)."""
+    return group_labels_at(
+        age_on(t.date_of_birth, t.treated_on),
+        t.sex,
+        t.age_at_onset,
+        _grades(rows, t),
+        _prior_treatments(rows, t),
         t.clinician,
         t.site,
         t.kit_lot,
@@ -99,11 +128,12 @@ def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[T
             t.patient_id,
             t.treatment_id,
             rows.visits[t.treatment_id],
+            rows.measures,
             t.treated_on,
             t.zones,
             threshold,
             today,
-            patient_facts(rows, t),
+            patient_groups(rows, t),
             end_point_follow_up(rows, t),
         )
         for t in rows.treatments
@@ -112,12 +142,12 @@ def treated_patients(rows: OutcomeRows, threshold: float, today: date) -> list[T
 
 @contextlib.contextmanager
 def cycle_collection_paused() -> Iterator[None]:
-    """Counting a large clinic makes a few hundred thousand small objects (rows, visits,
-    each patient's result), all alive until the count ends: CPython's cyclic collector,
-    set off by so many allocations, walks them (and everything else the program holds)
-    several times over and frees nothing, a quarter to a third of the count's time. Paused
-    for the count (reference counting still frees what is dropped), then resumed if it was
-    on."""
+    """Counting a large clinic makes a hundred thousand or more small objects (rows,
+    visits, measures, each patient's result), all alive until the count ends: CPython's
+    cyclic collector, set off by so many allocations, walks them (and everything else the
+    program holds) several times over and frees nothing, a quarter to a third of the count's
+    time. Paused for the count, and for the change table's rows when they are worked out
+    (reference counting still frees what is dropped), then resumed if it was on."""
     was_on = gc.isenabled()
     gc.disable()
     try:

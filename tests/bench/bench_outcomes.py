@@ -19,29 +19,57 @@ shared with other work the wall-clock time swings with the load, the processor t
 What it measures now: the dialog made and shown, then on its worker a fresh connection (a
 cold page cache: every page it reads is decrypted), the count (reading with the covering
 indexes of migration 0016, choosing each patient's visits, judging and counting them, the
-look audited) and the rate, counts, breakdown and quarters filled in. The change-from-baseline
-table (exact standard deviations of thousands of changes, about 50 ms) is filled when its tab
-is first opened, not before the rate.
+look audited) and the rate, counts, breakdown and quarters filled in. The changes from
+baseline (each patient's, and the change table's rows with their exact standard deviations)
+are worked out when the change table's tab is first opened, or an export reads them, not
+before the rate: on this clinic about 60 ms for the rows and 40 ms for the spreads (a busy
+machine).
 
 Measured on the development machine (2 cores shared with two other engineers' test runs and
-benchmarks: a run's figures swing by a third from one minute to the next). Three runs of the
-code before this work (3313c17) interleaved with three of this code, screen to its numbers,
-wall-clock (processor time): before 629, 748, 622 ms (621, 746, 622); now 762, 555, 525 ms
-(736, 549, 464). Three more runs of this code a few minutes later: 461, 516, 486 ms (428,
-478, 485). The count alone on a fresh connection (processor time, best of 9, in-process,
-interleaved): before 541-724 ms, now 418-458 ms. So: within the 500 ms budget when the machine
-is otherwise quiet, not reliably while other work runs.
+benchmarks: a run's figures swing by a third, some minutes by half, from one minute to the
+next). Issue 16 item 6, three runs of this bench with the code before it (06f05dc)
+interleaved with three of this code, medians, processor time (wall-clock within a few ms):
+the count alone (warm connection) before 400, 401, 475 ms, now 265, 304, 486 ms (the last
+pair in a busy minute); the screen to its numbers before 473, 445, 439 ms, now 304, 307,
+494 ms. The count on a fresh connection (processor time, in-process, 9 counts a run, runs
+interleaved), the least of each run: before 416-494 ms, now 260-337 ms; at the start of the
+work, on a quiet machine, before 355 ms (median of 7).
 
-Where a count's ~450 ms go now (quiet machine, approximate): SQLite reading and making the
-rows ~150 ms (the first treatments with their patients ~45, the visits ~35 and the treated
-regions' two measures ~55, each from a covering index: from the tables the last two cost about
-twice that; the 6-month follow-ups ~13); choosing each patient's visits and placing their
-measures ~75; judging each patient and making their result ~100 (``measured_patient`` ~80:
-the end point ~26, the changes ~24); counting ~35; the cyclic collection after the count ~20
-(it walks ~59,000 objects, down from ~104,000); the screen itself ~40. Tried and not kept: the
-visit choice and the region join done in SQL (window functions over the visits, one row per
-patient, region and visit): 326 ms in SQLite alone, against ~130 ms for the reads and the
-Python they would replace.
+Where a count's time goes now, stage by stage on fresh connections (least of 9, taken when
+the machine ran about half as fast as when the code before this work counted in 355 ms:
+roughly halve them for a quiet machine): the queries ~240 ms (the first treatments with
+their patients 75, the 6-month follow-ups 20, the visits 62 and the treated regions' two
+measures 81, each but the follow-ups from a covering index); the Python of reading ~65
+(the first treatments' tuples, each patient's visits grouped and chosen, the measures'
+dictionaries); judging each patient and making their result ~107 (``measured_patient``,
+their groups and follow-up); counting ~20; the cyclic collection after the count ~20 (it
+walks ~69,000 objects, against ~59,000 before this work: the ~38,000 measures of the
+treated regions, kept for the changes worked out later, are most of them).
+
+Tried and kept (issue 16 item 6, each measured alone, the figures from a busy machine): the
+regions' measures as one dictionary per region (a visit id to its measures, made in one go)
+looked up by each patient's chosen visits, instead of placing each of ~40,000 rows into the
+patients' lists (~45 ms); each patient's changes and the change table's rows put off until
+read (~50 ms: a named tuple and a dictionary per change, ~30,000 changes, and their filing
+by region and visit); each patient's groups looked up from the facts as read, without a
+``PatientFacts`` each (18 -> 5 ms); visits read in visit order and grouped with
+``itertools.groupby``, each month's visit chosen with the windows taken in turn (~10 ms);
+the response rule's threshold rounded once and each change's arithmetic written out (3.8 ->
+1.8 us a region judged, ~6,000 of them); the deferred changes holding only the shared
+measures and regions (20,000 objects fewer: the collector's walk after the count 13 -> 6
+ms). Tried and not kept: the visit choice and the region join done in SQL (window functions
+over the visits, one row per patient, region and visit): 326 ms in SQLite alone, against
+~130 ms for the reads and the Python they would replace; keeping a warm worker connection
+(no gain); ``gc.freeze`` after the count (rejected before this work); scanning the
+treatments table without its index for the first treatments (``NOT INDEXED``: 2-5 ms, within
+the noise); covering indexes on the patients (id, sex, date of birth) and the treatments'
+columns the audit reads (SQLite's planner kept the primary key's index, and no gain
+measured: a migration for nothing); the rule's comparisons without ``Change`` properties but
+with the rounding as it was (no gain: the rounding is most of it); making ``FirstTreatment``
+tuples without their constructor (~2 ms); the regions' measures as one dictionary of plain
+numbers per measure (made from the rows' columns with ``zip``) instead of a tuple per visit,
+so that the collector has 38,000 fewer objects to walk: slower to make by about as much as
+the walk saved (~3 ms).
 """
 
 from __future__ import annotations

@@ -5,19 +5,21 @@ visit window, lost to follow-up by what happened to the 6-month visit, and the s
 from __future__ import annotations
 
 import statistics
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from clinicdesk.domain.assessments import Region
 from clinicdesk.domain.follow_ups import FollowUpStatus
 from clinicdesk.domain.outcomes import (
+    CHANGE_MONTHS,
     PatientFacts,
     Rate,
     Spread,
     TreatedPatient,
     age_band,
     group_labels,
+    month_window,
     rate_json,
     rate_text,
     summarise,
@@ -238,3 +240,17 @@ def test_bands_and_the_minimum_group_setting() -> None:
         with pytest.raises(ValidationError) as caught:
             validate_min_group(bad)
         assert "min_group" in caught.value.errors
+
+
+def test_the_visit_windows_follow_one_another_after_every_treatment_day() -> None:
+    """The audit picks each month's visit in one pass over a patient's visits in date order
+    (``chosen_visits``): that holds only while the windows of 1, 3, 6 and 12 months come one
+    after the other, all after the treatment day, whatever the day (month ends, leap days)."""
+    day = date(2023, 1, 1)
+    while day < date(2027, 1, 1):
+        after = day
+        for months in CHANGE_MONTHS:
+            start, end = month_window(day, months)
+            assert after < start <= end, (day, months)
+            after = end
+        day += timedelta(days=1)

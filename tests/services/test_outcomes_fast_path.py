@@ -11,9 +11,11 @@ import json
 import random
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
+from clinicdesk.domain import outcomes_measured
 from clinicdesk.domain.follow_ups import add_months
 from clinicdesk.domain.outcomes import export_rows, summarise, summary_json, treated_patient
 from clinicdesk.domain.patient import validate_patient
@@ -205,6 +207,11 @@ def test_the_audit_gives_what_the_assessments_give_on_a_varied_clinic(clinic: Cl
     # Patient by patient, then the whole: counts, groups, quarters, changes, lost.
     assert fast.patients == expected.patients
     assert fast == expected
+    # The changes are worked out when first read (the change table's tab): the same rows.
+    assert fast.changes == expected.changes
+    assert [tuple(p.changes) for p in fast.patients.values()] == [
+        p.changes for p in expected.patients.values()
+    ]
     assert summary_json(fast, "grade") == summary_json(expected, "grade")
     codes = {pid: f"OC-{n}" for n, pid in enumerate(sorted(expected.patients))}
     assert export_rows(fast, codes) == export_rows(expected, codes)
@@ -251,3 +258,30 @@ def test_the_cycle_collector_rests_while_the_clinic_is_read_and_counted(
         assert not gc.isenabled()  # left off, as it was
     finally:
         gc.enable()
+
+
+def test_the_count_leaves_the_changes_from_baseline_until_they_are_read(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The headline numbers come without the changes from baseline (some 30,000 on a clinic
+    of 5,000 treated patients): they are worked out when first read, by the change table's
+    tab or an export, each patient's once."""
+    _varied_clinic(clinic, patients=20)
+    service = clinic.services.outcomes
+    service.today = lambda: TODAY
+    worked_out: list[object] = []
+    work = outcomes_measured._changes
+
+    def changes(*args: Any) -> Any:
+        worked_out.append(args)
+        return work(*args)
+
+    monkeypatch.setattr(outcomes_measured, "_changes", changes)
+    summary = service.summary(clinic.clinician)
+    assert len(summary.overall.treated) == 20 and worked_out == []
+    rows = summary.changes
+    assert rows and worked_out
+    read = len(worked_out)
+    assert summary.changes is rows
+    assert [tuple(p.changes) for p in summary.patients.values()]
+    assert len(worked_out) == read

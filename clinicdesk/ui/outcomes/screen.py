@@ -57,7 +57,7 @@ from clinicdesk.domain.outcomes import (
 from clinicdesk.domain.response import rule_text
 from clinicdesk.domain.roles import Permission
 from clinicdesk.errors import UserError, ValidationError
-from clinicdesk.services.outcomes import OutcomesService, PatientLine
+from clinicdesk.services.outcomes import OutcomesService, PatientLine, cycle_collection_paused
 from clinicdesk.services.response_settings import ResponseSettings
 from clinicdesk.services.session import CurrentUser, require
 from clinicdesk.ui.widgets.background import BackgroundTask, Cancelled, Progress
@@ -363,7 +363,10 @@ class OutcomesDialog(QDialog):
     def _show_changes(self) -> None:
         assert self.summary is not None
         self._changes_shown = True
-        rows = self.summary.changes
+        # Worked out now, on first reading (``Summary.changes``): tens of thousands of small
+        # objects, the collector resting meanwhile as during the count.
+        with cycle_collection_paused():
+            rows = self.summary.changes
         self.changes.setRowCount(len(rows))
         for row, change in enumerate(rows):
             few = change.spread.n < self.summary.min_group
