@@ -263,6 +263,7 @@ def wait():
     if imports.done:
         seen["after"] = sorted(m for m in sys.modules if m.startswith("clinicdesk"))
         seen["dialog visible"] = login.isVisible()
+        seen["window made, hidden"] = login.prepared is not None and not login.prepared.isVisible()
         app.quit()
     else:
         QTimer.singleShot(20, wait)
@@ -294,3 +295,5 @@ def test_the_sign_in_dialog_comes_first_and_imports_the_rest_while_it_waits(
     assert "after" in seen, "the imports did not finish while the dialog waited"
     assert set(SIGNED_IN_MODULES) <= set(seen["after"])
     assert seen["dialog visible"]
+    # Then the main window's widgets, for the window to come (application.prepare_main_window).
+    assert seen["window made, hidden"]

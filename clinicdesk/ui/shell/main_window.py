@@ -80,14 +80,21 @@ SEARCH_DELAY_MS = 30
 
 
 class MainWindow(RecordSavingWindow):
+    services: ClinicServices  # given with ``bind``
+    user: CurrentUser
+
     def __init__(
-        self, services: ClinicServices, user: CurrentUser, *, idle_timeout_ms: int | None = None
+        self,
+        services: ClinicServices | None = None,
+        user: CurrentUser | None = None,
+        *,
+        idle_timeout_ms: int | None = None,
     ) -> None:
-        """``idle_timeout_ms``: input-free time before the window locks; None for the clinic's
-        ``idle_lock_minutes`` setting."""
+        """The window for ``services`` and ``user``. Without them, only its widgets, menus and
+        actions, which need no clinic: made while the sign-in dialog waits for a password
+        (``application.prepare_main_window``), and given the clinic and who signed in with
+        ``bind``."""
         super().__init__()
-        self.services = services
-        self.user = user
         self.patient: Patient | None = None
         self.creating = False
         # The day's backups and their banner (``auto_backup``), attached by the application
@@ -99,11 +106,24 @@ class MainWindow(RecordSavingWindow):
         self._version_override: int | None = None
         self.duplicate_dialog: DuplicatePatientDialog | None = None  # while it is open
         self.setObjectName("main_window")
+        self._build()
+        self._build_actions()
+        if services is not None and user is not None:
+            self.bind(services, user, idle_timeout_ms=idle_timeout_ms)
+
+    def bind(
+        self, services: ClinicServices, user: CurrentUser, *, idle_timeout_ms: int | None = None
+    ) -> None:
+        """Given the open clinic and who signed in (once): the title, the patient list's first
+        page, the sync control, what the role may do and the idle lock. ``idle_timeout_ms``:
+        input-free time before the window locks; None for the clinic's ``idle_lock_minutes``
+        setting."""
+        self.services = services
+        self.user = user
         clinic_name = services.clinic.clinic_name()
         title = f"{APP_NAME} — {clinic_name}" if clinic_name else APP_NAME
         self.setWindowTitle(f"{title}[*]")  # [*] shows the unsaved-changes mark
-        self._build()
-        self._build_actions()
+        self._show_patient_list()
         from clinicdesk.ui.sync.control import SyncControl
 
         self.sync_control = SyncControl(self)  # the Sync button, conflicts, sites and sync
@@ -136,10 +156,8 @@ class MainWindow(RecordSavingWindow):
         self.include_archived.setObjectName("include_archived")
         self.include_archived.toggled.connect(self._include_archived_toggled)
         left_layout.addWidget(self.include_archived)
-        self.model = PatientListModel(self.services.patients, self.user, self)
         self.list_view = QTableView()
         self.list_view.setObjectName("patient_list")
-        self.list_view.setModel(self.model)
         self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -147,10 +165,6 @@ class MainWindow(RecordSavingWindow):
         self.list_view.verticalHeader().setDefaultSectionSize(22)
         self.list_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.list_view.horizontalHeader().setStretchLastSection(True)
-        fit_patient_list(self.list_view)
-        self.empty_list_message = EmptyListMessage(
-            self.list_view, lambda: "No patients match." if self.model.query else "No patients."
-        )
         self.list_view.setAlternatingRowColors(True)
         self.list_view.activated.connect(self._row_activated)
         self.list_view.clicked.connect(self._row_activated)
@@ -172,8 +186,7 @@ class MainWindow(RecordSavingWindow):
         self.audit_dialog: AuditTrailDialog | None = None
         self._record_tabs: RecordTabs | None = None  # see record_tabs
         splitter.addWidget(self.stack)
-        margins = left_layout.contentsMargins()
-        place_splitter(splitter, self.list_view, margins.left() + margins.right())
+        self._list_margins = left_layout.contentsMargins()
 
         self.signed_in_label = QLabel()
         self.signed_in_label.setObjectName("signed_in_as")
@@ -184,6 +197,18 @@ class MainWindow(RecordSavingWindow):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.run_search)
+
+    def _show_patient_list(self) -> None:
+        """The list's first page, its columns fitted to them and the splitter placed beside
+        it (``bind``)."""
+        self.model = PatientListModel(self.services.patients, self.user, self)
+        self.list_view.setModel(self.model)
+        fit_patient_list(self.list_view)
+        self.empty_list_message = EmptyListMessage(
+            self.list_view, lambda: "No patients match." if self.model.query else "No patients."
+        )
+        margins = self._list_margins
+        place_splitter(self.splitter, self.list_view, margins.left() + margins.right())
         # "100,000 patients" once the window is up: on a cold start counting reads the whole
         # of an index (some 13 ms at 100,000 patients).
         QTimer.singleShot(AFTER_WINDOW_UP_MS, self, self._first_count)

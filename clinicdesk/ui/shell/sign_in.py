@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from clinicdesk.services.context import SignedIn
+    from clinicdesk.ui.shell.main_window import MainWindow
     from clinicdesk.ui.widgets.fields import FieldWithError
 
 Today = Callable[[], "date"]
@@ -98,6 +99,9 @@ class LoginDialog(QDialog):
         self.paths = paths
         self.today = today
         self.signed: SignedIn | None = None
+        # The main window's widgets, made while the password is typed (application's
+        # ``prepare_main_window``), for the window to come.
+        self.prepared: MainWindow | None = None
         self.setObjectName("login_dialog")
         self.setWindowTitle(f"Sign in to {APP_NAME}")
         layout = QVBoxLayout(self)

@@ -98,11 +98,14 @@ class IdleSteps(QObject):
             self._timer.start(self._step_ms)
 
 
-def import_in_idle_time(modules: Sequence[str], parent: QObject) -> IdleSteps:
+def import_in_idle_time(
+    modules: Sequence[str], parent: QObject, then: Callable[[], object] | None = None
+) -> IdleSteps:
     """Import ``modules`` one a turn, ``IMPORT_STEP_MS`` apart, from ``AFTER_WINDOW_UP_MS``
-    after now (its parent, a dialog waiting for input, on screen first). A module that fails
-    to import (a broken installation) is logged and the rest dropped: the window that needs
-    it imports it again, and says so."""
+    after now (its parent, a dialog waiting for input, on screen first), and ``then`` call
+    ``then`` on a turn of its own. A module that fails to import (a broken installation) is
+    logged and the rest dropped, ``then`` too: the window that needs it imports it again,
+    and says so."""
 
     def step(name: str) -> None:
         try:
@@ -112,7 +115,7 @@ def import_in_idle_time(modules: Sequence[str], parent: QObject) -> IdleSteps:
             steps.drop()
 
     steps = IdleSteps(
-        [functools.partial(step, name) for name in modules],
+        [functools.partial(step, name) for name in modules] + ([then] if then else []),
         parent,
         after_ms=AFTER_WINDOW_UP_MS,
         step_ms=IMPORT_STEP_MS,

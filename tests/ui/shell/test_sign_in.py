@@ -16,7 +16,7 @@ from clinicdesk.ui.shell import application
 from clinicdesk.ui.shell.first_run import FirstRunDialog
 from clinicdesk.ui.shell.recovery_key import RecoveryKeyDialog
 from clinicdesk.ui.shell.sign_in import LoginDialog, RecoveryDialog
-from tests.conftest import PASSWORD, Clinic
+from tests.conftest import PASSWORD, VALID_PATIENT, Clinic
 from tests.ui.conftest import type_text, when_modal
 
 
@@ -182,10 +182,69 @@ def test_start_on_an_empty_folder_goes_through_first_run(qtbot: QtBot, tmp_path:
         modal.create_button.click()
 
     when_modal(create)
-    signed = application.sign_in(paths)
-    assert signed is not None and signed.user.username == "pmanager"
+    signed_in = application.sign_in(paths)
+    assert signed_in is not None
+    signed, prepared = signed_in
+    assert signed.user.username == "pmanager"
+    assert prepared is None  # no sign-in dialog: the clinic was just made
     assert shown
     signed.services.close()
+
+
+def test_the_main_window_is_made_while_the_password_is_typed_then_given_the_clinic(
+    qtbot: QtBot, clinic: Clinic
+) -> None:
+    """While the sign-in dialog waits for the password it makes the main window's widgets,
+    menus and actions (hidden, with no clinic); signed in, that window is given the clinic and
+    who signed in, and is the one shown: the same window as one made after sign-in."""
+    clinic.services.patients.register(clinic.clinician, VALID_PATIENT)
+    made: list[QWidget] = []
+
+    def type_password(modal: QWidget) -> None:
+        assert isinstance(modal, LoginDialog)
+        qtbot.waitUntil(lambda: modal.prepared is not None, timeout=10_000)
+        assert modal.prepared is not None and not modal.prepared.isVisible()
+        made.append(modal.prepared)
+        type_text(qtbot, modal.username, "reception")
+        type_text(qtbot, modal.password, PASSWORD)
+        qtbot.keyClick(modal.password, Qt.Key.Key_Return)
+
+    when_modal(type_password, timeout_ms=10_000, kind=LoginDialog)
+    signed_in = application.sign_in(clinic.paths)
+    assert signed_in is not None
+    signed, prepared = signed_in
+    assert made and prepared is made[0]
+    window, _layout = application.show_main_window(signed, clinic.paths, prepared=prepared)
+    qtbot.addWidget(window)
+    try:
+        assert window is prepared and window.isVisible()
+        assert clinic.services.clinic.clinic_name() in window.windowTitle()
+        assert window.model.rowCount() == 1
+        assert window.signed_in_label.text().startswith("Signed in as")
+        # What the role may do, as in a window made after sign-in: reception has no admin menu.
+        assert not window.users_action.isVisible()
+        qtbot.waitUntil(lambda: window.result_label.text() == "1 patient")
+    finally:
+        window.close()
+        signed.services.close()
+
+
+def test_a_cancelled_sign_in_leaves_no_window(qtbot: QtBot, clinic: Clinic) -> None:
+    made: list[QWidget] = []
+
+    def wait_then_cancel(modal: QWidget) -> None:
+        assert isinstance(modal, LoginDialog)
+        qtbot.waitUntil(lambda: modal.prepared is not None, timeout=10_000)
+        assert modal.prepared is not None
+        made.append(modal.prepared)
+        modal.reject()
+
+    when_modal(wait_then_cancel, timeout_ms=10_000, kind=LoginDialog)
+    assert application.sign_in(clinic.paths) is None
+    assert made
+    destroyed = []
+    made[0].destroyed.connect(lambda: destroyed.append(True))
+    qtbot.waitUntil(lambda: bool(destroyed))
 
 
 def test_a_database_from_a_newer_clinicdesk_is_refused_at_sign_in(
