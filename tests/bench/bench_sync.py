@@ -208,8 +208,9 @@ def _acting(services: ClinicServices, username: str) -> CurrentUser:
 
 
 def satellite_day(data_dir: Path, key: bytes, rng: random.Random, edits: int) -> float:
-    """A day at the satellite through the services: ``edits`` edits of existing patients,
-    ``NEW_PATIENTS`` new ones and ``PHOTOS`` photos. Returns the seconds it took."""
+    """A day at the satellite through the services: ``edits`` edits of existing patients
+    (each at most once: a clinic smaller than ``edits``, ``--patients 300``, has each edited
+    once), ``NEW_PATIENTS`` new ones and ``PHOTOS`` photos. Returns the seconds it took."""
     from PIL import Image
 
     start = time.perf_counter()
@@ -223,7 +224,7 @@ def satellite_day(data_dir: Path, key: bytes, rng: random.Random, edits: int) ->
             )
         clinician = _acting(services, CLINICIAN)
         ids = [str(r[0]) for r in services.db.execute("SELECT id FROM patients")]
-        for patient_id in rng.sample(ids, edits):
+        for patient_id in rng.sample(ids, min(edits, len(ids))):
             current = services.patients.get(admin, patient_id)
             form: dict[str, str | None] = dict(current.details.as_form())
             name = rng.choice(FIELDS)
