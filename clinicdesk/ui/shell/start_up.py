@@ -2,14 +2,16 @@
 for a password, and once the main window is up.
 
 The sign-in dialog is the first screen, and it imports little. The clinic's services and the
-main window's modules (with the Qt classes and enums they bring) are imported while it waits
-for someone to type a password, which takes longer than the imports (``SIGNED_IN_MODULES``,
-one a turn: ``import_in_idle_time``), so the main window comes sooner after the password. The main
-window is then put up first (the patient list and the search box, ready for a key); what it
-can do without for a moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event
-loop of its own: the list's count line, the day's backups. The record's tabs follow in idle
-time (``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle watcher, whose event
-filters have PySide make every Qt class left, later still (``EVENT_FILTERS_AFTER_MS``).
+main window's modules (with the Qt classes and enums they bring) are imported while it waits for
+someone to type a password, which takes longer than the imports (``SIGNED_IN_MODULES``, one a
+turn: ``import_in_idle_time``), and then the main window's widgets, menus and actions are made,
+which need no clinic (``application.prepare_main_window``), so the main window comes sooner
+after the password: it is given the clinic and who signed in (``MainWindow.bind``) and put up
+first (the patient list and the search box, ready for a key); what it can do without for a
+moment comes ``AFTER_WINDOW_UP_MS`` later, each on a turn of the event loop of its own: the
+list's count line, the day's backups. The record's tabs follow in idle time
+(``record_tabs.WARM_UP_AFTER_MS``), and the form rules and the idle watcher, whose event filters
+have PySide make every Qt class left, later still (``EVENT_FILTERS_AFTER_MS``).
 """
 
 from __future__ import annotations
