@@ -75,7 +75,7 @@ import json, sys
 from clinicdesk.app import pause_garbage_collection, setup_logging, start_up_finished
 from clinicdesk.cli import gui_arguments
 from clinicdesk.paths import resolve_paths
-args = gui_arguments([])  # as the desktop's shortcut starts it (see data_home)
+args = gui_arguments([])  # as the desktop's shortcut starts it (see clinic_env)
 paths = resolve_paths(args.data_dir)
 paths.ensure()
 setup_logging(paths)
